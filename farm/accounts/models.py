@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    MANAGER = "manager"
+    PARTNER_STAFF = "partner_staff"
+    ADMIN = "admin"
+
+
+class User(Model):
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    name = fields.CharField(max_length=100)
+    phone = fields.CharField(max_length=32, default="")
+    password_hash = fields.CharField(max_length=200)
+    role = fields.CharEnumField(Role, max_length=20, default=Role.CUSTOMER)
+    language = fields.CharField(max_length=10, default="zh_CN")
+    cooperative: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "farm.Cooperative", null=True, related_name="managers", on_delete=fields.RESTRICT
+    )
+    partner: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "farm.Partner", null=True, related_name="staff", on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "users"
+
+
+class LoginAttempt(Model):
+    """A failed login, kept to slow down guessing (per email address)."""
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, db_index=True)
+    failed_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "login_attempts"

@@ -1,0 +1,140 @@
+"""Sign up, log in and out, reset a password, switch language."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from farm import i18n
+from farm.accounts import services
+from farm.accounts.models import User
+from farm.errors import DomainError, FieldErrors
+from farm.web import now, read_form, redirect, render, safe_next
+
+
+def start_session(request: Request, user: User) -> None:
+    request.session.clear()  # a fresh session at login: no fixation
+    request.session["user_id"] = user.id
+    request.session["pw"] = user.password_hash[-16:]
+
+
+def home_for(user: User) -> str:
+    return "/account" if user.role == "customer" else "/"
+
+
+async def signup(request: Request) -> Response:
+    next_url = safe_next(request.query_params.get("next"), "/account")
+    if request.method == "GET":
+        return render(request, "accounts/signup.html", {"form": {}, "errors": {}, "next": next_url})
+    form = await read_form(request)
+    values = {k: str(form.get(k) or "") for k in ("email", "name", "password")}
+    next_url = safe_next(str(form.get("next") or ""), "/account")
+    try:
+        user = await services.sign_up(
+            email=values["email"],
+            name=values["name"],
+            password=values["password"],
+            language=i18n.current_language(),
+        )
+    except FieldErrors as exc:
+        values.pop("password")
+        return render(
+            request,
+            "accounts/signup.html",
+            {"form": values, "errors": exc.errors, "next": next_url},
+            status_code=422,
+        )
+    start_session(request, user)
+    return redirect(next_url)
+
+
+async def login(request: Request) -> Response:
+    next_url = safe_next(request.query_params.get("next"), "")
+    if request.method == "GET":
+        return render(request, "accounts/login.html", {"form": {}, "error": "", "next": next_url})
+    form = await read_form(request)
+    email = str(form.get("email") or "")
+    next_url = safe_next(str(form.get("next") or ""), "")
+    try:
+        user = await services.authenticate(
+            email=email,
+            password=str(form.get("password") or ""),
+            now=now(),
+            free_attempts=request.app.state.settings.login_attempts_before_delay,
+        )
+    except DomainError as exc:
+        return render(
+            request,
+            "accounts/login.html",
+            {"form": {"email": email}, "error": exc.message, "next": next_url},
+            status_code=exc.status_code,
+        )
+    start_session(request, user)
+    return redirect(next_url or home_for(user))
+
+
+async def logout(request: Request) -> Response:
+    await read_form(request)
+    request.session.clear()
+    return redirect("/")
+
+
+async def forgot_password(request: Request) -> Response:
+    if request.method == "GET":
+        return render(request, "accounts/forgot.html", {"form": {}, "errors": {}, "sent": False})
+    form = await read_form(request)
+    email = str(form.get("email") or "")
+    settings = request.app.state.settings
+    try:
+        await services.request_password_reset(
+            email=email,
+            secret=str(settings.secret_key),
+            base_url=settings.base_url,
+            mailer=request.app.state.mailer,
+        )
+    except FieldErrors as exc:
+        return render(
+            request,
+            "accounts/forgot.html",
+            {"form": {"email": email}, "errors": exc.errors, "sent": False},
+            status_code=422,
+        )
+    return render(request, "accounts/forgot.html", {"form": {}, "errors": {}, "sent": True})
+
+
+async def reset_password(request: Request) -> Response:
+    token = request.path_params["token"]
+    secret = str(request.app.state.settings.secret_key)
+    if request.method == "GET":
+        await services.user_for_reset_token(token=token, secret=secret)
+        return render(request, "accounts/reset.html", {"errors": {}})
+    form = await read_form(request)
+    try:
+        user = await services.reset_password(
+            token=token, password=str(form.get("password") or ""), secret=secret
+        )
+    except FieldErrors as exc:
+        return render(request, "accounts/reset.html", {"errors": exc.errors}, status_code=422)
+    start_session(request, user)
+    return redirect(home_for(user))
+
+
+async def switch_language(request: Request) -> Response:
+    language = i18n.normalize(request.path_params["code"]) or i18n.DEFAULT_LANGUAGE
+    response = redirect(safe_next(request.query_params.get("next"), "/"))
+    response.set_cookie("lang", language, max_age=365 * 24 * 3600, samesite="lax")
+    user = request.state.user
+    if user is not None and user.language != language:
+        await services.set_language(user=user, language=language)
+    return response
+
+
+routes = [
+    Route("/signup", signup, methods=["GET", "POST"], name="signup"),
+    Route("/login", login, methods=["GET", "POST"], name="login"),
+    Route("/logout", logout, methods=["POST"], name="logout"),
+    Route("/password/forgot", forgot_password, methods=["GET", "POST"], name="forgot"),
+    Route("/password/reset/{token}", reset_password, methods=["GET", "POST"], name="reset"),
+    Route("/lang/{code}", switch_language, name="lang"),
+]

@@ -1,0 +1,41 @@
+"""Pure account rules: what a valid email and password are, how long a guesser waits."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 200
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_DELAY = timedelta(minutes=15)
+
+
+def normalize_email(email: str) -> str | None:
+    """The address lower-cased and trimmed, or None if it is not an email address."""
+    cleaned = email.strip().lower()
+    if len(cleaned) > 254 or not EMAIL_RE.match(cleaned):
+        return None
+    return cleaned
+
+
+def password_problem(password: str) -> str | None:
+    """A short English key describing what is wrong, or None."""
+    if len(password) < MIN_PASSWORD:
+        return "too_short"
+    if len(password) > MAX_PASSWORD:
+        return "too_long"
+    return None
+
+
+def login_wait(*, failures: list[datetime], now: datetime, free_attempts: int) -> timedelta:
+    """How long the next attempt must wait. The first `free_attempts` failures in the window
+    cost nothing; each one after doubles the wait from 30 s, up to 15 minutes."""
+    recent = sorted(f for f in failures if now - f < FAILURE_WINDOW)
+    extra = len(recent) - free_attempts
+    if extra < 0:
+        return timedelta(0)
+    delay = min(timedelta(seconds=30 * 2**extra), MAX_DELAY)
+    remaining = recent[-1] + delay - now
+    return max(remaining, timedelta(0))

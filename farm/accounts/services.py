@@ -1,0 +1,168 @@
+"""Account use cases: sign up, log in (slowed down after failures), reset a password."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from farm.accounts import rules
+from farm.accounts.models import LoginAttempt, Role, User
+from farm.errors import DomainError, FieldErrors, NotFound, TooManyRequests
+from farm.i18n import _, use_language
+from farm.notifications.mail import Mail, Mailer
+
+hasher = PasswordHasher()
+RESET_MAX_AGE_S = 3600
+# A hash to verify against when the email is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = hasher.hash("not-a-real-password")
+
+
+def password_message(problem: str) -> str:
+    if problem == "too_short":
+        return _("Use at least 8 characters.")
+    return _("Use at most 200 characters.")
+
+
+def check_new_account(*, email: str, name: str, password: str) -> tuple[str, str]:
+    errors: dict[str, str] = {}
+    clean_email = rules.normalize_email(email)
+    if clean_email is None:
+        errors["email"] = _("Enter a valid email address.")
+    clean_name = name.strip()
+    if not clean_name:
+        errors["name"] = _("Enter your name.")
+    elif len(clean_name) > 100:
+        errors["name"] = _("Use at most 100 characters.")
+    if problem := rules.password_problem(password):
+        errors["password"] = password_message(problem)
+    if errors:
+        raise FieldErrors(errors)
+    assert clean_email is not None
+    return clean_email, clean_name
+
+
+async def sign_up(
+    *,
+    email: str,
+    name: str,
+    password: str,
+    language: str,
+    role: Role = Role.CUSTOMER,
+    cooperative_id: int | None = None,
+    partner_id: int | None = None,
+) -> User:
+    """Create an account. Staff roles need their cooperative or partner."""
+    clean_email, clean_name = check_new_account(email=email, name=name, password=password)
+    if role == Role.MANAGER and cooperative_id is None:
+        raise DomainError(_("A manager belongs to a cooperative."))
+    if role == Role.PARTNER_STAFF and partner_id is None:
+        raise DomainError(_("Partner staff belong to a partner."))
+    try:
+        return await User.create(
+            email=clean_email,
+            name=clean_name,
+            password_hash=hasher.hash(password),
+            role=role,
+            language=language,
+            cooperative_id=cooperative_id if role == Role.MANAGER else None,
+            partner_id=partner_id if role == Role.PARTNER_STAFF else None,
+        )
+    except IntegrityError:
+        raise FieldErrors(
+            {"email": _("An account with this email already exists. Try logging in.")}
+        ) from None
+
+
+async def authenticate(*, email: str, password: str, now: datetime, free_attempts: int) -> User:
+    clean = rules.normalize_email(email) or email.strip().lower()[:254]
+    failures = [
+        a.failed_at
+        for a in await LoginAttempt.filter(
+            email=clean, failed_at__gt=now - rules.FAILURE_WINDOW
+        ).only("failed_at")
+    ]
+    wait = rules.login_wait(failures=failures, now=now, free_attempts=free_attempts)
+    if wait.total_seconds() > 0:
+        seconds = int(wait.total_seconds()) + 1
+        raise TooManyRequests(
+            _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": seconds}
+        )
+    user = await User.get_or_none(email=clean)
+    try:
+        hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        ok = user is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or user is None:
+        await LoginAttempt.create(email=clean, failed_at=now)
+        raise DomainError(_("Wrong email or password."), status_code=400)
+    await LoginAttempt.filter(email=clean).delete()
+    return user
+
+
+def _reset_serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="password-reset")
+
+
+def _hash_fingerprint(password_hash: str) -> str:
+    # Changing the password changes this, so a reset link works once.
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+async def request_password_reset(*, email: str, secret: str, base_url: str, mailer: Mailer) -> None:
+    """Email a reset link if the account exists; say nothing either way."""
+    clean = rules.normalize_email(email)
+    if clean is None:
+        raise FieldErrors({"email": _("Enter a valid email address.")})
+    user = await User.get_or_none(email=clean)
+    if user is None:
+        return
+    token = _reset_serializer(secret).dumps(
+        {"u": user.id, "h": _hash_fingerprint(user.password_hash)}
+    )
+    with use_language(user.language):
+        await mailer.send(
+            Mail(
+                to=user.email,
+                subject=_("Reset your password"),
+                body=_(
+                    "Hello %(name)s,\n\nOpen this link within an hour to choose a new "
+                    "password:\n%(link)s\n\nIf you did not ask for this, ignore this email."
+                )
+                % {"name": user.name, "link": f"{base_url}/password/reset/{token}"},
+            )
+        )
+
+
+async def user_for_reset_token(*, token: str, secret: str) -> User:
+    try:
+        data = _reset_serializer(secret).loads(token, max_age=RESET_MAX_AGE_S)
+        user = await User.get_or_none(id=int(data["u"]))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        user = None
+        data = {}
+    if user is None or data.get("h") != _hash_fingerprint(user.password_hash):
+        raise NotFound(_("This reset link is invalid or has expired. Ask for a new one."))
+    return user
+
+
+async def reset_password(*, token: str, password: str, secret: str) -> User:
+    async with in_transaction():
+        user = await user_for_reset_token(token=token, secret=secret)
+        if problem := rules.password_problem(password):
+            raise FieldErrors({"password": password_message(problem)})
+        user.password_hash = hasher.hash(password)
+        await user.save(update_fields=["password_hash"])
+        await LoginAttempt.filter(email=user.email).delete()
+    return user
+
+
+async def set_language(*, user: User, language: str) -> None:
+    user.language = language
+    await user.save(update_fields=["language"])

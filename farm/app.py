@@ -1,0 +1,207 @@
+"""create_app(settings) -> Starlette: routes, middleware, lifespan, error pages."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from urllib.parse import quote, urlsplit
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from farm import db, i18n
+from farm.accounts import routes as accounts_routes
+from farm.accounts.models import User
+from farm.errors import DomainError, FieldErrors
+from farm.land import routes as land_routes
+from farm.notifications import routes as notification_routes
+from farm.notifications.mail import Mailer, make_mailer
+from farm.payments import routes as payment_routes
+from farm.payments.gateway import Gateway, StripeGateway
+from farm.settings import Settings
+from farm.subscriptions import routes as subscription_routes
+from farm.web import STATIC_DIR, LoginRequired, make_templates, redirect, render
+
+log = logging.getLogger("farm")
+
+
+class RequestContext:
+    """Per request: the signed-in user and the language, before any route runs."""
+
+    def __init__(self, app: ASGIApp, default_language: str):
+        self.app = app
+        self.default_language = default_language
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        user = None
+        user_id = request.session.get("user_id")
+        if isinstance(user_id, int):
+            user = await User.get_or_none(id=user_id)
+            if user is None or request.session.get("pw") != user.password_hash[-16:]:
+                # The account is gone or its password changed since: end this session.
+                request.session.clear()
+                user = None
+        scope.setdefault("state", {})["user"] = user
+        language = (
+            i18n.normalize(request.cookies.get("lang"))
+            or (user.language if user else None)
+            or i18n.from_accept_language(request.headers.get("accept-language"))
+            or self.default_language
+        )
+        i18n.set_language(language)
+        await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp, csp: str):
+        self.app = app
+        self.csp = csp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"content-security-policy", self.csp.encode()),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+
+
+def content_security_policy(settings: Settings) -> str:
+    stripe_js = _origin(settings.stripe_js_url)
+    stripe_api = _origin(settings.stripe_api_base) or "https://api.stripe.com"
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' {stripe_js}; "
+        f"connect-src 'self' {stripe_js} {stripe_api}; "
+        f"frame-src {stripe_js} https://hooks.stripe.com; "
+        "img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
+    )
+
+
+def wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+async def domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    if wants_json(request):
+        body: dict[str, object] = {"error": exc.message}
+        if isinstance(exc, FieldErrors):
+            body["errors"] = exc.errors
+        return JSONResponse(body, status_code=exc.status_code)
+    return render(request, "errors/error.html", {"message": exc.message}, exc.status_code)
+
+
+async def login_required(request: Request, exc: Exception) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if wants_json(request):
+        return JSONResponse({"error": i18n._("Please log in.")}, status_code=401)
+    return redirect(f"/login?next={quote(target)}")
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = {
+        404: i18n._("Page not found."),
+        405: i18n._("This address does not accept that request."),
+    }.get(exc.status_code, i18n._("Something went wrong."))
+    if not hasattr(request.state, "user"):
+        request.state.user = None
+    return render(request, "errors/error.html", {"message": message}, exc.status_code)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if not hasattr(request.state, "user"):
+        request.state.user = None
+    message = i18n._("Something went wrong on our side. Please try again in a moment.")
+    try:
+        return render(request, "errors/error.html", {"message": message}, 500)
+    except Exception:  # the error page itself failed: say it plainly
+        return Response(message, status_code=500, media_type="text/plain; charset=utf-8")
+
+
+async def healthz(request: Request) -> Response:
+    if await db.is_healthy():
+        return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": "unavailable"}, status_code=503)
+
+
+def create_app(
+    settings: Settings, *, gateway: Gateway | None = None, mailer: Mailer | None = None
+) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await db.connect(settings)
+        try:
+            yield
+        finally:
+            await app.state.gateway.aclose()
+            await db.close()
+
+    routes = [
+        Route("/healthz", healthz),
+        *land_routes.routes,
+        *accounts_routes.routes,
+        *subscription_routes.routes,
+        *payment_routes.routes,
+        *(notification_routes.routes if settings.is_development else []),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    app = Starlette(
+        debug=False,
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(SecurityHeaders, csp=content_security_policy(settings)),
+            Middleware(
+                SessionMiddleware,
+                secret_key=str(settings.secret_key),
+                session_cookie="farm_session",
+                same_site="lax",
+                https_only=settings.base_url.startswith("https://"),
+                max_age=14 * 24 * 3600,
+            ),
+            Middleware(RequestContext, default_language=settings.default_language),
+        ],
+        exception_handlers={
+            DomainError: domain_error,
+            LoginRequired: login_required,
+            HTTPException: http_error,
+            Exception: server_error,
+        },
+    )
+    app.state.settings = settings
+    app.state.templates = make_templates()
+    app.state.gateway = gateway or StripeGateway(settings)
+    app.state.mailer = mailer or make_mailer(settings)
+    return app

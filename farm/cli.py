@@ -1,0 +1,194 @@
+"""The `farm` command for operators: migrate, load the demo, create staff accounts, run the
+web server, run the scheduler, or all of it at once for development (`farm dev`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+from farm import db
+from farm.settings import Settings, SettingsError, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        sys.exit(f"farm: {exc}")
+
+
+async def _with_db(settings: Settings, coro_fn):
+    await db.connect(settings)
+    try:
+        return await coro_fn()
+    finally:
+        await db.close()
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    settings = _settings()
+    asyncio.run(db.migrate(settings))
+    print("migrations applied")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from farm.land.demo import load_demo
+
+    settings = _settings()
+    coop = asyncio.run(_with_db(settings, lambda: load_demo(today=datetime.now(UTC).date())))
+    print("demo loaded" if coop else "the database already has a cooperative: demo skipped")
+
+
+def cmd_create_user(args: argparse.Namespace) -> None:
+    from farm.accounts.models import Role
+    from farm.accounts.services import sign_up
+    from farm.errors import DomainError, FieldErrors
+    from farm.land.models import Cooperative
+    from farm.partners.models import Partner
+
+    settings = _settings()
+    password = args.password or os.environ.get("FARM_NEW_USER_PASSWORD") or getpass.getpass()
+
+    async def create():
+        if args.role == "manager" and not await Cooperative.exists(id=args.cooperative or 0):
+            raise DomainError(f"no cooperative with id {args.cooperative}")
+        if args.role == "partner_staff" and not await Partner.exists(id=args.partner or 0):
+            raise DomainError(f"no partner with id {args.partner}")
+        return await sign_up(
+            email=args.email,
+            name=args.name,
+            password=password,
+            language=args.language,
+            role=Role(args.role),
+            cooperative_id=args.cooperative,
+            partner_id=args.partner,
+        )
+
+    try:
+        user = asyncio.run(_with_db(settings, create))
+    except FieldErrors as exc:
+        sys.exit("farm: " + "; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
+    except DomainError as exc:
+        sys.exit(f"farm: {exc.message}")
+    print(f"created {user.role} {user.email} (id {user.id})")
+
+
+def _uvicorn(host: str, port: int, workers: int = 1) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "farm.main:app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+def cmd_web(args: argparse.Namespace) -> None:
+    _settings()  # fail fast on bad settings
+    _uvicorn(args.host, args.port, args.workers)
+
+
+def cmd_scheduler(args: argparse.Namespace) -> None:
+    from scheduler.__main__ import main as scheduler_main
+
+    _settings()
+    scheduler_main()
+
+
+def cmd_dev(args: argparse.Namespace) -> None:
+    """Everything a newcomer needs, on 127.0.0.1: migrations, the demo, the Stripe emulator
+    (when no Stripe key is set), the scheduler and the web server."""
+    from farm.payments import emulator, gateway
+
+    os.environ.setdefault("FARM_ENV", "development")
+    settings = _settings()
+    children: list[subprocess.Popen[bytes]] = []
+    if not str(settings.stripe_secret_key):
+        port = args.stripe_port
+        children.append(emulator.start_process(port))
+        base = f"http://127.0.0.1:{port}"
+        os.environ.update(
+            FARM_STRIPE_SECRET_KEY=gateway.DEV_SECRET_KEY,
+            FARM_STRIPE_PUBLISHABLE_KEY=gateway.DEV_PUBLISHABLE_KEY,
+            FARM_STRIPE_WEBHOOK_SECRET=gateway.DEV_WEBHOOK_SECRET,
+            FARM_STRIPE_API_BASE=base,
+            FARM_STRIPE_JS_URL=f"{base}/js.stripe.com/v3/",
+        )
+        emulator.register_webhook(
+            port=port,
+            url=f"http://127.0.0.1:{args.port}/stripe/webhook",
+            secret=gateway.DEV_WEBHOOK_SECRET,
+        )
+        print(f"Stripe emulator (localstripe) on {base}; test card 4242 4242 4242 4242")
+    asyncio.run(db.migrate(settings))
+    cmd_demo(args)
+    children.append(subprocess.Popen([sys.executable, "-m", "scheduler"]))
+    print(f"Open http://127.0.0.1:{args.port}  (mail outbox: /dev/outbox)")
+    try:
+        _uvicorn("127.0.0.1", args.port)
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="farm", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("demo", help="load the demo cooperative if the database is empty").set_defaults(
+        func=cmd_demo
+    )
+
+    user = sub.add_parser("create-user", help="create a manager, partner-staff or admin account")
+    user.add_argument(
+        "--role", required=True, choices=["manager", "partner_staff", "admin", "customer"]
+    )
+    user.add_argument("--email", required=True)
+    user.add_argument("--name", required=True)
+    user.add_argument("--password", help="default: $FARM_NEW_USER_PASSWORD, else asked")
+    user.add_argument("--cooperative", type=int, help="the manager's cooperative id")
+    user.add_argument("--partner", type=int, help="the partner-staff member's partner id")
+    user.add_argument("--language", default="zh_CN", choices=["zh_CN", "en"])
+    user.set_defaults(func=cmd_create_user)
+
+    web = sub.add_parser("web", help="run the web server")
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=8000)
+    web.add_argument("--workers", type=int, default=1)
+    web.set_defaults(func=cmd_web)
+
+    sched = sub.add_parser("scheduler", help="run the scheduler process")
+    sched.set_defaults(func=cmd_scheduler)
+
+    dev = sub.add_parser("dev", help="development: migrate, demo, emulator, scheduler, web")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--stripe-port", type=int, default=8420)
+    dev.set_defaults(func=cmd_dev)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Database wiring: the model modules, Tortoise's config, connect/migrate/close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as run_migrations
+
+from farm.settings import Settings
+
+MODEL_MODULES = [
+    "farm.accounts.models",
+    "farm.land.models",
+    "farm.partners.models",
+    "farm.subscriptions.models",
+    "farm.payments.models",
+]
+
+
+def tortoise_config(db_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": db_url},
+        "apps": {
+            "farm": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "farm.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# For `tortoise -c farm.db.TORTOISE_ORM makemigrations` when changing models.
+TORTOISE_ORM = tortoise_config("sqlite://data/farm.sqlite3")
+
+
+async def connect(settings: Settings) -> None:
+    """Connect for this process. The context is global so that every task (each request,
+    each scheduled job) sees it, not only the one that ran the lifespan."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await Tortoise.init(config=tortoise_config(settings.db_url), _enable_global_fallback=True)
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply every pending migration (idempotent)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        await run_migrations(config=tortoise_config(settings.db_url))
+    finally:
+        await connections.close_all()
+
+
+async def close() -> None:
+    await Tortoise.close_connections()  # also drops the global fallback
+
+
+async def is_healthy() -> bool:
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:
+        return False
+    return True

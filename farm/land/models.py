@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class CareMode(StrEnum):
+    SELF_TENDED = "self_tended"
+    MANAGED = "managed"
+
+
+class PerkKind(StrEnum):
+    SCENIC_TICKET = "scenic_ticket"
+    FARM_STAY_NIGHT = "farm_stay_night"
+
+
+class Cooperative(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100)
+    name_en = fields.CharField(max_length=100, default="")
+    village = fields.CharField(max_length=100, default="")
+    province = fields.CharField(max_length=50, default="")
+
+    class Meta:
+        table = "cooperatives"
+
+
+class Field(Model):
+    """A parcel of land that plots are cut from. The map is in metres, origin top-left."""
+
+    id = fields.IntField(primary_key=True)
+    cooperative: fields.ForeignKeyRelation[Cooperative] = fields.ForeignKeyField(
+        "farm.Cooperative", related_name="fields", on_delete=fields.RESTRICT
+    )
+    name = fields.CharField(max_length=100)
+    width_m = fields.DecimalField(max_digits=9, decimal_places=2)
+    height_m = fields.DecimalField(max_digits=9, decimal_places=2)
+
+    class Meta:
+        table = "fields"
+
+
+class Plot(Model):
+    id = fields.IntField(primary_key=True)
+    field: fields.ForeignKeyRelation[Field] = fields.ForeignKeyField(
+        "farm.Field", related_name="plots", on_delete=fields.RESTRICT
+    )
+    code = fields.CharField(max_length=20)
+    area_m2 = fields.DecimalField(max_digits=10, decimal_places=2)
+    # Rectangle on the field map, in metres.
+    x_m = fields.DecimalField(max_digits=9, decimal_places=2)
+    y_m = fields.DecimalField(max_digits=9, decimal_places=2)
+    w_m = fields.DecimalField(max_digits=9, decimal_places=2)
+    h_m = fields.DecimalField(max_digits=9, decimal_places=2)
+
+    class Meta:
+        table = "plots"
+        unique_together = (("field", "code"),)
+
+
+class Season(Model):
+    """A subscription period [starts_on, ends_on) with a sale window and its ship days."""
+
+    id = fields.IntField(primary_key=True)
+    cooperative: fields.ForeignKeyRelation[Cooperative] = fields.ForeignKeyField(
+        "farm.Cooperative", related_name="seasons", on_delete=fields.RESTRICT
+    )
+    name = fields.CharField(max_length=100)
+    name_en = fields.CharField(max_length=100, default="")
+    starts_on = fields.DateField()
+    ends_on = fields.DateField()
+    sale_starts_on = fields.DateField()
+    sale_ends_on = fields.DateField()
+    ship_days_of_month = fields.CharField(max_length=40, default="1,16")
+    cutoff_days = fields.IntField(default=2)
+
+    class Meta:
+        table = "seasons"
+
+
+class Plan(Model):
+    id = fields.IntField(primary_key=True)
+    season: fields.ForeignKeyRelation[Season] = fields.ForeignKeyField(
+        "farm.Season", related_name="plans", on_delete=fields.RESTRICT
+    )
+    field: fields.ForeignKeyRelation[Field] = fields.ForeignKeyField(
+        "farm.Field", related_name="plans", on_delete=fields.RESTRICT
+    )
+    name = fields.CharField(max_length=100)
+    name_en = fields.CharField(max_length=100, default="")
+    plot_area_m2 = fields.DecimalField(max_digits=10, decimal_places=2)
+    care_mode = fields.CharEnumField(CareMode, max_length=20)
+    crop_plan = fields.TextField(default="")
+    crop_plan_en = fields.TextField(default="")
+    price_fen = fields.IntField()
+    max_plots = fields.IntField()
+
+    class Meta:
+        table = "plans"
+
+
+class PlanPerk(Model):
+    id = fields.IntField(primary_key=True)
+    plan: fields.ForeignKeyRelation[Plan] = fields.ForeignKeyField(
+        "farm.Plan", related_name="perks", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(PerkKind, max_length=20)
+    partner: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "farm.Partner", null=True, related_name="perks", on_delete=fields.RESTRICT
+    )
+    count = fields.IntField()
+
+    class Meta:
+        table = "plan_perks"

@@ -1,0 +1,210 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from farm.accounts.models import Role
+from farm.land.models import CareMode, PerkKind
+from farm.partners.models import PartnerKind
+from farm.payments.models import PaymentStatus
+from farm.subscriptions.models import Status
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    initial = True
+
+    operations = [
+        ops.CreateModel(
+            name='Cooperative',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(max_length=100)),
+                ('name_en', fields.CharField(default='', max_length=100)),
+                ('village', fields.CharField(default='', max_length=100)),
+                ('province', fields.CharField(default='', max_length=50)),
+            ],
+            options={'table': 'cooperatives', 'app': 'farm', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Field',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('cooperative', fields.ForeignKeyField('farm.Cooperative', source_field='cooperative_id', db_constraint=True, to_field='id', related_name='fields', on_delete=OnDelete.RESTRICT)),
+                ('name', fields.CharField(max_length=100)),
+                ('width_m', fields.DecimalField(max_digits=9, decimal_places=2)),
+                ('height_m', fields.DecimalField(max_digits=9, decimal_places=2)),
+            ],
+            options={'table': 'fields', 'app': 'farm', 'pk_attr': 'id', 'table_description': 'A parcel of land that plots are cut from. The map is in metres, origin top-left.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LoginAttempt',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('email', fields.CharField(db_index=True, max_length=254)),
+                ('failed_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'login_attempts', 'app': 'farm', 'pk_attr': 'id', 'table_description': 'A failed login, kept to slow down guessing (per email address).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Partner',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('cooperative', fields.ForeignKeyField('farm.Cooperative', source_field='cooperative_id', db_constraint=True, to_field='id', related_name='partners', on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharEnumField(description='SCENIC_SPOT: scenic_spot\nGUESTHOUSE: guesthouse', enum_type=PartnerKind, max_length=20)),
+                ('name', fields.CharField(max_length=100)),
+                ('address', fields.CharField(default='', max_length=200)),
+            ],
+            options={'table': 'partners', 'app': 'farm', 'pk_attr': 'id', 'table_description': "A scenic spot or guesthouse that accepts a cooperative's vouchers."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Plot',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('field', fields.ForeignKeyField('farm.Field', source_field='field_id', db_constraint=True, to_field='id', related_name='plots', on_delete=OnDelete.RESTRICT)),
+                ('code', fields.CharField(max_length=20)),
+                ('area_m2', fields.DecimalField(max_digits=10, decimal_places=2)),
+                ('x_m', fields.DecimalField(max_digits=9, decimal_places=2)),
+                ('y_m', fields.DecimalField(max_digits=9, decimal_places=2)),
+                ('w_m', fields.DecimalField(max_digits=9, decimal_places=2)),
+                ('h_m', fields.DecimalField(max_digits=9, decimal_places=2)),
+            ],
+            options={'table': 'plots', 'app': 'farm', 'unique_together': (('field', 'code'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ProcessedEvent',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('event_id', fields.CharField(unique=True, max_length=100)),
+                ('type', fields.CharField(max_length=100)),
+                ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'processed_events', 'app': 'farm', 'pk_attr': 'id', 'table_description': 'A provider event already applied: its id is stored in the same transaction.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Season',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('cooperative', fields.ForeignKeyField('farm.Cooperative', source_field='cooperative_id', db_constraint=True, to_field='id', related_name='seasons', on_delete=OnDelete.RESTRICT)),
+                ('name', fields.CharField(max_length=100)),
+                ('name_en', fields.CharField(default='', max_length=100)),
+                ('starts_on', fields.DateField()),
+                ('ends_on', fields.DateField()),
+                ('sale_starts_on', fields.DateField()),
+                ('sale_ends_on', fields.DateField()),
+                ('ship_days_of_month', fields.CharField(default='1,16', max_length=40)),
+                ('cutoff_days', fields.IntField(default=2)),
+            ],
+            options={'table': 'seasons', 'app': 'farm', 'pk_attr': 'id', 'table_description': 'A subscription period [starts_on, ends_on) with a sale window and its ship days.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Plan',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('season', fields.ForeignKeyField('farm.Season', source_field='season_id', db_constraint=True, to_field='id', related_name='plans', on_delete=OnDelete.RESTRICT)),
+                ('field', fields.ForeignKeyField('farm.Field', source_field='field_id', db_constraint=True, to_field='id', related_name='plans', on_delete=OnDelete.RESTRICT)),
+                ('name', fields.CharField(max_length=100)),
+                ('name_en', fields.CharField(default='', max_length=100)),
+                ('plot_area_m2', fields.DecimalField(max_digits=10, decimal_places=2)),
+                ('care_mode', fields.CharEnumField(description='SELF_TENDED: self_tended\nMANAGED: managed', enum_type=CareMode, max_length=20)),
+                ('crop_plan', fields.TextField(default='', unique=False)),
+                ('crop_plan_en', fields.TextField(default='', unique=False)),
+                ('price_fen', fields.IntField()),
+                ('max_plots', fields.IntField()),
+            ],
+            options={'table': 'plans', 'app': 'farm', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PlanPerk',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('plan', fields.ForeignKeyField('farm.Plan', source_field='plan_id', db_constraint=True, to_field='id', related_name='perks', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharEnumField(description='SCENIC_TICKET: scenic_ticket\nFARM_STAY_NIGHT: farm_stay_night', enum_type=PerkKind, max_length=20)),
+                ('partner', fields.ForeignKeyField('farm.Partner', source_field='partner_id', null=True, db_constraint=True, to_field='id', related_name='perks', on_delete=OnDelete.RESTRICT)),
+                ('count', fields.IntField()),
+            ],
+            options={'table': 'plan_perks', 'app': 'farm', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='User',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('email', fields.CharField(unique=True, max_length=254)),
+                ('name', fields.CharField(max_length=100)),
+                ('phone', fields.CharField(default='', max_length=32)),
+                ('password_hash', fields.CharField(max_length=200)),
+                ('role', fields.CharEnumField(default=Role.CUSTOMER, description='CUSTOMER: customer\nMANAGER: manager\nPARTNER_STAFF: partner_staff\nADMIN: admin', enum_type=Role, max_length=20)),
+                ('language', fields.CharField(default='zh_CN', max_length=10)),
+                ('cooperative', fields.ForeignKeyField('farm.Cooperative', source_field='cooperative_id', null=True, db_constraint=True, to_field='id', related_name='managers', on_delete=OnDelete.RESTRICT)),
+                ('partner', fields.ForeignKeyField('farm.Partner', source_field='partner_id', null=True, db_constraint=True, to_field='id', related_name='staff', on_delete=OnDelete.RESTRICT)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'users', 'app': 'farm', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Subscription',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('customer', fields.ForeignKeyField('farm.User', source_field='customer_id', db_constraint=True, to_field='id', related_name='subscriptions', on_delete=OnDelete.RESTRICT)),
+                ('season', fields.ForeignKeyField('farm.Season', source_field='season_id', db_constraint=True, to_field='id', related_name='subscriptions', on_delete=OnDelete.RESTRICT)),
+                ('plan', fields.ForeignKeyField('farm.Plan', source_field='plan_id', db_constraint=True, to_field='id', related_name='subscriptions', on_delete=OnDelete.RESTRICT)),
+                ('plot', fields.ForeignKeyField('farm.Plot', source_field='plot_id', db_constraint=True, to_field='id', related_name='subscriptions', on_delete=OnDelete.RESTRICT)),
+                ('status', fields.CharEnumField(default=Status.PENDING_PAYMENT, description='PENDING_PAYMENT: pending_payment\nACTIVE: active\nCANCELLED: cancelled\nREFUNDED: refunded\nCOMPLETED: completed', enum_type=Status, max_length=20)),
+                ('price_fen', fields.IntField()),
+                ('sign_name', fields.CharField(default='', max_length=40)),
+                ('reserved_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('activated_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('cancelled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('cancel_reason', fields.CharField(default='', max_length=20)),
+                ('refunded_fen', fields.IntField(default=0)),
+                ('recipient', fields.CharField(default='', max_length=60)),
+                ('phone', fields.CharField(default='', max_length=32)),
+                ('province', fields.CharField(default='', max_length=20)),
+                ('city', fields.CharField(default='', max_length=40)),
+                ('address', fields.CharField(default='', max_length=200)),
+            ],
+            options={'table': 'subscriptions', 'app': 'farm', 'pk_attr': 'id', 'table_description': 'One customer, one plot, one season, one plan. State is kept as dated transitions.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Payment',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('subscription', fields.ForeignKeyField('farm.Subscription', source_field='subscription_id', db_constraint=True, to_field='id', related_name='payments', on_delete=OnDelete.RESTRICT)),
+                ('intent_id', fields.CharField(unique=True, max_length=100)),
+                ('client_secret', fields.CharField(max_length=200)),
+                ('amount_fen', fields.IntField()),
+                ('currency', fields.CharField(default='cny', max_length=3)),
+                ('status', fields.CharEnumField(default=PaymentStatus.REQUIRES_PAYMENT, description='REQUIRES_PAYMENT: requires_payment\nSUCCEEDED: succeeded\nFAILED: failed\nREFUNDED: refunded\nCANCELLED: cancelled', enum_type=PaymentStatus, max_length=20)),
+                ('card_last4', fields.CharField(default='', max_length=4)),
+                ('failure_message', fields.CharField(default='', max_length=300)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('paid_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('refund_id', fields.CharField(default='', max_length=100)),
+                ('refunded_fen', fields.IntField(default=0)),
+                ('refunded_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'payments', 'app': 'farm', 'pk_attr': 'id', 'table_description': 'One Stripe PaymentIntent for one subscription. Amounts are integer fen.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PlotClaim',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('season', fields.ForeignKeyField('farm.Season', source_field='season_id', db_constraint=True, to_field='id', related_name='claims', on_delete=OnDelete.RESTRICT)),
+                ('plot', fields.ForeignKeyField('farm.Plot', source_field='plot_id', db_constraint=True, to_field='id', related_name='claims', on_delete=OnDelete.RESTRICT)),
+                ('plan', fields.ForeignKeyField('farm.Plan', source_field='plan_id', db_constraint=True, to_field='id', related_name='claims', on_delete=OnDelete.RESTRICT)),
+                ('subscription', fields.OneToOneField('farm.Subscription', source_field='subscription_id', db_constraint=True, to_field='id', related_name='claim', on_delete=OnDelete.CASCADE)),
+                ('expires_at', fields.DatetimeField(null=True, db_index=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'plot_claims', 'app': 'farm', 'unique_together': (('season', 'plot'),), 'pk_attr': 'id', 'table_description': 'The one live hold on a plot in a season: a reservation (expires_at set) or a paid'},
+            bases=['Model'],
+        ),
+    ]

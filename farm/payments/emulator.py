@@ -1,0 +1,73 @@
+"""Run the localstripe Stripe emulator for development and tests.
+
+Unlike `localstripe` itself, this listens on 127.0.0.1 only and keeps its state in memory
+(no pickle in /tmp). Usage: python -m farm.payments.emulator [--port 8420]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+
+from farm.payments.gateway import EMULATOR_PORT
+
+
+def serve(port: int) -> None:
+    import warnings
+
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from aiohttp import web
+    from localstripe import resources, server
+
+    # In memory only: never load or write /tmp/localstripe.pickle.
+    resources.Store.try_load_from_disk = lambda self: None  # type: ignore[method-assign]
+    resources.Store.dump_to_disk = lambda self: None  # type: ignore[method-assign]
+    logging.basicConfig(level=logging.WARNING)
+    web.run_app(server.app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def start_process(port: int = EMULATOR_PORT) -> subprocess.Popen[bytes]:
+    """Start the emulator in a child process and wait until it answers."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "farm.payments.emulator", "--port", str(port)],
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the Stripe emulator exited with code {proc.returncode}")
+        try:
+            httpx.get(f"{base}/js.stripe.com/v3/", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError("the Stripe emulator did not start within 20 s")
+
+
+def register_webhook(*, port: int, url: str, secret: str, name: str = "farm") -> None:
+    """Tell the emulator where to deliver signed events."""
+    response = httpx.post(
+        f"http://127.0.0.1:{port}/_config/webhooks/{name}",
+        data={"url": url, "secret": secret},
+        timeout=5,
+    )
+    response.raise_for_status()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=EMULATOR_PORT)
+    args = parser.parse_args()
+    serve(args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Settings: read once from FARM_* environment variables into one frozen object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from starlette.config import Config
+from starlette.datastructures import Secret
+
+PLACEHOLDER = "change-me"
+DEVELOPMENT = "development"
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a runnable service."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = DEVELOPMENT
+    data_dir: Path = Path("data")
+    database_url: str = ""  # empty: SQLite in data_dir
+    secret_key: Secret = field(default_factory=lambda: Secret(PLACEHOLDER))
+    base_url: str = "http://127.0.0.1:8000"
+    reservation_minutes: int = 15
+    default_language: str = "zh_CN"
+    # Stripe. Empty keys in development mean: use the local emulator.
+    stripe_secret_key: Secret = field(default_factory=lambda: Secret(""))
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: Secret = field(default_factory=lambda: Secret(""))
+    stripe_api_base: str = ""  # e.g. http://127.0.0.1:8420 for localstripe
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    # Mail: an SMTP host in production, else the outbox folder under data_dir.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: Secret = field(default_factory=lambda: Secret(""))
+    mail_from: str = "noreply@farm.example"
+    login_attempts_before_delay: int = 5
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment in ("development", "test")
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite://{(self.data_dir / 'farm.sqlite3').as_posix()}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from FARM_* variables; refuse placeholder secrets outside development."""
+    config = Config(environ=dict(environ) if environ is not None else os.environ)
+    environment = config("FARM_ENV", default=DEVELOPMENT)
+    if environment not in ENVIRONMENTS:
+        raise SettingsError(f"FARM_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    settings = Settings(
+        environment=environment,
+        data_dir=Path(config("FARM_DATA_DIR", default="data")),
+        database_url=config("FARM_DATABASE_URL", default=""),
+        secret_key=config("FARM_SECRET_KEY", cast=Secret, default=PLACEHOLDER),
+        base_url=config("FARM_BASE_URL", default="http://127.0.0.1:8000").rstrip("/"),
+        reservation_minutes=config("FARM_RESERVATION_MINUTES", cast=int, default=15),
+        default_language=config("FARM_DEFAULT_LANGUAGE", default="zh_CN"),
+        stripe_secret_key=config("FARM_STRIPE_SECRET_KEY", cast=Secret, default=""),
+        stripe_publishable_key=config("FARM_STRIPE_PUBLISHABLE_KEY", default=""),
+        stripe_webhook_secret=config("FARM_STRIPE_WEBHOOK_SECRET", cast=Secret, default=""),
+        stripe_api_base=config("FARM_STRIPE_API_BASE", default="").rstrip("/"),
+        stripe_js_url=config("FARM_STRIPE_JS_URL", default="https://js.stripe.com/v3/"),
+        smtp_host=config("FARM_SMTP_HOST", default=""),
+        smtp_port=config("FARM_SMTP_PORT", cast=int, default=587),
+        smtp_user=config("FARM_SMTP_USER", default=""),
+        smtp_password=config("FARM_SMTP_PASSWORD", cast=Secret, default=""),
+        mail_from=config("FARM_MAIL_FROM", default="noreply@farm.example"),
+    )
+    check_settings(settings)
+    return settings
+
+
+def check_settings(settings: Settings) -> None:
+    if settings.reservation_minutes < 1:
+        raise SettingsError("FARM_RESERVATION_MINUTES must be at least 1")
+    if settings.is_development:
+        return
+    missing = []
+    if str(settings.secret_key) in ("", PLACEHOLDER) or len(str(settings.secret_key)) < 32:
+        missing.append("FARM_SECRET_KEY (at least 32 characters, not the placeholder)")
+    if not str(settings.stripe_secret_key) or str(settings.stripe_secret_key) == PLACEHOLDER:
+        missing.append("FARM_STRIPE_SECRET_KEY")
+    if not settings.stripe_publishable_key:
+        missing.append("FARM_STRIPE_PUBLISHABLE_KEY")
+    if str(settings.stripe_webhook_secret) in ("", PLACEHOLDER):
+        missing.append("FARM_STRIPE_WEBHOOK_SECRET")
+    if not settings.smtp_host:
+        missing.append("FARM_SMTP_HOST")
+    if missing:
+        raise SettingsError(f"{settings.environment} needs real values for: " + "; ".join(missing))

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Status(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    COMPLETED = "completed"
+
+
+class Subscription(Model):
+    """One customer, one plot, one season, one plan. State is kept as dated transitions."""
+
+    id = fields.IntField(primary_key=True)
+    customer: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.User", related_name="subscriptions", on_delete=fields.RESTRICT
+    )
+    season: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Season", related_name="subscriptions", on_delete=fields.RESTRICT
+    )
+    plan: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Plan", related_name="subscriptions", on_delete=fields.RESTRICT
+    )
+    plot: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Plot", related_name="subscriptions", on_delete=fields.RESTRICT
+    )
+    status = fields.CharEnumField(Status, max_length=20, default=Status.PENDING_PAYMENT)
+    price_fen = fields.IntField()
+    sign_name = fields.CharField(max_length=40, default="")
+    reserved_at = fields.DatetimeField()
+    activated_at = fields.DatetimeField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+    cancel_reason = fields.CharField(max_length=20, default="")
+    refunded_fen = fields.IntField(default=0)
+    # Delivery address (editable by the customer).
+    recipient = fields.CharField(max_length=60, default="")
+    phone = fields.CharField(max_length=32, default="")
+    province = fields.CharField(max_length=20, default="")
+    city = fields.CharField(max_length=40, default="")
+    address = fields.CharField(max_length=200, default="")
+
+    class Meta:
+        table = "subscriptions"
+
+
+class PlotClaim(Model):
+    """The one live hold on a plot in a season: a reservation (expires_at set) or a paid
+    subscription (expires_at null). The unique (season, plot) pair is what makes a double
+    sale impossible, whatever the application does."""
+
+    id = fields.IntField(primary_key=True)
+    season: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Season", related_name="claims", on_delete=fields.RESTRICT
+    )
+    plot: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Plot", related_name="claims", on_delete=fields.RESTRICT
+    )
+    plan: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Plan", related_name="claims", on_delete=fields.RESTRICT
+    )
+    subscription: fields.OneToOneRelation = fields.OneToOneField(
+        "farm.Subscription", related_name="claim", on_delete=fields.CASCADE
+    )
+    expires_at = fields.DatetimeField(null=True, db_index=True)
+
+    class Meta:
+        table = "plot_claims"
+        unique_together = (("season", "plot"),)

@@ -1,0 +1,98 @@
+"""Pure rules for subscriptions: reservations, cancellation and refunds. No I/O, no clock."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from farm.land.rules import cutoff_for
+
+
+def reservation_expires_at(*, now: datetime, minutes: int) -> datetime:
+    return now + timedelta(minutes=minutes)
+
+
+def is_lapsed(*, expires_at: datetime | None, now: datetime) -> bool:
+    """A claim with no expiry is a paid subscription's and never lapses."""
+    return expires_at is not None and expires_at <= now
+
+
+@dataclass(frozen=True)
+class RefundQuote:
+    refund_fen: int
+    undelivered: int
+    total: int
+    before_start: bool
+
+
+def refund_quote(
+    *,
+    price_fen: int,
+    starts_on: date,
+    ends_on: date,
+    ship_days: list[date],
+    cutoff_days: int,
+    today: date,
+) -> RefundQuote | None:
+    """What a cancellation today gives back, or None when it is too late to cancel.
+
+    Before the season starts: everything. After: the share of ship days whose cutoff has not
+    passed (those boxes are not yet being packed), rounded down to the fen.
+    """
+    if today >= ends_on:
+        return None
+    total = len(ship_days)
+    if today < starts_on:
+        return RefundQuote(price_fen, total, total, True)
+    undelivered = sum(1 for d in ship_days if today <= cutoff_for(d, cutoff_days))
+    if total == 0 or undelivered == 0:
+        return None
+    return RefundQuote(price_fen * undelivered // total, undelivered, total, False)
+
+
+# Provincial-level divisions of China, as a delivery address names them.
+PROVINCES: dict[str, str] = {
+    "北京": "Beijing", "天津": "Tianjin", "河北": "Hebei", "山西": "Shanxi",
+    "内蒙古": "Inner Mongolia", "辽宁": "Liaoning", "吉林": "Jilin", "黑龙江": "Heilongjiang",
+    "上海": "Shanghai", "江苏": "Jiangsu", "浙江": "Zhejiang", "安徽": "Anhui",
+    "福建": "Fujian", "江西": "Jiangxi", "山东": "Shandong", "河南": "Henan",
+    "湖北": "Hubei", "湖南": "Hunan", "广东": "Guangdong", "广西": "Guangxi",
+    "海南": "Hainan", "重庆": "Chongqing", "四川": "Sichuan", "贵州": "Guizhou",
+    "云南": "Yunnan", "西藏": "Tibet", "陕西": "Shaanxi", "甘肃": "Gansu",
+    "青海": "Qinghai", "宁夏": "Ningxia", "新疆": "Xinjiang", "香港": "Hong Kong",
+    "澳门": "Macau", "台湾": "Taiwan",
+}  # fmt: skip
+
+_PHONE_RE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
+
+
+def normalize_phone(phone: str) -> str | None:
+    """A mainland mobile number as 11 digits, or None."""
+    cleaned = re.sub(r"[\s-]", "", phone)
+    if not _PHONE_RE.match(cleaned):
+        return None
+    return cleaned[-11:]
+
+
+def address_problems(
+    *, recipient: str, phone: str, province: str, city: str, address: str
+) -> dict[str, str]:
+    """Field name -> problem key ('required', 'too_long', 'invalid')."""
+    problems: dict[str, str] = {}
+    for name, value, limit in (
+        ("recipient", recipient, 60),
+        ("city", city, 40),
+        ("address", address, 200),
+    ):
+        if not value.strip():
+            problems[name] = "required"
+        elif len(value.strip()) > limit:
+            problems[name] = "too_long"
+    if not phone.strip():
+        problems["phone"] = "required"
+    elif normalize_phone(phone) is None:
+        problems["phone"] = "invalid"
+    if province not in PROVINCES:
+        problems["province"] = "invalid"
+    return problems

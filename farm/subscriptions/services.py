@@ -1,0 +1,329 @@
+"""Subscription use cases: reserve a plot, lapse reservations, activate, cancel, re-address."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from farm.accounts.models import User
+from farm.errors import Conflict, FieldErrors, NotFound
+from farm.i18n import _
+from farm.land import rules as land_rules
+from farm.land.models import Plan, Plot
+from farm.land.services import eligible_plots, live_claims, season_ship_days, taken_plot_ids
+from farm.payments.gateway import Gateway, PaymentProviderError
+from farm.payments.models import Payment, PaymentStatus
+from farm.subscriptions import rules
+from farm.subscriptions.models import PlotClaim, Status, Subscription
+
+AUTO_PICK_TRIES = 8
+
+
+class PlotTaken(Conflict):
+    pass
+
+
+async def reserve_plot(
+    *,
+    customer: User,
+    plan_id: int,
+    plot_id: int | None,
+    today: date,
+    now: datetime,
+    minutes: int,
+) -> Subscription:
+    """Hold a plot of this plan for `minutes` while the customer pays. With no plot given,
+    pick a free one. Raises PlotTaken when the plot is held by someone else."""
+    plan = await Plan.get_or_none(id=plan_id).prefetch_related("season")
+    if plan is None:
+        raise NotFound(_("This plan does not exist."))
+    season = plan.season
+    if not land_rules.is_on_sale(
+        sale_starts_on=season.sale_starts_on, sale_ends_on=season.sale_ends_on, today=today
+    ):
+        raise Conflict(_("This season is not on sale now."))
+    if plot_id is not None:
+        plot = await Plot.get_or_none(id=plot_id, field_id=plan.field_id, area_m2=plan.plot_area_m2)
+        if plot is None:
+            raise NotFound(_("This plot is not offered in this plan."))
+        return await _claim(customer=customer, plan=plan, plot=plot, now=now, minutes=minutes)
+
+    taken = await taken_plot_ids(plan.season_id, now)
+    free = [p for p in await eligible_plots(plan) if p.id not in taken]
+    random.shuffle(free)
+    for plot in free[:AUTO_PICK_TRIES]:
+        try:
+            return await _claim(customer=customer, plan=plan, plot=plot, now=now, minutes=minutes)
+        except PlotTaken:
+            continue
+    raise Conflict(_("Every plot of this plan is taken. Please choose another plan."))
+
+
+async def _claim(*, customer: User, plan: Plan, plot: Plot, now: datetime, minutes: int):
+    await _release_lapsed(now=now, season_id=plan.season_id, plot_id=plot.id)
+    try:
+        async with in_transaction() as conn:
+            # Locking the plan serialises sales of one plan, so max_plots holds too.
+            await Plan.select_for_update().using_db(conn).get(id=plan.id)
+            sold = await PlotClaim.filter(live_claims(now), plan_id=plan.id).using_db(conn).count()
+            if sold >= plan.max_plots:
+                raise Conflict(_("Every plot of this plan is taken. Please choose another plan."))
+            subscription = await Subscription.create(
+                customer=customer,
+                season_id=plan.season_id,
+                plan_id=plan.id,
+                plot_id=plot.id,
+                price_fen=plan.price_fen,
+                sign_name=customer.name,
+                reserved_at=now,
+                using_db=conn,
+            )
+            await PlotClaim.create(
+                season_id=plan.season_id,
+                plot_id=plot.id,
+                plan_id=plan.id,
+                subscription_id=subscription.id,
+                expires_at=rules.reservation_expires_at(now=now, minutes=minutes),
+                using_db=conn,
+            )
+    except IntegrityError:
+        raise PlotTaken(_("Someone has just taken this plot. Please pick another.")) from None
+    return subscription
+
+
+async def _release_lapsed(
+    *, now: datetime, season_id: int | None = None, plot_id: int | None = None
+) -> int:
+    query = PlotClaim.filter(expires_at__lte=now)
+    if season_id is not None:
+        query = query.filter(season_id=season_id, plot_id=plot_id)
+    released = 0
+    for claim in await query.only("id", "subscription_id"):
+        async with in_transaction() as conn:
+            # Conditional delete: only one releaser wins, and a paid claim (no expiry) stays.
+            if await PlotClaim.filter(id=claim.id, expires_at__lte=now).using_db(conn).delete():
+                await (
+                    Subscription.filter(id=claim.subscription_id, status=Status.PENDING_PAYMENT)
+                    .using_db(conn)
+                    .update(status=Status.CANCELLED, cancelled_at=now, cancel_reason="lapsed")
+                )
+                released += 1
+    return released
+
+
+async def release_lapsed_reservations(*, now: datetime) -> int:
+    """Free every plot whose reservation has lapsed. Safe to run anywhere, any number of times."""
+    return await _release_lapsed(now=now)
+
+
+async def activate_paid(*, subscription_id: int, now: datetime, conn: BaseDBAsyncClient) -> bool:
+    """Turn a paid subscription active (idempotent). False when its reservation lapsed and
+    another buyer took the plot meanwhile: the caller must refund."""
+    sub = await Subscription.select_for_update().using_db(conn).get(id=subscription_id)
+    if sub.status == Status.ACTIVE:
+        return True
+    if sub.status not in (Status.PENDING_PAYMENT, Status.CANCELLED):
+        return False
+    claim = await PlotClaim.get_or_none(subscription_id=sub.id).using_db(conn)
+    if claim is None:
+        # The reservation lapsed and was released; take the plot back if nobody holds it.
+        holder = (
+            await PlotClaim.filter(live_claims(now), season_id=sub.season_id, plot_id=sub.plot_id)
+            .using_db(conn)
+            .exists()
+        )
+        if holder:
+            return False
+        await PlotClaim.filter(season_id=sub.season_id, plot_id=sub.plot_id).using_db(conn).delete()
+        await PlotClaim.create(
+            season_id=sub.season_id,
+            plot_id=sub.plot_id,
+            plan_id=sub.plan_id,
+            subscription_id=sub.id,
+            expires_at=None,
+            using_db=conn,
+        )
+    else:
+        await PlotClaim.filter(id=claim.id).using_db(conn).update(expires_at=None)
+    sub.status = Status.ACTIVE
+    sub.activated_at = now
+    sub.cancelled_at = None
+    sub.cancel_reason = ""
+    await sub.save(using_db=conn)
+    return True
+
+
+async def own_subscription(*, customer: User, subscription_id: int) -> Subscription:
+    """The customer's own subscription; anyone else's is 'not found'."""
+    sub = await Subscription.get_or_none(id=subscription_id, customer_id=customer.id)
+    if sub is None:
+        raise NotFound(_("This subscription does not exist."))
+    return sub
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    subscription: Subscription
+    ship_days: list[date]
+    cutoff_days: int
+    payment: Payment | None
+    reservation_expires_at: datetime | None
+    refund: rules.RefundQuote | None
+
+
+async def subscription_view(
+    *, customer: User, subscription_id: int, today: date
+) -> SubscriptionView:
+    sub = await own_subscription(customer=customer, subscription_id=subscription_id)
+    return (await _views([sub], today=today))[0]
+
+
+async def account_overview(*, customer: User, today: date) -> list[SubscriptionView]:
+    subs = await Subscription.filter(customer_id=customer.id).order_by("-reserved_at")
+    return await _views(list(subs), today=today)
+
+
+async def _views(subs: list[Subscription], *, today: date) -> list[SubscriptionView]:
+    if not subs:
+        return []
+    await Subscription.fetch_for_list(subs, "season", "plan", "plot", "plot__field")
+    ids = [s.id for s in subs]
+    payments: dict[int, Payment] = {}
+    for p in await Payment.filter(subscription_id__in=ids).order_by("created_at"):
+        if p.subscription_id not in payments or p.status != PaymentStatus.CANCELLED:
+            payments[p.subscription_id] = p
+    claims = {c.subscription_id: c for c in await PlotClaim.filter(subscription_id__in=ids)}
+    views = []
+    for sub in subs:
+        days = season_ship_days(sub.season)
+        refund = None
+        if sub.status == Status.ACTIVE:
+            refund = rules.refund_quote(
+                price_fen=sub.price_fen,
+                starts_on=sub.season.starts_on,
+                ends_on=sub.season.ends_on,
+                ship_days=days,
+                cutoff_days=sub.season.cutoff_days,
+                today=today,
+            )
+        claim = claims.get(sub.id)
+        views.append(
+            SubscriptionView(
+                subscription=sub,
+                ship_days=days,
+                cutoff_days=sub.season.cutoff_days,
+                payment=payments.get(sub.id),
+                reservation_expires_at=claim.expires_at if claim else None,
+                refund=refund,
+            )
+        )
+    return views
+
+
+def address_message(problem: str) -> str:
+    return {
+        "required": _("This field is required."),
+        "too_long": _("This is too long."),
+        "invalid": _("This value is not valid."),
+    }[problem]
+
+
+async def update_address(
+    *,
+    customer: User,
+    subscription_id: int,
+    recipient: str,
+    phone: str,
+    province: str,
+    city: str,
+    address: str,
+) -> Subscription:
+    sub = await own_subscription(customer=customer, subscription_id=subscription_id)
+    if sub.status not in (Status.PENDING_PAYMENT, Status.ACTIVE):
+        raise Conflict(_("This subscription has ended; its address can no longer be changed."))
+    problems = rules.address_problems(
+        recipient=recipient, phone=phone, province=province, city=city, address=address
+    )
+    if problems:
+        errors = {name: address_message(p) for name, p in problems.items()}
+        if problems.get("phone") == "invalid":
+            errors["phone"] = _("Enter an 11-digit mainland mobile number.")
+        raise FieldErrors(errors)
+    await Subscription.filter(id=sub.id).update(
+        recipient=recipient.strip(),
+        phone=rules.normalize_phone(phone) or "",
+        province=province,
+        city=city.strip(),
+        address=address.strip(),
+    )
+    await sub.refresh_from_db()
+    return sub
+
+
+def has_address(sub: Subscription) -> bool:
+    return bool(sub.recipient and sub.phone and sub.province and sub.city and sub.address)
+
+
+async def cancel_subscription(
+    *, customer: User, subscription_id: int, today: date, now: datetime, gateway: Gateway
+) -> Subscription:
+    """Cancel by the rules shown before payment: a reservation is simply released; an active
+    subscription is refunded in full before the season starts, and for the ship days whose
+    cutoff has not passed after it starts. The plot is freed."""
+    view = await subscription_view(customer=customer, subscription_id=subscription_id, today=today)
+    sub = view.subscription
+    if sub.status == Status.PENDING_PAYMENT:
+        async with in_transaction() as conn:
+            await PlotClaim.filter(subscription_id=sub.id).using_db(conn).delete()
+            await (
+                Subscription.filter(id=sub.id, status=Status.PENDING_PAYMENT)
+                .using_db(conn)
+                .update(status=Status.CANCELLED, cancelled_at=now, cancel_reason="customer")
+            )
+        if view.payment and view.payment.status == PaymentStatus.REQUIRES_PAYMENT:
+            # An unpaid intent left open costs nothing; a late payment on it is refunded.
+            with contextlib.suppress(PaymentProviderError):
+                await gateway.cancel(view.payment.intent_id)
+        await sub.refresh_from_db()
+        return sub
+    if sub.status != Status.ACTIVE or view.refund is None or view.payment is None:
+        raise Conflict(_("This subscription can no longer be cancelled."))
+    quote = view.refund
+    payment = view.payment
+    try:
+        refund_id = await gateway.refund(
+            intent_id=payment.intent_id,
+            amount_fen=quote.refund_fen,
+            idempotency_key=f"cancel-subscription-{sub.id}",
+        )
+    except PaymentProviderError:
+        raise Conflict(
+            _("The refund could not be made just now. Nothing was changed; please try again.")
+        ) from None
+    async with in_transaction() as conn:
+        locked = await Subscription.select_for_update().using_db(conn).get(id=sub.id)
+        if locked.status == Status.ACTIVE:
+            locked.status = Status.REFUNDED
+            locked.cancelled_at = now
+            locked.cancel_reason = "customer"
+            locked.refunded_fen = quote.refund_fen
+            await locked.save(using_db=conn)
+            await (
+                Payment.filter(id=payment.id)
+                .using_db(conn)
+                .update(
+                    status=PaymentStatus.REFUNDED,
+                    refund_id=refund_id,
+                    refunded_fen=quote.refund_fen,
+                    refunded_at=now,
+                )
+            )
+            await PlotClaim.filter(subscription_id=sub.id).using_db(conn).delete()
+    await sub.refresh_from_db()
+    return sub

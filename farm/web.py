@@ -1,0 +1,142 @@
+"""What every route shares: templates, the current user, CSRF, form reading, the clock."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from farm import i18n
+from farm.accounts.models import Role, User
+from farm.errors import Forbidden, NotFound
+from farm.land.rules import format_yuan, m2_to_fen, m2_to_mu, plain_number
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+CSRF_FIELD = "csrf_token"
+MAX_FORM_FIELDS = 50
+
+
+def make_templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        enable_async=False,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["yuan"] = format_yuan
+    env.filters["mu"] = lambda m2: plain_number(m2_to_mu(m2))
+    env.filters["fen_area"] = lambda m2: plain_number(m2_to_fen(m2))
+    env.filters["plain"] = plain_number
+    env.filters["days_of_month"] = days_of_month
+    return env
+
+
+def days_of_month(text: str) -> str:
+    """'1,16' -> '1st and 16th' in English, '1、16' in Chinese."""
+    days = [int(d) for d in text.split(",") if d.strip()]
+    if i18n.current_language() != "en":
+        return "、".join(str(d) for d in days)
+
+    def ordinal(n: int) -> str:
+        suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"{n}{suffix}"
+
+    words = [ordinal(d) for d in days]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    return now().date()
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get(CSRF_FIELD)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session[CSRF_FIELD] = token
+    return token
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token matched the session's; else 403."""
+    form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
+    sent = str(form.get(CSRF_FIELD) or request.headers.get("x-csrf-token") or "")
+    expected = request.session.get(CSRF_FIELD, "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise Forbidden(
+            i18n._("Your form has expired. Please go back, reload the page and try again.")
+        )
+    return form
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    env: Environment = request.app.state.templates
+    ctx = {
+        "request": request,
+        "user": request.state.user,
+        "csrf_token": csrf_token(request),
+        "language": i18n.current_language(),
+        "languages": i18n.LANGUAGES,
+        "settings": request.app.state.settings,
+        **(context or {}),
+    }
+    html = env.get_template(name).render(ctx)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths: never redirect to another host."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def require_user(request: Request, *roles: Role) -> User:
+    """The signed-in user with one of these roles. Visitors are sent to log in; a user of the
+    wrong role gets 404, so a page's existence is not revealed."""
+    user: User | None = request.state.user
+    if user is None:
+        raise LoginRequired()
+    if roles and user.role not in roles:
+        raise NotFound(i18n._("Page not found."))
+    return user
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def int_param(request: Request, name: str) -> int:
+    """A path parameter that must be a positive id; anything else is a 404."""
+    raw = request.path_params.get(name)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise NotFound(i18n._("Page not found.")) from None
+    if value < 1 or value > 2**31 - 1:
+        raise NotFound(i18n._("Page not found."))
+    return value

@@ -1,0 +1,71 @@
+from datetime import date
+
+from farm.land.demo import load_demo
+from farm.land.models import Plan, Plot
+from tests.support import TODAY
+
+
+async def test_health_check_answers_ok_when_the_database_answers(client):
+    r = await client.get("/healthz")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+async def test_the_demo_loads_once_with_jutudi_prices(app):
+    assert await load_demo(today=TODAY) is not None
+    assert await load_demo(today=TODAY) is None
+    prices = sorted(await Plan.all().values_list("price_fen", flat=True))
+    assert prices == [58000, 240000, 480000]
+
+
+async def test_home_shows_each_plan_with_price_size_care_mode_shipments_perks_and_plots_left(
+    client,
+):
+    await load_demo(today=date.today())
+    r = await client.get("/", headers={"accept-language": "en"})
+    assert r.status_code == 200
+    text = r.text
+    assert "¥580" in text and "¥2,400" in text and "¥4,800" in text
+    assert "66.67 m² (0.1 mu · 1 fen)" in text and "(0.5 mu · 5 fen)" in text
+    assert "Managed by the cooperative" in text and "Self-tended" in text
+    assert "24 shipments" in text
+    assert "scenic-spot tickets" in text and "farm-stay night" in text
+    assert "30 plots left" in text and "9 plots left" in text and "6 plots left" in text
+
+
+async def test_home_is_in_chinese_by_default(client):
+    await load_demo(today=date.today())
+    r = await client.get("/")
+    assert "一分地" in r.text and "合作社代种" in r.text
+
+
+async def test_a_plans_page_draws_the_field_map_with_every_plot(client):
+    await load_demo(today=date.today())
+    plan = await Plan.get(price_fen=58000)
+    r = await client.get(f"/plans/{plan.id}")
+    assert r.status_code == 200
+    assert (
+        r.text.count('class="plot free"') == await Plot.filter(field_id=plan.field_id).count() == 30
+    )
+    assert "<svg" in r.text
+
+
+async def test_choosing_a_plot_on_the_map_highlights_it_and_offers_to_reserve_it(client):
+    await load_demo(today=date.today())
+    plan = await Plan.get(price_fen=58000)
+    plot = await Plot.filter(field_id=plan.field_id).order_by("code").first()
+    r = await client.get(f"/plans/{plan.id}?plot={plot.id}")
+    assert 'class="plot chosen"' in r.text
+    assert f'name="plot_id" value="{plot.id}"' in r.text
+
+
+async def test_unknown_or_malformed_plan_ids_are_404_pages_not_errors(client):
+    for path in ("/plans/999999", "/plans/abc", "/plans/-1", "/plans/99999999999999999999"):
+        r = await client.get(path)
+        assert r.status_code == 404, path
+        assert "Traceback" not in r.text
+
+
+async def test_security_headers_are_set(client):
+    r = await client.get("/")
+    assert r.headers["x-frame-options"] == "DENY"
+    assert "default-src 'self'" in r.headers["content-security-policy"]

@@ -1,0 +1,268 @@
+"""Helpers shared by the tests: databases, the Stripe emulator, a live server, factories."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import httpx
+from starlette.datastructures import Secret
+
+from farm.land.models import CareMode, Cooperative, Field, Plan, Plot, Season
+from farm.payments.gateway import DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, DEV_WEBHOOK_SECRET
+from farm.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("FARM_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
+TABLES = [
+    "processed_events", "payments", "plot_claims", "subscriptions", "login_attempts", "users",
+    "plan_perks", "plans", "seasons", "plots", "partners", "fields", "cooperatives",
+]  # fmt: skip
+
+
+def backend() -> str:
+    return os.environ.get("FARM_TEST_DB", "sqlite")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def postgres_reachable() -> bool:
+    async def ping() -> bool:
+        try:
+            conn = await asyncpg.connect(
+                PG_ADMIN_URL.replace("postgres://", "postgresql://"), timeout=3
+            )
+        except (OSError, asyncpg.PostgresError):
+            return False
+        await conn.close()
+        return True
+
+    return asyncio.run(ping())
+
+
+@dataclass
+class TestDatabase:
+    url: str
+    name: str = ""
+
+    def create(self) -> None:
+        if self.url.startswith("postgres"):
+            asyncio.run(_pg_admin(f'CREATE DATABASE "{self.name}"'))
+
+    def drop(self) -> None:
+        if self.url.startswith("postgres"):
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def new_database(tmp: Path) -> TestDatabase:
+    if backend() == "postgres":
+        name = f"farm_test_{uuid.uuid4().hex[:12]}"
+        base = PG_ADMIN_URL.rsplit("/", 1)[0]
+        return TestDatabase(url=f"{base}/{name}?maxsize=30", name=name)
+    return TestDatabase(url=f"sqlite://{tmp / 'test.sqlite3'}")
+
+
+async def wipe(settings: Settings) -> None:
+    """Empty every table between tests (faster than a new database each time)."""
+    from tortoise import connections
+
+    conn = connections.get("default")
+    if settings.db_url.startswith("postgres"):
+        await conn.execute_script(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE"
+        )
+    else:
+        for table in TABLES:
+            await conn.execute_script(f'DELETE FROM "{table}"')
+
+
+def test_settings(*, data_dir: Path, db_url: str, stripe_port: int) -> Settings:
+    base = f"http://127.0.0.1:{stripe_port}"
+    return Settings(
+        environment="test",
+        data_dir=data_dir,
+        database_url=db_url,
+        secret_key=Secret("t" * 40),
+        stripe_secret_key=Secret(DEV_SECRET_KEY),
+        stripe_publishable_key=DEV_PUBLISHABLE_KEY,
+        stripe_webhook_secret=Secret(DEV_WEBHOOK_SECRET),
+        stripe_api_base=base,
+        stripe_js_url=f"{base}/js.stripe.com/v3/",
+    )
+
+
+def settings_environ(settings: Settings) -> dict[str, str]:
+    """The same settings as FARM_* variables, for a server in a child process."""
+    return {
+        "FARM_ENV": settings.environment,
+        "FARM_DATA_DIR": str(settings.data_dir),
+        "FARM_DATABASE_URL": settings.database_url,
+        "FARM_SECRET_KEY": str(settings.secret_key),
+        "FARM_STRIPE_SECRET_KEY": str(settings.stripe_secret_key),
+        "FARM_STRIPE_PUBLISHABLE_KEY": settings.stripe_publishable_key,
+        "FARM_STRIPE_WEBHOOK_SECRET": str(settings.stripe_webhook_secret),
+        "FARM_STRIPE_API_BASE": settings.stripe_api_base,
+        "FARM_STRIPE_JS_URL": settings.stripe_js_url,
+    }
+
+
+class LiveServer:
+    """`farm web` in a child process, on a free port."""
+
+    def __init__(self, settings: Settings):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, **settings_environ(settings), "PYTHONWARNINGS": "ignore"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "farm.cli", "web", "--port", str(self.port)], env=env
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("the live server exited")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the live server did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+# ---- factories: plain async functions ----
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+TODAY = NOW.date()
+
+
+async def make_season(
+    *,
+    plots: int = 4,
+    price_fen: int = 58000,
+    max_plots: int | None = None,
+    starts_on: date = date(2027, 3, 1),
+    ends_on: date = date(2028, 3, 1),
+    sale_starts_on: date = date(2026, 11, 1),
+    sale_ends_on: date = date(2027, 3, 1),
+    cutoff_days: int = 2,
+) -> Plan:
+    coop = await Cooperative.create(name="测试合作社", name_en="Test cooperative")
+    field = await Field.create(cooperative=coop, name="试验田", width_m=10 * plots, height_m=10)
+    for i in range(plots):
+        await Plot.create(
+            field=field, code=f"T{i + 1:02d}", area_m2=Decimal("66.67"),
+            x_m=10 * i, y_m=0, w_m=10, h_m="6.667",
+        )  # fmt: skip
+    season = await Season.create(
+        cooperative=coop,
+        name="测试季",
+        name_en="Test season",
+        starts_on=starts_on,
+        ends_on=ends_on,
+        sale_starts_on=sale_starts_on,
+        sale_ends_on=sale_ends_on,
+        cutoff_days=cutoff_days,
+    )
+    return await Plan.create(
+        season=season,
+        field=field,
+        name="一分地",
+        name_en="One fen",
+        plot_area_m2=Decimal("66.67"),
+        care_mode=CareMode.MANAGED,
+        price_fen=price_fen,
+        max_plots=max_plots if max_plots is not None else plots,
+    )
+
+
+async def make_customer(email: str = "wang@example.com", name: str = "王小明"):
+    from farm.accounts.services import sign_up
+
+    return await sign_up(email=email, name=name, password="correct horse", language="zh_CN")
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def csrf_of(client: httpx.AsyncClient, path: str = "/login") -> str:
+    response = await client.get(path)
+    found = CSRF_RE.search(response.text)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+async def log_in_client(client: httpx.AsyncClient, email: str, password: str = "correct horse"):
+    token = await csrf_of(client)
+    response = await client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+    assert response.status_code == 303, response.text
+    return await csrf_of(client, "/")  # logging in starts a new session, with a new token
+
+
+def later(minutes: int) -> datetime:
+    return NOW + timedelta(minutes=minutes)
+
+
+ADDRESS = {
+    "recipient": "王小明",
+    "phone": "13800138000",
+    "province": "上海",
+    "city": "上海市",
+    "address": "浦东新区世纪大道 100 号",
+}
+
+
+async def card_id(stripe_port: int, number: str = "4242424242424242") -> str:
+    """What Stripe.js does in the browser: turn a card into a token (here, at the emulator)."""
+    async with httpx.AsyncClient() as c:
+        r = await c.post(
+            f"http://127.0.0.1:{stripe_port}/v1/tokens",
+            data={
+                "card[number]": number, "card[exp_month]": "12", "card[exp_year]": "2030",
+                "card[cvc]": "123", "key": DEV_PUBLISHABLE_KEY,
+            },
+        )  # fmt: skip
+    r.raise_for_status()
+    return r.json()["card"]["id"]
+
+
+def signed_event(payload: dict, secret: str = DEV_WEBHOOK_SECRET, timestamp: int | None = None):
+    """A webhook body and its Stripe-Signature header, as Stripe signs them."""
+    import hashlib
+    import hmac
+    import json
+
+    body = json.dumps(payload).encode()
+    ts = timestamp if timestamp is not None else int(time.time())
+    sig = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
+    return body, f"t={ts},v1={sig}"

@@ -1,0 +1,34 @@
+from datetime import UTC, datetime, timedelta
+
+from farm.accounts import rules
+
+NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
+
+
+def test_emails_are_trimmed_lower_cased_and_checked():
+    assert rules.normalize_email("  Wang@Example.COM ") == "wang@example.com"
+    assert rules.normalize_email("not an email") is None
+    assert rules.normalize_email("a@b") is None
+
+
+def test_passwords_need_8_to_200_characters():
+    assert rules.password_problem("short") == "too_short"
+    assert rules.password_problem("x" * 201) == "too_long"
+    assert rules.password_problem("long enough") is None
+
+
+def test_the_first_failed_logins_cost_no_wait():
+    failures = [NOW - timedelta(seconds=s) for s in range(4)]
+    assert rules.login_wait(failures=failures, now=NOW, free_attempts=5) == timedelta(0)
+
+
+def test_each_failure_past_the_free_ones_doubles_the_wait_up_to_15_minutes():
+    five = [NOW] * 5
+    assert rules.login_wait(failures=five, now=NOW, free_attempts=5) == timedelta(seconds=30)
+    assert rules.login_wait(failures=[NOW] * 6, now=NOW, free_attempts=5) == timedelta(seconds=60)
+    assert rules.login_wait(failures=[NOW] * 40, now=NOW, free_attempts=5) == timedelta(minutes=15)
+
+
+def test_failures_older_than_the_window_are_forgotten():
+    old = [NOW - timedelta(minutes=16)] * 20
+    assert rules.login_wait(failures=old, now=NOW, free_attempts=5) == timedelta(0)

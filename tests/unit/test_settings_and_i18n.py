@@ -1,0 +1,53 @@
+import pytest
+
+from farm import i18n
+from farm.settings import SettingsError, load_settings
+
+
+def test_development_starts_with_no_configuration_on_sqlite_in_the_data_folder():
+    settings = load_settings({})
+    assert settings.is_development
+    assert settings.db_url == "sqlite://data/farm.sqlite3"
+
+
+def test_production_refuses_placeholder_and_missing_secrets():
+    with pytest.raises(SettingsError) as err:
+        load_settings({"FARM_ENV": "production", "FARM_SECRET_KEY": "change-me"})
+    message = str(err.value)
+    assert "FARM_SECRET_KEY" in message and "FARM_STRIPE_WEBHOOK_SECRET" in message
+
+
+def test_production_starts_when_every_secret_is_real():
+    settings = load_settings(
+        {
+            "FARM_ENV": "production",
+            "FARM_SECRET_KEY": "s" * 40,
+            "FARM_DATABASE_URL": "postgres://farm@db/farm",
+            "FARM_STRIPE_SECRET_KEY": "sk_live_x",
+            "FARM_STRIPE_PUBLISHABLE_KEY": "pk_live_x",
+            "FARM_STRIPE_WEBHOOK_SECRET": "whsec_x",
+            "FARM_SMTP_HOST": "smtp.example.com",
+        }
+    )
+    assert settings.db_url == "postgres://farm@db/farm"
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(SettingsError):
+        load_settings({"FARM_ENV": "staging"})
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [("en-US,en;q=0.9", "en"), ("zh-CN,zh;q=0.9,en;q=0.8", "zh_CN"), ("fr;q=1,en;q=0.5", "en"),
+     ("fr", None), (None, None), ("en;q=0.2,zh-TW;q=0.8", "zh_CN")],
+)  # fmt: skip
+def test_accept_language_picks_the_best_supported_language(header, language):
+    assert i18n.from_accept_language(header) == language
+
+
+def test_texts_are_chinese_by_default_and_english_on_request():
+    with i18n.use_language("zh_CN"):
+        assert i18n._("Log in") == "登录"
+    with i18n.use_language("en"):
+        assert i18n._("Log in") == "Log in"

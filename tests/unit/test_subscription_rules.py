@@ -1,0 +1,87 @@
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from farm.land.rules import ship_days
+from farm.subscriptions import rules
+
+START, END = date(2027, 3, 1), date(2028, 3, 1)
+DAYS = ship_days(START, END, (1, 16))
+
+
+def quote(today, price=58000, cutoff=2):
+    return rules.refund_quote(
+        price_fen=price,
+        starts_on=START,
+        ends_on=END,
+        ship_days=DAYS,
+        cutoff_days=cutoff,
+        today=today,
+    )
+
+
+def test_cancelling_before_the_season_starts_refunds_everything():
+    q = quote(date(2027, 2, 28))
+    assert q is not None and q.refund_fen == 58000 and q.before_start
+
+
+def test_after_the_start_the_refund_is_the_share_of_ship_days_not_yet_packed():
+    # On 2027-03-15 the 16 March box is past its cutoff (14 March): 22 of 24 remain.
+    q = quote(date(2027, 3, 15))
+    assert q is not None and (q.undelivered, q.total) == (22, 24)
+    assert q.refund_fen == 58000 * 22 // 24
+
+
+def test_on_the_cutoff_day_that_ship_day_still_counts_as_undelivered():
+    q = quote(date(2027, 3, 14))
+    assert q is not None and q.undelivered == 23
+
+
+def test_nothing_can_be_cancelled_once_the_season_ended_or_every_box_is_packed():
+    assert quote(END) is None
+    assert quote(date(2028, 2, 20)) is None
+
+
+@given(
+    today=st.dates(min_value=date(2026, 1, 1), max_value=date(2028, 6, 1)),
+    price=st.integers(1, 10**8),
+)
+def test_a_refund_is_never_more_than_the_price_and_never_grows_with_time(today, price):
+    q = quote(today, price)
+    if q is None:
+        return
+    assert 0 <= q.refund_fen <= price
+    later = quote(today + timedelta(days=1), price)
+    assert later is None or later.refund_fen <= q.refund_fen
+
+
+def test_a_reservation_lapses_at_its_expiry_and_a_paid_claim_never_does():
+    now = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    expires = rules.reservation_expires_at(now=now, minutes=15)
+    assert not rules.is_lapsed(expires_at=expires, now=now + timedelta(minutes=14))
+    assert rules.is_lapsed(expires_at=expires, now=now + timedelta(minutes=15))
+    assert not rules.is_lapsed(expires_at=None, now=now + timedelta(days=999))
+
+
+def test_phone_numbers_are_normalised_to_11_digit_mainland_mobiles():
+    assert rules.normalize_phone("138 0013 8000") == "13800138000"
+    assert rules.normalize_phone("+8613800138000") == "13800138000"
+    assert rules.normalize_phone("12345") is None
+    assert rules.normalize_phone("23800138000") is None
+
+
+def test_an_address_needs_every_field_and_a_known_province():
+    problems = rules.address_problems(
+        recipient="", phone="1", province="Atlantis", city="x", address="y" * 201
+    )
+    assert problems == {
+        "recipient": "required",
+        "phone": "invalid",
+        "province": "invalid",
+        "address": "too_long",
+    }
+    ok = rules.address_problems(
+        recipient="王", phone="13800138000", province="上海", city="上海", address="路 1 号"
+    )
+    assert ok == {}

@@ -122,7 +122,13 @@ async def domain_error(request: Request, exc: Exception) -> Response:
 
 
 async def login_required(request: Request, exc: Exception) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:  # after logging in, come back to the page the form was on, not to the POST
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc in ("", request.url.netloc)
+        target = referer.path + (f"?{referer.query}" if referer.query else "") if same_site else "/"
+        target = target or "/"
     if wants_json(request):
         return JSONResponse({"error": i18n._("Please log in.")}, status_code=401)
     return redirect(f"/login?next={quote(target)}")

@@ -130,13 +130,18 @@ class LoginRequired(Exception):
     pass
 
 
+def parse_id(raw: object) -> int | None:
+    """A database id from user input: a positive 32-bit integer, else None."""
+    text = str(raw or "").strip()
+    if not text.isdigit() or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= 2**31 - 1 else None
+
+
 def int_param(request: Request, name: str) -> int:
-    """A path parameter that must be a positive id; anything else is a 404."""
-    raw = request.path_params.get(name)
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise NotFound(i18n._("Page not found.")) from None
-    if value < 1 or value > 2**31 - 1:
+    """A path parameter that must be an id; anything else is a 404."""
+    value = parse_id(request.path_params.get(name))
+    if value is None:
         raise NotFound(i18n._("Page not found."))
     return value

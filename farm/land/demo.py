@@ -9,7 +9,10 @@ from decimal import Decimal
 from tortoise.transactions import in_transaction
 
 from farm.land.models import CareMode, Cooperative, Field, PerkKind, Plan, PlanPerk, Plot, Season
+from farm.land.rules import mu_to_m2
 from farm.partners.models import Partner, PartnerKind
+
+FEN, HALF_MU, MU = mu_to_m2(Decimal("0.1")), mu_to_m2(Decimal("0.5")), mu_to_m2(Decimal(1))
 
 
 def _first_of_month_after(d: date, months: int) -> date:
@@ -20,7 +23,7 @@ def _first_of_month_after(d: date, months: int) -> date:
 
 
 async def _cut_grid(
-    field: Field, *, prefix: str, cols: int, rows: int, w: Decimal, h: Decimal
+    field: Field, *, prefix: str, cols: int, rows: int, w: Decimal, h: Decimal, area: Decimal
 ) -> None:
     plots = []
     for r in range(rows):
@@ -29,7 +32,7 @@ async def _cut_grid(
                 Plot(
                     field_id=field.id,
                     code=f"{prefix}{r * cols + c + 1:02d}",
-                    area_m2=(w * h).quantize(Decimal("0.01")),
+                    area_m2=area,
                     x_m=w * c,
                     y_m=h * r,
                     w_m=w,
@@ -62,11 +65,17 @@ async def load_demo(*, today: date) -> Cooperative | None:
         )
         # 1 fen = 66.67 m²: 10 m × 6.667 m; half a mu: 20 m × 16.667 m; a mu: 25 m × 26.667 m.
         small = await Field.create(cooperative=coop, name="东坡田", width_m=50, height_m=40)
-        await _cut_grid(small, prefix="A", cols=5, rows=6, w=Decimal(10), h=Decimal("6.667"))
+        await _cut_grid(
+            small, prefix="A", cols=5, rows=6, w=Decimal(10), h=Decimal("6.667"), area=FEN
+        )
         middle = await Field.create(cooperative=coop, name="河湾田", width_m=60, height_m=50)
-        await _cut_grid(middle, prefix="B", cols=3, rows=3, w=Decimal(20), h=Decimal("16.667"))
+        await _cut_grid(
+            middle, prefix="B", cols=3, rows=3, w=Decimal(20), h=Decimal("16.667"), area=HALF_MU
+        )
         large = await Field.create(cooperative=coop, name="山脚大田", width_m=75, height_m="53.33")
-        await _cut_grid(large, prefix="C", cols=3, rows=2, w=Decimal(25), h=Decimal("26.667"))
+        await _cut_grid(
+            large, prefix="C", cols=3, rows=2, w=Decimal(25), h=Decimal("26.667"), area=MU
+        )
 
         starts = _first_of_month_after(today, 2)
         season = await Season.create(

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from farm.land import services
 from farm.land.models import PerkKind
-from farm.web import int_param, now, render, today
+from farm.web import int_param, now, parse_id, render, today
 
 
 async def home(request: Request) -> Response:
@@ -23,9 +23,9 @@ async def plan_page(request: Request) -> Response:
     plan_id = int_param(request, "plan_id")
     offer, field, plots = await services.plan_offer(plan_id=plan_id, now=now())
     chosen = None
-    raw = request.query_params.get("plot", "")
-    if raw.isdigit():
-        chosen = next((m for m in plots if m.plot.id == int(raw) and m.free), None)
+    plot_id = parse_id(request.query_params.get("plot"))
+    if plot_id is not None:
+        chosen = next((m for m in plots if m.plot.id == plot_id and m.free), None)
     return render(
         request,
         "land/plan.html",

@@ -12,7 +12,16 @@ from farm.i18n import _
 from farm.payments import services as payments
 from farm.subscriptions import rules, services
 from farm.subscriptions.models import Status
-from farm.web import int_param, now, read_form, redirect, render, require_user, today
+from farm.web import (
+    int_param,
+    now,
+    parse_id,
+    read_form,
+    redirect,
+    render,
+    require_user,
+    today,
+)
 
 ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "address")
 
@@ -22,12 +31,13 @@ async def reserve(request: Request) -> Response:
     plan_id = int_param(request, "plan_id")
     form = await read_form(request)
     raw_plot = str(form.get("plot_id") or "auto")
-    if raw_plot != "auto" and not raw_plot.isdigit():
+    plot_id = None if raw_plot == "auto" else parse_id(raw_plot)
+    if raw_plot != "auto" and plot_id is None:
         raise NotFound(_("This plot is not offered in this plan."))
     sub = await services.reserve_plot(
         customer=customer,
         plan_id=plan_id,
-        plot_id=None if raw_plot == "auto" else int(raw_plot),
+        plot_id=plot_id,
         today=today(),
         now=now(),
         minutes=request.app.state.settings.reservation_minutes,

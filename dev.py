@@ -49,17 +49,20 @@ def install(lock: str) -> None:
 
 
 def ensure_chromium() -> None:
-    """The end-to-end tests drive Debian's chromium; install it if we may."""
-    if CHROMIUM.exists() or not shutil.which("apt-get"):
+    """The end-to-end tests drive Debian's chromium; install it (and CJK fonts, so that
+    screenshots show Chinese) if we may."""
+    fonts = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+    if (CHROMIUM.exists() and fonts.exists()) or not shutil.which("apt-get"):
         return
     root = os.geteuid() == 0 if hasattr(os, "geteuid") else False
     prefix = [] if root else (["sudo", "-n"] if shutil.which("sudo") else None)
     if prefix is None:
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if sh(*prefix, "apt-get", "install", "-y", "-q", "chromium", env=env) != 0:
+    packages = ["chromium", "fonts-noto-cjk"]
+    if sh(*prefix, "apt-get", "install", "-y", "-q", *packages, env=env) != 0:
         sh(*prefix, "apt-get", "update", "-q", env=env)
-        sh(*prefix, "apt-get", "install", "-y", "-q", "chromium", env=env)
+        sh(*prefix, "apt-get", "install", "-y", "-q", *packages, env=env)
 
 
 def run() -> None:

@@ -207,7 +207,7 @@ def create_app(
         },
     )
     app.state.settings = settings
-    app.state.templates = make_templates()
+    app.state.templates = make_templates(settings.timezone)
     app.state.gateway = gateway or StripeGateway(settings)
     app.state.mailer = mailer or make_mailer(settings)
     return app

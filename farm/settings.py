@@ -28,6 +28,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     reservation_minutes: int = 15
     default_language: str = "zh_CN"
+    timezone: str = "Asia/Shanghai"  # how times are shown to people
     # Stripe. Empty keys in development mean: use the local emulator.
     stripe_secret_key: Secret = field(default_factory=lambda: Secret(""))
     stripe_publishable_key: str = ""
@@ -72,6 +73,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         base_url=config("FARM_BASE_URL", default="http://127.0.0.1:8000").rstrip("/"),
         reservation_minutes=config("FARM_RESERVATION_MINUTES", cast=int, default=15),
         default_language=config("FARM_DEFAULT_LANGUAGE", default="zh_CN"),
+        timezone=config("FARM_TIMEZONE", default="Asia/Shanghai"),
         stripe_secret_key=config("FARM_STRIPE_SECRET_KEY", cast=Secret, default=""),
         stripe_publishable_key=config("FARM_STRIPE_PUBLISHABLE_KEY", default=""),
         stripe_webhook_secret=config("FARM_STRIPE_WEBHOOK_SECRET", cast=Secret, default=""),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
@@ -26,7 +27,7 @@ CSRF_FIELD = "csrf_token"
 MAX_FORM_FIELDS = 50
 
 
-def make_templates() -> Environment:
+def make_templates(timezone: str = "Asia/Shanghai") -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html", "xml"]),
@@ -39,6 +40,11 @@ def make_templates() -> Environment:
     env.filters["fen_area"] = lambda m2: plain_number(m2_to_fen(m2))
     env.filters["plain"] = plain_number
     env.filters["days_of_month"] = days_of_month
+    zone = ZoneInfo(timezone)
+    # Stored in UTC, shown in the service's time zone.
+    env.filters["local"] = lambda dt, fmt="%Y-%m-%d %H:%M": dt.astimezone(zone).strftime(fmt)
+    # Periods are half-open; people read the last day included.
+    env.filters["last_day"] = lambda d: d - timedelta(days=1)
     return env
 
 

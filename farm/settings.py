@@ -12,6 +12,7 @@ from starlette.datastructures import Secret
 
 PLACEHOLDER = "change-me"
 DEVELOPMENT = "development"
+PRODUCTION = "production"
 ENVIRONMENTS = ("development", "test", "production")
 
 
@@ -62,7 +63,9 @@ class Settings:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from FARM_* variables; refuse placeholder secrets outside development."""
     config = Config(environ=dict(environ) if environ is not None else os.environ)
-    environment = config("FARM_ENV", default=DEVELOPMENT)
+    # Production unless told otherwise: a forgotten variable must fail closed (real secrets
+    # required, no development outbox), never open. `farm dev` sets development itself.
+    environment = config("FARM_ENV", default=PRODUCTION)
     if environment not in ENVIRONMENTS:
         raise SettingsError(f"FARM_ENV must be one of {', '.join(ENVIRONMENTS)}")
     settings = Settings(

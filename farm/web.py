@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from farm import i18n
 from farm.accounts.models import Role, User
-from farm.errors import Forbidden, NotFound
+from farm.errors import DomainError, Forbidden, NotFound
 from farm.land.rules import format_yuan, m2_to_fen, m2_to_mu, plain_number
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,8 +66,9 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def today() -> date:
-    return now().date()
+def today(request: Request) -> date:
+    """Today where the service is (seasons, sale windows and cutoffs are local dates)."""
+    return now().astimezone(ZoneInfo(request.app.state.settings.timezone)).date()
 
 
 def csrf_token(request: Request) -> str:
@@ -82,11 +83,14 @@ async def read_form(request: Request) -> FormData:
     """The posted form, once its CSRF token matched the session's; else 403."""
     form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
     sent = str(form.get(CSRF_FIELD) or request.headers.get("x-csrf-token") or "")
-    expected = request.session.get(CSRF_FIELD, "")
-    if not expected or not hmac.compare_digest(sent, expected):
+    expected = str(request.session.get(CSRF_FIELD, ""))
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise Forbidden(
             i18n._("Your form has expired. Please go back, reload the page and try again.")
         )
+    if any("\x00" in str(value) for value in form.values()):
+        # No text we keep may hold a NUL byte (PostgreSQL refuses them).
+        raise DomainError(i18n._("The form contains characters that are not allowed."))
     return form
 
 
@@ -139,7 +143,7 @@ class LoginRequired(Exception):
 def parse_id(raw: object) -> int | None:
     """A database id from user input: a positive 32-bit integer, else None."""
     text = str(raw or "").strip()
-    if not text.isdigit() or len(text) > 10:
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
         return None
     value = int(text)
     return value if 1 <= value <= 2**31 - 1 else None

@@ -10,8 +10,9 @@ import signal
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from farm import db
+from farm.payments.gateway import StripeGateway
 from farm.settings import Settings, load_settings
-from scheduler.jobs import JOBS
+from scheduler.jobs import JOBS, Runtime
 
 log = logging.getLogger("farm.scheduler")
 
@@ -19,10 +20,17 @@ log = logging.getLogger("farm.scheduler")
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     await db.connect(settings)
+    runtime = Runtime(gateway=StripeGateway(settings))
     scheduler = AsyncIOScheduler(timezone="UTC")  # memory job store
     for job, seconds in JOBS:
         scheduler.add_job(
-            job, "interval", seconds=seconds, id=job.__name__, max_instances=1, coalesce=True
+            job,
+            "interval",
+            args=[runtime],
+            seconds=seconds,
+            id=job.__name__,
+            max_instances=1,
+            coalesce=True,
         )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -32,10 +40,11 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     log.info("scheduler started with %d job(s)", len(JOBS))
     try:
         for job, _seconds in JOBS:  # catch up at once rather than after the first interval
-            await job()
+            await job(runtime)
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)
+        await runtime.gateway.aclose()
         await db.close()
         log.info("scheduler stopped")
 

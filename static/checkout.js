@@ -22,9 +22,15 @@
     button.disabled = true;
     button.textContent = form.dataset.msgWorking;
     try {
-      var made = await stripe.createToken(card);
-      if (made.error) return fail(made.error.message);
-      var body = new URLSearchParams({csrf_token: form.dataset.csrf, card_id: made.token.card.id});
+      // A PaymentMethod (pm_) with Stripe; the emulator only makes tokens (their card_ id).
+      var made = await stripe.createPaymentMethod({type: "card", card: card});
+      var id = made && made.paymentMethod && made.paymentMethod.id;
+      if (!id) {
+        made = await stripe.createToken(card);
+        id = made && made.token && made.token.card && made.token.card.id;
+      }
+      if (!id) return fail(made && made.error && made.error.message);
+      var body = new URLSearchParams({csrf_token: form.dataset.csrf, card_id: id});
       var response = await fetch(form.dataset.payUrl, {
         method: "POST", body: body, credentials: "same-origin",
         headers: {"Accept": "application/json"}

@@ -12,7 +12,7 @@ from farm.web import int_param, now, parse_id, render, today
 
 
 async def home(request: Request) -> Response:
-    offers = await services.open_offers(today=today(), now=now())
+    offers = await services.open_offers(today=today(request), now=now())
     seasons: dict[int, list[services.PlanOffer]] = {}
     for offer in offers:
         seasons.setdefault(offer.season.id, []).append(offer)
@@ -35,7 +35,7 @@ async def plan_page(request: Request) -> Response:
             "plots": plots,
             "chosen": chosen,
             "PerkKind": PerkKind,
-            "on_sale": offer.season.sale_starts_on <= today() < offer.season.sale_ends_on,
+            "on_sale": offer.season.sale_starts_on <= today(request) < offer.season.sale_ends_on,
         },
     )
 

@@ -11,6 +11,7 @@ class PaymentStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     REFUNDED = "refunded"
+    REFUND_DUE = "refund_due"  # paid, but the plot could not be kept: to refund (retried)
     CANCELLED = "cancelled"
 
 

@@ -140,36 +140,65 @@ async def record_success(intent: Intent, *, now: datetime, gateway: Gateway) -> 
     async with in_transaction() as conn:
         lost = await _mark_paid(intent, now=now, conn=conn)
     if lost is not None:
-        await _refund_lost_plot(lost, now=now, gateway=gateway)
+        await refund_due(lost, now=now, gateway=gateway)
 
 
 async def _mark_paid(intent: Intent, *, now: datetime, conn: BaseDBAsyncClient) -> Payment | None:
-    """Within the caller's transaction. Returns the payment when its plot was lost while the
-    payment was late (another buyer took it after the reservation lapsed): it must be refunded
-    in full once the transaction commits."""
-    payment = await Payment.select_for_update().using_db(conn).get_or_none(intent_id=intent.id)
-    if payment is None or payment.status != PaymentStatus.REQUIRES_PAYMENT:
-        return None
+    """Within the caller's transaction. Returns the payment when the money arrived but the
+    plot cannot be kept (released by the customer, or lost after the reservation lapsed): it
+    is then marked refund_due in this same transaction, so the refund cannot be forgotten."""
+    found = await Payment.get_or_none(intent_id=intent.id).using_db(conn)
+    if found is None:
+        return None  # not one of ours
+    # Lock order everywhere: the subscription, then its payment (else releases deadlock).
+    await Subscription.select_for_update().using_db(conn).get(id=found.subscription_id)
+    payment = await Payment.select_for_update().using_db(conn).get(id=found.id)
+    if payment.status in (
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.REFUNDED,
+        PaymentStatus.REFUND_DUE,
+    ):
+        return None  # already applied
     payment.status = PaymentStatus.SUCCEEDED
     payment.paid_at = now
     payment.card_last4 = intent.card_last4 or payment.card_last4
     payment.failure_message = ""
-    await payment.save(using_db=conn)
     kept = await subscriptions.activate_paid(
         subscription_id=payment.subscription_id, now=now, conn=conn
     )
+    if not kept:
+        payment.status = PaymentStatus.REFUND_DUE
+        sub = await Subscription.get(id=payment.subscription_id).using_db(conn)
+        if sub.status == Status.PENDING_PAYMENT or sub.cancel_reason == "lapsed":
+            sub.status = Status.CANCELLED
+            sub.cancelled_at = now
+            sub.cancel_reason = "plot_lost"
+            await sub.save(using_db=conn)
+    await payment.save(using_db=conn)
     return None if kept else payment
 
 
-async def _refund_lost_plot(payment: Payment, *, now: datetime, gateway: Gateway) -> None:
-    refund_id = await gateway.refund(
-        intent_id=payment.intent_id,
-        amount_fen=payment.amount_fen,
-        idempotency_key=f"lost-plot-{payment.intent_id}",
-    )
+async def refund_due(payment: Payment, *, now: datetime, gateway: Gateway) -> bool:
+    """Refund in full a payment whose plot could not be kept. Safe to retry: Stripe sees the
+    same idempotency key. False if Stripe could not be reached (the payment stays due)."""
+    try:
+        refund_id = await gateway.refund(
+            intent_id=payment.intent_id,
+            amount_fen=payment.amount_fen,
+            idempotency_key=f"lost-plot-{payment.intent_id}",
+        )
+    except PaymentProviderError as exc:
+        log.warning("refund of %s failed, will retry: %s", payment.intent_id, exc)
+        return False
     async with in_transaction() as conn:
+        # The subscription first, then the payment: the same lock order as everywhere else.
         await (
-            Payment.filter(id=payment.id)
+            Subscription.filter(id=payment.subscription_id)
+            .using_db(conn)
+            .update(status=Status.REFUNDED, refunded_fen=payment.amount_fen)
+        )
+        await (
+            Payment.filter(id=payment.id, status=PaymentStatus.REFUND_DUE)
             .using_db(conn)
             .update(
                 status=PaymentStatus.REFUNDED,
@@ -178,16 +207,15 @@ async def _refund_lost_plot(payment: Payment, *, now: datetime, gateway: Gateway
                 refunded_at=now,
             )
         )
-        await (
-            Subscription.filter(id=payment.subscription_id)
-            .using_db(conn)
-            .update(
-                status=Status.REFUNDED,
-                refunded_fen=payment.amount_fen,
-                cancelled_at=now,
-                cancel_reason="plot_lost",
-            )
-        )
+    return True
+
+
+async def refund_due_payments(*, now: datetime, gateway: Gateway) -> int:
+    """Retry every refund still due (a scheduler job). Returns how many were made."""
+    made = 0
+    for payment in await Payment.filter(status=PaymentStatus.REFUND_DUE).order_by("id"):
+        made += await refund_due(payment, now=now, gateway=gateway)
+    return made
 
 
 async def apply_event(event: Event, *, now: datetime, gateway: Gateway) -> bool:
@@ -214,5 +242,5 @@ async def apply_event(event: Event, *, now: datetime, gateway: Gateway) -> bool:
             return False  # a concurrent delivery of the same event won
         raise  # something else collided: fail so that Stripe delivers the event again
     if lost is not None:
-        await _refund_lost_plot(lost, now=now, gateway=gateway)
+        await refund_due(lost, now=now, gateway=gateway)
     return True

@@ -38,7 +38,7 @@ async def reserve(request: Request) -> Response:
         customer=customer,
         plan_id=plan_id,
         plot_id=plot_id,
-        today=today(),
+        today=today(request),
         now=now(),
         minutes=request.app.state.settings.reservation_minutes,
     )
@@ -52,7 +52,7 @@ def _address_form(sub) -> dict[str, str]:
 async def _checkout_page(request: Request, sub_id: int, **extra) -> Response:
     customer = require_user(request, Role.CUSTOMER)
     view = await services.subscription_view(
-        customer=customer, subscription_id=sub_id, today=today()
+        customer=customer, subscription_id=sub_id, today=today(request)
     )
     sub = view.subscription
     if sub.status != Status.PENDING_PAYMENT:
@@ -145,14 +145,14 @@ async def payment_return(request: Request) -> Response:
 
 async def account(request: Request) -> Response:
     customer = require_user(request, Role.CUSTOMER)
-    views = await services.account_overview(customer=customer, today=today())
+    views = await services.account_overview(customer=customer, today=today(request))
     return render(request, "subscriptions/account.html", {"views": views})
 
 
 async def _subscription_page(request: Request, sub_id: int, **extra) -> Response:
     customer = require_user(request, Role.CUSTOMER)
     view = await services.subscription_view(
-        customer=customer, subscription_id=sub_id, today=today()
+        customer=customer, subscription_id=sub_id, today=today(request)
     )
     context = {
         "view": view,
@@ -160,7 +160,7 @@ async def _subscription_page(request: Request, sub_id: int, **extra) -> Response
         "provinces": rules.PROVINCES,
         "form": _address_form(view.subscription),
         "errors": {},
-        "today": today(),
+        "today": today(request),
         "welcome": request.query_params.get("welcome") == "1",
         "saved": request.query_params.get("saved") == "1",
         **extra,
@@ -179,7 +179,7 @@ async def cancel(request: Request) -> Response:
     await services.cancel_subscription(
         customer=customer,
         subscription_id=sub_id,
-        today=today(),
+        today=today(request),
         now=now(),
         gateway=request.app.state.gateway,
     )

@@ -23,6 +23,8 @@ from farm.subscriptions import rules
 from farm.subscriptions.models import PlotClaim, Status, Subscription
 
 AUTO_PICK_TRIES = 8
+PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.REFUND_DUE)
+SIGN_NAME_MAX = 40  # what fits on the sign on the plot
 
 
 class PlotTaken(Conflict):
@@ -65,11 +67,27 @@ async def reserve_plot(
     raise Conflict(_("Every plot of this plan is taken. Please choose another plan."))
 
 
-async def _claim(*, customer: User, plan: Plan, plot: Plot, now: datetime, minutes: int):
+async def _claim(
+    *, customer: User, plan: Plan, plot: Plot, now: datetime, minutes: int
+) -> Subscription:
     await _release_lapsed(now=now, season_id=plan.season_id, plot_id=plot.id)
     try:
         async with in_transaction() as conn:
-            # Locking the plan serialises sales of one plan, so max_plots holds too.
+            # One checkout at a time per customer and season: a double click, or a bot on one
+            # account, cannot hold a plan's plots. Locking the customer serialises their own
+            # requests; locking the plan serialises its sales, so max_plots holds too.
+            await User.select_for_update().using_db(conn).get(id=customer.id)
+            held = (
+                await PlotClaim.filter(
+                    season_id=plan.season_id,
+                    expires_at__gt=now,
+                    subscription__customer_id=customer.id,
+                )
+                .using_db(conn)
+                .first()
+            )
+            if held is not None:
+                return await Subscription.get(id=held.subscription_id).using_db(conn)
             await Plan.select_for_update().using_db(conn).get(id=plan.id)
             sold = await PlotClaim.filter(live_claims(now), plan_id=plan.id).using_db(conn).count()
             if sold >= plan.max_plots:
@@ -80,7 +98,7 @@ async def _claim(*, customer: User, plan: Plan, plot: Plot, now: datetime, minut
                 plan_id=plan.id,
                 plot_id=plot.id,
                 price_fen=plan.price_fen,
-                sign_name=customer.name,
+                sign_name=customer.name[:SIGN_NAME_MAX],
                 reserved_at=now,
                 using_db=conn,
             )
@@ -97,6 +115,19 @@ async def _claim(*, customer: User, plan: Plan, plot: Plot, now: datetime, minut
     return subscription
 
 
+async def _lapse_claim(claim: PlotClaim, *, now: datetime, conn: BaseDBAsyncClient) -> bool:
+    """Release one lapsed reservation. The delete is conditional, so of two releasers only
+    one wins, and a paid claim (no expiry) is never touched."""
+    if not await PlotClaim.filter(id=claim.id, expires_at__lte=now).using_db(conn).delete():
+        return False
+    await (
+        Subscription.filter(id=claim.subscription_id, status=Status.PENDING_PAYMENT)
+        .using_db(conn)
+        .update(status=Status.CANCELLED, cancelled_at=now, cancel_reason="lapsed")
+    )
+    return True
+
+
 async def _release_lapsed(
     *, now: datetime, season_id: int | None = None, plot_id: int | None = None
 ) -> int:
@@ -106,14 +137,7 @@ async def _release_lapsed(
     released = 0
     for claim in await query.only("id", "subscription_id"):
         async with in_transaction() as conn:
-            # Conditional delete: only one releaser wins, and a paid claim (no expiry) stays.
-            if await PlotClaim.filter(id=claim.id, expires_at__lte=now).using_db(conn).delete():
-                await (
-                    Subscription.filter(id=claim.subscription_id, status=Status.PENDING_PAYMENT)
-                    .using_db(conn)
-                    .update(status=Status.CANCELLED, cancelled_at=now, cancel_reason="lapsed")
-                )
-                released += 1
+            released += await _lapse_claim(claim, now=now, conn=conn)
     return released
 
 
@@ -123,24 +147,36 @@ async def release_lapsed_reservations(*, now: datetime) -> int:
 
 
 async def activate_paid(*, subscription_id: int, now: datetime, conn: BaseDBAsyncClient) -> bool:
-    """Turn a paid subscription active (idempotent). False when its reservation lapsed and
-    another buyer took the plot meanwhile: the caller must refund."""
+    """Turn a paid subscription active (idempotent), within the caller's transaction.
+
+    False when the plot cannot be kept: the customer released it before the payment landed,
+    or the reservation lapsed and the plot (or the plan's last place) went to someone else.
+    The caller must then refund."""
     sub = await Subscription.select_for_update().using_db(conn).get(id=subscription_id)
     if sub.status == Status.ACTIVE:
         return True
-    if sub.status not in (Status.PENDING_PAYMENT, Status.CANCELLED):
+    lapsed = sub.status == Status.CANCELLED and sub.cancel_reason == "lapsed"
+    if sub.status != Status.PENDING_PAYMENT and not lapsed:
         return False
     claim = await PlotClaim.get_or_none(subscription_id=sub.id).using_db(conn)
     if claim is None:
-        # The reservation lapsed and was released; take the plot back if nobody holds it.
-        holder = (
-            await PlotClaim.filter(live_claims(now), season_id=sub.season_id, plot_id=sub.plot_id)
+        # The reservation lapsed and was released: take the plot back on the same terms as a
+        # new reservation, if it is still free and the plan still has room.
+        plan = await Plan.select_for_update().using_db(conn).get(id=sub.plan_id)
+        for other in await PlotClaim.filter(
+            season_id=sub.season_id, plot_id=sub.plot_id, expires_at__lte=now
+        ).using_db(conn):
+            await _lapse_claim(other, now=now, conn=conn)
+        if (
+            await PlotClaim.filter(season_id=sub.season_id, plot_id=sub.plot_id)
             .using_db(conn)
             .exists()
-        )
-        if holder:
+        ):
             return False
-        await PlotClaim.filter(season_id=sub.season_id, plot_id=sub.plot_id).using_db(conn).delete()
+        if await PlotClaim.filter(live_claims(now), plan_id=plan.id).using_db(conn).count() >= (
+            plan.max_plots
+        ):
+            return False
         await PlotClaim.create(
             season_id=sub.season_id,
             plot_id=sub.plot_id,
@@ -156,6 +192,31 @@ async def activate_paid(*, subscription_id: int, now: datetime, conn: BaseDBAsyn
     sub.cancelled_at = None
     sub.cancel_reason = ""
     await sub.save(using_db=conn)
+    return True
+
+
+async def release_reservation(*, subscription_id: int, now: datetime) -> bool:
+    """The customer lets go of an unpaid plot. False if it was paid meanwhile. The subscription
+    is locked first, so a payment landing at the same moment either wins or finds it released
+    (and is then refunded); never an active subscription without its plot."""
+    async with in_transaction() as conn:
+        sub = await Subscription.select_for_update().using_db(conn).get(id=subscription_id)
+        if sub.status != Status.PENDING_PAYMENT:
+            return False
+        await (
+            PlotClaim.filter(subscription_id=sub.id, expires_at__isnull=False)
+            .using_db(conn)
+            .delete()
+        )
+        sub.status = Status.CANCELLED
+        sub.cancelled_at = now
+        sub.cancel_reason = "customer"
+        await sub.save(using_db=conn)
+        await (
+            Payment.filter(subscription_id=sub.id, status=PaymentStatus.REQUIRES_PAYMENT)
+            .using_db(conn)
+            .update(status=PaymentStatus.CANCELLED)
+        )
     return True
 
 
@@ -196,7 +257,8 @@ async def _views(subs: list[Subscription], *, today: date) -> list[SubscriptionV
     ids = [s.id for s in subs]
     payments: dict[int, Payment] = {}
     for p in await Payment.filter(subscription_id__in=ids).order_by("created_at"):
-        if p.subscription_id not in payments or p.status != PaymentStatus.CANCELLED:
+        kept = payments.get(p.subscription_id)
+        if kept is None or kept.status not in PAID:  # the paid one, else the latest attempt
             payments[p.subscription_id] = p
     claims = {c.subscription_id: c for c in await PlotClaim.filter(subscription_id__in=ids)}
     views = []
@@ -276,22 +338,23 @@ async def cancel_subscription(
     """Cancel by the rules shown before payment: a reservation is simply released; an active
     subscription is refunded in full before the season starts, and for the ship days whose
     cutoff has not passed after it starts. The plot is freed."""
+    sub = await own_subscription(customer=customer, subscription_id=subscription_id)
+    if sub.status == Status.PENDING_PAYMENT:
+        open_intents = await Payment.filter(
+            subscription_id=sub.id, status=PaymentStatus.REQUIRES_PAYMENT
+        ).values_list("intent_id", flat=True)
+        if await release_reservation(subscription_id=sub.id, now=now):
+            for intent_id in open_intents:
+                # An unpaid intent left open costs nothing; a late payment on it is refunded.
+                with contextlib.suppress(PaymentProviderError):
+                    await gateway.cancel(intent_id)
+            await sub.refresh_from_db()
+            return sub
+        raise Conflict(
+            _("This plot was paid for a moment ago. To cancel it, use its page in your account.")
+        )
     view = await subscription_view(customer=customer, subscription_id=subscription_id, today=today)
     sub = view.subscription
-    if sub.status == Status.PENDING_PAYMENT:
-        async with in_transaction() as conn:
-            await PlotClaim.filter(subscription_id=sub.id).using_db(conn).delete()
-            await (
-                Subscription.filter(id=sub.id, status=Status.PENDING_PAYMENT)
-                .using_db(conn)
-                .update(status=Status.CANCELLED, cancelled_at=now, cancel_reason="customer")
-            )
-        if view.payment and view.payment.status == PaymentStatus.REQUIRES_PAYMENT:
-            # An unpaid intent left open costs nothing; a late payment on it is refunded.
-            with contextlib.suppress(PaymentProviderError):
-                await gateway.cancel(view.payment.intent_id)
-        await sub.refresh_from_db()
-        return sub
     if sub.status != Status.ACTIVE or view.refund is None or view.payment is None:
         raise Conflict(_("This subscription can no longer be cancelled."))
     quote = view.refund

@@ -141,3 +141,33 @@ async def test_a_malformed_plot_choice_is_a_clear_4xx_and_writes_nothing(client,
     else:
         assert r.status_code == 404
         assert await Subscription.all().count() == 1
+
+
+async def test_a_non_ascii_csrf_token_is_refused_not_an_error(client):
+    await client.get("/login")
+    r = await client.post("/login", data={"email": "a@b.cn", "password": "x", "csrf_token": "é"})
+    assert r.status_code == 403
+
+
+async def test_a_nul_byte_in_a_form_is_refused_and_nothing_is_written(client):
+    from farm.accounts.models import User
+
+    token = await csrf_of(client, "/signup")
+    r = await client.post(
+        "/signup",
+        data={
+            "name": "王\x00",
+            "email": "n@example.com",
+            "password": "long enough",
+            "csrf_token": token,
+        },
+    )
+    assert r.status_code == 400
+    assert not await User.exists()
+
+
+@pytest.mark.parametrize("path", ["/plans/²", "/plans/" + "9" * 5000, "/account/subscriptions/١٢"])
+async def test_odd_digits_in_ids_are_404_not_errors(client, path):
+    await make_customer()
+    await log_in_client(client, "wang@example.com")
+    assert (await client.get(path)).status_code == 404

@@ -74,3 +74,11 @@ async def test_security_headers_are_set(client):
     r = await client.get("/")
     assert r.headers["x-frame-options"] == "DENY"
     assert "default-src 'self'" in r.headers["content-security-policy"]
+
+
+async def test_english_pages_name_plans_seasons_and_crops_in_english(client):
+    await load_demo(today=date.today())
+    await client.get("/lang/en")
+    text = (await client.get("/")).text
+    assert "Half a mu · farmed for you" in text and "半亩地" not in text
+    assert "season" in text and "Rice, rapeseed" in text

@@ -60,20 +60,18 @@ async def test_the_release_job_lapses_reservations_once_however_often_it_runs(co
 
 async def test_letting_the_service_pick_takes_a_free_plot_until_none_is_left(conn):
     plan = await make_season(plots=3)
-    wang = await make_customer()
-    subs = [await reserve(wang, plan) for _ in range(3)]
+    subs = [await reserve(await make_customer(f"c{i}@example.com"), plan) for i in range(3)]
     assert len({s.plot_id for s in subs}) == 3
     with pytest.raises(Conflict):
-        await reserve(wang, plan)
+        await reserve(await make_customer("late@example.com"), plan)
 
 
 async def test_a_plan_never_sells_more_than_its_number_of_plots(conn):
     plan = await make_season(plots=4, max_plots=2)
-    wang = await make_customer()
-    await reserve(wang, plan)
-    await reserve(wang, plan)
+    await reserve(await make_customer("a@example.com"), plan)
+    await reserve(await make_customer("b@example.com"), plan)
     with pytest.raises(Conflict):
-        await reserve(wang, plan)
+        await reserve(await make_customer("c@example.com"), plan)
 
 
 async def test_reserving_outside_the_sale_window_is_refused(conn):
@@ -105,3 +103,32 @@ async def test_the_database_itself_refuses_a_second_hold_on_a_plot_in_a_season(c
         await PlotClaim.create(
             season_id=plan.season_id, plot_id=sub.plot_id, plan_id=plan.id, subscription_id=twin.id
         )
+
+
+async def test_a_customer_holds_one_unpaid_plot_a_season_so_a_double_click_reserves_once(conn):
+    plan = await make_season(plots=4)
+    wang = await make_customer()
+    first = await reserve(wang, plan)
+    again = await reserve(wang, plan, now=later(1))
+    assert again.id == first.id
+    assert await PlotClaim.filter(season_id=plan.season_id).count() == 1
+
+
+async def test_after_paying_for_one_plot_a_customer_may_reserve_another(conn):
+    plan = await make_season(plots=4)
+    wang = await make_customer()
+    first = await reserve(wang, plan)
+    await PlotClaim.filter(subscription_id=first.id).update(expires_at=None)  # as when paid
+    second = await reserve(wang, plan, now=later(1))
+    assert second.id != first.id and second.plot_id != first.plot_id
+
+
+async def test_a_very_long_customer_name_is_cut_to_fit_the_sign(conn):
+    from farm.accounts.services import sign_up
+
+    long_name = "The Extraordinarily Long-Named Family of Hangzhou"
+    customer = await sign_up(
+        email="l@example.com", name=long_name, password="long enough", language="en"
+    )
+    sub = await reserve(customer, await make_season())
+    assert sub.sign_name == long_name[:40]

@@ -4,10 +4,16 @@ from farm import i18n
 from farm.settings import SettingsError, load_settings
 
 
-def test_development_starts_with_no_configuration_on_sqlite_in_the_data_folder():
-    settings = load_settings({})
+def test_development_needs_no_other_configuration_and_uses_sqlite_in_the_data_folder():
+    settings = load_settings({"FARM_ENV": "development"})
     assert settings.is_development
     assert settings.db_url == "sqlite://data/farm.sqlite3"
+
+
+def test_with_no_environment_set_the_service_fails_closed_as_production():
+    with pytest.raises(SettingsError) as err:
+        load_settings({})
+    assert "production" in str(err.value)
 
 
 def test_production_refuses_placeholder_and_missing_secrets():

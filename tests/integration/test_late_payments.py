@@ -1,0 +1,116 @@
+"""Money that arrives when the plot can no longer be kept is refunded, even if Stripe is down
+at that moment; and a release and a payment landing together never leave a paid plot unheld."""
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+
+from farm.payments.gateway import PaymentProviderError
+from farm.payments.services import open_payment, record_success, refund_due_payments
+from farm.subscriptions import services
+from farm.subscriptions.models import PlotClaim, Status
+from tests.support import ADDRESS, NOW, card_id, later, make_customer, make_season
+
+
+async def paid_at_stripe(app, stripe_port, plan=None, email="wang@example.com"):
+    """A reservation whose payment went through at Stripe but is not yet recorded here."""
+    plan = plan or await make_season()
+    customer = await make_customer(email)
+    sub = await services.reserve_plot(
+        customer=customer, plan_id=plan.id, plot_id=None, today=NOW.date(), now=NOW, minutes=15
+    )
+    await services.update_address(customer=customer, subscription_id=sub.id, **ADDRESS)
+    payment = await open_payment(
+        customer=customer, subscription_id=sub.id, gateway=app.state.gateway, now=NOW
+    )
+    intent = await app.state.gateway.pay_with_card(
+        intent_id=payment.intent_id, card_id=await card_id(stripe_port)
+    )
+    assert intent.status == "succeeded"
+    return customer, sub, payment, intent
+
+
+class RefundsDown:
+    """The real gateway, except that refunds fail as if Stripe were unreachable."""
+
+    def __init__(self, real):
+        self.real = real
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    async def refund(self, **kwargs):
+        raise PaymentProviderError("connection refused")
+
+
+async def test_a_payment_landing_after_the_customer_released_the_plot_is_refunded(app, stripe_port):
+    customer, sub, payment, intent = await paid_at_stripe(app, stripe_port)
+    assert await services.release_reservation(subscription_id=sub.id, now=later(1))
+    await record_success(intent, now=later(2), gateway=app.state.gateway)
+    await sub.refresh_from_db()
+    await payment.refresh_from_db()
+    assert payment.status == "refunded" and payment.refunded_fen == 58000
+    assert sub.status == Status.REFUNDED and not await PlotClaim.exists()
+
+
+async def test_a_refund_that_fails_is_kept_due_and_made_by_the_retry_job_once(app, stripe_port):
+    customer, sub, payment, intent = await paid_at_stripe(app, stripe_port)
+    await services.release_reservation(subscription_id=sub.id, now=later(1))
+    await record_success(intent, now=later(2), gateway=RefundsDown(app.state.gateway))
+    await payment.refresh_from_db()
+    assert payment.status == "refund_due"
+    assert await refund_due_payments(now=later(3), gateway=RefundsDown(app.state.gateway)) == 0
+    assert await refund_due_payments(now=later(4), gateway=app.state.gateway) == 1
+    assert await refund_due_payments(now=later(5), gateway=app.state.gateway) == 0
+    await payment.refresh_from_db()
+    await sub.refresh_from_db()
+    assert payment.status == "refunded" and sub.status == Status.REFUNDED
+
+
+async def test_a_late_payment_takes_back_a_lapsed_plot_only_while_the_plan_has_room(
+    app, stripe_port
+):
+    plan = await make_season(plots=3, max_plots=1)
+    _, sub, payment, intent = await paid_at_stripe(app, stripe_port, plan)
+    assert await services.release_lapsed_reservations(now=later(16)) == 1
+    # another buyer takes the plan's only place, on another plot
+    other = await make_customer("li@example.com")
+    await services.reserve_plot(
+        customer=other, plan_id=plan.id, plot_id=None, today=NOW.date(), now=later(17), minutes=15
+    )
+    await record_success(intent, now=later(18), gateway=app.state.gateway)
+    await sub.refresh_from_db()
+    await payment.refresh_from_db()
+    assert sub.status == Status.REFUNDED and sub.cancel_reason == "plot_lost"
+    assert await PlotClaim.filter(plan_id=plan.id).count() == 1
+
+
+async def test_a_late_payment_on_a_lapsed_but_still_free_plot_keeps_it(app, stripe_port):
+    _, sub, payment, intent = await paid_at_stripe(app, stripe_port)
+    await services.release_lapsed_reservations(now=later(16))
+    await record_success(intent, now=later(18), gateway=app.state.gateway)
+    await sub.refresh_from_db()
+    assert sub.status == Status.ACTIVE
+    assert (await PlotClaim.get(subscription_id=sub.id)).expires_at is None
+
+
+@pytest.mark.postgres
+async def test_release_and_payment_at_the_same_moment_never_leave_a_paid_plot_unheld(
+    app, stripe_port
+):
+    for round_ in range(6):
+        _, sub, payment, intent = await paid_at_stripe(
+            app, stripe_port, email=f"r{round_}@example.com"
+        )
+        await asyncio.gather(
+            services.release_reservation(subscription_id=sub.id, now=later(1)),
+            record_success(replace(intent), now=later(1), gateway=app.state.gateway),
+        )
+        await sub.refresh_from_db()
+        await payment.refresh_from_db()
+        held = await PlotClaim.exists(subscription_id=sub.id)
+        if sub.status == Status.ACTIVE:
+            assert held and payment.status == "succeeded"
+        else:
+            assert not held and payment.status == "refunded", (sub.status, payment.status)

@@ -12,6 +12,23 @@ def zh(text: str) -> str:
         return _(text)
 
 
+def fill_address(page, *, recipient, phone, province, city, street):
+    page.get_by_label(zh("Recipient")).fill(recipient)
+    page.get_by_label(zh("Mobile phone")).fill(phone)
+    page.get_by_label(zh("Province")).select_option(province)
+    page.get_by_label(zh("City")).fill(city)
+    page.get_by_label(zh("Street address")).fill(street)
+    page.get_by_role("button", name=zh("Continue to payment")).click()
+
+
+def fill_card(page, number):
+    """The emulator's card element: plain inputs named by their placeholders."""
+    card = page.locator("#card-element")
+    for placeholder, value in (("number", number), ("exp_month", "12"), ("exp_year", "30"),
+                               ("cvc", "123"), ("postal_code", "20000")):  # fmt: skip
+        card.locator(f"input[placeholder={placeholder}]").fill(value)
+
+
 def test_a_newcomer_signs_up_picks_a_plot_pays_and_sees_it_active(live_server, browser_page):
     page = browser_page
     page.goto(live_server.url + "/")
@@ -35,23 +52,14 @@ def test_a_newcomer_signs_up_picks_a_plot_pays_and_sees_it_active(live_server, b
     assert zh("Cancellation rules") in page.content()
 
     # A bad phone number is refused beside its field, then corrected.
-    page.get_by_label(zh("Recipient")).fill("王小明")
-    page.get_by_label(zh("Mobile phone")).fill("12345")
-    page.get_by_label(zh("Province")).select_option("上海")
-    page.get_by_label(zh("City")).fill("上海市")
-    page.get_by_label(zh("Street address")).fill("浦东新区世纪大道 100 号")
-    page.get_by_role("button", name=zh("Continue to payment")).click()
+    fill_address(page, recipient="王小明", phone="12345", province="上海", city="上海市",
+                 street="浦东新区世纪大道 100 号")  # fmt: skip
     assert zh("Enter an 11-digit mainland mobile number.") in page.content()
     page.get_by_label(zh("Mobile phone")).fill("13800138000")
     page.get_by_role("button", name=zh("Continue to payment")).click()
 
     # The card form (Stripe.js from the emulator): the test card.
-    card = page.locator("#card-element")
-    card.locator("input[placeholder=number]").fill("4242424242424242")
-    card.locator("input[placeholder=exp_month]").fill("12")
-    card.locator("input[placeholder=exp_year]").fill("30")
-    card.locator("input[placeholder=cvc]").fill("123")
-    card.locator("input[placeholder=postal_code]").fill("20000")
+    fill_card(page, "4242424242424242")
     page.screenshot(path=SHOTS / "3-checkout.png", full_page=True)
     page.locator("#pay-button").click()
 
@@ -75,18 +83,9 @@ def test_a_declined_card_tells_the_customer_why_and_keeps_the_plot(live_server, 
     page.get_by_role("button", name=zh("Sign up")).click()
     page.get_by_role("link", name=zh("Choose a plot")).first.click()
     page.get_by_role("button", name=zh("Pick a plot for me")).click()
-    page.get_by_label(zh("Recipient")).fill("李")
-    page.get_by_label(zh("Mobile phone")).fill("13900139000")
-    page.get_by_label(zh("Province")).select_option("北京")
-    page.get_by_label(zh("City")).fill("北京市")
-    page.get_by_label(zh("Street address")).fill("朝阳区 1 号")
-    page.get_by_role("button", name=zh("Continue to payment")).click()
-    card = page.locator("#card-element")
-    card.locator("input[placeholder=number]").fill("4000000000000341")
-    card.locator("input[placeholder=exp_month]").fill("12")
-    card.locator("input[placeholder=exp_year]").fill("30")
-    card.locator("input[placeholder=cvc]").fill("123")
-    card.locator("input[placeholder=postal_code]").fill("10000")
+    fill_address(page, recipient="李", phone="13900139000", province="北京", city="北京市",
+                 street="朝阳区 1 号")  # fmt: skip
+    fill_card(page, "4000000000000341")
     page.locator("#pay-button").click()
     page.locator("#card-error", has_text=zh("Your card was declined. Try another card.")).wait_for()
     page.screenshot(path=SHOTS / "5-declined.png", full_page=True)

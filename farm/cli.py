@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("stripe", "httpx"):  # every API call at INFO drowns the log
+    for noisy in ("stripe", "httpx", "apscheduler"):  # a line per call or run drowns the log
         logging.getLogger(noisy).setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     args.func(args)

@@ -51,6 +51,8 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("stripe", "httpx", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     asyncio.run(run(load_settings()))
 
 

@@ -15,6 +15,7 @@ MODEL_MODULES = [
     "farm.partners.models",
     "farm.subscriptions.models",
     "farm.payments.models",
+    "farm.fieldwork.models",
 ]
 
 

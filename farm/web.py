@@ -136,6 +136,15 @@ def require_user(request: Request, *roles: Role) -> User:
     return user
 
 
+def require_manager(request: Request) -> User:
+    """A signed-in manager of a cooperative. Everything a manager reads or changes must be
+    scoped by `user.cooperative_id`; others get 404."""
+    user = require_user(request, Role.MANAGER)
+    if user.cooperative_id is None:
+        raise NotFound(i18n._("Page not found."))
+    return user
+
+
 class LoginRequired(Exception):
     pass
 

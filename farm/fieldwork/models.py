@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Activity(StrEnum):
+    SOWING = "sowing"
+    TRANSPLANTING = "transplanting"
+    WEEDING = "weeding"
+    WATERING = "watering"
+    FERTILISING = "fertilising"
+    PEST_CONTROL = "pest_control"
+    HARVESTING = "harvesting"
+    VISIT = "visit"  # a self-tending customer's own visit
+    OTHER = "other"
+
+
+class Household(Model):
+    """A farmer household that transferred land use rights to the cooperative."""
+
+    id = fields.IntField(primary_key=True)
+    cooperative: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Cooperative", related_name="households", on_delete=fields.RESTRICT
+    )
+    name = fields.CharField(max_length=60)
+    village = fields.CharField(max_length=60, default="")
+    is_poor = fields.BooleanField(default=False)  # registered as a poor household
+    rent_fen_per_mu_year = fields.IntField(default=0)
+    wage_fen_per_hour = fields.IntField(default=0)
+
+    class Meta:
+        table = "households"
+
+
+class LandTransfer(Model):
+    """Land a household transferred: so many m² of a field."""
+
+    id = fields.IntField(primary_key=True)
+    household: fields.ForeignKeyRelation[Household] = fields.ForeignKeyField(
+        "farm.Household", related_name="transfers", on_delete=fields.CASCADE
+    )
+    field: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Field", related_name="transfers", on_delete=fields.RESTRICT
+    )
+    area_m2 = fields.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        table = "land_transfers"
+        unique_together = (("household", "field"),)
+
+
+class Crop(Model):
+    """A crop of a cooperative's list, with its shelf life at room temperature."""
+
+    id = fields.IntField(primary_key=True)
+    cooperative: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Cooperative", related_name="crops", on_delete=fields.RESTRICT
+    )
+    name = fields.CharField(max_length=40)
+    name_en = fields.CharField(max_length=40, default="")
+    shelf_life_days = fields.IntField()
+    leafy = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "crops"
+        unique_together = (("cooperative", "name"),)
+
+
+class WorkEntry(Model):
+    """Farming work done on a day: on some plots of a field, or (no plots) the whole field."""
+
+    id = fields.IntField(primary_key=True)
+    cooperative: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Cooperative", related_name="work_entries", on_delete=fields.RESTRICT
+    )
+    field: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Field", related_name="work_entries", on_delete=fields.RESTRICT
+    )
+    activity = fields.CharEnumField(Activity, max_length=20)
+    worked_on = fields.DateField(db_index=True)
+    notes = fields.TextField(default="")
+    whole_field = fields.BooleanField(default=False)
+    logged_by: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.User", related_name="work_entries", on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "work_entries"
+
+
+class WorkEntryPlot(Model):
+    id = fields.IntField(primary_key=True)
+    entry: fields.ForeignKeyRelation[WorkEntry] = fields.ForeignKeyField(
+        "farm.WorkEntry", related_name="plot_links", on_delete=fields.CASCADE
+    )
+    plot: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Plot", related_name="work_links", on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "work_entry_plots"
+        unique_together = (("entry", "plot"),)
+
+
+class WorkInput(Model):
+    """An input used (a fertiliser, a pesticide, seed), organic or not, and its dose."""
+
+    id = fields.IntField(primary_key=True)
+    entry: fields.ForeignKeyRelation[WorkEntry] = fields.ForeignKeyField(
+        "farm.WorkEntry", related_name="inputs", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=60)
+    organic = fields.BooleanField(default=False)
+    dose = fields.CharField(max_length=60, default="")
+
+    class Meta:
+        table = "work_inputs"
+
+
+class WorkShift(Model):
+    """Who worked, for how long: the hours that earn a household its wages."""
+
+    id = fields.IntField(primary_key=True)
+    entry: fields.ForeignKeyRelation[WorkEntry] = fields.ForeignKeyField(
+        "farm.WorkEntry", related_name="shifts", on_delete=fields.CASCADE
+    )
+    household: fields.ForeignKeyRelation[Household] = fields.ForeignKeyField(
+        "farm.Household", related_name="shifts", on_delete=fields.RESTRICT
+    )
+    hours = fields.DecimalField(max_digits=6, decimal_places=2)
+
+    class Meta:
+        table = "work_shifts"
+
+
+class Photo(Model):
+    id = fields.IntField(primary_key=True)
+    entry: fields.ForeignKeyRelation[WorkEntry] = fields.ForeignKeyField(
+        "farm.WorkEntry", related_name="photos", on_delete=fields.CASCADE
+    )
+    file_name = fields.CharField(max_length=80)  # under data_dir/photos
+    width = fields.IntField()
+    height = fields.IntField()
+
+    class Meta:
+        table = "photos"
+
+
+class HarvestLot(Model):
+    """A crop harvested on a day from a plot (or, with no plot, from a whole field)."""
+
+    id = fields.IntField(primary_key=True)
+    cooperative: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Cooperative", related_name="harvest_lots", on_delete=fields.RESTRICT
+    )
+    code = fields.CharField(max_length=12, unique=True)
+    crop: fields.ForeignKeyRelation[Crop] = fields.ForeignKeyField(
+        "farm.Crop", related_name="lots", on_delete=fields.RESTRICT
+    )
+    field: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Field", related_name="harvest_lots", on_delete=fields.RESTRICT
+    )
+    plot: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "farm.Plot", null=True, related_name="harvest_lots", on_delete=fields.RESTRICT
+    )
+    harvested_on = fields.DateField(db_index=True)
+    weight_g = fields.IntField()  # grams: integer arithmetic, shown in kg and jin
+    logged_by: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.User", related_name="harvest_lots", on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "harvest_lots"

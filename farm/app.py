@@ -21,6 +21,9 @@ from farm import db, i18n
 from farm.accounts import routes as accounts_routes
 from farm.accounts.models import User
 from farm.errors import DomainError, FieldErrors
+from farm.fieldwork import report_routes
+from farm.fieldwork import routes as fieldwork_routes
+from farm.land import console_routes
 from farm.land import routes as land_routes
 from farm.notifications import routes as notification_routes
 from farm.notifications.mail import Mailer, make_mailer
@@ -177,8 +180,11 @@ def create_app(
     routes = [
         Route("/healthz", healthz),
         *land_routes.routes,
+        *console_routes.routes,
         *accounts_routes.routes,
         *subscription_routes.routes,
+        *fieldwork_routes.routes,
+        *report_routes.routes,
         *payment_routes.routes,
         *(notification_routes.routes if settings.is_development else []),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -18,13 +18,16 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from farm import i18n
 from farm.accounts.models import Role, User
 from farm.errors import DomainError, Forbidden, NotFound
+from farm.fieldwork.rules import grams_to_jin, grams_to_kg
 from farm.land.rules import format_yuan, m2_to_fen, m2_to_mu, plain_number
+from farm.parsing import parse_id
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
 CSRF_FIELD = "csrf_token"
-MAX_FORM_FIELDS = 50
+MAX_FORM_FIELDS = 400  # a work entry may tick every plot of a large field
+MAX_UPLOAD_BYTES = 62 * 1024 * 1024
 
 
 def make_templates(timezone: str = "Asia/Shanghai") -> Environment:
@@ -40,6 +43,8 @@ def make_templates(timezone: str = "Asia/Shanghai") -> Environment:
     env.filters["fen_area"] = lambda m2: plain_number(m2_to_fen(m2))
     env.filters["plain"] = plain_number
     env.filters["days_of_month"] = days_of_month
+    env.filters["kg"] = lambda grams: plain_number(grams_to_kg(grams))
+    env.filters["jin"] = lambda grams: plain_number(grams_to_jin(grams))
     zone = ZoneInfo(timezone)
     # Stored in UTC, shown in the service's time zone.
     env.filters["local"] = lambda dt, fmt="%Y-%m-%d %H:%M": dt.astimezone(zone).strftime(fmt)
@@ -79,16 +84,26 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-async def read_form(request: Request) -> FormData:
-    """The posted form, once its CSRF token matched the session's; else 403."""
-    form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
+async def read_form(request: Request, *, max_files: int = 0) -> FormData:
+    """The posted form, once its CSRF token matched the session's; else 403. Forms with files
+    are refused whole above MAX_UPLOAD_BYTES, before anything is spooled."""
+    if max_files:
+        length = request.headers.get("content-length", "")
+        if not length.isdigit() or int(length) > MAX_UPLOAD_BYTES:
+            raise DomainError(
+                i18n._("The upload is too large: at most 6 photos of 10 MB each."),
+                status_code=413,
+            )
+    form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=max_files)
     sent = str(form.get(CSRF_FIELD) or request.headers.get("x-csrf-token") or "")
     expected = str(request.session.get(CSRF_FIELD, ""))
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        await form.close()  # uploaded files are spooled to disk: let them go
         raise Forbidden(
             i18n._("Your form has expired. Please go back, reload the page and try again.")
         )
-    if any("\x00" in str(value) for value in form.values()):
+    if any(isinstance(value, str) and "\x00" in value for _key, value in form.multi_items()):
+        await form.close()
         # No text we keep may hold a NUL byte (PostgreSQL refuses them).
         raise DomainError(i18n._("The form contains characters that are not allowed."))
     return form
@@ -147,15 +162,6 @@ def require_manager(request: Request) -> User:
 
 class LoginRequired(Exception):
     pass
-
-
-def parse_id(raw: object) -> int | None:
-    """A database id from user input: a positive 32-bit integer, else None."""
-    text = str(raw or "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 10:
-        return None
-    value = int(text)
-    return value if 1 <= value <= 2**31 - 1 else None
 
 
 def int_param(request: Request, name: str) -> int:

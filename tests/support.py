@@ -24,10 +24,6 @@ from farm.payments.gateway import DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, DEV_WEBHO
 from farm.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("FARM_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
-TABLES = [
-    "processed_events", "payments", "plot_claims", "subscriptions", "login_attempts", "users",
-    "plan_perks", "plans", "seasons", "plots", "partners", "fields", "cooperatives",
-]  # fmt: skip
 
 
 def backend() -> str:
@@ -86,16 +82,20 @@ def new_database(tmp: Path) -> TestDatabase:
 
 async def wipe(settings: Settings) -> None:
     """Empty every table between tests (faster than a new database each time)."""
-    from tortoise import connections
+    from tortoise import Tortoise, connections
 
     conn = connections.get("default")
+    tables = [m._meta.db_table for m in Tortoise.apps["farm"].values()]
     if settings.db_url.startswith("postgres"):
         await conn.execute_script(
-            "TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE"
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
         )
     else:
-        for table in TABLES:
-            await conn.execute_script(f'DELETE FROM "{table}"')
+        await conn.execute_script(
+            "PRAGMA foreign_keys = OFF;"
+            + "".join(f'DELETE FROM "{t}";' for t in tables)
+            + "PRAGMA foreign_keys = ON;"
+        )
 
 
 def test_settings(*, data_dir: Path, db_url: str, stripe_port: int) -> Settings:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -67,3 +69,270 @@ def plain_number(value: Decimal) -> str:
     """Decimal without trailing zeros: 0.50 -> '0.5', 10.0 -> '10'."""
     text = f"{Decimal(value):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# ---- The manager's console: reading typed values, cutting plots, what a sale fixes ----
+# Parsers raise BadValue with a problem key; the service turns the key into a message.
+
+MAX_SIDE_M = Decimal(5000)  # a field side; real ones are far smaller
+MAX_AREA_M2 = MAX_SIDE_M * MAX_SIDE_M
+MAX_PRICE_FEN = 100_000_000  # 1,000,000 yuan for one plot for one season is not a price
+AREA_TOLERANCE = Decimal("0.1")  # a plot's stated area may differ from its drawn w × h by 10%
+MAX_GRID_PLOTS = 400
+MAX_CODE_PREFIX = 12
+MAX_PLOT_CODE = 20  # Plot.code's column
+_NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+", re.ASCII)
+_GROUPED_YUAN_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", re.ASCII)
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_INT_RE = re.compile(r"-?[0-9]+", re.ASCII)
+
+
+class BadValue(ValueError):
+    """A typed value was refused. `problem` is one of: required, invalid, negative, zero,
+    too_precise, too_large, too_small."""
+
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.problem = problem
+
+
+def parse_decimal(
+    text: str, *, maximum: Decimal, places: int = 2, allow_zero: bool = False
+) -> Decimal:
+    """'12.5' -> Decimal('12.50'): plain digits, at most `places` decimals, 0..maximum."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise BadValue("required")
+    if cleaned.startswith("-") and _NUMBER_RE.fullmatch(cleaned[1:]):
+        raise BadValue("negative")
+    if not _NUMBER_RE.fullmatch(cleaned):
+        raise BadValue("invalid")
+    value = Decimal(cleaned)
+    step = Decimal(1).scaleb(-places)
+    if value != value.quantize(step):
+        raise BadValue("too_precise")
+    if value == 0 and not allow_zero:
+        raise BadValue("zero")
+    if value > maximum:
+        raise BadValue("too_large")
+    return value.quantize(step)
+
+
+def parse_yuan(text: str) -> int:
+    """A price typed in yuan ('580', '580.50', '¥2,400') -> fen, exactly. Never float."""
+    cleaned = text.strip().lstrip("¥￥").strip()
+    if _GROUPED_YUAN_RE.fullmatch(cleaned):
+        cleaned = cleaned.replace(",", "")
+    value = parse_decimal(cleaned, maximum=Decimal(MAX_PRICE_FEN) / 100)
+    return int(value * 100)
+
+
+def yuan_text(fen: int) -> str:
+    """Fen as a form shows it for editing, without grouping: 58000 -> '580', 58050 -> '580.50'."""
+    yuan, rest = divmod(fen, 100)
+    return str(yuan) if rest == 0 else f"{yuan}.{rest:02d}"
+
+
+def parse_whole(text: str, *, minimum: int, maximum: int) -> int:
+    cleaned = text.strip()
+    if not cleaned:
+        raise BadValue("required")
+    if not _INT_RE.fullmatch(cleaned) or len(cleaned) > 12:
+        raise BadValue("invalid")
+    value = int(cleaned)
+    if value < minimum:
+        raise BadValue("too_small")
+    if value > maximum:
+        raise BadValue("too_large")
+    return value
+
+
+def parse_date(text: str) -> date:
+    """'2027-03-01' -> date; only that form, and only years a season could have."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise BadValue("required")
+    if not _DATE_RE.fullmatch(cleaned):
+        raise BadValue("invalid")
+    try:
+        value = date.fromisoformat(cleaned)
+    except ValueError:
+        raise BadValue("invalid") from None
+    if not 2000 <= value.year <= 2100:
+        raise BadValue("invalid")
+    return value
+
+
+def plot_code_problem(code: str) -> str | None:
+    """A plot's code is shown on the map and on its sign: short, no spaces or controls."""
+    if not code:
+        return "required"
+    if len(code) > MAX_PLOT_CODE:
+        return "too_long"
+    if any(ch.isspace() or not ch.isprintable() for ch in code):
+        return "invalid"
+    return None
+
+
+@dataclass(frozen=True)
+class PlotShape:
+    """A plot's code and its rectangle on the field map, in metres from the top-left."""
+
+    code: str
+    x: Decimal
+    y: Decimal
+    w: Decimal
+    h: Decimal
+
+
+@dataclass(frozen=True)
+class Misfit:
+    """Why plots cannot be cut as asked. kind: 'outside' (not inside the field),
+    'overlap' (with `other`), 'duplicate_code' (with a plot of the field, or another new one)."""
+
+    kind: str
+    code: str
+    other: str = ""
+
+
+def grid_plots(
+    *,
+    prefix: str,
+    first_number: int,
+    cols: int,
+    rows: int,
+    plot_w: Decimal,
+    plot_h: Decimal,
+    x0: Decimal = Decimal(0),
+    y0: Decimal = Decimal(0),
+) -> list[PlotShape]:
+    """`cols` × `rows` plots from (x0, y0), left to right then top to bottom, numbered from
+    `first_number` with the prefix: A01, A02, ..."""
+    last = first_number + cols * rows - 1
+    digits = max(2, len(str(last)))
+    return [
+        PlotShape(
+            code=f"{prefix}{first_number + r * cols + c:0{digits}d}",
+            x=x0 + plot_w * c,
+            y=y0 + plot_h * r,
+            w=plot_w,
+            h=plot_h,
+        )
+        for r in range(rows)
+        for c in range(cols)
+    ]
+
+
+def lies_inside(shape: PlotShape, *, width: Decimal, height: Decimal) -> bool:
+    return (
+        shape.x >= 0
+        and shape.y >= 0
+        and shape.x + shape.w <= width
+        and (shape.y + shape.h <= height)
+    )
+
+
+def sticking_out(plots: Sequence[PlotShape], *, width: Decimal, height: Decimal) -> dict[str, str]:
+    """For a field resized to width × height: 'width'/'height' -> the code of the first plot
+    that would stick out that way."""
+    found: dict[str, str] = {}
+    for shape in plots:
+        if shape.x + shape.w > width:
+            found.setdefault("width", shape.code)
+        if shape.y + shape.h > height:
+            found.setdefault("height", shape.code)
+    return found
+
+
+def overlap(a: PlotShape, b: PlotShape) -> bool:
+    """Rectangles that share more than an edge."""
+    return a.x < b.x + b.w and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h
+
+
+def misfits(
+    *, new: Sequence[PlotShape], existing: Sequence[PlotShape], width: Decimal, height: Decimal
+) -> list[Misfit]:
+    """Everything that stops `new` plots from being cut from a field of width × height that
+    already holds `existing` ones. Empty when they may be cut."""
+    found = [
+        Misfit("outside", s.code) for s in new if not lies_inside(s, width=width, height=height)
+    ]
+    taken = {s.code for s in existing}
+    for s in new:
+        if s.code in taken:
+            found.append(Misfit("duplicate_code", s.code))
+        taken.add(s.code)
+    # Sweep along x: only rectangles that start before one ends can overlap it.
+    shapes = sorted([(s, True) for s in new] + [(s, False) for s in existing], key=lambda t: t[0].x)
+    for i, (a, a_new) in enumerate(shapes):
+        for b, b_new in shapes[i + 1 :]:
+            if b.x >= a.x + a.w:
+                break
+            if (a_new or b_new) and overlap(a, b):
+                code, other = (a.code, b.code) if a_new else (b.code, a.code)
+                found.append(Misfit("overlap", code, other))
+    return found
+
+
+def area_problem(*, area_m2: Decimal, w: Decimal, h: Decimal) -> str | None:
+    """A stated area must be close to the rectangle drawn, or the map would mislead."""
+    drawn = w * h
+    if abs(area_m2 - drawn) > drawn * AREA_TOLERANCE:
+        return "far_from_drawn"
+    return None
+
+
+def plot_area(*, w: Decimal, h: Decimal) -> Decimal:
+    return (w * h).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def season_problems(
+    *, starts_on: date, ends_on: date, sale_starts_on: date, sale_ends_on: date
+) -> dict[str, str]:
+    """Field name -> problem key, for dates that parsed: the season and its sale window are
+    half-open and not empty, and the sale ends no later than the season."""
+    problems: dict[str, str] = {}
+    if ends_on <= starts_on:
+        problems["ends_on"] = "not_after_start"
+    elif ends_on > starts_on + timedelta(days=3 * 366):
+        problems["ends_on"] = "too_long"
+    if sale_ends_on <= sale_starts_on:
+        problems["sale_ends_on"] = "not_after_start"
+    elif sale_ends_on > ends_on and "ends_on" not in problems:
+        problems["sale_ends_on"] = "after_season"
+    return problems
+
+
+# What a buyer paid for. Once a plan has sold plots these stay as they were; its name and
+# crop texts may still change (a drought changes what grows), and it may offer more plots.
+PLAN_TERMS = ("price_fen", "field_id", "plot_area_m2", "care_mode", "perks")
+SEASON_TERMS = ("starts_on", "ends_on", "ship_days_of_month", "cutoff_days")
+
+
+def _comparable(name: str, value: object) -> object:
+    if name == "ship_days_of_month" and isinstance(value, str):
+        try:
+            return parse_days_of_month(value)
+        except ValueError:
+            return value
+    return value
+
+
+def refused_changes(
+    *, sold: int, before: Mapping[str, object], after: Mapping[str, object]
+) -> list[str]:
+    """The names in `after` that may not change because `sold` plots were sold under
+    `before`: the plan's and season's terms, and max_plots below what is sold."""
+    if sold <= 0:
+        return []
+    refused = [
+        name
+        for name in after
+        if name in PLAN_TERMS + SEASON_TERMS
+        and name in before
+        and _comparable(name, before[name]) != _comparable(name, after[name])
+    ]
+    max_plots = after.get("max_plots")
+    if isinstance(max_plots, int) and max_plots < sold:
+        refused.append("max_plots")
+    return refused

@@ -1,0 +1,130 @@
+"""The season's reports as CSV files that Excel and WPS open with their Chinese intact: UTF-8
+with a byte-order mark, CRLF line ends, a header in the reader's language, money in yuan and
+weights in kg with two decimals, and no text cell that a spreadsheet would run as a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from urllib.parse import quote
+
+from farm.fieldwork import rules
+from farm.fieldwork.models import Crop
+from farm.fieldwork.reports import HouseholdReport, YieldReport, YieldRow
+from farm.i18n import _, current_language
+from farm.land.models import Season
+from farm.land.rules import m2_to_mu
+
+# What makes Excel, WPS or LibreOffice read a cell as a formula (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+UNSAFE_IN_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+CENTS = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class CsvFile:
+    content: bytes
+    filename: str  # in the reader's language
+    fallback: str  # ASCII, for clients that ignore filename*
+
+    @property
+    def disposition(self) -> str:
+        """RFC 6266: an ASCII name for old clients, the UTF-8 one for everyone else."""
+        name = UNSAFE_IN_FILENAME.sub("_", self.filename)
+        return f"attachment; filename=\"{self.fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def spreadsheet_text(text: str) -> str:
+    """Text that a spreadsheet shows rather than runs: a cell starting with = + - @, a tab or a
+    carriage return gets a leading apostrophe."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """Numbers are written as they are; every text cell is made safe to open."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # the csv module ends lines with CRLF, as Excel expects
+    for row in [header, *rows]:
+        writer.writerow([spreadsheet_text(c) if isinstance(c, str) else c for c in row])
+    # The byte-order mark is what tells Excel and WPS that the file is UTF-8, not GBK.
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _name(obj: Season | Crop) -> str:
+    """The English name where there is one and the reader reads English; else the Chinese."""
+    return (obj.name_en or obj.name) if current_language() == "en" else obj.name
+
+
+def _m2(area: Decimal) -> Decimal:
+    return Decimal(area).quantize(CENTS)
+
+
+def households_csv(report: HouseholdReport) -> CsvFile:
+    header = [
+        _("Household"), _("Village"), _("Registered poor"), _("Land (m²)"), _("Land (mu)"),
+        _("Land rent (yuan)"), _("Hours worked"), _("Wages (yuan)"), _("Total (yuan)"),
+    ]  # fmt: skip
+    rows: list[list[object]] = [
+        [
+            r.household.name,
+            r.household.village,
+            _("Yes") if r.household.is_poor else _("No"),
+            _m2(r.area_m2),
+            m2_to_mu(r.area_m2),
+            rules.fen_to_yuan(r.rent_fen),
+            r.hours.quantize(CENTS),
+            rules.fen_to_yuan(r.wages_fen),
+            rules.fen_to_yuan(r.total_fen),
+        ]  # fmt: skip
+        for r in report.rows
+    ]
+    rows.append(
+        [
+            _("Total"),
+            "",
+            "",
+            _m2(report.area_m2),
+            m2_to_mu(report.area_m2),
+            rules.fen_to_yuan(report.rent_fen),
+            report.hours.quantize(CENTS),
+            rules.fen_to_yuan(report.wages_fen),
+            rules.fen_to_yuan(report.total_fen),
+        ]  # fmt: skip
+    )
+    return CsvFile(
+        content=csv_bytes(header, rows),
+        filename=_("Household earnings %(season)s.csv") % {"season": _name(report.season)},
+        fallback=f"household-earnings-season-{report.season.id}.csv",
+    )
+
+
+def yields_csv(report: YieldReport) -> CsvFile:
+    """One table for the three roll-ups, told apart by the first column, so that a
+    spreadsheet can filter or pivot it."""
+    header = [_("Grouping"), _("Crop"), _("Field"), _("Plot"), _("Lots"), _("Weight (kg)")]
+
+    def line(grouping: str, row: YieldRow) -> list[object]:
+        return [
+            grouping,
+            _name(row.crop) if row.crop else "",
+            row.field.name if row.field else "",
+            row.plot.code if row.plot else "",
+            row.lots,
+            row.kg,
+        ]
+
+    rows = [
+        *(line(_("By crop"), r) for r in report.by_crop),
+        *(line(_("By plot"), r) for r in report.by_plot),
+        *(line(_("By field"), r) for r in report.by_field),
+        line(_("Total"), report.total),
+    ]
+    return CsvFile(
+        content=csv_bytes(header, rows),
+        filename=_("Yields %(season)s.csv") % {"season": _name(report.season)},
+        fallback=f"yields-season-{report.season.id}.csv",
+    )

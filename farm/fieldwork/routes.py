@@ -1,0 +1,295 @@
+"""The farm log in the manager's console, the subscriber's plot page, photos, the trace page."""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from farm.accounts.models import Role
+from farm.errors import FieldErrors
+from farm.fieldwork import rules, services, timeline
+from farm.fieldwork.models import Activity
+from farm.fieldwork.photos import MAX_BYTES, MAX_PHOTOS, PhotoStore
+from farm.web import (
+    int_param,
+    now,
+    parse_id,
+    read_form,
+    redirect,
+    render,
+    require_manager,
+    require_user,
+    today,
+)
+
+INPUT_LINES = 3
+
+
+def photo_store(request: Request) -> PhotoStore:
+    return PhotoStore(request.app.state.settings.data_dir / "photos")
+
+
+async def _photos(form: FormData) -> list[bytes]:
+    files = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
+    try:
+        # At most one byte past the limit: enough to refuse, never the whole of a huge file.
+        return [await f.read(MAX_BYTES + 1) for f in files[: MAX_PHOTOS + 1]]
+    finally:
+        await form.close()
+
+
+def _work_form(form: FormData, photos: list[bytes], field_id: int) -> services.WorkInputForm:
+    return services.WorkInputForm(
+        field_id=field_id,
+        plot_ids=[p for p in (parse_id(v) for v in form.getlist("plot_ids")) if p is not None],
+        whole_field=form.get("whole_field") == "1",
+        activity=str(form.get("activity") or ""),
+        worked_on=str(form.get("worked_on") or ""),
+        notes=str(form.get("notes") or ""),
+        inputs=[
+            services.InputLine(
+                name=str(form.get(f"input_name_{i}") or ""),
+                organic=form.get(f"input_organic_{i}") == "1",
+                dose=str(form.get(f"input_dose_{i}") or ""),
+            )
+            for i in range(INPUT_LINES)
+        ],
+        shifts=[
+            services.ShiftLine(household_id=household_id, hours=str(value))
+            for key, value in form.multi_items()
+            if key.startswith("hours_") and (household_id := parse_id(key[6:])) is not None
+        ],
+        photos=photos,
+    )
+
+
+# ---- console ----
+
+
+async def console_home(request: Request) -> Response:
+    manager = require_manager(request)
+    return render(
+        request,
+        "fieldwork/console.html",
+        {
+            "section": "home",
+            "entries": await services.work_log(manager=manager, limit=5),
+            "lots": await services.harvest_lots(manager=manager, limit=5),
+        },
+    )
+
+
+async def household_list(request: Request) -> Response:
+    manager = require_manager(request)
+    return render(
+        request,
+        "fieldwork/households.html",
+        {"section": "households", "households": await services.households(manager=manager)},
+    )
+
+
+async def household_form(request: Request) -> Response:
+    manager = require_manager(request)
+    household_id = (
+        int_param(request, "household_id") if "household_id" in request.path_params else None
+    )
+    household = (
+        await services.own_household(manager=manager, household_id=household_id)
+        if household_id
+        else None
+    )
+    fields = await services.fields_of(manager=manager)
+    values: dict[str, object] = {}
+    if household is not None:
+        await household.fetch_related("transfers")
+        values = {
+            "name": household.name,
+            "village": household.village,
+            "is_poor": household.is_poor,
+            "rent": f"{household.rent_fen_per_mu_year / 100:.2f}",
+            "wage": f"{household.wage_fen_per_hour / 100:.2f}",
+            **{f"land_{t.field_id}": str(t.area_m2) for t in household.transfers},
+        }
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = await read_form(request)
+        values = {k: str(v) for k, v in form.multi_items() if k != "csrf_token"}
+        values["is_poor"] = form.get("is_poor") == "1"
+        data = services.HouseholdInput(
+            name=str(form.get("name") or ""),
+            village=str(form.get("village") or ""),
+            is_poor=form.get("is_poor") == "1",
+            rent_yuan_per_mu=str(form.get("rent") or ""),
+            wage_yuan_per_hour=str(form.get("wage") or ""),
+            land={
+                field_id: str(value)
+                for key, value in form.multi_items()
+                if key.startswith("land_") and (field_id := parse_id(key[5:])) is not None
+            },
+        )
+        try:
+            await services.save_household(manager=manager, household_id=household_id, data=data)
+        except FieldErrors as exc:
+            errors, status = exc.errors, 422
+        else:
+            return redirect("/manage/households")
+    return render(
+        request,
+        "fieldwork/household_form.html",
+        {"section": "households", "household": household, "fields": fields,
+         "form": values, "errors": errors},
+        status_code=status,
+    )  # fmt: skip
+
+
+async def _log_context(request: Request, manager, field_id: int | None) -> dict:
+    fields = await services.fields_of(manager=manager)
+    field = next((f for f in fields if f.id == field_id), None)
+    return {
+        "section": "log",
+        "fields": fields,
+        "field": field,
+        "plots": await services.plots_of(manager=manager, field_id=field.id) if field else [],
+        "households": await services.households(manager=manager),
+        "activities": [a for a in Activity if a != Activity.VISIT],
+        "entries": await services.work_log(manager=manager, limit=30),
+        "today": today(request),
+        "input_lines": range(INPUT_LINES),
+        "form": {},
+        "errors": {},
+    }
+
+
+async def work_log(request: Request) -> Response:
+    manager = require_manager(request)
+    field_id = parse_id(request.query_params.get("field"))
+    if request.method == "GET":
+        return render(request, "fieldwork/log.html", await _log_context(request, manager, field_id))
+    form = await read_form(request, max_files=MAX_PHOTOS + 1)
+    field_id = parse_id(form.get("field_id"))
+    work = _work_form(form, await _photos(form), field_id or 0)
+    try:
+        await services.log_work(
+            manager=manager, form=work, today=today(request), now=now(), store=photo_store(request)
+        )
+    except FieldErrors as exc:
+        context = await _log_context(request, manager, field_id)
+        context.update(form=form, errors=exc.errors, chosen=set(work.plot_ids))
+        return render(request, "fieldwork/log.html", context, status_code=422)
+    return redirect(f"/manage/log?field={field_id}&saved=1")
+
+
+async def _harvest_context(request: Request, manager) -> dict:
+    return {
+        "section": "harvests",
+        "fields": await services.fields_of(manager=manager),
+        "plots": await services.plots_of(manager=manager),
+        "crops": await services.crops(cooperative_id=manager.cooperative_id),
+        "lots": await services.harvest_lots(manager=manager),
+        "today": today(request),
+        "form": {},
+        "errors": {},
+    }
+
+
+async def harvests(request: Request) -> Response:
+    manager = require_manager(request)
+    if request.method == "GET":
+        return render(request, "fieldwork/harvests.html", await _harvest_context(request, manager))
+    form = await read_form(request)
+    try:
+        lot = await services.record_harvest(
+            manager=manager,
+            crop_id=parse_id(form.get("crop_id")) or 0,
+            target=str(form.get("target") or ""),
+            kg=str(form.get("kg") or ""),
+            harvested_on=str(form.get("harvested_on") or ""),
+            today=today(request),
+            now=now(),
+        )
+    except FieldErrors as exc:
+        context = await _harvest_context(request, manager)
+        context.update(form=form, errors=exc.errors)
+        return render(request, "fieldwork/harvests.html", context, status_code=422)
+    return redirect(f"/manage/harvests?logged={lot.code}")
+
+
+# ---- subscriber ----
+
+
+async def plot_page(request: Request) -> Response:
+    customer = require_user(request, Role.CUSTOMER)
+    page = await timeline.plot_page(customer=customer, subscription_id=int_param(request, "sub_id"))
+    return render(
+        request,
+        "fieldwork/plot.html",
+        {"page": page, "sub": page.subscription, "activities": list(Activity),
+         "today": today(request), "form": {}, "errors": {}, "input_lines": range(INPUT_LINES)},
+    )  # fmt: skip
+
+
+async def log_own_work(request: Request) -> Response:
+    customer = require_user(request, Role.CUSTOMER)
+    sub_id = int_param(request, "sub_id")
+    form = await read_form(request, max_files=MAX_PHOTOS + 1)
+    work = _work_form(form, await _photos(form), 0)
+    try:
+        await services.log_own_work(
+            customer=customer, subscription_id=sub_id, form=work, today=today(request),
+            now=now(), store=photo_store(request),
+        )  # fmt: skip
+    except FieldErrors as exc:
+        page = await timeline.plot_page(customer=customer, subscription_id=sub_id)
+        return render(
+            request,
+            "fieldwork/plot.html",
+            {"page": page, "sub": page.subscription, "activities": list(Activity),
+             "today": today(request), "form": form, "errors": exc.errors,
+             "input_lines": range(INPUT_LINES)},
+            status_code=422,
+        )  # fmt: skip
+    return redirect(f"/account/subscriptions/{sub_id}/plot")
+
+
+async def photo(request: Request) -> Response:
+    found = await timeline.photo_for(
+        user=request.state.user, photo_id=int_param(request, "photo_id")
+    )
+    thumb = request.url.path.endswith("/thumb")
+    path = photo_store(request).path(found.file_name, thumb=thumb)
+    return FileResponse(
+        path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
+    )
+
+
+# ---- public ----
+
+
+async def trace(request: Request) -> Response:
+    code = request.path_params.get("code") or request.query_params.get("code", "")
+    if not code:
+        return render(request, "fieldwork/trace_lookup.html", {})
+    if not rules.is_lot_code(code.strip().upper()) and "code" in request.query_params:
+        return render(
+            request, "fieldwork/trace_lookup.html", {"code": code, "not_found": True}, 404
+        )
+    return render(request, "fieldwork/trace.html", {"trace": await timeline.trace(code=code)})
+
+
+routes = [
+    Route("/manage", console_home, name="manage_home"),
+    Route("/manage/households", household_list, name="manage_households"),
+    Route("/manage/households/new", household_form, methods=["GET", "POST"]),
+    Route("/manage/households/{household_id}", household_form, methods=["GET", "POST"]),
+    Route("/manage/log", work_log, methods=["GET", "POST"], name="manage_log"),
+    Route("/manage/harvests", harvests, methods=["GET", "POST"], name="manage_harvests"),
+    Route("/account/subscriptions/{sub_id}/plot", plot_page, name="plot_page"),
+    Route("/account/subscriptions/{sub_id}/plot/log", log_own_work, methods=["POST"]),
+    Route("/photos/{photo_id}", photo, name="photo"),
+    Route("/photos/{photo_id}/thumb", photo, name="photo_thumb"),
+    Route("/trace", trace, name="trace_lookup"),
+    Route("/trace/{code}", trace, name="trace"),
+]

@@ -1,0 +1,158 @@
+"""Pure rules of the farm log and harvests: weights, hours, dates, lot codes; the season's
+reports (land rent, wages, yields). No I/O, no clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from farm.land.rules import M2_PER_MU
+
+GRAMS_PER_KG = 1000
+GRAMS_PER_JIN = 500  # 1 jin (斤) = 0.5 kg
+MAX_LOT_KG = Decimal(100_000)  # more than a hundred tonnes from one plot or field is a typo
+MAX_SHIFT_HOURS = Decimal(24)
+LOG_DAYS_BACK = 366  # work older than a year is not logged any more
+LOT_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read off a box
+LOT_CODE_LENGTH = 8
+
+
+def grams_to_kg(grams: int) -> Decimal:
+    return (Decimal(grams) / GRAMS_PER_KG).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def grams_to_jin(grams: int) -> Decimal:
+    return (Decimal(grams) / GRAMS_PER_JIN).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.strip().replace(",", ""))
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def parse_kg(text: str) -> tuple[int | None, str | None]:
+    """A weight typed in kg -> (grams, None), or (None, problem): 'invalid', 'not_positive',
+    'too_precise' (finer than a gram), 'too_large'."""
+    value = _decimal(text)
+    if value is None:
+        return None, "invalid"
+    if value <= 0:
+        return None, "not_positive"
+    if value > MAX_LOT_KG:
+        return None, "too_large"
+    grams = value * GRAMS_PER_KG
+    if grams != grams.to_integral_value():
+        return None, "too_precise"
+    return int(grams), None
+
+
+def parse_hours(text: str) -> tuple[Decimal | None, str | None]:
+    """Hours worked, in quarters of an hour at most: (hours, None) or (None, problem)."""
+    value = _decimal(text)
+    if value is None:
+        return None, "invalid"
+    if value <= 0:
+        return None, "not_positive"
+    if value > MAX_SHIFT_HOURS:
+        return None, "too_large"
+    if (value * 4) != (value * 4).to_integral_value():
+        return None, "too_precise"
+    return value, None
+
+
+def date_problem(day: date, *, today: date) -> str | None:
+    """Work and harvests are logged for today or the past year: 'future' or 'too_old'."""
+    if day > today:
+        return "future"
+    if day < today - timedelta(days=LOG_DAYS_BACK):
+        return "too_old"
+    return None
+
+
+def is_lot_code(text: str) -> bool:
+    return len(text) == LOT_CODE_LENGTH and all(c in LOT_CODE_ALPHABET for c in text)
+
+
+# reports
+# What a household earned in a season and what the land yielded. Money in integer fen,
+# rounded half-up once, where the figure is final.
+
+DAYS_PER_YEAR = 365  # land rent is agreed per mu per year; a season pays its share of days
+
+
+def season_days(*, starts_on: date, ends_on: date) -> int:
+    """Days of the half-open season [starts_on, ends_on)."""
+    return (ends_on - starts_on).days
+
+
+def _half_up(amount: Decimal) -> int:
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def land_rent_fen(*, rent_fen_per_mu_year: int, area_m2: Decimal, days: int) -> int:
+    """The rent for `area_m2` transferred, over a season of `days` days: the yearly rent per mu
+    × mu × days / 365, rounded half-up to the fen. A 365-day season pays exactly a year's rent
+    (a 366-day one, a day more)."""
+    # rent × m² / M2_PER_MU comes out exact (its true value has few decimals) and the division
+    # by 365 is the only rounding, last, so a true half fen stays a half and rounds up.
+    per_year = Decimal(rent_fen_per_mu_year) * Decimal(area_m2) / M2_PER_MU
+    return _half_up(per_year * days / DAYS_PER_YEAR)
+
+
+def total_hours(hours: Iterable[Decimal]) -> Decimal:
+    return sum((Decimal(h) for h in hours), Decimal(0))
+
+
+def wages_fen(*, hours: Decimal, wage_fen_per_hour: int) -> int:
+    """The wages for a household's hours in a season, rounded half-up to the fen once, on the
+    season's total hours: rounding each shift would make the pay drift from what the hours
+    are worth by up to half a fen per shift, and the figure people check is hours × wage."""
+    return _half_up(Decimal(hours) * wage_fen_per_hour)
+
+
+def fen_to_yuan(fen: int) -> Decimal:
+    """58050 -> Decimal('580.50'): exact, always two decimals (for exports, not for pages)."""
+    return Decimal(fen).scaleb(-2)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Grams harvested and the number of lots they came in."""
+
+    grams: int = 0
+    lots: int = 0
+
+    def add(self, grams: int, lots: int = 1) -> Tally:
+        return Tally(self.grams + grams, self.lots + lots)
+
+
+@dataclass(frozen=True)
+class Yields:
+    """A season's harvest summed by crop, by plot (lots from a plot) and by field (every lot of
+    the field, from one of its plots or from the whole field), keyed by id."""
+
+    by_crop: dict[int, Tally]
+    by_plot: dict[int, Tally]
+    by_field: dict[int, Tally]
+    total: Tally
+
+
+def sum_yields(groups: Iterable[tuple[int, int, int | None, int, int]]) -> Yields:
+    """Roll (crop_id, field_id, plot_id or None, grams, lots) rows up by crop, plot and field.
+    A row may be one lot (lots=1) or lots the database already summed per (crop, field, plot)."""
+    by_crop: dict[int, Tally] = {}
+    by_plot: dict[int, Tally] = {}
+    by_field: dict[int, Tally] = {}
+    total = Tally()
+    for crop_id, field_id, plot_id, grams, lots in groups:
+        by_crop[crop_id] = by_crop.get(crop_id, Tally()).add(grams, lots)
+        by_field[field_id] = by_field.get(field_id, Tally()).add(grams, lots)
+        if plot_id is not None:
+            by_plot[plot_id] = by_plot.get(plot_id, Tally()).add(grams, lots)
+        total = total.add(grams, lots)
+    return Yields(by_crop=by_crop, by_plot=by_plot, by_field=by_field, total=total)

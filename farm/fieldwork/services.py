@@ -1,0 +1,433 @@
+"""Farm-log use cases: households and their land, the crop list, work entries (by managers
+for many plots at once, or by a self-tending customer on their plot), harvest lots."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from farm.accounts.models import User
+from farm.errors import Conflict, FieldErrors, NotFound
+from farm.fieldwork import rules
+from farm.fieldwork.models import (
+    Activity,
+    Crop,
+    HarvestLot,
+    Household,
+    LandTransfer,
+    Photo,
+    WorkEntry,
+    WorkEntryPlot,
+    WorkInput,
+    WorkShift,
+)
+from farm.fieldwork.photos import MAX_PHOTOS, BadPhoto, PhotoStore, check_photo
+from farm.i18n import _
+from farm.land.console import read_number
+from farm.land.models import CareMode, Field, Plot
+from farm.parsing import parse_id
+from farm.subscriptions.models import Status, Subscription
+
+# Shelf life at room temperature, in days; leafy greens wilt first.
+DEFAULT_CROPS = [
+    ("青菜", "Bok choy", 3, True), ("菠菜", "Spinach", 3, True), ("生菜", "Lettuce", 3, True),
+    ("番茄", "Tomatoes", 7, False), ("豆角", "Green beans", 5, False),
+    ("萝卜", "Radish", 14, False), ("红薯", "Sweet potatoes", 60, False),
+    ("土豆", "Potatoes", 60, False), ("大米", "Rice", 365, False),
+    ("菜籽油", "Rapeseed oil", 365, False), ("土鸡蛋", "Free-range eggs", 21, False),
+]  # fmt: skip
+
+
+def number_message(problem: str) -> str:
+    return {
+        "invalid": _("Enter a number."),
+        "not_positive": _("Enter a number above zero."),
+        "too_large": _("This number is too large."),
+        "too_precise": _("This number has too many decimals."),
+    }[problem]
+
+
+def date_message(problem: str) -> str:
+    if problem == "future":
+        return _("This date is in the future.")
+    return _("This date is more than a year ago.")
+
+
+def parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+# ---- what the forms offer ----
+
+
+async def fields_of(*, manager: User) -> list[Field]:
+    return list(await Field.filter(cooperative_id=manager.cooperative_id).order_by("name"))
+
+
+async def plots_of(*, manager: User, field_id: int | None = None) -> list[Plot]:
+    """The cooperative's plots (of one field, if given), in map order."""
+    query = Plot.filter(field__cooperative_id=manager.cooperative_id)
+    if field_id is not None:
+        query = query.filter(field_id=field_id)
+    return list(await query.order_by("field_id", "code"))
+
+
+# ---- households ----
+
+MAX_YUAN = Decimal(100_000)  # a rent or wage above ¥100,000 is a typo
+
+
+@dataclass
+class HouseholdInput:
+    name: str
+    village: str
+    is_poor: bool
+    rent_yuan_per_mu: str
+    wage_yuan_per_hour: str
+    # field id -> m² typed
+    land: dict[int, str] = field(default_factory=dict)
+
+
+async def save_household(
+    *, manager: User, household_id: int | None, data: HouseholdInput
+) -> Household:
+    """Create or edit a household of the manager's cooperative, with the land it transferred."""
+    coop_id = manager.cooperative_id
+    errors: dict[str, str] = {}
+    name = data.name.strip()
+    if not name:
+        errors["name"] = _("This field is required.")
+    elif len(name) > 60:
+        errors["name"] = _("This is too long.")
+    if len(data.village.strip()) > 60:
+        errors["village"] = _("This is too long.")
+    rent = read_number(
+        errors, "rent", data.rent_yuan_per_mu or "0", maximum=MAX_YUAN, allow_zero=True
+    )
+    wage = read_number(
+        errors, "wage", data.wage_yuan_per_hour or "0", maximum=MAX_YUAN, allow_zero=True
+    )
+    fields_of_coop = {f.id: f for f in await Field.filter(cooperative_id=coop_id)}
+    land: dict[int, Decimal] = {}
+    for field_id, text in data.land.items():
+        if not text.strip():
+            continue
+        if field_id not in fields_of_coop:
+            raise NotFound(_("This field does not exist."))
+        f = fields_of_coop[field_id]
+        area = read_number(errors, f"land_{field_id}", text, maximum=f.width_m * f.height_m,
+                           allow_zero=True)  # fmt: skip
+        if area:
+            land[field_id] = area
+    if errors:
+        raise FieldErrors(errors)
+    async with in_transaction() as conn:
+        if household_id is None:
+            household = await Household.create(cooperative_id=coop_id, name=name, using_db=conn)
+        else:
+            household = await own_household(manager=manager, household_id=household_id)
+        household.name = name
+        household.village = data.village.strip()
+        household.is_poor = data.is_poor
+        household.rent_fen_per_mu_year = int((rent or 0) * 100)
+        household.wage_fen_per_hour = int((wage or 0) * 100)
+        await household.save(using_db=conn)
+        await LandTransfer.filter(household_id=household.id).using_db(conn).delete()
+        for field_id, area in land.items():
+            await LandTransfer.create(
+                household_id=household.id, field_id=field_id, area_m2=area, using_db=conn
+            )
+    return household
+
+
+async def own_household(*, manager: User, household_id: int) -> Household:
+    household = await Household.get_or_none(id=household_id, cooperative_id=manager.cooperative_id)
+    if household is None:
+        raise NotFound(_("This household does not exist."))
+    return household
+
+
+async def households(*, manager: User) -> list[Household]:
+    return list(
+        await Household.filter(cooperative_id=manager.cooperative_id)
+        .order_by("village", "name")
+        .prefetch_related("transfers__field")
+    )
+
+
+# ---- crops ----
+
+
+async def crops(*, cooperative_id: int) -> list[Crop]:
+    """The cooperative's crop list; a cooperative starts with a sensible default list."""
+    found = list(await Crop.filter(cooperative_id=cooperative_id).order_by("name"))
+    if found:
+        return found
+    try:
+        async with in_transaction() as conn:
+            for name, name_en, days, leafy in DEFAULT_CROPS:
+                await Crop.create(
+                    cooperative_id=cooperative_id, name=name, name_en=name_en,
+                    shelf_life_days=days, leafy=leafy, using_db=conn,
+                )  # fmt: skip
+    except IntegrityError:
+        pass  # a parallel request made the list
+    return list(await Crop.filter(cooperative_id=cooperative_id).order_by("name"))
+
+
+# ---- work entries ----
+
+
+@dataclass
+class InputLine:
+    name: str
+    organic: bool
+    dose: str
+
+
+@dataclass
+class ShiftLine:
+    household_id: int
+    hours: str
+
+
+@dataclass
+class WorkInputForm:
+    field_id: int
+    plot_ids: list[int]
+    whole_field: bool
+    activity: str
+    worked_on: str
+    notes: str
+    inputs: list[InputLine] = field(default_factory=list)
+    shifts: list[ShiftLine] = field(default_factory=list)
+    photos: list[bytes] = field(default_factory=list)
+
+
+def photo_message(problem: str) -> str:
+    return {
+        "too_large": _("A photo is larger than 10 MB."),
+        "not_image": _("A file is not a JPEG, PNG or WebP photo."),
+        "too_many": _("At most 6 photos per entry."),
+    }[problem]
+
+
+def _check_common(form: WorkInputForm, *, today: date, activities: set[str], errors: dict):
+    if form.activity not in activities:
+        errors["activity"] = _("Choose an activity.")
+    day = parse_date(form.worked_on)
+    if day is None:
+        errors["worked_on"] = _("Enter a date.")
+    elif problem := rules.date_problem(day, today=today):
+        errors["worked_on"] = date_message(problem)
+    if len(form.notes) > 2000:
+        errors["notes"] = _("This is too long.")
+    inputs = []
+    for line in form.inputs:
+        if not line.name.strip() and not line.dose.strip():
+            continue
+        if not line.name.strip() or len(line.name) > 60 or len(line.dose) > 60:
+            errors["inputs"] = _("Give each input a name (and a dose), 60 characters at most.")
+        inputs.append(line)
+    checked = []
+    if len(form.photos) > MAX_PHOTOS:
+        errors["photos"] = photo_message("too_many")
+    else:
+        for data in form.photos:
+            try:
+                checked.append(check_photo(data))
+            except BadPhoto as exc:
+                errors["photos"] = photo_message(exc.problem)
+                break
+    return day, inputs, checked
+
+
+async def _write_entry(
+    *, conn, coop_id: int, field_id: int, plot_ids: list[int], whole_field: bool,
+    activity: str, day: date, notes: str, user: User, now: datetime,
+    inputs: list[InputLine], shifts: list[tuple[int, Decimal]], photos, store: PhotoStore,
+) -> WorkEntry:  # fmt: skip
+    entry = await WorkEntry.create(
+        cooperative_id=coop_id, field_id=field_id, activity=activity, worked_on=day,
+        notes=notes.strip(), whole_field=whole_field, logged_by_id=user.id, created_at=now,
+        using_db=conn,
+    )  # fmt: skip
+    for plot_id in plot_ids:
+        await WorkEntryPlot.create(entry_id=entry.id, plot_id=plot_id, using_db=conn)
+    for line in inputs:
+        await WorkInput.create(
+            entry_id=entry.id, name=line.name.strip(), organic=line.organic,
+            dose=line.dose.strip(), using_db=conn,
+        )  # fmt: skip
+    for household_id, hours in shifts:
+        await WorkShift.create(
+            entry_id=entry.id, household_id=household_id, hours=hours, using_db=conn
+        )
+    for photo in photos:
+        name = store.save(photo)
+        await Photo.create(
+            entry_id=entry.id, file_name=name, width=photo.width, height=photo.height,
+            using_db=conn,
+        )  # fmt: skip
+    return entry
+
+
+async def log_work(
+    *, manager: User, form: WorkInputForm, today: date, now: datetime, store: PhotoStore
+) -> WorkEntry:
+    """One entry for the same work on many plots of a field (or on the whole field)."""
+    coop_id = manager.cooperative_id
+    field_ = await Field.get_or_none(id=form.field_id, cooperative_id=coop_id)
+    if field_ is None:
+        raise NotFound(_("This field does not exist."))
+    errors: dict[str, str] = {}
+    activities = {a.value for a in Activity if a != Activity.VISIT}
+    day, inputs, photos = _check_common(form, today=today, activities=activities, errors=errors)
+    plot_ids = sorted(set(form.plot_ids))
+    if plot_ids:
+        found = await Plot.filter(id__in=plot_ids, field_id=field_.id).count()
+        if found != len(plot_ids):
+            raise NotFound(_("This plot does not exist."))
+    if not form.whole_field and not plot_ids:
+        errors["plots"] = _("Choose the plots worked on, or the whole field.")
+    shifts: list[tuple[int, Decimal]] = []
+    known = set(await Household.filter(cooperative_id=coop_id).values_list("id", flat=True))
+    for line in form.shifts:
+        if not line.hours.strip():
+            continue
+        if line.household_id not in known:
+            raise NotFound(_("This household does not exist."))
+        hours, problem = rules.parse_hours(line.hours)
+        if problem:
+            errors["shifts"] = _("Hours: %(problem)s") % {"problem": number_message(problem)}
+        else:
+            shifts.append((line.household_id, hours))
+    if errors:
+        raise FieldErrors(errors)
+    assert day is not None
+    async with in_transaction() as conn:
+        return await _write_entry(
+            conn=conn, coop_id=coop_id, field_id=field_.id,
+            plot_ids=[] if form.whole_field else plot_ids, whole_field=form.whole_field,
+            activity=form.activity, day=day, notes=form.notes, user=manager, now=now,
+            inputs=inputs, shifts=shifts, photos=photos, store=store,
+        )  # fmt: skip
+
+
+async def log_own_work(
+    *,
+    customer: User,
+    subscription_id: int,
+    form: WorkInputForm,
+    today: date,
+    now: datetime,
+    store: PhotoStore,
+) -> WorkEntry:
+    """A self-tending customer logs a visit or their own work on their plot."""
+    sub = await Subscription.get_or_none(
+        id=subscription_id, customer_id=customer.id
+    ).prefetch_related("plan", "season", "plot__field")
+    if sub is None:
+        raise NotFound(_("This subscription does not exist."))
+    if sub.status != Status.ACTIVE or sub.plan.care_mode != CareMode.SELF_TENDED:
+        raise Conflict(_("Only the subscriber of an active self-tended plot can log work on it."))
+    errors: dict[str, str] = {}
+    day, inputs, photos = _check_common(
+        form, today=today, activities={a.value for a in Activity}, errors=errors
+    )
+    if (
+        day is not None
+        and "worked_on" not in errors
+        and not (sub.season.starts_on <= day < sub.season.ends_on)
+    ):
+        errors["worked_on"] = _("This date is outside your season.")
+    if errors:
+        raise FieldErrors(errors)
+    assert day is not None
+    async with in_transaction() as conn:
+        return await _write_entry(
+            conn=conn, coop_id=sub.plot.field.cooperative_id, field_id=sub.plot.field_id,
+            plot_ids=[sub.plot_id], whole_field=False, activity=form.activity, day=day,
+            notes=form.notes, user=customer, now=now, inputs=inputs, shifts=[],
+            photos=photos, store=store,
+        )  # fmt: skip
+
+
+async def work_log(*, manager: User, limit: int = 100) -> list[WorkEntry]:
+    return list(
+        await WorkEntry.filter(cooperative_id=manager.cooperative_id)
+        .order_by("-worked_on", "-id")
+        .limit(limit)
+        .prefetch_related("field", "plot_links__plot", "inputs", "shifts__household", "photos")
+    )
+
+
+# ---- harvest lots ----
+
+
+async def record_harvest(
+    *,
+    manager: User,
+    crop_id: int,
+    target: str,
+    kg: str,
+    harvested_on: str,
+    today: date,
+    now: datetime,
+) -> HarvestLot:
+    """A lot of one crop from a plot (target "<plot id>") or a whole field ("field:<id>"),
+    with a short code for its boxes."""
+    coop_id = manager.cooperative_id
+    crop = await Crop.get_or_none(id=crop_id, cooperative_id=coop_id)
+    if crop is None:
+        raise NotFound(_("This crop is not on your list."))
+    plot_id = None
+    if target.startswith("field:"):
+        field_ = await Field.get_or_none(id=parse_id(target[6:]) or 0, cooperative_id=coop_id)
+    else:
+        plot = await Plot.get_or_none(id=parse_id(target) or 0, field__cooperative_id=coop_id)
+        field_ = await Field.get(id=plot.field_id) if plot else None
+        plot_id = plot.id if plot else None
+    if field_ is None:
+        raise NotFound(_("This plot does not exist."))
+    errors: dict[str, str] = {}
+    grams, problem = rules.parse_kg(kg)
+    if problem:
+        errors["kg"] = number_message(problem)
+    day = parse_date(harvested_on)
+    if day is None:
+        errors["harvested_on"] = _("Enter a date.")
+    elif problem := rules.date_problem(day, today=today):
+        errors["harvested_on"] = date_message(problem)
+    if errors:
+        raise FieldErrors(errors)
+    for _attempt in range(5):
+        code = "".join(
+            secrets.choice(rules.LOT_CODE_ALPHABET) for _ in range(rules.LOT_CODE_LENGTH)
+        )
+        try:
+            return await HarvestLot.create(
+                cooperative_id=coop_id, code=code, crop_id=crop.id, field_id=field_.id,
+                plot_id=plot_id, harvested_on=day, weight_g=grams, logged_by_id=manager.id,
+                created_at=now,
+            )  # fmt: skip
+        except IntegrityError:
+            continue  # that code exists: draw another
+    raise Conflict(_("Could not make a lot code. Please try again."))
+
+
+async def harvest_lots(*, manager: User, limit: int = 100) -> list[HarvestLot]:
+    return list(
+        await HarvestLot.filter(cooperative_id=manager.cooperative_id)
+        .order_by("-harvested_on", "-id")
+        .limit(limit)
+        .prefetch_related("crop", "field", "plot")
+    )

@@ -1,0 +1,136 @@
+"""What subscribers and the public see of the farm log: a plot's timeline, a lot's trace,
+and who may open a photo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from tortoise.expressions import Q
+
+from farm.accounts.models import Role, User
+from farm.errors import NotFound
+from farm.fieldwork import rules
+from farm.fieldwork.models import HarvestLot, Photo, WorkEntry
+from farm.i18n import _
+from farm.land.models import CareMode, Cooperative, Plot, Season
+from farm.subscriptions.models import Status, Subscription
+
+VISIBLE = (Status.ACTIVE, Status.COMPLETED)
+
+
+def _work_on_plot(plot: Plot, starts_on: date, ends_on: date) -> Q:
+    """Work on this plot, or on its whole field, inside the season."""
+    return Q(field_id=plot.field_id, worked_on__gte=starts_on, worked_on__lt=ends_on) & (
+        Q(whole_field=True) | Q(plot_links__plot_id=plot.id)
+    )
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    day: date
+    entry: WorkEntry | None = None
+    lot: HarvestLot | None = None
+
+
+@dataclass(frozen=True)
+class PlotPage:
+    subscription: Subscription
+    growing: str
+    items: list[TimelineItem]
+    can_log: bool
+
+
+async def plot_page(*, customer: User, subscription_id: int) -> PlotPage:
+    """The subscriber's own plot: its sign, what grows, and the season's work and harvests on
+    the plot and its field, newest first."""
+    sub = await Subscription.get_or_none(
+        id=subscription_id, customer_id=customer.id, status__in=VISIBLE
+    ).prefetch_related("plan", "season", "plot__field")
+    if sub is None:
+        raise NotFound(_("This subscription does not exist."))
+    season, plot = sub.season, sub.plot
+    entries = (
+        await WorkEntry.filter(_work_on_plot(plot, season.starts_on, season.ends_on))
+        .distinct()
+        .prefetch_related("inputs", "photos", "plot_links__plot")
+    )
+    lots = await HarvestLot.filter(
+        Q(plot_id=plot.id) | Q(plot_id=None, field_id=plot.field_id),
+        harvested_on__gte=season.starts_on,
+        harvested_on__lt=season.ends_on,
+    ).prefetch_related("crop")
+    items = [TimelineItem(day=e.worked_on, entry=e) for e in entries]
+    items += [TimelineItem(day=lot.harvested_on, lot=lot) for lot in lots]
+    items.sort(key=lambda i: (i.day, i.lot is not None), reverse=True)
+    return PlotPage(
+        subscription=sub,
+        growing=sub.plan.crop_plan,
+        items=items,
+        can_log=sub.status == Status.ACTIVE and sub.plan.care_mode == CareMode.SELF_TENDED,
+    )
+
+
+@dataclass(frozen=True)
+class Trace:
+    lot: HarvestLot
+    cooperative: Cooperative
+    season: Season | None
+    entries: list[WorkEntry]
+
+
+async def trace(*, code: str) -> Trace:
+    """Public: where a box's produce came from and what was done on that land that season.
+    Names of people are not shown: only the cooperative's name and village."""
+    code = code.strip().upper()
+    lot = None
+    if rules.is_lot_code(code):
+        lot = await HarvestLot.get_or_none(code=code).prefetch_related("crop", "field", "plot")
+    if lot is None:
+        raise NotFound(_("No harvest has this code."))
+    cooperative = await Cooperative.get(id=lot.cooperative_id)
+    season = await Season.filter(
+        cooperative_id=lot.cooperative_id,
+        starts_on__lte=lot.harvested_on,
+        ends_on__gt=lot.harvested_on,
+    ).first()
+    entries: list[WorkEntry] = []
+    if season is not None:
+        where = Q(
+            field_id=lot.field_id,
+            worked_on__gte=season.starts_on,
+            worked_on__lte=lot.harvested_on,
+        )
+        if lot.plot_id is not None:
+            where &= Q(whole_field=True) | Q(plot_links__plot_id=lot.plot_id)
+        entries = list(
+            await WorkEntry.filter(where)
+            .distinct()
+            .order_by("worked_on", "id")
+            .prefetch_related("inputs")
+        )
+    return Trace(lot=lot, cooperative=cooperative, season=season, entries=entries)
+
+
+async def photo_for(*, user: User | None, photo_id: int) -> Photo:
+    """A photo, for its cooperative's managers, and for subscribers whose plot the work was
+    on (their plot, or its whole field, during their season). Anyone else: not found."""
+    photo = await Photo.get_or_none(id=photo_id).prefetch_related("entry")
+    missing = NotFound(_("Page not found."))
+    if photo is None or user is None:
+        raise missing
+    entry = photo.entry
+    if user.role == Role.MANAGER and user.cooperative_id == entry.cooperative_id:
+        return photo
+    if user.role != Role.CUSTOMER:
+        raise missing
+    subs = await Subscription.filter(
+        customer_id=user.id, status__in=VISIBLE, plot__field_id=entry.field_id
+    ).prefetch_related("season")
+    plot_ids = set(await entry.plot_links.all().values_list("plot_id", flat=True))
+    for sub in subs:
+        in_season = sub.season.starts_on <= entry.worked_on < sub.season.ends_on
+        on_plot = entry.whole_field or sub.plot_id in plot_ids
+        if in_season and on_plot:
+            return photo
+    raise missing

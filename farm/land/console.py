@@ -1,0 +1,402 @@
+"""The manager's console for land: fields cut into plots (seasons and plans are in
+console_seasons.py).
+
+Every service reads and writes only the manager's own cooperative; anything else is "not
+found". Services take what the forms typed (the *Input dataclasses, plain text) and refuse bad
+input with FieldErrors before writing anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from farm.accounts.models import User
+from farm.errors import FieldErrors, NotFound
+from farm.i18n import _
+from farm.land import rules
+from farm.land.models import Field, Plot, Season
+from farm.subscriptions.models import PlotClaim
+
+MAX_FIRST_NUMBER = 9999
+MAX_NAME = 100
+
+
+# ---- reading typed values: each problem becomes a message beside its field, in `errors` ----
+
+
+def _problem_message(problem: str, *, maximum: object = None) -> str:
+    return {
+        "required": _("This field is required."),
+        "invalid": _("Enter a number."),
+        "negative": _("Enter 0 or more."),
+        "zero": _("Enter a number above zero."),
+        "too_precise": _("Use at most 2 decimal places."),
+        "too_large": _("This number is too large: at most %(max)s.") % {"max": maximum},
+    }.get(problem, _("This value is not valid."))
+
+
+def read_number(
+    errors: dict[str, str],
+    name: str,
+    text: str,
+    *,
+    maximum: Decimal = rules.MAX_SIDE_M,
+    allow_zero: bool = False,
+) -> Decimal | None:
+    try:
+        return rules.parse_decimal(text, maximum=maximum, allow_zero=allow_zero)
+    except rules.BadValue as exc:
+        errors[name] = _problem_message(exc.problem, maximum=rules.plain_number(maximum))
+        return None
+
+
+def read_whole(errors: dict[str, str], name: str, text: str, *, low: int, high: int) -> int | None:
+    try:
+        return rules.parse_whole(text, minimum=low, maximum=high)
+    except rules.BadValue as exc:
+        errors[name] = (
+            _("This field is required.")
+            if exc.problem == "required"
+            else _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
+        )
+        return None
+
+
+def read_date(errors: dict[str, str], name: str, text: str) -> date | None:
+    try:
+        return rules.parse_date(text)
+    except rules.BadValue as exc:
+        errors[name] = (
+            _("This field is required.")
+            if exc.problem == "required"
+            else _("Enter a date as YYYY-MM-DD, like 2027-03-01.")
+        )
+        return None
+
+
+def read_price(errors: dict[str, str], name: str, text: str) -> int | None:
+    try:
+        return rules.parse_yuan(text)
+    except rules.BadValue as exc:
+        errors[name] = {
+            "required": _("This field is required."),
+            "negative": _("A price cannot be negative."),
+            "zero": _("Enter a price above zero."),
+            "too_precise": _("A price has at most 2 decimal places (fen)."),
+            "too_large": _("This price is too large: at most ¥%(max)s.")
+            % {"max": rules.format_yuan(rules.MAX_PRICE_FEN)},
+        }.get(exc.problem, _("Enter the price in yuan, like 580 or 580.50."))
+        return None
+
+
+def read_text(errors: dict[str, str], name: str, text: str, *, limit: int, required: bool) -> str:
+    value = text.strip()
+    if required and not value:
+        errors[name] = _("This field is required.")
+    elif len(value) > limit:
+        errors[name] = _("This is too long.")
+    return value
+
+
+# ---- fields and plots ----
+
+
+@dataclass(frozen=True)
+class FieldInput:
+    name: str
+    width_m: str
+    height_m: str
+
+
+@dataclass(frozen=True)
+class GridInput:
+    prefix: str
+    plot_w: str
+    plot_h: str
+    cols: str
+    rows: str
+    x: str = "0"
+    y: str = "0"
+    first_number: str = "1"
+    area_m2: str = ""  # blank: each plot's w × h
+
+
+@dataclass(frozen=True)
+class PlotInput:
+    code: str
+    x: str
+    y: str
+    w: str
+    h: str
+    area_m2: str = ""  # blank: w × h
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    field: Field
+    plots: int
+    area_m2: Decimal
+
+
+@dataclass(frozen=True)
+class MapPlot:
+    plot: Plot
+    status: str  # free, reserved, sold
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    field: Field
+    plots: list[MapPlot]
+    seasons: list[Season]
+    season: Season | None
+    counts: dict[str, int]
+
+
+async def own_field(
+    *, manager: User, field_id: int, conn: BaseDBAsyncClient | None = None
+) -> Field:
+    """The manager's field (locked, within `conn`); any other is 'not found'."""
+    query = Field.filter(id=field_id, cooperative_id=manager.cooperative_id)
+    if conn is not None:
+        query = query.select_for_update().using_db(conn)
+    found = await query.first()
+    if found is None:
+        raise NotFound(_("This field does not exist."))
+    return found
+
+
+async def list_fields(*, manager: User) -> list[FieldRow]:
+    """The cooperative's fields with how many plots each has and their area."""
+    fields = await Field.filter(cooperative_id=manager.cooperative_id).order_by("name", "id")
+    plots: dict[int, list[Decimal]] = {}
+    for field_id, area in await Plot.filter(field_id__in=[f.id for f in fields]).values_list(
+        "field_id", "area_m2"
+    ):
+        plots.setdefault(field_id, []).append(Decimal(area))
+    return [
+        FieldRow(f, len(plots.get(f.id, [])), sum(plots.get(f.id, []), Decimal(0))) for f in fields
+    ]
+
+
+def _check_field(data: FieldInput) -> tuple[str, Decimal | None, Decimal | None]:
+    errors: dict[str, str] = {}
+    name = read_text(errors, "name", data.name, limit=MAX_NAME, required=True)
+    width = read_number(errors, "width_m", data.width_m)
+    height = read_number(errors, "height_m", data.height_m)
+    if errors:
+        raise FieldErrors(errors)
+    return name, width, height
+
+
+async def create_field(*, manager: User, data: FieldInput) -> Field:
+    """A new field of the manager's cooperative; plots are cut from it afterwards."""
+    name, width, height = _check_field(data)
+    return await Field.create(
+        cooperative_id=manager.cooperative_id, name=name, width_m=width, height_m=height
+    )
+
+
+async def update_field(*, manager: User, field_id: int, data: FieldInput) -> Field:
+    """Rename or resize a field; it may not shrink from under its plots."""
+    await own_field(manager=manager, field_id=field_id)
+    name, width, height = _check_field(data)
+    assert width is not None and height is not None
+    async with in_transaction() as conn:
+        found = await own_field(manager=manager, field_id=field_id, conn=conn)
+        plots = await Plot.filter(field_id=found.id).using_db(conn).order_by("code")
+        outside = rules.sticking_out([_shape(p) for p in plots], width=width, height=height)
+        if outside:
+            raise FieldErrors(
+                {
+                    f"{side}_m": _("Plot %(code)s would lie outside the field.") % {"code": code}
+                    for side, code in outside.items()
+                }
+            )
+        found.name, found.width_m, found.height_m = name, width, height
+        await found.save(using_db=conn)
+    return found
+
+
+def _shape(plot: Plot) -> rules.PlotShape:
+    return rules.PlotShape(
+        plot.code, Decimal(plot.x_m), Decimal(plot.y_m), Decimal(plot.w_m), Decimal(plot.h_m)
+    )
+
+
+def _stated_area(
+    errors: dict[str, str], text: str, *, w: Decimal | None, h: Decimal | None
+) -> Decimal | None:
+    """The area typed for plots w × h, else w × h itself."""
+    if w is None or h is None:
+        return None
+    if not text.strip():
+        return rules.plot_area(w=w, h=h)
+    area = read_number(errors, "area_m2", text, maximum=rules.MAX_AREA_M2)
+    if area is not None and rules.area_problem(area_m2=area, w=w, h=h):
+        errors["area_m2"] = _(
+            "This is far from the %(drawn)s m² drawn on the map (%(w)s × %(h)s m)."
+        ) % {
+            "drawn": rules.plain_number(rules.plot_area(w=w, h=h)),
+            "w": rules.plain_number(w),
+            "h": rules.plain_number(h),
+        }
+    return area
+
+
+async def _cut(
+    *, manager: User, field_id: int, shapes: list[rules.PlotShape], area: Decimal, on: dict
+) -> list[Plot]:
+    """Write the plots once they fit the field; `on` names the form field for each misfit."""
+    async with in_transaction() as conn:
+        found = await own_field(manager=manager, field_id=field_id, conn=conn)
+        existing = [_shape(p) for p in await Plot.filter(field_id=found.id).using_db(conn)]
+        errors: dict[str, str] = {}
+        for misfit in rules.misfits(
+            new=shapes, existing=existing, width=found.width_m, height=found.height_m
+        ):
+            name = on[misfit.kind]
+            if name in errors:
+                continue
+            errors[name] = {
+                "outside": _("Plot %(code)s would not lie inside the field (%(w)s × %(h)s m)."),
+                "overlap": _("Plot %(code)s would overlap plot %(other)s."),
+                "duplicate_code": _("The code %(code)s is already used in this field."),
+            }[misfit.kind] % {
+                "code": misfit.code,
+                "other": misfit.other,
+                "w": rules.plain_number(found.width_m),
+                "h": rules.plain_number(found.height_m),
+            }
+        if errors:
+            raise FieldErrors(errors)
+        plots = [
+            Plot(field_id=found.id, code=s.code, area_m2=area, x_m=s.x, y_m=s.y, w_m=s.w, h_m=s.h)
+            for s in shapes
+        ]
+        try:
+            if len(plots) == 1:
+                await plots[0].save(using_db=conn)  # gets its id, which bulk_create does not give
+            else:
+                await Plot.bulk_create(plots, using_db=conn)
+        except IntegrityError:  # a code taken at the same moment by another manager
+            raise FieldErrors({on["duplicate_code"]: _("This code is already used.")}) from None
+    return plots
+
+
+async def cut_grid(*, manager: User, field_id: int, data: GridInput) -> list[Plot]:
+    """Cut `cols` × `rows` plots of plot_w × plot_h from (x, y), left to right, top to bottom,
+    coded prefix + number. Refused whole if any would leave the field, overlap another plot or
+    repeat a code."""
+    found = await own_field(manager=manager, field_id=field_id)
+    errors: dict[str, str] = {}
+    prefix = data.prefix.strip()
+    if len(prefix) > rules.MAX_CODE_PREFIX:
+        errors["prefix"] = _("This is too long.")
+    elif prefix and rules.plot_code_problem(prefix):
+        errors["prefix"] = _("A code may not contain spaces.")
+    w = read_number(errors, "plot_w", data.plot_w)
+    h = read_number(errors, "plot_h", data.plot_h)
+    cols = read_whole(errors, "cols", data.cols, low=1, high=rules.MAX_GRID_PLOTS)
+    rows = read_whole(errors, "rows", data.rows, low=1, high=rules.MAX_GRID_PLOTS)
+    x0 = read_number(errors, "x", data.x or "0", allow_zero=True)
+    y0 = read_number(errors, "y", data.y or "0", allow_zero=True)
+    first = read_whole(
+        errors, "first_number", data.first_number or "1", low=0, high=MAX_FIRST_NUMBER
+    )
+    area = _stated_area(errors, data.area_m2, w=w, h=h)
+    if cols and rows and cols * rows > rules.MAX_GRID_PLOTS:
+        errors["rows"] = _("At most %(max)d plots at once.") % {"max": rules.MAX_GRID_PLOTS}
+    if errors:
+        raise FieldErrors(errors)
+    assert w and h and cols and rows and x0 is not None and y0 is not None
+    assert first is not None and area is not None
+    shapes = rules.grid_plots(
+        prefix=prefix, first_number=first, cols=cols, rows=rows, plot_w=w, plot_h=h, x0=x0, y0=y0
+    )
+    # Said here by rows and columns; _cut checks again, with the field locked.
+    outside = rules.sticking_out(shapes, width=found.width_m, height=found.height_m)
+    n = rules.plain_number
+    if "width" in outside:
+        errors["cols"] = _(
+            "%(cols)d columns of %(w)s m from x = %(x)s need %(need)s m, but the field is "
+            "%(width)s m from left to right."
+        ) % {
+            "cols": cols,
+            "w": n(w),
+            "x": n(x0),
+            "need": n(x0 + cols * w),
+            "width": n(found.width_m),
+        }
+    if "height" in outside:
+        errors["rows"] = _(
+            "%(rows)d rows of %(h)s m from y = %(y)s need %(need)s m, but the field is "
+            "%(height)s m from top to bottom."
+        ) % {
+            "rows": rows,
+            "h": n(h),
+            "y": n(y0),
+            "need": n(y0 + rows * h),
+            "height": n(found.height_m),
+        }
+    if errors:
+        raise FieldErrors(errors)
+    on = {"outside": "cols", "overlap": "x", "duplicate_code": "prefix"}
+    return await _cut(manager=manager, field_id=field_id, shapes=shapes, area=area, on=on)
+
+
+async def add_plot(*, manager: User, field_id: int, data: PlotInput) -> Plot:
+    """Cut one plot at (x, y), w × h; it must lie inside the field and overlap no other."""
+    await own_field(manager=manager, field_id=field_id)
+    errors: dict[str, str] = {}
+    code = data.code.strip()
+    if problem := rules.plot_code_problem(code):
+        errors["code"] = {
+            "required": _("This field is required."),
+            "too_long": _("This is too long."),
+        }.get(problem, _("A code may not contain spaces."))
+    x = read_number(errors, "x", data.x, allow_zero=True)
+    y = read_number(errors, "y", data.y, allow_zero=True)
+    w = read_number(errors, "w", data.w)
+    h = read_number(errors, "h", data.h)
+    area = _stated_area(errors, data.area_m2, w=w, h=h)
+    if errors:
+        raise FieldErrors(errors)
+    assert x is not None and y is not None and w and h and area is not None
+    on = {"outside": "x", "overlap": "x", "duplicate_code": "code"}
+    shapes = [rules.PlotShape(code, x, y, w, h)]
+    return (await _cut(manager=manager, field_id=field_id, shapes=shapes, area=area, on=on))[0]
+
+
+async def field_map(
+    *, manager: User, field_id: int, season_id: int | None, now: datetime
+) -> FieldMap:
+    """A field's plots, each free, reserved (in someone's checkout) or sold in one season: the
+    one asked for, else the cooperative's latest."""
+    found = await own_field(manager=manager, field_id=field_id)
+    seasons = list(
+        await Season.filter(cooperative_id=manager.cooperative_id).order_by("-starts_on", "-id")
+    )
+    season = seasons[0] if seasons else None
+    if season_id is not None:
+        season = next((s for s in seasons if s.id == season_id), None)
+        if season is None:
+            raise NotFound(_("This season does not exist."))
+    plots = await Plot.filter(field_id=found.id).order_by("code")
+    status: dict[int, str] = {}
+    if season is not None:
+        for plot_id, expires_at in await PlotClaim.filter(
+            season_id=season.id, plot__field_id=found.id
+        ).values_list("plot_id", "expires_at"):
+            if expires_at is None:
+                status[plot_id] = "sold"
+            elif expires_at > now:
+                status[plot_id] = "reserved"
+    entries = [MapPlot(p, status.get(p.id, "free")) for p in plots]
+    counts = {k: sum(1 for e in entries if e.status == k) for k in ("free", "reserved", "sold")}
+    return FieldMap(found, entries, seasons, season, counts)

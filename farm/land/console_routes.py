@@ -1,0 +1,338 @@
+"""The manager's console for land: fields and plots, seasons and plans. Each route reads the
+form, calls one service, and renders or redirects; bad input is shown beside its field (422)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from farm.accounts.models import User
+from farm.errors import FieldErrors, NotFound
+from farm.i18n import _
+from farm.land import console, console_seasons, rules
+from farm.land.console_seasons import PERK_ROWS, PerkInput, PlanInput, SeasonInput
+from farm.land.models import CareMode, Season
+from farm.web import int_param, now, parse_id, read_form, redirect, render, require_manager
+
+FIELD_NAMES = ("name", "width_m", "height_m")
+GRID_NAMES = ("prefix", "plot_w", "plot_h", "cols", "rows", "x", "y", "first_number", "area_m2")
+PLOT_NAMES = ("code", "x", "y", "w", "h", "area_m2")
+SEASON_NAMES = (
+    "name", "name_en", "starts_on", "ends_on", "sale_starts_on", "sale_ends_on",
+    "ship_days_of_month", "cutoff_days",
+)  # fmt: skip
+PLAN_NAMES = (
+    "name", "name_en", "field_id", "plot_area_m2", "care_mode", "crop_plan", "crop_plan_en",
+    "price", "max_plots",
+)  # fmt: skip
+PERK_NAMES = tuple(
+    f"perk_{part}_{i}" for i in range(PERK_ROWS) for part in ("kind", "partner", "count")
+)
+
+
+def _values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: str(form.get(name) or "") for name in names}
+
+
+def _count_param(request: Request, name: str) -> int:
+    return parse_id(request.query_params.get(name)) or 0
+
+
+# ---- fields and plots ----
+
+
+async def fields_page(request: Request) -> Response:
+    manager = require_manager(request)
+    rows = await console.list_fields(manager=manager)
+    return render(request, "manage/land/fields.html", {"section": "fields", "rows": rows})
+
+
+async def field_new(request: Request) -> Response:
+    manager = require_manager(request)
+    context: dict[str, Any] = {"section": "fields", "form": {}, "errors": {}}
+    if request.method == "GET":
+        return render(request, "manage/land/field_new.html", context)
+    values = _values(await read_form(request), FIELD_NAMES)
+    try:
+        found = await console.create_field(manager=manager, data=console.FieldInput(**values))
+    except FieldErrors as exc:
+        context.update(form=values, errors=exc.errors)
+        return render(request, "manage/land/field_new.html", context, status_code=422)
+    return redirect(f"/manage/fields/{found.id}")
+
+
+async def _field_page(
+    request: Request, manager: User, field_id: int, status_code: int = 200, **forms: Any
+) -> Response:
+    raw_season = request.query_params.get("season")
+    season_id = parse_id(raw_season)
+    if raw_season and season_id is None:
+        raise NotFound(_("This season does not exist."))
+    view = await console.field_map(
+        manager=manager, field_id=field_id, season_id=season_id, now=now()
+    )
+    found = view.field
+    context = {
+        "section": "fields",
+        "view": view,
+        "edit_form": {
+            "name": found.name,
+            "width_m": rules.plain_number(found.width_m),
+            "height_m": rules.plain_number(found.height_m),
+        },
+        "grid_form": {"x": "0", "y": "0", "first_number": "1"},
+        "plot_form": {},
+        "edit_errors": {},
+        "grid_errors": {},
+        "plot_errors": {},
+        "cut": _count_param(request, "cut"),
+        "saved": request.query_params.get("saved") == "1",
+        **forms,
+    }
+    return render(request, "manage/land/field.html", context, status_code=status_code)
+
+
+async def field_page(request: Request) -> Response:
+    manager = require_manager(request)
+    field_id = int_param(request, "field_id")
+    if request.method == "GET":
+        return await _field_page(request, manager, field_id)
+    values = _values(await read_form(request), FIELD_NAMES)
+    try:
+        await console.update_field(
+            manager=manager, field_id=field_id, data=console.FieldInput(**values)
+        )
+    except FieldErrors as exc:
+        return await _field_page(
+            request, manager, field_id, 422, edit_form=values, edit_errors=exc.errors
+        )
+    return redirect(f"/manage/fields/{field_id}?saved=1")
+
+
+async def cut_grid(request: Request) -> Response:
+    manager = require_manager(request)
+    field_id = int_param(request, "field_id")
+    if request.method == "GET":  # this address after a refused cut: reloaded, or re-languaged
+        return await _field_page(request, manager, field_id)
+    values = _values(await read_form(request), GRID_NAMES)
+    try:
+        plots = await console.cut_grid(
+            manager=manager, field_id=field_id, data=console.GridInput(**values)
+        )
+    except FieldErrors as exc:
+        return await _field_page(
+            request, manager, field_id, 422, grid_form=values, grid_errors=exc.errors
+        )
+    return redirect(f"/manage/fields/{field_id}?cut={len(plots)}")
+
+
+async def add_plot(request: Request) -> Response:
+    manager = require_manager(request)
+    field_id = int_param(request, "field_id")
+    if request.method == "GET":
+        return await _field_page(request, manager, field_id)
+    values = _values(await read_form(request), PLOT_NAMES)
+    try:
+        await console.add_plot(manager=manager, field_id=field_id, data=console.PlotInput(**values))
+    except FieldErrors as exc:
+        return await _field_page(
+            request, manager, field_id, 422, plot_form=values, plot_errors=exc.errors
+        )
+    return redirect(f"/manage/fields/{field_id}?cut=1")
+
+
+# ---- seasons and plans ----
+
+
+async def seasons_page(request: Request) -> Response:
+    manager = require_manager(request)
+    views = await console_seasons.list_seasons(manager=manager)
+    return render(request, "manage/land/seasons.html", {"section": "seasons", "views": views})
+
+
+def _season_form(season: Season) -> dict[str, str]:
+    return {name: str(getattr(season, name)) for name in SEASON_NAMES}
+
+
+async def season_new(request: Request) -> Response:
+    manager = require_manager(request)
+    context: dict[str, Any] = {
+        "section": "seasons",
+        "view": None,
+        "form": {"ship_days_of_month": "1,16", "cutoff_days": "2"},
+        "errors": {},
+    }
+    if request.method == "GET":
+        return render(request, "manage/land/season.html", context)
+    values = _values(await read_form(request), SEASON_NAMES)
+    try:
+        season = await console_seasons.create_season(manager=manager, data=SeasonInput(**values))
+    except FieldErrors as exc:
+        context.update(form=values, errors=exc.errors)
+        return render(request, "manage/land/season.html", context, status_code=422)
+    return redirect(f"/manage/seasons/{season.id}")
+
+
+async def season_page(request: Request) -> Response:
+    manager = require_manager(request)
+    season_id = int_param(request, "season_id")
+    form: dict[str, str] | None = None
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = _values(await read_form(request), SEASON_NAMES)
+        try:
+            await console_seasons.update_season(
+                manager=manager, season_id=season_id, data=SeasonInput(**form)
+            )
+        except FieldErrors as exc:
+            errors = exc.errors
+        else:
+            return redirect(f"/manage/seasons/{season_id}?saved=1")
+    view = await console_seasons.season_view(manager=manager, season_id=season_id)
+    context = {
+        "section": "seasons",
+        "view": view,
+        "form": form if form is not None else _season_form(view.season),
+        "errors": errors,
+        "saved": request.query_params.get("saved") == "1",
+    }
+    return render(request, "manage/land/season.html", context, 422 if errors else 200)
+
+
+def _plan_input(form: dict[str, str]) -> PlanInput:
+    perks = [
+        PerkInput(
+            kind=form[f"perk_kind_{i}"],
+            partner_id=form[f"perk_partner_{i}"],
+            count=form[f"perk_count_{i}"],
+        )
+        for i in range(PERK_ROWS)
+    ]
+    return PlanInput(**{name: form[name] for name in PLAN_NAMES}, perks=perks)
+
+
+def _plan_form(view: console_seasons.PlanView) -> dict[str, str]:
+    plan = view.plan
+    form = {
+        "name": plan.name,
+        "name_en": plan.name_en,
+        "field_id": str(plan.field_id),
+        "plot_area_m2": rules.plain_number(plan.plot_area_m2),
+        "care_mode": str(plan.care_mode),
+        "crop_plan": plan.crop_plan,
+        "crop_plan_en": plan.crop_plan_en,
+        "price": rules.yuan_text(plan.price_fen),
+        "max_plots": str(plan.max_plots),
+    }
+    for i, perk in enumerate(view.perks):
+        form[f"perk_kind_{i}"] = str(perk.kind)
+        form[f"perk_partner_{i}"] = str(perk.partner_id or "")
+        form[f"perk_count_{i}"] = str(perk.count)
+    return form
+
+
+async def _plan_page(
+    request: Request,
+    manager: User,
+    *,
+    season: Season,
+    view: console_seasons.PlanView | None,
+    form: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    choices = await console_seasons.plan_choices(manager=manager)
+    context = {
+        "section": "seasons",
+        "season": season,
+        "view": view,
+        "choices": choices,
+        "form": form,
+        "errors": errors,
+        "perk_rows": range(PERK_ROWS),
+        "saved": request.query_params.get("saved") == "1",
+    }
+    return render(request, "manage/land/plan.html", context, status_code=status_code)
+
+
+async def plan_new(request: Request) -> Response:
+    manager = require_manager(request)
+    season_id = int_param(request, "season_id")
+    form: dict[str, str] = {"care_mode": CareMode.MANAGED.value, "max_plots": "1"}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = _values(await read_form(request), PLAN_NAMES + PERK_NAMES)
+        try:
+            plan = await console_seasons.create_plan(
+                manager=manager, season_id=season_id, data=_plan_input(form)
+            )
+        except FieldErrors as exc:
+            errors = exc.errors
+        else:
+            return redirect(f"/manage/plans/{plan.id}?saved=1")
+    view = await console_seasons.season_view(manager=manager, season_id=season_id)
+    return await _plan_page(
+        request,
+        manager,
+        season=view.season,
+        view=None,
+        form=form,
+        errors=errors,
+        status_code=422 if errors else 200,
+    )
+
+
+async def plan_page(request: Request) -> Response:
+    manager = require_manager(request)
+    plan_id = int_param(request, "plan_id")
+    form: dict[str, str] | None = None
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = _values(await read_form(request), PLAN_NAMES + PERK_NAMES)
+        try:
+            await console_seasons.update_plan(
+                manager=manager, plan_id=plan_id, data=_plan_input(form)
+            )
+        except FieldErrors as exc:
+            errors = exc.errors
+        else:
+            return redirect(f"/manage/plans/{plan_id}?saved=1")
+    view = await console_seasons.plan_view(manager=manager, plan_id=plan_id)
+    return await _plan_page(
+        request,
+        manager,
+        season=view.season,
+        view=view,
+        form=form if form is not None else _plan_form(view),
+        errors=errors,
+        status_code=422 if errors else 200,
+    )
+
+
+routes = [
+    Route("/manage/fields", fields_page, name="manage_fields"),
+    Route("/manage/fields/new", field_new, methods=["GET", "POST"], name="manage_field_new"),
+    Route("/manage/fields/{field_id}", field_page, methods=["GET", "POST"], name="manage_field"),
+    Route(
+        "/manage/fields/{field_id}/grid", cut_grid, methods=["GET", "POST"], name="manage_cut_grid"
+    ),
+    Route(
+        "/manage/fields/{field_id}/plots", add_plot, methods=["GET", "POST"], name="manage_add_plot"
+    ),
+    Route("/manage/seasons", seasons_page, name="manage_seasons"),
+    Route("/manage/seasons/new", season_new, methods=["GET", "POST"], name="manage_season_new"),
+    Route(
+        "/manage/seasons/{season_id}", season_page, methods=["GET", "POST"], name="manage_season"
+    ),
+    Route(
+        "/manage/seasons/{season_id}/plans/new",
+        plan_new,
+        methods=["GET", "POST"],
+        name="manage_plan_new",
+    ),
+    Route("/manage/plans/{plan_id}", plan_page, methods=["GET", "POST"], name="manage_plan"),
+]

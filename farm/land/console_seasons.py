@@ -1,0 +1,398 @@
+"""The manager's console for seasons and their plans.
+
+Once plots are sold, what the buyers paid for stays as it was (rules.refused_changes): the
+plan's price, field, plot size, care mode and perks, and the season's dates, ship days and
+cutoff. Names and crop texts may still change, and a plan may offer more plots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from farm.accounts.models import User
+from farm.errors import FieldErrors, NotFound
+from farm.i18n import _
+from farm.land import rules
+from farm.land.console import read_date, read_number, read_price, read_text, read_whole
+from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, Plot, Season
+from farm.parsing import parse_id
+from farm.partners.models import Partner
+from farm.subscriptions.models import PlotClaim, Status, Subscription
+
+PERK_ROWS = 3  # perk rows a plan form offers
+MAX_PLOTS_PER_PLAN = 10_000
+MAX_CUTOFF_DAYS = 14
+MAX_PERK_COUNT = 30
+MAX_NAME = 100
+MAX_CROP_TEXT = 2000
+# The rules' names for what a form calls otherwise.
+FORM_NAMES = {"price_fen": "price"}
+
+
+@dataclass(frozen=True)
+class SeasonInput:
+    name: str
+    name_en: str
+    starts_on: str
+    ends_on: str  # exclusive: the first day after the season
+    sale_starts_on: str
+    sale_ends_on: str  # exclusive
+    ship_days_of_month: str = "1,16"
+    cutoff_days: str = "2"
+
+
+@dataclass(frozen=True)
+class PerkInput:
+    kind: str
+    partner_id: str
+    count: str
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    name: str
+    name_en: str
+    field_id: str
+    plot_area_m2: str
+    care_mode: str
+    crop_plan: str
+    crop_plan_en: str
+    price: str  # yuan
+    max_plots: str
+    perks: Sequence[PerkInput] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    plan: Plan
+    sold: int
+
+
+@dataclass(frozen=True)
+class SeasonView:
+    season: Season
+    plans: list[PlanRow]
+
+    @property
+    def sold(self) -> int:
+        return sum(row.sold for row in self.plans)
+
+
+@dataclass(frozen=True)
+class PlanView:
+    plan: Plan
+    season: Season
+    perks: list[PlanPerk]
+    sold: int
+
+
+@dataclass(frozen=True)
+class PlanChoices:
+    """What a plan form offers: the cooperative's fields, the plot sizes each was cut into,
+    and its partners."""
+
+    fields: list[Field]
+    sizes: dict[int, list[Decimal]]
+    partners: list[Partner]
+
+
+async def sold_per_plan(
+    plan_ids: Sequence[int], conn: BaseDBAsyncClient | None = None
+) -> dict[int, int]:
+    """Plots sold per plan: paid claims and active subscriptions (one sale is usually both)."""
+    claims = PlotClaim.filter(plan_id__in=plan_ids, expires_at__isnull=True)
+    active = Subscription.filter(plan_id__in=plan_ids, status=Status.ACTIVE)
+    if conn is not None:
+        claims, active = claims.using_db(conn), active.using_db(conn)
+    sales: set[tuple[int, int]] = set()
+    sales.update(await claims.values_list("plan_id", "subscription_id"))
+    sales.update(await active.values_list("plan_id", "id"))
+    sold = dict.fromkeys(plan_ids, 0)
+    for plan_id, _sale in sales:
+        sold[plan_id] += 1
+    return sold
+
+
+# ---- seasons ----
+
+
+async def own_season(
+    *, manager: User, season_id: int, conn: BaseDBAsyncClient | None = None
+) -> Season:
+    """The manager's season (locked, within `conn`); any other is 'not found'."""
+    query = Season.filter(id=season_id, cooperative_id=manager.cooperative_id)
+    if conn is not None:
+        query = query.select_for_update().using_db(conn)
+    found = await query.first()
+    if found is None:
+        raise NotFound(_("This season does not exist."))
+    return found
+
+
+async def _views(seasons: Sequence[Season]) -> list[SeasonView]:
+    plans = await Plan.filter(season_id__in=[s.id for s in seasons]).order_by("price_fen", "id")
+    sold = await sold_per_plan([p.id for p in plans])
+    return [
+        SeasonView(s, [PlanRow(p, sold[p.id]) for p in plans if p.season_id == s.id])
+        for s in seasons
+    ]
+
+
+async def list_seasons(*, manager: User) -> list[SeasonView]:
+    """The cooperative's seasons, latest first, with their plans and what each has sold."""
+    seasons = await Season.filter(cooperative_id=manager.cooperative_id).order_by(
+        "-starts_on", "-id"
+    )
+    return await _views(seasons)
+
+
+async def season_view(*, manager: User, season_id: int) -> SeasonView:
+    return (await _views([await own_season(manager=manager, season_id=season_id)]))[0]
+
+
+def _check_season(data: SeasonInput) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {
+        "name": read_text(errors, "name", data.name, limit=MAX_NAME, required=True),
+        "name_en": read_text(errors, "name_en", data.name_en, limit=MAX_NAME, required=False),
+    }
+    for name in ("starts_on", "ends_on", "sale_starts_on", "sale_ends_on"):
+        values[name] = read_date(errors, name, getattr(data, name))
+    try:
+        days = rules.parse_days_of_month(data.ship_days_of_month)
+    except ValueError:
+        errors["ship_days_of_month"] = _(
+            "Enter days of the month from 1 to 28, separated by commas, like 1,16."
+        )
+    else:
+        values["ship_days_of_month"] = ",".join(str(d) for d in days)
+    values["cutoff_days"] = read_whole(
+        errors, "cutoff_days", data.cutoff_days, low=0, high=MAX_CUTOFF_DAYS
+    )
+    dates = ("starts_on", "ends_on", "sale_starts_on", "sale_ends_on")
+    if all(values[name] is not None for name in dates):
+        problems = rules.season_problems(**{name: values[name] for name in dates})
+        messages = {
+            "not_after_start": _("This must come after the start."),
+            "too_long": _("A season lasts at most three years."),
+            "after_season": _("The sale must end no later than the season ends."),
+        }
+        errors.update({name: messages[p] for name, p in problems.items() if name not in errors})
+        if not errors and not rules.ship_days(values["starts_on"], values["ends_on"], days):
+            errors["ship_days_of_month"] = _("No ship day falls inside this season.")
+    if errors:
+        raise FieldErrors(errors)
+    return values
+
+
+async def create_season(*, manager: User, data: SeasonInput) -> Season:
+    """A new season of the manager's cooperative; its plans are added afterwards."""
+    values = _check_season(data)
+    return await Season.create(cooperative_id=manager.cooperative_id, **values)
+
+
+async def update_season(*, manager: User, season_id: int, data: SeasonInput) -> Season:
+    """Change a season; once any of its plots is sold, its dates, ship days and cutoff stay."""
+    await own_season(manager=manager, season_id=season_id)
+    values = _check_season(data)
+    async with in_transaction() as conn:
+        season = await own_season(manager=manager, season_id=season_id, conn=conn)
+        plan_ids = (
+            await Plan.filter(season_id=season.id).using_db(conn).values_list("id", flat=True)
+        )
+        sold = sum((await sold_per_plan(plan_ids, conn)).values())
+        before = {name: getattr(season, name) for name in rules.SEASON_TERMS}
+        refused = rules.refused_changes(sold=sold, before=before, after=values)
+        if refused:
+            message = _(
+                "Plots of this season are sold, so its dates, ship days and cutoff can no "
+                "longer change: buyers paid for them."
+            )
+            raise FieldErrors(dict.fromkeys(refused, message))
+        season.update_from_dict(values)
+        await season.save(using_db=conn)
+    return season
+
+
+# ---- plans ----
+
+
+async def own_plan(*, manager: User, plan_id: int) -> Plan:
+    """The manager's plan; any other is 'not found'."""
+    found = await Plan.get_or_none(id=plan_id, season__cooperative_id=manager.cooperative_id)
+    if found is None:
+        raise NotFound(_("This plan does not exist."))
+    return found
+
+
+async def plan_view(*, manager: User, plan_id: int) -> PlanView:
+    plan = await own_plan(manager=manager, plan_id=plan_id)
+    perks = await PlanPerk.filter(plan_id=plan.id).order_by("id")
+    sold = (await sold_per_plan([plan.id]))[plan.id]
+    return PlanView(plan, await Season.get(id=plan.season_id), list(perks), sold)
+
+
+async def plan_choices(*, manager: User) -> PlanChoices:
+    fields = list(await Field.filter(cooperative_id=manager.cooperative_id).order_by("name", "id"))
+    sizes: dict[int, set[Decimal]] = {f.id: set() for f in fields}
+    for field_id, area in await Plot.filter(field_id__in=list(sizes)).values_list(
+        "field_id", "area_m2"
+    ):
+        sizes[field_id].add(Decimal(area))
+    partners = await Partner.filter(cooperative_id=manager.cooperative_id).order_by("name", "id")
+    return PlanChoices(fields, {k: sorted(v) for k, v in sizes.items()}, list(partners))
+
+
+PerkTerms = tuple[str, int | None, int]  # kind, partner id, count
+
+
+def perk_terms(perks: Sequence[PerkTerms]) -> tuple[tuple[str, int, int], ...]:
+    """Perks in a form that compares equal when they promise the same."""
+    return tuple(sorted((str(kind), partner or 0, count) for kind, partner, count in perks))
+
+
+async def _check_plan(*, manager: User, data: PlanInput) -> dict[str, Any]:
+    """The plan's values from the form. Fields and partners of other cooperatives are 'not
+    found'; anything else wrong is a FieldErrors."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {
+        "name": read_text(errors, "name", data.name, limit=MAX_NAME, required=True),
+        "name_en": read_text(errors, "name_en", data.name_en, limit=MAX_NAME, required=False),
+        "crop_plan": read_text(
+            errors, "crop_plan", data.crop_plan, limit=MAX_CROP_TEXT, required=False
+        ),
+        "crop_plan_en": read_text(
+            errors, "crop_plan_en", data.crop_plan_en, limit=MAX_CROP_TEXT, required=False
+        ),
+        "price_fen": read_price(errors, "price", data.price),
+        "max_plots": read_whole(
+            errors, "max_plots", data.max_plots, low=1, high=MAX_PLOTS_PER_PLAN
+        ),
+        "plot_area_m2": read_number(
+            errors, "plot_area_m2", data.plot_area_m2, maximum=rules.MAX_AREA_M2
+        ),
+        "care_mode": data.care_mode if data.care_mode in set(CareMode) else None,
+    }
+    if values["care_mode"] is None:
+        errors["care_mode"] = _("Choose how the plots are tended.")
+    plan_field = None
+    field_id = parse_id(data.field_id)
+    if field_id is None:
+        errors["field_id"] = _("Choose a field.")
+    else:
+        plan_field = await Field.get_or_none(id=field_id, cooperative_id=manager.cooperative_id)
+        if plan_field is None:
+            raise NotFound(_("This field does not exist."))
+        values["field_id"] = plan_field.id
+    area = values["plot_area_m2"]
+    if plan_field is not None and area is not None:
+        sizes = sorted(
+            set(await Plot.filter(field_id=plan_field.id).values_list("area_m2", flat=True))
+        )
+        if not sizes:
+            errors["plot_area_m2"] = _("%(field)s has no plots yet: cut it into plots first.") % {
+                "field": plan_field.name
+            }
+        elif area not in sizes:
+            errors["plot_area_m2"] = _(
+                "No plot of %(field)s measures %(area)s m². Its plots measure: %(sizes)s m²."
+            ) % {
+                "field": plan_field.name,
+                "area": rules.plain_number(area),
+                "sizes": ", ".join(rules.plain_number(s) for s in sizes),
+            }
+    values["perks"] = await _check_perks(manager=manager, rows=data.perks, errors=errors)
+    if errors:
+        raise FieldErrors(errors)
+    return values
+
+
+async def _check_perks(
+    *, manager: User, rows: Sequence[PerkInput], errors: dict[str, str]
+) -> list[PerkTerms]:
+    partners = set(
+        await Partner.filter(cooperative_id=manager.cooperative_id).values_list("id", flat=True)
+    )
+    perks: list[PerkTerms] = []
+    for i, row in enumerate(rows):
+        if not (row.kind.strip() or row.partner_id.strip() or row.count.strip()):
+            continue  # an empty row
+        if row.kind not in set(PerkKind):
+            errors[f"perk_kind_{i}"] = _("Choose a perk.")
+        count = read_whole(errors, f"perk_count_{i}", row.count, low=1, high=MAX_PERK_COUNT)
+        partner_id = None
+        if row.partner_id.strip():
+            partner_id = parse_id(row.partner_id)
+            if partner_id is None:
+                errors[f"perk_partner_{i}"] = _("This value is not valid.")
+            elif partner_id not in partners:
+                raise NotFound(_("This partner does not exist."))
+        if count is not None and f"perk_kind_{i}" not in errors:
+            perks.append((row.kind, partner_id, count))
+    return perks
+
+
+async def _write_perks(plan: Plan, perks: Sequence[PerkTerms], conn: BaseDBAsyncClient) -> None:
+    await PlanPerk.filter(plan_id=plan.id).using_db(conn).delete()
+    for kind, partner_id, count in perks:
+        await PlanPerk.create(
+            plan_id=plan.id, kind=kind, partner_id=partner_id, count=count, using_db=conn
+        )
+
+
+async def create_plan(*, manager: User, season_id: int, data: PlanInput) -> Plan:
+    """A new plan in one of the manager's seasons, with its perks."""
+    await own_season(manager=manager, season_id=season_id)
+    values = await _check_plan(manager=manager, data=data)
+    perks = values.pop("perks")
+    async with in_transaction() as conn:
+        plan = await Plan.create(season_id=season_id, **values, using_db=conn)
+        await _write_perks(plan, perks, conn)
+    return plan
+
+
+def refusal_message(name: str, *, sold: int) -> str:
+    if name == "price_fen":
+        return _("Plots of this plan are sold, so its price can no longer change.")
+    if name == "perks":
+        return _("Plots of this plan are sold, so its perks can no longer change.")
+    if name == "max_plots":
+        return _("%(sold)d plots are sold already: the plan cannot offer fewer.") % {"sold": sold}
+    return _("Plots of this plan are sold, so this can no longer change: buyers paid for it.")
+
+
+async def update_plan(*, manager: User, plan_id: int, data: PlanInput) -> Plan:
+    """Change a plan. Once it has sold plots, what buyers paid for stays (price, field, plot
+    size, care mode, perks) and it cannot offer fewer plots than it sold."""
+    await own_plan(manager=manager, plan_id=plan_id)
+    values = await _check_plan(manager=manager, data=data)
+    perks = values.pop("perks")
+    async with in_transaction() as conn:
+        # Checked as the manager's above; a plan never changes season. Locked without the
+        # join, which PostgreSQL would not lock through.
+        plan = await Plan.select_for_update().using_db(conn).get(id=plan_id)
+        sold = (await sold_per_plan([plan.id], conn))[plan.id]
+        old_perks = [
+            (p.kind, p.partner_id, p.count)
+            for p in await PlanPerk.filter(plan_id=plan.id).using_db(conn)
+        ]
+        before = {name: getattr(plan, name) for name in rules.PLAN_TERMS if name != "perks"}
+        refused = rules.refused_changes(
+            sold=sold,
+            before={**before, "perks": perk_terms(old_perks)},
+            after={**values, "perks": perk_terms(perks)},
+        )
+        if refused:
+            raise FieldErrors(
+                {FORM_NAMES.get(name, name): refusal_message(name, sold=sold) for name in refused}
+            )
+        plan.update_from_dict(values)
+        await plan.save(using_db=conn)
+        if perk_terms(old_perks) != perk_terms(perks):
+            await _write_perks(plan, perks, conn)
+    return plan

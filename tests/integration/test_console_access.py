@@ -1,0 +1,138 @@
+"""Every console route, walked by every kind of visitor: only the cooperative's own managers
+get in. The routes are read from the app, so a new console page is walked without asking."""
+
+import re
+
+import pytest
+from starlette.routing import Route
+
+from farm.accounts.models import Role
+from farm.accounts.services import sign_up
+from farm.fieldwork.models import HarvestLot, Household, Photo, WorkEntry
+from farm.land.models import Field, Plan, Plot, Season
+from farm.partners.models import Partner, PartnerKind
+from tests.support import csrf_of, log_in_client, make_customer, make_season
+
+
+def console_routes(app) -> list[Route]:
+    return [r for r in app.routes if isinstance(r, Route) and r.path.startswith("/manage")]
+
+
+async def owned_objects():
+    """A cooperative with one of everything, and the ids to put in its console's paths."""
+    plan = await make_season()
+    await plan.fetch_related("field")
+    coop_id = plan.field.cooperative_id
+    manager = await sign_up(email="owner@coop.cn", name="本社经理", password="correct horse",
+                            language="zh_CN", role=Role.MANAGER, cooperative_id=coop_id)  # fmt: skip
+    household = await Household.create(cooperative_id=coop_id, name="本社农户")
+    ids = {
+        "field_id": plan.field_id, "plan_id": plan.id, "season_id": plan.season_id,
+        "household_id": household.id, "plot_id": (await Plot.filter(field_id=plan.field_id).first()).id,
+    }  # fmt: skip
+    return coop_id, manager, ids
+
+
+def fill(path: str, ids: dict) -> str:
+    def one(match):
+        name = match.group(1).split(":")[0]
+        return str(ids.get(name, 1))
+
+    return re.sub(r"\{([^}]+)\}", one, path)
+
+
+async def log_in_as(client, role, other_coop_id):
+    if role == "visitor":
+        return await csrf_of(client, "/login")
+    if role == "customer":
+        await make_customer("c@example.com")
+        email = "c@example.com"
+    elif role == "other_manager":
+        await sign_up(email="m2@coop.cn", name="别社经理", password="correct horse", language="zh_CN",
+                      role=Role.MANAGER, cooperative_id=other_coop_id)  # fmt: skip
+        email = "m2@coop.cn"
+    elif role == "partner_staff":
+        partner = await Partner.create(
+            cooperative_id=other_coop_id, kind=PartnerKind.SCENIC_SPOT, name="景区"
+        )
+        await sign_up(email="p@x.cn", name="检票", password="correct horse", language="zh_CN",
+                      role=Role.PARTNER_STAFF, partner_id=partner.id)  # fmt: skip
+        email = "p@x.cn"
+    else:
+        await sign_up(
+            email="a@x.cn",
+            name="管理员",
+            password="correct horse",
+            language="zh_CN",
+            role=Role.ADMIN,
+        )
+        email = "a@x.cn"
+    return await log_in_client(client, email)
+
+
+async def counts():
+    return [
+        await m.all().count()
+        for m in (Field, Plot, Season, Plan, Household, WorkEntry, HarvestLot, Photo)
+    ]
+
+
+@pytest.mark.parametrize("role", ["visitor", "customer", "other_manager", "partner_staff", "admin"])
+async def test_every_console_route_is_closed_to_everyone_but_the_cooperatives_managers(
+    client, app, role
+):
+    coop_id, _, ids = await owned_objects()
+    other = await make_season()
+    await other.fetch_related("field")
+    token = await log_in_as(client, role, other.field.cooperative_id)
+    before = await counts()
+    routes = console_routes(app)
+    assert len(routes) >= 6
+    for route in routes:
+        path = fill(route.path, ids)
+        for method in sorted(route.methods - {"HEAD"}):
+            own_console = role == "other_manager" and "{" not in route.path
+            if own_console and method == "POST":
+                continue  # that writes in their own cooperative, which is theirs to do
+            if method == "GET":
+                r = await client.get(path)
+            else:
+                r = await client.post(path, data={"csrf_token": token, "name": "入侵", "kg": "1"})
+            if role == "visitor":
+                assert r.status_code == 303 and r.headers["location"].startswith("/login"), (
+                    method,
+                    path,
+                )
+            elif not own_console:
+                assert r.status_code == 404, (role, method, path, r.status_code)
+            assert "本社农户" not in r.text and "本社经理" not in r.text, (role, path)
+    assert await counts() == before
+
+
+async def test_the_cooperatives_own_manager_opens_every_console_page(client, app):
+    _, _, ids = await owned_objects()
+    await log_in_client(client, "owner@coop.cn")
+    for route in console_routes(app):
+        if "GET" in route.methods:
+            r = await client.get(fill(route.path, ids))
+            assert r.status_code == 200, (route.path, r.status_code)
+
+
+async def test_a_managers_ids_of_another_cooperative_are_404(client, app):
+    await owned_objects()
+    other = await make_season()
+    await other.fetch_related("field")
+    foreign = {"field_id": other.field_id, "plan_id": other.id, "season_id": other.season_id,
+               "household_id": (await Household.create(cooperative_id=other.field.cooperative_id, name="别社农户")).id,
+               "plot_id": (await Plot.filter(field_id=other.field_id).first()).id}  # fmt: skip
+    await log_in_client(client, "owner@coop.cn")
+    token = await csrf_of(client, "/manage")
+    for route in console_routes(app):
+        if "{" not in route.path:
+            continue
+        if "GET" in route.methods:
+            r = await client.get(fill(route.path, foreign))
+        else:
+            r = await client.post(fill(route.path, foreign), data={"csrf_token": token})
+        assert r.status_code == 404, (route.path, r.status_code)
+        assert "别社农户" not in r.text

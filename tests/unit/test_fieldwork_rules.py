@@ -1,0 +1,81 @@
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from farm.fieldwork import rules
+from farm.fieldwork.photos import BadPhoto, check_photo
+
+
+def test_kilograms_typed_become_whole_grams():
+    assert rules.parse_kg("12.5") == (12500, None)
+    assert rules.parse_kg(" 0.001 ") == (1, None)
+    assert rules.parse_kg("1,200") == (1_200_000, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("", "invalid"), ("abc", "invalid"), ("NaN", "invalid"), ("inf", "invalid"), ("0", "not_positive"),
+     ("-2", "not_positive"), ("0.0005", "too_precise"), ("100001", "too_large"), ("1e9", "too_large")],
+)  # fmt: skip
+def test_absurd_weights_are_refused_with_a_reason(text, problem):
+    assert rules.parse_kg(text) == (None, problem)
+
+
+@given(st.integers(min_value=1, max_value=100_000_000))
+def test_grams_shown_as_kg_and_jin_agree_two_jin_to_the_kilo(grams):
+    assert abs(rules.grams_to_jin(grams) - 2 * rules.grams_to_kg(grams)) <= Decimal("0.01")
+
+
+def test_hours_are_counted_in_quarters_up_to_a_day():
+    assert rules.parse_hours("3.5") == (Decimal("3.5"), None)
+    assert rules.parse_hours("0.25") == (Decimal("0.25"), None)
+    assert rules.parse_hours("0.1") == (None, "too_precise")
+    assert rules.parse_hours("25") == (None, "too_large")
+    assert rules.parse_hours("0") == (None, "not_positive")
+
+
+def test_work_is_logged_for_today_or_the_past_year_only():
+    today = date(2026, 11, 23)
+    assert rules.date_problem(today, today=today) is None
+    assert rules.date_problem(date(2026, 11, 24), today=today) == "future"
+    assert rules.date_problem(date(2025, 11, 1), today=today) == "too_old"
+
+
+def test_lot_codes_use_only_characters_that_cannot_be_misread():
+    assert rules.is_lot_code("V7L4QVJ2")
+    assert not rules.is_lot_code("V7L4QVJO")  # O looks like 0
+    assert not rules.is_lot_code("v7l4qvj2") and not rules.is_lot_code("V7L4QVJ")
+
+
+def _image(fmt: str, size=(40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (10, 120, 10)).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_real_photos_are_re_encoded_as_jpeg_with_a_thumbnail(fmt):
+    checked = check_photo(_image(fmt, (3000, 1000)))
+    assert (checked.width, checked.height) == (2048, 683)
+    with Image.open(io.BytesIO(checked.thumb)) as thumb:
+        assert thumb.format == "JPEG" and max(thumb.size) == 320
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"GIF89a" + b"\x00" * 50, b"%PDF-1.4 not an image", _image("GIF")]
+)
+def test_anything_but_a_jpeg_png_or_webp_photo_is_refused(data):
+    with pytest.raises(BadPhoto) as err:
+        check_photo(data)
+    assert err.value.problem == "not_image"
+
+
+def test_a_photo_over_10_mb_is_refused_before_decoding():
+    with pytest.raises(BadPhoto) as err:
+        check_photo(b"\xff\xd8" + b"0" * (10 * 1024 * 1024))
+    assert err.value.problem == "too_large"

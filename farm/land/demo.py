@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
+from farm.fieldwork.models import Household, LandTransfer
 from farm.land.models import CareMode, Cooperative, Field, PerkKind, Plan, PlanPerk, Plot, Season
 from farm.land.rules import mu_to_m2
 from farm.partners.models import Partner, PartnerKind
@@ -76,6 +77,19 @@ async def load_demo(*, today: date) -> Cooperative | None:
         await _cut_grid(
             large, prefix="C", cols=3, rows=2, w=Decimal(25), h=Decimal("26.667"), area=MU
         )
+
+        # Households that transferred the land: rent per mu a year, wage per hour, in fen.
+        for name, village, poor, rent, wage, land in (
+            ("张德福家", "青山村", True, 75000, 1800, [(small, "1333.40"), (middle, "1000")]),
+            ("王桂兰家", "青山村", False, 75000, 1800, [(middle, "2000")]),
+            ("李长根家", "石门村", True, 80000, 2000, [(large, "3999.96")]),
+        ):
+            household = await Household.create(
+                cooperative=coop, name=name, village=village, is_poor=poor,
+                rent_fen_per_mu_year=rent, wage_fen_per_hour=wage,
+            )  # fmt: skip
+            for field, area in land:
+                await LandTransfer.create(household=household, field=field, area_m2=Decimal(area))
 
         starts = _first_of_month_after(today, 2)
         season = await Season.create(

@@ -8,10 +8,11 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from farm.accounts.models import Role
-from farm.errors import FieldErrors
+from farm.errors import FieldErrors, NotFound
 from farm.fieldwork import rules, services, timeline
 from farm.fieldwork.models import Activity
 from farm.fieldwork.photos import MAX_BYTES, MAX_PHOTOS, PhotoStore
+from farm.i18n import _
 from farm.web import (
     int_param,
     now,
@@ -260,6 +261,8 @@ async def photo(request: Request) -> Response:
     )
     thumb = request.url.path.endswith("/thumb")
     path = photo_store(request).path(found.file_name, thumb=thumb)
+    if not path.is_file():  # the row outlived its file (a restore, another server)
+        raise NotFound(_("Page not found."))
     return FileResponse(
         path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
     )

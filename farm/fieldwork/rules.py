@@ -3,10 +3,11 @@ reports (land rent, wages, yields). No I/O, no clock."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from farm.land.rules import M2_PER_MU
 
@@ -27,12 +28,21 @@ def grams_to_jin(grams: int) -> Decimal:
     return (Decimal(grams) / GRAMS_PER_JIN).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+_NUMBER_RE = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,12})?|\.[0-9]{1,12}", re.ASCII)
+
+
 def _decimal(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text.strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
+    """Plain ASCII digits with an optional decimal point, thousands commas allowed ('1,200').
+    No exponents, signs handled by the callers, no NaN or infinity."""
+    cleaned = text.strip()
+    negative = cleaned.startswith("-")
+    cleaned = cleaned.removeprefix("-")
+    if re.fullmatch(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", cleaned, re.ASCII):
+        cleaned = cleaned.replace(",", "")
+    if not _NUMBER_RE.fullmatch(cleaned):
         return None
-    return value if value.is_finite() else None
+    value = Decimal(cleaned)
+    return -value if negative else value
 
 
 def parse_kg(text: str) -> tuple[int | None, str | None]:
@@ -48,6 +58,8 @@ def parse_kg(text: str) -> tuple[int | None, str | None]:
     grams = value * GRAMS_PER_KG
     if grams != grams.to_integral_value():
         return None, "too_precise"
+    if grams < 1:
+        return None, "not_positive"
     return int(grams), None
 
 

@@ -250,10 +250,23 @@ def _check_common(form: WorkInputForm, *, today: date, activities: set[str], err
     return day, inputs, checked
 
 
+async def _save_entry(*, store: PhotoStore, **entry) -> WorkEntry:
+    """Write the entry in one transaction; if it fails, remove the photo files it wrote."""
+    saved: list[str] = []
+    try:
+        async with in_transaction() as conn:
+            return await _write_entry(conn=conn, store=store, saved=saved, **entry)
+    except BaseException:
+        for name in saved:
+            store.delete(name)
+        raise
+
+
 async def _write_entry(
     *, conn, coop_id: int, field_id: int, plot_ids: list[int], whole_field: bool,
     activity: str, day: date, notes: str, user: User, now: datetime,
     inputs: list[InputLine], shifts: list[tuple[int, Decimal]], photos, store: PhotoStore,
+    saved: list[str],
 ) -> WorkEntry:  # fmt: skip
     entry = await WorkEntry.create(
         cooperative_id=coop_id, field_id=field_id, activity=activity, worked_on=day,
@@ -273,6 +286,7 @@ async def _write_entry(
         )
     for photo in photos:
         name = store.save(photo)
+        saved.append(name)
         await Photo.create(
             entry_id=entry.id, file_name=name, width=photo.width, height=photo.height,
             using_db=conn,
@@ -300,11 +314,16 @@ async def log_work(
         errors["plots"] = _("Choose the plots worked on, or the whole field.")
     shifts: list[tuple[int, Decimal]] = []
     known = set(await Household.filter(cooperative_id=coop_id).values_list("id", flat=True))
+    seen: set[int] = set()
     for line in form.shifts:
         if not line.hours.strip():
             continue
         if line.household_id not in known:
             raise NotFound(_("This household does not exist."))
+        if line.household_id in seen:  # one line per household: its wages count once
+            errors["shifts"] = _("Give each household's hours once.")
+            continue
+        seen.add(line.household_id)
         hours, problem = rules.parse_hours(line.hours)
         if problem:
             errors["shifts"] = _("Hours: %(problem)s") % {"problem": number_message(problem)}
@@ -313,13 +332,12 @@ async def log_work(
     if errors:
         raise FieldErrors(errors)
     assert day is not None
-    async with in_transaction() as conn:
-        return await _write_entry(
-            conn=conn, coop_id=coop_id, field_id=field_.id,
-            plot_ids=[] if form.whole_field else plot_ids, whole_field=form.whole_field,
-            activity=form.activity, day=day, notes=form.notes, user=manager, now=now,
-            inputs=inputs, shifts=shifts, photos=photos, store=store,
-        )  # fmt: skip
+    return await _save_entry(
+        coop_id=coop_id, field_id=field_.id,
+        plot_ids=[] if form.whole_field else plot_ids, whole_field=form.whole_field,
+        activity=form.activity, day=day, notes=form.notes, user=manager, now=now,
+        inputs=inputs, shifts=shifts, photos=photos, store=store,
+    )  # fmt: skip
 
 
 async def log_own_work(
@@ -352,13 +370,12 @@ async def log_own_work(
     if errors:
         raise FieldErrors(errors)
     assert day is not None
-    async with in_transaction() as conn:
-        return await _write_entry(
-            conn=conn, coop_id=sub.plot.field.cooperative_id, field_id=sub.plot.field_id,
-            plot_ids=[sub.plot_id], whole_field=False, activity=form.activity, day=day,
-            notes=form.notes, user=customer, now=now, inputs=inputs, shifts=[],
-            photos=photos, store=store,
-        )  # fmt: skip
+    return await _save_entry(
+        coop_id=sub.plot.field.cooperative_id, field_id=sub.plot.field_id,
+        plot_ids=[sub.plot_id], whole_field=False, activity=form.activity, day=day,
+        notes=form.notes, user=customer, now=now, inputs=inputs, shifts=[],
+        photos=photos, store=store,
+    )  # fmt: skip
 
 
 async def work_log(*, manager: User, limit: int = 100) -> list[WorkEntry]:

@@ -107,6 +107,8 @@ def parse_decimal(
         raise BadValue("negative")
     if not _NUMBER_RE.fullmatch(cleaned):
         raise BadValue("invalid")
+    if len(cleaned.split(".")[0].lstrip("0")) > 15 or len(cleaned) > 40:
+        raise BadValue("too_large")  # before Decimal arithmetic, which has limited precision
     value = Decimal(cleaned)
     step = Decimal(1).scaleb(-places)
     if value != value.quantize(step):

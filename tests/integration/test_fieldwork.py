@@ -379,3 +379,50 @@ async def test_a_self_tending_subscriber_logs_a_visit_on_their_plot_and_a_manage
         data={"activity": "visit", "worked_on": TODAY.isoformat(), "csrf_token": token},
     )
     assert r.status_code == 409 and await WorkEntry.all().count() == 1
+
+
+async def test_a_households_hours_count_once_per_entry_however_the_form_repeats_them(client):
+    plan, _, token = await coop_with_manager(client)
+    household = await Household.create(
+        cooperative_id=(await plan.field).cooperative_id, name="张家"
+    )
+    plot = await Plot.filter(field_id=plan.field_id).first()
+    body = (f"csrf_token={token}&field_id={plan.field_id}&plot_ids={plot.id}&activity=weeding"
+            f"&worked_on={TODAY.isoformat()}&hours_{household.id}=8&hours_0{household.id}=8")  # fmt: skip
+    r = await client.post(
+        "/manage/log", content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status_code == 422
+    assert not await WorkEntry.exists()
+
+
+async def test_a_photo_whose_file_is_gone_is_a_404_not_an_error(client, app):
+    import shutil
+
+    plan, _, token = await coop_with_manager(client)
+    plot = await Plot.filter(field_id=plan.field_id).first()
+    await client.post("/manage/log", data={"field_id": plan.field_id, "plot_ids": plot.id, "activity": "sowing", "worked_on": TODAY.isoformat(), "csrf_token": token},
+                      files=[("photos", ("a.jpg", jpeg(), "image/jpeg"))])  # fmt: skip
+    shutil.rmtree(app.state.settings.data_dir / "photos")
+    assert (await client.get(f"/photos/{(await Photo.get()).id}")).status_code == 404
+
+
+async def test_when_writing_an_entry_fails_its_photo_files_are_removed(client, app, monkeypatch):
+    from farm.fieldwork import services as fieldwork
+
+    plan, _, token = await coop_with_manager(client)
+    plot = await Plot.filter(field_id=plan.field_id).first()
+
+    async def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(fieldwork.WorkShift, "create", broken)
+    household = await Household.create(
+        cooperative_id=(await plan.field).cooperative_id, name="张家"
+    )
+    with pytest.raises(RuntimeError):
+        await client.post("/manage/log", data={"field_id": plan.field_id, "plot_ids": plot.id, "activity": "sowing", "worked_on": TODAY.isoformat(), f"hours_{household.id}": "2", "csrf_token": token},
+                          files=[("photos", ("a.jpg", jpeg(), "image/jpeg"))])  # fmt: skip
+    folder = app.state.settings.data_dir / "photos"
+    assert not folder.exists() or not list(folder.iterdir())
+    assert not await WorkEntry.exists()

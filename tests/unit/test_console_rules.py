@@ -266,3 +266,12 @@ def test_a_sold_season_keeps_its_dates_ship_days_and_cutoff():
 def test_ship_days_written_differently_but_the_same_are_no_change():
     after = {**SEASON, "ship_days_of_month": "16, 1"}
     assert rules.refused_changes(sold=1, before=SEASON, after=after) == []
+
+
+def test_a_number_too_long_for_decimal_arithmetic_is_too_large_not_an_error():
+    from farm.land import rules as land_rules
+
+    for text in ("9" * 30, "1" * 16, "0." + "1" * 60):
+        with pytest.raises(land_rules.BadValue) as err:
+            land_rules.parse_decimal(text, maximum=Decimal(1000))
+        assert err.value.problem in ("too_large", "too_precise")

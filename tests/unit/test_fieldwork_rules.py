@@ -20,7 +20,9 @@ def test_kilograms_typed_become_whole_grams():
 @pytest.mark.parametrize(
     ("text", "problem"),
     [("", "invalid"), ("abc", "invalid"), ("NaN", "invalid"), ("inf", "invalid"), ("0", "not_positive"),
-     ("-2", "not_positive"), ("0.0005", "too_precise"), ("100001", "too_large"), ("1e9", "too_large")],
+     ("-2", "not_positive"), ("0.0005", "too_precise"), ("100001", "too_large"), ("1e9", "invalid"),
+     ("1e-999999999", "invalid"), ("1_0", "invalid"), ("1,5", "invalid"), ("９", "invalid"),
+     ("9" * 30, "invalid")],
 )  # fmt: skip
 def test_absurd_weights_are_refused_with_a_reason(text, problem):
     assert rules.parse_kg(text) == (None, problem)
@@ -37,6 +39,7 @@ def test_hours_are_counted_in_quarters_up_to_a_day():
     assert rules.parse_hours("0.1") == (None, "too_precise")
     assert rules.parse_hours("25") == (None, "too_large")
     assert rules.parse_hours("0") == (None, "not_positive")
+    assert rules.parse_hours("1e-999999999") == (None, "invalid")
 
 
 def test_work_is_logged_for_today_or_the_past_year_only():

@@ -28,7 +28,7 @@ from farm.fieldwork.models import (
 )
 from farm.fieldwork.photos import MAX_PHOTOS, BadPhoto, PhotoStore, check_photo
 from farm.i18n import _
-from farm.land.console import read_number
+from farm.land.console import own_field, read_number
 from farm.land.models import CareMode, Field, Plot
 from farm.parsing import parse_id
 from farm.subscriptions.models import Status, Subscription
@@ -299,9 +299,7 @@ async def log_work(
 ) -> WorkEntry:
     """One entry for the same work on many plots of a field (or on the whole field)."""
     coop_id = manager.cooperative_id
-    field_ = await Field.get_or_none(id=form.field_id, cooperative_id=coop_id)
-    if field_ is None:
-        raise NotFound(_("This field does not exist."))
+    field_ = await own_field(manager=manager, field_id=form.field_id)
     errors: dict[str, str] = {}
     activities = {a.value for a in Activity if a != Activity.VISIT}
     day, inputs, photos = _check_common(form, today=today, activities=activities, errors=errors)

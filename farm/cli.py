@@ -11,7 +11,7 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from farm import db
 from farm.settings import Settings, SettingsError, load_settings
@@ -106,6 +106,33 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     scheduler_main()
 
 
+def cmd_run_due(args: argparse.Namespace) -> None:
+    """Run every job once for the given day: backfills, operators and tests."""
+    from farm.notifications.mail import make_mailer
+    from farm.payments.gateway import StripeGateway
+    from scheduler.jobs import Runtime, run_due
+
+    settings = _settings()
+
+    async def go():
+        runtime = Runtime(gateway=StripeGateway(settings), mailer=make_mailer(settings))
+        try:
+            return await run_due(runtime, today=args.today, now=datetime.now(UTC))
+        finally:
+            await runtime.gateway.aclose()
+
+    done = asyncio.run(_with_db(settings, go))
+    for name, count in done.items():
+        print(f"{name}: {count}")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
 def cmd_dev(args: argparse.Namespace) -> None:
     """Everything a newcomer needs, on 127.0.0.1: migrations, the demo, the Stripe emulator
     (when no Stripe key is set), the scheduler and the web server."""
@@ -174,8 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--workers", type=int, default=1)
     web.set_defaults(func=cmd_web)
 
-    sched = sub.add_parser("scheduler", help="run the scheduler process")
+    sched = sub.add_parser("scheduler", help="run the scheduler process, or one day's jobs")
     sched.set_defaults(func=cmd_scheduler)
+    sched_sub = sched.add_subparsers(dest="scheduler_command")
+    sched_sub.add_parser("run", help="run the scheduler process (the default)").set_defaults(
+        func=cmd_scheduler
+    )
+    due = sched_sub.add_parser("run-due", help="run every job due up to a day, once, and exit")
+    due.add_argument("--today", type=_day, required=True, metavar="YYYY-MM-DD")
+    due.set_defaults(func=cmd_run_due)
 
     dev = sub.add_parser("dev", help="development: migrate, demo, emulator, scheduler, web")
     dev.add_argument("--port", type=int, default=8000)

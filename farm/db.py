@@ -16,6 +16,9 @@ MODEL_MODULES = [
     "farm.subscriptions.models",
     "farm.payments.models",
     "farm.fieldwork.models",
+    "farm.shipments.models",
+    "farm.vouchers.models",
+    "farm.notifications.models",
 ]
 
 

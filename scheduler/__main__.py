@@ -6,44 +6,62 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from farm import db
+from farm.notifications.mail import make_mailer
 from farm.payments.gateway import StripeGateway
 from farm.settings import Settings, load_settings
-from scheduler.jobs import JOBS, Runtime
+from scheduler.jobs import JOBS, Job, Runtime, run_due
 
 log = logging.getLogger("farm.scheduler")
+
+
+def local_today(settings: Settings, now: datetime) -> date:
+    """Ship days are calendar days where the cooperative is."""
+    return now.astimezone(ZoneInfo(settings.timezone)).date()
+
+
+async def _tick(job: Job, runtime: Runtime, settings: Settings) -> None:
+    now = datetime.now(UTC)
+    try:
+        await job(runtime, today=local_today(settings, now), now=now)
+    except Exception:  # one failing run must not stop the process; the next run retries
+        log.exception("job %s failed", job.__name__)
 
 
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     await db.connect(settings)
-    runtime = Runtime(gateway=StripeGateway(settings))
-    scheduler = AsyncIOScheduler(timezone="UTC")  # memory job store
-    for job, seconds in JOBS:
-        scheduler.add_job(
-            job,
-            "interval",
-            args=[runtime],
-            seconds=seconds,
-            id=job.__name__,
-            max_instances=1,
-            coalesce=True,
-        )
+    runtime = Runtime(gateway=StripeGateway(settings), mailer=make_mailer(settings))
+    scheduler = AsyncIOScheduler(timezone="UTC")  # memory job store: the database is the truth
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    scheduler.start()
-    log.info("scheduler started with %d job(s)", len(JOBS))
     try:
-        for job, _seconds in JOBS:  # catch up at once rather than after the first interval
-            await job(runtime)
+        # Catch up first: whatever ship days, vouchers or closings were missed while down.
+        now = datetime.now(UTC)
+        await run_due(runtime, today=local_today(settings, now), now=now)
+        for job, seconds in JOBS:
+            scheduler.add_job(
+                _tick,
+                "interval",
+                args=[job, runtime, settings],
+                seconds=seconds,
+                id=job.__name__,
+                max_instances=1,
+                coalesce=True,
+            )
+        scheduler.start()
+        log.info("scheduler started with %d job(s)", len(JOBS))
         await stop.wait()
     finally:
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
         await runtime.gateway.aclose()
         await db.close()
         log.info("scheduler stopped")

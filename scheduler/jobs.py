@@ -1,13 +1,19 @@
-"""The scheduled jobs. Each is one service call, safe to run twice or on two machines."""
+"""The scheduled jobs. Each is one service call, safe to run twice or on two machines, and
+each takes the day it runs for, so `farm scheduler run-due --today` can replay any day."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime
 
+from farm.notifications.mail import Mailer
+from farm.notifications.services import deliver_pending
 from farm.payments.gateway import Gateway
 from farm.payments.services import refund_due_payments
+from farm.shipments.batches import make_due_batches
+from farm.shipments.closing import close_ended_seasons
 from farm.subscriptions.services import release_lapsed_reservations
 
 log = logging.getLogger("farm.scheduler")
@@ -16,21 +22,62 @@ log = logging.getLogger("farm.scheduler")
 @dataclass(frozen=True)
 class Runtime:
     gateway: Gateway
+    mailer: Mailer
 
 
-async def release_lapsed(runtime: Runtime) -> int:
-    released = await release_lapsed_reservations(now=datetime.now(UTC))
+async def release_lapsed(runtime: Runtime, *, today: date, now: datetime) -> int:
+    released = await release_lapsed_reservations(now=now)
     if released:
         log.info("released %d lapsed reservation(s)", released)
     return released
 
 
-async def retry_refunds(runtime: Runtime) -> int:
-    made = await refund_due_payments(now=datetime.now(UTC), gateway=runtime.gateway)
+async def retry_refunds(runtime: Runtime, *, today: date, now: datetime) -> int:
+    made = await refund_due_payments(now=now, gateway=runtime.gateway)
     if made:
         log.info("made %d refund(s) that were due", made)
     return made
 
 
-# (job, seconds between runs)
-JOBS = [(release_lapsed, 60), (retry_refunds, 300)]
+async def make_ship_days(runtime: Runtime, *, today: date, now: datetime) -> int:
+    results = await make_due_batches(today=today, now=now)
+    for r in results:
+        log.info(
+            "ship day %s, cooperative %d: %d shipment(s), %d field(s) run, %d busy%s",
+            r.ship_on, r.cooperative_id, r.shipments, r.fields_run, r.fields_busy,
+            ", complete" if r.completed else "",
+        )  # fmt: skip
+    return sum(r.shipments for r in results)
+
+
+async def close_seasons(runtime: Runtime, *, today: date, now: datetime) -> int:
+    closed = await close_ended_seasons(today=today, now=now)
+    if closed.completed or closed.unclaimed_g:
+        log.info(
+            "closed seasons: %d subscription(s) completed, %d g unclaimed",
+            closed.completed, closed.unclaimed_g,
+        )  # fmt: skip
+    return closed.completed
+
+
+async def send_mail(runtime: Runtime, *, today: date, now: datetime) -> int:
+    return await deliver_pending(mailer=runtime.mailer, now=now)
+
+
+Job = Callable[..., Awaitable[int]]
+
+# (job, seconds between runs), in the order run-due runs them: ship days before seasons
+# close, and mail last so it carries what the others queued.
+JOBS: list[tuple[Job, int]] = [
+    (release_lapsed, 60),
+    (retry_refunds, 300),
+    (make_ship_days, 600),
+    (close_seasons, 3600),
+    (send_mail, 30),
+]
+
+
+async def run_due(runtime: Runtime, *, today: date, now: datetime) -> dict[str, int]:
+    """Run every job once for a day: what `farm scheduler run-due` and the scheduler's
+    start-up catch-up do."""
+    return {job.__name__: await job(runtime, today=today, now=now) for job, _s in JOBS}

@@ -266,3 +266,95 @@ def signed_event(payload: dict, secret: str = DEV_WEBHOOK_SECRET, timestamp: int
     ts = timestamp if timestamp is not None else int(time.time())
     sig = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
     return body, f"t={ts},v1={sig}"
+
+
+# ---- ship days: active subscriptions and harvests ----
+
+SHIP_SEASON = {  # a season running since September: ship days 1 and 16 of each month
+    "starts_on": date(2026, 9, 1),
+    "ends_on": date(2027, 9, 1),
+    "sale_starts_on": date(2026, 8, 1),
+    "sale_ends_on": date(2027, 3, 1),
+}
+
+
+async def make_active_subscription(
+    plan: Plan,
+    plot: Plot,
+    *,
+    customer=None,
+    province: str = "上海",
+    activated_at: datetime = datetime(2026, 8, 20, tzinfo=UTC),
+):
+    """A paid subscription holding its plot, with a delivery address."""
+    from farm.subscriptions.models import PlotClaim, Status, Subscription
+
+    if customer is None:
+        customer = await make_customer(f"c{plot.id}-{uuid.uuid4().hex[:6]}@example.com")
+    sub = await Subscription.create(
+        customer=customer, season_id=plan.season_id, plan=plan, plot=plot, status=Status.ACTIVE,
+        price_fen=plan.price_fen, sign_name=customer.name, reserved_at=activated_at,
+        activated_at=activated_at, recipient=customer.name, phone="13800138000",
+        province=province, city="市区", address="人民路 1 号",
+    )  # fmt: skip
+    await PlotClaim.create(season_id=plan.season_id, plot=plot, plan=plan, subscription=sub)
+    return sub
+
+
+async def make_crop(cooperative_id: int, name: str = "大米", *, shelf_life_days: int = 180,
+                    leafy: bool = False):  # fmt: skip
+    from farm.fieldwork.models import Crop
+
+    return await Crop.create(
+        cooperative_id=cooperative_id, name=name, name_en=name, shelf_life_days=shelf_life_days,
+        leafy=leafy,
+    )  # fmt: skip
+
+
+async def make_lot(crop, *, field_id: int, plot_id: int | None, grams: int, harvested_on: date):
+    from farm.accounts.models import Role, User
+    from farm.fieldwork.models import HarvestLot
+
+    manager = await User.filter(role=Role.MANAGER, cooperative_id=crop.cooperative_id).first()
+    if manager is None:
+        manager = await User.create(
+            email=f"m{crop.cooperative_id}-{uuid.uuid4().hex[:6]}@example.com", name="经理",
+            password_hash="x", role=Role.MANAGER, cooperative_id=crop.cooperative_id,
+        )  # fmt: skip
+    return await HarvestLot.create(
+        cooperative_id=crop.cooperative_id, code=uuid.uuid4().hex[:8].upper(), crop=crop,
+        field_id=field_id, plot_id=plot_id, harvested_on=harvested_on, weight_g=grams,
+        logged_by=manager, created_at=NOW,
+    )  # fmt: skip
+
+
+async def accounting_problems() -> list[str]:
+    """Every gram of every lot in exactly one place: the lot's allocations sum to its settled
+    grams, never more than the lot, and each shipped allocation is in a shipment of its own
+    subscription on its own ship day. Empty when all holds."""
+    from farm.fieldwork.models import HarvestLot
+    from farm.shipments.models import Allocation, AllocationState, Shipment
+
+    problems = []
+    sums: dict[int, int] = {}
+    for lot_id, grams in await Allocation.all().values_list("lot_id", "grams"):
+        if grams <= 0:
+            problems.append(f"lot {lot_id}: allocation of {grams} g")
+        sums[lot_id] = sums.get(lot_id, 0) + grams
+    for lot in await HarvestLot.all():
+        if sums.get(lot.id, 0) != lot.settled_g or lot.settled_g > lot.weight_g:
+            problems.append(
+                f"lot {lot.id}: {lot.weight_g} g, settled {lot.settled_g}, "
+                f"allocated {sums.get(lot.id, 0)}"
+            )
+    shipments = {s.id: s for s in await Shipment.all()}
+    for a in await Allocation.all():
+        if (a.state == AllocationState.SHIPPED) != (a.shipment_id is not None):
+            problems.append(f"allocation {a.id}: {a.state} with shipment {a.shipment_id}")
+        if a.shipment_id is not None:
+            s = shipments[a.shipment_id]
+            if s.subscription_id != a.subscription_id or s.ship_on != a.ship_on:
+                problems.append(f"allocation {a.id} in someone else's box")
+        if a.state == AllocationState.DIVERTED and a.reason is None:
+            problems.append(f"allocation {a.id}: diverted without a reason")
+    return problems

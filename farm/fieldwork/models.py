@@ -169,6 +169,9 @@ class HarvestLot(Model):
     )
     harvested_on = fields.DateField(db_index=True)
     weight_g = fields.IntField()  # grams: integer arithmetic, shown in kg and jin
+    # Grams already given a place (shipped, carried over or diverted): the sum of the lot's
+    # allocations. Kept on the lot so a ship day finds what is still open with one index.
+    settled_g = fields.IntField(default=0)
     logged_by: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "farm.User", related_name="harvest_lots", on_delete=fields.RESTRICT
     )
@@ -176,3 +179,4 @@ class HarvestLot(Model):
 
     class Meta:
         table = "harvest_lots"
+        indexes = (("field_id", "harvested_on"),)

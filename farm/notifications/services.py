@@ -1,0 +1,83 @@
+"""Queueing mail with the change it reports, and delivering what is queued.
+
+A service writes a Notification row in its own transaction (so mail exists exactly when the
+change does), rendered in the recipient's language; `deliver_pending` sends what is unsent.
+The web app delivers right after its request, and the scheduler retries what failed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from farm.accounts.models import User
+from farm.i18n import use_language
+from farm.notifications.mail import Mail, Mailer
+from farm.notifications.models import Notification
+
+log = logging.getLogger("farm.notifications")
+MAX_ATTEMPTS = 8
+
+
+async def queue_mail(
+    *,
+    user: User,
+    key: str,
+    render: Callable[[], tuple[str, str]],
+    now: datetime,
+    conn: BaseDBAsyncClient | None = None,
+) -> bool:
+    """Queue one email for a user, once per key. `render` returns (subject, body) and is
+    called in the user's language. False when that key was queued before.
+
+    Within the caller's transaction (conn), a duplicate key would abort the transaction on
+    PostgreSQL, so the key is checked first; the unique index still has the last word."""
+    if await Notification.filter(key=key).using_db(conn).exists():
+        return False
+    with use_language(user.language):
+        subject, body = render()
+    try:
+        if conn is None:
+            await Notification.create(
+                user_id=user.id, key=key, to=user.email, subject=subject, body=body,
+                created_at=now,
+            )  # fmt: skip
+        else:
+            async with in_transaction() as inner:  # a savepoint inside the caller's work
+                await Notification.create(
+                    user_id=user.id, key=key, to=user.email, subject=subject, body=body,
+                    created_at=now, using_db=inner,
+                )  # fmt: skip
+    except IntegrityError:
+        return False
+    return True
+
+
+async def deliver_pending(*, mailer: Mailer, now: datetime, limit: int = 200) -> int:
+    """Send unsent mail, oldest first; each is marked sent only after the mailer took it.
+    A message claimed by another process at the same moment is skipped (conditional update
+    on attempts), so two deliverers do not send the same mail."""
+    sent = 0
+    pending = (
+        await Notification.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+        .order_by("id")
+        .limit(limit)
+    )
+    for note in pending:
+        claimed = await Notification.filter(
+            id=note.id, sent_at__isnull=True, attempts=note.attempts
+        ).update(attempts=note.attempts + 1)
+        if not claimed:
+            continue
+        try:
+            await mailer.send(Mail(to=note.to, subject=note.subject, body=note.body))
+        except Exception:  # noqa: BLE001 - a mail server problem must not stop the others
+            log.exception("could not send notification %s", note.id)
+            continue
+        await Notification.filter(id=note.id).update(sent_at=now)
+        sent += 1
+    return sent

@@ -1,0 +1,415 @@
+"""Making a ship day's batch: one shipment per active subscription, and a place for every
+gram harvested since the last ship day.
+
+The unit of work is one field on one ship day, in one transaction: its field-run row, its
+shipments and the allocations of its lots commit together or not at all. So a scheduler
+killed at any moment leaves whole fields done and the rest untouched, a rerun skips what is
+done (the unique field-run row), and only one field's shipments are ever held in memory.
+On PostgreSQL an advisory lock per field and ship day lets several schedulers share the
+work instead of queueing on the same field."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from farm.fieldwork.models import HarvestLot
+from farm.land.models import Cooperative, Plan, Season
+from farm.land.rules import parse_days_of_month, ship_days
+from farm.shipments import rules
+from farm.shipments.models import (
+    Allocation,
+    AllocationState,
+    Batch,
+    DiversionReason,
+    FieldRun,
+    ShipDayHold,
+    Shipment,
+    ShipmentStatus,
+    TransitTime,
+)
+from farm.subscriptions.models import Status, Subscription
+
+CHUNK = 500  # ids per UPDATE ... WHERE id IN (...)
+ADDRESS = ("recipient", "phone", "province", "city", "address")
+
+
+def is_postgres(conn: BaseDBAsyncClient) -> bool:
+    return conn.capabilities.dialect == "postgres"
+
+
+async def try_advisory_lock(conn: BaseDBAsyncClient, job: str, on: date, unit: int) -> bool:
+    """Take a transaction-scoped advisory lock on PostgreSQL (always True elsewhere: SQLite
+    has one writer at a time, and the unique rows decide)."""
+    if not is_postgres(conn):
+        return True
+    key = rules.advisory_key(job, on, unit)
+    rows = await conn.execute_query_dict("SELECT pg_try_advisory_xact_lock($1) AS got", [key])
+    return bool(rows[0]["got"])
+
+
+def season_ship_days(season: Season) -> list[date]:
+    return ship_days(
+        season.starts_on, season.ends_on, parse_days_of_month(season.ship_days_of_month)
+    )
+
+
+async def transit_table(cooperative_id: int, *, conn: BaseDBAsyncClient | None = None) -> dict:
+    """Transit days per province: the cooperative's own rows over the default table."""
+    coop = await Cooperative.get(id=cooperative_id).using_db(conn)
+    table = rules.default_transit_days(coop.province)
+    rows = await TransitTime.filter(cooperative_id=cooperative_id).using_db(conn)
+    table.update({row.province: row.days for row in rows})
+    return table
+
+
+@dataclass
+class DueBatch:
+    cooperative_id: int
+    ship_on: date
+    # field id -> the seasons shipping that day with a plan on the field
+    fields: dict[int, list[Season]] = field(default_factory=dict)
+
+
+async def due_batches(*, today: date) -> list[DueBatch]:
+    """Every (cooperative, ship day) up to today whose batch is not complete, oldest first:
+    the ship days missed while the scheduler was down are found here."""
+    seasons = await Season.filter(starts_on__lte=today)
+    if not seasons:
+        return []
+    plan_fields: dict[int, set[int]] = defaultdict(set)
+    for season_id, field_id in await Plan.filter(season_id__in=[s.id for s in seasons]).values_list(
+        "season_id", "field_id"
+    ):
+        plan_fields[season_id].add(field_id)
+    done = set(
+        await Batch.filter(completed_at__isnull=False).values_list("cooperative_id", "ship_on")
+    )
+    due: dict[tuple[int, date], DueBatch] = {}
+    for season in seasons:
+        for day in season_ship_days(season):
+            key = (season.cooperative_id, day)
+            if day > today or key in done or not plan_fields[season.id]:
+                continue
+            batch = due.setdefault(key, DueBatch(season.cooperative_id, day))
+            for field_id in plan_fields[season.id]:
+                batch.fields.setdefault(field_id, []).append(season)
+    return [due[key] for key in sorted(due, key=lambda k: (k[1], k[0]))]
+
+
+async def _batch_row(*, cooperative_id: int, ship_on: date, now: datetime) -> Batch:
+    found = await Batch.get_or_none(cooperative_id=cooperative_id, ship_on=ship_on)
+    if found:
+        return found
+    try:
+        return await Batch.create(cooperative_id=cooperative_id, ship_on=ship_on, created_at=now)
+    except IntegrityError:  # another scheduler made it a moment ago
+        return await Batch.get(cooperative_id=cooperative_id, ship_on=ship_on)
+
+
+@dataclass
+class BatchResult:
+    ship_on: date
+    cooperative_id: int
+    shipments: int = 0
+    fields_run: int = 0
+    fields_busy: int = 0
+    completed: bool = False
+
+
+async def make_batch(due: DueBatch, *, today: date, now: datetime) -> BatchResult:
+    """Run every field of one due batch that is not yet done; mark the batch complete when
+    all are. Safe to call twice, or from several processes at once."""
+    batch = await _batch_row(cooperative_id=due.cooperative_id, ship_on=due.ship_on, now=now)
+    result = BatchResult(due.ship_on, due.cooperative_id)
+    transit = await transit_table(due.cooperative_id)
+    for field_id in sorted(due.fields):
+        made = await run_field(
+            batch=batch,
+            field_id=field_id,
+            seasons=due.fields[field_id],
+            transit=transit,
+            today=today,
+            now=now,
+        )
+        if made is None:
+            result.fields_busy += 1
+        else:
+            result.fields_run += 1
+            result.shipments += made
+    if await FieldRun.filter(batch_id=batch.id).count() >= len(due.fields):
+        await Batch.filter(id=batch.id, completed_at__isnull=True).update(completed_at=now)
+        result.completed = True
+    return result
+
+
+async def make_due_batches(*, today: date, now: datetime) -> list[BatchResult]:
+    """The scheduler's ship-day job: every batch due up to today, missed ones included."""
+    return [await make_batch(due, today=today, now=now) for due in await due_batches(today=today)]
+
+
+@dataclass
+class _Sub:
+    id: int
+    plot_id: int
+    area: Decimal
+    province: str
+    on_hold: bool
+    next_ship_on: date | None
+    address: dict
+    shipment_id: int | None = None
+
+
+async def run_field(
+    *,
+    batch: Batch,
+    field_id: int,
+    seasons: list[Season],
+    transit: dict[str, int],
+    today: date,
+    now: datetime,
+) -> int | None:
+    """One field's part of a batch. Returns the shipments made (0 when it was already
+    done), or None when another scheduler is running it right now."""
+    ship_on = batch.ship_on
+    try:
+        async with in_transaction() as conn:
+            if not await try_advisory_lock(conn, "ship", ship_on, field_id):
+                return None
+            if await FieldRun.filter(field_id=field_id, ship_on=ship_on).using_db(conn).exists():
+                return 0
+            run = await FieldRun.create(
+                batch_id=batch.id, field_id=field_id, ship_on=ship_on, done_at=now, using_db=conn
+            )
+            made = await _fill_field(
+                conn,
+                batch=batch,
+                field_id=field_id,
+                seasons=seasons,
+                transit=transit,
+                today=today,
+                now=now,
+            )
+            await FieldRun.filter(id=run.id).using_db(conn).update(shipments=made)
+            return made
+    except IntegrityError:  # a concurrent run of the same field won
+        return 0
+
+
+async def _eligible(conn, *, field_id: int, seasons: list[Season], ship_on: date) -> list[_Sub]:
+    """The field's subscriptions that get a box (or a hold) on this ship day: active, or
+    completed since (a catch-up after the season ended), and activated by that day."""
+    day_end = datetime.combine(ship_on + timedelta(days=1), time(), tzinfo=UTC)
+    next_by_season = {s.id: rules.next_ship_day(season_ship_days(s), ship_on) for s in seasons}
+    rows = (
+        await Subscription.filter(
+            season_id__in=list(next_by_season),
+            plot__field_id=field_id,
+            status__in=[Status.ACTIVE, Status.COMPLETED],
+            activated_at__lt=day_end,
+        )
+        .using_db(conn)
+        .order_by("id")
+        .values("id", "plot_id", "season_id", "plot__area_m2", *ADDRESS)
+    )
+    held = set(
+        await ShipDayHold.filter(ship_on=ship_on, subscription__plot__field_id=field_id)
+        .using_db(conn)
+        .values_list("subscription_id", flat=True)
+    )
+    return [
+        _Sub(
+            id=row["id"],
+            plot_id=row["plot_id"],
+            area=Decimal(row["plot__area_m2"]),
+            province=row["province"],
+            on_hold=row["id"] in held,
+            next_ship_on=next_by_season[row["season_id"]],
+            address={name: row[name] for name in ADDRESS},
+        )
+        for row in rows
+    ]
+
+
+async def _fill_field(
+    conn,
+    *,
+    batch: Batch,
+    field_id: int,
+    seasons: list[Season],
+    transit: dict[str, int],
+    today: date,
+    now: datetime,
+) -> int:
+    ship_on = batch.ship_on
+    departs_on = max(ship_on, today)  # a catch-up box leaves late, and is judged so
+    subs = await _eligible(conn, field_id=field_id, seasons=seasons, ship_on=ship_on)
+    by_id = {s.id: s for s in subs}
+    by_plot = {s.plot_id: s for s in subs}
+    areas = [(s.id, s.area) for s in subs]
+    # (subscription id or None, lot row, grams) -> decided below
+    shares: list[tuple[int | None, dict, int]] = []
+
+    window_start = min(s.starts_on for s in seasons)
+    lots = (
+        await HarvestLot.filter(
+            field_id=field_id,
+            harvested_on__gte=window_start,
+            harvested_on__lt=ship_on,
+            settled_g__lt=F("weight_g"),
+        )
+        .select_for_update()
+        .using_db(conn)
+        .order_by("id")
+        .values("id", "plot_id", "harvested_on", "weight_g", "settled_g", "crop__shelf_life_days")
+    )
+    for lot in lots:
+        open_g = lot["weight_g"] - lot["settled_g"]
+        if lot["plot_id"] is not None:
+            owner = by_plot.get(lot["plot_id"])
+            shares.append((owner.id if owner else None, lot, open_g))
+        elif areas:
+            shares.extend((sub_id, lot, g) for sub_id, g in rules.split_by_area(open_g, areas) if g)
+        else:
+            shares.append((None, lot, open_g))
+
+    carried = (
+        await Allocation.filter(
+            state=AllocationState.CARRIED, subscription_id__in=list(by_id), lot__field_id=field_id
+        )
+        .select_for_update()
+        .using_db(conn)
+        .values("id", "subscription_id", "lot__harvested_on", "lot__crop__shelf_life_days")
+        if by_id
+        else []
+    )
+
+    def decide(sub_id: int | None, harvested_on: date, shelf_life: int) -> rules.Outcome:
+        if sub_id is None:
+            return rules.Outcome(AllocationState.DIVERTED, DiversionReason.UNCLAIMED)
+        sub = by_id[sub_id]
+        return rules.outcome_for_share(
+            harvested_on=harvested_on,
+            shelf_life_days=shelf_life,
+            departs_on=departs_on,
+            transit_days=transit.get(sub.province, rules.DEFAULT_TRANSIT_DAYS),
+            on_hold=sub.on_hold,
+            next_ship_on=sub.next_ship_on,
+        )
+
+    new_outcomes = [
+        decide(sub_id, lot["harvested_on"], lot["crop__shelf_life_days"])
+        for sub_id, lot, _g in shares
+    ]
+    carried_outcomes = [
+        decide(c["subscription_id"], c["lot__harvested_on"], c["lot__crop__shelf_life_days"])
+        for c in carried
+    ]
+    with_items = {
+        sub_id
+        for (sub_id, _lot, _g), o in zip(shares, new_outcomes, strict=True)
+        if o.state == AllocationState.SHIPPED
+    } | {
+        c["subscription_id"]
+        for c, o in zip(carried, carried_outcomes, strict=True)
+        if o.state == AllocationState.SHIPPED
+    }
+
+    await _create_shipments(
+        conn,
+        batch=batch,
+        field_id=field_id,
+        subs=subs,
+        with_items=with_items,
+        transit=transit,
+        now=now,
+    )
+
+    def shipment_of(sub_id: int | None, outcome: rules.Outcome) -> int | None:
+        if sub_id is None or outcome.state != AllocationState.SHIPPED:
+            return None
+        return by_id[sub_id].shipment_id
+
+    await Allocation.bulk_create(
+        [
+            Allocation(
+                lot_id=lot["id"],
+                grams=grams,
+                state=o.state,
+                reason=o.reason,
+                subscription_id=sub_id,
+                shipment_id=shipment_of(sub_id, o),
+                ship_on=ship_on,
+                decided_at=now,
+            )
+            for (sub_id, lot, grams), o in zip(shares, new_outcomes, strict=True)
+        ],
+        batch_size=CHUNK,
+        using_db=conn,
+    )
+    for c, o in zip(carried, carried_outcomes, strict=True):
+        if o.state == AllocationState.CARRIED:
+            continue  # held again, and it still keeps: wait for the next box
+        await (
+            Allocation.filter(id=c["id"])
+            .using_db(conn)
+            .update(
+                state=o.state,
+                reason=o.reason,
+                shipment_id=shipment_of(c["subscription_id"], o),
+                ship_on=ship_on,
+                decided_at=now,
+            )
+        )
+    lot_ids = [lot["id"] for lot in lots]
+    for start in range(0, len(lot_ids), CHUNK):
+        await (
+            HarvestLot.filter(id__in=lot_ids[start : start + CHUNK])
+            .using_db(conn)
+            .update(settled_g=F("weight_g"))
+        )
+    return sum(1 for s in subs if not s.on_hold)
+
+
+async def _create_shipments(
+    conn,
+    *,
+    batch: Batch,
+    field_id: int,
+    subs: list[_Sub],
+    with_items: set[int],
+    transit: dict[str, int],
+    now: datetime,
+) -> None:
+    """One shipment per subscription not on hold, addressed as the subscription is now;
+    an EMPTY one when nothing could be sent, so the customer still sees why."""
+    boxed = {s.id: s for s in subs if not s.on_hold}
+    if not boxed:
+        return
+    await Shipment.bulk_create(
+        [
+            Shipment(
+                batch_id=batch.id,
+                subscription_id=s.id,
+                ship_on=batch.ship_on,
+                status=ShipmentStatus.CREATED if s.id in with_items else ShipmentStatus.EMPTY,
+                transit_days=transit.get(s.province, rules.DEFAULT_TRANSIT_DAYS),
+                created_at=now,
+                **s.address,
+            )
+            for s in boxed.values()
+        ],
+        batch_size=CHUNK,
+        using_db=conn,
+    )
+    made = Shipment.filter(batch_id=batch.id, subscription__plot__field_id=field_id)
+    for sub_id, shipment_id in await made.using_db(conn).values_list("subscription_id", "id"):
+        if sub_id in boxed:
+            boxed[sub_id].shipment_id = shipment_id

@@ -1,0 +1,157 @@
+"""Ship days and what they send: batches, shipments, and where every gram of a lot went."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class ShipmentStatus(StrEnum):
+    CREATED = "created"  # to be packed
+    EMPTY = "empty"  # nothing could be sent this time: no box
+    PACKED = "packed"
+    SHIPPED = "shipped"
+
+
+class AllocationState(StrEnum):
+    SHIPPED = "shipped"  # in a shipment: a shipment item
+    CARRIED = "carried"  # kept for the subscriber's next shipment (a held ship day)
+    DIVERTED = "diverted"  # not shipped, for the reason recorded
+
+
+class DiversionReason(StrEnum):
+    SHELF_LIFE = "shelf_life"  # would spoil before it reached the customer
+    HOLD = "hold"  # the customer held the ship day, and it would not keep until the next
+    DONATED = "donated"
+    SOLD_LOCALLY = "sold_locally"
+    UNCLAIMED = "unclaimed"  # no subscriber to send it to (free plot, after the last ship day)
+
+
+class TransitTime(Model):
+    """How many days a box takes from the cooperative to a province (the cooperative edits)."""
+
+    id = fields.IntField(primary_key=True)
+    cooperative: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Cooperative", related_name="transit_times", on_delete=fields.CASCADE
+    )
+    province = fields.CharField(max_length=20)
+    days = fields.IntField()
+
+    class Meta:
+        table = "transit_times"
+        unique_together = (("cooperative", "province"),)
+
+
+class ShipDayHold(Model):
+    """The customer asked for no box on this ship day (made before its cutoff)."""
+
+    id = fields.IntField(primary_key=True)
+    subscription: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Subscription", related_name="holds", on_delete=fields.CASCADE
+    )
+    ship_on = fields.DateField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "ship_day_holds"
+        unique_together = (("subscription", "ship_on"),)
+
+
+class Batch(Model):
+    """All shipments of one cooperative for one ship day."""
+
+    id = fields.IntField(primary_key=True)
+    cooperative: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Cooperative", related_name="batches", on_delete=fields.RESTRICT
+    )
+    ship_on = fields.DateField()
+    created_at = fields.DatetimeField()
+    completed_at = fields.DatetimeField(null=True)  # every field of the batch has been run
+
+    class Meta:
+        table = "batches"
+        unique_together = (("cooperative", "ship_on"),)
+
+
+class FieldRun(Model):
+    """One field's part of a batch, written in the same transaction as its shipments and
+    allocations: its row existing means that part is done, and the unique pair means it is
+    done once however many schedulers run."""
+
+    id = fields.IntField(primary_key=True)
+    batch: fields.ForeignKeyRelation[Batch] = fields.ForeignKeyField(
+        "farm.Batch", related_name="field_runs", on_delete=fields.RESTRICT
+    )
+    field: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Field", related_name="runs", on_delete=fields.RESTRICT
+    )
+    ship_on = fields.DateField()
+    shipments = fields.IntField(default=0)
+    done_at = fields.DatetimeField()
+
+    class Meta:
+        table = "field_runs"
+        unique_together = (("field", "ship_on"),)
+
+
+class Shipment(Model):
+    """What one subscription receives on one ship day, and where it was sent."""
+
+    id = fields.IntField(primary_key=True)
+    batch: fields.ForeignKeyRelation[Batch] = fields.ForeignKeyField(
+        "farm.Batch", related_name="shipments", on_delete=fields.RESTRICT
+    )
+    subscription: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Subscription", related_name="shipments", on_delete=fields.RESTRICT
+    )
+    ship_on = fields.DateField()
+    status = fields.CharEnumField(ShipmentStatus, max_length=10, default=ShipmentStatus.CREATED)
+    # The delivery address as it was when the box was made.
+    recipient = fields.CharField(max_length=60, default="")
+    phone = fields.CharField(max_length=32, default="")
+    province = fields.CharField(max_length=20, default="")
+    city = fields.CharField(max_length=40, default="")
+    address = fields.CharField(max_length=200, default="")
+    transit_days = fields.IntField(default=0)
+    courier = fields.CharField(max_length=40, default="")
+    tracking_no = fields.CharField(max_length=40, default="")
+    created_at = fields.DatetimeField()
+    packed_at = fields.DatetimeField(null=True)
+    shipped_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "shipments"
+        indexes = (("batch_id", "status"),)
+        unique_together = (("subscription", "ship_on"),)
+
+
+class Allocation(Model):
+    """A share of a harvest lot and the one place it went: a shipment item, a carry-over
+    waiting for the subscriber's next box, or a diversion with its reason. The grams of a
+    lot's allocations never exceed the lot, and equal it once the lot is settled."""
+
+    id = fields.IntField(primary_key=True)
+    lot: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.HarvestLot", related_name="allocations", on_delete=fields.RESTRICT
+    )
+    grams = fields.IntField()
+    state = fields.CharEnumField(AllocationState, max_length=10)
+    reason = fields.CharEnumField(DiversionReason, max_length=20, null=True)
+    subscription: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "farm.Subscription", null=True, related_name="allocations", on_delete=fields.RESTRICT
+    )
+    shipment: fields.ForeignKeyNullableRelation[Shipment] = fields.ForeignKeyField(
+        "farm.Shipment", null=True, related_name="items", on_delete=fields.RESTRICT
+    )
+    ship_on = fields.DateField(null=True, db_index=True)  # the ship day that decided it
+    decided_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "farm.User", null=True, related_name="diversions", on_delete=fields.RESTRICT
+    )
+    note = fields.CharField(max_length=200, default="")
+    decided_at = fields.DatetimeField()
+
+    class Meta:
+        table = "lot_allocations"
+        indexes = (("lot_id",), ("subscription_id", "state"), ("shipment_id",))

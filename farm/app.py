@@ -30,7 +30,11 @@ from farm.notifications.mail import Mailer, make_mailer
 from farm.payments import routes as payment_routes
 from farm.payments.gateway import Gateway, StripeGateway
 from farm.settings import Settings
+from farm.shipments import console_routes as shipment_console_routes
+from farm.shipments import packing_routes
+from farm.shipments import routes as shipment_routes
 from farm.subscriptions import routes as subscription_routes
+from farm.vouchers import routes as voucher_routes
 from farm.web import STATIC_DIR, LoginRequired, make_templates, redirect, render
 
 log = logging.getLogger("farm")
@@ -186,6 +190,10 @@ def create_app(
         *fieldwork_routes.routes,
         *report_routes.routes,
         *payment_routes.routes,
+        *shipment_routes.routes,
+        *shipment_console_routes.routes,
+        *packing_routes.routes,
+        *voucher_routes.routes,
         *(notification_routes.routes if settings.is_development else []),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -153,3 +153,17 @@ def advisory_key(job: str, on: date, unit: int) -> int:
     job_code = zlib.crc32(job.encode()) % 4096
     key = (job_code << 48) | (on.toordinal() << 24) | (unit & 0xFFFFFF)
     return key - (1 << 63) if key >= (1 << 63) else key
+
+
+def shipment_number(shipment_id: int) -> str:
+    """The number printed on a box and its label, and typed in tracking CSVs: S000123."""
+    return f"S{shipment_id:06d}"
+
+
+def parse_shipment_number(text: str) -> int | None:
+    """'S000123', 's123' or '123' -> 123; None for anything else."""
+    raw = text.strip().upper().removeprefix("S")
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        return None
+    value = int(raw)
+    return value if value > 0 else None

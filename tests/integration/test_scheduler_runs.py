@@ -1,0 +1,138 @@
+"""The scheduler as operators run it (`farm scheduler run-due`): twice for a day, after a gap,
+four at once, and killed in the middle of a batch. Each time: exactly one shipment per
+subscription and ship day, and every gram accounted for."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from farm.land.models import Field, Plan, Plot, Season
+from farm.shipments.models import Batch, FieldRun, Shipment
+from tests.support import (
+    SHIP_SEASON,
+    accounting_problems,
+    make_active_subscription,
+    make_crop,
+    make_lot,
+    make_season,
+    settings_environ,
+)
+
+SHIP_DAYS_TO_NOV_23 = [date(2026, m, d) for m in (9, 10, 11) for d in (1, 16)]
+
+
+async def many_fields(*, fields: int, plots: int) -> tuple[Season, list]:
+    """One season over several fields, every plot subscribed, lots on plots and fields."""
+    first = await make_season(plots=plots, **SHIP_SEASON)
+    season = await Season.get(id=first.season_id)
+    rice = await make_crop(season.cooperative_id, shelf_life_days=180)
+    greens = await make_crop(season.cooperative_id, "青菜", shelf_life_days=3, leafy=True)
+    plans = [first]
+    for n in range(1, fields):
+        field = await Field.create(cooperative_id=season.cooperative_id, name=f"田{n}",
+                                   width_m=10 * plots, height_m=10)  # fmt: skip
+        for i in range(plots):
+            await Plot.create(field=field, code=f"F{n}-{i:02d}", area_m2=Decimal("66.67"),
+                              x_m=10 * i, y_m=0, w_m=10, h_m="6.667")  # fmt: skip
+        plans.append(await Plan.create(
+            season=season, field=field, name=f"计划{n}", plot_area_m2=Decimal("66.67"),
+            care_mode=first.care_mode, price_fen=58000, max_plots=plots,
+        ))  # fmt: skip
+    subs = []
+    for plan in plans:
+        for plot in await Plot.filter(field_id=plan.field_id).order_by("code"):
+            subs.append(await make_active_subscription(plan, plot))
+            for day in (date(2026, 10, 20), date(2026, 11, 14)):
+                await make_lot(rice, field_id=plan.field_id, plot_id=plot.id, grams=2345,
+                               harvested_on=day)  # fmt: skip
+                await make_lot(greens, field_id=plan.field_id, plot_id=plot.id, grams=678,
+                               harvested_on=day)  # fmt: skip
+        await make_lot(rice, field_id=plan.field_id, plot_id=None, grams=10_007,
+                       harvested_on=date(2026, 11, 3))  # fmt: skip
+    return season, subs
+
+
+async def run_due(settings, today: date) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "farm.cli", "scheduler", "run-due", "--today", today.isoformat(),
+        env={**os.environ, **settings_environ(settings)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+
+
+async def finished(proc: asyncio.subprocess.Process) -> str:
+    output = (await proc.communicate())[0].decode()
+    assert proc.returncode == 0, output
+    return output
+
+
+async def assert_one_box_per_subscription_and_day(subs, days) -> None:
+    boxes = await Shipment.all().values_list("subscription_id", "ship_on")
+    assert len(boxes) == len(set(boxes)), "a subscription got two boxes on one ship day"
+    assert set(boxes) == {(s.id, d) for s in subs for d in days}
+    assert await accounting_problems() == []
+
+
+async def test_run_due_twice_for_the_same_day_changes_nothing_the_second_time(conn, settings):
+    _season, subs = await many_fields(fields=2, plots=3)
+    output = await finished(await run_due(settings, date(2026, 11, 23)))
+    assert "make_ship_days: 36" in output  # 6 subscriptions x 6 ship days
+    snapshot = sorted(await Shipment.all().values_list("id", "subscription_id", "ship_on"))
+    output = await finished(await run_due(settings, date(2026, 11, 23)))
+    assert "make_ship_days: 0" in output
+    assert sorted(await Shipment.all().values_list("id", "subscription_id", "ship_on")) == snapshot
+    await assert_one_box_per_subscription_and_day(subs, SHIP_DAYS_TO_NOV_23)
+
+
+async def test_run_due_after_a_gap_of_three_ship_days_makes_each_missed_day(conn, settings):
+    _season, subs = await many_fields(fields=2, plots=3)
+    await finished(await run_due(settings, date(2026, 10, 2)))
+    assert {d for (d,) in await Batch.all().values_list("ship_on")} == set(SHIP_DAYS_TO_NOV_23[:3])
+    # Down over 16 Oct, 1 Nov and 16 Nov.
+    await finished(await run_due(settings, date(2026, 11, 23)))
+    await assert_one_box_per_subscription_and_day(subs, SHIP_DAYS_TO_NOV_23)
+    assert await Batch.filter(completed_at__isnull=True).count() == 0
+
+
+@pytest.mark.postgres
+async def test_four_schedulers_at_once_make_each_box_exactly_once(conn, settings):
+    _season, subs = await many_fields(fields=6, plots=5)
+    procs = [await run_due(settings, date(2026, 11, 23)) for _ in range(4)]
+    outputs = await asyncio.gather(*(finished(p) for p in procs))
+    made = sum(int(line.split(": ")[1]) for out in outputs for line in out.splitlines()
+               if line.startswith("make_ship_days: "))  # fmt: skip
+    assert made == len(subs) * 6  # shared out between them, never made twice
+    await assert_one_box_per_subscription_and_day(subs, SHIP_DAYS_TO_NOV_23)
+    assert await FieldRun.all().count() == 6 * 6
+
+
+@pytest.mark.postgres
+async def test_a_scheduler_killed_in_the_middle_of_a_batch_loses_and_duplicates_nothing(
+    conn, settings
+):
+    _season, subs = await many_fields(fields=12, plots=8)
+    total = 12 * 6
+    proc = await run_due(settings, date(2026, 11, 23))
+    done = 0
+    for _ in range(2000):
+        done = await FieldRun.all().count()
+        if done >= 3:
+            break
+        await asyncio.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    await proc.communicate()
+    done = await FieldRun.all().count()
+    assert 0 < done < total, f"the kill should land mid-run, it landed after {done} of {total}"
+    # What was committed is whole: the finished fields' boxes, and their lots settled.
+    assert await accounting_problems() == []
+    assert await Batch.filter(completed_at__isnull=True).exists()
+    await finished(await run_due(settings, date(2026, 11, 23)))
+    await assert_one_box_per_subscription_and_day(subs, SHIP_DAYS_TO_NOV_23)
+    assert await FieldRun.all().count() == total

@@ -42,7 +42,13 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from farm.land.demo import load_demo
 
     settings = _settings()
-    coop = asyncio.run(_with_db(settings, lambda: load_demo(today=datetime.now(UTC).date())))
+    today = datetime.now(UTC).date()
+    coop = asyncio.run(
+        _with_db(
+            settings,
+            lambda: load_demo(today=today, with_accounts=settings.is_development),
+        )
+    )
     print("demo loaded" if coop else "the database already has a cooperative: demo skipped")
 
 

@@ -12,6 +12,7 @@ from farm.fieldwork.models import Household, LandTransfer
 from farm.land.models import CareMode, Cooperative, Field, PerkKind, Plan, PlanPerk, Plot, Season
 from farm.land.rules import mu_to_m2
 from farm.partners.models import Partner, PartnerKind
+from farm.shipments.demo import load_running_season
 
 FEN, HALF_MU, MU = mu_to_m2(Decimal("0.1")), mu_to_m2(Decimal("0.5")), mu_to_m2(Decimal(1))
 
@@ -43,9 +44,11 @@ async def _cut_grid(
     await Plot.bulk_create(plots)
 
 
-async def load_demo(*, today: date) -> Cooperative | None:
+async def load_demo(*, today: date, with_accounts: bool = False) -> Cooperative | None:
     """Load the demo if the database has no cooperative yet; returns it, or None if skipped.
-    The season starts on the first of the month after next, and is on sale until then."""
+    The season on sale starts on the first of the month after next, and is on sale until
+    then. Another season is already running, with subscribers and harvests to ship. Demo
+    accounts that can log in are made only when asked (development)."""
     async with in_transaction():
         if await Cooperative.exists():
             return None
@@ -132,4 +135,5 @@ async def load_demo(*, today: date) -> Cooperative | None:
             )
             for kind, partner, n in perks:
                 await PlanPerk.create(plan=plan, kind=kind, partner=partner, count=n)
+        await load_running_season(coop=coop, today=today, with_accounts=with_accounts)
         return coop

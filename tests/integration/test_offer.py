@@ -1,8 +1,9 @@
 from datetime import date
 
+from farm.accounts.models import User
 from farm.land.demo import load_demo
 from farm.land.models import Plan, Plot
-from tests.support import TODAY, log_in_client, make_customer
+from tests.support import NOW, TODAY, log_in_client, make_customer
 
 
 async def test_health_check_answers_ok_when_the_database_answers(client):
@@ -14,7 +15,7 @@ async def test_the_demo_loads_once_with_jutudi_prices(app):
     assert await load_demo(today=TODAY) is not None
     assert await load_demo(today=TODAY) is None
     prices = sorted(await Plan.all().values_list("price_fen", flat=True))
-    assert prices == [58000, 240000, 480000]
+    assert prices == [58000, 68000, 240000, 480000]  # the Jutudi three, and the running season
 
 
 async def test_home_shows_each_plan_with_price_size_care_mode_shipments_perks_and_plots_left(
@@ -82,3 +83,19 @@ async def test_english_pages_name_plans_seasons_and_crops_in_english(client):
     text = (await client.get("/")).text
     assert "Half a mu · farmed for you" in text and "半亩地" not in text
     assert "season" in text and "Rice, rapeseed" in text
+
+
+async def test_the_demo_has_a_running_season_whose_ship_days_the_scheduler_can_make(app):
+    from farm.shipments.batches import make_due_batches
+    from farm.shipments.models import Shipment
+
+    await load_demo(today=TODAY, with_accounts=True)
+    results = await make_due_batches(today=TODAY, now=NOW)
+    assert results and all(r.completed for r in results)
+    assert await Shipment.all().count() == 4 * len(results)  # four subscribed plots
+    assert await User.filter(email__in=["demo@example.com", "li@coop.example"]).count() == 2
+
+
+async def test_the_demo_makes_no_accounts_that_can_log_in_unless_asked(app):
+    await load_demo(today=TODAY)
+    assert not await User.filter(email__in=["demo@example.com", "li@coop.example"]).exists()

@@ -1,8 +1,8 @@
 """Queueing mail with the change it reports, and delivering what is queued.
 
 A service writes a Notification row in its own transaction (so mail exists exactly when the
-change does), rendered in the recipient's language; `deliver_pending` sends what is unsent.
-The web app delivers right after its request, and the scheduler retries what failed."""
+change does), rendered in the recipient's language; `deliver_pending` sends what is unsent. The
+scheduler runs it every 30 seconds (the `send_mail` job), and retries what failed."""
 
 from __future__ import annotations
 

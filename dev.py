@@ -50,16 +50,17 @@ def install(lock: str) -> None:
 
 def ensure_chromium() -> None:
     """The end-to-end tests drive Debian's chromium; install it (and CJK fonts, so that
-    screenshots show Chinese) if we may."""
+    screenshots show Chinese, and zbar-tools, to decode the QR codes we print) if we may."""
     fonts = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-    if (CHROMIUM.exists() and fonts.exists()) or not shutil.which("apt-get"):
+    have_all = CHROMIUM.exists() and fonts.exists() and shutil.which("zbarimg")
+    if have_all or not shutil.which("apt-get"):
         return
     root = os.geteuid() == 0 if hasattr(os, "geteuid") else False
     prefix = [] if root else (["sudo", "-n"] if shutil.which("sudo") else None)
     if prefix is None:
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    packages = ["chromium", "fonts-noto-cjk"]
+    packages = ["chromium", "fonts-noto-cjk", "zbar-tools"]
     if sh(*prefix, "apt-get", "install", "-y", "-q", *packages, env=env) != 0:
         sh(*prefix, "apt-get", "update", "-q", env=env)
         sh(*prefix, "apt-get", "install", "-y", "-q", *packages, env=env)

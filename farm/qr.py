@@ -6,13 +6,17 @@ from markupsafe import Markup
 from reportlab.graphics.barcode import qrencoder
 
 QUIET = 4  # modules of white border, as the standard asks
+FIXED_MASK = 2
 
 
 def qr_matrix(text: str) -> list[list[bool]]:
     """The dark (True) and light modules of the smallest QR code holding text, level M."""
     code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
     code.addData(text)
-    code.make()
+    # One fixed mask (the standard allows any) instead of make(), which draws all eight to
+    # score them: 8 times faster, which matters when printing thousands of box labels.
+    code.version = code.calculate_version()
+    code.makeImpl(False, FIXED_MASK)
     n = code.getModuleCount()
     return [[bool(code.isDark(r, c)) for c in range(n)] for r in range(n)]
 

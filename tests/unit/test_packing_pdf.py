@@ -1,0 +1,139 @@
+"""The packing list and label PDFs from made-up boxes: Chinese text that extracts as written,
+weights in kg and jin, wrapped addresses, one label per box; the box trace token."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+from pdfminer.high_level import extract_pages, extract_text
+from reportlab.pdfbase import pdfmetrics
+
+from farm.shipments.packing import (
+    CJK,
+    Box,
+    Item,
+    Labels,
+    PackingList,
+    box_token,
+    box_url,
+    shipment_id_from_token,
+    wrap_text,
+)
+
+SECRET = "s" * 40
+LONG_ADDRESS = (
+    "浦东新区世纪大道100号陆家嘴金融贸易区东方明珠广播电视塔对面的阳光花园小区七号楼"
+    "二单元一千八百零八室，白天无人请放门口快递柜"
+)
+
+
+def box(shipment_id: int, *, recipient="王小明", address="浦东新区世纪大道 100 号", items=None):
+    return Box(
+        shipment_id=shipment_id,
+        plot_code=f"A{shipment_id:02d}",
+        sign_name="王家的地",
+        recipient=recipient,
+        phone="13800138000",
+        province="上海",
+        city="上海市",
+        address=address,
+        items=items or (Item("大米", "R7K2M9PQ", 5000), Item("青菜", "G3H4J5K6", 1250)),
+    )
+
+
+def packing_pdf(boxes: list[Box]) -> bytes:
+    doc = PackingList(cooperative="皖南聚土地合作社", ship_on=date(2026, 11, 16),
+                      generated="2026-11-16 07:30")  # fmt: skip
+    doc.picks([("大米", 5000 * len(boxes)), ("青菜", 1250 * len(boxes))])
+    for b in boxes:
+        doc.box(b)
+    doc.diverted([("Past shelf life", "青菜", 800)])
+    return doc.finish()
+
+
+def labels_pdf(boxes: list[Box]) -> bytes:
+    labels = Labels(cooperative="皖南聚土地合作社", ship_on=date(2026, 11, 16))
+    for b in boxes:
+        labels.label(b, box_url("https://farm.example.cn", SECRET, b.shipment_id))
+    return labels.finish()
+
+
+def text_of(pdf: bytes) -> str:
+    return extract_text(io.BytesIO(pdf))
+
+
+def page_count(pdf: bytes) -> int:
+    return len(list(extract_pages(io.BytesIO(pdf))))
+
+
+def test_the_packing_list_text_has_the_chinese_names_weights_and_shipment_numbers():
+    text = text_of(packing_pdf([box(1), box(2, recipient="李四")]))
+    for expected in ("皖南聚土地合作社", "2026-11-16", "2026-11-16 07:30", "S000001", "S000002",
+                     "王小明", "李四", "上海市", "王家的地", "A01", "大米", "青菜",
+                     "R7K2M9PQ", "G3H4J5K6"):  # fmt: skip
+        assert expected in text, expected
+    assert "5.00 kg" in text and "10.00 斤" in text  # the rice, in kg and jin
+    assert "1.25 kg" in text and "2.50 斤" in text
+    assert "10.00公斤" in text and "2.50公斤" in text  # the pick summary over both boxes
+    assert "6.25公斤（12.50斤）" in text  # a box's total
+    assert "0.80公斤" in text  # the greens that were diverted
+
+
+def test_a_long_packing_list_runs_over_pages_that_are_numbered_out_of_the_total():
+    pdf = packing_pdf([box(i) for i in range(1, 41)])
+    pages = page_count(pdf)
+    assert pages >= 3
+    text = text_of(pdf)
+    assert "S000040" in text
+    numbers = re.findall(r"(\d+) /\s+(\d+)", text)
+    assert numbers == [(str(page), str(pages)) for page in range(1, pages + 1)]
+
+
+def test_a_long_chinese_address_wraps_into_lines_that_fit_and_lose_nothing():
+    lines = wrap_text(LONG_ADDRESS, font=CJK, size=10, width=160)
+    assert len(lines) >= 4
+    assert all(pdfmetrics.stringWidth(line, CJK, 10) <= 160 for line in lines)
+    assert "".join(lines) == LONG_ADDRESS
+
+
+def test_wrapping_keeps_numbers_and_latin_words_whole():
+    lines = wrap_text("世纪大道1808号Building 7", font=CJK, size=10, width=62)
+    assert all("180" not in line or "1808" in line for line in lines)
+    assert not any(line.endswith("Buil") for line in lines)
+    assert "".join(lines).replace(" ", "") == "世纪大道1808号Building7"
+
+
+def test_a_long_address_on_a_label_is_printed_on_several_lines():
+    lines = text_of(labels_pdf([box(1, address=LONG_ADDRESS)])).splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("上海 上海市"))
+    last = next(i for i, line in enumerate(lines) if line.endswith("快递柜"))
+    assert last - first >= 2  # three lines or more
+    assert "".join(lines[first : last + 1]) == "上海 上海市 " + LONG_ADDRESS
+
+
+def test_there_is_one_label_page_per_box_with_its_recipient_number_and_trace_url():
+    boxes = [box(1), box(2, recipient="李四"), box(3, recipient="张三")]
+    pdf = labels_pdf(boxes)
+    assert page_count(pdf) == 3
+    text = text_of(pdf)
+    for b in boxes:
+        assert b.recipient in text and b.number in text
+    flat = "".join(text.split())
+    assert box_url("https://farm.example.cn", SECRET, 2) in flat
+
+
+def test_labels_for_a_day_with_no_boxes_say_so_on_one_page():
+    pdf = labels_pdf([])
+    assert page_count(pdf) == 1
+    assert "S0000" not in text_of(pdf)
+
+
+def test_a_box_token_gives_back_its_shipment_and_a_changed_one_gives_nothing():
+    token = box_token(SECRET, 123)
+    assert shipment_id_from_token(SECRET, token) == 123
+    assert shipment_id_from_token("another secret" * 3, token) is None
+    assert shipment_id_from_token(SECRET, token[:-2] + "xx") is None
+    assert shipment_id_from_token(SECRET, "MTIz") is None
+    assert shipment_id_from_token(SECRET, "") is None

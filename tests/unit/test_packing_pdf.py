@@ -10,17 +10,8 @@ from datetime import date
 from pdfminer.high_level import extract_pages, extract_text
 from reportlab.pdfbase import pdfmetrics
 
-from farm.shipments.packing import (
-    CJK,
-    Box,
-    Item,
-    Labels,
-    PackingList,
-    box_token,
-    box_url,
-    shipment_id_from_token,
-    wrap_text,
-)
+from farm.shipments.packing import box_token, box_url, shipment_id_from_token
+from farm.shipments.packing_pdf import CJK, Box, Item, Labels, PackingList, wrap_text
 
 SECRET = "s" * 40
 LONG_ADDRESS = (

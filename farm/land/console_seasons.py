@@ -15,7 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from farm.accounts.models import User
-from farm.errors import FieldErrors, NotFound
+from farm.errors import Conflict, FieldErrors, NotFound
 from farm.i18n import _
 from farm.land import rules
 from farm.land.console import read_date, read_number, read_price, read_text, read_whole
@@ -23,6 +23,7 @@ from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, Plot, Se
 from farm.parsing import parse_id
 from farm.partners.models import Partner
 from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.vouchers.models import Voucher
 
 PERK_ROWS = 3  # perk rows a plan form offers
 MAX_PLOTS_PER_PLAN = 10_000
@@ -338,8 +339,20 @@ async def _check_perks(
 
 
 async def _write_perks(plan: Plan, perks: Sequence[PerkTerms], conn: BaseDBAsyncClient) -> None:
-    await PlanPerk.filter(plan_id=plan.id).using_db(conn).delete()
-    for kind, partner_id, count in perks:
+    """Keep the perks that stay as they were, add the new ones, remove the dropped ones; a
+    perk that vouchers were issued for (even since voided) cannot be removed."""
+    wanted = list(perks)
+    for perk in await PlanPerk.filter(plan_id=plan.id).using_db(conn):
+        terms = (perk.kind, perk.partner_id, perk.count)
+        if terms in wanted:
+            wanted.remove(terms)
+            continue
+        if await Voucher.filter(perk_id=perk.id).using_db(conn).exists():
+            raise Conflict(
+                _("Vouchers were issued for this plan's perks, so they can no longer change.")
+            )
+        await PlanPerk.filter(id=perk.id).using_db(conn).delete()
+    for kind, partner_id, count in wanted:
         await PlanPerk.create(
             plan_id=plan.id, kind=kind, partner_id=partner_id, count=count, using_db=conn
         )

@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 
 from farm.fieldwork.models import HarvestLot
 from farm.land.models import Cooperative, Plan, Season
-from farm.land.rules import parse_days_of_month, ship_days
+from farm.land.services import season_ship_days
 from farm.shipments import rules
 from farm.shipments.models import (
     Allocation,
@@ -53,12 +53,6 @@ async def try_advisory_lock(conn: BaseDBAsyncClient, job: str, on: date, unit: i
     key = rules.advisory_key(job, on, unit)
     rows = await conn.execute_query_dict("SELECT pg_try_advisory_xact_lock($1) AS got", [key])
     return bool(rows[0]["got"])
-
-
-def season_ship_days(season: Season) -> list[date]:
-    return ship_days(
-        season.starts_on, season.ends_on, parse_days_of_month(season.ship_days_of_month)
-    )
 
 
 async def transit_table(cooperative_id: int, *, conn: BaseDBAsyncClient | None = None) -> dict:

@@ -685,3 +685,24 @@ async def test_unknown_or_malformed_ids_are_404_for_the_manager_too(client, bad)
                  "/manage/seasons/{}/plans/new"):  # fmt: skip
         assert (await client.get(path.format(bad))).status_code == 404, path
     assert (await client.get(f"/manage/fields/{plan.field_id}?season={bad}")).status_code == 404
+
+
+async def test_a_plans_perks_with_issued_vouchers_cannot_be_removed_after_all_sales_ended(conn):
+    from farm.errors import Conflict
+    from farm.subscriptions.models import Status, Subscription
+    from farm.vouchers.services import issue_vouchers
+
+    plan, manager = await owned_plan()
+    await PlanPerk.create(plan=plan, kind="scenic_ticket", count=2)
+    sub = await sell(plan, "T01", email="a@example.com")
+    await issue_vouchers(subscription_id=sub.id, now=NOW, conn=None)
+    await Subscription.filter(id=sub.id).update(status=Status.CANCELLED)
+    await PlotClaim.filter(subscription_id=sub.id).delete()  # the sale is over: not "sold"
+    same = plan_input(plan, name="改名", perks=[PerkInput("scenic_ticket", "", "2")])
+    await console_seasons.update_plan(manager=manager, plan_id=plan.id, data=same)
+    assert (await Plan.get(id=plan.id)).name == "改名"  # unchanged perks: the rest saves
+    with pytest.raises(Conflict):
+        await console_seasons.update_plan(
+            manager=manager, plan_id=plan.id, data=plan_input(plan, perks=[])
+        )
+    assert await PlanPerk.filter(plan_id=plan.id).count() == 1

@@ -114,14 +114,12 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
 
 def cmd_run_due(args: argparse.Namespace) -> None:
     """Run every job once for the given day: backfills, operators and tests."""
-    from farm.notifications.mail import make_mailer
-    from farm.payments.gateway import StripeGateway
-    from scheduler.jobs import Runtime, run_due
+    from scheduler.jobs import make_runtime, run_due
 
     settings = _settings()
 
     async def go():
-        runtime = Runtime(gateway=StripeGateway(settings), mailer=make_mailer(settings))
+        runtime = make_runtime(settings)
         try:
             return await run_due(runtime, today=args.today, now=datetime.now(UTC))
         finally:

@@ -12,10 +12,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from farm import db
-from farm.notifications.mail import make_mailer
-from farm.payments.gateway import StripeGateway
 from farm.settings import Settings, load_settings
-from scheduler.jobs import JOBS, Job, Runtime, run_due
+from scheduler.jobs import JOBS, Job, Runtime, make_runtime, run_due
 
 log = logging.getLogger("farm.scheduler")
 
@@ -36,7 +34,7 @@ async def _tick(job: Job, runtime: Runtime, settings: Settings) -> None:
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     await db.connect(settings)
-    runtime = Runtime(gateway=StripeGateway(settings), mailer=make_mailer(settings))
+    runtime = make_runtime(settings)
     scheduler = AsyncIOScheduler(timezone="UTC")  # memory job store: the database is the truth
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -8,13 +8,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from farm.notifications.mail import Mailer
+from farm.notifications.mail import Mailer, make_mailer
 from farm.notifications.services import deliver_pending
-from farm.payments.gateway import Gateway
+from farm.payments.gateway import Gateway, StripeGateway
 from farm.payments.services import refund_due_payments
+from farm.settings import Settings
 from farm.shipments.batches import make_due_batches
 from farm.shipments.closing import close_ended_seasons
 from farm.subscriptions.services import release_lapsed_reservations
+from farm.vouchers.services import expire_vouchers as expire_ended_vouchers
+from farm.vouchers.services import issue_missing_vouchers
 
 log = logging.getLogger("farm.scheduler")
 
@@ -23,6 +26,14 @@ log = logging.getLogger("farm.scheduler")
 class Runtime:
     gateway: Gateway
     mailer: Mailer
+    base_url: str = ""  # the public address, for links in mail
+
+
+def make_runtime(settings: Settings) -> Runtime:
+    """What the jobs need, from the settings: the one way the scheduler and the CLI build it."""
+    return Runtime(
+        gateway=StripeGateway(settings), mailer=make_mailer(settings), base_url=settings.base_url
+    )
 
 
 async def release_lapsed(runtime: Runtime, *, today: date, now: datetime) -> int:
@@ -60,6 +71,20 @@ async def close_seasons(runtime: Runtime, *, today: date, now: datetime) -> int:
     return closed.completed
 
 
+async def issue_vouchers(runtime: Runtime, *, today: date, now: datetime) -> int:
+    issued = await issue_missing_vouchers(today=today, now=now, base_url=runtime.base_url)
+    if issued:
+        log.info("issued %d missing voucher(s)", issued)
+    return issued
+
+
+async def expire_vouchers(runtime: Runtime, *, today: date, now: datetime) -> int:
+    expired = await expire_ended_vouchers(today=today, now=now)
+    if expired:
+        log.info("expired %d voucher(s)", expired)
+    return expired
+
+
 async def send_mail(runtime: Runtime, *, today: date, now: datetime) -> int:
     return await deliver_pending(mailer=runtime.mailer, now=now)
 
@@ -73,6 +98,8 @@ JOBS: list[tuple[Job, int]] = [
     (retry_refunds, 300),
     (make_ship_days, 600),
     (close_seasons, 3600),
+    (issue_vouchers, 600),
+    (expire_vouchers, 3600),
     (send_mail, 30),
 ]
 

@@ -22,7 +22,9 @@ async def stripe_webhook(request: Request) -> Response:
         event = gateway.parse_event(payload, request.headers.get("stripe-signature"))
     except BadSignature:
         return JSONResponse({"error": "invalid signature"}, status_code=400)
-    applied = await services.apply_event(event, now=now(), gateway=gateway)
+    applied = await services.apply_event(
+        event, now=now(), gateway=gateway, base_url=request.app.state.settings.base_url
+    )
     return JSONResponse({"received": True, "duplicate": not applied})
 
 

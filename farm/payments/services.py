@@ -19,6 +19,7 @@ from farm.payments.models import Payment, PaymentStatus, ProcessedEvent
 from farm.subscriptions import services as subscriptions
 from farm.subscriptions.models import PlotClaim, Status, Subscription
 from farm.subscriptions.rules import is_lapsed
+from farm.vouchers import services as vouchers
 
 log = logging.getLogger("farm.payments")
 
@@ -79,7 +80,13 @@ async def open_payment(
 
 
 async def pay_with_card(
-    *, customer: User, subscription_id: int, card_id: str, gateway: Gateway, now: datetime
+    *,
+    customer: User,
+    subscription_id: int,
+    card_id: str,
+    gateway: Gateway,
+    now: datetime,
+    base_url: str = "",
 ) -> PayOutcome:
     """Charge the card Stripe.js tokenised. A declined card leaves the plot reserved."""
     payment = await open_payment(
@@ -93,7 +100,7 @@ async def pay_with_card(
         ) from None
     if intent.status in ("succeeded", "processing"):
         if intent.status == "succeeded":
-            await record_success(intent, now=now, gateway=gateway)
+            await record_success(intent, now=now, gateway=gateway, base_url=base_url)
         return PayOutcome("succeeded")
     if intent.status == "requires_action":
         return PayOutcome("requires_action", client_secret=intent.client_secret)
@@ -117,7 +124,7 @@ def decline_message(code: str) -> str:
 
 
 async def check_return(
-    *, customer: User, subscription_id: int, gateway: Gateway, now: datetime
+    *, customer: User, subscription_id: int, gateway: Gateway, now: datetime, base_url: str = ""
 ) -> Subscription:
     """On the return page, ask Stripe directly so a late webhook does not keep anyone waiting."""
     sub = await subscriptions.own_subscription(customer=customer, subscription_id=subscription_id)
@@ -130,20 +137,24 @@ async def check_return(
         except PaymentProviderError:
             return sub
         if intent.status == "succeeded":
-            await record_success(intent, now=now, gateway=gateway)
+            await record_success(intent, now=now, gateway=gateway, base_url=base_url)
             await sub.refresh_from_db()
     return sub
 
 
-async def record_success(intent: Intent, *, now: datetime, gateway: Gateway) -> None:
+async def record_success(
+    intent: Intent, *, now: datetime, gateway: Gateway, base_url: str = ""
+) -> None:
     """Mark the payment paid and the subscription active; idempotent."""
     async with in_transaction() as conn:
-        lost = await _mark_paid(intent, now=now, conn=conn)
+        lost = await _mark_paid(intent, now=now, conn=conn, base_url=base_url)
     if lost is not None:
         await refund_due(lost, now=now, gateway=gateway)
 
 
-async def _mark_paid(intent: Intent, *, now: datetime, conn: BaseDBAsyncClient) -> Payment | None:
+async def _mark_paid(
+    intent: Intent, *, now: datetime, conn: BaseDBAsyncClient, base_url: str = ""
+) -> Payment | None:
     """Within the caller's transaction. Returns the payment when the money arrived but the
     plot cannot be kept (released by the customer, or lost after the reservation lapsed): it
     is then marked refund_due in this same transaction, so the refund cannot be forgotten."""
@@ -166,7 +177,11 @@ async def _mark_paid(intent: Intent, *, now: datetime, conn: BaseDBAsyncClient) 
     kept = await subscriptions.activate_paid(
         subscription_id=payment.subscription_id, now=now, conn=conn
     )
-    if not kept:
+    if kept:  # its vouchers and mails commit with the activation
+        await vouchers.on_activated(
+            subscription_id=payment.subscription_id, now=now, conn=conn, base_url=base_url
+        )
+    else:
         payment.status = PaymentStatus.REFUND_DUE
         sub = await Subscription.get(id=payment.subscription_id).using_db(conn)
         if sub.status == Status.PENDING_PAYMENT or sub.cancel_reason == "lapsed":
@@ -218,7 +233,7 @@ async def refund_due_payments(*, now: datetime, gateway: Gateway) -> int:
     return made
 
 
-async def apply_event(event: Event, *, now: datetime, gateway: Gateway) -> bool:
+async def apply_event(event: Event, *, now: datetime, gateway: Gateway, base_url: str = "") -> bool:
     """Apply a verified provider event exactly once. False if it was seen before."""
     lost = None
     try:
@@ -230,7 +245,7 @@ async def apply_event(event: Event, *, now: datetime, gateway: Gateway) -> bool:
             if event.intent is None:
                 pass
             elif event.type == "payment_intent.succeeded":
-                lost = await _mark_paid(event.intent, now=now, conn=conn)
+                lost = await _mark_paid(event.intent, now=now, conn=conn, base_url=base_url)
             elif event.type == "payment_intent.payment_failed":
                 await (
                     Payment.filter(intent_id=event.intent.id, status=PaymentStatus.REQUIRES_PAYMENT)

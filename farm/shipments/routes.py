@@ -1,5 +1,87 @@
-"""Routes (being written)."""
+"""The customer's deliveries: ship days, holds, past boxes and tracking."""
 
 from __future__ import annotations
 
-routes: list = []
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from farm.accounts.models import Role
+from farm.errors import DomainError, NotFound
+from farm.i18n import _
+from farm.land.rules import BadValue, parse_date
+from farm.shipments import services
+from farm.subscriptions.rules import PROVINCES
+from farm.web import int_param, now, read_form, redirect, render, require_user, today
+
+
+def _day_param(request: Request, name: str) -> str:
+    """A date from the query string (shown in a notice after a change), else nothing."""
+    try:
+        return parse_date(request.query_params.get(name, "")).isoformat()
+    except BadValue:
+        return ""
+
+
+async def _page(request: Request, sub_id: int, **extra) -> Response:
+    customer = require_user(request, Role.CUSTOMER)
+    view = await services.deliveries_view(
+        customer=customer, subscription_id=sub_id, today=today(request)
+    )
+    context = {
+        "view": view,
+        "sub": view.subscription,
+        "provinces": PROVINCES,
+        "today": today(request),
+        "held": _day_param(request, "held"),
+        "released": _day_param(request, "released"),
+        "error": "",
+        **extra,
+    }
+    return render(request, "shipments/deliveries.html", context, extra.get("status", 200))
+
+
+async def deliveries(request: Request) -> Response:
+    return await _page(request, int_param(request, "sub_id"))
+
+
+async def change_hold(request: Request) -> Response:
+    """Hold a ship day, or deliver it as usual after all (action=hold|release)."""
+    customer = require_user(request, Role.CUSTOMER)
+    sub_id = int_param(request, "sub_id")
+    form = await read_form(request)
+    action = str(form.get("action") or "")
+    try:
+        ship_on = parse_date(str(form.get("ship_on") or ""))
+    except BadValue:
+        return await _page(request, sub_id, error=_("Choose a ship day from the list."), status=422)
+    try:
+        if action == "hold":
+            await services.hold_ship_day(
+                customer=customer,
+                subscription_id=sub_id,
+                ship_on=ship_on,
+                today=today(request),
+                now=now(),
+                base_url=request.app.state.settings.base_url,
+            )
+        elif action == "release":
+            await services.release_hold(
+                customer=customer, subscription_id=sub_id, ship_on=ship_on, today=today(request)
+            )
+        else:
+            return await _page(
+                request, sub_id, error=_("Choose a ship day from the list."), status=422
+            )
+    except NotFound:
+        raise
+    except DomainError as exc:
+        return await _page(request, sub_id, error=exc.message, status=exc.status_code)
+    done = "held" if action == "hold" else "released"
+    return redirect(f"/account/subscriptions/{sub_id}/deliveries?{done}={ship_on.isoformat()}")
+
+
+routes = [
+    Route("/account/subscriptions/{sub_id}/deliveries", deliveries, name="deliveries"),
+    Route("/account/subscriptions/{sub_id}/holds", change_hold, methods=["POST"], name="holds"),
+]

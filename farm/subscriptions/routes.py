@@ -10,6 +10,7 @@ from farm.accounts.models import Role
 from farm.errors import DomainError, FieldErrors, NotFound
 from farm.i18n import _
 from farm.payments import services as payments
+from farm.shipments import services as delivery_services
 from farm.subscriptions import rules, services
 from farm.subscriptions.models import Status
 from farm.web import (
@@ -89,7 +90,9 @@ async def save_address(request: Request) -> Response:
     values = {name: str(form.get(name) or "") for name in ADDRESS_FIELDS}
     back = str(form.get("back") or "checkout")
     try:
-        await services.update_address(customer=customer, subscription_id=sub_id, **values)
+        await services.update_address(
+            customer=customer, subscription_id=sub_id, **values, today=today(request)
+        )
     except FieldErrors as exc:
         if back == "account":
             return await _subscription_page(
@@ -116,6 +119,7 @@ async def pay(request: Request) -> Response:
             card_id=card_id,
             gateway=request.app.state.gateway,
             now=now(),
+            base_url=request.app.state.settings.base_url,
         )
     except DomainError as exc:
         return JSONResponse({"error": exc.message}, status_code=exc.status_code)
@@ -134,7 +138,11 @@ async def payment_return(request: Request) -> Response:
     customer = require_user(request, Role.CUSTOMER)
     sub_id = int_param(request, "sub_id")
     sub = await payments.check_return(
-        customer=customer, subscription_id=sub_id, gateway=request.app.state.gateway, now=now()
+        customer=customer,
+        subscription_id=sub_id,
+        gateway=request.app.state.gateway,
+        now=now(),
+        base_url=request.app.state.settings.base_url,
     )
     if sub.status == Status.PENDING_PAYMENT:
         return await _checkout_page(
@@ -154,9 +162,13 @@ async def _subscription_page(request: Request, sub_id: int, **extra) -> Response
     view = await services.subscription_view(
         customer=customer, subscription_id=sub_id, today=today(request)
     )
+    deliveries = await delivery_services.delivery_summary(
+        subscription=view.subscription, today=today(request)
+    )
     context = {
         "view": view,
         "sub": view.subscription,
+        "deliveries": deliveries,
         "provinces": rules.PROVINCES,
         "form": _address_form(view.subscription),
         "errors": {},

@@ -19,8 +19,10 @@ from farm.land.models import Plan, Plot
 from farm.land.services import eligible_plots, live_claims, season_ship_days, taken_plot_ids
 from farm.payments.gateway import Gateway, PaymentProviderError
 from farm.payments.models import Payment, PaymentStatus
+from farm.shipments.rules import locked_ship_day
 from farm.subscriptions import rules
 from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.vouchers.services import void_vouchers
 
 AUTO_PICK_TRIES = 8
 PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.REFUND_DUE)
@@ -305,10 +307,29 @@ async def update_address(
     province: str,
     city: str,
     address: str,
+    today: date,
 ) -> Subscription:
+    """Change the delivery address; refused while a box of an active subscription is being
+    packed (after a ship day's cutoff, until that ship day has passed)."""
     sub = await own_subscription(customer=customer, subscription_id=subscription_id)
     if sub.status not in (Status.PENDING_PAYMENT, Status.ACTIVE):
         raise Conflict(_("This subscription has ended; its address can no longer be changed."))
+    if sub.status == Status.ACTIVE:
+        await sub.fetch_related("season")
+        locked = locked_ship_day(
+            season_ship_days(sub.season), cutoff_days=sub.season.cutoff_days, today=today
+        )
+        if locked is not None:
+            raise Conflict(
+                _(
+                    "The box for %(day)s is being packed (changes closed on %(cutoff)s). "
+                    "You can change the address again after it ships on %(day)s."
+                )
+                % {
+                    "day": locked.isoformat(),
+                    "cutoff": land_rules.cutoff_for(locked, sub.season.cutoff_days).isoformat(),
+                }
+            )
     problems = rules.address_problems(
         recipient=recipient, phone=phone, province=province, city=city, address=address
     )
@@ -388,5 +409,6 @@ async def cancel_subscription(
                 )
             )
             await PlotClaim.filter(subscription_id=sub.id).using_db(conn).delete()
+            await void_vouchers(subscription_id=sub.id, now=now, conn=conn)
     await sub.refresh_from_db()
     return sub

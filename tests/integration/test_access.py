@@ -25,7 +25,9 @@ async def owners_subscription():
         now=NOW,
         minutes=60 * 24 * 365,
     )
-    await services.update_address(customer=owner, subscription_id=sub.id, **ADDRESS)
+    await services.update_address(
+        customer=owner, subscription_id=sub.id, **ADDRESS, today=NOW.date()
+    )
     return plan, sub
 
 

@@ -18,7 +18,9 @@ async def active_subscription(app, stripe_port, *, email="wang@example.com", pri
     sub = await services.reserve_plot(
         customer=customer, plan_id=plan.id, plot_id=None, today=NOW.date(), now=NOW, minutes=15
     )
-    await services.update_address(customer=customer, subscription_id=sub.id, **ADDRESS)
+    await services.update_address(
+        customer=customer, subscription_id=sub.id, **ADDRESS, today=NOW.date()
+    )
     outcome = await pay_with_card(
         customer=customer,
         subscription_id=sub.id,

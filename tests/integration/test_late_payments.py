@@ -20,7 +20,9 @@ async def paid_at_stripe(app, stripe_port, plan=None, email="wang@example.com"):
     sub = await services.reserve_plot(
         customer=customer, plan_id=plan.id, plot_id=None, today=NOW.date(), now=NOW, minutes=15
     )
-    await services.update_address(customer=customer, subscription_id=sub.id, **ADDRESS)
+    await services.update_address(
+        customer=customer, subscription_id=sub.id, **ADDRESS, today=NOW.date()
+    )
     payment = await open_payment(
         customer=customer, subscription_id=sub.id, gateway=app.state.gateway, now=NOW
     )

@@ -13,6 +13,7 @@ from farm.fieldwork import rules, services, timeline
 from farm.fieldwork.models import Activity
 from farm.fieldwork.photos import MAX_BYTES, MAX_PHOTOS, PhotoStore
 from farm.i18n import _
+from farm.shipments import console as shipment_console
 from farm.web import (
     int_param,
     now,
@@ -184,6 +185,7 @@ async def work_log(request: Request) -> Response:
 
 
 async def _harvest_context(request: Request, manager) -> dict:
+    logged = request.query_params.get("logged")
     return {
         "section": "harvests",
         "fields": await services.fields_of(manager=manager),
@@ -193,6 +195,14 @@ async def _harvest_context(request: Request, manager) -> dict:
         "today": today(request),
         "form": {},
         "errors": {},
+        # A lot just logged that would spoil before the next ship day: warn the manager.
+        "early": await shipment_console.early_harvest(manager=manager, code=logged)
+        if logged
+        else None,
+        "divert_reasons": shipment_console.MANUAL_REASONS,
+        "divert_lot": None,
+        "divert_form": {},
+        "divert_errors": {},
     }
 
 
@@ -216,6 +226,22 @@ async def harvests(request: Request) -> Response:
         context.update(form=form, errors=exc.errors)
         return render(request, "fieldwork/harvests.html", context, status_code=422)
     return redirect(f"/manage/harvests?logged={lot.code}")
+
+
+async def divert_harvest(request: Request) -> Response:
+    manager = require_manager(request)
+    lot_id = int_param(request, "lot_id")
+    form = await read_form(request)
+    try:
+        await shipment_console.divert_lot(
+            manager=manager, lot_id=lot_id, kg=str(form.get("kg") or ""),
+            reason=str(form.get("reason") or ""), note=str(form.get("note") or ""), now=now(),
+        )  # fmt: skip
+    except FieldErrors as exc:
+        context = await _harvest_context(request, manager)
+        context.update(divert_lot=lot_id, divert_form=form, divert_errors=exc.errors)
+        return render(request, "fieldwork/harvests.html", context, status_code=422)
+    return redirect(f"/manage/harvests?diverted={lot_id}")
 
 
 # ---- subscriber ----
@@ -289,6 +315,7 @@ routes = [
     Route("/manage/households/{household_id}", household_form, methods=["GET", "POST"]),
     Route("/manage/log", work_log, methods=["GET", "POST"], name="manage_log"),
     Route("/manage/harvests", harvests, methods=["GET", "POST"], name="manage_harvests"),
+    Route("/manage/harvests/{lot_id}/divert", divert_harvest, methods=["POST"]),
     Route("/account/subscriptions/{sub_id}/plot", plot_page, name="plot_page"),
     Route("/account/subscriptions/{sub_id}/plot/log", log_own_work, methods=["POST"]),
     Route("/photos/{photo_id}", photo, name="photo"),

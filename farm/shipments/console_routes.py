@@ -1,5 +1,188 @@
-"""Routes (being written)."""
+"""The manager's shipment console: batches, a batch's boxes (packed, shipped, tracking CSV),
+the transit table. Diverting a harvest lot by hand is on the harvests page (fieldwork)."""
 
 from __future__ import annotations
 
-routes: list = []
+from urllib.parse import urlencode
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from farm.errors import DomainError, FieldErrors
+from farm.i18n import _
+from farm.parsing import parse_id
+from farm.shipments import console
+from farm.shipments.models import DiversionReason, ShipmentStatus
+from farm.shipments.tracking_csv import MAX_BYTES
+from farm.web import int_param, now, read_form, redirect, render, require_manager, today
+
+MAX_PROBLEMS_SHOWN = 200
+
+
+def _page(value: object) -> int:
+    return parse_id(value) or 1
+
+
+async def batches(request: Request) -> Response:
+    manager = require_manager(request)
+    summaries, pages = await console.batch_summaries(
+        manager=manager, page=_page(request.query_params.get("page"))
+    )
+    return render(
+        request,
+        "shipments/manage_batches.html",
+        {
+            "section": "shipments",
+            "summaries": summaries,
+            "pages": pages,
+            "page": min(_page(request.query_params.get("page")), pages),
+            "coming": await console.coming_ship_days(manager=manager, today=today(request)),
+            "manual": await console.manual_diversions(manager=manager),
+            "reasons": list(DiversionReason),
+        },
+    )
+
+
+async def _batch_response(request: Request, status_code: int = 200, **extra) -> Response:
+    manager = require_manager(request)
+    view = await console.batch_page(
+        manager=manager,
+        batch_id=int_param(request, "batch_id"),
+        page=_page(request.query_params.get("page")),
+        status=request.query_params.get("status", ""),
+    )
+    context = {
+        "section": "shipments",
+        "view": view,
+        "statuses": list(ShipmentStatus),
+        "row_errors": {},
+        "row_form": {},
+        "problems": [],
+        "problem_message": console.problem_message,
+        "max_problems": MAX_PROBLEMS_SHOWN,
+        "max_kb": MAX_BYTES // 1000,
+        **extra,
+    }
+    return render(request, "shipments/manage_batch.html", context, status_code=status_code)
+
+
+async def batch(request: Request) -> Response:
+    return await _batch_response(request)
+
+
+def _back(request: Request, form, done: str) -> Response:
+    """Back to the page and filter the form was sent from."""
+    query = {"page": _page(form.get("page")), "done": done}
+    if str(form.get("status") or "") in set(ShipmentStatus):
+        query["status"] = str(form.get("status"))
+    return redirect(f"/manage/shipments/{request.path_params['batch_id']}?{urlencode(query)}")
+
+
+async def pack(request: Request) -> Response:
+    manager = require_manager(request)
+    batch_id = int_param(request, "batch_id")
+    form = await read_form(request)
+    await console.mark_packed(
+        manager=manager,
+        batch_id=batch_id,
+        shipment_id=parse_id(form.get("shipment_id")) or 0,
+        now=now(),
+    )
+    return _back(request, form, "packed")
+
+
+async def pack_all(request: Request) -> Response:
+    manager = require_manager(request)
+    batch_id = int_param(request, "batch_id")
+    form = await read_form(request)
+    await console.mark_all_packed(manager=manager, batch_id=batch_id, now=now())
+    return _back(request, form, "packed_all")
+
+
+async def ship(request: Request) -> Response:
+    manager = require_manager(request)
+    batch_id = int_param(request, "batch_id")
+    form = await read_form(request)
+    shipment_id = parse_id(form.get("shipment_id")) or 0
+    try:
+        await console.mark_shipped(
+            manager=manager,
+            batch_id=batch_id,
+            shipment_id=shipment_id,
+            courier=str(form.get("courier") or ""),
+            tracking_no=str(form.get("tracking_no") or ""),
+            base_url=request.app.state.settings.base_url,
+            now=now(),
+        )
+    except FieldErrors as exc:
+        return await _batch_response(
+            request, 422, row_errors={shipment_id: exc.errors}, row_form={shipment_id: form}
+        )
+    return _back(request, form, "shipped")
+
+
+async def upload_tracking(request: Request) -> Response:
+    manager = require_manager(request)
+    batch_id = int_param(request, "batch_id")
+    await console.own_batch(manager=manager, batch_id=batch_id)
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > MAX_BYTES + 64_000:  # the file and its envelope
+        raise DomainError(_("The file is too large: at most 1 MB."), status_code=413)
+    form = await read_form(request, max_files=1)
+    upload = form.get("file")
+    try:
+        data = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    finally:
+        await form.close()
+    try:
+        shipped = await console.apply_tracking_csv(
+            manager=manager,
+            batch_id=batch_id,
+            data=data,
+            base_url=request.app.state.settings.base_url,
+            now=now(),
+        )
+    except console.TrackingFileErrors as exc:
+        return await _batch_response(request, 422, problems=exc.problems)
+    return redirect(f"/manage/shipments/{batch_id}?{urlencode({'uploaded': shipped})}")
+
+
+async def transit(request: Request) -> Response:
+    manager = require_manager(request)
+    context = {"section": "shipments", "errors": {}}
+    if request.method == "GET":
+        rows = await console.transit_rows(manager=manager)
+        saved = "saved" in request.query_params
+        return render(
+            request, "shipments/manage_transit.html", {**context, "rows": rows, "saved": saved}
+        )
+    form = await read_form(request)
+    typed = {
+        key.removeprefix("days_"): str(value)
+        for key, value in form.items()
+        if key.startswith("days_")
+    }
+    try:
+        await console.save_transit_table(manager=manager, days=typed)
+    except FieldErrors as exc:
+        rows = await console.transit_rows(manager=manager, typed=typed)
+        return render(
+            request,
+            "shipments/manage_transit.html",
+            {**context, "rows": rows, "errors": exc.errors},
+            status_code=422,
+        )
+    return redirect("/manage/shipments/transit?saved=1")
+
+
+routes = [
+    Route("/manage/shipments", batches, name="manage_shipments"),
+    Route("/manage/shipments/transit", transit, methods=["GET", "POST"], name="manage_transit"),
+    Route("/manage/shipments/{batch_id}", batch, name="manage_batch"),
+    Route("/manage/shipments/{batch_id}/pack", pack, methods=["POST"]),
+    Route("/manage/shipments/{batch_id}/pack-all", pack_all, methods=["POST"]),
+    Route("/manage/shipments/{batch_id}/ship", ship, methods=["POST"]),
+    Route("/manage/shipments/{batch_id}/tracking", upload_tracking, methods=["POST"]),
+]

@@ -11,7 +11,16 @@ from farm.accounts.services import sign_up
 from farm.fieldwork.models import HarvestLot, Household, Photo, WorkEntry
 from farm.land.models import Field, Plan, Plot, Season
 from farm.partners.models import Partner, PartnerKind
-from tests.support import csrf_of, log_in_client, make_customer, make_season
+from farm.shipments.models import Allocation, Batch, Shipment, TransitTime
+from tests.support import (
+    NOW,
+    csrf_of,
+    log_in_client,
+    make_crop,
+    make_customer,
+    make_lot,
+    make_season,
+)
 
 
 def console_routes(app) -> list[Route]:
@@ -29,8 +38,17 @@ async def owned_objects():
     ids = {
         "field_id": plan.field_id, "plan_id": plan.id, "season_id": plan.season_id,
         "household_id": household.id, "plot_id": (await Plot.filter(field_id=plan.field_id).first()).id,
+        **await shipping_ids(coop_id, plan.field_id),
     }  # fmt: skip
     return coop_id, manager, ids
+
+
+async def shipping_ids(coop_id: int, field_id: int) -> dict[str, int]:
+    """A batch and a harvest lot of the cooperative, for the shipment and diversion pages."""
+    batch = await Batch.create(cooperative_id=coop_id, ship_on=NOW.date(), created_at=NOW)
+    crop = await make_crop(coop_id)
+    lot = await make_lot(crop, field_id=field_id, plot_id=None, grams=1000, harvested_on=NOW.date())
+    return {"batch_id": batch.id, "lot_id": lot.id}
 
 
 def fill(path: str, ids: dict) -> str:
@@ -73,7 +91,20 @@ async def log_in_as(client, role, other_coop_id):
 async def counts():
     return [
         await m.all().count()
-        for m in (Field, Plot, Season, Plan, Household, WorkEntry, HarvestLot, Photo)
+        for m in (
+            Field,
+            Plot,
+            Season,
+            Plan,
+            Household,
+            WorkEntry,
+            HarvestLot,
+            Photo,
+            Batch,
+            Shipment,
+            Allocation,
+            TransitTime,
+        )  # fmt: skip
     ]
 
 
@@ -124,7 +155,8 @@ async def test_a_managers_ids_of_another_cooperative_are_404(client, app):
     await other.fetch_related("field")
     foreign = {"field_id": other.field_id, "plan_id": other.id, "season_id": other.season_id,
                "household_id": (await Household.create(cooperative_id=other.field.cooperative_id, name="别社农户")).id,
-               "plot_id": (await Plot.filter(field_id=other.field_id).first()).id}  # fmt: skip
+               "plot_id": (await Plot.filter(field_id=other.field_id).first()).id,
+               **await shipping_ids(other.field.cooperative_id, other.field_id)}  # fmt: skip
     await log_in_client(client, "owner@coop.cn")
     token = await csrf_of(client, "/manage")
     for route in console_routes(app):

@@ -1,0 +1,107 @@
+"""Reading a tracking CSV: encodings, headers, every bad line with its number, limits."""
+
+import pytest
+
+from farm.shipments import tracking_csv
+from farm.shipments.tracking_csv import LineProblem, TrackingLine, parse
+
+
+def problems_of(text: str) -> list[tuple[int, str]]:
+    lines, problems = parse(text.encode())
+    return [(p.line, p.problem) for p in problems]
+
+
+def test_utf8_with_a_bom_and_an_english_header_is_read_from_line_two():
+    data = "\ufeffshipment,courier,tracking\r\nS000001,顺丰速运,SF1234567890\r\n".encode()
+    assert parse(data) == ([TrackingLine(2, 1, "顺丰速运", "SF1234567890")], [])
+
+
+def test_a_chinese_header_is_accepted_in_utf8_and_in_gbk_from_excel():
+    text = "发货单号,快递公司,运单号\r\nS000002,中通快递,ZT-123456\r\n"
+    expected = ([TrackingLine(2, 2, "中通快递", "ZT-123456")], [])
+    assert parse(text.encode("utf-8")) == expected
+    assert parse(text.encode("gbk")) == expected
+
+
+def test_a_file_without_header_starts_at_line_one_and_numbers_may_be_typed_loosely():
+    lines, problems = parse(b"s7,EMS,E12345678CN\n 000008 ,EMS,E12345679CN\n")
+    assert problems == []
+    assert [(line.line, line.shipment_id) for line in lines] == [(1, 7), (2, 8)]
+
+
+def test_blank_lines_and_trailing_empty_cells_are_skipped_but_lines_keep_their_numbers():
+    lines, problems = parse(
+        b"shipment,courier,tracking,,\n\nS1,EMS,E12345678CN,,\n,,,\nS2,EMS,E99\n"
+    )
+    assert [line.line for line in lines] == [3]
+    assert [(p.line, p.problem) for p in problems] == [(5, "tracking_invalid")]
+
+
+def test_every_bad_line_is_reported_with_its_line_number():
+    text = "\n".join(
+        [
+            "shipment,courier,tracking",
+            "S1,顺丰,SF1234567890",  # good
+            "X12,顺丰,SF1234567891",  # not a number
+            "S3,,SF1234567892",  # no courier
+            "S4," + "快" * 41 + ",SF1234567893",  # courier too long
+            "S5,顺丰,SF 123456",  # a space
+            "S6,顺丰,ＳＦ1234567",  # full-width letters are not ASCII
+            "S7,顺丰",  # a column missing
+            "S8,顺丰,SF1,extra",  # one too many
+            "S9,顺丰\x07,SF1234567890",  # a control character
+        ]
+    )
+    assert problems_of(text) == [
+        (3, "number"), (4, "courier_required"), (5, "courier_too_long"),
+        (6, "tracking_invalid"), (7, "tracking_invalid"), (8, "columns"), (9, "columns"),
+        (10, "courier_invalid"),
+    ]  # fmt: skip
+
+
+def test_the_same_shipment_twice_is_a_duplicate_pointing_at_its_first_line():
+    lines, problems = parse(b"S000001,EMS,E12345678CN\nS2,EMS,E12345679CN\ns1,SF,SF1234567890\n")
+    assert problems == [LineProblem(3, "duplicate", "s1", other_line=1)]
+    assert [line.shipment_id for line in lines] == [1, 2]
+
+
+def test_a_header_is_only_recognised_on_the_first_line():
+    assert problems_of("S1,EMS,E12345678CN\nshipment,courier,tracking\n") == [(2, "number")]
+
+
+def test_tracking_numbers_are_6_to_30_ascii_letters_digits_or_hyphens():
+    assert tracking_csv.tracking_problem("A" * 6) is None
+    assert tracking_csv.tracking_problem("A-1" * 10) is None
+    for bad in ("A" * 5, "A" * 31, "AB_123456", "AB.123456", "１２３４５６７", ""):
+        assert tracking_csv.tracking_problem(bad) == "tracking_invalid", bad
+
+
+def test_couriers_are_required_and_at_most_40_characters():
+    assert tracking_csv.courier_problem("快" * 40) is None
+    assert tracking_csv.courier_problem("快" * 41) == "courier_too_long"
+    assert tracking_csv.courier_problem("   ") == "courier_required"
+
+
+def test_a_file_over_one_megabyte_is_refused_whole():
+    data = b"S1,EMS,E12345678CN\n" * (tracking_csv.MAX_BYTES // 19 + 1)
+    assert parse(data) == ([], [LineProblem(0, "too_large")])
+
+
+def test_more_than_20000_rows_are_refused_but_exactly_20000_are_read():
+    rows = [f"S{i},EMS,E{i:09d}CN" for i in range(1, tracking_csv.MAX_ROWS + 1)]
+    lines, problems = parse("\n".join(rows).encode())
+    assert (len(lines), problems) == (tracking_csv.MAX_ROWS, [])
+    over = "\n".join([*rows, "S999999,EMS,E999999999CN"]).encode()
+    assert parse(over) == ([], [LineProblem(0, "too_many_rows")])
+
+
+@pytest.mark.parametrize(
+    "data", [b"\x00\x01\x02\xff\xfe", "发货单号".encode("utf-16"), b"\x81\x30\x81\x30\x00"]
+)
+def test_binary_or_unreadable_files_are_refused_as_not_utf8_or_gbk(data):
+    assert parse(data) == ([], [LineProblem(0, "encoding")])
+
+
+def test_an_empty_file_or_a_header_alone_has_no_lines():
+    assert parse(b"") == ([], [LineProblem(0, "no_lines")])
+    assert parse("发货单号,快递公司,运单号\n".encode()) == ([], [LineProblem(0, "no_lines")])

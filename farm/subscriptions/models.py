@@ -47,6 +47,7 @@ class Subscription(Model):
 
     class Meta:
         table = "subscriptions"
+        indexes = (("plot_id", "season_id"),)  # a field's subscribers, on each ship day
 
 
 class PlotClaim(Model):

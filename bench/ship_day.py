@@ -1,0 +1,231 @@
+"""A ship day's batch for N active subscriptions: how long make_due_batches takes, and how much
+memory it needs.
+
+    .venv/bin/python bench/ship_day.py [--engine sqlite|postgres] [--subscriptions 10000 ...]
+
+For each size (10,000 and 100,000 by default) a fresh database gets N active subscriptions on
+fields of 500 plots, about two harvest lots a plot and a whole-field lot of each crop, and 2%
+of the subscriptions holding the ship day (see bench/_seed.py). Then a fresh child process
+runs the scheduler's job, make_due_batches, for that one ship day, and reports the wall time
+of the call, its resident memory before the call and at its peak. The run is checked: one
+shipment per subscription not on hold, and every gram harvested allocated ("accounted: yes").
+One line per size, ending with the largest: `N subscriptions: S s, M MiB peak`.
+
+SQLite in a temporary directory by default; with --engine postgres, a `farm_bench_*` database
+made through the admin URL ($FARM_TEST_POSTGRES, else postgres://postgres@127.0.0.1:5432/postgres)
+and dropped afterwards. --profile prints the child's cProfile to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import _seed
+import asyncpg
+
+PG_ADMIN = os.environ.get("FARM_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def rss_mib() -> float:
+    """The resident memory of this process now (Linux /proc)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process, SQLite's thread included (a PostgreSQL server's is not)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# -- the child: only the batch, measured ------------------------------------------------
+
+
+async def run_only(db_url: str, ship_on: date, profile: bool) -> dict:
+    from farm import db
+    from farm.settings import Settings
+    from farm.shipments.batches import make_due_batches
+
+    with tempfile.TemporaryDirectory() as tmp:
+        await db.connect(Settings(database_url=db_url, data_dir=Path(tmp)))
+        try:
+            now = datetime.combine(ship_on, datetime.min.time(), tzinfo=UTC)
+            before = rss_mib()
+            profiler = None
+            if profile:
+                import cProfile
+
+                profiler = cProfile.Profile()
+                profiler.enable()
+            started, cpu = time.perf_counter(), cpu_seconds()
+            results = await make_due_batches(today=ship_on, now=now)
+            took, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+            peak = peak_mib()
+            if profiler is not None:
+                import pstats
+
+                profiler.disable()
+                pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+        finally:
+            await db.close()
+    return {
+        "seconds": took,
+        "cpu_seconds": cpu,
+        "before_mib": before,
+        "peak_mib": peak,
+        "batches": [
+            {"ship_on": r.ship_on.isoformat(), "shipments": r.shipments,
+             "fields": r.fields_run, "completed": r.completed}
+            for r in results
+        ],
+    }  # fmt: skip
+
+
+def run_child(db_url: str, profile: bool) -> dict:
+    """Run the batch in a fresh interpreter, so its memory is the batch's and nothing else."""
+    args = [sys.executable, __file__, "--run-only", db_url, "--ship-day", _seed.SHIP_ON.isoformat()]
+    if profile:
+        args.append("--profile")
+    done = subprocess.run(args, stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- checking the result -------------------------------------------------------------------
+
+DAY = f"'{_seed.SHIP_ON.isoformat()}'"
+CHECKS = {
+    "subscriptions": "SELECT count(*) FROM subscriptions WHERE status = 'active'",
+    "holds": f"SELECT count(*) FROM ship_day_holds WHERE ship_on = {DAY}",
+    "shipments": f"SELECT count(*) FROM shipments WHERE ship_on = {DAY}",
+    "boxed_subscriptions": (
+        f"SELECT count(DISTINCT subscription_id) FROM shipments WHERE ship_on = {DAY}"
+    ),
+    "held_boxes": (
+        "SELECT count(*) FROM shipments s JOIN ship_day_holds h"
+        " ON h.subscription_id = s.subscription_id AND h.ship_on = s.ship_on"
+    ),
+    "allocations": "SELECT count(*) FROM lot_allocations",
+    "allocated_g": "SELECT coalesce(sum(grams), 0) FROM lot_allocations",
+    "shipped_g": "SELECT coalesce(sum(grams), 0) FROM lot_allocations WHERE state = 'shipped'",
+    "lot_g": "SELECT coalesce(sum(weight_g), 0) FROM harvest_lots",
+    "unsettled_lots": "SELECT count(*) FROM harvest_lots WHERE settled_g <> weight_g",
+}
+
+
+def accounted(c: dict) -> bool:
+    return (
+        c["shipments"] == c["boxed_subscriptions"] == c["subscriptions"] - c["holds"]
+        and c["held_boxes"] == 0
+        and c["allocated_g"] == c["lot_g"]
+        and c["unsettled_lots"] == 0
+    )
+
+
+def check_sqlite(path: str) -> dict:
+    conn = sqlite3.connect(path)
+    try:
+        return {name: conn.execute(sql).fetchone()[0] for name, sql in CHECKS.items()}
+    finally:
+        conn.close()
+
+
+async def check_postgres(dsn: str) -> dict:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return {name: await conn.fetchval(sql) for name, sql in CHECKS.items()}
+    finally:
+        await conn.close()
+
+
+# -- one size, on one engine ---------------------------------------------------------------
+
+
+async def bench(engine: str, n: int, profile: bool) -> tuple[float, float]:
+    from farm import db
+    from farm.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if engine == "postgres":
+            name = f"farm_bench_{uuid.uuid4().hex[:8]}"
+            admin = await asyncpg.connect(PG_ADMIN.replace("postgres://", "postgresql://"))
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            db_url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+            dsn = db_url.replace("postgres://", "postgresql://")
+        else:
+            admin = None
+            db_url = f"sqlite://{Path(tmp) / 'bench.sqlite3'}"
+        try:
+            await db.migrate(Settings(database_url=db_url, data_dir=Path(tmp)))
+            started = time.perf_counter()
+            if engine == "postgres":
+                seeded = await _seed.seed_postgres(dsn, n)
+            else:
+                seeded = _seed.seed_sqlite(db_url.removeprefix("sqlite://"), n)
+            print(
+                f"{engine}: {n} subscriptions on {seeded.fields} fields, {seeded.lots} lots,"
+                f" {seeded.holds} holds; seeded in {time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
+            run = run_child(db_url, profile)
+            if engine == "postgres":
+                checks = await check_postgres(dsn)
+            else:
+                checks = check_sqlite(db_url.removeprefix("sqlite://"))
+        finally:
+            if admin is not None:
+                await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                await admin.close()
+    days = ", ".join(b["ship_on"] for b in run["batches"])
+    print(
+        f"{engine}: batch of {days}: {checks['shipments']} shipments,"
+        f" {checks['allocations']} allocations ({checks['shipped_g'] / 1000:.0f} of"
+        f" {checks['lot_g'] / 1000:.0f} kg shipped); {run['seconds']:.1f} s"
+        f" ({run['cpu_seconds']:.1f} s CPU in the process), RSS {run['before_mib']:.0f} MiB"
+        f" before the call, {run['peak_mib']:.0f} MiB peak;"
+        f" accounted: {'yes' if accounted(checks) else 'NO ' + json.dumps(checks)}",
+        flush=True,
+    )
+    print(f"{n} subscriptions: {run['seconds']:.1f} s, {run['peak_mib']:.0f} MiB peak", flush=True)
+    return run["seconds"], run["peak_mib"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--subscriptions", type=int, action="append", help="repeat for several sizes"
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile of the batch, to stderr")
+    parser.add_argument("--run-only", metavar="DB_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--ship-day", type=date.fromisoformat, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run_only:
+        print(json.dumps(asyncio.run(run_only(args.run_only, args.ship_day, args.profile))))
+        return
+    for n in sorted(set(args.subscriptions or [10_000, 100_000])):
+        asyncio.run(bench(args.engine, n, args.profile))
+
+
+if __name__ == "__main__":
+    main()

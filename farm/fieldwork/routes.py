@@ -13,7 +13,7 @@ from farm.fieldwork import rules, services, timeline
 from farm.fieldwork.models import Activity
 from farm.fieldwork.photos import MAX_BYTES, MAX_PHOTOS, PhotoStore
 from farm.i18n import _
-from farm.shipments import console as shipment_console
+from farm.shipments import diversions as shipment_diversions
 from farm.web import (
     int_param,
     now,
@@ -196,10 +196,10 @@ async def _harvest_context(request: Request, manager) -> dict:
         "form": {},
         "errors": {},
         # A lot just logged that would spoil before the next ship day: warn the manager.
-        "early": await shipment_console.early_harvest(manager=manager, code=logged)
+        "early": await shipment_diversions.early_harvest(manager=manager, code=logged)
         if logged
         else None,
-        "divert_reasons": shipment_console.MANUAL_REASONS,
+        "divert_reasons": shipment_diversions.MANUAL_REASONS,
         "divert_lot": None,
         "divert_form": {},
         "divert_errors": {},
@@ -233,7 +233,7 @@ async def divert_harvest(request: Request) -> Response:
     lot_id = int_param(request, "lot_id")
     form = await read_form(request)
     try:
-        await shipment_console.divert_lot(
+        await shipment_diversions.divert_lot(
             manager=manager, lot_id=lot_id, kg=str(form.get("kg") or ""),
             reason=str(form.get("reason") or ""), note=str(form.get("note") or ""), now=now(),
         )  # fmt: skip

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from farm.errors import DomainError, FieldErrors
 from farm.i18n import _
 from farm.parsing import parse_id
-from farm.shipments import console
+from farm.shipments import console, dispatch
 from farm.shipments.models import DiversionReason, ShipmentStatus
 from farm.shipments.tracking_csv import MAX_BYTES
 from farm.web import int_param, now, read_form, redirect, render, require_manager, today
@@ -60,7 +60,7 @@ async def _batch_response(request: Request, status_code: int = 200, **extra) -> 
         "row_errors": {},
         "row_form": {},
         "problems": [],
-        "problem_message": console.problem_message,
+        "problem_message": dispatch.problem_message,
         "max_problems": MAX_PROBLEMS_SHOWN,
         "max_kb": MAX_BYTES // 1000,
         **extra,
@@ -84,7 +84,7 @@ async def pack(request: Request) -> Response:
     manager = require_manager(request)
     batch_id = int_param(request, "batch_id")
     form = await read_form(request)
-    await console.mark_packed(
+    await dispatch.mark_packed(
         manager=manager,
         batch_id=batch_id,
         shipment_id=parse_id(form.get("shipment_id")) or 0,
@@ -97,7 +97,7 @@ async def pack_all(request: Request) -> Response:
     manager = require_manager(request)
     batch_id = int_param(request, "batch_id")
     form = await read_form(request)
-    await console.mark_all_packed(manager=manager, batch_id=batch_id, now=now())
+    await dispatch.mark_all_packed(manager=manager, batch_id=batch_id, now=now())
     return _back(request, form, "packed_all")
 
 
@@ -107,7 +107,7 @@ async def ship(request: Request) -> Response:
     form = await read_form(request)
     shipment_id = parse_id(form.get("shipment_id")) or 0
     try:
-        await console.mark_shipped(
+        await dispatch.mark_shipped(
             manager=manager,
             batch_id=batch_id,
             shipment_id=shipment_id,
@@ -137,14 +137,14 @@ async def upload_tracking(request: Request) -> Response:
     finally:
         await form.close()
     try:
-        shipped = await console.apply_tracking_csv(
+        shipped = await dispatch.apply_tracking_csv(
             manager=manager,
             batch_id=batch_id,
             data=data,
             base_url=request.app.state.settings.base_url,
             now=now(),
         )
-    except console.TrackingFileErrors as exc:
+    except dispatch.TrackingFileErrors as exc:
         return await _batch_response(request, 422, problems=exc.problems)
     return redirect(f"/manage/shipments/{batch_id}?{urlencode({'uploaded': shipped})}")
 

@@ -16,7 +16,7 @@ from farm.errors import Conflict, FieldErrors
 from farm.fieldwork.models import HarvestLot
 from farm.land.models import Plot, Season
 from farm.notifications.models import Notification
-from farm.shipments import batches, console
+from farm.shipments import batches, console, dispatch, diversions
 from farm.shipments.models import (
     Allocation,
     Batch,
@@ -58,7 +58,7 @@ async def scene(email: str = "li@coop.cn"):
         email=email,
         name="李经理",
         password="correct horse",
-        language="zh_CN",
+        language="en",  # the messages checked below are the English ones
         role=Role.MANAGER,
         cooperative_id=season.cooperative_id,
     )
@@ -124,7 +124,7 @@ async def test_a_box_is_packed_then_shipped_and_its_customer_gets_one_email(clie
 
 async def test_shipping_a_shipped_box_again_corrects_tracking_without_a_second_email(conn):
     manager, batch, full, *_ = await scene()
-    first = await console.mark_shipped(
+    first = await dispatch.mark_shipped(
         manager=manager,
         batch_id=batch.id,
         shipment_id=full.id,
@@ -133,7 +133,7 @@ async def test_shipping_a_shipped_box_again_corrects_tracking_without_a_second_e
         base_url=BASE,
         now=NOW,
     )
-    again = await console.mark_shipped(
+    again = await dispatch.mark_shipped(
         manager=manager,
         batch_id=batch.id,
         shipment_id=full.id,
@@ -146,14 +146,14 @@ async def test_shipping_a_shipped_box_again_corrects_tracking_without_a_second_e
     assert (await Shipment.get(id=full.id)).tracking_no == "E87654321CN"
     assert await Notification.all().count() == 1
     with pytest.raises(Conflict):  # shipped is final
-        await console.mark_packed(manager=manager, batch_id=batch.id, shipment_id=full.id, now=NOW)
+        await dispatch.mark_packed(manager=manager, batch_id=batch.id, shipment_id=full.id, now=NOW)
 
 
 async def test_two_managers_shipping_the_same_box_at_once_send_one_email(conn):
     manager, batch, full, *_ = await scene()
     results = await asyncio.gather(
         *(
-            console.mark_shipped(
+            dispatch.mark_shipped(
                 manager=manager,
                 batch_id=batch.id,
                 shipment_id=full.id,
@@ -467,7 +467,7 @@ async def test_two_diversions_at_once_cannot_exceed_the_lot(conn):
     )
     results = await asyncio.gather(
         *(
-            console.divert_lot(
+            diversions.divert_lot(
                 manager=manager, lot_id=lot.id, kg="0.7", reason="donated", note="", now=NOW
             )
             for _ in range(2)
@@ -539,10 +539,10 @@ async def test_the_warning_uses_the_nearest_customers_transit_days(conn):
     )
     for province in PROVINCES:
         await TransitTime.create(cooperative_id=manager.cooperative_id, province=province, days=2)
-    found = await console.early_harvest(manager=manager, code=lot.code)
+    found = await diversions.early_harvest(manager=manager, code=lot.code)
     assert found is not None and found.ship_on == date(2026, 12, 16)
     await TransitTime.filter(cooperative_id=manager.cooperative_id, province="安徽").update(days=0)
-    assert await console.early_harvest(manager=manager, code=lot.code) is None
+    assert await diversions.early_harvest(manager=manager, code=lot.code) is None
 
 
 @pytest.mark.parametrize("role", ["visitor", "admin"])

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from farm import db
 from farm.settings import Settings, SettingsError, load_settings
@@ -117,6 +118,12 @@ def cmd_run_due(args: argparse.Namespace) -> None:
     from scheduler.jobs import make_runtime, run_due
 
     settings = _settings()
+    local_today = datetime.now(ZoneInfo(settings.timezone)).date()
+    if args.today > local_today and not args.force:
+        sys.exit(
+            f"--today {args.today} is after today ({local_today}): that would make future ship "
+            "days, close their holds, and end seasons early. Add --force if that is meant."
+        )
 
     async def go():
         runtime = make_runtime(settings)
@@ -213,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     due = sched_sub.add_parser("run-due", help="run every job due up to a day, once, and exit")
     due.add_argument("--today", type=_day, required=True, metavar="YYYY-MM-DD")
+    due.add_argument("--force", action="store_true", help="allow a day after today")
     due.set_defaults(func=cmd_run_due)
 
     dev = sub.add_parser("dev", help="development: migrate, demo, emulator, scheduler, web")

@@ -172,8 +172,9 @@ def _check_season(data: SeasonInput) -> dict[str, Any]:
         )
     else:
         values["ship_days_of_month"] = ",".join(str(d) for d in days)
+    # At least a day: holds and addresses must be settled before a ship day's batch is made.
     values["cutoff_days"] = read_whole(
-        errors, "cutoff_days", data.cutoff_days, low=0, high=MAX_CUTOFF_DAYS
+        errors, "cutoff_days", data.cutoff_days, low=1, high=MAX_CUTOFF_DAYS
     )
     dates = ("starts_on", "ends_on", "sale_starts_on", "sale_ends_on")
     if all(values[name] is not None for name in dates):

@@ -22,6 +22,8 @@ class Notification(Model):
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True, db_index=True)
     attempts = fields.IntField(default=0)
+    # A sender's lease: while it lasts, no other sender takes the message.
+    claimed_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "notifications"

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from farm.accounts.models import User
@@ -21,6 +22,7 @@ from farm.notifications.models import Notification
 
 log = logging.getLogger("farm.notifications")
 MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)  # longer than any SMTP conversation
 
 
 async def queue_mail(
@@ -59,18 +61,20 @@ async def queue_mail(
 
 async def deliver_pending(*, mailer: Mailer, now: datetime, limit: int = 200) -> int:
     """Send unsent mail, oldest first; each is marked sent only after the mailer took it.
-    A message claimed by another process at the same moment is skipped (conditional update
-    on attempts), so two deliverers do not send the same mail."""
+    A sender first takes a lease on a message (a conditional update), so two schedulers
+    never send the same message at once; a sender that dies mid-send leaves the lease to
+    run out, and the message is sent again then (at least once, never twice at once)."""
     sent = 0
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     pending = (
-        await Notification.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+        await Notification.filter(free, sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
         .order_by("id")
         .limit(limit)
     )
     for note in pending:
-        claimed = await Notification.filter(
-            id=note.id, sent_at__isnull=True, attempts=note.attempts
-        ).update(attempts=note.attempts + 1)
+        claimed = await Notification.filter(free, id=note.id, sent_at__isnull=True).update(
+            attempts=note.attempts + 1, claimed_until=now + LEASE
+        )
         if not claimed:
             continue
         try:
@@ -78,6 +82,6 @@ async def deliver_pending(*, mailer: Mailer, now: datetime, limit: int = 200) ->
         except Exception:  # noqa: BLE001 - a mail server problem must not stop the others
             log.exception("could not send notification %s", note.id)
             continue
-        await Notification.filter(id=note.id).update(sent_at=now)
+        await Notification.filter(id=note.id).update(sent_at=now, claimed_until=None)
         sent += 1
     return sent

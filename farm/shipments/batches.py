@@ -21,7 +21,7 @@ from tortoise.expressions import F
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from farm.fieldwork.models import HarvestLot
+from farm.fieldwork.models import Crop, HarvestLot
 from farm.land.models import Cooperative, Plan, Season
 from farm.land.services import season_ship_days
 from farm.shipments import rules
@@ -158,6 +158,7 @@ class _Sub:
     province: str
     on_hold: bool
     next_ship_on: date | None
+    starts_on: date  # of the subscription's season
     address: dict
     shipment_id: int | None = None
 
@@ -203,6 +204,7 @@ async def _eligible(conn, *, field_id: int, seasons: list[Season], ship_on: date
     completed since (a catch-up after the season ended), and activated by that day."""
     day_end = datetime.combine(ship_on + timedelta(days=1), time(), tzinfo=UTC)
     next_by_season = {s.id: rules.next_ship_day(season_ship_days(s), ship_on) for s in seasons}
+    starts_by_season = {s.id: s.starts_on for s in seasons}
     rows = (
         await Subscription.filter(
             season_id__in=list(next_by_season),
@@ -232,6 +234,7 @@ async def _eligible(conn, *, field_id: int, seasons: list[Season], ship_on: date
             province=row["province"],
             on_hold=row["id"] in held,
             next_ship_on=next_by_season[row["season_id"]],
+            starts_on=starts_by_season[row["season_id"]],
             address={name: row[name] for name in ADDRESS},
         )
         for row in rows
@@ -253,39 +256,67 @@ async def _fill_field(
     subs = await _eligible(conn, field_id=field_id, seasons=seasons, ship_on=ship_on)
     by_id = {s.id: s for s in subs}
     by_plot = {s.plot_id: s for s in subs}
-    areas = [(s.id, s.area) for s in subs]
     # (subscription id or None, lot row, grams) -> decided below
     shares: list[tuple[int | None, dict, int]] = []
 
-    window_start = min(s.starts_on for s in seasons)
-    lots = (
+    # Subscribers of another season on this field, shipping on other days: their plots'
+    # harvest waits for their own ship day.
+    others = set(
+        await Subscription.filter(plot__field_id=field_id, status=Status.ACTIVE)
+        .exclude(season_id__in=[s.id for s in seasons])
+        .using_db(conn)
+        .values_list("plot_id", flat=True)
+    )
+    # Every open lot harvested before the ship day, its row locked (model rows: tortoise drops
+    # FOR UPDATE from .values() queries) so a manager's diversion or a season's closing waits.
+    locked = (
         await HarvestLot.filter(
-            field_id=field_id,
-            harvested_on__gte=window_start,
-            harvested_on__lt=ship_on,
-            settled_g__lt=F("weight_g"),
+            field_id=field_id, harvested_on__lt=ship_on, settled_g__lt=F("weight_g")
         )
         .select_for_update()
         .using_db(conn)
         .order_by("id")
-        .values("id", "plot_id", "harvested_on", "weight_g", "settled_g", "crop__shelf_life_days")
+        .only("id", "plot_id", "harvested_on", "weight_g", "settled_g", "crop_id")
     )
-    for lot in lots:
-        open_g = lot["weight_g"] - lot["settled_g"]
-        if lot["plot_id"] is not None:
-            owner = by_plot.get(lot["plot_id"])
-            shares.append((owner.id if owner else None, lot, open_g))
-        elif areas:
-            shares.extend((sub_id, lot, g) for sub_id, g in rules.split_by_area(open_g, areas) if g)
+    shelf = dict(
+        await Crop.filter(id__in={lot.crop_id for lot in locked})
+        .using_db(conn)
+        .values_list("id", "shelf_life_days")
+    )
+    lots = []
+    for lot in locked:
+        row = {
+            "id": lot.id,
+            "harvested_on": lot.harvested_on,
+            "crop__shelf_life_days": shelf[lot.crop_id],
+        }
+        open_g = lot.weight_g - lot.settled_g
+        if lot.plot_id is not None:
+            owner = by_plot.get(lot.plot_id)
+            if owner is not None and lot.harvested_on < owner.starts_on:
+                owner = None  # grown before this subscriber's season: not theirs
+            elif owner is None and lot.plot_id in others:
+                continue
+            shares.append((owner.id if owner else None, row, open_g))
         else:
-            shares.append((None, lot, open_g))
+            sharing = [(s.id, s.area) for s in subs if s.starts_on <= lot.harvested_on]
+            if sharing:
+                split = rules.split_by_area(open_g, sharing)
+                shares.extend((sub_id, row, g) for sub_id, g in split if g)
+            elif others:
+                continue
+            else:
+                shares.append((None, row, open_g))
+        lots.append(row)
 
+    # Items kept for this field's subscribers. Only a run of this field changes them (the
+    # field run row and advisory lock serialize those), and a season closes after its last.
     carried = (
         await Allocation.filter(
             state=AllocationState.CARRIED, subscription_id__in=list(by_id), lot__field_id=field_id
         )
-        .select_for_update()
         .using_db(conn)
+        .order_by("id")
         .values("id", "subscription_id", "lot__harvested_on", "lot__crop__shelf_life_days")
         if by_id
         else []

@@ -25,8 +25,9 @@ class ClosedSeasons:
 async def close_ended_seasons(*, today: date, now: datetime) -> ClosedSeasons:
     """For each season that has ended (its last day is before today) and whose ship days
     have all been made: complete its active subscriptions, and record the open harvest of
-    its fields from its own dates as unclaimed, unless another season of the field is still
-    running and will ship it. Idempotent: a second run finds nothing left to do."""
+    its fields grown before its end as unclaimed, unless another season of the field is
+    still running (whose first ship day then settles it). Idempotent: a second run finds
+    nothing left to do."""
     result = ClosedSeasons()
     for season in await Season.filter(ends_on__lte=today).order_by("ends_on", "id"):
         days = season_ship_days(season)
@@ -62,17 +63,19 @@ async def _settle_leftovers(*, field_id: int, season: Season, now: datetime) -> 
     async with in_transaction() as conn:
         if not await try_advisory_lock(conn, "close", season.ends_on, field_id):
             return 0
-        lots = (
+        # Every open lot grown before the season ended, locked as model rows (tortoise drops
+        # FOR UPDATE from .values() queries): nobody can be sent it any more.
+        locked = (
             await HarvestLot.filter(
                 field_id=field_id,
-                harvested_on__gte=season.starts_on,
                 harvested_on__lt=season.ends_on,
                 settled_g__lt=F("weight_g"),
             )
             .select_for_update()
             .using_db(conn)
-            .values("id", "weight_g", "settled_g")
+            .only("id", "weight_g", "settled_g")
         )
+        lots = [{"id": x.id, "weight_g": x.weight_g, "settled_g": x.settled_g} for x in locked]
         if not lots:
             return 0
         await Allocation.bulk_create(

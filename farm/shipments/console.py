@@ -262,7 +262,8 @@ async def save_transit_table(*, manager: User, days: dict[str, str]) -> None:
     values: dict[str, int] = {}
     for province in PROVINCES:
         text = days.get(province, "").strip()
-        if not (text.isascii() and text.isdigit()) or int(text) > rules.MAX_TRANSIT_DAYS:
+        digits = text.isascii() and text.isdigit() and len(text) <= 2
+        if not digits or int(text) > rules.MAX_TRANSIT_DAYS:
             errors[province] = _("Enter a whole number of days from 0 to %(max)s.") % {
                 "max": rules.MAX_TRANSIT_DAYS
             }
@@ -280,12 +281,8 @@ async def save_transit_table(*, manager: User, days: dict[str, str]) -> None:
 
 async def _write_transit(coop_id: int, values: dict[str, int]) -> None:
     async with in_transaction() as conn:
-        saved = dict(
-            await TransitTime.filter(cooperative_id=coop_id)
-            .select_for_update()
-            .using_db(conn)
-            .values_list("province", "days")
-        )
+        rows = await TransitTime.filter(cooperative_id=coop_id).select_for_update().using_db(conn)
+        saved = {row.province: row.days for row in rows}
         for province, value in values.items():
             if province not in saved:
                 await TransitTime.create(

@@ -218,12 +218,13 @@ async def apply_tracking_csv(
         status_of: dict[int, str] = {}
         ids = [line.shipment_id for line in lines]
         for start in range(0, len(ids), CHUNK):
-            status_of.update(
+            rows = (  # model rows: tortoise drops FOR UPDATE from .values() queries
                 await Shipment.filter(id__in=ids[start : start + CHUNK], batch_id=batch.id)
                 .select_for_update()
                 .using_db(conn)
-                .values_list("id", "status")
+                .only("id", "status")
             )
+            status_of.update((row.id, row.status) for row in rows)
         for line in lines:
             status = status_of.get(line.shipment_id)
             if status is None or status == ShipmentStatus.EMPTY:

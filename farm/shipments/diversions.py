@@ -20,6 +20,7 @@ from farm.land.rules import plain_number
 from farm.shipments import rules
 from farm.shipments.batches import season_ship_days, transit_table
 from farm.shipments.models import Allocation, AllocationState, DiversionReason
+from farm.subscriptions.models import Status, Subscription
 
 MANUAL_REASONS = (DiversionReason.DONATED, DiversionReason.SOLD_LOCALLY)
 
@@ -75,9 +76,10 @@ class EarlyHarvest:
 
 
 async def early_harvest(*, manager: User, code: str) -> EarlyHarvest | None:
-    """For a lot just logged: when it would spoil before reaching even the nearest customer
-    on the next ship day of the seasons planned on its field (any crop; leafy greens are
-    the usual case), that ship day. None when it keeps, or no ship day is coming."""
+    """For a lot just logged: when it would spoil before reaching even the nearest of its
+    subscribers on the next ship day of the seasons planned on its field (any crop, leafy
+    greens being the usual case), that ship day. None when it keeps, when nobody
+    subscribes to it, or when no ship day is coming."""
     lot = (
         await HarvestLot.filter(code=code.strip().upper(), cooperative_id=manager.cooperative_id)
         .prefetch_related("crop")
@@ -90,10 +92,17 @@ async def early_harvest(*, manager: User, code: str) -> EarlyHarvest | None:
     ).distinct()
     days = sorted({d for s in seasons for d in season_ship_days(s)})
     table = await transit_table(manager.cooperative_id)
+    # The nearest of the customers it could go to: the plot's subscriber, or the field's.
+    whose = {"plot_id": lot.plot_id} if lot.plot_id else {"plot__field_id": lot.field_id}
+    provinces = set(
+        await Subscription.filter(status=Status.ACTIVE, **whose).values_list("province", flat=True)
+    )
+    if not provinces:
+        return None  # nobody to send it to: it is the cooperative's either way
     ship_on = rules.early_harvest_warning(
         harvested_on=lot.harvested_on,
         shelf_life_days=lot.crop.shelf_life_days,
         ship_days=days,
-        transit_days=min(table.values(), default=rules.DEFAULT_TRANSIT_DAYS),
+        transit_days=min(table.get(p, rules.DEFAULT_TRANSIT_DAYS) for p in provinces),
     )
     return EarlyHarvest(lot, ship_on) if ship_on else None

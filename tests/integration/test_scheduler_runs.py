@@ -8,7 +8,7 @@ import asyncio
 import os
 import signal
 import sys
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -136,3 +136,10 @@ async def test_a_scheduler_killed_in_the_middle_of_a_batch_loses_and_duplicates_
     await finished(await run_due(settings, date(2026, 11, 23)))
     await assert_one_box_per_subscription_and_day(subs, SHIP_DAYS_TO_NOV_23)
     assert await FieldRun.all().count() == total
+
+
+async def test_run_due_refuses_a_day_after_today_unless_forced(conn, settings):
+    proc = await run_due(settings, date.today() + timedelta(days=30))
+    output = (await proc.communicate())[0].decode()
+    assert proc.returncode != 0 and "--force" in output
+    assert not await Batch.exists()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from farm.land.models import Plot, Season
 from farm.shipments import batches
 from farm.shipments.models import (
@@ -138,3 +140,75 @@ async def test_harvest_from_a_plot_nobody_subscribed_is_recorded_as_unclaimed(co
     (a,) = await Allocation.filter(lot_id=lot.id)
     assert (a.state, a.reason, a.subscription_id) == (
         AllocationState.DIVERTED, DiversionReason.UNCLAIMED, None)  # fmt: skip
+
+
+async def test_harvest_after_the_last_ship_day_is_settled_when_the_next_season_follows_on(conn):
+    from decimal import Decimal
+
+    from farm.land.models import CareMode, Plan
+    from farm.shipments.closing import close_ended_seasons
+
+    plan_a = await make_season(plots=2, starts_on=date(2026, 9, 1), ends_on=date(2027, 3, 1),
+                               sale_starts_on=date(2026, 8, 1), sale_ends_on=date(2026, 9, 1))  # fmt: skip
+    a = await Season.get(id=plan_a.season_id)
+    plots = list(await Plot.filter(field_id=plan_a.field_id).order_by("code"))
+    await make_active_subscription(plan_a, plots[0])
+    b = await Season.create(cooperative_id=a.cooperative_id, name="B", starts_on=date(2027, 3, 1),
+                            ends_on=date(2027, 9, 1), sale_starts_on=date(2027, 1, 1),
+                            sale_ends_on=date(2027, 3, 1))  # fmt: skip
+    plan_b = await Plan.create(season=b, field_id=plan_a.field_id, name="B",
+                               plot_area_m2=Decimal("66.67"), care_mode=CareMode.MANAGED,
+                               price_fen=58000, max_plots=2)  # fmt: skip
+    await make_active_subscription(plan_b, plots[0])
+    rice = await make_crop(a.cooperative_id)
+    # After A's last ship day (16 Feb), before B began: A's subscriber cannot get it any more,
+    # and it was not grown in B's season.
+    lot = await make_lot(rice, field_id=plan_a.field_id, plot_id=plots[0].id, grams=5000,
+                         harvested_on=date(2027, 2, 20))  # fmt: skip
+    for today in (date(2027, 3, 2), date(2027, 9, 2)):
+        await batches.make_due_batches(today=today, now=NOW)
+        await close_ended_seasons(today=today, now=NOW)
+        assert await accounting_problems() == []
+    (share,) = await Allocation.filter(lot_id=lot.id)
+    assert (share.grams, share.state, share.reason) == (
+        5000, AllocationState.DIVERTED, DiversionReason.UNCLAIMED)  # fmt: skip
+
+
+@pytest.mark.postgres
+async def test_a_manual_diversion_waits_for_a_running_field_and_never_double_counts(
+    conn, monkeypatch
+):
+    import asyncio
+
+    from farm.accounts.models import Role, User
+    from farm.errors import DomainError
+    from farm.shipments import diversions
+
+    plan, season, plots, subs = await scene()
+    await batches.make_due_batches(today=date(2026, 11, 1), now=NOW)
+    rice = await make_crop(season.cooperative_id)
+    lot = await make_lot(rice, field_id=plan.field_id, plot_id=plots[0].id, grams=5000,
+                         harvested_on=date(2026, 11, 10))  # fmt: skip
+    manager = await User.get(role=Role.MANAGER, cooperative_id=season.cooperative_id)
+    reached, gate = asyncio.Event(), asyncio.Event()
+    create_shipments = batches._create_shipments
+
+    async def paused(conn_, **kw):  # the run has read and locked the lot, and waits here
+        reached.set()
+        await gate.wait()
+        return await create_shipments(conn_, **kw)
+
+    monkeypatch.setattr(batches, "_create_shipments", paused)
+    run = asyncio.create_task(batches.make_due_batches(today=date(2026, 11, 16), now=NOW))
+    await reached.wait()
+    divert = asyncio.create_task(diversions.divert_lot(
+        manager=manager, lot_id=lot.id, kg="2", reason="donated", note="", now=NOW))  # fmt: skip
+    await asyncio.sleep(0.5)
+    blocked = not divert.done()  # it must wait on the lot's row lock
+    gate.set()
+    await run
+    assert blocked
+    with pytest.raises(DomainError):  # by then all 5 kg had gone to the subscriber
+        await divert
+    assert sum(await Allocation.filter(lot_id=lot.id).values_list("grams", flat=True)) == 5000
+    assert await accounting_problems() == []

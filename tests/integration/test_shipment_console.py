@@ -411,10 +411,11 @@ async def test_the_transit_table_is_saved_and_the_next_batch_uses_it(client):
 async def test_a_bad_transit_value_is_refused_per_province_and_nothing_saved(client):
     manager, *_ = await scene()
     token = await log_in_client(client, "li@coop.cn")
-    days = {f"days_{p}": "2" for p in PROVINCES} | {"days_西藏": "16", "days_新疆": "-1"}
+    days = {f"days_{p}": "2" for p in PROVINCES} | {
+        "days_西藏": "16", "days_新疆": "-1", "days_北京": "9" * 5000, "days_上海": "٣"}  # fmt: skip
     r = await client.post("/manage/shipments/transit", data={**days, "csrf_token": token})
     assert r.status_code == 422
-    assert r.text.count("Enter a whole number of days from 0 to 15.") == 2
+    assert r.text.count("Enter a whole number of days from 0 to 15.") == 4
     assert await TransitTime.all().count() == 0
 
 
@@ -507,6 +508,7 @@ async def test_logging_leafy_greens_too_early_for_the_next_ship_day_warns_the_ma
     # The 2nd of last month: the next ship day, the 16th, is 14 days on.
     harvested = (today.replace(day=1) - timedelta(days=1)).replace(day=2)
     plot = await Plot.filter(field_id=plan.field_id).first()
+    await make_active_subscription(plan, plot, province="上海")  # someone to send it to
 
     async def log(crop):
         r = await client.post(
@@ -541,7 +543,10 @@ async def test_the_warning_uses_the_nearest_customers_transit_days(conn):
         await TransitTime.create(cooperative_id=manager.cooperative_id, province=province, days=2)
     found = await diversions.early_harvest(manager=manager, code=lot.code)
     assert found is not None and found.ship_on == date(2026, 12, 16)
+    # A province nobody on this field lives in does not matter; the subscribers' does.
     await TransitTime.filter(cooperative_id=manager.cooperative_id, province="安徽").update(days=0)
+    assert await diversions.early_harvest(manager=manager, code=lot.code) is not None
+    await TransitTime.filter(cooperative_id=manager.cooperative_id, province="上海").update(days=0)
     assert await diversions.early_harvest(manager=manager, code=lot.code) is None
 
 

@@ -27,6 +27,8 @@ from farm.land import console_routes
 from farm.land import routes as land_routes
 from farm.notifications import routes as notification_routes
 from farm.notifications.mail import Mailer, make_mailer
+from farm.partners import booking_routes, gate_routes
+from farm.partners import console_routes as partner_console_routes
 from farm.payments import routes as payment_routes
 from farm.payments.gateway import Gateway, StripeGateway
 from farm.settings import Settings
@@ -194,6 +196,9 @@ def create_app(
         *shipment_console_routes.routes,
         *packing_routes.routes,
         *voucher_routes.routes,
+        *partner_console_routes.routes,
+        *gate_routes.routes,
+        *booking_routes.routes,
         *(notification_routes.routes if settings.is_development else []),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -1,0 +1,5 @@
+"""Routes (being written)."""
+
+from __future__ import annotations
+
+routes: list = []

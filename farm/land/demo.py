@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 from farm.fieldwork.models import Household, LandTransfer
 from farm.land.models import CareMode, Cooperative, Field, PerkKind, Plan, PlanPerk, Plot, Season
 from farm.land.rules import mu_to_m2
-from farm.partners.models import Partner, PartnerKind
+from farm.partners.models import Partner, PartnerKind, Room
 from farm.shipments.demo import load_running_season
 
 FEN, HALF_MU, MU = mu_to_m2(Decimal("0.1")), mu_to_m2(Decimal("0.5")), mu_to_m2(Decimal(1))
@@ -63,10 +63,17 @@ async def load_demo(*, today: date, with_accounts: bool = False) -> Cooperative 
             kind=PartnerKind.SCENIC_SPOT,
             name="龙川景区",
             address="安徽省绩溪县龙川",
+            opening_hours="8:00–17:30",
         )
         stay = await Partner.create(
-            cooperative=coop, kind=PartnerKind.GUESTHOUSE, name="青山农家民宿", address="青山村东头"
+            cooperative=coop,
+            kind=PartnerKind.GUESTHOUSE,
+            name="青山农家民宿",
+            address="青山村东头",
+            opening_hours="全年营业，14:00 后入住",
         )
+        for room, capacity in (("竹间", 2), ("松间", 2), ("大通铺", 4)):
+            await Room.create(partner=stay, name=room, capacity=capacity)
         # 1 fen = 66.67 m²: 10 m × 6.667 m; half a mu: 20 m × 16.667 m; a mu: 25 m × 26.667 m.
         small = await Field.create(cooperative=coop, name="东坡田", width_m=50, height_m=40)
         await _cut_grid(

@@ -35,8 +35,9 @@ def _lot_code() -> str:
 
 async def load_running_season(*, coop: Cooperative, today: date, with_accounts: bool) -> Season:
     """A season that started two months ago on its own field, four plots subscribed, and
-    harvests since. With accounts (development only), also a customer and a manager who can
-    log in: demo@example.com and li@coop.example, password "correct horse"."""
+    harvests since. With accounts (development only), also people who can log in, password
+    "correct horse": a customer demo@example.com, a manager li@coop.example, and the staff
+    of the scenic spot (gate@scenic.example) and the guesthouse (desk@stay.example)."""
     starts = _months_back(today, 2)
     field = await Field.create(cooperative=coop, name="南坡菜园", width_m=30, height_m="13.334")
     plots = []
@@ -83,6 +84,14 @@ async def load_running_season(*, coop: Cooperative, today: date, with_accounts: 
                                  password=DEMO_PASSWORD, language="zh_CN")  # fmt: skip
         await sign_up(email="li@coop.example", name="李经理", password=DEMO_PASSWORD,
                       language="zh_CN", role=Role.MANAGER, cooperative_id=coop.id)  # fmt: skip
+        staff = (
+            ("gate@scenic.example", "龙川检票员", PartnerKind.SCENIC_SPOT),
+            ("desk@stay.example", "民宿前台", PartnerKind.GUESTHOUSE),
+        )
+        for email, name, kind in staff:
+            partner = await Partner.filter(cooperative=coop, kind=kind).first()
+            await sign_up(email=email, name=name, password=DEMO_PASSWORD, language="zh_CN",
+                          role=Role.PARTNER_STAFF, partner_id=partner.id)  # fmt: skip
         people = [(customer, "上海", "上海市", "浦东新区世纪大道 100 号")]
     else:
         people = []

@@ -1,5 +1,254 @@
-"""Routes (being written)."""
+"""The manager's console for partners: scenic spots and guesthouses, a guesthouse's rooms, each
+partner's staff accounts, and the vouchers redeemed at them. Each route reads the form, calls
+one service, and renders or redirects; bad input is shown beside its field (422)."""
 
 from __future__ import annotations
 
-routes: list = []
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from farm import i18n
+from farm.accounts.models import User
+from farm.errors import FieldErrors
+from farm.partners import console, console_redemptions
+from farm.partners.models import Partner, PartnerKind
+from farm.web import int_param, parse_id, read_form, redirect, render, require_manager, today
+
+PARTNER_NAMES = ("kind", "name", "address", "opening_hours", "phone")
+ROOM_NAMES = ("name", "capacity")
+STAFF_NAMES = ("email", "name")
+KINDS = (PartnerKind.SCENIC_SPOT, PartnerKind.GUESTHOUSE)
+
+
+def _values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: str(form.get(name) or "") for name in names}
+
+
+def _timezone(request: Request) -> str:
+    return str(request.app.state.settings.timezone)
+
+
+def _partner_form(partner: Partner) -> dict[str, str]:
+    return {name: str(getattr(partner, name)) for name in PARTNER_NAMES}
+
+
+# ---- the list, and a new partner ----
+
+
+async def partners_page(request: Request) -> Response:
+    manager = require_manager(request)
+    rows = await console.list_partners(
+        manager=manager, today=today(request), timezone=_timezone(request)
+    )
+    return render(request, "partners/manage_partners.html", {"section": "partners", "rows": rows})
+
+
+async def partner_new(request: Request) -> Response:
+    manager = require_manager(request)
+    context: dict[str, Any] = {
+        "section": "partners", "form": {"kind": PartnerKind.SCENIC_SPOT.value}, "errors": {},
+        "kinds": KINDS,
+    }  # fmt: skip
+    if request.method == "GET":
+        return render(request, "partners/manage_partner_new.html", context)
+    values = _values(await read_form(request), PARTNER_NAMES)
+    try:
+        partner = await console.create_partner(manager=manager, data=console.PartnerInput(**values))
+    except FieldErrors as exc:
+        context.update(form=values, errors=exc.errors)
+        return render(request, "partners/manage_partner_new.html", context, status_code=422)
+    return redirect(f"/manage/partners/{partner.id}?saved=1")
+
+
+# ---- one partner: details, rooms, staff ----
+
+
+async def _partner_page(
+    request: Request, manager: User, partner_id: int, status_code: int = 200, **forms: Any
+) -> Response:
+    view = await console.partner_view(manager=manager, partner_id=partner_id)
+    context = {
+        "section": "partners",
+        "view": view,
+        "kinds": KINDS,
+        "edit_form": _partner_form(view.partner),
+        "edit_errors": {},
+        "room_form": {},
+        "room_errors": {},
+        "edit_room": None,  # the room whose form was refused
+        "edit_room_form": {},
+        "edit_room_errors": {},
+        "staff_form": {},
+        "staff_errors": {},
+        "done": request.query_params.get("done", ""),
+        **forms,
+    }
+    return render(request, "partners/manage_partner.html", context, status_code=status_code)
+
+
+async def partner_page(request: Request) -> Response:
+    manager = require_manager(request)
+    partner_id = int_param(request, "partner_id")
+    if request.method == "GET":
+        return await _partner_page(request, manager, partner_id)
+    values = _values(await read_form(request), PARTNER_NAMES)
+    try:
+        await console.update_partner(
+            manager=manager, partner_id=partner_id, data=console.PartnerInput(**values)
+        )
+    except FieldErrors as exc:
+        return await _partner_page(
+            request, manager, partner_id, 422, edit_form=values, edit_errors=exc.errors
+        )
+    return redirect(f"/manage/partners/{partner_id}?done=saved")
+
+
+async def add_room(request: Request) -> Response:
+    manager = require_manager(request)
+    partner_id = int_param(request, "partner_id")
+    if request.method == "GET":  # this address after a refused form: reloaded, or re-languaged
+        return await _partner_page(request, manager, partner_id)
+    values = _values(await read_form(request), ROOM_NAMES)
+    try:
+        await console.add_room(
+            manager=manager, partner_id=partner_id, data=console.RoomInput(**values)
+        )
+    except FieldErrors as exc:
+        return await _partner_page(
+            request, manager, partner_id, 422, room_form=values, room_errors=exc.errors
+        )
+    return redirect(f"/manage/partners/{partner_id}?done=room#rooms")
+
+
+async def room_page(request: Request) -> Response:
+    manager = require_manager(request)
+    room = await console.own_room(manager=manager, room_id=int_param(request, "room_id"))
+    if request.method == "GET":
+        return await _partner_page(request, manager, room.partner_id)
+    values = _values(await read_form(request), ROOM_NAMES)
+    try:
+        await console.update_room(
+            manager=manager, room_id=room.id, data=console.RoomInput(**values)
+        )
+    except FieldErrors as exc:
+        return await _partner_page(
+            request, manager, room.partner_id, 422,
+            edit_room=room.id, edit_room_form=values, edit_room_errors=exc.errors,
+        )  # fmt: skip
+    return redirect(f"/manage/partners/{room.partner_id}?done=room#rooms")
+
+
+async def room_active(request: Request) -> Response:
+    manager = require_manager(request)
+    room_id = int_param(request, "room_id")
+    form = await read_form(request)
+    room = await console.set_room_active(
+        manager=manager, room_id=room_id, active=form.get("active") == "1"
+    )
+    return redirect(f"/manage/partners/{room.partner_id}?done=room#rooms")
+
+
+async def room_delete(request: Request) -> Response:
+    manager = require_manager(request)
+    room_id = int_param(request, "room_id")
+    await read_form(request)
+    partner_id = await console.delete_room(manager=manager, room_id=room_id)
+    return redirect(f"/manage/partners/{partner_id}?done=room_deleted#rooms")
+
+
+async def add_staff(request: Request) -> Response:
+    manager = require_manager(request)
+    partner_id = int_param(request, "partner_id")
+    if request.method == "GET":
+        return await _partner_page(request, manager, partner_id)
+    values = _values(await read_form(request), STAFF_NAMES)
+    settings = request.app.state.settings
+    try:
+        await console.add_staff(
+            manager=manager, partner_id=partner_id, data=console.StaffInput(**values),
+            language=i18n.DEFAULT_LANGUAGE, secret=str(settings.secret_key),
+            base_url=settings.base_url, mailer=request.app.state.mailer,
+        )  # fmt: skip
+    except FieldErrors as exc:
+        return await _partner_page(
+            request, manager, partner_id, 422, staff_form=values, staff_errors=exc.errors
+        )
+    return redirect(f"/manage/partners/{partner_id}?done=staff#staff")
+
+
+# ---- redemptions ----
+
+
+def _page_param(request: Request) -> int:
+    return parse_id(request.query_params.get("page")) or 1
+
+
+async def redemptions_page(request: Request) -> Response:
+    manager = require_manager(request)
+    partner_id = int_param(request, "partner_id")
+    raw = {name: request.query_params.get(name, "") for name in ("from", "to")}
+    try:
+        period = console_redemptions.read_period(raw["from"], raw["to"], today=today(request))
+    except FieldErrors as exc:
+        partner = await console.own_partner(manager=manager, partner_id=partner_id)
+        context = {"section": "partners", "partner": partner, "report": None, "form": raw,
+                   "errors": exc.errors}  # fmt: skip
+        return render(request, "partners/manage_redemptions.html", context, status_code=422)
+    report = await console_redemptions.partner_redemptions(
+        manager=manager, partner_id=partner_id, period=period, timezone=_timezone(request),
+        page=_page_param(request),
+    )  # fmt: skip
+    form = {"from": period.starts_on.isoformat(), "to": period.ends_on.isoformat()}
+    context = {"section": "partners", "partner": report.partner, "report": report, "form": form,
+               "errors": {}}  # fmt: skip
+    return render(request, "partners/manage_redemptions.html", context)
+
+
+async def redemptions_csv(request: Request) -> Response:
+    manager = require_manager(request)
+    period = console_redemptions.read_period(
+        request.query_params.get("from", ""),
+        request.query_params.get("to", ""),
+        today=today(request),
+    )
+    file, chunks = await console_redemptions.redemptions_csv(
+        manager=manager, period=period, timezone=_timezone(request)
+    )
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": file.disposition},
+    )
+
+
+GET_POST = ["GET", "POST"]
+routes = [
+    Route("/manage/partners", partners_page, name="manage_partners"),
+    Route("/manage/partners/new", partner_new, methods=GET_POST, name="manage_partner_new"),
+    Route(
+        "/manage/partners/redemptions.csv", redemptions_csv, name="manage_partner_redemptions_csv"
+    ),
+    Route("/manage/partners/{partner_id}", partner_page, methods=GET_POST, name="manage_partner"),
+    Route(
+        "/manage/partners/{partner_id}/rooms", add_room, methods=GET_POST, name="manage_add_room"
+    ),
+    Route(
+        "/manage/partners/{partner_id}/staff", add_staff, methods=GET_POST, name="manage_add_staff"
+    ),
+    Route(
+        "/manage/partners/{partner_id}/redemptions",
+        redemptions_page,
+        name="manage_partner_redemptions",
+    ),
+    Route("/manage/rooms/{room_id}", room_page, methods=GET_POST, name="manage_room"),
+    Route(
+        "/manage/rooms/{room_id}/active", room_active, methods=["POST"], name="manage_room_active"
+    ),
+    Route(
+        "/manage/rooms/{room_id}/delete", room_delete, methods=["POST"], name="manage_room_delete"
+    ),
+]

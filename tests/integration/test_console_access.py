@@ -6,11 +6,11 @@ import re
 import pytest
 from starlette.routing import Route
 
-from farm.accounts.models import Role
+from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
 from farm.fieldwork.models import HarvestLot, Household, Photo, WorkEntry
 from farm.land.models import Field, Plan, Plot, Season
-from farm.partners.models import Partner, PartnerKind
+from farm.partners.models import Partner, PartnerKind, Room
 from farm.shipments.models import Allocation, Batch, Shipment, TransitTime
 from tests.support import (
     NOW,
@@ -38,7 +38,7 @@ async def owned_objects():
     ids = {
         "field_id": plan.field_id, "plan_id": plan.id, "season_id": plan.season_id,
         "household_id": household.id, "plot_id": (await Plot.filter(field_id=plan.field_id).first()).id,
-        **await shipping_ids(coop_id, plan.field_id),
+        **await shipping_ids(coop_id, plan.field_id), **await partner_ids(coop_id),
     }  # fmt: skip
     return coop_id, manager, ids
 
@@ -49,6 +49,15 @@ async def shipping_ids(coop_id: int, field_id: int) -> dict[str, int]:
     crop = await make_crop(coop_id)
     lot = await make_lot(crop, field_id=field_id, plot_id=None, grams=1000, harvested_on=NOW.date())
     return {"batch_id": batch.id, "lot_id": lot.id}
+
+
+async def partner_ids(coop_id: int) -> dict[str, int]:
+    """A guesthouse of the cooperative with one room, for the partner console's pages."""
+    partner = await Partner.create(
+        cooperative_id=coop_id, kind=PartnerKind.GUESTHOUSE, name="本社民宿"
+    )
+    room = await Room.create(partner=partner, name="一号房", capacity=2)
+    return {"partner_id": partner.id, "room_id": room.id}
 
 
 def fill(path: str, ids: dict) -> str:
@@ -104,6 +113,9 @@ async def counts():
             Shipment,
             Allocation,
             TransitTime,
+            Partner,
+            Room,
+            User,
         )  # fmt: skip
     ]
 
@@ -156,7 +168,8 @@ async def test_a_managers_ids_of_another_cooperative_are_404(client, app):
     foreign = {"field_id": other.field_id, "plan_id": other.id, "season_id": other.season_id,
                "household_id": (await Household.create(cooperative_id=other.field.cooperative_id, name="别社农户")).id,
                "plot_id": (await Plot.filter(field_id=other.field_id).first()).id,
-               **await shipping_ids(other.field.cooperative_id, other.field_id)}  # fmt: skip
+               **await shipping_ids(other.field.cooperative_id, other.field_id),
+               **await partner_ids(other.field.cooperative_id)}  # fmt: skip
     await log_in_client(client, "owner@coop.cn")
     token = await csrf_of(client, "/manage")
     for route in console_routes(app):

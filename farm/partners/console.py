@@ -1,0 +1,382 @@
+"""The cooperative's partner console: its scenic spots and guesthouses, their rooms and staff
+accounts, and the vouchers redeemed at them (console_redemptions.py).
+
+Every service reads and writes only the manager's own cooperative; anything else is "not
+found". Services take what the forms typed (the *Input dataclasses, plain text) and refuse bad
+input with FieldErrors before writing anything."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from farm.accounts import rules as account_rules
+from farm.accounts.models import Role, User
+from farm.accounts.services import request_password_reset, sign_up
+from farm.errors import Conflict, FieldErrors, NotFound
+from farm.i18n import _
+from farm.land.models import PlanPerk
+from farm.land.rules import BadValue, parse_whole
+from farm.notifications.mail import Mailer
+from farm.partners import console_rules as rules
+from farm.partners.models import Booking, BookingNight, Partner, PartnerKind, Room
+from farm.vouchers.models import Voucher
+
+
+@dataclass(frozen=True)
+class PartnerInput:
+    kind: str
+    name: str
+    address: str = ""
+    opening_hours: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class RoomInput:
+    name: str
+    capacity: str
+
+
+@dataclass(frozen=True)
+class StaffInput:
+    email: str
+    name: str
+
+
+@dataclass
+class PartnerRow:
+    partner: Partner
+    rooms: list[Room] = field(default_factory=list)
+    staff: int = 0
+    redeemed: int = 0  # this month
+
+    @property
+    def capacity(self) -> int:
+        """Guests a night in the rooms that take bookings."""
+        return sum(r.capacity for r in self.rooms if r.active)
+
+
+@dataclass(frozen=True)
+class RoomRow:
+    room: Room
+    bookings: int  # of any status: a room with any is never deleted
+
+
+@dataclass(frozen=True)
+class PartnerView:
+    partner: Partner
+    rooms: list[RoomRow]
+    staff: list[User]
+    kind_fixed: str | None  # why the kind can no longer change, or None
+
+
+# ---- partners ----
+
+
+async def own_partner(
+    *, manager: User, partner_id: int, conn: BaseDBAsyncClient | None = None
+) -> Partner:
+    """The manager's partner (locked, within `conn`); any other is 'not found'."""
+    query = Partner.filter(id=partner_id, cooperative_id=manager.cooperative_id)
+    if conn is not None:
+        query = query.select_for_update().using_db(conn)
+    found = await query.first()
+    if found is None:
+        raise NotFound(_("This partner does not exist."))
+    return found
+
+
+async def list_partners(*, manager: User, today: date, timezone: str) -> list[PartnerRow]:
+    """The cooperative's partners with their rooms, how many staff accounts each has, and how
+    many vouchers were redeemed at each this month (local time). Four queries in all."""
+    partners = await Partner.filter(cooperative_id=manager.cooperative_id).order_by("name", "id")
+    rows = {p.id: PartnerRow(p) for p in partners}
+    if not rows:
+        return []
+    for room in await Room.filter(partner_id__in=list(rows)).order_by("name", "id"):
+        rows[room.partner_id].rooms.append(room)
+    staff = (
+        await User.filter(partner_id__in=list(rows), role=Role.PARTNER_STAFF)
+        .annotate(n=Count("id"))
+        .group_by("partner_id")
+        .values_list("partner_id", "n")
+    )
+    for partner_id, n in staff:
+        rows[partner_id].staff = int(n)
+    start, end = rules.utc_bounds(*rules.month_of(today), timezone)
+    redeemed = (
+        await Voucher.filter(
+            redeemed_partner_id__in=list(rows), redeemed_at__gte=start, redeemed_at__lt=end
+        )
+        .annotate(n=Count("id"))
+        .group_by("redeemed_partner_id")
+        .values_list("redeemed_partner_id", "n")
+    )
+    for partner_id, n in redeemed:
+        rows[partner_id].redeemed = int(n)
+    return list(rows.values())
+
+
+async def _kind_fixed(partner_id: int, conn: BaseDBAsyncClient | None = None) -> dict[str, int]:
+    async def count(query: QuerySet[Any]) -> int:
+        return await query.using_db(conn).count()
+
+    return {
+        "perks": await count(PlanPerk.filter(partner_id=partner_id)),
+        "vouchers": await count(
+            Voucher.filter(Q(partner_id=partner_id) | Q(redeemed_partner_id=partner_id))
+        ),
+        "bookings": await count(Booking.filter(partner_id=partner_id)),
+        "rooms": await count(Room.filter(partner_id=partner_id)),
+    }
+
+
+def kind_fixed_message(reason: str | None) -> str | None:
+    return {
+        "perks": _("Plans offer this partner's vouchers, so its kind can no longer change."),
+        "vouchers": _("Vouchers were issued for this partner, so its kind can no longer change."),
+        "bookings": _("This partner has farm-stay bookings, so its kind can no longer change."),
+        "rooms": _("This guesthouse has rooms, so it cannot become a scenic spot."),
+    }.get(reason or "")
+
+
+async def partner_view(*, manager: User, partner_id: int) -> PartnerView:
+    """One partner with its rooms (and how many bookings each has), its staff, and whether
+    its kind may still change."""
+    partner = await own_partner(manager=manager, partner_id=partner_id)
+    rooms = await Room.filter(partner_id=partner.id).order_by("name", "id")
+    booked = dict(
+        await Booking.filter(partner_id=partner.id)
+        .annotate(n=Count("id"))
+        .group_by("room_id")
+        .values_list("room_id", "n")
+    )
+    staff = await User.filter(partner_id=partner.id, role=Role.PARTNER_STAFF).order_by("name", "id")
+    other = (
+        PartnerKind.SCENIC_SPOT
+        if partner.kind == PartnerKind.GUESTHOUSE
+        else PartnerKind.GUESTHOUSE
+    )
+    reason = rules.kind_change_problem(
+        current=partner.kind, new=other, **await _kind_fixed(partner.id)
+    )
+    return PartnerView(
+        partner=partner,
+        rooms=[RoomRow(r, int(booked.get(r.id, 0))) for r in rooms],
+        staff=list(staff),
+        kind_fixed=kind_fixed_message(reason),
+    )
+
+
+def _text(errors: dict[str, str], name: str, text: str, *, limit: int, required: bool) -> str:
+    value = text.strip()
+    problem = rules.text_problem(value, limit=limit, required=required)
+    if problem == "required":
+        errors[name] = _("This field is required.")
+    elif problem == "too_long":
+        errors[name] = _("Use at most %(max)d characters.") % {"max": limit}
+    elif problem:
+        errors[name] = _("Use one line of text without control characters.")
+    return value
+
+
+def _check_partner(data: PartnerInput) -> dict[str, str]:
+    """The partner's clean fields, or FieldErrors with a message beside each wrong one."""
+    errors: dict[str, str] = {}
+    kind = rules.parse_kind(data.kind)
+    if kind is None:
+        errors["kind"] = _("Choose a scenic spot or a guesthouse.")
+    clean = {
+        "kind": kind,
+        "name": _text(errors, "name", data.name, limit=rules.MAX_NAME, required=True),
+        "address": _text(errors, "address", data.address, limit=rules.MAX_ADDRESS, required=False),
+        "opening_hours": _text(
+            errors,
+            "opening_hours",
+            data.opening_hours,
+            limit=rules.MAX_OPENING_HOURS,
+            required=False,
+        ),  # fmt: skip
+    }
+    phone = rules.normalize_phone(data.phone)
+    if phone is None:
+        errors["phone"] = _(
+            "Enter a phone number: digits, spaces, - and a leading +, at most 32 characters."
+        )
+    if errors:
+        raise FieldErrors(errors)
+    return {**clean, "phone": phone}
+
+
+async def create_partner(*, manager: User, data: PartnerInput) -> Partner:
+    """A new scenic spot or guesthouse of the manager's cooperative."""
+    clean = _check_partner(data)
+    return await Partner.create(cooperative_id=manager.cooperative_id, **clean)
+
+
+async def update_partner(*, manager: User, partner_id: int, data: PartnerInput) -> Partner:
+    """Change a partner's details. Its kind is fixed once plans, vouchers, bookings or rooms
+    depend on it (FieldErrors on `kind`, saying why)."""
+    clean = _check_partner(data)
+    async with in_transaction() as conn:
+        partner = await own_partner(manager=manager, partner_id=partner_id, conn=conn)
+        if clean["kind"] != partner.kind:
+            reason = rules.kind_change_problem(
+                current=partner.kind, new=clean["kind"], **await _kind_fixed(partner.id, conn)
+            )
+            if reason:
+                raise FieldErrors({"kind": kind_fixed_message(reason) or ""})
+        for name, value in clean.items():
+            setattr(partner, name, value)
+        await partner.save(using_db=conn, update_fields=list(clean))
+    return partner
+
+
+# ---- rooms of a guesthouse ----
+
+
+async def own_room(*, manager: User, room_id: int, conn: BaseDBAsyncClient | None = None) -> Room:
+    """The room of one of the manager's partners (locked, within `conn`); else 'not found'."""
+    query = Room.filter(id=room_id, partner__cooperative_id=manager.cooperative_id)
+    if conn is not None:
+        query = query.select_for_update().using_db(conn)
+    found = await query.first()
+    if found is None:
+        raise NotFound(_("This room does not exist."))
+    return found
+
+
+def _check_room(data: RoomInput) -> tuple[str, int]:
+    errors: dict[str, str] = {}
+    name = _text(errors, "name", data.name, limit=rules.MAX_ROOM_NAME, required=True)
+    capacity = 0
+    try:
+        capacity = parse_whole(
+            data.capacity, minimum=rules.MIN_CAPACITY, maximum=rules.MAX_CAPACITY
+        )
+    except BadValue:
+        errors["capacity"] = _(
+            "Enter the guests a night: a whole number from %(low)d to %(high)d."
+        ) % {"low": rules.MIN_CAPACITY, "high": rules.MAX_CAPACITY}
+    if errors:
+        raise FieldErrors(errors)
+    return name, capacity
+
+
+def _name_taken() -> FieldErrors:
+    return FieldErrors({"name": _("This guesthouse already has a room of this name.")})
+
+
+async def add_room(*, manager: User, partner_id: int, data: RoomInput) -> Room:
+    """A new room of one of the manager's guesthouses; its name is unique in the guesthouse."""
+    name, capacity = _check_room(data)
+    try:
+        async with in_transaction() as conn:
+            partner = await own_partner(manager=manager, partner_id=partner_id, conn=conn)
+            if partner.kind != PartnerKind.GUESTHOUSE:
+                raise Conflict(_("Only guesthouses have rooms."))
+            if await Room.filter(partner_id=partner.id, name=name).using_db(conn).exists():
+                raise _name_taken()
+            return await Room.create(
+                partner_id=partner.id, name=name, capacity=capacity, using_db=conn
+            )
+    except IntegrityError:  # the same name added at the same moment
+        raise _name_taken() from None
+
+
+async def update_room(*, manager: User, room_id: int, data: RoomInput) -> Room:
+    """Rename a room or change how many guests it sleeps. Bookings already made keep their
+    nights (their guests were checked when they booked)."""
+    name, capacity = _check_room(data)
+    try:
+        async with in_transaction() as conn:
+            room = await own_room(manager=manager, room_id=room_id, conn=conn)
+            taken = Room.filter(partner_id=room.partner_id, name=name).exclude(id=room.id)
+            if await taken.using_db(conn).exists():
+                raise _name_taken()
+            room.name, room.capacity = name, capacity
+            await room.save(using_db=conn, update_fields=["name", "capacity"])
+            return room
+    except IntegrityError:
+        raise _name_taken() from None
+
+
+async def set_room_active(*, manager: User, room_id: int, active: bool) -> Room:
+    """An inactive room takes no new bookings; the bookings it has stay."""
+    room = await own_room(manager=manager, room_id=room_id)
+    await Room.filter(id=room.id).update(active=active)
+    room.active = active
+    return room
+
+
+async def delete_room(*, manager: User, room_id: int) -> int:
+    """Delete a room that was never booked (a room typed by mistake); returns its partner's id.
+    A room with any booking, even cancelled, is kept: deactivate it instead."""
+    refused = Conflict(
+        _(
+            "This room has bookings, so it cannot be deleted. Deactivate it instead: it then "
+            "takes no new bookings."
+        )
+    )
+    try:
+        async with in_transaction() as conn:
+            room = await own_room(manager=manager, room_id=room_id, conn=conn)
+            if (
+                await Booking.filter(room_id=room.id).using_db(conn).exists()
+                or await BookingNight.filter(room_id=room.id).using_db(conn).exists()
+            ):
+                raise refused
+            await Room.filter(id=room.id).using_db(conn).delete()
+            return room.partner_id
+    except IntegrityError:  # booked at the same moment: the foreign key refused the delete
+        raise refused from None
+
+
+# ---- staff accounts ----
+
+
+async def add_staff(
+    *,
+    manager: User,
+    partner_id: int,
+    data: StaffInput,
+    language: str,
+    secret: str,
+    base_url: str,
+    mailer: Mailer,
+) -> User:
+    """An account for one of the partner's staff, and an email with a link to choose its
+    password: the account is made with a random password nobody knows. An address that
+    already has an account is refused (FieldErrors on `email`) and nothing is written."""
+    partner = await own_partner(manager=manager, partner_id=partner_id)
+    taken = FieldErrors(
+        {
+            "email": _(
+                "This email address already has an account. Staff need an address of their own."
+            )
+        }
+    )
+    email = account_rules.normalize_email(data.email)
+    if email is not None and await User.filter(email=email).exists():
+        raise taken
+    try:
+        staff = await sign_up(
+            email=data.email, name=data.name, password=secrets.token_urlsafe(24),
+            language=language, role=Role.PARTNER_STAFF, partner_id=partner.id,
+        )  # fmt: skip
+    except FieldErrors as exc:
+        if "email" in exc.errors and email is not None:  # registered at the same moment
+            raise taken from None
+        raise
+    await request_password_reset(email=staff.email, secret=secret, base_url=base_url, mailer=mailer)
+    return staff

@@ -1,0 +1,105 @@
+"""Pure rules for the cooperative's partner console: what a partner's and a room's fields may
+hold, when a partner's kind is fixed, and the periods of the redemption report. No I/O, no
+clock."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from farm.partners.models import PartnerKind
+
+MAX_NAME = 100  # Partner.name
+MAX_ADDRESS = 200  # Partner.address
+MAX_OPENING_HOURS = 200  # Partner.opening_hours
+MAX_PHONE = 32  # Partner.phone
+MAX_ROOM_NAME = 60  # Room.name
+MIN_CAPACITY = 1
+MAX_CAPACITY = 20  # guests a night in one room
+MIN_PHONE_DIGITS = 5  # a short local number; fewer is a typing slip
+
+# Landlines and mobiles as people write them: 0551-6543 2100, +86 138 0013 8000.
+_PHONE_RE = re.compile(r"\+?[0-9][0-9 \-]*", re.ASCII)
+_SPACES = re.compile(r"\s+")
+
+
+def text_problem(text: str, *, limit: int, required: bool = False) -> str | None:
+    """'required', 'too_long' or 'invalid' (a control character, a line break) for a trimmed
+    one-line text, or None when it is fine."""
+    if required and not text:
+        return "required"
+    if len(text) > limit:
+        return "too_long"
+    if any(not ch.isprintable() for ch in text):
+        return "invalid"
+    return None
+
+
+def normalize_phone(text: str) -> str | None:
+    """A partner's phone as it will be shown: trimmed, runs of spaces made one; "" when none
+    was given. None when it is not a phone number: only digits, spaces, '-' and a leading '+',
+    at least MIN_PHONE_DIGITS digits, at most MAX_PHONE characters."""
+    cleaned = _SPACES.sub(" ", text.strip())
+    if not cleaned:
+        return ""
+    if len(cleaned) > MAX_PHONE or not _PHONE_RE.fullmatch(cleaned):
+        return None
+    if sum(ch.isdigit() for ch in cleaned) < MIN_PHONE_DIGITS:
+        return None
+    return cleaned
+
+
+def parse_kind(text: str) -> PartnerKind | None:
+    try:
+        return PartnerKind(text.strip())
+    except ValueError:
+        return None
+
+
+def kind_change_problem(
+    *, current: str, new: str, perks: int, vouchers: int, bookings: int, rooms: int
+) -> str | None:
+    """Why a partner's kind cannot change now, or None. Plans promise its tickets or nights,
+    vouchers were issued or redeemed for it, guests booked its rooms: all of these assume
+    what it is. Rooms belong to guesthouses only."""
+    if current == new:
+        return None
+    for reason, count in (
+        ("perks", perks),
+        ("vouchers", vouchers),
+        ("bookings", bookings),
+        ("rooms", rooms),
+    ):
+        if count:
+            return reason
+    return None
+
+
+# ---- the redemption report's period ----
+
+
+def month_of(day: date) -> tuple[date, date]:
+    """The calendar month holding `day`, half-open: [first of the month, first of the next)."""
+    first = day.replace(day=1)
+    following = (
+        first.replace(year=first.year + 1, month=1)
+        if first.month == 12
+        else first.replace(month=first.month + 1)
+    )
+    return first, following
+
+
+def utc_bounds(starts_on: date, ends_on: date, timezone: str) -> tuple[datetime, datetime]:
+    """Local days [starts_on, ends_on) as UTC instants [start, end): a redemption stored in
+    UTC belongs to the day it was where the partner is."""
+    zone = ZoneInfo(timezone)
+    return (
+        datetime.combine(starts_on, time.min, tzinfo=zone).astimezone(UTC),
+        datetime.combine(ends_on, time.min, tzinfo=zone).astimezone(UTC),
+    )
+
+
+def page_count(total: int, per_page: int) -> int:
+    """At least one page, even when empty."""
+    return max(1, -(-total // per_page))

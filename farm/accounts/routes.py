@@ -20,7 +20,10 @@ def start_session(request: Request, user: User) -> None:
 
 
 def home_for(user: User) -> str:
-    return "/account" if user.role == "customer" else "/"
+    """Where each role starts after logging in."""
+    return {"customer": "/account", "manager": "/manage", "partner_staff": "/partner"}.get(
+        user.role, "/"
+    )
 
 
 async def signup(request: Request) -> Response:

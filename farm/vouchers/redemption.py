@@ -17,6 +17,7 @@ from farm.errors import Conflict, NotFound
 from farm.i18n import _
 from farm.land.models import PerkKind
 from farm.partners.models import Partner, PartnerKind
+from farm.subscriptions.models import Subscription
 from farm.vouchers import rules
 from farm.vouchers.models import Voucher, VoucherStatus
 
@@ -96,6 +97,14 @@ async def redeem(
 ) -> None:
     """Redeem one voucher at a partner, once. Raises AlreadyRedeemed (with when and where)
     if another gate was first, Conflict for a void, expired or not-yet-valid voucher."""
+    coop_ids = (
+        await Subscription.filter(id=voucher.subscription_id)
+        .using_db(conn)
+        .values_list("season__cooperative_id", flat=True)
+    )
+    coop_id = coop_ids[0] if coop_ids else 0
+    if not accepts(partner, voucher, cooperative_id=coop_id):
+        raise NotFound(_("No voucher of yours has this code. Check it and try again."))
     if voucher.status == VoucherStatus.ISSUED and not rules.is_valid_on(
         valid_from=voucher.valid_from, valid_until=voucher.valid_until, today=today
     ):

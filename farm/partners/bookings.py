@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -386,3 +387,23 @@ async def cancel_booking(*, customer: User, booking_id: int, today: date, now: d
         booking.cancelled_at = now
         await booking.save(using_db=conn, update_fields=["status", "cancelled_at"])
     return booking
+
+
+async def cancel_stays_of(*, subscription_id: int, now: datetime, conn: BaseDBAsyncClient) -> int:
+    """A cancelled subscription gives up its coming stays, in the caller's transaction: the
+    nights are deleted (the rooms free again) and the bookings marked cancelled, before
+    the vouchers that paid for them are voided."""
+    booked = (
+        await Booking.filter(subscription_id=subscription_id, status=BookingStatus.BOOKED)
+        .select_for_update()
+        .using_db(conn)
+    )
+    ids = [b.id for b in booked]
+    if ids:
+        await BookingNight.filter(booking_id__in=ids).using_db(conn).delete()
+        await (
+            Booking.filter(id__in=ids)
+            .using_db(conn)
+            .update(status=BookingStatus.CANCELLED, cancelled_at=now)
+        )
+    return len(ids)

@@ -106,7 +106,7 @@ async def check_in(
             voucher = await Voucher.get(id=bn.voucher_id).using_db(conn)
             await redeem(
                 voucher=voucher, partner=partner, staff=staff, today=today, now=now,
-                timezone=timezone, conn=conn,
+                timezone=timezone, on=bn.night, conn=conn,
             )  # fmt: skip
         booking.status = BookingStatus.ARRIVED
         booking.arrived_at = now

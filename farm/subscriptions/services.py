@@ -17,6 +17,7 @@ from farm.i18n import _
 from farm.land import rules as land_rules
 from farm.land.models import Plan, Plot
 from farm.land.services import eligible_plots, live_claims, season_ship_days, taken_plot_ids
+from farm.partners.bookings import cancel_stays_of
 from farm.payments.gateway import Gateway, PaymentProviderError
 from farm.payments.models import Payment, PaymentStatus
 from farm.shipments.rules import locked_ship_day
@@ -409,6 +410,7 @@ async def cancel_subscription(
                 )
             )
             await PlotClaim.filter(subscription_id=sub.id).using_db(conn).delete()
+            await cancel_stays_of(subscription_id=sub.id, now=now, conn=conn)
             await void_vouchers(subscription_id=sub.id, now=now, conn=conn)
     await sub.refresh_from_db()
     return sub

@@ -93,6 +93,7 @@ async def redeem(
     today: date,
     now: datetime,
     timezone: str,
+    on: date | None = None,
     conn: BaseDBAsyncClient | None = None,
 ) -> None:
     """Redeem one voucher at a partner, once. Raises AlreadyRedeemed (with when and where)
@@ -105,10 +106,11 @@ async def redeem(
     coop_id = coop_ids[0] if coop_ids else 0
     if not accepts(partner, voucher, cooperative_id=coop_id):
         raise NotFound(_("No voucher of yours has this code. Check it and try again."))
+    used_on = on or today  # a farm-stay voucher is used on the night it pays for
     if voucher.status == VoucherStatus.ISSUED and not rules.is_valid_on(
-        valid_from=voucher.valid_from, valid_until=voucher.valid_until, today=today
+        valid_from=voucher.valid_from, valid_until=voucher.valid_until, today=used_on
     ):
-        if today < voucher.valid_from:
+        if used_on < voucher.valid_from:
             raise Conflict(
                 _("This voucher is valid from %(day)s.") % {"day": voucher.valid_from.isoformat()}
             )

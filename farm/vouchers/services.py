@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import RawSQL
+from tortoise.expressions import RawSQL, Subquery
 from tortoise.transactions import in_transaction
 
 from farm.accounts.models import User
@@ -21,6 +21,7 @@ from farm.i18n import N_, _, current_language
 from farm.land.models import PerkKind, PlanPerk, Season
 from farm.land.services import season_ship_days
 from farm.notifications.services import queue_mail
+from farm.partners.models import BookingNight, BookingStatus
 from farm.subscriptions.models import Status, Subscription
 from farm.vouchers import rules
 from farm.vouchers.models import Voucher, VoucherStatus
@@ -185,10 +186,14 @@ async def issue_missing_vouchers(*, today: date, now: datetime, base_url: str) -
 
 
 async def expire_vouchers(*, today: date, now: datetime) -> int:
-    """Mark expired every issued voucher whose season is over (valid_until <= today): one
-    conditional UPDATE, so a rerun or a second scheduler changes nothing more."""
-    return await Voucher.filter(status=VoucherStatus.ISSUED, valid_until__lte=today).update(
-        status=VoucherStatus.EXPIRED, ended_at=now
+    """Mark expired every issued voucher whose season is over (valid_until <= today), except
+    those holding a booked night: one conditional UPDATE, so a rerun or a second scheduler
+    changes nothing more."""
+    held = BookingNight.filter(booking__status=BookingStatus.BOOKED).values("voucher_id")
+    return (
+        await Voucher.filter(status=VoucherStatus.ISSUED, valid_until__lte=today)
+        .exclude(id__in=Subquery(held))  # paid for a night a guest may still check in for
+        .update(status=VoucherStatus.EXPIRED, ended_at=now)
     )
 
 

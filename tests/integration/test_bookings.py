@@ -601,3 +601,44 @@ async def test_one_family_submitting_twice_at_once_books_once(conn):
     first, second = await asyncio.gather(attempt(), attempt())
     assert first.id == second.id
     assert await Booking.all().count() == 1 and await BookingNight.all().count() == 2
+
+
+# ---- what the review found ----
+
+
+async def test_cancelling_the_subscription_cancels_its_stays_and_frees_the_rooms(conn):
+    from farm.payments.models import Payment, PaymentStatus
+    from farm.subscriptions import services as subscription_services
+
+    class Refunds:  # the gateway's one call used here
+        async def refund(self, **_kw) -> str:
+            return "re_test"
+
+    _plan, house, sub = await world()
+    booking = await book(sub, house)
+    await Payment.create(subscription_id=sub.id, intent_id="pi_test", client_secret="s",
+                         amount_fen=sub.price_fen, status=PaymentStatus.SUCCEEDED,
+                         created_at=NOW, paid_at=NOW)  # fmt: skip
+    await subscription_services.cancel_subscription(
+        customer=await owner(sub), subscription_id=sub.id, today=TODAY, now=NOW,
+        gateway=Refunds(),
+    )  # fmt: skip
+    assert (await Subscription.get(id=sub.id)).status == Status.REFUNDED
+    assert (await Booking.get(id=booking.id)).status == BookingStatus.CANCELLED
+    assert not await BookingNight.exists()  # the room is free again for that night
+    assert not await Voucher.filter(subscription_id=sub.id, status=VoucherStatus.ISSUED).exists()
+
+
+async def test_a_late_check_in_redeems_each_voucher_for_its_own_night(conn):
+    _plan, house, sub = await world()
+    staff = await staff_of(house)
+    booking = await book(sub, house, nights=2)
+    # The first night's voucher runs out the morning after that night.
+    first = await BookingNight.get(booking_id=booking.id, night=NIGHT)
+    await Voucher.filter(id=first.voucher_id).update(valid_until=NIGHT + timedelta(days=1))
+    # The scheduler's expiry does not take a voucher a booked night holds...
+    assert await voucher_services.expire_vouchers(today=NIGHT + timedelta(days=1), now=NOW) == 0
+    # ...and the family, arriving a day late, is checked in: each night judged on its own.
+    await checkin.check_in(staff=staff, booking_id=booking.id, today=NIGHT + timedelta(days=1),
+                           now=NOW, timezone=TZ)  # fmt: skip
+    assert await Voucher.filter(subscription_id=sub.id, status=VoucherStatus.REDEEMED).count() == 2

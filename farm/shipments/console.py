@@ -218,20 +218,26 @@ async def batch_page(*, manager: User, batch_id: int, page: int, status: str) ->
     )
 
 
-async def _diversions(manager: User, batch: Batch) -> list[Diversion]:
+async def diverted_grams(batch: Batch) -> list[tuple[str, int, int]]:
+    """What a ship day diverted, summed per reason and crop: (reason, crop id, grams)."""
     rows = (
         await Allocation.filter(
             state=AllocationState.DIVERTED,
             ship_on=batch.ship_on,
-            lot__cooperative_id=manager.cooperative_id,
+            lot__cooperative_id=batch.cooperative_id,
         )
         .annotate(g=Sum("grams"))
         .group_by("reason", "lot__crop_id")
         .values_list("reason", "lot__crop_id", "g")
     )
+    return [(str(reason), crop_id, int(g or 0)) for reason, crop_id, g in rows]
+
+
+async def _diversions(manager: User, batch: Batch) -> list[Diversion]:
+    rows = await diverted_grams(batch)
     crops = {c.id: c for c in await Crop.filter(id__in={r[1] for r in rows})}
     return sorted(
-        (Diversion(str(reason), crops[crop_id], int(g or 0)) for reason, crop_id, g in rows),
+        (Diversion(reason, crops[crop_id], g) for reason, crop_id, g in rows),
         key=lambda d: (d.reason, d.crop.name),
     )
 

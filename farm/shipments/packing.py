@@ -20,6 +20,7 @@ from farm.errors import NotFound
 from farm.fieldwork.models import Crop, HarvestLot
 from farm.i18n import N_, _
 from farm.land.models import Cooperative
+from farm.shipments.console import diverted_grams
 from farm.shipments.models import (
     Allocation,
     AllocationState,
@@ -142,16 +143,7 @@ async def packing_list_pdf(*, batch: Batch, now: datetime, timezone: str) -> byt
     async for chunk in box_chunks(batch, crops):
         # Drawing is CPU work: in a worker thread, so the server goes on answering meanwhile.
         await to_thread.run_sync(lambda boxes=chunk: [doc.box(b) for b in boxes])
-    diverted = (
-        await Allocation.filter(
-            ship_on=batch.ship_on,
-            state=AllocationState.DIVERTED,
-            lot__cooperative_id=batch.cooperative_id,
-        )
-        .annotate(total=Sum("grams"))
-        .group_by("reason", "lot__crop_id")
-        .values_list("reason", "lot__crop_id", "total")
-    )
+    diverted = await diverted_grams(batch)
     order = list(DiversionReason)
     rows = sorted(diverted, key=lambda r: (order.index(r[0]), crops.get(r[1], "?")))
     doc.diverted([(_(REASONS[r]), crops.get(c, "?"), int(g)) for r, c, g in rows])

@@ -18,7 +18,6 @@ from decimal import Decimal
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
-from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from farm.fieldwork.models import Crop, HarvestLot
@@ -36,24 +35,11 @@ from farm.shipments.models import (
     ShipmentStatus,
     TransitTime,
 )
+from farm.sql import insert_rows, try_advisory_lock
 from farm.subscriptions.models import Status, Subscription
 
 CHUNK = 500  # ids per UPDATE ... WHERE id IN (...)
 ADDRESS = ("recipient", "phone", "province", "city", "address")
-
-
-def is_postgres(conn: BaseDBAsyncClient) -> bool:
-    return conn.capabilities.dialect == "postgres"
-
-
-async def try_advisory_lock(conn: BaseDBAsyncClient, job: str, on: date, unit: int) -> bool:
-    """Take a transaction-scoped advisory lock on PostgreSQL (always True elsewhere: SQLite
-    has one writer at a time, and the unique rows decide)."""
-    if not is_postgres(conn):
-        return True
-    key = rules.advisory_key(job, on, unit)
-    rows = await conn.execute_query_dict("SELECT pg_try_advisory_xact_lock($1) AS got", [key])
-    return bool(rows[0]["got"])
 
 
 async def transit_table(cooperative_id: int, *, conn: BaseDBAsyncClient | None = None) -> dict:
@@ -453,34 +439,3 @@ async def _create_shipments(
         )
         for sub_id, shipment_id in await made.using_db(conn).values_list("subscription_id", "id"):
             boxed[sub_id].shipment_id = shipment_id
-
-
-async def insert_rows(conn: BaseDBAsyncClient, model: type[Model], rows: list[dict]) -> None:
-    """Insert many rows in one prepared statement, without building a model object per row
-    (which costs more than the insert at 100,000 boxes). Plain fields go through their own
-    conversion, so values are stored exactly as the ORM would store them; foreign keys are
-    given as their `<name>_id` columns. Column names come from the model, never from input."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    fields_map = model._meta.fields_map
-    for c in columns:
-        if c not in model._meta.fields_db_projection and c.removesuffix("_id") not in fields_map:
-            raise ValueError(f"{model.__name__} has no column {c}")
-    if is_postgres(conn):
-        marks = ", ".join(f"${i + 1}" for i in range(len(columns)))
-    else:
-        marks = ", ".join("?" for _ in columns)
-    names = ", ".join(f'"{c}"' for c in columns)
-    sql = f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES ({marks})'  # noqa: S608
-
-    def db_value(column: str, value: object) -> object:
-        if column in model._meta.fields_db_projection:
-            return fields_map[column].to_db_value(value, model)
-        return value  # a foreign key id
-
-    for start in range(0, len(rows), CHUNK * 10):
-        values = [
-            [db_value(c, row[c]) for c in columns] for row in rows[start : start + CHUNK * 10]
-        ]
-        await conn.execute_many(sql, values)

@@ -11,8 +11,9 @@ from tortoise.transactions import in_transaction
 
 from farm.fieldwork.models import HarvestLot
 from farm.land.models import Plan, Season
-from farm.shipments.batches import season_ship_days, try_advisory_lock
+from farm.shipments.batches import season_ship_days
 from farm.shipments.models import Allocation, AllocationState, Batch, DiversionReason
+from farm.sql import try_advisory_lock
 from farm.subscriptions.models import Status, Subscription
 
 

@@ -3,7 +3,6 @@ and what becomes of each share of a lot on a ship day."""
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -146,13 +145,6 @@ def early_harvest_warning(
         transit_days=transit_days,
     )
     return None if fresh else coming
-
-
-def advisory_key(job: str, on: date, unit: int) -> int:
-    """A signed 64-bit PostgreSQL advisory lock key for one job, one date and one unit."""
-    job_code = zlib.crc32(job.encode()) % 4096
-    key = (job_code << 48) | (on.toordinal() << 24) | (unit & 0xFFFFFF)
-    return key - (1 << 63) if key >= (1 << 63) else key
 
 
 def shipment_number(shipment_id: int) -> str:

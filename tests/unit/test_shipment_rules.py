@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from farm.shipments import rules
 from farm.shipments.models import AllocationState, DiversionReason
+from farm.sql import advisory_key
 from farm.subscriptions.rules import PROVINCES
 
 areas = st.lists(
@@ -114,7 +115,7 @@ def test_shipment_numbers_round_trip_and_refuse_anything_else():
 
 def test_advisory_keys_fit_postgres_bigint_and_differ_by_job_day_and_unit():
     day = date(2026, 11, 16)
-    keys = {rules.advisory_key(j, d, u) for j in ("ship", "close")
+    keys = {advisory_key(j, d, u) for j in ("ship", "close")
             for d in (day, day + timedelta(days=1)) for u in (1, 2)}  # fmt: skip
     assert len(keys) == 8
     assert all(-(2**63) <= k < 2**63 for k in keys)

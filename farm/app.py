@@ -10,6 +10,7 @@ from urllib.parse import quote, urlsplit
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -171,6 +172,15 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "unavailable"}, status_code=503)
 
 
+# Pages, styles and scripts are compressed for browsers that accept gzip; downloads are not
+# (CSV exports and PDFs stream as they are made, with their own length; PDFs and photos are
+# compressed already), nor JSON answers such as the Stripe webhook's.
+GZIP_MINIMUM_BYTES = 1024
+GZIP_SKIPPED_TYPES = (
+    "application/*", "audio/*", "font/*", "image/*", "video/*", "text/csv", "text/event-stream",
+)  # fmt: skip
+
+
 def create_app(
     settings: Settings, *, gateway: Gateway | None = None, mailer: Mailer | None = None
 ) -> Starlette:
@@ -217,6 +227,12 @@ def create_app(
                 max_age=14 * 24 * 3600,
             ),
             Middleware(RequestContext, default_language=settings.default_language),
+            Middleware(
+                GZipMiddleware,
+                minimum_size=GZIP_MINIMUM_BYTES,
+                compresslevel=6,
+                exclude_content_types=GZIP_SKIPPED_TYPES,
+            ),
         ],
         exception_handlers={
             DomainError: domain_error,

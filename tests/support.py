@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import socket
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -363,3 +365,47 @@ async def accounting_problems() -> list[str]:
         if a.state == AllocationState.DIVERTED and a.reason is None:
             problems.append(f"allocation {a.id}: diverted without a reason")
     return problems
+
+
+# ---- counting the queries a page makes ----
+
+
+class QueryLog:
+    """The SQL statements sent while a `count_queries()` block ran."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextlib.contextmanager
+def count_queries() -> Iterator[QueryLog]:
+    """Count the statements Tortoise sends to the database inside the block (read from its
+    "tortoise.db_client" debug log, which every backend writes once per statement):
+
+        with count_queries() as log:
+            await client.get("/")
+        assert log.count == 4, log.statements
+    """
+    import logging
+
+    queries = QueryLog()
+
+    class Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            text = record.getMessage()
+            if not text.startswith(("Created connection pool", "Closed connection pool")):
+                queries.statements.append(text)
+
+    logger = logging.getLogger("tortoise.db_client")
+    handler, level = Handler(logging.DEBUG), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield queries
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

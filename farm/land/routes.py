@@ -19,28 +19,39 @@ async def home(request: Request) -> Response:
     return render(request, "land/home.html", {"seasons": list(seasons.values())})
 
 
-async def plan_page(request: Request) -> Response:
-    plan_id = int_param(request, "plan_id")
-    offer, field, plots = await services.plan_offer(plan_id=plan_id, now=now())
-    chosen = None
-    plot_id = parse_id(request.query_params.get("plot"))
-    if plot_id is not None:
-        chosen = next((m for m in plots if m.plot.id == plot_id and m.free), None)
-    return render(
-        request,
-        "land/plan.html",
-        {
-            "offer": offer,
-            "field": field,
-            "plots": plots,
-            "chosen": chosen,
-            "PerkKind": PerkKind,
-            "on_sale": offer.season.sale_starts_on <= today(request) < offer.season.sale_ends_on,
-        },
+async def _plan_context(request: Request) -> dict:
+    """The offer and the map a plan's page shows: ?section=N shows one section of a big
+    field, ?plot=ID chooses a plot (and shows its section)."""
+    offer = await services.plan_offer(plan_id=int_param(request, "plan_id"), now=now())
+    section = parse_id(request.query_params.get("section"))
+    fmap = await services.field_map(
+        offer=offer,
+        now=now(),
+        section=section - 1 if section is not None else None,
+        plot_id=parse_id(request.query_params.get("plot")),
     )
+    return {
+        "offer": offer,
+        "fmap": fmap,
+        "PerkKind": PerkKind,
+        "on_sale": offer.season.sale_starts_on <= today(request) < offer.season.sale_ends_on,
+    }
+
+
+async def plan_page(request: Request) -> Response:
+    return render(request, "land/plan.html", await _plan_context(request))
+
+
+async def plan_map(request: Request) -> Response:
+    """The map and the pick panel alone, for the page's script to swap in without reloading
+    the whole page (the same URL without /map is the full page)."""
+    response = render(request, "land/plan_map.html", await _plan_context(request))
+    response.headers["cache-control"] = "no-store"
+    return response
 
 
 routes = [
     Route("/", home, name="home"),
     Route("/plans/{plan_id}", plan_page, name="plan"),
+    Route("/plans/{plan_id}/map", plan_map, name="plan_map"),
 ]

@@ -1,16 +1,27 @@
-"""Reading what a season offers: plans, plots left, the field map."""
+"""Reading what a season offers: plans, plots left, the field map.
+
+Pages read counts, not rows: how many plots are left is one grouped query for every plan on
+sale, and a plan's map is one grouped query for its sections and one for the plots of the
+section shown, so a page costs the same few queries whatever the number of plans and plots."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
 from farm.errors import NotFound
 from farm.i18n import _
 from farm.land import rules
 from farm.land.models import Field, Plan, PlanPerk, Plot, Season
+from farm.land.sections import Grid, Scale, Section, readable_scale, section_grid
+from farm.sql import is_postgres
 from farm.subscriptions.models import PlotClaim
 
 
@@ -45,64 +56,302 @@ async def taken_plot_ids(season_id: int, now: datetime) -> set[int]:
     return set(rows)
 
 
-async def plots_left(plan: Plan, *, now: datetime, taken: set[int] | None = None) -> int:
-    if taken is None:
-        taken = await taken_plot_ids(plan.season_id, now)
-    eligible = await eligible_plots(plan)
-    free = sum(1 for p in eligible if p.id not in taken)
-    sold = await PlotClaim.filter(live_claims(now), plan_id=plan.id).count()
-    return max(0, min(plan.max_plots - sold, free))
-
-
 def season_ship_days(season: Season) -> list[date]:
     return rules.ship_days(
         season.starts_on, season.ends_on, rules.parse_days_of_month(season.ship_days_of_month)
     )
 
 
+# ---- raw SQL shared by both databases ---------------------------------------------------
+
+# The claim c that holds plot p in a season, to LEFT JOIN: paid, or reserved and not lapsed
+# ($1 is now). There is at most one, (season, plot) being unique.
+_HOLDS = (
+    "c.season_id = {season} AND c.plot_id = {plot} "
+    "AND (c.expires_at IS NULL OR c.expires_at > $1)"
+)
+
+
+def _conn() -> BaseDBAsyncClient:
+    return connections.get("default")
+
+
+async def _query(sql: str, values: Sequence[object]) -> list[dict]:
+    """Run SQL written with $n placeholders on either database (SQLite reads them as ?n)."""
+    conn = _conn()
+    if not is_postgres(conn):
+        sql = re.sub(r"\$(\d+)", r"?\1", sql)
+    return await conn.execute_query_dict(sql, list(values))
+
+
+def _db_now(now: datetime) -> object:
+    """`now` as the database stores expires_at (Tortoise writes SQLite datetimes as text)."""
+    return PlotClaim._meta.fields_map["expires_at"].to_db_value(now, PlotClaim)
+
+
+def _number(value: Decimal) -> object:
+    return value if is_postgres(_conn()) else float(value)
+
+
+async def plot_counts(
+    *, now: datetime, today: date | None = None, plan_id: int | None = None
+) -> dict[int, tuple[int, int]]:
+    """For each plan on sale `today` (or the one plan `plan_id`): (free plots it could sell,
+    its live claims), in one grouped query. Free plots are counted once per (season, field,
+    plot size), however many plans share them."""
+    if plan_id is not None:
+        chosen, values = "pl.id = $2", [_db_now(now), plan_id]
+    elif today is not None:
+        chosen = (
+            "pl.season_id IN (SELECT s.id FROM seasons s "
+            "WHERE s.sale_starts_on <= $2 AND s.sale_ends_on > $2)"
+        )
+        values = [
+            _db_now(now),
+            Season._meta.fields_map["sale_starts_on"].to_db_value(today, Season),
+        ]
+    else:
+        raise ValueError("plot_counts needs a plan or a day")
+    holds = _HOLDS.format(season="g.season_id", plot="p.id")
+    sql = f"""
+        WITH mine AS (
+            SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2 FROM plans pl
+            WHERE {chosen}
+        ), g AS (
+            SELECT DISTINCT season_id, field_id, plot_area_m2 FROM mine
+        ), free AS (
+            SELECT g.season_id, g.field_id, g.plot_area_m2, COUNT(p.id) - COUNT(c.id) AS n
+            FROM g JOIN plots p ON p.field_id = g.field_id AND p.area_m2 = g.plot_area_m2
+            LEFT JOIN plot_claims c ON {holds}
+            GROUP BY g.season_id, g.field_id, g.plot_area_m2
+        ), sold AS (
+            SELECT c.plan_id, COUNT(*) AS n FROM plot_claims c
+            WHERE c.season_id IN (SELECT season_id FROM g)
+                AND c.plan_id IN (SELECT id FROM mine)
+                AND (c.expires_at IS NULL OR c.expires_at > $1)
+            GROUP BY c.plan_id
+        )
+        SELECT mine.id, COALESCE(free.n, 0) AS free, COALESCE(sold.n, 0) AS sold
+        FROM mine
+        LEFT JOIN free ON free.season_id = mine.season_id AND free.field_id = mine.field_id
+            AND free.plot_area_m2 = mine.plot_area_m2
+        LEFT JOIN sold ON sold.plan_id = mine.id
+    """  # noqa: S608  (placeholders only)
+    rows = await _query(sql, values)
+    return {r["id"]: (int(r["free"]), int(r["sold"])) for r in rows}
+
+
+def _left(plan: Plan, counts: dict[int, tuple[int, int]]) -> int:
+    free, sold = counts.get(plan.id, (0, 0))
+    return max(0, min(plan.max_plots - sold, free))
+
+
+async def plots_left(plan: Plan, *, now: datetime, taken: set[int] | None = None) -> int:
+    """How many plots a plan can still sell: free plots of its size on its field, within its
+    max_plots. (`taken` is accepted for callers of the old signature and not needed.)"""
+    return _left(plan, await plot_counts(now=now, plan_id=plan.id))
+
+
 async def open_offers(*, today: date, now: datetime) -> list[PlanOffer]:
-    """Every plan of every season on sale today, with what is left to buy."""
-    seasons = await Season.filter(sale_starts_on__lte=today, sale_ends_on__gt=today).order_by(
-        "starts_on", "id"
+    """Every plan of every season on sale today, with what is left to buy: four queries,
+    however many plans and plots there are."""
+    plans = (
+        await Plan.filter(season__sale_starts_on__lte=today, season__sale_ends_on__gt=today)
+        .select_related("season")
+        .order_by("season__starts_on", "season_id", "price_fen", "id")
     )
-    offers: list[PlanOffer] = []
-    for season in seasons:
-        taken = await taken_plot_ids(season.id, now)
-        days = season_ship_days(season)
-        plans = await Plan.filter(season_id=season.id).order_by("price_fen", "id")
-        perks = await PlanPerk.filter(plan_id__in=[p.id for p in plans]).prefetch_related("partner")
-        for plan in plans:
-            offers.append(
-                PlanOffer(
-                    plan=plan,
-                    season=season,
-                    perks=[k for k in perks if k.plan_id == plan.id],
-                    ship_days=days,
-                    plots_left=await plots_left(plan, now=now, taken=taken),
-                )
-            )
-    return offers
+    if not plans:
+        return []
+    perks: dict[int, list[PlanPerk]] = {}
+    perk_rows = (
+        await PlanPerk.filter(
+            plan__season__sale_starts_on__lte=today, plan__season__sale_ends_on__gt=today
+        )
+        .select_related("partner")
+        .order_by("id")
+    )
+    for perk in perk_rows:
+        perks.setdefault(perk.plan_id, []).append(perk)
+    counts = await plot_counts(now=now, today=today)
+    days: dict[int, list[date]] = {}
+    return [
+        PlanOffer(
+            plan=plan,
+            season=plan.season,
+            perks=perks.get(plan.id, []),
+            ship_days=days.setdefault(plan.season_id, season_ship_days(plan.season)),
+            plots_left=_left(plan, counts),
+        )
+        for plan in plans
+    ]
 
 
-async def plan_offer(*, plan_id: int, now: datetime) -> tuple[PlanOffer, Field, list[MapPlot]]:
-    """One plan with its field map: every plot of the field, free or taken for this plan."""
-    plan = await Plan.get_or_none(id=plan_id).prefetch_related("season", "field")
+# ---- a plan's page: the offer and its field map -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionCount:
+    section: Section
+    plots: int
+    free: int
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """What a plan's page draws: either the whole field (`grid` is None, or a section is
+    chosen) or the overview of its sections with their free plots; and a chosen plot."""
+
+    field: Field
+    grid: Grid | None
+    sections: list[SectionCount]
+    section: Section | None
+    plots: list[MapPlot]
+    scale: Scale | None
+    box: tuple[Decimal, Decimal, Decimal, Decimal] | None  # the part of the field drawn
+    chosen: MapPlot | None
+    plot_count: int
+
+    @property
+    def free_shown(self) -> int:
+        return sum(1 for m in self.plots if m.free)
+
+
+async def plan_offer(*, plan_id: int, now: datetime) -> PlanOffer:
+    """One plan with its perks and plots left."""
+    plan = await Plan.get_or_none(id=plan_id).select_related("season", "field")
     if plan is None:
         raise NotFound(_("This plan does not exist."))
-    taken = await taken_plot_ids(plan.season_id, now)
-    eligible = {p.id for p in await eligible_plots(plan)}
-    perks = await PlanPerk.filter(plan_id=plan.id).prefetch_related("partner")
-    offer = PlanOffer(
+    perks = await PlanPerk.filter(plan_id=plan.id).select_related("partner").order_by("id")
+    return PlanOffer(
         plan=plan,
         season=plan.season,
         perks=list(perks),
         ship_days=season_ship_days(plan.season),
-        plots_left=await plots_left(plan, now=now, taken=taken),
+        plots_left=await plots_left(plan, now=now),
     )
-    plots = await Plot.filter(field_id=plan.field_id).order_by("code")
+
+
+async def _field_shape(field_id: int) -> tuple[int, Decimal, Decimal]:
+    """(plots, typical plot width, typical plot height) of a field."""
+    rows = await _query(
+        "SELECT COUNT(*) AS n, MIN(w_m) AS w, MIN(h_m) AS h FROM plots WHERE field_id = $1",
+        [field_id],
+    )
+    row = rows[0]
+    return int(row["n"]), Decimal(str(row["w"] or 0)), Decimal(str(row["h"] or 0))
+
+
+async def _section_counts(offer: PlanOffer, grid: Grid, now: datetime) -> list[SectionCount]:
+    """Every section of the field with its plots and the plots this plan can sell there."""
+    holds = _HOLDS.format(season="pl.season_id", plot="p.id")
+    cx = "FLOOR((p.x_m + p.w_m / 2) / CAST($3 AS NUMERIC))"
+    cy = "FLOOR((p.y_m + p.h_m / 2) / CAST($4 AS NUMERIC))"
+    sql = f"""
+        SELECT CAST({cx} AS INTEGER) AS sx, CAST({cy} AS INTEGER) AS sy, COUNT(*) AS plots,
+            SUM(CASE WHEN p.area_m2 = pl.plot_area_m2 AND c.id IS NULL
+                THEN 1 ELSE 0 END) AS free
+        FROM plans pl JOIN plots p ON p.field_id = pl.field_id
+        LEFT JOIN plot_claims c ON {holds}
+        WHERE pl.id = $2
+        GROUP BY 1, 2
+    """  # noqa: S608  (placeholders only)
+    values = [_db_now(now), offer.plan.id, _number(grid.cell_w), _number(grid.cell_h)]
+    counts: dict[int, tuple[int, int]] = {}
+    for r in await _query(sql, values):
+        column = min(max(int(r["sx"]), 0), grid.columns - 1)
+        row = min(max(int(r["sy"]), 0), grid.rows - 1)
+        index = row * grid.columns + column
+        plots, free = counts.get(index, (0, 0))
+        counts[index] = (plots + int(r["plots"]), free + int(r["free"] or 0))
     sold_out = offer.plots_left == 0
-    map_plots = [
-        MapPlot(plot=p, free=(p.id in eligible and p.id not in taken and not sold_out))
-        for p in plots
-    ]
-    return offer, plan.field, map_plots
+    result = []
+    for index in range(grid.count):
+        section = grid.section(index)
+        assert section is not None
+        plots, free = counts.get(index, (0, 0))
+        result.append(SectionCount(section=section, plots=plots, free=0 if sold_out else free))
+    return result
+
+
+async def _map_plots(
+    offer: PlanOffer, now: datetime, section: Section | None, grid: Grid | None
+) -> list[MapPlot]:
+    """The plots of the field (or of one section, by their centres), free or taken."""
+    holds = _HOLDS.format(season="pl.season_id", plot="p.id")
+    where, values = "", [_db_now(now), offer.plan.id]
+    if section is not None and grid is not None:
+        edge = " AND (p.{a} + p.{s} / 2) {op} CAST(${n} AS NUMERIC)"
+        bounds = [("x_m", "w_m", section.x_m, section.column, grid.columns),
+                  ("y_m", "h_m", section.y_m, section.row, grid.rows)]  # fmt: skip
+        cells = {"x_m": grid.cell_w, "y_m": grid.cell_h}
+        for a, s, start, position, last in bounds:
+            if position > 0:
+                values.append(_number(start))
+                where += edge.format(a=a, s=s, op=">=", n=len(values))
+            if position < last - 1:
+                values.append(_number(start + cells[a]))
+                where += edge.format(a=a, s=s, op="<", n=len(values))
+    sql = f"""
+        SELECT p.id, p.code, p.area_m2, p.x_m, p.y_m, p.w_m, p.h_m, p.field_id,
+            CASE WHEN p.area_m2 = pl.plot_area_m2 AND c.id IS NULL
+                THEN 1 ELSE 0 END AS free
+        FROM plans pl JOIN plots p ON p.field_id = pl.field_id
+        LEFT JOIN plot_claims c ON {holds}
+        WHERE pl.id = $2{where}
+        ORDER BY p.code
+    """  # noqa: S608  (placeholders only)
+    sold_out = offer.plots_left == 0
+    fields = ("id", "code", "area_m2", "x_m", "y_m", "w_m", "h_m", "field_id")
+    plots = []
+    for r in await _query(sql, values):
+        plot = Plot(**{k: r[k] for k in fields})
+        for name in ("area_m2", "x_m", "y_m", "w_m", "h_m"):
+            setattr(plot, name, Decimal(str(r[name])))
+        plots.append(MapPlot(plot=plot, free=bool(r["free"]) and not sold_out))
+    return plots
+
+
+async def field_map(
+    *, offer: PlanOffer, now: datetime, section: int | None = None, plot_id: int | None = None
+) -> FieldMap:
+    """A plan's field map: the whole field when it is small; else the overview of its
+    sections, or one section's plots when a section (or a plot, whose section it is) is
+    chosen. The chosen plot is kept only if this plan can sell it now."""
+    field = offer.plan.field
+    count, plot_w, plot_h = await _field_shape(field.id)
+    grid = section_grid(
+        width=Decimal(field.width_m), height=Decimal(field.height_m), plots=count,
+        plot_w=plot_w, plot_h=plot_h,
+    )  # fmt: skip
+    chosen_plot = None
+    if plot_id is not None:
+        chosen_plot = await Plot.get_or_none(id=plot_id, field_id=field.id)
+    shown: Section | None = None
+    if grid is not None:
+        if chosen_plot is not None:
+            section = grid.index_of(
+                cx=chosen_plot.x_m + chosen_plot.w_m / 2, cy=chosen_plot.y_m + chosen_plot.h_m / 2
+            )
+        shown = grid.section(section) if section is not None else None
+    overview = grid is not None and shown is None
+    sections = await _section_counts(offer, grid, now) if overview and grid else []
+    plots: list[MapPlot] = []
+    scale, box = None, None
+    if grid is None or shown is not None:
+        plots = await _map_plots(offer, now, shown, grid)
+        if plots and shown is not None:  # the section's plots, with a metre around them
+            left, top = min(m.plot.x_m for m in plots), min(m.plot.y_m for m in plots)
+            right = max(m.plot.x_m + m.plot.w_m for m in plots)
+            bottom = max(m.plot.y_m + m.plot.h_m for m in plots)
+            box = (left - 1, top - 1, right - left + 2, bottom - top + 2)
+        if plots:
+            scale = readable_scale(
+                w_m=box[2] if box else Decimal(field.width_m) + 2,
+                smallest_w=min(m.plot.w_m for m in plots),
+                smallest_h=min(m.plot.h_m for m in plots),
+            )
+    chosen = next((m for m in plots if chosen_plot and m.plot.id == chosen_plot.id), None)
+    return FieldMap(
+        field=field, grid=grid, sections=sections, section=shown, plots=plots, scale=scale,
+        box=box, chosen=chosen if chosen and chosen.free else None, plot_count=count,
+    )  # fmt: skip

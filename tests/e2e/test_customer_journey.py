@@ -37,6 +37,8 @@ def test_a_newcomer_signs_up_picks_a_plot_pays_and_sees_it_active(live_server, b
 
     # The map: tap a free plot, then sign up to reserve it.
     page.locator("svg.fieldmap a").nth(7).click()
+    page.wait_for_url(re.compile(r"\?plot=\d+"))  # the script swaps the map in, back works
+    page.locator("g.plot.chosen").wait_for()
     assert page.locator("g.plot.chosen").count() == 1
     code = page.locator("g.plot.chosen").get_attribute("data-code")
     page.screenshot(path=SHOTS / "2-plan-map.png", full_page=True)

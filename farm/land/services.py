@@ -98,7 +98,8 @@ async def plot_counts(
 ) -> dict[int, tuple[int, int]]:
     """For each plan on sale `today` (or the one plan `plan_id`): (free plots it could sell,
     its live claims), in one grouped query. Free plots are counted once per (season, field,
-    plot size), however many plans share them."""
+    plot size), however many plans share them: the plots of that size less the live claims
+    on them (counting claims, not probing every plot, is what keeps this fast)."""
     if plan_id is not None:
         chosen, values = "pl.id = $2", [_db_now(now), plan_id]
     elif today is not None:
@@ -112,18 +113,28 @@ async def plot_counts(
         ]
     else:
         raise ValueError("plot_counts needs a plan or a day")
-    holds = _HOLDS.format(season="g.season_id", plot="p.id")
     sql = f"""
         WITH mine AS (
             SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2 FROM plans pl
             WHERE {chosen}
         ), g AS (
             SELECT DISTINCT season_id, field_id, plot_area_m2 FROM mine
-        ), free AS (
-            SELECT g.season_id, g.field_id, g.plot_area_m2, COUNT(p.id) - COUNT(c.id) AS n
-            FROM g JOIN plots p ON p.field_id = g.field_id AND p.area_m2 = g.plot_area_m2
-            LEFT JOIN plot_claims c ON {holds}
+        ), sized AS (
+            SELECT p.field_id, p.area_m2, COUNT(*) AS n FROM plots p
+            WHERE p.field_id IN (SELECT field_id FROM g)
+            GROUP BY p.field_id, p.area_m2
+        ), taken AS (
+            SELECT g.season_id, g.field_id, g.plot_area_m2, COUNT(*) AS n
+            FROM g JOIN plot_claims c ON c.season_id = g.season_id
+            JOIN plots p ON p.id = c.plot_id AND p.field_id = g.field_id
+                AND p.area_m2 = g.plot_area_m2
+            WHERE c.expires_at IS NULL OR c.expires_at > $1
             GROUP BY g.season_id, g.field_id, g.plot_area_m2
+        ), free AS (
+            SELECT g.season_id, g.field_id, g.plot_area_m2, sized.n - COALESCE(taken.n, 0) AS n
+            FROM g JOIN sized ON sized.field_id = g.field_id AND sized.area_m2 = g.plot_area_m2
+            LEFT JOIN taken ON taken.season_id = g.season_id AND taken.field_id = g.field_id
+                AND taken.plot_area_m2 = g.plot_area_m2
         ), sold AS (
             SELECT c.plan_id, COUNT(*) AS n FROM plot_claims c
             WHERE c.season_id IN (SELECT season_id FROM g)
@@ -174,12 +185,15 @@ async def open_offers(*, today: date, now: datetime) -> list[PlanOffer]:
         perks.setdefault(perk.plan_id, []).append(perk)
     counts = await plot_counts(now=now, today=today)
     days: dict[int, list[date]] = {}
+    for plan in plans:
+        if plan.season_id not in days:
+            days[plan.season_id] = season_ship_days(plan.season)
     return [
         PlanOffer(
             plan=plan,
             season=plan.season,
             perks=perks.get(plan.id, []),
-            ship_days=days.setdefault(plan.season_id, season_ship_days(plan.season)),
+            ship_days=days[plan.season_id],
             plots_left=_left(plan, counts),
         )
         for plan in plans

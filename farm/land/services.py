@@ -67,8 +67,7 @@ def season_ship_days(season: Season) -> list[date]:
 # The claim c that holds plot p in a season, to LEFT JOIN: paid, or reserved and not lapsed
 # ($1 is now). There is at most one, (season, plot) being unique.
 _HOLDS = (
-    "c.season_id = {season} AND c.plot_id = {plot} "
-    "AND (c.expires_at IS NULL OR c.expires_at > $1)"
+    "c.season_id = {season} AND c.plot_id = {plot} AND (c.expires_at IS NULL OR c.expires_at > $1)"
 )
 
 

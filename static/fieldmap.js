@@ -1,7 +1,8 @@
 // A plan's field map without reloading the page: links inside #plan-map that lead to this
 // plan's page (a section, a plot) fetch the same view from /plans/N/map and swap it in, and
 // the address bar follows so that back and forward work. Without this script every link is a
-// plain link to the whole page, which shows the same thing.
+// plain link to the whole page, which shows the same thing. After a swap, focus moves to the
+// heading of what was asked for (the map, or the chosen plot), which screen readers announce.
 (function () {
   "use strict";
   var root = document.getElementById("plan-map");

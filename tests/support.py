@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import socket
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -363,3 +365,77 @@ async def accounting_problems() -> list[str]:
         if a.state == AllocationState.DIVERTED and a.reason is None:
             problems.append(f"allocation {a.id}: diverted without a reason")
     return problems
+
+
+# ---- counting the SQL a piece of code sends ----
+
+_EXECUTE_METHODS = (
+    "execute_insert",
+    "execute_query",
+    "execute_query_dict",
+    "execute_many",
+    "execute_script",
+)
+
+
+@dataclass
+class QueryLog:
+    """The SQL statements sent while a `count_queries()` block ran, with their parameters."""
+
+    statements: list[tuple[str, list]]
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+def _client_classes():
+    from tortoise.backends.base.client import BaseDBAsyncClient
+
+    seen, todo = [], [BaseDBAsyncClient]
+    while todo:
+        cls = todo.pop()
+        if cls not in seen:
+            seen.append(cls)
+            todo.extend(cls.__subclasses__())
+    return seen
+
+
+@contextlib.contextmanager
+def count_queries() -> Iterator[QueryLog]:
+    """Record every SQL statement sent through tortoise's clients (pooled connections and
+    transactions, every engine) while the block runs: `with count_queries() as q: ...;
+    q.count`. A statement is counted once, however the client's methods call each other."""
+    import contextvars
+    import functools
+
+    log = QueryLog(statements=[])
+    inside = contextvars.ContextVar("inside_execute", default=False)
+
+    def recording(original):
+        @functools.wraps(original)
+        async def execute(self, query, *args, **kwargs):
+            if inside.get():
+                return await original(self, query, *args, **kwargs)
+            values = args[0] if args else kwargs.get("values")
+            log.statements.append((query, list(values) if values else []))
+            token = inside.set(True)
+            try:
+                return await original(self, query, *args, **kwargs)
+            finally:
+                inside.reset(token)
+
+        return execute
+
+    patched = []
+    for cls in _client_classes():
+        for name in _EXECUTE_METHODS:
+            if name in vars(cls):
+                original = vars(cls)[name]
+                patched.append((cls, name, original))
+                setattr(cls, name, recording(original))
+    try:
+        yield log
+    finally:
+        for cls, name, original in reversed(patched):
+            setattr(cls, name, original)

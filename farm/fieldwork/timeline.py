@@ -44,22 +44,24 @@ class PlotPage:
 async def plot_page(*, customer: User, subscription_id: int) -> PlotPage:
     """The subscriber's own plot: its sign, what grows, and the season's work and harvests on
     the plot and its field, newest first."""
-    sub = await Subscription.get_or_none(
-        id=subscription_id, customer_id=customer.id, status__in=VISIBLE
-    ).prefetch_related("plan", "season", "plot__field")
+    sub = await (
+        Subscription.filter(id=subscription_id, customer_id=customer.id, status__in=VISIBLE)
+        .select_related("plan", "season", "plot__field")
+        .first()
+    )
     if sub is None:
         raise NotFound(_("This subscription does not exist."))
     season, plot = sub.season, sub.plot
     entries = (
         await WorkEntry.filter(_work_on_plot(plot, season.starts_on, season.ends_on))
         .distinct()
-        .prefetch_related("inputs", "photos", "plot_links__plot")
+        .prefetch_related("inputs", "photos")  # the page does not list an entry's plots
     )
     lots = await HarvestLot.filter(
         Q(plot_id=plot.id) | Q(plot_id=None, field_id=plot.field_id),
         harvested_on__gte=season.starts_on,
         harvested_on__lt=season.ends_on,
-    ).prefetch_related("crop")
+    ).select_related("crop")
     items = [TimelineItem(day=e.worked_on, entry=e) for e in entries]
     items += [TimelineItem(day=lot.harvested_on, lot=lot) for lot in lots]
     items.sort(key=lambda i: (i.day, i.lot is not None), reverse=True)

@@ -105,6 +105,7 @@ class WorkEntryPlot(Model):
     class Meta:
         table = "work_entry_plots"
         unique_together = (("entry", "plot"),)
+        indexes = (("plot_id",),)  # the work on a plot, for its timeline
 
 
 class WorkInput(Model):

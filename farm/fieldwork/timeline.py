@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from farm.accounts.models import Role, User
 from farm.errors import NotFound
 from farm.fieldwork import rules
-from farm.fieldwork.models import HarvestLot, Photo, WorkEntry
+from farm.fieldwork.models import HarvestLot, Photo, WorkEntry, WorkEntryPlot
 from farm.i18n import _
 from farm.land.models import CareMode, Cooperative, Plot, Season
 from farm.subscriptions.models import Status, Subscription
@@ -20,9 +20,11 @@ VISIBLE = (Status.ACTIVE, Status.COMPLETED)
 
 
 def _work_on_plot(plot: Plot, starts_on: date, ends_on: date) -> Q:
-    """Work on this plot, or on its whole field, inside the season."""
+    """Work on this plot, or on its whole field, inside the season. The plot's entries come
+    from a subquery on its own index, not from a join with every link of the field's work."""
+    on_plot = WorkEntryPlot.filter(plot_id=plot.id).values("entry_id")
     return Q(field_id=plot.field_id, worked_on__gte=starts_on, worked_on__lt=ends_on) & (
-        Q(whole_field=True) | Q(plot_links__plot_id=plot.id)
+        Q(whole_field=True) | Q(id__in=Subquery(on_plot))
     )
 
 
@@ -54,7 +56,6 @@ async def plot_page(*, customer: User, subscription_id: int) -> PlotPage:
     season, plot = sub.season, sub.plot
     entries = (
         await WorkEntry.filter(_work_on_plot(plot, season.starts_on, season.ends_on))
-        .distinct()
         .prefetch_related("inputs", "photos")  # the page does not list an entry's plots
     )
     lots = await HarvestLot.filter(

@@ -36,4 +36,8 @@ class Migration(migrations.Migration):
             model_name='WorkInput',
             index=Index(fields=['entry_id']),
         ),
+        ops.AddIndex(
+            model_name='WorkEntryPlot',
+            index=Index(fields=['plot_id']),
+        ),
     ]

@@ -54,10 +54,9 @@ async def plot_page(*, customer: User, subscription_id: int) -> PlotPage:
     if sub is None:
         raise NotFound(_("This subscription does not exist."))
     season, plot = sub.season, sub.plot
-    entries = (
-        await WorkEntry.filter(_work_on_plot(plot, season.starts_on, season.ends_on))
-        .prefetch_related("inputs", "photos")  # the page does not list an entry's plots
-    )
+    where = _work_on_plot(plot, season.starts_on, season.ends_on)
+    # the page does not list an entry's plots: only its inputs and photos are fetched
+    entries = await WorkEntry.filter(where).prefetch_related("inputs", "photos")
     lots = await HarvestLot.filter(
         Q(plot_id=plot.id) | Q(plot_id=None, field_id=plot.field_id),
         harvested_on__gte=season.starts_on,

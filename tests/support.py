@@ -367,45 +367,75 @@ async def accounting_problems() -> list[str]:
     return problems
 
 
-# ---- counting the queries a page makes ----
+# ---- counting the SQL a piece of code sends ----
+
+_EXECUTE_METHODS = (
+    "execute_insert",
+    "execute_query",
+    "execute_query_dict",
+    "execute_many",
+    "execute_script",
+)
 
 
+@dataclass
 class QueryLog:
-    """The SQL statements sent while a `count_queries()` block ran."""
+    """The SQL statements sent while a `count_queries()` block ran, with their parameters."""
 
-    def __init__(self) -> None:
-        self.statements: list[str] = []
+    statements: list[tuple[str, list]]
 
     @property
     def count(self) -> int:
         return len(self.statements)
 
 
+def _client_classes():
+    from tortoise.backends.base.client import BaseDBAsyncClient
+
+    seen, todo = [], [BaseDBAsyncClient]
+    while todo:
+        cls = todo.pop()
+        if cls not in seen:
+            seen.append(cls)
+            todo.extend(cls.__subclasses__())
+    return seen
+
+
 @contextlib.contextmanager
 def count_queries() -> Iterator[QueryLog]:
-    """Count the statements Tortoise sends to the database inside the block (read from its
-    "tortoise.db_client" debug log, which every backend writes once per statement):
+    """Record every SQL statement sent through tortoise's clients (pooled connections and
+    transactions, every engine) while the block runs: `with count_queries() as q: ...;
+    q.count`. A statement is counted once, however the client's methods call each other."""
+    import contextvars
+    import functools
 
-        with count_queries() as log:
-            await client.get("/")
-        assert log.count == 4, log.statements
-    """
-    import logging
+    log = QueryLog(statements=[])
+    inside = contextvars.ContextVar("inside_execute", default=False)
 
-    queries = QueryLog()
+    def recording(original):
+        @functools.wraps(original)
+        async def execute(self, query, *args, **kwargs):
+            if inside.get():
+                return await original(self, query, *args, **kwargs)
+            values = args[0] if args else kwargs.get("values")
+            log.statements.append((query, list(values) if values else []))
+            token = inside.set(True)
+            try:
+                return await original(self, query, *args, **kwargs)
+            finally:
+                inside.reset(token)
 
-    class Handler(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            text = record.getMessage()
-            if not text.startswith(("Created connection pool", "Closed connection pool")):
-                queries.statements.append(text)
+        return execute
 
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level = Handler(logging.DEBUG), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
+    patched = []
+    for cls in _client_classes():
+        for name in _EXECUTE_METHODS:
+            if name in vars(cls):
+                original = vars(cls)[name]
+                patched.append((cls, name, original))
+                setattr(cls, name, recording(original))
     try:
-        yield queries
+        yield log
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+        for cls, name, original in reversed(patched):
+            setattr(cls, name, original)

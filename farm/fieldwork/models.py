@@ -90,6 +90,7 @@ class WorkEntry(Model):
 
     class Meta:
         table = "work_entries"
+        indexes = (("field_id", "worked_on"),)  # a plot's timeline: its field's work
 
 
 class WorkEntryPlot(Model):
@@ -104,6 +105,7 @@ class WorkEntryPlot(Model):
     class Meta:
         table = "work_entry_plots"
         unique_together = (("entry", "plot"),)
+        indexes = (("plot_id",),)  # the work on a plot, for its timeline
 
 
 class WorkInput(Model):
@@ -119,6 +121,7 @@ class WorkInput(Model):
 
     class Meta:
         table = "work_inputs"
+        indexes = (("entry_id",),)
 
 
 class WorkShift(Model):
@@ -148,6 +151,7 @@ class Photo(Model):
 
     class Meta:
         table = "photos"
+        indexes = (("entry_id",),)
 
 
 class HarvestLot(Model):
@@ -179,4 +183,5 @@ class HarvestLot(Model):
 
     class Meta:
         table = "harvest_lots"
-        indexes = (("field_id", "harvested_on"),)
+        # a field's lots on a ship day; a plot's lots (its timeline, its stays page)
+        indexes = (("field_id", "harvested_on"), ("plot_id", "harvested_on"))

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from farm.accounts.models import Role, User
 from farm.errors import NotFound
 from farm.fieldwork import rules
-from farm.fieldwork.models import HarvestLot, Photo, WorkEntry
+from farm.fieldwork.models import HarvestLot, Photo, WorkEntry, WorkEntryPlot
 from farm.i18n import _
 from farm.land.models import CareMode, Cooperative, Plot, Season
 from farm.subscriptions.models import Status, Subscription
@@ -20,9 +20,11 @@ VISIBLE = (Status.ACTIVE, Status.COMPLETED)
 
 
 def _work_on_plot(plot: Plot, starts_on: date, ends_on: date) -> Q:
-    """Work on this plot, or on its whole field, inside the season."""
+    """Work on this plot, or on its whole field, inside the season. The plot's entries come
+    from a subquery on its own index, not from a join with every link of the field's work."""
+    on_plot = WorkEntryPlot.filter(plot_id=plot.id).values("entry_id")
     return Q(field_id=plot.field_id, worked_on__gte=starts_on, worked_on__lt=ends_on) & (
-        Q(whole_field=True) | Q(plot_links__plot_id=plot.id)
+        Q(whole_field=True) | Q(id__in=Subquery(on_plot))
     )
 
 
@@ -44,22 +46,22 @@ class PlotPage:
 async def plot_page(*, customer: User, subscription_id: int) -> PlotPage:
     """The subscriber's own plot: its sign, what grows, and the season's work and harvests on
     the plot and its field, newest first."""
-    sub = await Subscription.get_or_none(
-        id=subscription_id, customer_id=customer.id, status__in=VISIBLE
-    ).prefetch_related("plan", "season", "plot__field")
+    sub = await (
+        Subscription.filter(id=subscription_id, customer_id=customer.id, status__in=VISIBLE)
+        .select_related("plan", "season", "plot__field")
+        .first()
+    )
     if sub is None:
         raise NotFound(_("This subscription does not exist."))
     season, plot = sub.season, sub.plot
-    entries = (
-        await WorkEntry.filter(_work_on_plot(plot, season.starts_on, season.ends_on))
-        .distinct()
-        .prefetch_related("inputs", "photos", "plot_links__plot")
-    )
+    where = _work_on_plot(plot, season.starts_on, season.ends_on)
+    # the page does not list an entry's plots: only its inputs and photos are fetched
+    entries = await WorkEntry.filter(where).prefetch_related("inputs", "photos")
     lots = await HarvestLot.filter(
         Q(plot_id=plot.id) | Q(plot_id=None, field_id=plot.field_id),
         harvested_on__gte=season.starts_on,
         harvested_on__lt=season.ends_on,
-    ).prefetch_related("crop")
+    ).select_related("crop")
     items = [TimelineItem(day=e.worked_on, entry=e) for e in entries]
     items += [TimelineItem(day=lot.harvested_on, lot=lot) for lot in lots]
     items.sort(key=lambda i: (i.day, i.lot is not None), reverse=True)

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from farm.accounts.models import User
@@ -96,22 +96,18 @@ async def _own_subscription(customer: User, subscription_id: int, conn=None) -> 
 async def _free_vouchers(sub: Subscription, *, today: date, conn=None) -> list[Voucher]:
     """The subscription's farm-stay vouchers that can still pay for a night: issued, valid
     for some night from tomorrow, and not held by a booked night. Oldest first."""
-    held = set(
-        await BookingNight.filter(voucher__subscription_id=sub.id)
-        .using_db(conn)
-        .values_list("voucher_id", flat=True)
-    )
-    vouchers = await (
-        Voucher.filter(
+    held = BookingNight.filter(voucher__subscription_id=sub.id).values("voucher_id")
+    return list(
+        await Voucher.filter(
             subscription_id=sub.id,
             kind=PerkKind.FARM_STAY_NIGHT,
             status=VoucherStatus.ISSUED,
             valid_until__gt=rules.first_bookable_night(today),
         )
+        .exclude(id__in=Subquery(held))
         .using_db(conn)
         .order_by("id")
     )
-    return [v for v in vouchers if v.id not in held]
 
 
 async def _guesthouses(vouchers: list[Voucher], cooperative_id: int, conn=None) -> list[Partner]:
@@ -133,7 +129,7 @@ async def _guesthouses(vouchers: list[Voucher], cooperative_id: int, conn=None) 
 
 
 async def _suggested(sub: Subscription, season: Season, nights: list[date], today: date):
-    plot = await Plot.get(id=sub.plot_id)
+    plot: Plot = sub.plot
     since, until = rules.harvest_lookback(today)
     harvests = await (
         HarvestLot.filter(
@@ -149,10 +145,16 @@ async def _suggested(sub: Subscription, season: Season, nights: list[date], toda
 
 async def stay_options(*, customer: User, subscription_id: int, today: date) -> StayOptions:
     """Everything the stays page shows: the free farm-stay vouchers, the guesthouses they are
-    good at with each night's free rooms over the coming weeks (one query per guesthouse for
-    the whole period), the suggested nights, and the subscription's own stays."""
-    sub = await _own_subscription(customer, subscription_id)
-    await sub.fetch_related("plot", "season")
+    good at with each night's free rooms over the coming weeks, the suggested nights, and the
+    subscription's own stays: a fixed number of queries, however many guesthouses, rooms,
+    nights and stays."""
+    sub = await (
+        Subscription.filter(id=subscription_id, customer_id=customer.id)
+        .select_related("plot", "season")
+        .first()
+    )
+    if sub is None:
+        raise NotFound(_("This subscription does not exist."))
     season: Season = sub.season
     vouchers = await _free_vouchers(sub, today=today)
     nights: list[date] = []
@@ -162,30 +164,40 @@ async def stay_options(*, customer: User, subscription_id: int, today: date) -> 
             valid_until=max(v.valid_until for v in vouchers),
             today=today,
         )
+    partners = await _guesthouses(vouchers, season.cooperative_id)
+    rooms_of: dict[int, list[Room]] = {p.id: [] for p in partners}
+    booked: dict[tuple[int, date], int] = {}  # (partner, night) -> rooms booked
+    if partners:
+        rooms = await Room.filter(partner_id__in=list(rooms_of), active=True).order_by(
+            "capacity", "name"
+        )
+        for room in rooms:
+            rooms_of[room.partner_id].append(room)
+        partner_of = {room.id: room.partner_id for room in rooms}
+        if nights and partner_of:
+            for room_id, night in await BookingNight.filter(
+                room_id__in=list(partner_of), night__gte=nights[0], night__lte=nights[-1]
+            ).values_list("room_id", "night"):
+                key = (partner_of[room_id], night)
+                booked[key] = booked.get(key, 0) + 1
     options = []
-    for partner in await _guesthouses(vouchers, season.cooperative_id):
-        rooms = await Room.filter(partner_id=partner.id, active=True).order_by("capacity", "name")
-        booked: dict[date, int] = {}
-        if nights:
-            for night in await BookingNight.filter(
-                room_id__in=[r.id for r in rooms], night__gte=nights[0], night__lte=nights[-1]
-            ).values_list("night", flat=True):
-                booked[night] = booked.get(night, 0) + 1
+    for partner in partners:
         good_here = [
             v for v in vouchers if accepts(partner, v, cooperative_id=season.cooperative_id)
         ]
+        here = rooms_of[partner.id]
         options.append(
             GuesthouseOptions(
                 partner=partner,
-                rooms=list(rooms),
+                rooms=here,
                 free_vouchers=len(good_here),
-                free_rooms={n: len(rooms) - booked.get(n, 0) for n in nights},
+                free_rooms={n: len(here) - booked.get((partner.id, n), 0) for n in nights},
             )
         )
     stays = await (
         Booking.filter(subscription_id=sub.id)
         .order_by("-first_night", "-id")
-        .prefetch_related("room", "partner")
+        .select_related("room", "partner")
     )
     return StayOptions(
         subscription=sub,

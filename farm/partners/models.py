@@ -74,7 +74,7 @@ class Booking(Model):
 
     class Meta:
         table = "bookings"
-        indexes = (("partner_id", "first_night"),)
+        indexes = (("partner_id", "first_night"), ("subscription_id", "first_night"))
 
 
 class BookingNight(Model):

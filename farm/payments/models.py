@@ -39,6 +39,7 @@ class Payment(Model):
 
     class Meta:
         table = "payments"
+        indexes = (("subscription_id", "created_at"),)  # a subscription's payments
 
 
 class ProcessedEvent(Model):

@@ -13,17 +13,18 @@ from tortoise.transactions import in_transaction
 from farm.accounts.models import User
 from farm.errors import Conflict, DomainError, NotFound
 from farm.i18n import _
-from farm.land.models import Plot, Season
+from farm.land.models import Cooperative, Plot, Season
 from farm.land.rules import cutoff_for
 from farm.notifications.services import queue_mail
 from farm.shipments import delivery_rules, rules
-from farm.shipments.batches import season_ship_days, transit_table
+from farm.shipments.batches import season_ship_days
 from farm.shipments.models import (
     Allocation,
     AllocationState,
     FieldRun,
     ShipDayHold,
     Shipment,
+    TransitTime,
 )
 from farm.subscriptions.models import Status, Subscription
 
@@ -78,7 +79,7 @@ class DeliverySummary:
 async def _own(customer: User, subscription_id: int) -> Subscription:
     sub = (
         await Subscription.filter(id=subscription_id, customer_id=customer.id)
-        .prefetch_related("season", "plot", "plan")
+        .select_related("season__cooperative", "plot", "plan")
         .first()
     )
     if sub is None:
@@ -112,7 +113,7 @@ async def deliveries_view(*, customer: User, subscription_id: int, today: date) 
     shipments = {s.ship_on: s for s in await Shipment.filter(subscription_id=sub.id)}
     allocations = (
         await Allocation.filter(subscription_id=sub.id)
-        .prefetch_related("lot__crop")
+        .select_related("lot__crop")
         .order_by("lot__harvested_on", "id")
     )
     in_box: dict[int, list[Allocation]] = defaultdict(list)
@@ -133,7 +134,7 @@ async def deliveries_view(*, customer: User, subscription_id: int, today: date) 
         )
     )
     activated_on = sub.activated_at.date()
-    transit: dict[str, int] | None = None
+    transit: int | None = None
     past = []
     for d in delivery_rules.past_ship_days(days, today=today, since=None):
         box = shipments.get(d)
@@ -150,8 +151,8 @@ async def deliveries_view(*, customer: User, subscription_id: int, today: date) 
             day.transit_days = box.transit_days
         elif day.diversions:
             if transit is None:
-                transit = await transit_table(season.cooperative_id)
-            day.transit_days = transit.get(sub.province, rules.DEFAULT_TRANSIT_DAYS)
+                transit = await _transit_days(season.cooperative, sub.province)
+            day.transit_days = transit
         nothing = box is None and not day.held and not day.diversions and not day.carried
         if nothing and (d in made or d < activated_on or sub.status != Status.ACTIVE):
             continue  # no box was due: before the subscription began, or after it ended
@@ -159,10 +160,24 @@ async def deliveries_view(*, customer: User, subscription_id: int, today: date) 
     return DeliveriesView(sub, season.cutoff_days, coming=coming, past=past)
 
 
+async def _transit_days(cooperative: Cooperative, province: str) -> int:
+    """Days a box takes to this province: the cooperative's own row, else the default table
+    (as `batches.transit_table`, for one province: one query)."""
+    row = await TransitTime.filter(cooperative_id=cooperative.id, province=province).first()
+    if row is not None:
+        days = row.days
+    else:
+        days = rules.default_transit_days(cooperative.province).get(
+            province, rules.DEFAULT_TRANSIT_DAYS
+        )
+    return days
+
+
 async def delivery_summary(*, subscription: Subscription, today: date) -> DeliverySummary:
     """For the subscription page: the next ship day, the last box, whether the address is
     locked now. The caller has checked the subscription is the customer's."""
-    await subscription.fetch_related("season")
+    if not isinstance(getattr(subscription, "_season", None), Season):  # not fetched with it
+        await subscription.fetch_related("season")
     season = subscription.season
     days = season_ship_days(season)
     held = set(

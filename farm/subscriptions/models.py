@@ -47,7 +47,10 @@ class Subscription(Model):
 
     class Meta:
         table = "subscriptions"
-        indexes = (("plot_id", "season_id"),)  # a field's subscribers, on each ship day
+        indexes = (
+            ("plot_id", "season_id"),  # a field's subscribers, on each ship day
+            ("customer_id", "reserved_at"),  # the customer's account page, newest first
+        )
 
 
 class PlotClaim(Model):

@@ -244,26 +244,39 @@ class SubscriptionView:
 async def subscription_view(
     *, customer: User, subscription_id: int, today: date
 ) -> SubscriptionView:
-    sub = await own_subscription(customer=customer, subscription_id=subscription_id)
+    sub = await (
+        Subscription.filter(id=subscription_id, customer_id=customer.id)
+        .select_related("season", "plan", "plot__field")
+        .first()
+    )
+    if sub is None:
+        raise NotFound(_("This subscription does not exist."))
     return (await _views([sub], today=today))[0]
 
 
 async def account_overview(*, customer: User, today: date) -> list[SubscriptionView]:
-    subs = await Subscription.filter(customer_id=customer.id).order_by("-reserved_at")
+    subs = await (
+        Subscription.filter(customer_id=customer.id)
+        .select_related("season", "plan", "plot__field")
+        .order_by("-reserved_at", "-id")
+    )
     return await _views(list(subs), today=today)
 
 
 async def _views(subs: list[Subscription], *, today: date) -> list[SubscriptionView]:
+    """The views of subscriptions fetched with their season, plan, plot and field: two more
+    queries (payments, claims) however many there are."""
     if not subs:
         return []
-    await Subscription.fetch_for_list(subs, "season", "plan", "plot", "plot__field")
     ids = [s.id for s in subs]
     payments: dict[int, Payment] = {}
-    for p in await Payment.filter(subscription_id__in=ids).order_by("created_at"):
+    for p in await Payment.filter(subscription_id__in=ids).order_by("created_at", "id"):
         kept = payments.get(p.subscription_id)
         if kept is None or kept.status not in PAID:  # the paid one, else the latest attempt
             payments[p.subscription_id] = p
-    claims = {c.subscription_id: c for c in await PlotClaim.filter(subscription_id__in=ids)}
+    expiries = dict(
+        await PlotClaim.filter(subscription_id__in=ids).values_list("subscription_id", "expires_at")
+    )
     views = []
     for sub in subs:
         days = season_ship_days(sub.season)
@@ -277,14 +290,13 @@ async def _views(subs: list[Subscription], *, today: date) -> list[SubscriptionV
                 cutoff_days=sub.season.cutoff_days,
                 today=today,
             )
-        claim = claims.get(sub.id)
         views.append(
             SubscriptionView(
                 subscription=sub,
                 ship_days=days,
                 cutoff_days=sub.season.cutoff_days,
                 payment=payments.get(sub.id),
-                reservation_expires_at=claim.expires_at if claim else None,
+                reservation_expires_at=expiries.get(sub.id),
                 refund=refund,
             )
         )

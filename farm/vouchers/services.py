@@ -242,14 +242,17 @@ async def subscription_vouchers(
     *, customer: User, subscription_id: int, today: date
 ) -> tuple[Subscription, list[VoucherView]]:
     """One of the customer's own subscriptions and its vouchers; anyone else's is 404."""
-    sub = await Subscription.get_or_none(id=subscription_id, customer_id=customer.id)
+    sub = await (
+        Subscription.filter(id=subscription_id, customer_id=customer.id)
+        .select_related("plot", "season", "plan")
+        .first()
+    )
     if sub is None:
         raise NotFound(_("This subscription does not exist."))
-    await sub.fetch_related("plot", "season", "plan")
     vouchers = await (
         Voucher.filter(subscription_id=sub.id)
         .order_by("kind", "perk_id", "seq")
-        .prefetch_related("partner")
+        .select_related("partner")
     )
     return sub, [_view(v, today) for v in vouchers]
 
@@ -260,9 +263,11 @@ async def own_voucher(*, customer: User, code: str, today: date) -> VoucherView:
     normalized = rules.normalize_code(code)
     voucher = None
     if normalized is not None:
-        voucher = await Voucher.get_or_none(
-            code=normalized, subscription__customer_id=customer.id
-        ).prefetch_related("partner", "subscription__plot", "subscription__season")
+        voucher = await (
+            Voucher.filter(code=normalized, subscription__customer_id=customer.id)
+            .select_related("partner", "subscription__plot", "subscription__season")
+            .first()
+        )
     if voucher is None:
         raise NotFound(_("This voucher does not exist."))
     return _view(voucher, today)

@@ -45,7 +45,9 @@ async def connect(settings: Settings) -> None:
     """Connect for this process. The context is global so that every task (each request,
     each scheduled job) sees it, not only the one that ran the lifespan."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    await Tortoise.init(config=tortoise_config(settings.db_url), _enable_global_fallback=True)
+    await Tortoise.init(
+        config=tortoise_config(settings.pooled_db_url), _enable_global_fallback=True
+    )
 
 
 async def migrate(settings: Settings) -> None:

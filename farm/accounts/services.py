@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -21,6 +22,22 @@ hasher = PasswordHasher()
 RESET_MAX_AGE_S = 3600
 # A hash to verify against when the email is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = hasher.hash("not-a-real-password")
+
+
+async def hash_password(password: str) -> str:
+    """argon2 is meant to be slow (tens of ms of CPU): in a worker thread, so that a wave of
+    sign-ups or logins does not stall every other request on the event loop."""
+    return await anyio.to_thread.run_sync(hasher.hash, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    def verify() -> bool:
+        try:
+            return hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(verify)
 
 
 def password_message(problem: str) -> str:
@@ -67,7 +84,7 @@ async def sign_up(
         return await User.create(
             email=clean_email,
             name=clean_name,
-            password_hash=hasher.hash(password),
+            password_hash=await hash_password(password),
             role=role,
             language=language,
             cooperative_id=cooperative_id if role == Role.MANAGER else None,
@@ -94,11 +111,8 @@ async def authenticate(*, email: str, password: str, now: datetime, free_attempt
             _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": seconds}
         )
     user = await User.get_or_none(email=clean)
-    try:
-        hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-        ok = user is not None
-    except (VerificationError, InvalidHashError):
-        ok = False
+    ok = await verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    ok = ok and user is not None
     if not ok or user is None:
         await LoginAttempt.create(email=clean, failed_at=now)
         raise DomainError(_("Wrong email or password."), status_code=400)
@@ -157,7 +171,7 @@ async def reset_password(*, token: str, password: str, secret: str) -> User:
         user = await user_for_reset_token(token=token, secret=secret)
         if problem := rules.password_problem(password):
             raise FieldErrors({"password": password_message(problem)})
-        user.password_hash = hasher.hash(password)
+        user.password_hash = await hash_password(password)
         await user.save(update_fields=["password_hash"])
         await LoginAttempt.filter(email=user.email).delete()
     return user

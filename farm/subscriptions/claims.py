@@ -1,0 +1,141 @@
+"""The SQL of a flash sale: a plan's places as a counter, and free plots picked in the database.
+
+A reservation is a few statements, none of them a count or a lock on the plan for longer than
+its own update: the claim's unique indexes refuse a second hold on a plot (season, plot) and a
+second unpaid reservation of a customer (season, customer, unpaid only), and the conditional
+update below refuses a place past the plan's `max_plots`.
+
+`plans.held` counts the plan's claims, live or lapsed but not yet released. Whoever creates a
+claim takes a place (`take_place`, in the same transaction), whoever deletes one gives it back
+(`give_back_place`). A lapsed claim keeps its place until it is released, so a plan that looks
+full is reconciled (`recount`) after releasing its lapsed claims, before a buyer is told no.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from decimal import Decimal
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Subquery
+
+from farm.land.models import Plot
+from farm.sql import is_postgres
+from farm.subscriptions.models import PlotClaim
+
+# A per-process hint of where a plan's plots lie (first and last id), so thousands of buyers
+# letting the service pick start at different plots instead of queueing for the first free one.
+# Only a starting point: the search wraps around, so a stale hint never hides a free plot.
+_id_ranges: dict[tuple[int, Decimal], tuple[int, int]] = {}
+
+_PICK_PG = """
+SELECT p.id FROM plots p
+WHERE p.field_id = $1 AND p.area_m2 = $2 AND p.id >= $4
+  AND NOT EXISTS (SELECT 1 FROM plot_claims c WHERE c.season_id = $3 AND c.plot_id = p.id)
+ORDER BY p.id LIMIT 1
+FOR UPDATE OF p SKIP LOCKED
+"""
+
+
+async def take_place(conn: BaseDBAsyncClient, plan_id: int) -> bool:
+    """Count one more claim on the plan, unless that would pass max_plots. The row lock this
+    takes lasts until the caller commits: do it last in the transaction."""
+    count, _rows = await conn.execute_query(
+        _sql(conn, "UPDATE plans SET held = held + 1 WHERE id = ? AND held < max_plots"),
+        [plan_id],
+    )
+    return count == 1
+
+
+async def give_back_place(conn: BaseDBAsyncClient, plan_id: int) -> None:
+    """One claim of the plan went away (lapsed, released, cancelled, refunded)."""
+    await conn.execute_query(
+        _sql(conn, "UPDATE plans SET held = held - 1 WHERE id = ? AND held > 0"), [plan_id]
+    )
+
+
+async def recount(conn: BaseDBAsyncClient, plan_id: int) -> None:
+    """Set the counter from the claims themselves (after lapsed ones were released, or when
+    claims were written by hand)."""
+    await conn.execute_query(
+        _sql(
+            conn,
+            "UPDATE plans SET held = (SELECT count(*) FROM plot_claims WHERE plan_id = ?) "
+            "WHERE id = ?",
+        ),
+        [plan_id, plan_id],
+    )
+
+
+async def pick_free_plot(
+    conn: BaseDBAsyncClient, *, season_id: int, field_id: int, area_m2: Decimal
+) -> int | None:
+    """A plot of this field and size that nobody holds in the season, locked for the caller's
+    transaction on PostgreSQL (SKIP LOCKED: concurrent pickers pass each other's choice by),
+    searching from a random plot onwards and then from the start."""
+    if not is_postgres(conn):  # one writer at a time: the first free plot will do
+        return await _first_free(
+            conn, season_id=season_id, field_id=field_id, area_m2=area_m2, from_id=0
+        )
+    key = (field_id, area_m2)
+    if key not in _id_ranges:
+        rows = await conn.execute_query_dict(
+            "SELECT min(id) AS lo, max(id) AS hi FROM plots WHERE field_id = $1 AND area_m2 = $2",
+            [field_id, area_m2],
+        )
+        if rows[0]["lo"] is None:
+            return None
+        _id_ranges[key] = (rows[0]["lo"], rows[0]["hi"])
+    lo, hi = _id_ranges[key]
+    start = random.randint(lo, hi)  # noqa: S311  (spreading buyers, not a secret)
+    for from_id in (start, 0):
+        plot_id = await _first_free(
+            conn, season_id=season_id, field_id=field_id, area_m2=area_m2, from_id=from_id
+        )
+        if plot_id is not None:
+            return plot_id
+    return None
+
+
+async def _first_free(
+    conn: BaseDBAsyncClient, *, season_id: int, field_id: int, area_m2: Decimal, from_id: int
+) -> int | None:
+    if is_postgres(conn):
+        rows = await conn.execute_query_dict(_PICK_PG, [field_id, area_m2, season_id, from_id])
+        return rows[0]["id"] if rows else None
+    # SQLite has one writer at a time and no row locks: the first free plot, and the unique
+    # (season, plot) index decides if another writer got there first.
+    taken = Subquery(PlotClaim.filter(season_id=season_id).values("plot_id"))
+    plot = (
+        await Plot.filter(field_id=field_id, area_m2=area_m2, id__gte=from_id)
+        .exclude(id__in=taken)
+        .using_db(conn)
+        .order_by("id")
+        .first()
+        .only("id")
+    )
+    return plot.id if plot else None
+
+
+async def claims_in_the_way(
+    conn: BaseDBAsyncClient, *, season_id: int, plot_id: int, customer_id: int
+) -> list[PlotClaim]:
+    """What refused a new claim: the plot's claim, and the customer's unpaid one."""
+    return list(await PlotClaim.filter(season_id=season_id, plot_id=plot_id).using_db(conn)) + list(
+        await PlotClaim.filter(
+            season_id=season_id, customer_id=customer_id, expires_at__isnull=False
+        ).using_db(conn)
+    )
+
+
+def lapsed(claim: PlotClaim, now: datetime) -> bool:
+    return claim.expires_at is not None and claim.expires_at <= now
+
+
+def _sql(conn: BaseDBAsyncClient, sql: str) -> str:
+    """`?` placeholders as the engine wants them."""
+    if not is_postgres(conn):
+        return sql
+    parts = sql.split("?")
+    return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], start=1)) + parts[-1]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import os
+import threading
+import weakref
 from datetime import datetime
 
 import anyio
@@ -24,20 +29,49 @@ RESET_MAX_AGE_S = 3600
 _DUMMY_HASH = hasher.hash("not-a-real-password")
 
 
+# argon2 is meant to be slow (tens of ms of CPU and 64 MiB, on several lanes): it runs in
+# worker threads, so a wave of logins does not stall every other request on the event loop,
+# and only a few at a time, so those threads cannot starve the loop of CPU either (a queue of
+# logins waits its turn instead).
+HASHING_THREADS = max(1, (os.cpu_count() or 2) // 2)
+HASHING_NICENESS = 10
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _hashing_limiter() -> anyio.CapacityLimiter:
+    loop = asyncio.get_running_loop()
+    if loop not in _limiters:
+        _limiters[loop] = anyio.CapacityLimiter(HASHING_THREADS)
+    return _limiters[loop]
+
+
+def _yield_cpu_to_the_loop() -> None:
+    """Lower this worker thread's priority (Linux: per thread; argon2's lane threads inherit
+    it), so the event loop's thread wins the CPU while passwords are hashed."""
+    with contextlib.suppress(AttributeError, OSError):
+        if os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < HASHING_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+
+
 async def hash_password(password: str) -> str:
-    """argon2 is meant to be slow (tens of ms of CPU): in a worker thread, so that a wave of
-    sign-ups or logins does not stall every other request on the event loop."""
-    return await anyio.to_thread.run_sync(hasher.hash, password)
+    def hash_() -> str:
+        _yield_cpu_to_the_loop()
+        return hasher.hash(password)
+
+    return await anyio.to_thread.run_sync(hash_, limiter=_hashing_limiter())
 
 
 async def verify_password(password_hash: str, password: str) -> bool:
     def verify() -> bool:
+        _yield_cpu_to_the_loop()
         try:
             return hasher.verify(password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
 
-    return await anyio.to_thread.run_sync(verify)
+    return await anyio.to_thread.run_sync(verify, limiter=_hashing_limiter())
 
 
 def password_message(problem: str) -> str:

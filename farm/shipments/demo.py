@@ -108,9 +108,7 @@ async def load_running_season(*, coop: Cooperative, today: date, with_accounts: 
             recipient=user.name, phone="13800138000", province=province, city=city,
             address=address,
         )  # fmt: skip
-        await PlotClaim.create(
-            season=season, plot=plot, plan=plan, subscription=sub, customer=user
-        )
+        await PlotClaim.create(season=season, plot=plot, plan=plan, subscription=sub, customer=user)
     # The plan's counter of claims (farm/subscriptions/claims.py) sees them too.
     await type(plan).filter(id=plan.id).update(held=await PlotClaim.filter(plan=plan).count())
 

@@ -59,10 +59,14 @@ async def reserve(request: Request) -> Response:
     return RedirectResponse(f"/checkout/{held}", status_code=303)
 
 
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    """Like the app's pool (farm.db.PooledConnection): no reset query on release."""
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.pool = await asyncpg.create_pool(
-        os.environ["YARDSTICK_DATABASE_URL"], min_size=1, max_size=POOL_SIZE
+        os.environ["YARDSTICK_DATABASE_URL"], min_size=1, max_size=POOL_SIZE, reset=_no_reset
     )
     try:
         yield

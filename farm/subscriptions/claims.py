@@ -14,7 +14,7 @@ full is reconciled (`recount`) after releasing its lapsed claims, before a buyer
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -28,6 +28,7 @@ from farm.subscriptions.models import PlotClaim
 # letting the service pick start at different plots instead of queueing for the first free one.
 # Only a starting point: the search wraps around, so a stale hint never hides a free plot.
 _id_ranges: dict[tuple[int, Decimal], tuple[int, int]] = {}
+_plan_ranges: dict[int, tuple[int, int]] = {}
 
 _PICK_PG = """
 SELECT p.id FROM plots p
@@ -139,3 +140,87 @@ def _sql(conn: BaseDBAsyncClient, sql: str) -> str:
         return sql
     parts = sql.split("?")
     return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], start=1)) + parts[-1]
+
+
+# The whole reservation in one statement on PostgreSQL (one round trip, one implicit
+# transaction): find the plot (the one asked for, if this plan offers it; else a free one from
+# a random start, SKIP LOCKED), take a place in the plan (only if a plot was found and the plan
+# is on sale and not full), then insert the subscription and its claim from what came before.
+# Any unique index refusing the claim undoes it all. No row back means: not on sale, not
+# offered, or full; the caller finds out which, off the fast path.
+_RESERVE_PG = """
+WITH offer AS (
+    SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2, pl.price_fen
+    FROM plans pl JOIN seasons s ON s.id = pl.season_id
+    WHERE pl.id = $1 AND s.sale_starts_on <= $2 AND s.sale_ends_on > $2
+), chosen AS (
+    SELECT p.id FROM plots p, offer o
+    WHERE $3::int IS NOT NULL AND p.id = $3 AND p.field_id = o.field_id
+      AND p.area_m2 = o.plot_area_m2
+), picked AS (
+    SELECT p.id FROM plots p, offer o
+    WHERE $3::int IS NULL AND p.field_id = o.field_id AND p.area_m2 = o.plot_area_m2
+      AND p.id >= $8
+      AND NOT EXISTS (
+          SELECT 1 FROM plot_claims c WHERE c.season_id = o.season_id AND c.plot_id = p.id
+      )
+    ORDER BY p.id LIMIT 1
+    FOR UPDATE OF p SKIP LOCKED
+), plot AS (
+    SELECT id FROM chosen UNION ALL SELECT id FROM picked
+), place AS (
+    UPDATE plans SET held = held + 1
+    WHERE id = $1 AND held < max_plots AND EXISTS (SELECT 1 FROM plot)
+    RETURNING id, season_id, price_fen
+), sub AS (
+    INSERT INTO subscriptions (
+        customer_id, season_id, plan_id, plot_id, status, price_fen, sign_name, reserved_at,
+        cancel_reason, refunded_fen, recipient, phone, province, city, address
+    )
+    SELECT $4, place.season_id, place.id, plot.id, 'pending_payment', place.price_fen, $5, $6,
+           '', 0, '', '', '', '', ''
+    FROM place, plot
+    RETURNING id, season_id, plan_id, plot_id, price_fen
+)
+INSERT INTO plot_claims (season_id, plot_id, plan_id, customer_id, subscription_id, expires_at)
+SELECT sub.season_id, sub.plot_id, sub.plan_id, $4, sub.id, $7 FROM sub
+RETURNING subscription_id AS id, season_id, plan_id, plot_id,
+          (SELECT price_fen FROM place) AS price_fen
+"""
+
+
+async def reserve_in_one_statement(
+    conn: BaseDBAsyncClient,
+    *,
+    plan_id: int,
+    plot_id: int | None,
+    customer_id: int,
+    sign_name: str,
+    today: date,
+    now: datetime,
+    expires_at: datetime,
+    start_from: int,
+) -> dict | None:
+    """PostgreSQL only. The new subscription's columns, or None when nothing was reserved
+    (raises IntegrityError when a unique index refused the claim)."""
+    rows = await conn.execute_query_dict(
+        _RESERVE_PG,
+        [plan_id, today, plot_id, customer_id, sign_name, now, expires_at, start_from],
+    )
+    return rows[0] if rows else None
+
+
+def pick_start(plan_id: int) -> int | None:
+    """Where to start looking for a free plot of the plan, if this process knows its plots."""
+    bounds = _plan_ranges.get(plan_id)
+    return random.randint(*bounds) if bounds else None  # noqa: S311
+
+
+async def learn_plot_ids(conn: BaseDBAsyncClient, plan_id: int) -> None:
+    rows = await conn.execute_query_dict(
+        "SELECT min(p.id) AS lo, max(p.id) AS hi FROM plots p JOIN plans pl "
+        "ON p.field_id = pl.field_id AND p.area_m2 = pl.plot_area_m2 WHERE pl.id = $1",
+        [plan_id],
+    )
+    if rows[0]["lo"] is not None:
+        _plan_ranges[plan_id] = (rows[0]["lo"], rows[0]["hi"])

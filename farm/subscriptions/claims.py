@@ -20,13 +20,15 @@ from decimal import Decimal
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Subquery
 
-from farm.land.models import Plot
+from farm.land.models import Plan, Plot
 from farm.sql import is_postgres
 from farm.subscriptions.models import PlotClaim
 
 # A per-process hint of where a plan's plots lie (first and last id), so thousands of buyers
 # letting the service pick start at different plots instead of queueing for the first free one.
 # Only a starting point: the search wraps around, so a stale hint never hides a free plot.
+# Lock order, everywhere a claim is made: the plot (SKIP LOCKED, never waits), then the plan's
+# row (take_place), then the claim's unique indexes.
 _id_ranges: dict[tuple[int, Decimal], tuple[int, int]] = {}
 _plan_ranges: dict[int, tuple[int, int]] = {}
 
@@ -35,18 +37,24 @@ SELECT p.id FROM plots p
 WHERE p.field_id = $1 AND p.area_m2 = $2 AND p.id >= $4
   AND NOT EXISTS (SELECT 1 FROM plot_claims c WHERE c.season_id = $3 AND c.plot_id = p.id)
 ORDER BY p.id LIMIT 1
-FOR UPDATE OF p SKIP LOCKED
+FOR NO KEY UPDATE OF p SKIP LOCKED
 """
 
 
 async def take_place(conn: BaseDBAsyncClient, plan_id: int) -> bool:
-    """Count one more claim on the plan, unless that would pass max_plots. The row lock this
-    takes lasts until the caller commits: do it last in the transaction."""
+    """Count one more claim on the plan, unless that would pass max_plots. The plan's row
+    stays locked until the caller commits: take it before inserting the claim."""
     count, _rows = await conn.execute_query(
         _sql(conn, "UPDATE plans SET held = held + 1 WHERE id = ? AND held < max_plots"),
         [plan_id],
     )
     return count == 1
+
+
+async def lock_plan(conn: BaseDBAsyncClient, plan_id: int) -> None:
+    """Before deleting a claim: the plan's row first, as a reservation takes it, so that a
+    release and a reservation of the same plot never wait for each other in a circle."""
+    await Plan.select_for_update(no_key=True).using_db(conn).filter(id=plan_id).only("id")
 
 
 async def give_back_place(conn: BaseDBAsyncClient, plan_id: int) -> None:
@@ -74,7 +82,9 @@ async def pick_free_plot(
 ) -> int | None:
     """A plot of this field and size that nobody holds in the season, locked for the caller's
     transaction on PostgreSQL (SKIP LOCKED: concurrent pickers pass each other's choice by),
-    searching from a random plot onwards and then from the start."""
+    searching from a random plot onwards and then from the start. NO KEY UPDATE: the lock
+    does not stop others' foreign-key checks on the plot (a buyer choosing it by hand), so it
+    cannot deadlock with them; the unique (season, plot) index decides between the two."""
     if not is_postgres(conn):  # one writer at a time: the first free plot will do
         return await _first_free(
             conn, season_id=season_id, field_id=field_id, area_m2=area_m2, from_id=0
@@ -160,12 +170,12 @@ WITH offer AS (
 ), picked AS (
     SELECT p.id FROM plots p, offer o
     WHERE $3::int IS NULL AND p.field_id = o.field_id AND p.area_m2 = o.plot_area_m2
-      AND p.id >= $8
+      AND {where_candidates}
       AND NOT EXISTS (
           SELECT 1 FROM plot_claims c WHERE c.season_id = o.season_id AND c.plot_id = p.id
       )
-    ORDER BY p.id LIMIT 1
-    FOR UPDATE OF p SKIP LOCKED
+    {order} LIMIT 1
+    FOR NO KEY UPDATE OF p SKIP LOCKED
 ), plot AS (
     SELECT id FROM chosen UNION ALL SELECT id FROM picked
 ), place AS (
@@ -187,6 +197,14 @@ SELECT sub.season_id, sub.plot_id, sub.plan_id, $4, sub.id, $7 FROM sub
 RETURNING subscription_id AS id, season_id, plan_id, plot_id,
           (SELECT price_fen FROM place) AS price_fen
 """
+# First among a few random plots of the plan (a handful of index probes, whatever has been
+# sold, and thousands of pickers rarely want the same plot), then, if all of those are taken,
+# the first free plot in order.
+_RESERVE_SAMPLED = _RESERVE_PG.format(where_candidates="p.id = ANY($8::int[])", order="")
+_RESERVE_FIRST_FREE = _RESERVE_PG.format(
+    where_candidates="cardinality($8::int[]) = 0", order="ORDER BY p.id"
+)
+PICK_SAMPLE = 24
 
 
 async def reserve_in_one_statement(
@@ -199,21 +217,26 @@ async def reserve_in_one_statement(
     today: date,
     now: datetime,
     expires_at: datetime,
-    start_from: int,
+    candidates: list[int],
 ) -> dict | None:
     """PostgreSQL only. The new subscription's columns, or None when nothing was reserved
-    (raises IntegrityError when a unique index refused the claim)."""
+    (raises IntegrityError when a unique index refused the claim). Picking (no plot_id), a
+    free plot among `candidates`, or with none given the first free plot."""
+    sql = _RESERVE_SAMPLED if candidates else _RESERVE_FIRST_FREE
     rows = await conn.execute_query_dict(
-        _RESERVE_PG,
-        [plan_id, today, plot_id, customer_id, sign_name, now, expires_at, start_from],
+        sql, [plan_id, today, plot_id, customer_id, sign_name, now, expires_at, candidates]
     )
     return rows[0] if rows else None
 
 
-def pick_start(plan_id: int) -> int | None:
-    """Where to start looking for a free plot of the plan, if this process knows its plots."""
+def pick_candidates(plan_id: int) -> list[int] | None:
+    """A few random plot ids in the plan's range, if this process knows its plots (a stale
+    range only makes the sample miss: the first-free search still finds every plot)."""
     bounds = _plan_ranges.get(plan_id)
-    return random.randint(*bounds) if bounds else None  # noqa: S311
+    if bounds is None:
+        return None
+    lo, hi = bounds
+    return [random.randint(lo, hi) for _ in range(PICK_SAMPLE)]  # noqa: S311
 
 
 async def learn_plot_ids(conn: BaseDBAsyncClient, plan_id: int) -> None:

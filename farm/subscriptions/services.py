@@ -112,21 +112,21 @@ async def _reserve_in_one_statement(
 ) -> Subscription | None:  # fmt: skip
     """The flash-sale path on PostgreSQL: the whole reservation in one round trip, or None."""
     conn = connections.get("default")
-    starts = [0]
+    tries: list[list[int]] = [[]]
     if plot_id is None:
-        start = claims.pick_start(plan_id)
-        if start is None:
+        sample = claims.pick_candidates(plan_id)
+        if sample is None:
             await claims.learn_plot_ids(conn, plan_id)
-            start = claims.pick_start(plan_id)
-        starts = [start, 0] if start else [0]
+            sample = claims.pick_candidates(plan_id)
+        tries = [sample, []] if sample else [[]]
     sign_name = customer.name[:SIGN_NAME_MAX]
-    for start in starts:
+    for candidates in tries:
         try:
             row = await claims.reserve_in_one_statement(
                 conn, plan_id=plan_id, plot_id=plot_id, customer_id=customer.id,
                 sign_name=sign_name, today=today, now=now,
                 expires_at=rules.reservation_expires_at(now=now, minutes=minutes),
-                start_from=start,
+                candidates=candidates,
             )  # fmt: skip
         except IntegrityError:
             return None
@@ -144,9 +144,9 @@ async def _reserve_in_one_statement(
 async def _claim(
     *, customer: User, plan: Plan, plot_id: int | None, now: datetime, minutes: int
 ) -> Subscription:
-    """One attempt, in one transaction: pick (if asked), insert the subscription and its claim
-    (the unique indexes refuse a taken plot and a second unpaid reservation), take a place
-    in the plan (refused past max_plots). Nothing is left behind when it fails."""
+    """One attempt, in one transaction: pick (if asked), take a place in the plan (refused
+    past max_plots), insert the subscription and its claim (the unique indexes refuse a taken
+    plot and a second unpaid reservation). Nothing is left behind when it fails."""
     try:
         async with in_transaction() as conn:
             if plot_id is None:
@@ -156,6 +156,10 @@ async def _claim(
                 )  # fmt: skip
                 if plot_id is None:
                     raise _PlanFull
+            # The plan's row before the claim, in the same order as the one-statement path,
+            # so that two buyers never wait for each other in a circle.
+            if not await claims.take_place(conn, plan.id):
+                raise _PlanFull
             subscription = await Subscription.create(
                 customer=customer,
                 season_id=plan.season_id,
@@ -175,8 +179,6 @@ async def _claim(
                 expires_at=rules.reservation_expires_at(now=now, minutes=minutes),
                 using_db=conn,
             )
-            if not await claims.take_place(conn, plan.id):
-                raise _PlanFull
     except IntegrityError:
         raise _InTheWay from None
     return subscription
@@ -211,6 +213,7 @@ async def _reconcile(*, plan: Plan, now: datetime) -> None:
 async def _lapse_claim(claim: PlotClaim, *, now: datetime, conn: BaseDBAsyncClient) -> bool:
     """Release one lapsed reservation. The delete is conditional, so of two releasers only
     one wins, and a paid claim (no expiry) is never touched."""
+    await claims.lock_plan(conn, claim.plan_id)
     if not await PlotClaim.filter(id=claim.id, expires_at__lte=now).using_db(conn).delete():
         return False
     await claims.give_back_place(conn, claim.plan_id)
@@ -300,6 +303,7 @@ async def release_reservation(*, subscription_id: int, now: datetime) -> bool:
         sub = await Subscription.select_for_update().using_db(conn).get(id=subscription_id)
         if sub.status != Status.PENDING_PAYMENT:
             return False
+        await claims.lock_plan(conn, sub.plan_id)
         if await (
             PlotClaim.filter(subscription_id=sub.id, expires_at__isnull=False)
             .using_db(conn)
@@ -504,6 +508,7 @@ async def cancel_subscription(
                     refunded_at=now,
                 )
             )
+            await claims.lock_plan(conn, locked.plan_id)
             if await PlotClaim.filter(subscription_id=sub.id).using_db(conn).delete():
                 await claims.give_back_place(conn, locked.plan_id)
             await cancel_stays_of(subscription_id=sub.id, now=now, conn=conn)

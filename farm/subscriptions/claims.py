@@ -7,8 +7,8 @@ update below refuses a place past the plan's `max_plots`.
 
 `plans.held` counts the plan's claims, live or lapsed but not yet released. Whoever creates a
 claim takes a place (`take_place`, in the same transaction), whoever deletes one gives it back
-(`give_back_place`). A lapsed claim keeps its place until it is released, so a plan that looks
-full is reconciled (`recount`) after releasing its lapsed claims, before a buyer is told no.
+(`give_back_place`). A lapsed claim keeps its place until it is released, so when a plan looks
+full its lapsed claims are released before a buyer is told no.
 """
 
 from __future__ import annotations

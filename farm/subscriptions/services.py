@@ -81,7 +81,8 @@ async def reserve_plot(
     full = _("Every plot of this plan is taken. Please choose another plan.")
     reconciled = False
     if plan.held >= plan.max_plots:  # full, or lapsed claims still count: release them first
-        await _reconcile(plan=plan, now=now)
+        if not await _release_lapsed(now=now, plan_id=plan.id):
+            raise Conflict(full)
         reconciled = True
     for _attempt in range(AUTO_PICK_TRIES):
         try:
@@ -89,9 +90,8 @@ async def reserve_plot(
                 customer=customer, plan=plan, plot_id=plot_id, now=now, minutes=minutes
             )
         except _PlanFull:
-            if reconciled:
+            if reconciled or not await _release_lapsed(now=now, plan_id=plan.id):
                 raise Conflict(full) from None
-            await _reconcile(plan=plan, now=now)
             reconciled = True
         except _InTheWay:
             held, cleared = await _clear_the_way(
@@ -201,13 +201,6 @@ async def _clear_the_way(
         elif claim.customer_id == customer.id and claim.expires_at is not None:
             return await Subscription.get(id=claim.subscription_id), False
     return None, cleared
-
-
-async def _reconcile(*, plan: Plan, now: datetime) -> None:
-    """The plan looks full: release its lapsed claims, then count its claims again."""
-    await _release_lapsed(now=now, plan_id=plan.id)
-    async with in_transaction() as conn:
-        await claims.recount(conn, plan.id)
 
 
 async def _lapse_claim(claim: PlotClaim, *, now: datetime, conn: BaseDBAsyncClient) -> bool:

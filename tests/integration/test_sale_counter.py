@@ -94,14 +94,6 @@ async def test_releasing_a_reservation_gives_its_place_back(conn):
     assert await held(plan) == 1
 
 
-async def test_a_counter_left_too_high_is_counted_again_before_a_buyer_is_refused(conn):
-    plan = await make_season(plots=4, max_plots=2)
-    await Plan.filter(id=plan.id).update(held=2)  # e.g. claims deleted by hand
-    sub = await reserve(await make_customer(), plan)
-    assert sub.status == Status.PENDING_PAYMENT
-    assert await held(plan) == 1
-
-
 async def test_a_double_click_on_a_chosen_plot_returns_the_same_checkout(conn):
     plan = await make_season(plots=4)
     plots = await Plot.filter(field_id=plan.field_id).order_by("id")

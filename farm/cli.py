@@ -87,7 +87,7 @@ def cmd_create_user(args: argparse.Namespace) -> None:
     print(f"created {user.role} {user.email} (id {user.id})")
 
 
-def _uvicorn(host: str, port: int, workers: int = 1) -> None:
+def _uvicorn(host: str, port: int, workers: int = 1, *, access_log: bool = True) -> None:
     import uvicorn
 
     uvicorn.run(
@@ -98,12 +98,13 @@ def _uvicorn(host: str, port: int, workers: int = 1) -> None:
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        access_log=access_log,
     )
 
 
 def cmd_web(args: argparse.Namespace) -> None:
-    _settings()  # fail fast on bad settings
-    _uvicorn(args.host, args.port, args.workers)
+    settings = _settings()  # fail fast on bad settings
+    _uvicorn(args.host, args.port, args.workers, access_log=settings.access_log)
 
 
 def cmd_scheduler(args: argparse.Namespace) -> None:

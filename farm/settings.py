@@ -43,6 +43,10 @@ class Settings:
     smtp_password: Secret = field(default_factory=lambda: Secret(""))
     mail_from: str = "noreply@farm.example"
     login_attempts_before_delay: int = 5
+    # Serving: database connections per web worker (PostgreSQL), and uvicorn's access log
+    # (off by default: at a sale it costs a log line per request; a proxy logs them anyway).
+    db_pool_size: int = 10
+    access_log: bool = False
 
     @property
     def is_development(self) -> bool:
@@ -51,6 +55,14 @@ class Settings:
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite://{(self.data_dir / 'farm.sqlite3').as_posix()}"
+
+    @property
+    def pooled_db_url(self) -> str:
+        """The database URL with the pool size, unless the URL sets one itself."""
+        url = self.db_url
+        if not url.startswith(("postgres://", "postgresql://")) or "maxsize=" in url:
+            return url
+        return f"{url}{'&' if '?' in url else '?'}maxsize={self.db_pool_size}"
 
     @property
     def outbox_dir(self) -> Path:
@@ -87,6 +99,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_user=config("FARM_SMTP_USER", default=""),
         smtp_password=config("FARM_SMTP_PASSWORD", cast=Secret, default=""),
         mail_from=config("FARM_MAIL_FROM", default="noreply@farm.example"),
+        db_pool_size=config("FARM_DB_POOL_SIZE", cast=int, default=10),
+        access_log=config("FARM_ACCESS_LOG", cast=bool, default=False),
     )
     check_settings(settings)
     return settings
@@ -95,6 +109,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def check_settings(settings: Settings) -> None:
     if settings.reservation_minutes < 1:
         raise SettingsError("FARM_RESERVATION_MINUTES must be at least 1")
+    if not 1 <= settings.db_pool_size <= 100:
+        raise SettingsError("FARM_DB_POOL_SIZE must be between 1 and 100")
     if settings.is_development:
         return
     missing = []

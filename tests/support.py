@@ -304,7 +304,10 @@ async def make_active_subscription(
         activated_at=activated_at, recipient=customer.name, phone="13800138000",
         province=province, city="市区", address="人民路 1 号",
     )  # fmt: skip
-    await PlotClaim.create(season_id=plan.season_id, plot=plot, plan=plan, subscription=sub)
+    await PlotClaim.create(
+        season_id=plan.season_id, plot=plot, plan=plan, subscription=sub, customer=customer
+    )
+    await Plan.filter(id=plan.id).update(held=await PlotClaim.filter(plan=plan).count())
     return sub
 
 

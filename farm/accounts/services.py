@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import os
+import threading
+import weakref
 from datetime import datetime
 
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -21,6 +27,51 @@ hasher = PasswordHasher()
 RESET_MAX_AGE_S = 3600
 # A hash to verify against when the email is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = hasher.hash("not-a-real-password")
+
+
+# argon2 is meant to be slow (tens of ms of CPU and 64 MiB, on several lanes): it runs in
+# worker threads, so a wave of logins does not stall every other request on the event loop,
+# and only a few at a time, so those threads cannot starve the loop of CPU either (a queue of
+# logins waits its turn instead).
+HASHING_THREADS = max(1, (os.cpu_count() or 2) // 2)
+HASHING_NICENESS = 10
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _hashing_limiter() -> anyio.CapacityLimiter:
+    loop = asyncio.get_running_loop()
+    if loop not in _limiters:
+        _limiters[loop] = anyio.CapacityLimiter(HASHING_THREADS)
+    return _limiters[loop]
+
+
+def _yield_cpu_to_the_loop() -> None:
+    """Lower this worker thread's priority (Linux: per thread; argon2's lane threads inherit
+    it), so the event loop's thread wins the CPU while passwords are hashed."""
+    with contextlib.suppress(AttributeError, OSError):
+        if os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < HASHING_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+
+
+async def hash_password(password: str) -> str:
+    def hash_() -> str:
+        _yield_cpu_to_the_loop()
+        return hasher.hash(password)
+
+    return await anyio.to_thread.run_sync(hash_, limiter=_hashing_limiter())
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    def verify() -> bool:
+        _yield_cpu_to_the_loop()
+        try:
+            return hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(verify, limiter=_hashing_limiter())
 
 
 def password_message(problem: str) -> str:
@@ -67,7 +118,7 @@ async def sign_up(
         return await User.create(
             email=clean_email,
             name=clean_name,
-            password_hash=hasher.hash(password),
+            password_hash=await hash_password(password),
             role=role,
             language=language,
             cooperative_id=cooperative_id if role == Role.MANAGER else None,
@@ -94,11 +145,8 @@ async def authenticate(*, email: str, password: str, now: datetime, free_attempt
             _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": seconds}
         )
     user = await User.get_or_none(email=clean)
-    try:
-        hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-        ok = user is not None
-    except (VerificationError, InvalidHashError):
-        ok = False
+    ok = await verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    ok = ok and user is not None
     if not ok or user is None:
         await LoginAttempt.create(email=clean, failed_at=now)
         raise DomainError(_("Wrong email or password."), status_code=400)
@@ -157,7 +205,7 @@ async def reset_password(*, token: str, password: str, secret: str) -> User:
         user = await user_for_reset_token(token=token, secret=secret)
         if problem := rules.password_problem(password):
             raise FieldErrors({"password": password_message(problem)})
-        user.password_hash = hasher.hash(password)
+        user.password_hash = await hash_password(password)
         await user.save(update_fields=["password_hash"])
         await LoginAttempt.filter(email=user.email).delete()
     return user

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+import anyio
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -220,7 +221,7 @@ def photo_message(problem: str) -> str:
     }[problem]
 
 
-def _check_common(form: WorkInputForm, *, today: date, activities: set[str], errors: dict):
+async def _check_common(form: WorkInputForm, *, today: date, activities: set[str], errors: dict):
     if form.activity not in activities:
         errors["activity"] = _("Choose an activity.")
     day = parse_date(form.worked_on)
@@ -243,7 +244,9 @@ def _check_common(form: WorkInputForm, *, today: date, activities: set[str], err
     else:
         for data in form.photos:
             try:
-                checked.append(check_photo(data))
+                # Decoding and re-encoding a 10 MB photo takes CPU for a while: in a worker
+                # thread, so every other request goes on meanwhile.
+                checked.append(await anyio.to_thread.run_sync(check_photo, data))
             except BadPhoto as exc:
                 errors["photos"] = photo_message(exc.problem)
                 break
@@ -285,7 +288,7 @@ async def _write_entry(
             entry_id=entry.id, household_id=household_id, hours=hours, using_db=conn
         )
     for photo in photos:
-        name = store.save(photo)
+        name = await anyio.to_thread.run_sync(store.save, photo)
         saved.append(name)
         await Photo.create(
             entry_id=entry.id, file_name=name, width=photo.width, height=photo.height,
@@ -302,7 +305,9 @@ async def log_work(
     field_ = await own_field(manager=manager, field_id=form.field_id)
     errors: dict[str, str] = {}
     activities = {a.value for a in Activity if a != Activity.VISIT}
-    day, inputs, photos = _check_common(form, today=today, activities=activities, errors=errors)
+    day, inputs, photos = await _check_common(
+        form, today=today, activities=activities, errors=errors
+    )
     plot_ids = sorted(set(form.plot_ids))
     if plot_ids:
         found = await Plot.filter(id__in=plot_ids, field_id=field_.id).count()
@@ -356,7 +361,7 @@ async def log_own_work(
     if sub.status != Status.ACTIVE or sub.plan.care_mode != CareMode.SELF_TENDED:
         raise Conflict(_("Only the subscriber of an active self-tended plot can log work on it."))
     errors: dict[str, str] = {}
-    day, inputs, photos = _check_common(
+    day, inputs, photos = await _check_common(
         form, today=today, activities={a.value for a in Activity}, errors=errors
     )
     if (

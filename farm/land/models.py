@@ -96,6 +96,10 @@ class Plan(Model):
     crop_plan_en = fields.TextField(default="")
     price_fen = fields.IntField()
     max_plots = fields.IntField()
+    # The plan's claims (live, or lapsed and not yet released), kept by the services in the
+    # claim's own transaction: `UPDATE ... SET held = held + 1 WHERE held < max_plots` is what
+    # keeps max_plots at a flash sale, without counting claims (farm/subscriptions/claims.py).
+    held = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "plans"

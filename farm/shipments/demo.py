@@ -108,7 +108,9 @@ async def load_running_season(*, coop: Cooperative, today: date, with_accounts: 
             recipient=user.name, phone="13800138000", province=province, city=city,
             address=address,
         )  # fmt: skip
-        await PlotClaim.create(season=season, plot=plot, plan=plan, subscription=sub)
+        await PlotClaim.create(season=season, plot=plot, plan=plan, subscription=sub, customer=user)
+    # The plan's counter of claims (farm/subscriptions/claims.py) sees them too.
+    await type(plan).filter(id=plan.id).update(held=await PlotClaim.filter(plan=plan).count())
 
     by_name = {c.name: c for c in await crops(cooperative_id=coop.id)}
     logger = await User.filter(role=Role.MANAGER, cooperative=coop).first() or people[0][0]

@@ -71,6 +71,11 @@ class PlotClaim(Model):
     subscription: fields.OneToOneRelation = fields.OneToOneField(
         "farm.Subscription", related_name="claim", on_delete=fields.CASCADE
     )
+    # The buyer, for the one-unpaid-reservation rule: a partial unique index on (season,
+    # customer) over unpaid claims (migration 0007) refuses a second checkout.
+    customer: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "farm.User", null=True, related_name="claims", on_delete=fields.RESTRICT
+    )
     expires_at = fields.DatetimeField(null=True, db_index=True)
 
     class Meta:

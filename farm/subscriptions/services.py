@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import random
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -16,12 +16,13 @@ from farm.errors import Conflict, FieldErrors, NotFound
 from farm.i18n import _
 from farm.land import rules as land_rules
 from farm.land.models import Plan, Plot
-from farm.land.services import eligible_plots, live_claims, season_ship_days, taken_plot_ids
+from farm.land.services import season_ship_days
 from farm.partners.bookings import cancel_stays_of
 from farm.payments.gateway import Gateway, PaymentProviderError
 from farm.payments.models import Payment, PaymentStatus
 from farm.shipments.rules import locked_ship_day
-from farm.subscriptions import rules
+from farm.sql import is_postgres
+from farm.subscriptions import claims, rules
 from farm.subscriptions.models import PlotClaim, Status, Subscription
 from farm.vouchers.services import void_vouchers
 
@@ -34,6 +35,14 @@ class PlotTaken(Conflict):
     pass
 
 
+class _PlanFull(Exception):
+    """The plan's counter refused one more place: roll back, reconcile, maybe try again."""
+
+
+class _InTheWay(Exception):
+    """A unique index refused the claim: roll back, then see what stood in the way."""
+
+
 async def reserve_plot(
     *,
     customer: User,
@@ -44,8 +53,20 @@ async def reserve_plot(
     minutes: int,
 ) -> Subscription:
     """Hold a plot of this plan for `minutes` while the customer pays. With no plot given,
-    pick a free one. Raises PlotTaken when the plot is held by someone else."""
-    plan = await Plan.get_or_none(id=plan_id).prefetch_related("season")
+    pick a free one. Raises PlotTaken when the plot is held by someone else.
+
+    A customer holds one unpaid reservation a season: a double click (or a second tab) gets
+    the same checkout back, whatever plot it asked for."""
+    if is_postgres(connections.get("default")):
+        reserved = await _reserve_in_one_statement(
+            customer=customer, plan_id=plan_id, plot_id=plot_id, today=today, now=now,
+            minutes=minutes,
+        )  # fmt: skip
+        if reserved is not None:
+            return reserved
+    # The way that explains a refusal, releases lapsed claims in the way, returns a double
+    # click's checkout, and retries: SQLite's, and PostgreSQL's when one statement was not all.
+    plan = await Plan.get_or_none(id=plan_id).select_related("season")
     if plan is None:
         raise NotFound(_("This plan does not exist."))
     season = plan.season
@@ -53,53 +74,97 @@ async def reserve_plot(
         sale_starts_on=season.sale_starts_on, sale_ends_on=season.sale_ends_on, today=today
     ):
         raise Conflict(_("This season is not on sale now."))
-    if plot_id is not None:
-        plot = await Plot.get_or_none(id=plot_id, field_id=plan.field_id, area_m2=plan.plot_area_m2)
-        if plot is None:
-            raise NotFound(_("This plot is not offered in this plan."))
-        return await _claim(customer=customer, plan=plan, plot=plot, now=now, minutes=minutes)
-
-    taken = await taken_plot_ids(plan.season_id, now)
-    free = [p for p in await eligible_plots(plan) if p.id not in taken]
-    random.shuffle(free)
-    for plot in free[:AUTO_PICK_TRIES]:
+    if plot_id is not None and not await Plot.exists(
+        id=plot_id, field_id=plan.field_id, area_m2=plan.plot_area_m2
+    ):
+        raise NotFound(_("This plot is not offered in this plan."))
+    full = _("Every plot of this plan is taken. Please choose another plan.")
+    reconciled = False
+    if plan.held >= plan.max_plots:  # full, or lapsed claims still count: release them first
+        if not await _release_lapsed(now=now, plan_id=plan.id):
+            raise Conflict(full)
+        reconciled = True
+    for _attempt in range(AUTO_PICK_TRIES):
         try:
-            return await _claim(customer=customer, plan=plan, plot=plot, now=now, minutes=minutes)
-        except PlotTaken:
-            continue
-    raise Conflict(_("Every plot of this plan is taken. Please choose another plan."))
+            return await _claim(
+                customer=customer, plan=plan, plot_id=plot_id, now=now, minutes=minutes
+            )
+        except _PlanFull:
+            if reconciled or not await _release_lapsed(now=now, plan_id=plan.id):
+                raise Conflict(full) from None
+            reconciled = True
+        except _InTheWay:
+            held, cleared = await _clear_the_way(
+                customer=customer, plan=plan, plot_id=plot_id, now=now
+            )
+            if held is not None:  # a double click: the checkout already open
+                return held
+            if plot_id is not None and not cleared:
+                break
+    if plot_id is not None:
+        raise PlotTaken(_("Someone has just taken this plot. Please pick another."))
+    raise Conflict(full)
+
+
+async def _reserve_in_one_statement(
+    *, customer: User, plan_id: int, plot_id: int | None, today: date, now: datetime,
+    minutes: int,
+) -> Subscription | None:  # fmt: skip
+    """The flash-sale path on PostgreSQL: the whole reservation in one round trip, or None."""
+    conn = connections.get("default")
+    tries: list[list[int]] = [[]]
+    if plot_id is None:
+        sample = claims.pick_candidates(plan_id)
+        if sample is None:
+            await claims.learn_plot_ids(conn, plan_id)
+            sample = claims.pick_candidates(plan_id)
+        tries = [sample, []] if sample else [[]]
+    sign_name = customer.name[:SIGN_NAME_MAX]
+    for candidates in tries:
+        try:
+            row = await claims.reserve_in_one_statement(
+                conn, plan_id=plan_id, plot_id=plot_id, customer_id=customer.id,
+                sign_name=sign_name, today=today, now=now,
+                expires_at=rules.reservation_expires_at(now=now, minutes=minutes),
+                candidates=candidates,
+            )  # fmt: skip
+        except IntegrityError:
+            return None
+        if row is not None:
+            sub = Subscription(
+                id=row["id"], customer_id=customer.id, season_id=row["season_id"],
+                plan_id=row["plan_id"], plot_id=row["plot_id"], status=Status.PENDING_PAYMENT,
+                price_fen=row["price_fen"], sign_name=sign_name, reserved_at=now,
+            )  # fmt: skip
+            sub._saved_in_db = True
+            return sub
+    return None
 
 
 async def _claim(
-    *, customer: User, plan: Plan, plot: Plot, now: datetime, minutes: int
+    *, customer: User, plan: Plan, plot_id: int | None, now: datetime, minutes: int
 ) -> Subscription:
-    await _release_lapsed(now=now, season_id=plan.season_id, plot_id=plot.id)
+    """One attempt, in one transaction: pick (if asked), take a place in the plan (refused
+    past max_plots), insert the subscription and its claim (the unique indexes refuse a taken
+    plot and a second unpaid reservation). Nothing is left behind when it fails."""
     try:
         async with in_transaction() as conn:
-            # One checkout at a time per customer and season: a double click, or a bot on one
-            # account, cannot hold a plan's plots. Locking the customer serialises their own
-            # requests; locking the plan serialises its sales, so max_plots holds too.
-            await User.select_for_update().using_db(conn).get(id=customer.id)
-            held = (
-                await PlotClaim.filter(
-                    season_id=plan.season_id,
-                    expires_at__gt=now,
-                    subscription__customer_id=customer.id,
-                )
-                .using_db(conn)
-                .first()
-            )
-            if held is not None:
-                return await Subscription.get(id=held.subscription_id).using_db(conn)
-            await Plan.select_for_update().using_db(conn).get(id=plan.id)
-            sold = await PlotClaim.filter(live_claims(now), plan_id=plan.id).using_db(conn).count()
-            if sold >= plan.max_plots:
-                raise Conflict(_("Every plot of this plan is taken. Please choose another plan."))
+            if plot_id is None:
+                plot_id = await claims.pick_free_plot(
+                    conn, season_id=plan.season_id, field_id=plan.field_id,
+                    area_m2=plan.plot_area_m2,
+                )  # fmt: skip
+                if plot_id is None:
+                    raise _PlanFull
+            # The plan's row before the claim, in the same order as the one-statement path,
+            # so that two buyers never wait for each other in a circle.
+            if not await claims.take_place(conn, plan.id):
+                raise _PlanFull
             subscription = await Subscription.create(
                 customer=customer,
                 season_id=plan.season_id,
                 plan_id=plan.id,
-                plot_id=plot.id,
+                plot_id=plot_id,
                 price_fen=plan.price_fen,
                 sign_name=customer.name[:SIGN_NAME_MAX],
                 reserved_at=now,
@@ -107,22 +172,44 @@ async def _claim(
             )
             await PlotClaim.create(
                 season_id=plan.season_id,
-                plot_id=plot.id,
+                plot_id=plot_id,
                 plan_id=plan.id,
+                customer_id=customer.id,
                 subscription_id=subscription.id,
                 expires_at=rules.reservation_expires_at(now=now, minutes=minutes),
                 using_db=conn,
             )
     except IntegrityError:
-        raise PlotTaken(_("Someone has just taken this plot. Please pick another.")) from None
+        raise _InTheWay from None
     return subscription
+
+
+async def _clear_the_way(
+    *, customer: User, plan: Plan, plot_id: int | None, now: datetime
+) -> tuple[Subscription | None, bool]:
+    """After a refused claim: the customer's own live reservation (a double click), or None
+    and whether lapsed claims in the way were released for the next attempt."""
+    async with in_transaction() as conn:
+        in_the_way = await claims.claims_in_the_way(
+            conn, season_id=plan.season_id, plot_id=plot_id or 0, customer_id=customer.id
+        )
+    cleared = False
+    for claim in in_the_way:
+        if claims.lapsed(claim, now):
+            async with in_transaction() as conn:
+                cleared |= await _lapse_claim(claim, now=now, conn=conn)
+        elif claim.customer_id == customer.id and claim.expires_at is not None:
+            return await Subscription.get(id=claim.subscription_id), False
+    return None, cleared
 
 
 async def _lapse_claim(claim: PlotClaim, *, now: datetime, conn: BaseDBAsyncClient) -> bool:
     """Release one lapsed reservation. The delete is conditional, so of two releasers only
     one wins, and a paid claim (no expiry) is never touched."""
+    await claims.lock_plan(conn, claim.plan_id)
     if not await PlotClaim.filter(id=claim.id, expires_at__lte=now).using_db(conn).delete():
         return False
+    await claims.give_back_place(conn, claim.plan_id)
     await (
         Subscription.filter(id=claim.subscription_id, status=Status.PENDING_PAYMENT)
         .using_db(conn)
@@ -131,14 +218,12 @@ async def _lapse_claim(claim: PlotClaim, *, now: datetime, conn: BaseDBAsyncClie
     return True
 
 
-async def _release_lapsed(
-    *, now: datetime, season_id: int | None = None, plot_id: int | None = None
-) -> int:
+async def _release_lapsed(*, now: datetime, plan_id: int | None = None) -> int:
     query = PlotClaim.filter(expires_at__lte=now)
-    if season_id is not None:
-        query = query.filter(season_id=season_id, plot_id=plot_id)
+    if plan_id is not None:
+        query = query.filter(plan_id=plan_id)
     released = 0
-    for claim in await query.only("id", "subscription_id"):
+    for claim in await query.only("id", "subscription_id", "plan_id"):
         async with in_transaction() as conn:
             released += await _lapse_claim(claim, now=now, conn=conn)
     return released
@@ -165,7 +250,6 @@ async def activate_paid(*, subscription_id: int, now: datetime, conn: BaseDBAsyn
     if claim is None:
         # The reservation lapsed and was released: take the plot back on the same terms as a
         # new reservation, if it is still free and the plan still has room.
-        plan = await Plan.select_for_update().using_db(conn).get(id=sub.plan_id)
         for other in await PlotClaim.filter(
             season_id=sub.season_id, plot_id=sub.plot_id, expires_at__lte=now
         ).using_db(conn):
@@ -176,14 +260,20 @@ async def activate_paid(*, subscription_id: int, now: datetime, conn: BaseDBAsyn
             .exists()
         ):
             return False
-        if await PlotClaim.filter(live_claims(now), plan_id=plan.id).using_db(conn).count() >= (
-            plan.max_plots
-        ):
-            return False
+        if not await claims.take_place(conn, sub.plan_id):
+            # Full, or lapsed claims still count: release them, count again, and retry.
+            for other in await PlotClaim.filter(plan_id=sub.plan_id, expires_at__lte=now).using_db(
+                conn
+            ):
+                await _lapse_claim(other, now=now, conn=conn)
+            await claims.recount(conn, sub.plan_id)
+            if not await claims.take_place(conn, sub.plan_id):
+                return False
         await PlotClaim.create(
             season_id=sub.season_id,
             plot_id=sub.plot_id,
             plan_id=sub.plan_id,
+            customer_id=sub.customer_id,
             subscription_id=sub.id,
             expires_at=None,
             using_db=conn,
@@ -206,11 +296,13 @@ async def release_reservation(*, subscription_id: int, now: datetime) -> bool:
         sub = await Subscription.select_for_update().using_db(conn).get(id=subscription_id)
         if sub.status != Status.PENDING_PAYMENT:
             return False
-        await (
+        await claims.lock_plan(conn, sub.plan_id)
+        if await (
             PlotClaim.filter(subscription_id=sub.id, expires_at__isnull=False)
             .using_db(conn)
             .delete()
-        )
+        ):
+            await claims.give_back_place(conn, sub.plan_id)
         sub.status = Status.CANCELLED
         sub.cancelled_at = now
         sub.cancel_reason = "customer"
@@ -421,7 +513,9 @@ async def cancel_subscription(
                     refunded_at=now,
                 )
             )
-            await PlotClaim.filter(subscription_id=sub.id).using_db(conn).delete()
+            await claims.lock_plan(conn, locked.plan_id)
+            if await PlotClaim.filter(subscription_id=sub.id).using_db(conn).delete():
+                await claims.give_back_place(conn, locked.plan_id)
             await cancel_stays_of(subscription_id=sub.id, now=now, conn=conn)
             await void_vouchers(subscription_id=sub.id, now=now, conn=conn)
     await sub.refresh_from_db()

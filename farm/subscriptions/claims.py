@@ -1,0 +1,249 @@
+"""The SQL of a flash sale: a plan's places as a counter, and free plots picked in the database.
+
+A reservation is a few statements, none of them a count or a lock on the plan for longer than
+its own update: the claim's unique indexes refuse a second hold on a plot (season, plot) and a
+second unpaid reservation of a customer (season, customer, unpaid only), and the conditional
+update below refuses a place past the plan's `max_plots`.
+
+`plans.held` counts the plan's claims, live or lapsed but not yet released. Whoever creates a
+claim takes a place (`take_place`, in the same transaction), whoever deletes one gives it back
+(`give_back_place`). A lapsed claim keeps its place until it is released, so when a plan looks
+full its lapsed claims are released before a buyer is told no.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime
+from decimal import Decimal
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Subquery
+
+from farm.land.models import Plan, Plot
+from farm.sql import is_postgres
+from farm.subscriptions.models import PlotClaim
+
+# A per-process hint of where a plan's plots lie (first and last id), so thousands of buyers
+# letting the service pick start at different plots instead of queueing for the first free one.
+# Only a starting point: the search wraps around, so a stale hint never hides a free plot.
+# Lock order, everywhere a claim is made: the plot (SKIP LOCKED, never waits), then the plan's
+# row (take_place), then the claim's unique indexes.
+_id_ranges: dict[tuple[int, Decimal], tuple[int, int]] = {}
+_plan_ranges: dict[int, tuple[int, int]] = {}
+
+_PICK_PG = """
+SELECT p.id FROM plots p
+WHERE p.field_id = $1 AND p.area_m2 = $2 AND p.id >= $4
+  AND NOT EXISTS (SELECT 1 FROM plot_claims c WHERE c.season_id = $3 AND c.plot_id = p.id)
+ORDER BY p.id LIMIT 1
+FOR NO KEY UPDATE OF p SKIP LOCKED
+"""
+
+
+async def take_place(conn: BaseDBAsyncClient, plan_id: int) -> bool:
+    """Count one more claim on the plan, unless that would pass max_plots. The plan's row
+    stays locked until the caller commits: take it before inserting the claim."""
+    count, _rows = await conn.execute_query(
+        _sql(conn, "UPDATE plans SET held = held + 1 WHERE id = ? AND held < max_plots"),
+        [plan_id],
+    )
+    return count == 1
+
+
+async def lock_plan(conn: BaseDBAsyncClient, plan_id: int) -> None:
+    """Before deleting a claim: the plan's row first, as a reservation takes it, so that a
+    release and a reservation of the same plot never wait for each other in a circle."""
+    await Plan.select_for_update(no_key=True).using_db(conn).filter(id=plan_id).only("id")
+
+
+async def give_back_place(conn: BaseDBAsyncClient, plan_id: int) -> None:
+    """One claim of the plan went away (lapsed, released, cancelled, refunded)."""
+    await conn.execute_query(
+        _sql(conn, "UPDATE plans SET held = held - 1 WHERE id = ? AND held > 0"), [plan_id]
+    )
+
+
+async def recount(conn: BaseDBAsyncClient, plan_id: int) -> None:
+    """Set the counter from the claims themselves (after lapsed ones were released, or when
+    claims were written by hand)."""
+    await conn.execute_query(
+        _sql(
+            conn,
+            "UPDATE plans SET held = (SELECT count(*) FROM plot_claims WHERE plan_id = ?) "
+            "WHERE id = ?",
+        ),
+        [plan_id, plan_id],
+    )
+
+
+async def pick_free_plot(
+    conn: BaseDBAsyncClient, *, season_id: int, field_id: int, area_m2: Decimal
+) -> int | None:
+    """A plot of this field and size that nobody holds in the season, locked for the caller's
+    transaction on PostgreSQL (SKIP LOCKED: concurrent pickers pass each other's choice by),
+    searching from a random plot onwards and then from the start. NO KEY UPDATE: the lock
+    does not stop others' foreign-key checks on the plot (a buyer choosing it by hand), so it
+    cannot deadlock with them; the unique (season, plot) index decides between the two."""
+    if not is_postgres(conn):  # one writer at a time: the first free plot will do
+        return await _first_free(
+            conn, season_id=season_id, field_id=field_id, area_m2=area_m2, from_id=0
+        )
+    key = (field_id, area_m2)
+    if key not in _id_ranges:
+        rows = await conn.execute_query_dict(
+            "SELECT min(id) AS lo, max(id) AS hi FROM plots WHERE field_id = $1 AND area_m2 = $2",
+            [field_id, area_m2],
+        )
+        if rows[0]["lo"] is None:
+            return None
+        _id_ranges[key] = (rows[0]["lo"], rows[0]["hi"])
+    lo, hi = _id_ranges[key]
+    start = random.randint(lo, hi)  # noqa: S311  (spreading buyers, not a secret)
+    for from_id in (start, 0):
+        plot_id = await _first_free(
+            conn, season_id=season_id, field_id=field_id, area_m2=area_m2, from_id=from_id
+        )
+        if plot_id is not None:
+            return plot_id
+    return None
+
+
+async def _first_free(
+    conn: BaseDBAsyncClient, *, season_id: int, field_id: int, area_m2: Decimal, from_id: int
+) -> int | None:
+    if is_postgres(conn):
+        rows = await conn.execute_query_dict(_PICK_PG, [field_id, area_m2, season_id, from_id])
+        return rows[0]["id"] if rows else None
+    # SQLite has one writer at a time and no row locks: the first free plot, and the unique
+    # (season, plot) index decides if another writer got there first.
+    taken = Subquery(PlotClaim.filter(season_id=season_id).values("plot_id"))
+    plot = (
+        await Plot.filter(field_id=field_id, area_m2=area_m2, id__gte=from_id)
+        .exclude(id__in=taken)
+        .using_db(conn)
+        .order_by("id")
+        .first()
+        .only("id")
+    )
+    return plot.id if plot else None
+
+
+async def claims_in_the_way(
+    conn: BaseDBAsyncClient, *, season_id: int, plot_id: int, customer_id: int
+) -> list[PlotClaim]:
+    """What refused a new claim: the plot's claim, and the customer's unpaid one."""
+    return list(await PlotClaim.filter(season_id=season_id, plot_id=plot_id).using_db(conn)) + list(
+        await PlotClaim.filter(
+            season_id=season_id, customer_id=customer_id, expires_at__isnull=False
+        ).using_db(conn)
+    )
+
+
+def lapsed(claim: PlotClaim, now: datetime) -> bool:
+    return claim.expires_at is not None and claim.expires_at <= now
+
+
+def _sql(conn: BaseDBAsyncClient, sql: str) -> str:
+    """`?` placeholders as the engine wants them."""
+    if not is_postgres(conn):
+        return sql
+    parts = sql.split("?")
+    return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], start=1)) + parts[-1]
+
+
+# The whole reservation in one statement on PostgreSQL (one round trip, one implicit
+# transaction): find the plot (the one asked for, if this plan offers it; else a free one from
+# a random start, SKIP LOCKED), take a place in the plan (only if a plot was found and the plan
+# is on sale and not full), then insert the subscription and its claim from what came before.
+# Any unique index refusing the claim undoes it all. No row back means: not on sale, not
+# offered, or full; the caller finds out which, off the fast path.
+_RESERVE_PG = """
+WITH offer AS (
+    SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2, pl.price_fen
+    FROM plans pl JOIN seasons s ON s.id = pl.season_id
+    WHERE pl.id = $1 AND s.sale_starts_on <= $2 AND s.sale_ends_on > $2
+), chosen AS (
+    SELECT p.id FROM plots p, offer o
+    WHERE $3::int IS NOT NULL AND p.id = $3 AND p.field_id = o.field_id
+      AND p.area_m2 = o.plot_area_m2
+), picked AS (
+    SELECT p.id FROM plots p, offer o
+    WHERE $3::int IS NULL AND p.field_id = o.field_id AND p.area_m2 = o.plot_area_m2
+      AND {where_candidates}
+      AND NOT EXISTS (
+          SELECT 1 FROM plot_claims c WHERE c.season_id = o.season_id AND c.plot_id = p.id
+      )
+    {order} LIMIT 1
+    FOR NO KEY UPDATE OF p SKIP LOCKED
+), plot AS (
+    SELECT id FROM chosen UNION ALL SELECT id FROM picked
+), place AS (
+    UPDATE plans SET held = held + 1
+    WHERE id = $1 AND held < max_plots AND EXISTS (SELECT 1 FROM plot)
+    RETURNING id, season_id, price_fen
+), sub AS (
+    INSERT INTO subscriptions (
+        customer_id, season_id, plan_id, plot_id, status, price_fen, sign_name, reserved_at,
+        cancel_reason, refunded_fen, recipient, phone, province, city, address
+    )
+    SELECT $4, place.season_id, place.id, plot.id, 'pending_payment', place.price_fen, $5, $6,
+           '', 0, '', '', '', '', ''
+    FROM place, plot
+    RETURNING id, season_id, plan_id, plot_id, price_fen
+)
+INSERT INTO plot_claims (season_id, plot_id, plan_id, customer_id, subscription_id, expires_at)
+SELECT sub.season_id, sub.plot_id, sub.plan_id, $4, sub.id, $7 FROM sub
+RETURNING subscription_id AS id, season_id, plan_id, plot_id,
+          (SELECT price_fen FROM place) AS price_fen
+"""
+# First among a few random plots of the plan (a handful of index probes, whatever has been
+# sold, and thousands of pickers rarely want the same plot), then, if all of those are taken,
+# the first free plot in order.
+_RESERVE_SAMPLED = _RESERVE_PG.format(where_candidates="p.id = ANY($8::int[])", order="")
+_RESERVE_FIRST_FREE = _RESERVE_PG.format(
+    where_candidates="cardinality($8::int[]) = 0", order="ORDER BY p.id"
+)
+PICK_SAMPLE = 24
+
+
+async def reserve_in_one_statement(
+    conn: BaseDBAsyncClient,
+    *,
+    plan_id: int,
+    plot_id: int | None,
+    customer_id: int,
+    sign_name: str,
+    today: date,
+    now: datetime,
+    expires_at: datetime,
+    candidates: list[int],
+) -> dict | None:
+    """PostgreSQL only. The new subscription's columns, or None when nothing was reserved
+    (raises IntegrityError when a unique index refused the claim). Picking (no plot_id), a
+    free plot among `candidates`, or with none given the first free plot."""
+    sql = _RESERVE_SAMPLED if candidates else _RESERVE_FIRST_FREE
+    rows = await conn.execute_query_dict(
+        sql, [plan_id, today, plot_id, customer_id, sign_name, now, expires_at, candidates]
+    )
+    return rows[0] if rows else None
+
+
+def pick_candidates(plan_id: int) -> list[int] | None:
+    """A few random plot ids in the plan's range, if this process knows its plots (a stale
+    range only makes the sample miss: the first-free search still finds every plot)."""
+    bounds = _plan_ranges.get(plan_id)
+    if bounds is None:
+        return None
+    lo, hi = bounds
+    return [random.randint(lo, hi) for _ in range(PICK_SAMPLE)]  # noqa: S311
+
+
+async def learn_plot_ids(conn: BaseDBAsyncClient, plan_id: int) -> None:
+    rows = await conn.execute_query_dict(
+        "SELECT min(p.id) AS lo, max(p.id) AS hi FROM plots p JOIN plans pl "
+        "ON p.field_id = pl.field_id AND p.area_m2 = pl.plot_area_m2 WHERE pl.id = $1",
+        [plan_id],
+    )
+    if rows[0]["lo"] is not None:
+        _plan_ranges[plan_id] = (rows[0]["lo"], rows[0]["hi"])

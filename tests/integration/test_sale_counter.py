@@ -1,0 +1,111 @@
+"""A flash sale keeps its rules with a counter and unique indexes instead of locks and counts:
+a plan's places (plans.held) never pass max_plots, a lapsed reservation gives its place back,
+and a customer's double submit reserves once."""
+
+import asyncio
+
+import pytest
+
+from farm.accounts.models import User
+from farm.errors import Conflict
+from farm.land.models import Plan, Plot
+from farm.subscriptions import services
+from farm.subscriptions.models import PlotClaim, Status, Subscription
+from tests.support import NOW, TODAY, later, make_customer, make_season
+
+
+async def reserve(customer, plan, plot_id=None, now=NOW):
+    return await services.reserve_plot(
+        customer=customer, plan_id=plan.id, plot_id=plot_id, today=TODAY, now=now, minutes=15
+    )
+
+
+async def held(plan) -> int:
+    return (await Plan.get(id=plan.id)).held
+
+
+async def buyers(n: int) -> list[User]:
+    await User.bulk_create(
+        [User(email=f"rush{i}@example.com", name=f"买家{i}", password_hash="x") for i in range(n)]
+    )
+    return list(await User.filter(email__startswith="rush").order_by("id"))
+
+
+@pytest.mark.postgres
+async def test_two_hundred_concurrent_buyers_never_push_a_plan_past_max_plots(conn):
+    plan = await make_season(plots=40, max_plots=25)
+
+    async def attempt(customer):
+        try:
+            return await reserve(customer, plan)
+        except Conflict:
+            return None
+
+    results = await asyncio.gather(*(attempt(c) for c in await buyers(200)))
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 25 and len({w.plot_id for w in winners}) == 25
+    assert await held(plan) == 25 == await PlotClaim.filter(plan_id=plan.id).count()
+
+
+@pytest.mark.postgres
+async def test_concurrent_double_submits_hold_one_unpaid_reservation_per_customer(conn):
+    plan = await make_season(plots=60)
+    customers = await buyers(20)
+    clicks = [c for c in customers for _ in range(4)]  # four submits each, all at once
+    results = await asyncio.gather(*(reserve(c, plan) for c in clicks))
+    by_customer: dict[int, set[int]] = {}
+    for customer, sub in zip(clicks, results, strict=True):
+        by_customer.setdefault(customer.id, set()).add(sub.id)
+    assert all(len(ids) == 1 for ids in by_customer.values())  # the same checkout back
+    assert await PlotClaim.filter(plan_id=plan.id).count() == 20 == await held(plan)
+    assert await Subscription.filter(plan_id=plan.id).count() == 20
+
+
+async def test_a_lapsed_reservation_gives_its_place_back_to_the_plan(conn):
+    plan = await make_season(plots=4, max_plots=1)
+    first = await reserve(await make_customer("a@example.com"), plan)
+    assert await held(plan) == 1
+    with pytest.raises(Conflict):
+        await reserve(await make_customer("b@example.com"), plan, now=later(14))
+    # After 15 minutes the first reservation lapses: the plan's one place is free again,
+    # though no release job has run yet.
+    second = await reserve(await make_customer("c@example.com"), plan, now=later(16))
+    await first.refresh_from_db()
+    assert first.status == Status.CANCELLED and first.cancel_reason == "lapsed"
+    assert second.status == Status.PENDING_PAYMENT
+    assert await held(plan) == 1 == await PlotClaim.filter(plan_id=plan.id).count()
+
+
+async def test_the_release_job_gives_lapsed_places_back(conn):
+    plan = await make_season(plots=4)
+    await reserve(await make_customer("a@example.com"), plan)
+    await reserve(await make_customer("b@example.com"), plan)
+    assert await held(plan) == 2
+    assert await services.release_lapsed_reservations(now=later(16)) == 2
+    assert await held(plan) == 0
+
+
+async def test_releasing_a_reservation_gives_its_place_back(conn):
+    plan = await make_season(plots=4, max_plots=1)
+    sub = await reserve(await make_customer("a@example.com"), plan)
+    assert await services.release_reservation(subscription_id=sub.id, now=later(1))
+    assert await held(plan) == 0
+    await reserve(await make_customer("b@example.com"), plan, now=later(2))
+    assert await held(plan) == 1
+
+
+async def test_a_double_click_on_a_chosen_plot_returns_the_same_checkout(conn):
+    plan = await make_season(plots=4)
+    plots = await Plot.filter(field_id=plan.field_id).order_by("id")
+    wang = await make_customer()
+    first = await reserve(wang, plan, plots[0].id)
+    again = await reserve(wang, plan, plots[1].id, now=later(1))
+    assert again.id == first.id and await held(plan) == 1
+
+
+async def test_a_customer_whose_reservation_lapsed_can_reserve_again(conn):
+    plan = await make_season(plots=4)
+    wang = await make_customer()
+    first = await reserve(wang, plan)
+    second = await reserve(wang, plan, now=later(16))
+    assert second.id != first.id and await held(plan) == 1

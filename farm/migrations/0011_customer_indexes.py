@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('farm', '0006_rooms_bookings_mail_lease')]
+    dependencies = [('farm', '0007_sale')]
 
     initial = False
 

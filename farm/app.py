@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from farm import db, i18n
 from farm.accounts import routes as accounts_routes
-from farm.accounts.models import User
+from farm.accounts.services import session_user
 from farm.errors import DomainError, FieldErrors
 from farm.fieldwork import report_routes
 from farm.fieldwork import routes as fieldwork_routes
@@ -58,7 +58,7 @@ class RequestContext:
         user = None
         user_id = request.session.get("user_id")
         if isinstance(user_id, int):
-            user = await User.get_or_none(id=user_id)
+            user = await session_user(user_id)
             if user is None or request.session.get("pw") != user.password_hash[-16:]:
                 # The account is gone or its password changed since: end this session.
                 request.session.clear()

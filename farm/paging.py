@@ -1,0 +1,93 @@
+"""One way to page a manager's list: a Page of items, the page numbers a pager shows, and a
+query helper that counts, clamps the page asked for, and fetches that page with OFFSET/LIMIT.
+
+Offset paging, not keyset: a manager jumps to page N and sees "page N of M", the lists hold at
+most about 100,000 rows (1,000 pages of 100), and every list's ORDER BY ends in an indexed
+column with the id as tie-breaker, so the deepest page walks at most that many index entries
+(a few milliseconds on PostgreSQL) and a page never changes order between two requests."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from tortoise.queryset import QuerySet
+
+from farm.parsing import parse_id
+
+T = TypeVar("T")
+MAX_PAGE = 1_000_000
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    number: int  # 1-based, clamped into 1..pages
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.size)
+
+    @property
+    def first_index(self) -> int:
+        """The 1-based position of the first item shown (0 when empty)."""
+        return (self.number - 1) * self.size + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.items) - 1 if self.items else 0
+
+    def numbers(self) -> list[int | None]:
+        return page_numbers(self.number, self.pages)
+
+
+def page_count(total: int, size: int) -> int:
+    return max(1, -(-total // size))
+
+
+def clamp_page(number: int, pages: int) -> int:
+    return min(max(number, 1), max(pages, 1))
+
+
+def parse_page(raw: object) -> int:
+    """?page= as typed: anything but a positive whole number is page 1; a page past the end is
+    clamped by `paginate` to the last."""
+    return parse_id(raw) or 1
+
+
+def page_numbers(current: int, pages: int, *, around: int = 2) -> list[int | None]:
+    """The page links a pager shows: the first, the last, and `around` pages either side of
+    the current one; None where pages are left out (shown as an ellipsis)."""
+    if pages <= 1:
+        return [1]
+    current = clamp_page(current, pages)
+    shown = {1, pages, *range(current - around, current + around + 1)}
+    numbers: list[int | None] = []
+    previous = 0
+    for n in sorted(p for p in shown if 1 <= p <= pages):
+        if n - previous > 1:
+            numbers.append(None)
+        numbers.append(n)
+        previous = n
+    return numbers
+
+
+async def paginate(
+    query: QuerySet[Any],
+    *,
+    page: int,
+    size: int,
+    order_by: Sequence[str],
+    fetch: Callable[[QuerySet[Any]], Awaitable[list[T]]] | None = None,
+) -> Page[T]:
+    """Count the query's rows, clamp `page` into range, and fetch that page in `order_by`
+    order (end it with a unique column: 'id' or '-id'). `fetch` turns the sliced query into
+    items (e.g. `.values(...)` or `.prefetch_related(...)`); by default, model objects."""
+    total = await query.count()
+    number = clamp_page(page, page_count(total, size))
+    sliced = query.order_by(*order_by).offset((number - 1) * size).limit(size)
+    items: list[T] = list(await (fetch(sliced) if fetch else sliced))
+    return Page(items=items, number=number, size=size, total=total)

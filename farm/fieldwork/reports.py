@@ -15,7 +15,7 @@ from tortoise import connections
 
 from farm.errors import NotFound
 from farm.fieldwork import rules
-from farm.fieldwork.models import Crop, HarvestLot, Household, LandTransfer, WorkShift
+from farm.fieldwork.models import Crop, Household
 from farm.i18n import _
 from farm.land.models import Field, Season
 from farm.paging import Page, clamp_page, page_count

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, Generic, TypeVar
 
 from tortoise.queryset import QuerySet
@@ -91,3 +92,41 @@ async def paginate(
     sliced = query.order_by(*order_by).offset((number - 1) * size).limit(size)
     items: list[T] = list(await (fetch(sliced) if fetch else sliced))
     return Page(items=items, number=number, size=size, total=total)
+
+
+@dataclass(frozen=True)
+class DaySpan:
+    """A date filter as typed: from and to, both days included; `problem` says what was not
+    a date (that bound is then left out, and the page says so)."""
+
+    since: date | None = None
+    until: date | None = None  # included
+    problem: bool = False
+
+    @property
+    def until_exclusive(self) -> date | None:
+        return self.until + timedelta(days=1) if self.until else None
+
+
+def parse_day_span(since: object, until: object) -> DaySpan:
+    def day(raw: object) -> tuple[date | None, bool]:
+        text = str(raw or "").strip()
+        if not text:
+            return None, False
+        try:
+            value = date.fromisoformat(text)
+        except ValueError:
+            return None, True
+        return (value, False) if date(1900, 1, 1) <= value <= date(2999, 12, 31) else (None, True)
+
+    first, bad_first = day(since)
+    last, bad_last = day(until)
+    if first and last and last < first:
+        first, last = last, first
+    return DaySpan(first, last, bad_first or bad_last)
+
+
+def search_text(raw: object, limit: int = 60) -> str:
+    """A search box's text: trimmed, without control characters, at most `limit` long."""
+    text = "".join(ch for ch in str(raw or "") if ch.isprintable()).strip()
+    return text[:limit]

@@ -67,9 +67,7 @@ async def harvest_page(*, manager: User, filters: HarvestFilter, page: int) -> P
     if filters.field_id is not None:
         query = query.filter(field_id=filters.field_id)
     if filters.text:
-        query = query.filter(
-            Q(code=filters.text.upper()) | Q(plot__code__istartswith=filters.text)
-        )
+        query = query.filter(Q(code=filters.text.upper()) | Q(plot__code__istartswith=filters.text))
     query = _days(query, "harvested_on", filters.days)
     return await paginate(
         query,

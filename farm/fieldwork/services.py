@@ -94,8 +94,10 @@ async def search_plots(
     query = Plot.filter(field__cooperative_id=manager.cooperative_id, code__istartswith=text)
     if field_id is not None:
         query = query.filter(field_id=field_id)
-    rows = await query.order_by("code", "field_id").limit(limit).values(
-        "id", "code", "field_id", "field__name"
+    rows = (
+        await query.order_by("code", "field_id")
+        .limit(limit)
+        .values("id", "code", "field_id", "field__name")
     )
     return [PlotMatch(r["id"], r["code"], r["field_id"], r["field__name"]) for r in rows]
 
@@ -106,9 +108,7 @@ async def plot_ids_by_code(*, field_id: int, codes: list[str]) -> tuple[list[int
     found: dict[str, int] = {}
     for start in range(0, len(codes), 500):
         chunk = codes[start : start + 500]
-        found.update(
-            await Plot.filter(field_id=field_id, code__in=chunk).values_list("code", "id")
-        )
+        found.update(await Plot.filter(field_id=field_id, code__in=chunk).values_list("code", "id"))
     return [found[c] for c in codes if c in found], [c for c in codes if c not in found]
 
 

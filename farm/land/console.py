@@ -198,8 +198,8 @@ async def list_fields(*, manager: User, text: str = "", page: int = 1) -> Page[F
         for r in await select(
             connections.get("default"),
             # Whole hundredths of m²: SQLite would sum decimal text as floats.
-            "SELECT field_id, COUNT(*) AS n, SUM(CAST(ROUND(area_m2 * 100) AS INTEGER)) AS centi"
-            f" FROM plots WHERE field_id IN ({marks}) GROUP BY field_id",  # noqa: S608
+            "SELECT field_id, COUNT(*) AS n, SUM(CAST(ROUND(area_m2 * 100) AS INTEGER)) AS centi"  # noqa: S608 (only placeholders are formatted in)
+            f" FROM plots WHERE field_id IN ({marks}) GROUP BY field_id",
             [f.id for f in found.items],
         ):
             sums[r["field_id"]] = (int(r["n"]), Decimal(int(r["centi"] or 0)) / 100)

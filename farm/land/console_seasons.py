@@ -114,7 +114,7 @@ def _sales(claims: str, status: str, subs: str) -> str:
     """Each sale once, as (plan, sale): a paid claim and an active subscription are usually
     the same sale, and UNION keeps it once."""
     return (
-        f"SELECT plan_id, subscription_id AS sale FROM plot_claims"
+        "SELECT plan_id, subscription_id AS sale FROM plot_claims"  # noqa: S608 (placeholders only)
         f" WHERE expires_at IS NULL AND plan_id {claims}"
         f" UNION SELECT plan_id, id FROM subscriptions WHERE status = {status} AND plan_id {subs}"
     )
@@ -131,7 +131,8 @@ async def sold_per_plan(
     n = len(plan_ids)
     claims = "IN (" + ", ".join(f"${i}" for i in range(1, n + 1)) + ")"
     subs = "IN (" + ", ".join(f"${i}" for i in range(n + 2, 2 * n + 2)) + ")"
-    sql = f"SELECT plan_id, COUNT(*) AS n FROM ({_sales(claims, f'${n + 1}', subs)}) AS sales"
+    sales = _sales(claims, f"${n + 1}", subs)
+    sql = f"SELECT plan_id, COUNT(*) AS n FROM ({sales}) AS sales"  # noqa: S608 (placeholders only)
     params = [*plan_ids, Status.ACTIVE.value, *plan_ids]
     for r in await select(conn or connections.get("default"), sql + " GROUP BY plan_id", params):
         sold[r["plan_id"]] = int(r["n"])

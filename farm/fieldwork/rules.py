@@ -194,7 +194,7 @@ def _expand(first: str, last: str) -> list[str] | None:
     """'A05', 'A09' -> A05 … A09 (zero-padded like the first); None if not a range of codes
     with the same prefix."""
     a, b = _numbered(first), _numbered(last)
-    if a is None or b is None or a[0] != b[0]:
+    if a is None or b is None or a[0].upper() != b[0].upper():
         return None
     start, end = int(a[1]), int(b[1])
     if end < start:

@@ -103,13 +103,18 @@ async def search_plots(
 
 
 async def plot_ids_by_code(*, field_id: int, codes: list[str]) -> tuple[list[int], list[str]]:
-    """The ids of a field's plots with these codes, and the codes it has no plot of. At most
-    MAX_CODES_PER_ENTRY codes, so the query's parameters stay few."""
+    """The ids of a field's plots with these codes (as typed, else in capitals: 'a01' finds
+    A01), and the codes it has no plot of. At most MAX_CODES_PER_ENTRY codes, asked 500 at a
+    time, so a query's parameters stay few."""
     found: dict[str, int] = {}
     for start in range(0, len(codes), 500):
         chunk = codes[start : start + 500]
-        found.update(await Plot.filter(field_id=field_id, code__in=chunk).values_list("code", "id"))
-    return [found[c] for c in codes if c in found], [c for c in codes if c not in found]
+        wanted = list(dict.fromkeys([*chunk, *(c.upper() for c in chunk)]))
+        found.update(
+            await Plot.filter(field_id=field_id, code__in=wanted).values_list("code", "id")
+        )
+    ids = {c: found.get(c) or found.get(c.upper()) for c in codes}
+    return [i for i in ids.values() if i], [c for c, i in ids.items() if not i]
 
 
 # ---- households ----

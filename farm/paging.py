@@ -61,7 +61,7 @@ def parse_page(raw: object) -> int:
 
 def page_numbers(current: int, pages: int, *, around: int = 2) -> list[int | None]:
     """The page links a pager shows: the first, the last, and `around` pages either side of
-    the current one; None where pages are left out (shown as an ellipsis)."""
+    the current one; None where two or more pages are left out (shown as an ellipsis)."""
     if pages <= 1:
         return [1]
     current = clamp_page(current, pages)
@@ -69,7 +69,9 @@ def page_numbers(current: int, pages: int, *, around: int = 2) -> list[int | Non
     numbers: list[int | None] = []
     previous = 0
     for n in sorted(p for p in shown if 1 <= p <= pages):
-        if n - previous > 1:
+        if n - previous == 2:  # an ellipsis would hide one page: show it instead
+            numbers.append(n - 1)
+        elif n - previous > 2:
             numbers.append(None)
         numbers.append(n)
         previous = n

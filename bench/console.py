@@ -121,7 +121,7 @@ async def measure(db_url: str, n: int, repeats: int) -> list[dict]:
         )  # fmt: skip
         app = create_app(settings)
         async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://bench", timeout=600
             ) as client:

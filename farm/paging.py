@@ -85,11 +85,14 @@ async def paginate(
     size: int,
     order_by: Sequence[str],
     fetch: Callable[[QuerySet[Any]], Awaitable[list[T]]] | None = None,
+    total: int | None = None,
 ) -> Page[T]:
-    """Count the query's rows, clamp `page` into range, and fetch that page in `order_by`
-    order (end it with a unique column: 'id' or '-id'). `fetch` turns the sliced query into
-    items (e.g. `.values(...)` or `.prefetch_related(...)`); by default, model objects."""
-    total = await query.count()
+    """Count the query's rows (unless the caller knows `total`), clamp `page` into range, and
+    fetch that page in `order_by` order (end it with a unique column: 'id' or '-id'). `fetch`
+    turns the sliced query into items (e.g. `.values(...)`, `.prefetch_related(...)`, or
+    `ids_then` for joins); by default, model objects."""
+    if total is None:
+        total = await query.count()
     number = clamp_page(page, page_count(total, size))
     sliced = query.order_by(*order_by).offset((number - 1) * size).limit(size)
     items: list[T] = list(await (fetch(sliced) if fetch else sliced))
@@ -132,3 +135,20 @@ def search_text(raw: object, limit: int = 60) -> str:
     """A search box's text: trimmed, without control characters, at most `limit` long."""
     text = "".join(ch for ch in str(raw or "") if ch.isprintable()).strip()
     return text[:limit]
+
+
+def ids_then(
+    model: Any, columns: Sequence[str]
+) -> Callable[[QuerySet[Any]], Awaitable[list[dict]]]:
+    """A `fetch` for pages whose rows join other tables: the page's ids first (the offset is
+    walked in one index, without the joins), then the joined columns of those ids only."""
+
+    async def fetch(sliced: QuerySet[Any]) -> list[dict]:
+        ids = list(await sliced.values_list("id", flat=True))
+        if not ids:
+            return []
+        wanted = ["id", *(c for c in columns if c != "id")]
+        rows = {r["id"]: r for r in await model.filter(id__in=ids).values(*wanted)}
+        return [rows[i] for i in ids if i in rows]
+
+    return fetch

@@ -328,7 +328,12 @@ async def every_plot_yield(season: Season) -> AsyncIterator[YieldRow]:
     for f in fields:
         for r in await select(
             conn,
-            PLOT_YIELDS + " AND l.field_id = $4" + PLOT_ORDER,
-            [season.cooperative_id, season.starts_on, season.ends_on, f.id],
+            # The plots' own field too, so their (field, code) index is read, not the table;
+            # the id written in (an int from the database), so that PostgreSQL plans for this
+            # field rather than reuse a generic plan that scans every plot.
+            PLOT_YIELDS
+            + f" AND l.field_id = {int(f.id)} AND p.field_id = {int(f.id)}"
+            + PLOT_ORDER,
+            [season.cooperative_id, season.starts_on, season.ends_on],
         ):
             yield _plot_row(r, by_id)

@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from farm.accounts.models import Role
 from farm.errors import FieldErrors, NotFound
-from farm.fieldwork import lists, rules, services, timeline
+from farm.fieldwork import lists, plot_choice, rules, services, timeline
 from farm.fieldwork.models import Activity
 from farm.fieldwork.photos import MAX_BYTES, MAX_PHOTOS, PhotoStore
 from farm.i18n import _
@@ -105,7 +105,7 @@ async def household_list(request: Request) -> Response:
 async def plot_search(request: Request) -> Response:
     """Plots whose code starts with ?q=, for a plot box's suggestions (JSON)."""
     manager = require_manager(request)
-    found = await services.search_plots(
+    found = await plot_choice.search_plots(
         manager=manager,
         text=search_text(request.query_params.get("q"), limit=20),
         field_id=parse_id(request.query_params.get("field")),

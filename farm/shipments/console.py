@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 from tortoise.transactions import in_transaction
 
@@ -21,8 +21,8 @@ from farm.accounts.models import User
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.fieldwork.models import Crop
 from farm.i18n import _
-from farm.land.models import Season
-from farm.paging import DaySpan, Page, paginate
+from farm.land.models import Plot, Season
+from farm.paging import DaySpan, Page, ids_then, paginate
 from farm.shipments import rules
 from farm.shipments.batches import season_ship_days, transit_table
 from farm.shipments.models import (
@@ -33,9 +33,11 @@ from farm.shipments.models import (
     ShipmentStatus,
     TransitTime,
 )
+from farm.subscriptions.models import Subscription
 from farm.subscriptions.rules import PROVINCES
 
 PAGE_SIZE = 100
+BOX_COLUMNS = ("recipient", "city", "status", "courier", "tracking_no", "subscription__plot__code")
 BATCHES_PER_PAGE = 50
 
 # ---- batches and their boxes ----
@@ -175,11 +177,18 @@ class BatchPage:
 
 
 def _box_search(text: str) -> Q:
-    """A box by its number, its tracking number, the start of its plot's code, or a part
-    of its recipient's name."""
-    found = Q(recipient__icontains=text) | Q(subscription__plot__code__istartswith=text)
-    found |= Q(tracking_no=text)
+    """A box by its number (S000123), its tracking number, the start of its plot's code, or
+    a part of its recipient's name: read from the text's shape, so each search reads few
+    columns."""
     number = rules.parse_shipment_number(text)
+    found = Q(recipient__icontains=text)
+    if text.isascii() and text.isalnum():
+        plots = Plot.filter(code__istartswith=text).values("id")
+        found |= Q(tracking_no=text) | Q(
+            subscription_id__in=Subquery(
+                Subscription.filter(plot_id__in=Subquery(plots)).values("id")
+            )
+        )
     return found | Q(id=number) if number is not None else found
 
 
@@ -202,15 +211,8 @@ async def batch_page(
         page=page,
         size=PAGE_SIZE,
         order_by=("id",),
-        fetch=lambda q: q.values(
-            "id",
-            "recipient",
-            "city",
-            "status",
-            "courier",
-            "tracking_no",
-            "subscription__plot__code",
-        ),  # fmt: skip
+        fetch=ids_then(Shipment, BOX_COLUMNS),
+        total=None if text else (counts.get(status, 0) if status else sum(counts.values())),
     )
     found = listed.items
     rows = {

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
 from farm.accounts.models import User
@@ -17,8 +17,8 @@ from farm.errors import NotFound
 from farm.fieldwork.report_csv import CsvStream, csv_chunks
 from farm.fieldwork.rules import fen_to_yuan
 from farm.i18n import _, current_language
-from farm.land.models import Season
-from farm.paging import Page, paginate
+from farm.land.models import Plot, Season
+from farm.paging import Page, ids_then, paginate
 from farm.subscriptions.models import Status, Subscription
 
 SUBSCRIBERS_PER_PAGE = 50
@@ -54,7 +54,10 @@ async def _season(*, manager: User, season_id: int | None) -> tuple[list[Season]
     seasons = list(
         await Season.filter(cooperative_id=manager.cooperative_id).order_by("-starts_on", "-id")
     )
-    if season_id is None:
+    if season_id is None:  # the latest season anyone subscribed to, else the latest
+        for season in seasons:
+            if await Subscription.filter(season_id=season.id).exists():
+                return seasons, season
         return seasons, seasons[0] if seasons else None
     season = next((s for s in seasons if s.id == season_id), None)
     if season is None:
@@ -62,21 +65,35 @@ async def _season(*, manager: User, season_id: int | None) -> tuple[list[Season]
     return seasons, season
 
 
+def search(text: str) -> Q:
+    """What a typed text finds, read from its shape so that each search reads few columns:
+    an email (with @) by its start, a phone (digits) by its start, a plot code (letters and
+    digits) by its start or a name, anything else in the names on the subscription (sign,
+    recipient) or the customer's."""
+    customers = User.filter(role="customer")
+    if "@" in text:
+        return Q(customer_id__in=Subquery(customers.filter(email__istartswith=text).values("id")))
+    if text.isascii() and text.isdigit():
+        return Q(phone__startswith=text) | Q(
+            customer_id__in=Subquery(customers.filter(phone__startswith=text).values("id"))
+        )
+    names = (
+        Q(sign_name__icontains=text)
+        | Q(recipient__icontains=text)
+        | Q(customer_id__in=Subquery(customers.filter(name__icontains=text).values("id")))
+    )
+    if text.isascii() and text.isalnum():
+        codes = Plot.filter(code__istartswith=text).values("id")
+        return Q(plot_id__in=Subquery(codes)) | names
+    return names
+
+
 def _matching(season: Season, filters: SubscriberFilter):
     query = Subscription.filter(season_id=season.id)
     if filters.status in set(Status):
         query = query.filter(status=filters.status)
-    text = filters.text
-    if text:
-        query = query.filter(
-            Q(sign_name__icontains=text)
-            | Q(recipient__icontains=text)
-            | Q(customer__name__icontains=text)
-            | Q(customer__email__istartswith=text)
-            | Q(phone__startswith=text)
-            | Q(customer__phone__startswith=text)
-            | Q(plot__code__istartswith=text)
-        )
+    if filters.text:
+        query = query.filter(search(filters.text))
     return query
 
 
@@ -84,7 +101,8 @@ async def subscribers_page(
     *, manager: User, filters: SubscriberFilter, page: int
 ) -> SubscribersPage:
     """One page of a season's subscribers, newest first, with the season's count per status.
-    A season of another cooperative is not found; no season means the latest."""
+    A season of another cooperative is not found; no season means the latest season with
+    subscribers."""
     seasons, season = await _season(manager=manager, season_id=filters.season_id)
     if season is None:
         return SubscribersPage(seasons, None, {}, Page([], 1, SUBSCRIBERS_PER_PAGE, 0), filters)
@@ -100,7 +118,8 @@ async def subscribers_page(
         page=page,
         size=SUBSCRIBERS_PER_PAGE,
         order_by=("-id",),
-        fetch=lambda q: q.values(*COLUMNS),
+        fetch=ids_then(Subscription, COLUMNS),
+        total=None if filters.text or filters.status else sum(counts.values()),
     )
     return SubscribersPage(seasons, season, counts, listed, filters)
 

@@ -154,9 +154,10 @@ def yields_csv(report: YieldReport) -> CsvStream:
     async def chunks() -> AsyncIterator[list[list[object]]]:
         yield [line("crop", r) for r in report.by_crop]
         rows: list[list[object]] = []
-        async for r in every_plot_yield(report.season):
-            rows.append(line("plot", r))
-            if len(rows) >= 2000:
+        by_plot = names["plot"]
+        async for field_name, code, lots, grams in every_plot_yield(report.season):
+            rows.append([by_plot, "", field_name, code, lots, rules.kg_text(grams)])
+            if len(rows) >= 5000:
                 yield rows
                 rows = []
         yield rows

@@ -24,6 +24,13 @@ def grams_to_kg(grams: int) -> Decimal:
     return (Decimal(grams) / GRAMS_PER_KG).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def kg_text(grams: int) -> str:
+    """grams_to_kg as text, in integer arithmetic (a CSV writes 100,000 of them): 3335 ->
+    '3.34', half up, always two decimals. Grams are never negative."""
+    hundredths = (grams + 5) // 10
+    return f"{hundredths // 100}.{hundredths % 100:02d}"
+
+
 def grams_to_jin(grams: int) -> Decimal:
     return (Decimal(grams) / GRAMS_PER_JIN).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 

@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from farm.fieldwork.rules import MAX_CODES_PER_ENTRY, BadCodes, parse_plot_codes
+from farm.fieldwork.rules import (
+    MAX_CODES_PER_ENTRY,
+    BadCodes,
+    grams_to_kg,
+    kg_text,
+    parse_plot_codes,
+)
 from farm.paging import Page, page_count, page_numbers, parse_day_span, parse_page
 
 
@@ -67,3 +73,8 @@ def test_a_backwards_or_huge_range_is_refused():
     assert huge.value.problem == "too_many"
     with pytest.raises(BadCodes):
         parse_plot_codes("X" * 21)
+
+
+@given(st.integers(0, 10**12))
+def test_kg_text_is_grams_to_kg_written_out(grams):
+    assert kg_text(grams) == str(grams_to_kg(grams))

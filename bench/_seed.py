@@ -197,3 +197,75 @@ async def seed_postgres(dsn: str, subscriptions: int) -> Seeded:
     finally:
         await conn.close()
     return seeded
+
+
+# ---- what the manager's console shows besides the ship day (bench/console.py) ----
+
+HOUSEHOLDS = 300
+ENTRY_EVERY = 5  # one work entry per this many plots, on five plots each
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+ACTIVITIES = ("sowing", "weeding", "watering", "fertilising", "pest_control", "harvesting")
+
+
+def console_tables(subscriptions: int, *, seed: int = 2027) -> list[Table]:
+    """Households with their land, a season of work entries (five plots each, one shift),
+    and the last done ship day's boxes: rows that `tables` leaves out. Ids start at 1; the
+    manager is user N+1, as in `tables`."""
+    rng = random.Random(seed)
+    n = subscriptions
+    fields = math.ceil(n / PLOTS_PER_FIELD)
+    manager = n + 1
+    entries = n // ENTRY_EVERY
+    logged = datetime(2026, 10, 1, 8, tzinfo=UTC)
+    done = [d for d in season_ship_days() if d < SHIP_ON]
+
+    def households() -> Iterator[tuple]:
+        for h in range(1, HOUSEHOLDS + 1):
+            yield (h, f"{SURNAMES[h % len(SURNAMES)]}{h}户", f"第{h % 12 + 1}村",
+                   h % 7 == 0, 80000, 2000, 1)  # fmt: skip
+
+    def work() -> Iterator[tuple]:
+        for e in range(1, entries + 1):
+            plot = (e - 1) * ENTRY_EVERY + 1
+            day = SEASON_STARTS + timedelta(days=rng.randrange(45))
+            yield (e, ACTIVITIES[e % len(ACTIVITIES)], day, "", False, logged,
+                   1, (plot - 1) // PLOTS_PER_FIELD + 1, manager)  # fmt: skip
+
+    return [
+        Table("households", ("id", "name", "village", "is_poor", "rent_fen_per_mu_year",
+                             "wage_fen_per_hour", "cooperative_id"), households()),
+        Table("land_transfers", ("id", "area_m2", "household_id", "field_id"),
+              [(h, Decimal(666), h, (h - 1) % fields + 1) for h in range(1, HOUSEHOLDS + 1)]),
+        Table("work_entries", ("id", "activity", "worked_on", "notes", "whole_field",
+                               "created_at", "cooperative_id", "field_id", "logged_by_id"),
+              work()),
+        Table("work_entry_plots", ("id", "entry_id", "plot_id"),
+              (((e - 1) * ENTRY_EVERY + k + 1, e, (e - 1) * ENTRY_EVERY + k + 1)
+               for e in range(1, entries + 1) for k in range(ENTRY_EVERY))),
+        Table("work_shifts", ("id", "hours", "entry_id", "household_id"),
+              ((e, Decimal("2.50"), e, e % HOUSEHOLDS + 1) for e in range(1, entries + 1))),
+        # the last done ship day's boxes, one per subscription, handed to the courier
+        Table("shipments", ("id", "ship_on", "status", "recipient", "phone", "province", "city",
+                            "address", "transit_days", "courier", "tracking_no", "created_at",
+                            "batch_id", "subscription_id"),
+              ((s, done[-1], "shipped", f"用户{s}", "13800138000", "安徽", "市区", "人民路 1 号",
+                2, "顺丰", f"SF{s:010d}", logged, len(done), s) for s in range(1, n + 1))),
+    ]  # fmt: skip
+
+
+async def seed_console_postgres(dsn: str, subscriptions: int) -> None:
+    """COPY the console's extra tables (after seed_postgres), then ANALYZE."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            for table in console_tables(subscriptions):
+                await conn.copy_records_to_table(
+                    table.name, records=table.rows, columns=list(table.columns)
+                )
+                await conn.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f'(SELECT max(id) FROM "{table.name}"))'
+                )
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()

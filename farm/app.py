@@ -36,6 +36,7 @@ from farm.settings import Settings
 from farm.shipments import console_routes as shipment_console_routes
 from farm.shipments import packing_routes
 from farm.shipments import routes as shipment_routes
+from farm.subscriptions import console_routes as subscriber_console_routes
 from farm.subscriptions import routes as subscription_routes
 from farm.vouchers import routes as voucher_routes
 from farm.web import STATIC_DIR, LoginRequired, make_templates, redirect, render
@@ -199,6 +200,7 @@ def create_app(
         *console_routes.routes,
         *accounts_routes.routes,
         *subscription_routes.routes,
+        *subscriber_console_routes.routes,
         *fieldwork_routes.routes,
         *report_routes.routes,
         *payment_routes.routes,

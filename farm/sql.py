@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 from datetime import date
 
@@ -61,3 +62,16 @@ async def insert_rows(conn: BaseDBAsyncClient, model: type[Model], rows: list[di
             [db_value(c, row[c]) for c in columns] for row in rows[start : start + BATCH_ROWS]
         ]
         await conn.execute_many(sql, values)
+
+
+def portable(conn: BaseDBAsyncClient, sql: str) -> str:
+    """SQL written with PostgreSQL's numbered parameters ($1, $2, … each used once, in order)
+    in the form the connection's driver takes (`?` on SQLite)."""
+    if is_postgres(conn):
+        return sql
+    return re.sub(r"\$\d+", "?", sql)
+
+
+async def select(conn: BaseDBAsyncClient, sql: str, params: list[object]) -> list[dict]:
+    """Rows of a read-only query written for `portable`."""
+    return await conn.execute_query_dict(portable(conn, sql), params)

@@ -7,14 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import quote
 
 from farm.fieldwork import rules
 from farm.fieldwork.models import Crop
-from farm.fieldwork.reports import HouseholdReport, YieldReport, YieldRow
+from farm.fieldwork.reports import HouseholdReport, YieldReport, YieldRow, every_plot_yield
 from farm.i18n import _, current_language
 from farm.land.models import Season
 from farm.land.rules import m2_to_mu
@@ -44,14 +44,40 @@ def spreadsheet_text(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """Numbers are written as they are; every text cell is made safe to open."""
+def _lines(rows: Iterable[Sequence[object]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # the csv module ends lines with CRLF, as Excel expects
-    for row in [header, *rows]:
+    for row in rows:
         writer.writerow([spreadsheet_text(c) if isinstance(c, str) else c for c in row])
+    return buffer.getvalue()
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """Numbers are written as they are; every text cell is made safe to open."""
     # The byte-order mark is what tells Excel and WPS that the file is UTF-8, not GBK.
-    return buffer.getvalue().encode("utf-8-sig")
+    return _lines([header, *rows]).encode("utf-8-sig")
+
+
+async def csv_chunks(
+    header: Sequence[str], chunks: AsyncIterable[Sequence[Sequence[object]]]
+) -> AsyncIterator[bytes]:
+    """The same file as csv_bytes, made and sent a chunk of rows at a time: the byte-order
+    mark and the header first, then each chunk as it is read from the database."""
+    yield _lines([header]).encode("utf-8-sig")
+    async for rows in chunks:
+        if rows:
+            yield _lines(rows).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class CsvStream:
+    chunks: AsyncIterator[bytes]
+    filename: str
+    fallback: str
+
+    @property
+    def disposition(self) -> str:
+        return CsvFile(b"", self.filename, self.fallback).disposition
 
 
 def _name(obj: Season | Crop) -> str:
@@ -102,29 +128,44 @@ def households_csv(report: HouseholdReport) -> CsvFile:
     )
 
 
-def yields_csv(report: YieldReport) -> CsvFile:
+def yields_csv(report: YieldReport) -> CsvStream:
     """One table for the three roll-ups, told apart by the first column, so that a
-    spreadsheet can filter or pivot it."""
+    spreadsheet can filter or pivot it. The plots, as many as were harvested, are streamed."""
     header = [_("Grouping"), _("Crop"), _("Field"), _("Plot"), _("Lots"), _("Weight (kg)")]
+    # Read now, in the reader's language: the stream runs after the request's context.
+    names = {
+        "crop": _("By crop"),
+        "plot": _("By plot"),
+        "field": _("By field"),
+        "total": _("Total"),
+    }
+    crop_names = {r.crop.id: _name(r.crop) for r in report.by_crop if r.crop}
 
     def line(grouping: str, row: YieldRow) -> list[object]:
         return [
-            grouping,
-            _name(row.crop) if row.crop else "",
+            names[grouping],
+            crop_names.get(row.crop.id, "") if row.crop else "",
             row.field.name if row.field else "",
             row.plot.code if row.plot else "",
             row.lots,
             row.kg,
         ]
 
-    rows = [
-        *(line(_("By crop"), r) for r in report.by_crop),
-        *(line(_("By plot"), r) for r in report.by_plot),
-        *(line(_("By field"), r) for r in report.by_field),
-        line(_("Total"), report.total),
-    ]
-    return CsvFile(
-        content=csv_bytes(header, rows),
+    async def chunks() -> AsyncIterator[list[list[object]]]:
+        yield [line("crop", r) for r in report.by_crop]
+        rows: list[list[object]] = []
+        by_plot = names["plot"]
+        async for field_name, code, lots, grams in every_plot_yield(report.season):
+            rows.append([by_plot, "", field_name, code, lots, rules.kg_text(grams)])
+            if len(rows) >= 5000:
+                yield rows
+                rows = []
+        yield rows
+        yield [line("field", r) for r in report.by_field]
+        yield [line("total", report.total)]
+
+    return CsvStream(
+        chunks=csv_chunks(header, chunks()),
         filename=_("Yields %(season)s.csv") % {"season": _name(report.season)},
         fallback=f"yields-season-{report.season.id}.csv",
     )

@@ -5,12 +5,13 @@ it, the latest."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from farm.errors import NotFound
 from farm.fieldwork import report_csv, reports
 from farm.i18n import _
+from farm.paging import parse_page
 from farm.web import parse_id, render, require_manager
 
 
@@ -25,18 +26,19 @@ def season_param(request: Request) -> int | None:
     return season_id
 
 
-def csv_response(file: report_csv.CsvFile) -> Response:
-    return Response(
-        file.content,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": file.disposition},
-    )
+def csv_response(file: report_csv.CsvFile | report_csv.CsvStream) -> Response:
+    headers = {"Content-Disposition": file.disposition}
+    if isinstance(file, report_csv.CsvStream):
+        return StreamingResponse(file.chunks, media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(file.content, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 async def reports_page(request: Request) -> Response:
     manager = require_manager(request)
     page = await reports.reports_page(
-        cooperative_id=manager.cooperative_id, season_id=season_param(request)
+        cooperative_id=manager.cooperative_id,
+        season_id=season_param(request),
+        plot_page=parse_page(request.query_params.get("page")),
     )
     return render(request, "manage/reports/index.html", {"section": "reports", "page": page})
 

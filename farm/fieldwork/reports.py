@@ -1,19 +1,27 @@
 """The cooperative's reports for a season: what each household earned (land rent and wages)
 and what the land yielded, by crop, by plot and by field. Read-only; a few queries each,
-whatever the number of households or lots."""
+whatever the number of households or lots: the database sums (GROUP BY, joined to the names),
+and no query carries one parameter per row. The by-plot yields, one row per harvested plot
+(100,000 at Jutudi's scale), are a page on the console and a stream, field by field, in the
+CSV."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tortoise.functions import Count, Sum
+from tortoise import connections
 
 from farm.errors import NotFound
 from farm.fieldwork import rules
-from farm.fieldwork.models import Crop, HarvestLot, Household, LandTransfer, WorkShift
+from farm.fieldwork.models import Crop, Household
 from farm.i18n import _
-from farm.land.models import Field, Plot, Season
+from farm.land.models import Field, Season
+from farm.paging import Page, clamp_page, page_count
+from farm.sql import select
+
+PLOTS_PER_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -59,13 +67,22 @@ class HouseholdReport:
 
 
 @dataclass(frozen=True)
+class PlotRef:
+    """A harvested plot as the report names it."""
+
+    id: int
+    code: str
+    field_id: int
+
+
+@dataclass(frozen=True)
 class YieldRow:
     """What one crop, one plot or one field yielded: `tally` holds grams and lots."""
 
     tally: rules.Tally
     crop: Crop | None = None
     field: Field | None = None
-    plot: Plot | None = None
+    plot: PlotRef | None = None
 
     @property
     def weight_g(self) -> int:
@@ -86,13 +103,18 @@ class YieldRow:
 
 @dataclass(frozen=True)
 class YieldReport:
-    """Crops by weight, heaviest first; plots and fields by name. Only what was harvested."""
+    """Crops by weight, heaviest first; plots and fields by name. Only what was harvested.
+    `by_plot` is one page of the plots (`plots`), in field and code order."""
 
     season: Season
     by_crop: list[YieldRow]
-    by_plot: list[YieldRow]
+    plots: Page[YieldRow]
     by_field: list[YieldRow]
     total: YieldRow
+
+    @property
+    def by_plot(self) -> list[YieldRow]:
+        return self.plots.items
 
 
 @dataclass(frozen=True)
@@ -122,15 +144,19 @@ async def household_report(*, cooperative_id: int, season_id: int | None) -> Hou
     return await _household_report(season)
 
 
-async def yield_report(*, cooperative_id: int, season_id: int | None) -> YieldReport:
+async def yield_report(
+    *, cooperative_id: int, season_id: int | None, plot_page: int = 1
+) -> YieldReport:
     """Grams harvested in the season by crop, by plot and by field (a field counts its plots'
     lots and its whole-field lots). A season of another cooperative is not found; no season id
     means the latest."""
     season = await own_season(cooperative_id=cooperative_id, season_id=season_id)
-    return await _yield_report(season)
+    return await _yield_report(season, plot_page=plot_page)
 
 
-async def reports_page(*, cooperative_id: int, season_id: int | None) -> ReportsPage:
+async def reports_page(
+    *, cooperative_id: int, season_id: int | None, plot_page: int = 1
+) -> ReportsPage:
     """Both reports for one season of the cooperative, by default the latest to start; and
     every season, to choose another."""
     seasons = list(await Season.filter(cooperative_id=cooperative_id).order_by("-starts_on", "-id"))
@@ -146,27 +172,42 @@ async def reports_page(*, cooperative_id: int, season_id: int | None) -> Reports
         seasons=seasons,
         season=season,
         households=await _household_report(season),
-        yields=await _yield_report(season),
+        yields=await _yield_report(season, plot_page=plot_page),
     )
+
+
+def _centi(value: object) -> Decimal:
+    """Hundredths summed by the database as a whole number, back to an exact Decimal."""
+    return Decimal(int(value or 0)) / 100
 
 
 async def _household_report(season: Season) -> HouseholdReport:
     coop_id = season.cooperative_id
     households = await Household.filter(cooperative_id=coop_id).order_by("village", "name", "id")
-    area: dict[int, Decimal] = {}
-    for household_id, area_m2 in await LandTransfer.filter(
-        household__cooperative_id=coop_id
-    ).values_list("household_id", "area_m2"):
-        area[household_id] = area.get(household_id, Decimal(0)) + Decimal(area_m2)
-    # Summed here, not by the database: SQLite would sum the decimal hours as floats.
-    hours: dict[int, Decimal] = {}
-    for household_id, shift_hours in await WorkShift.filter(
-        household__cooperative_id=coop_id,
-        entry__cooperative_id=coop_id,
-        entry__worked_on__gte=season.starts_on,
-        entry__worked_on__lt=season.ends_on,
-    ).values_list("household_id", "hours"):
-        hours[household_id] = hours.get(household_id, Decimal(0)) + Decimal(shift_hours)
+    conn = connections.get("default")
+    # Summed as whole hundredths: SQLite would sum decimal text as floats.
+    area = {
+        r["household_id"]: _centi(r["centi"])
+        for r in await select(
+            conn,
+            "SELECT t.household_id, SUM(CAST(ROUND(t.area_m2 * 100) AS INTEGER)) AS centi"
+            " FROM land_transfers t JOIN households h ON h.id = t.household_id"
+            " WHERE h.cooperative_id = $1 GROUP BY t.household_id",
+            [coop_id],
+        )
+    }
+    hours = {
+        r["household_id"]: _centi(r["centi"])
+        for r in await select(
+            conn,
+            "SELECT s.household_id, SUM(CAST(ROUND(s.hours * 100) AS INTEGER)) AS centi"
+            " FROM work_shifts s JOIN work_entries e ON e.id = s.entry_id"
+            " JOIN households h ON h.id = s.household_id"
+            " WHERE e.cooperative_id = $1 AND e.worked_on >= $2 AND e.worked_on < $3"
+            " AND h.cooperative_id = $4 GROUP BY s.household_id",
+            [coop_id, season.starts_on, season.ends_on, coop_id],
+        )
+    }
     days = rules.season_days(starts_on=season.starts_on, ends_on=season.ends_on)
     rows = []
     for h in households:
@@ -186,44 +227,116 @@ async def _household_report(season: Season) -> HouseholdReport:
     return HouseholdReport(season=season, days=days, rows=rows)
 
 
-async def _yield_report(season: Season) -> YieldReport:
-    coop_id = season.cooperative_id
-    groups = (
-        await HarvestLot.filter(
-            cooperative_id=coop_id,
-            harvested_on__gte=season.starts_on,
-            harvested_on__lt=season.ends_on,
-        )
-        .annotate(grams=Sum("weight_g"), lots=Count("id"))
-        .group_by("crop_id", "field_id", "plot_id")
-        .values_list("crop_id", "field_id", "plot_id", "grams", "lots")
-    )
-    sums = rules.sum_yields(
-        (crop_id, field_id, plot_id, int(grams), int(lots))
-        for crop_id, field_id, plot_id, grams, lots in groups
-    )
-    crops = await Crop.filter(id__in=list(sums.by_crop)).order_by("name", "id")
-    fields = {f.id: f for f in await Field.filter(id__in=list(sums.by_field))}
-    plots = await Plot.filter(id__in=list(sums.by_plot)).order_by("code", "id")
+LOTS_OF_SEASON = (
+    " FROM harvest_lots l WHERE l.cooperative_id = $1"
+    " AND l.harvested_on >= $2 AND l.harvested_on < $3"
+)
+PLOT_YIELDS = (
+    "SELECT l.plot_id, p.code, l.field_id, SUM(l.weight_g) AS grams, COUNT(*) AS lots"
+    " FROM harvest_lots l JOIN plots p ON p.id = l.plot_id JOIN fields f ON f.id = l.field_id"
+    " WHERE l.cooperative_id = $1 AND l.harvested_on >= $2 AND l.harvested_on < $3"
+)
+PLOT_ORDER = (
+    " GROUP BY l.plot_id, p.code, l.field_id, f.name ORDER BY f.name, l.field_id, p.code, l.plot_id"
+)
 
-    def field_order(f: Field | None) -> tuple[str, int]:
-        return (f.name, f.id) if f else ("", 0)
+
+def _plot_row(r: dict, fields: dict[int, Field]) -> YieldRow:
+    return YieldRow(
+        tally=rules.Tally(int(r["grams"]), int(r["lots"])),
+        field=fields.get(r["field_id"]),
+        plot=PlotRef(r["plot_id"], r["code"], r["field_id"]),
+    )
+
+
+async def _yield_report(season: Season, *, plot_page: int = 1) -> YieldReport:
+    coop_id = season.cooperative_id
+    conn = connections.get("default")
+    span = [coop_id, season.starts_on, season.ends_on]
+    crops = {c.id: c for c in await Crop.filter(cooperative_id=coop_id)}
+    fields = {f.id: f for f in await Field.filter(cooperative_id=coop_id)}
+
+    def tally(r: dict) -> rules.Tally:
+        return rules.Tally(int(r["grams"] or 0), int(r["lots"]))
 
     by_crop = sorted(
-        (YieldRow(tally=sums.by_crop[c.id], crop=c) for c in crops), key=lambda r: -r.weight_g
+        (
+            YieldRow(tally=tally(r), crop=crops[r["crop_id"]])
+            for r in await select(
+                conn,
+                "SELECT l.crop_id, SUM(l.weight_g) AS grams, COUNT(*) AS lots"
+                + LOTS_OF_SEASON
+                + " GROUP BY l.crop_id",
+                span,
+            )
+        ),
+        key=lambda r: (-r.weight_g, r.crop.name if r.crop else "", r.crop.id if r.crop else 0),
     )
-    by_field = [
-        YieldRow(tally=sums.by_field[f.id], field=f)
-        for f in sorted(fields.values(), key=field_order)
-    ]
-    by_plot = sorted(
-        (YieldRow(tally=sums.by_plot[p.id], field=fields.get(p.field_id), plot=p) for p in plots),
-        key=lambda r: field_order(r.field),
+    by_field = sorted(
+        (
+            YieldRow(tally=tally(r), field=fields[r["field_id"]])
+            for r in await select(
+                conn,
+                "SELECT l.field_id, SUM(l.weight_g) AS grams, COUNT(*) AS lots"
+                + LOTS_OF_SEASON
+                + " GROUP BY l.field_id",
+                span,
+            )
+        ),
+        key=lambda r: (r.field.name, r.field.id) if r.field else ("", 0),
+    )
+    total = tally(
+        (
+            await select(
+                conn, "SELECT SUM(l.weight_g) AS grams, COUNT(*) AS lots" + LOTS_OF_SEASON, span
+            )
+        )[0]
+    )
+    counted = await select(
+        conn,
+        "SELECT COUNT(DISTINCT l.plot_id) AS n" + LOTS_OF_SEASON + " AND l.plot_id IS NOT NULL",
+        span,
+    )
+    plots_total = int(counted[0]["n"])
+    number = clamp_page(plot_page, page_count(plots_total, PLOTS_PER_PAGE))
+    rows = await select(
+        conn,
+        PLOT_YIELDS + PLOT_ORDER + " LIMIT $4 OFFSET $5",
+        [*span, PLOTS_PER_PAGE, (number - 1) * PLOTS_PER_PAGE],
+    )
+    plots = Page(
+        items=[_plot_row(r, fields) for r in rows],
+        number=number,
+        size=PLOTS_PER_PAGE,
+        total=plots_total,
     )
     return YieldReport(
         season=season,
         by_crop=by_crop,
-        by_plot=by_plot,
+        plots=plots,
         by_field=by_field,
-        total=YieldRow(tally=sums.total),
+        total=YieldRow(tally=total),
     )
+
+
+FIELDS_PER_QUERY = 20
+
+
+async def every_plot_yield(season: Season) -> AsyncIterator[tuple[str, str, int, int]]:
+    """Every harvested plot's (field name, plot code, lots, grams) in the season, in the
+    report's order, read a few fields at a time: memory holds those fields' plots, whatever
+    the size of the cooperative. Plain tuples: the CSV writes 100,000 of them."""
+    conn = connections.get("default")
+    fields = await Field.filter(cooperative_id=season.cooperative_id).order_by("name", "id")
+    names = {f.id: f.name for f in fields}
+    for start in range(0, len(fields), FIELDS_PER_QUERY):
+        # The ids are written in (ints from the database): PostgreSQL then plans for these
+        # fields, reading the plots' (field, code) index, rather than reuse a generic plan
+        # that scans every plot. The plots' own field is named too, for that index.
+        ids = ", ".join(str(int(f.id)) for f in fields[start : start + FIELDS_PER_QUERY])
+        for r in await select(
+            conn,
+            PLOT_YIELDS + f" AND l.field_id IN ({ids}) AND p.field_id IN ({ids})" + PLOT_ORDER,
+            [season.cooperative_id, season.starts_on, season.ends_on],
+        ):
+            yield names[r["field_id"]], r["code"], int(r["lots"]), int(r["grams"])

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from farm.accounts.models import Role
 from farm.errors import FieldErrors, NotFound
-from farm.fieldwork import rules, services, timeline
+from farm.fieldwork import lists, plot_choice, rules, services, timeline
 from farm.fieldwork.models import Activity
 from farm.fieldwork.photos import MAX_BYTES, MAX_PHOTOS, PhotoStore
 from farm.i18n import _
+from farm.paging import parse_day_span, parse_page, search_text
 from farm.shipments import diversions as shipment_diversions
 from farm.web import (
     int_param,
@@ -47,6 +48,7 @@ def _work_form(form: FormData, photos: list[bytes], field_id: int) -> services.W
         field_id=field_id,
         plot_ids=[p for p in (parse_id(v) for v in form.getlist("plot_ids")) if p is not None],
         whole_field=form.get("whole_field") == "1",
+        plot_codes=str(form.get("plot_codes") or ""),
         activity=str(form.get("activity") or ""),
         worked_on=str(form.get("worked_on") or ""),
         notes=str(form.get("notes") or ""),
@@ -83,12 +85,34 @@ async def console_home(request: Request) -> Response:
     )
 
 
+def _date_problem(days) -> str:
+    return _("A date was not understood; write it as YYYY-MM-DD.") if days.problem else ""
+
+
 async def household_list(request: Request) -> Response:
     manager = require_manager(request)
+    text = search_text(request.query_params.get("q"))
+    page = await lists.household_page(
+        manager=manager, text=text, page=parse_page(request.query_params.get("page"))
+    )
     return render(
         request,
         "fieldwork/households.html",
-        {"section": "households", "households": await services.households(manager=manager)},
+        {"section": "households", "page": page, "q": text},
+    )
+
+
+async def plot_search(request: Request) -> Response:
+    """Plots whose code starts with ?q=, for a plot box's suggestions (JSON)."""
+    manager = require_manager(request)
+    found = await plot_choice.search_plots(
+        manager=manager,
+        text=search_text(request.query_params.get("q"), limit=20),
+        field_id=parse_id(request.query_params.get("field")),
+    )
+    return JSONResponse(
+        {"plots": [{"id": p.id, "code": p.code, "field": p.field} for p in found]},
+        headers={"Cache-Control": "private, no-store"},
     )
 
 
@@ -150,14 +174,25 @@ async def household_form(request: Request) -> Response:
 async def _log_context(request: Request, manager, field_id: int | None) -> dict:
     fields = await services.fields_of(manager=manager)
     field = next((f for f in fields if f.id == field_id), None)
+    params = request.query_params
+    days = parse_day_span(params.get("from"), params.get("to"))
+    filters = lists.WorkFilter(
+        field_id=parse_id(params.get("in_field")),
+        activity=str(params.get("activity") or ""),
+        days=days,
+    )
     return {
         "section": "log",
         "fields": fields,
         "field": field,
-        "plots": await services.plots_of(manager=manager, field_id=field.id) if field else [],
         "households": await services.households(manager=manager),
         "activities": [a for a in Activity if a != Activity.VISIT],
-        "entries": await services.work_log(manager=manager, limit=30),
+        "all_activities": list(Activity),
+        "entries": await lists.work_page(
+            manager=manager, filters=filters, page=parse_page(params.get("page"))
+        ),
+        "filters": filters,
+        "filter_problem": _date_problem(days),
         "today": today(request),
         "input_lines": range(INPUT_LINES),
         "form": {},
@@ -179,19 +214,30 @@ async def work_log(request: Request) -> Response:
         )
     except FieldErrors as exc:
         context = await _log_context(request, manager, field_id)
-        context.update(form=form, errors=exc.errors, chosen=set(work.plot_ids))
+        context.update(form=form, errors=exc.errors)
         return render(request, "fieldwork/log.html", context, status_code=422)
     return redirect(f"/manage/log?field={field_id}&saved=1")
 
 
 async def _harvest_context(request: Request, manager) -> dict:
-    logged = request.query_params.get("logged")
+    params = request.query_params
+    logged = params.get("logged")
+    days = parse_day_span(params.get("from"), params.get("to"))
+    filters = lists.HarvestFilter(
+        text=search_text(params.get("q"), limit=20),
+        crop_id=parse_id(params.get("crop")),
+        field_id=parse_id(params.get("in_field")),
+        days=days,
+    )
     return {
         "section": "harvests",
         "fields": await services.fields_of(manager=manager),
-        "plots": await services.plots_of(manager=manager),
         "crops": await services.crops(cooperative_id=manager.cooperative_id),
-        "lots": await services.harvest_lots(manager=manager),
+        "lots": await lists.harvest_page(
+            manager=manager, filters=filters, page=parse_page(params.get("page"))
+        ),
+        "filters": filters,
+        "filter_problem": _date_problem(days),
         "today": today(request),
         "form": {},
         "errors": {},
@@ -216,6 +262,8 @@ async def harvests(request: Request) -> Response:
             manager=manager,
             crop_id=parse_id(form.get("crop_id")) or 0,
             target=str(form.get("target") or ""),
+            field_id=parse_id(form.get("field_id")),
+            plot_code=str(form.get("plot_code") or ""),
             kg=str(form.get("kg") or ""),
             harvested_on=str(form.get("harvested_on") or ""),
             today=today(request),
@@ -311,6 +359,7 @@ async def trace(request: Request) -> Response:
 routes = [
     Route("/manage", console_home, name="manage_home"),
     Route("/manage/households", household_list, name="manage_households"),
+    Route("/manage/plots/search", plot_search, name="manage_plot_search"),
     Route("/manage/households/new", household_form, methods=["GET", "POST"]),
     Route("/manage/households/{household_id}", household_form, methods=["GET", "POST"]),
     Route("/manage/log", work_log, methods=["GET", "POST"], name="manage_log"),

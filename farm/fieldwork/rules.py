@@ -24,6 +24,13 @@ def grams_to_kg(grams: int) -> Decimal:
     return (Decimal(grams) / GRAMS_PER_KG).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def kg_text(grams: int) -> str:
+    """grams_to_kg as text, in integer arithmetic (a CSV writes 100,000 of them): 3335 ->
+    '3.34', half up, always two decimals. Grams are never negative."""
+    hundredths = (grams + 5) // 10
+    return f"{hundredths // 100}.{hundredths % 100:02d}"
+
+
 def grams_to_jin(grams: int) -> Decimal:
     return (Decimal(grams) / GRAMS_PER_JIN).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
@@ -168,3 +175,59 @@ def sum_yields(groups: Iterable[tuple[int, int, int | None, int, int]]) -> Yield
             by_plot[plot_id] = by_plot.get(plot_id, Tally()).add(grams, lots)
         total = total.add(grams, lots)
     return Yields(by_crop=by_crop, by_plot=by_plot, by_field=by_field, total=total)
+
+
+# ---- plots typed by code in the farm log ----
+
+MAX_CODES_PER_ENTRY = 1000  # a work entry on more plots than this is logged on the whole field
+_CODE_SEPARATORS = re.compile(r"[\s,，、;；]+")
+_RANGE_MARKS = re.compile(r"\s*(?:-|~|～|–|—|至|到)\s*")
+_NUMBERED = re.compile(r"(.*?)([0-9]+)", re.ASCII)
+
+
+class BadCodes(ValueError):
+    def __init__(self, problem: str, token: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem  # bad_range, too_many, too_long
+        self.token = token
+
+
+def _numbered(code: str) -> tuple[str, str] | None:
+    found = _NUMBERED.fullmatch(code)
+    return (found.group(1), found.group(2)) if found else None
+
+
+def _expand(first: str, last: str) -> list[str] | None:
+    """'A05', 'A09' -> A05 … A09 (zero-padded like the first); None if not a range of codes
+    with the same prefix."""
+    a, b = _numbered(first), _numbered(last)
+    if a is None or b is None or a[0].upper() != b[0].upper():
+        return None
+    start, end = int(a[1]), int(b[1])
+    if end < start:
+        raise BadCodes("bad_range", f"{first}-{last}")
+    if end - start >= MAX_CODES_PER_ENTRY:
+        raise BadCodes("too_many")
+    width = len(a[1]) if a[1].startswith("0") or len(a[1]) == len(b[1]) else 0
+    return [f"{a[0]}{n:0{width}d}" for n in range(start, end + 1)]
+
+
+def parse_plot_codes(text: str) -> list[str]:
+    """Plot codes typed in a form: separated by commas (also Chinese ones), spaces or
+    semicolons, with ranges of numbered codes of one prefix ('A05-A09', 'A05~A09', 'A05 至
+    A09'). A code with a dash that is not such a range ('A-01') is taken as it is. Each code
+    once, in the order typed. Raises BadCodes."""
+    text = _RANGE_MARKS.sub(lambda m: m.group(0).strip(), text.strip())
+    codes: dict[str, None] = {}
+    for token in _CODE_SEPARATORS.split(text):
+        if not token:
+            continue
+        parts = [p for p in _RANGE_MARKS.split(token) if p]
+        expanded = _expand(parts[0], parts[-1]) if len(parts) == 2 else None
+        for code in expanded or [token]:
+            if len(code) > 20:
+                raise BadCodes("too_long", code)
+            codes[code] = None
+        if len(codes) > MAX_CODES_PER_ENTRY:
+            raise BadCodes("too_many")
+    return list(codes)

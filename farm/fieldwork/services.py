@@ -28,6 +28,7 @@ from farm.fieldwork.models import (
     WorkShift,
 )
 from farm.fieldwork.photos import MAX_PHOTOS, BadPhoto, PhotoStore, check_photo
+from farm.fieldwork.plot_choice import codes_message, plot_ids_by_code
 from farm.i18n import _
 from farm.land.console import own_field, read_number
 from farm.land.models import CareMode, Field, Plot
@@ -71,14 +72,6 @@ def parse_date(text: str) -> date | None:
 
 async def fields_of(*, manager: User) -> list[Field]:
     return list(await Field.filter(cooperative_id=manager.cooperative_id).order_by("name"))
-
-
-async def plots_of(*, manager: User, field_id: int | None = None) -> list[Plot]:
-    """The cooperative's plots (of one field, if given), in map order."""
-    query = Plot.filter(field__cooperative_id=manager.cooperative_id)
-    if field_id is not None:
-        query = query.filter(field_id=field_id)
-    return list(await query.order_by("field_id", "code"))
 
 
 # ---- households ----
@@ -208,6 +201,7 @@ class WorkInputForm:
     activity: str
     worked_on: str
     notes: str
+    plot_codes: str = ""  # typed: 'A01, A03-A09'
     inputs: list[InputLine] = field(default_factory=list)
     shifts: list[ShiftLine] = field(default_factory=list)
     photos: list[bytes] = field(default_factory=list)
@@ -276,8 +270,11 @@ async def _write_entry(
         notes=notes.strip(), whole_field=whole_field, logged_by_id=user.id, created_at=now,
         using_db=conn,
     )  # fmt: skip
-    for plot_id in plot_ids:
-        await WorkEntryPlot.create(entry_id=entry.id, plot_id=plot_id, using_db=conn)
+    if plot_ids:
+        await WorkEntryPlot.bulk_create(
+            [WorkEntryPlot(entry_id=entry.id, plot_id=plot_id) for plot_id in plot_ids],
+            using_db=conn,
+        )
     for line in inputs:
         await WorkInput.create(
             entry_id=entry.id, name=line.name.strip(), organic=line.organic,
@@ -309,12 +306,29 @@ async def log_work(
         form, today=today, activities=activities, errors=errors
     )
     plot_ids = sorted(set(form.plot_ids))
-    if plot_ids:
+    if len(plot_ids) > rules.MAX_CODES_PER_ENTRY:
+        errors["plots"] = codes_message(rules.BadCodes("too_many"))
+    elif plot_ids:
         found = await Plot.filter(id__in=plot_ids, field_id=field_.id).count()
         if found != len(plot_ids):
             raise NotFound(_("This plot does not exist."))
-    if not form.whole_field and not plot_ids:
-        errors["plots"] = _("Choose the plots worked on, or the whole field.")
+    if form.plot_codes.strip() and not form.whole_field:
+        try:
+            codes = rules.parse_plot_codes(form.plot_codes)
+        except rules.BadCodes as exc:
+            errors["plots"] = codes_message(exc)
+        else:
+            ids, missing = await plot_ids_by_code(field_id=field_.id, codes=codes)
+            if missing:
+                errors["plots"] = _("%(field)s has no plot %(codes)s.") % {
+                    "field": field_.name,
+                    "codes": ", ".join(missing[:10]) + (" …" if len(missing) > 10 else ""),
+                }
+            plot_ids = sorted(set(plot_ids) | set(ids))
+            if len(plot_ids) > rules.MAX_CODES_PER_ENTRY:
+                errors["plots"] = codes_message(rules.BadCodes("too_many"))
+    if not form.whole_field and not plot_ids and "plots" not in errors:
+        errors["plots"] = _("Type the codes of the plots worked on, or tick the whole field.")
     shifts: list[tuple[int, Decimal]] = []
     known = set(await Household.filter(cooperative_id=coop_id).values_list("id", flat=True))
     seen: set[int] = set()
@@ -393,32 +407,77 @@ async def work_log(*, manager: User, limit: int = 100) -> list[WorkEntry]:
 # ---- harvest lots ----
 
 
+async def _harvest_source(
+    *, coop_id: int, field_id: int | None, plot_code: str, errors: dict[str, str]
+) -> tuple[Field | None, int | None]:
+    """The field and plot a harvest form names: a plot by its code (in the field chosen, or
+    in any field of the cooperative if its code is used once), or a whole field."""
+    code = plot_code.strip()
+    field_ = None
+    if field_id is not None:
+        field_ = await Field.get_or_none(id=field_id, cooperative_id=coop_id)
+        if field_ is None:
+            raise NotFound(_("This field does not exist."))
+    if not code:
+        if field_ is None:
+            errors["plot_code"] = _(
+                "Type the plot's code, or choose a field for a harvest from the whole field."
+            )
+        return field_, None
+    query = Plot.filter(field__cooperative_id=coop_id)
+    if field_ is not None:
+        query = query.filter(field_id=field_.id)
+    matches = await query.filter(code=code).limit(2).values("id", "field_id")
+    if not matches:  # typed in another case
+        matches = await query.filter(code__iexact=code).limit(2).values("id", "field_id")
+    if not matches:
+        errors["plot_code"] = (
+            _("%(field)s has no plot %(codes)s.") % {"field": field_.name, "codes": code}
+            if field_ is not None
+            else _("No plot of your cooperative has the code %(code)s.") % {"code": code}
+        )
+        return field_, None
+    if len(matches) > 1:
+        errors["plot_code"] = _("Plot %(code)s is in more than one field: choose its field.") % {
+            "code": code
+        }
+        return field_, None
+    return await Field.get(id=matches[0]["field_id"]), matches[0]["id"]
+
+
 async def record_harvest(
     *,
     manager: User,
     crop_id: int,
-    target: str,
     kg: str,
     harvested_on: str,
     today: date,
     now: datetime,
+    target: str = "",
+    field_id: int | None = None,
+    plot_code: str = "",
 ) -> HarvestLot:
-    """A lot of one crop from a plot (target "<plot id>") or a whole field ("field:<id>"),
-    with a short code for its boxes."""
+    """A lot of one crop from a plot or a whole field, with a short code for its boxes. The
+    form names the plot by its code (`plot_code`, within `field_id` if given) or the whole
+    field (`field_id` alone); `target` ("<plot id>" or "field:<id>") names it by id."""
     coop_id = manager.cooperative_id
     crop = await Crop.get_or_none(id=crop_id, cooperative_id=coop_id)
     if crop is None:
         raise NotFound(_("This crop is not on your list."))
+    errors: dict[str, str] = {}
     plot_id = None
-    if target.startswith("field:"):
+    if not target:
+        field_, plot_id = await _harvest_source(
+            coop_id=coop_id, field_id=field_id, plot_code=plot_code, errors=errors
+        )
+    elif target.startswith("field:"):
         field_ = await Field.get_or_none(id=parse_id(target[6:]) or 0, cooperative_id=coop_id)
     else:
         plot = await Plot.get_or_none(id=parse_id(target) or 0, field__cooperative_id=coop_id)
         field_ = await Field.get(id=plot.field_id) if plot else None
         plot_id = plot.id if plot else None
-    if field_ is None:
+    if field_ is None and not errors:
         raise NotFound(_("This plot does not exist."))
-    errors: dict[str, str] = {}
     grams, problem = rules.parse_kg(kg)
     if problem:
         errors["kg"] = number_message(problem)
@@ -429,6 +488,7 @@ async def record_harvest(
         errors["harvested_on"] = date_message(problem)
     if errors:
         raise FieldErrors(errors)
+    assert field_ is not None
     for _attempt in range(5):
         code = "".join(
             secrets.choice(rules.LOT_CODE_ALPHABET) for _ in range(rules.LOT_CODE_LENGTH)

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from farm.accounts.models import User
@@ -20,10 +22,15 @@ from farm.errors import FieldErrors, NotFound
 from farm.i18n import _
 from farm.land import rules
 from farm.land.models import Field, Plot, Season
+from farm.paging import Page, paginate
+from farm.sql import select
 from farm.subscriptions.models import PlotClaim
 
 MAX_FIRST_NUMBER = 9999
 MAX_NAME = 100
+FIELDS_PER_PAGE = 50
+PLOTS_PER_PAGE = 100
+PLOT_STATUSES = ("free", "reserved", "sold")
 
 
 # ---- reading typed values: each problem becomes a message beside its field, in `errors` ----
@@ -151,11 +158,18 @@ class MapPlot:
 
 @dataclass(frozen=True)
 class FieldMap:
+    """A field's map (every plot of the one field, with its state in `season`), its counts
+    by state, and one page of its plots for the list below the map (`listed`, filtered by
+    code and state)."""
+
     field: Field
     plots: list[MapPlot]
     seasons: list[Season]
     season: Season | None
     counts: dict[str, int]
+    listed: Page[MapPlot] | None = None
+    code: str = ""
+    status: str = ""
 
 
 async def own_field(
@@ -171,17 +185,26 @@ async def own_field(
     return found
 
 
-async def list_fields(*, manager: User) -> list[FieldRow]:
-    """The cooperative's fields with how many plots each has and their area."""
-    fields = await Field.filter(cooperative_id=manager.cooperative_id).order_by("name", "id")
-    plots: dict[int, list[Decimal]] = {}
-    for field_id, area in await Plot.filter(field_id__in=[f.id for f in fields]).values_list(
-        "field_id", "area_m2"
-    ):
-        plots.setdefault(field_id, []).append(Decimal(area))
-    return [
-        FieldRow(f, len(plots.get(f.id, [])), sum(plots.get(f.id, []), Decimal(0))) for f in fields
-    ]
+async def list_fields(*, manager: User, text: str = "", page: int = 1) -> Page[FieldRow]:
+    """A page of the cooperative's fields (those whose name holds `text`), by name, with how
+    many plots each has and their area, counted by the database."""
+    query = Field.filter(cooperative_id=manager.cooperative_id)
+    if text:
+        query = query.filter(name__icontains=text)
+    found = await paginate(query, page=page, size=FIELDS_PER_PAGE, order_by=("name", "id"))
+    sums: dict[int, tuple[int, Decimal]] = {}
+    if found.items:
+        marks = ", ".join(f"${i + 1}" for i in range(len(found.items)))
+        for r in await select(
+            connections.get("default"),
+            # Whole hundredths of m²: SQLite would sum decimal text as floats.
+            "SELECT field_id, COUNT(*) AS n, SUM(CAST(ROUND(area_m2 * 100) AS INTEGER)) AS centi"  # noqa: S608 (only placeholders are formatted in)
+            f" FROM plots WHERE field_id IN ({marks}) GROUP BY field_id",
+            [f.id for f in found.items],
+        ):
+            sums[r["field_id"]] = (int(r["n"]), Decimal(int(r["centi"] or 0)) / 100)
+    rows = [FieldRow(f, *sums.get(f.id, (0, Decimal(0)))) for f in found.items]
+    return Page(rows, found.number, found.size, found.total)
 
 
 def _check_field(data: FieldInput) -> tuple[str, Decimal | None, Decimal | None]:
@@ -374,10 +397,18 @@ async def add_plot(*, manager: User, field_id: int, data: PlotInput) -> Plot:
 
 
 async def field_map(
-    *, manager: User, field_id: int, season_id: int | None, now: datetime
+    *,
+    manager: User,
+    field_id: int,
+    season_id: int | None,
+    now: datetime,
+    code: str = "",
+    status: str = "",
+    page: int = 1,
 ) -> FieldMap:
     """A field's plots, each free, reserved (in someone's checkout) or sold in one season: the
-    one asked for, else the cooperative's latest."""
+    one asked for, else the cooperative's latest. The map holds the one field's plots; the
+    list is a page of them, by code (those starting with `code`, in state `status`)."""
     found = await own_field(manager=manager, field_id=field_id)
     seasons = list(
         await Season.filter(cooperative_id=manager.cooperative_id).order_by("-starts_on", "-id")
@@ -388,15 +419,39 @@ async def field_map(
         if season is None:
             raise NotFound(_("This season does not exist."))
     plots = await Plot.filter(field_id=found.id).order_by("code")
-    status: dict[int, str] = {}
+    status_of: dict[int, str] = {}
     if season is not None:
         for plot_id, expires_at in await PlotClaim.filter(
             season_id=season.id, plot__field_id=found.id
         ).values_list("plot_id", "expires_at"):
             if expires_at is None:
-                status[plot_id] = "sold"
+                status_of[plot_id] = "sold"
             elif expires_at > now:
-                status[plot_id] = "reserved"
-    entries = [MapPlot(p, status.get(p.id, "free")) for p in plots]
-    counts = {k: sum(1 for e in entries if e.status == k) for k in ("free", "reserved", "sold")}
-    return FieldMap(found, entries, seasons, season, counts)
+                status_of[plot_id] = "reserved"
+    entries = [MapPlot(p, status_of.get(p.id, "free")) for p in plots]
+    counts = {k: sum(1 for e in entries if e.status == k) for k in PLOT_STATUSES}
+    status = status if status in PLOT_STATUSES else ""
+    query = Plot.filter(field_id=found.id)
+    if code:
+        query = query.filter(code__istartswith=code)
+    if status and season is not None:
+        live = PlotClaim.filter(season_id=season.id, plot__field_id=found.id)
+        held = {
+            "sold": live.filter(expires_at__isnull=True),
+            "reserved": live.filter(expires_at__gt=now),
+            "free": live.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)),
+        }[status].values("plot_id")
+        if status == "free":
+            query = query.exclude(id__in=Subquery(held))
+        else:
+            query = query.filter(id__in=Subquery(held))
+    elif status in ("sold", "reserved"):  # no season: every plot is free
+        query = query.filter(id=0)
+    listed = await paginate(query, page=page, size=PLOTS_PER_PAGE, order_by=("code", "id"))
+    listed = Page(
+        [MapPlot(p, status_of.get(p.id, "free")) for p in listed.items],
+        listed.number,
+        listed.size,
+        listed.total,
+    )
+    return FieldMap(found, entries, seasons, season, counts, listed, code, status)

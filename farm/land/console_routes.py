@@ -16,6 +16,7 @@ from farm.i18n import _
 from farm.land import console, console_seasons, rules
 from farm.land.console_seasons import PERK_ROWS, PerkInput, PlanInput, SeasonInput
 from farm.land.models import CareMode, Season
+from farm.paging import parse_page, search_text
 from farm.web import int_param, now, parse_id, read_form, redirect, render, require_manager
 
 FIELD_NAMES = ("name", "width_m", "height_m")
@@ -47,8 +48,13 @@ def _count_param(request: Request, name: str) -> int:
 
 async def fields_page(request: Request) -> Response:
     manager = require_manager(request)
-    rows = await console.list_fields(manager=manager)
-    return render(request, "manage/land/fields.html", {"section": "fields", "rows": rows})
+    text = search_text(request.query_params.get("q"))
+    rows = await console.list_fields(
+        manager=manager, text=text, page=parse_page(request.query_params.get("page"))
+    )
+    return render(
+        request, "manage/land/fields.html", {"section": "fields", "rows": rows, "q": text}
+    )
 
 
 async def field_new(request: Request) -> Response:
@@ -72,8 +78,15 @@ async def _field_page(
     season_id = parse_id(raw_season)
     if raw_season and season_id is None:
         raise NotFound(_("This season does not exist."))
+    params = request.query_params
     view = await console.field_map(
-        manager=manager, field_id=field_id, season_id=season_id, now=now()
+        manager=manager,
+        field_id=field_id,
+        season_id=season_id,
+        now=now(),
+        code=search_text(params.get("code"), limit=20),
+        status=str(params.get("status") or ""),
+        page=parse_page(params.get("page")),
     )
     found = view.field
     context = {
@@ -150,8 +163,13 @@ async def add_plot(request: Request) -> Response:
 
 async def seasons_page(request: Request) -> Response:
     manager = require_manager(request)
-    views = await console_seasons.list_seasons(manager=manager)
-    return render(request, "manage/land/seasons.html", {"section": "seasons", "views": views})
+    text = search_text(request.query_params.get("q"))
+    views = await console_seasons.list_seasons(
+        manager=manager, text=text, page=parse_page(request.query_params.get("page"))
+    )
+    return render(
+        request, "manage/land/seasons.html", {"section": "seasons", "views": views, "q": text}
+    )
 
 
 def _season_form(season: Season) -> dict[str, str]:
@@ -192,8 +210,15 @@ async def season_page(request: Request) -> Response:
             errors = exc.errors
         else:
             return redirect(f"/manage/seasons/{season_id}?saved=1")
-    view = await console_seasons.season_view(manager=manager, season_id=season_id)
+    text = search_text(request.query_params.get("q"))
+    view = await console_seasons.season_view(
+        manager=manager,
+        season_id=season_id,
+        text=text,
+        page=parse_page(request.query_params.get("page")),
+    )
     context = {
+        "q": text,
         "section": "seasons",
         "view": view,
         "form": form if form is not None else _season_form(view.season),
@@ -274,11 +299,11 @@ async def plan_new(request: Request) -> Response:
             errors = exc.errors
         else:
             return redirect(f"/manage/plans/{plan.id}?saved=1")
-    view = await console_seasons.season_view(manager=manager, season_id=season_id)
+    season = await console_seasons.own_season(manager=manager, season_id=season_id)
     return await _plan_page(
         request,
         manager,
-        season=view.season,
+        season=season,
         view=None,
         form=form,
         errors=errors,

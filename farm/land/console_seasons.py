@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from farm.accounts.models import User
@@ -20,9 +22,11 @@ from farm.i18n import _
 from farm.land import rules
 from farm.land.console import read_date, read_number, read_price, read_text, read_whole
 from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, Plot, Season
+from farm.paging import Page, paginate
 from farm.parsing import parse_id
 from farm.partners.models import Partner
-from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.sql import select
+from farm.subscriptions.models import Status
 from farm.vouchers.models import Voucher
 
 PERK_ROWS = 3  # perk rows a plan form offers
@@ -31,6 +35,8 @@ MAX_CUTOFF_DAYS = 14
 MAX_PERK_COUNT = 30
 MAX_NAME = 100
 MAX_CROP_TEXT = 2000
+SEASONS_PER_PAGE = 20
+PLANS_PER_PAGE = 50
 # The rules' names for what a form calls otherwise.
 FORM_NAMES = {"price_fen": "price"}
 
@@ -76,12 +82,14 @@ class PlanRow:
 
 @dataclass(frozen=True)
 class SeasonView:
+    """A season with its plans: all of them (the seasons list), or one page of them (the
+    season's page, `plan_page`); `sold` and `plan_count` are the whole season's."""
+
     season: Season
     plans: list[PlanRow]
-
-    @property
-    def sold(self) -> int:
-        return sum(row.sold for row in self.plans)
+    sold: int = 0
+    plan_count: int = 0
+    plan_page: Page[PlanRow] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,21 +110,48 @@ class PlanChoices:
     partners: list[Partner]
 
 
+def _sales(claims: str, status: str, subs: str) -> str:
+    """Each sale once, as (plan, sale): a paid claim and an active subscription are usually
+    the same sale, and UNION keeps it once."""
+    return (
+        "SELECT plan_id, subscription_id AS sale FROM plot_claims"  # noqa: S608 (placeholders only)
+        f" WHERE expires_at IS NULL AND plan_id {claims}"
+        f" UNION SELECT plan_id, id FROM subscriptions WHERE status = {status} AND plan_id {subs}"
+    )
+
+
 async def sold_per_plan(
     plan_ids: Sequence[int], conn: BaseDBAsyncClient | None = None
 ) -> dict[int, int]:
-    """Plots sold per plan: paid claims and active subscriptions (one sale is usually both)."""
-    claims = PlotClaim.filter(plan_id__in=plan_ids, expires_at__isnull=True)
-    active = Subscription.filter(plan_id__in=plan_ids, status=Status.ACTIVE)
-    if conn is not None:
-        claims, active = claims.using_db(conn), active.using_db(conn)
-    sales: set[tuple[int, int]] = set()
-    sales.update(await claims.values_list("plan_id", "subscription_id"))
-    sales.update(await active.values_list("plan_id", "id"))
+    """Plots sold per plan: paid claims and active subscriptions (one sale is usually both),
+    counted by the database. For a page of plans, or one plan."""
     sold = dict.fromkeys(plan_ids, 0)
-    for plan_id, _sale in sales:
-        sold[plan_id] += 1
+    if not plan_ids:
+        return sold
+    n = len(plan_ids)
+    claims = "IN (" + ", ".join(f"${i}" for i in range(1, n + 1)) + ")"
+    subs = "IN (" + ", ".join(f"${i}" for i in range(n + 2, 2 * n + 2)) + ")"
+    sales = _sales(claims, f"${n + 1}", subs)
+    sql = f"SELECT plan_id, COUNT(*) AS n FROM ({sales}) AS sales"  # noqa: S608 (placeholders only)
+    params = [*plan_ids, Status.ACTIVE.value, *plan_ids]
+    for r in await select(conn or connections.get("default"), sql + " GROUP BY plan_id", params):
+        sold[r["plan_id"]] = int(r["n"])
     return sold
+
+
+async def sold_in_season(season_id: int, conn: BaseDBAsyncClient | None = None) -> int:
+    """Plots sold in a season, whatever the number of its plans."""
+    sales = _sales(
+        "IN (SELECT id FROM plans WHERE season_id = $1)",
+        "$2",
+        "IN (SELECT id FROM plans WHERE season_id = $3)",
+    )
+    rows = await select(
+        conn or connections.get("default"),
+        f"SELECT COUNT(*) AS n FROM ({sales}) AS sales",  # noqa: S608 (no input in the text)
+        [season_id, Status.ACTIVE.value, season_id],
+    )
+    return int(rows[0]["n"])
 
 
 # ---- seasons ----
@@ -138,22 +173,41 @@ async def own_season(
 async def _views(seasons: Sequence[Season]) -> list[SeasonView]:
     plans = await Plan.filter(season_id__in=[s.id for s in seasons]).order_by("price_fen", "id")
     sold = await sold_per_plan([p.id for p in plans])
-    return [
-        SeasonView(s, [PlanRow(p, sold[p.id]) for p in plans if p.season_id == s.id])
-        for s in seasons
-    ]
+    views = []
+    for s in seasons:
+        rows = [PlanRow(p, sold[p.id]) for p in plans if p.season_id == s.id]
+        views.append(SeasonView(s, rows, sum(r.sold for r in rows), len(rows)))
+    return views
 
 
-async def list_seasons(*, manager: User) -> list[SeasonView]:
-    """The cooperative's seasons, latest first, with their plans and what each has sold."""
-    seasons = await Season.filter(cooperative_id=manager.cooperative_id).order_by(
-        "-starts_on", "-id"
+async def list_seasons(*, manager: User, text: str = "", page: int = 1) -> Page[SeasonView]:
+    """A page of the cooperative's seasons, latest first (those whose name holds `text`),
+    with their plans and what each has sold."""
+    query = Season.filter(cooperative_id=manager.cooperative_id)
+    if text:
+        query = query.filter(Q(name__icontains=text) | Q(name_en__icontains=text))
+    found = await paginate(query, page=page, size=SEASONS_PER_PAGE, order_by=("-starts_on", "-id"))
+    return Page(await _views(found.items), found.number, found.size, found.total)
+
+
+async def season_view(
+    *, manager: User, season_id: int, text: str = "", page: int = 1
+) -> SeasonView:
+    """A season with one page of its plans (those whose name holds `text`), cheapest first."""
+    season = await own_season(manager=manager, season_id=season_id)
+    query = Plan.filter(season_id=season.id)
+    if text:
+        query = query.filter(Q(name__icontains=text) | Q(name_en__icontains=text))
+    found = await paginate(query, page=page, size=PLANS_PER_PAGE, order_by=("price_fen", "id"))
+    sold = await sold_per_plan([p.id for p in found.items])
+    rows = [PlanRow(p, sold[p.id]) for p in found.items]
+    return SeasonView(
+        season,
+        rows,
+        sold=await sold_in_season(season.id),
+        plan_count=await Plan.filter(season_id=season.id).count(),
+        plan_page=Page(rows, found.number, found.size, found.total),
     )
-    return await _views(seasons)
-
-
-async def season_view(*, manager: User, season_id: int) -> SeasonView:
-    return (await _views([await own_season(manager=manager, season_id=season_id)]))[0]
 
 
 def _check_season(data: SeasonInput) -> dict[str, Any]:
@@ -204,10 +258,7 @@ async def update_season(*, manager: User, season_id: int, data: SeasonInput) -> 
     values = _check_season(data)
     async with in_transaction() as conn:
         season = await own_season(manager=manager, season_id=season_id, conn=conn)
-        plan_ids = (
-            await Plan.filter(season_id=season.id).using_db(conn).values_list("id", flat=True)
-        )
-        sold = sum((await sold_per_plan(plan_ids, conn)).values())
+        sold = await sold_in_season(season.id, conn)
         before = {name: getattr(season, name) for name in rules.SEASON_TERMS}
         refused = rules.refused_changes(sold=sold, before=before, after=values)
         if refused:
@@ -242,8 +293,11 @@ async def plan_view(*, manager: User, plan_id: int) -> PlanView:
 async def plan_choices(*, manager: User) -> PlanChoices:
     fields = list(await Field.filter(cooperative_id=manager.cooperative_id).order_by("name", "id"))
     sizes: dict[int, set[Decimal]] = {f.id: set() for f in fields}
-    for field_id, area in await Plot.filter(field_id__in=list(sizes)).values_list(
-        "field_id", "area_m2"
+    # One row per field and size (the database groups), not one per plot.
+    for field_id, area in (
+        await Plot.filter(field__cooperative_id=manager.cooperative_id)
+        .group_by("field_id", "area_m2")
+        .values_list("field_id", "area_m2")
     ):
         sizes[field_id].add(Decimal(area))
     partners = await Partner.filter(cooperative_id=manager.cooperative_id).order_by("name", "id")
@@ -294,7 +348,12 @@ async def _check_plan(*, manager: User, data: PlanInput) -> dict[str, Any]:
     area = values["plot_area_m2"]
     if plan_field is not None and area is not None:
         sizes = sorted(
-            set(await Plot.filter(field_id=plan_field.id).values_list("area_m2", flat=True))
+            {
+                Decimal(a)
+                for a in await Plot.filter(field_id=plan_field.id)
+                .group_by("area_m2")
+                .values_list("area_m2", flat=True)
+            }
         )
         if not sizes:
             errors["plot_area_m2"] = _("%(field)s has no plots yet: cut it into plots first.") % {

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('farm', '0007_sale')]
+    dependencies = [('farm', '0008_console')]
 
     initial = False
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 from tortoise.transactions import in_transaction
 
@@ -20,7 +21,8 @@ from farm.accounts.models import User
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.fieldwork.models import Crop
 from farm.i18n import _
-from farm.land.models import Season
+from farm.land.models import Plot, Season
+from farm.paging import DaySpan, Page, ids_then, paginate
 from farm.shipments import rules
 from farm.shipments.batches import season_ship_days, transit_table
 from farm.shipments.models import (
@@ -31,9 +33,11 @@ from farm.shipments.models import (
     ShipmentStatus,
     TransitTime,
 )
+from farm.subscriptions.models import Subscription
 from farm.subscriptions.rules import PROVINCES
 
 PAGE_SIZE = 100
+BOX_COLUMNS = ("recipient", "city", "status", "courier", "tracking_no", "subscription__plot__code")
 BATCHES_PER_PAGE = 50
 
 # ---- batches and their boxes ----
@@ -68,20 +72,25 @@ async def _status_counts(batch_ids: list[int]) -> dict[int, dict[str, int]]:
     return counts
 
 
-async def batch_summaries(*, manager: User, page: int = 1) -> tuple[list[BatchSummary], int]:
-    """The cooperative's batches, newest ship day first, with their boxes by status and the
-    grams boxed, shipped and diverted; and the number of pages."""
+async def batch_summaries(
+    *, manager: User, page: int = 1, days: DaySpan | None = None
+) -> Page[BatchSummary]:
+    """A page of the cooperative's batches (of ship days within `days`), newest ship day
+    first, with their boxes by status and the grams boxed, shipped and diverted."""
     query = Batch.filter(cooperative_id=manager.cooperative_id)
-    pages = max(1, -(-(await query.count()) // BATCHES_PER_PAGE))
-    page = min(max(page, 1), pages)
-    found = (
-        await query.order_by("-ship_on")
-        .offset((page - 1) * BATCHES_PER_PAGE)
-        .limit(BATCHES_PER_PAGE)
-    )
+    if days and days.since:
+        query = query.filter(ship_on__gte=days.since)
+    if days and days.until_exclusive:
+        query = query.filter(ship_on__lt=days.until_exclusive)
+    listed = await paginate(query, page=page, size=BATCHES_PER_PAGE, order_by=("-ship_on", "-id"))
+    found = listed.items
     summaries = {b.id: BatchSummary(b) for b in found}
+
+    def result() -> Page[BatchSummary]:
+        return Page(list(summaries.values()), listed.number, listed.size, listed.total)
+
     if not summaries:
-        return [], pages
+        return result()
     for batch_id, counts in (await _status_counts(list(summaries))).items():
         summaries[batch_id].counts = counts
     boxed = (
@@ -107,7 +116,7 @@ async def batch_summaries(*, manager: User, page: int = 1) -> tuple[list[BatchSu
     )
     for ship_on, reason, grams in diverted:
         summaries[by_day[ship_on]].diverted[str(reason)] = int(grams or 0)
-    return list(summaries.values()), pages
+    return result()
 
 
 async def manual_diversions(*, manager: User) -> dict[str, int]:
@@ -163,34 +172,49 @@ class BatchPage:
     pages: int
     status: str  # the filter, "" for all
     diversions: list[Diversion]
+    text: str = ""  # the search: a box number, a recipient, a plot code or tracking number
+    listed: Page[ShipmentRow] | None = None
 
 
-async def batch_page(*, manager: User, batch_id: int, page: int, status: str) -> BatchPage:
-    """One page of a batch's boxes (a batch may hold thousands: never all at once), its
-    counts by status, and what the ship day diverted, by reason and crop."""
+def _box_search(text: str) -> Q:
+    """A box by its number (S000123), its tracking number, the start of its plot's code, or
+    a part of its recipient's name: read from the text's shape, so each search reads few
+    columns."""
+    number = rules.parse_shipment_number(text)
+    found = Q(recipient__icontains=text)
+    if text.isascii() and text.isalnum():
+        plots = Plot.filter(code__istartswith=text).values("id")
+        found |= Q(tracking_no=text) | Q(
+            subscription_id__in=Subquery(
+                Subscription.filter(plot_id__in=Subquery(plots)).values("id")
+            )
+        )
+    return found | Q(id=number) if number is not None else found
+
+
+async def batch_page(
+    *, manager: User, batch_id: int, page: int, status: str, text: str = ""
+) -> BatchPage:
+    """One page of a batch's boxes (a batch may hold thousands: never all at once), in
+    `status` and matching `text` if given, its counts by status, and what the ship day
+    diverted, by reason and crop."""
     batch = await own_batch(manager=manager, batch_id=batch_id)
     status = status if status in set(ShipmentStatus) else ""
     counts = (await _status_counts([batch.id])).get(batch.id, {})
-    total = counts.get(status, 0) if status else sum(counts.values())
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
     query = Shipment.filter(batch_id=batch.id)
     if status:
         query = query.filter(status=status)
-    found = (
-        await query.order_by("id")
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-        .values(
-            "id",
-            "recipient",
-            "city",
-            "status",
-            "courier",
-            "tracking_no",
-            "subscription__plot__code",
-        )
+    if text:
+        query = query.filter(_box_search(text))
+    listed = await paginate(
+        query,
+        page=page,
+        size=PAGE_SIZE,
+        order_by=("id",),
+        fetch=ids_then(Shipment, BOX_COLUMNS),
+        total=None if text else (counts.get(status, 0) if status else sum(counts.values())),
     )
+    found = listed.items
     rows = {
         r["id"]: ShipmentRow(
             id=r["id"],
@@ -213,9 +237,12 @@ async def batch_page(*, manager: User, batch_id: int, page: int, status: str) ->
         )
         for shipment_id, n, grams in items:
             rows[shipment_id].items, rows[shipment_id].grams = int(n), int(grams or 0)
+    shown = list(rows.values())
     return BatchPage(
-        batch, list(rows.values()), counts, page, pages, status, await _diversions(manager, batch)
-    )
+        batch, shown, counts, listed.number, listed.pages, status,
+        await _diversions(manager, batch), text,
+        Page(shown, listed.number, listed.size, listed.total),
+    )  # fmt: skip
 
 
 async def diverted_grams(batch: Batch) -> list[tuple[str, int, int]]:

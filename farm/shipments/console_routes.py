@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from farm.errors import DomainError, FieldErrors
 from farm.i18n import _
+from farm.paging import parse_day_span, parse_page, search_text
 from farm.parsing import parse_id
 from farm.shipments import console, dispatch
 from farm.shipments.models import DiversionReason, ShipmentStatus
@@ -21,14 +22,12 @@ from farm.web import int_param, now, read_form, redirect, render, require_manage
 MAX_PROBLEMS_SHOWN = 200
 
 
-def _page(value: object) -> int:
-    return parse_id(value) or 1
-
-
 async def batches(request: Request) -> Response:
     manager = require_manager(request)
-    summaries, pages = await console.batch_summaries(
-        manager=manager, page=_page(request.query_params.get("page"))
+    params = request.query_params
+    days = parse_day_span(params.get("from"), params.get("to"))
+    summaries = await console.batch_summaries(
+        manager=manager, page=parse_page(params.get("page")), days=days
     )
     return render(
         request,
@@ -36,8 +35,10 @@ async def batches(request: Request) -> Response:
         {
             "section": "shipments",
             "summaries": summaries,
-            "pages": pages,
-            "page": min(_page(request.query_params.get("page")), pages),
+            "days": days,
+            "filter_problem": _("A date was not understood; write it as YYYY-MM-DD.")
+            if days.problem
+            else "",
             "coming": await console.coming_ship_days(manager=manager, today=today(request)),
             "manual": await console.manual_diversions(manager=manager),
             "reasons": list(DiversionReason),
@@ -50,8 +51,9 @@ async def _batch_response(request: Request, status_code: int = 200, **extra) -> 
     view = await console.batch_page(
         manager=manager,
         batch_id=int_param(request, "batch_id"),
-        page=_page(request.query_params.get("page")),
+        page=parse_page(request.query_params.get("page")),
         status=request.query_params.get("status", ""),
+        text=search_text(request.query_params.get("q"), limit=40),
     )
     context = {
         "section": "shipments",
@@ -74,9 +76,11 @@ async def batch(request: Request) -> Response:
 
 def _back(request: Request, form, done: str) -> Response:
     """Back to the page and filter the form was sent from."""
-    query = {"page": _page(form.get("page")), "done": done}
+    query = {"page": parse_page(form.get("page")), "done": done}
     if str(form.get("status") or "") in set(ShipmentStatus):
         query["status"] = str(form.get("status"))
+    if text := search_text(form.get("q"), limit=40):
+        query["q"] = text
     return redirect(f"/manage/shipments/{request.path_params['batch_id']}?{urlencode(query)}")
 
 

@@ -5,6 +5,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from farm import db
 from farm.accounts.models import Role
@@ -62,9 +63,15 @@ def test_a_harvest_logged_by_the_manager_appears_on_the_subscribers_plot_page(
     page = browser_page
     log_in(page, live_server.url, "li@coop.cn")
     page.goto(live_server.url + "/manage/harvests")
-    page.get_by_label(zh("Crop")).select_option(label="番茄")
-    page.get_by_label(zh("From")).select_option(label=zh("Plot %(code)s") % {"code": code})
-    page.get_by_label(zh("Weight in kg")).fill("5.5")
+    # The form that logs a harvest (the list below it has a filter form of its own).
+    form = page.locator("form", has=page.get_by_role("button", name=zh("Log the harvest")))
+    form.get_by_label(zh("Crop")).select_option(label="番茄")
+    # The plot is typed, not picked from every plot: the box suggests codes as they are typed.
+    plot_box = form.get_by_label(zh("Plot code"))
+    plot_box.fill(code[:-1])
+    expect(page.locator(f'#plot-codes option[value="{code}"]')).to_have_count(1)
+    plot_box.fill(code)
+    form.get_by_label(zh("Weight in kg")).fill("5.5")
     page.get_by_role("button", name=zh("Log the harvest")).click()
     banner = page.locator(".ok.banner").text_content()
     lot_code = re.search(r"[2-9A-HJ-NP-Z]{8}", banner).group(0)

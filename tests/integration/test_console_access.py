@@ -16,11 +16,14 @@ from tests.support import (
     NOW,
     csrf_of,
     log_in_client,
+    make_active_subscription,
     make_crop,
     make_customer,
     make_lot,
     make_season,
 )
+
+OURS = ("本社农户", "本社经理", "本社认购户", "ours@example.com")
 
 
 def console_routes(app) -> list[Route]:
@@ -35,6 +38,10 @@ async def owned_objects():
     manager = await sign_up(email="owner@coop.cn", name="本社经理", password="correct horse",
                             language="zh_CN", role=Role.MANAGER, cooperative_id=coop_id)  # fmt: skip
     household = await Household.create(cooperative_id=coop_id, name="本社农户")
+    subscriber = await User.create(email="ours@example.com", name="本社认购户", password_hash="x")
+    await make_active_subscription(
+        plan, await Plot.filter(field_id=plan.field_id).first(), customer=subscriber
+    )
     ids = {
         "field_id": plan.field_id, "plan_id": plan.id, "season_id": plan.season_id,
         "household_id": household.id, "plot_id": (await Plot.filter(field_id=plan.field_id).first()).id,
@@ -148,7 +155,7 @@ async def test_every_console_route_is_closed_to_everyone_but_the_cooperatives_ma
                 )
             elif not own_console:
                 assert r.status_code == 404, (role, method, path, r.status_code)
-            assert "本社农户" not in r.text and "本社经理" not in r.text, (role, path)
+            assert not any(ours in r.text for ours in OURS), (role, path)
     assert await counts() == before
 
 
@@ -181,3 +188,37 @@ async def test_a_managers_ids_of_another_cooperative_are_404(client, app):
             r = await client.post(fill(route.path, foreign), data={"csrf_token": token})
         assert r.status_code == 404, (route.path, r.status_code)
         assert "别社农户" not in r.text
+
+
+async def test_another_cooperatives_season_or_field_in_a_query_shows_nothing_of_it(client, app):
+    """Lists take their season or field from the query string: another cooperative's is 404,
+    or matches nothing, never its rows."""
+    await owned_objects()
+    other = await make_season()
+    await other.fetch_related("field")
+    theirs = await User.create(email="theirs@example.com", name="别社认购户", password_hash="x")
+    await make_active_subscription(
+        other, await Plot.filter(field_id=other.field_id).first(), customer=theirs
+    )
+    await log_in_client(client, "owner@coop.cn")
+    for path in ("/manage/subscribers", "/manage/subscribers.csv", "/manage/reports",
+                 "/manage/reports/yields.csv"):  # fmt: skip
+        r = await client.get(path, params={"season": other.season_id})
+        assert r.status_code == 404, path
+        assert "别社认购户" not in r.text
+    for path, params in (
+        ("/manage/plots/search", {"q": "T", "field": other.field_id}),
+        ("/manage/harvests", {"in_field": other.field_id}),
+        ("/manage/log", {"in_field": other.field_id, "field": other.field_id}),
+        ("/manage/subscribers", {"q": "theirs"}),
+        ("/manage/subscribers.csv", {"q": "theirs"}),
+    ):
+        r = await client.get(path, params=params)
+        assert r.status_code == 200, path
+        assert "别社认购户" not in r.text and "theirs@" not in r.text, path
+    found = (await client.get("/manage/plots/search", params={"q": "T"})).json()["plots"]
+    assert found and {p["field"] for p in found} == {"试验田"}
+    mine = await Plot.filter(
+        field__cooperative_id=(await User.get(email="owner@coop.cn")).cooperative_id
+    ).values_list("id", flat=True)
+    assert {p["id"] for p in found} <= set(mine)

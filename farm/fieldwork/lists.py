@@ -1,0 +1,92 @@
+"""The farm log's lists in the manager's console, a page at a time with their filters: work
+entries, harvest lots, households. Scoped to the manager's cooperative; a filter naming
+another cooperative's field or crop simply matches nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+
+from farm.accounts.models import User
+from farm.fieldwork.models import Activity, HarvestLot, Household, WorkEntry
+from farm.paging import DaySpan, Page, paginate
+
+ENTRIES_PER_PAGE = 30
+LOTS_PER_PAGE = 50
+HOUSEHOLDS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class WorkFilter:
+    field_id: int | None = None
+    activity: str = ""
+    days: DaySpan = DaySpan()
+
+
+@dataclass(frozen=True)
+class HarvestFilter:
+    text: str = ""  # a lot code, or the start of a plot code
+    crop_id: int | None = None
+    field_id: int | None = None
+    days: DaySpan = DaySpan()
+
+
+def _days(query, column: str, days: DaySpan):
+    if days.since:
+        query = query.filter(**{f"{column}__gte": days.since})
+    if days.until_exclusive:
+        query = query.filter(**{f"{column}__lt": days.until_exclusive})
+    return query
+
+
+async def work_page(*, manager: User, filters: WorkFilter, page: int) -> Page[WorkEntry]:
+    """Work entries, latest day first."""
+    query = WorkEntry.filter(cooperative_id=manager.cooperative_id)
+    if filters.field_id is not None:
+        query = query.filter(field_id=filters.field_id)
+    if filters.activity in set(Activity):
+        query = query.filter(activity=filters.activity)
+    query = _days(query, "worked_on", filters.days)
+    return await paginate(
+        query,
+        page=page,
+        size=ENTRIES_PER_PAGE,
+        order_by=("-worked_on", "-id"),
+        fetch=lambda q: q.prefetch_related(
+            "field", "plot_links__plot", "inputs", "shifts__household", "photos"
+        ),
+    )
+
+
+async def harvest_page(*, manager: User, filters: HarvestFilter, page: int) -> Page[HarvestLot]:
+    """Harvest lots, latest first."""
+    query = HarvestLot.filter(cooperative_id=manager.cooperative_id)
+    if filters.crop_id is not None:
+        query = query.filter(crop_id=filters.crop_id)
+    if filters.field_id is not None:
+        query = query.filter(field_id=filters.field_id)
+    if filters.text:
+        query = query.filter(Q(code=filters.text.upper()) | Q(plot__code__istartswith=filters.text))
+    query = _days(query, "harvested_on", filters.days)
+    return await paginate(
+        query,
+        page=page,
+        size=LOTS_PER_PAGE,
+        order_by=("-harvested_on", "-id"),
+        fetch=lambda q: q.prefetch_related("crop", "field", "plot"),
+    )
+
+
+async def household_page(*, manager: User, text: str, page: int) -> Page[Household]:
+    """Households by village and name; `text` finds a name or a village."""
+    query = Household.filter(cooperative_id=manager.cooperative_id)
+    if text:
+        query = query.filter(Q(name__icontains=text) | Q(village__icontains=text))
+    return await paginate(
+        query,
+        page=page,
+        size=HOUSEHOLDS_PER_PAGE,
+        order_by=("village", "name", "id"),
+        fetch=lambda q: q.prefetch_related("transfers__field"),
+    )

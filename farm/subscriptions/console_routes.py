@@ -1,0 +1,53 @@
+"""The manager's subscribers page and its CSV file: ?season=ID (default the latest),
+?status=, ?q= (a name, phone, email or plot code), ?page=."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from farm.fieldwork.report_routes import csv_response, season_param
+from farm.paging import parse_page, search_text
+from farm.subscriptions import console
+from farm.subscriptions.models import Status
+from farm.web import render, require_manager
+
+
+def _filters(request: Request) -> console.SubscriberFilter:
+    status = str(request.query_params.get("status") or "")
+    return console.SubscriberFilter(
+        season_id=season_param(request),
+        status=status if status in set(Status) else "",
+        text=search_text(request.query_params.get("q"), limit=60),
+    )
+
+
+async def subscribers(request: Request) -> Response:
+    manager = require_manager(request)
+    page = await console.subscribers_page(
+        manager=manager,
+        filters=_filters(request),
+        page=parse_page(request.query_params.get("page")),
+    )
+    return render(
+        request,
+        "manage/subscribers.html",
+        {"section": "subscribers", "page": page, "statuses": list(Status)},
+    )
+
+
+async def subscribers_csv(request: Request) -> Response:
+    manager = require_manager(request)
+    file = await console.subscribers_csv(
+        manager=manager,
+        filters=_filters(request),
+        timezone=request.app.state.settings.timezone,
+    )
+    return csv_response(file)
+
+
+routes = [
+    Route("/manage/subscribers", subscribers, name="manage_subscribers"),
+    Route("/manage/subscribers.csv", subscribers_csv, name="manage_subscribers_csv"),
+]

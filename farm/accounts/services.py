@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import os
 import threading
@@ -217,18 +218,21 @@ async def set_language(*, user: User, language: str) -> None:
     await user.save(update_fields=["language"])
 
 
-_USER_COLUMNS = ", ".join(f'"{c}"' for c in User._meta.fields_db_projection.values())
-_SESSION_USER_SQL = {
-    "postgres": f'SELECT {_USER_COLUMNS} FROM "users" WHERE "id" = $1',  # noqa: S608
-    "sqlite": f'SELECT {_USER_COLUMNS} FROM "users" WHERE "id" = ?',  # noqa: S608
-}
+@functools.cache
+def _session_user_sql(dialect: str) -> str | None:
+    """Built on first use: the model's columns are complete only once Tortoise is set up."""
+    mark = {"postgres": "$1", "sqlite": "?"}.get(dialect)
+    if mark is None:
+        return None
+    columns = ", ".join(f'"{c}"' for c in User._meta.fields_db_projection.values())
+    return f'SELECT {columns} FROM "users" WHERE "id" = {mark}'  # noqa: S608
 
 
 async def session_user(user_id: int) -> User | None:
     """The user a session names, read on every request: one prepared statement and a model
     built from its row, without the query builder (which cost more than the query itself)."""
     conn = connections.get("default")
-    sql = _SESSION_USER_SQL.get(conn.capabilities.dialect)
+    sql = _session_user_sql(conn.capabilities.dialect)
     if sql is None:
         return await User.get_or_none(id=user_id)
     rows = await conn.execute_query_dict(sql, [user_id])

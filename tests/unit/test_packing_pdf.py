@@ -35,20 +35,24 @@ def box(shipment_id: int, *, recipient="王小明", address="浦东新区世纪�
 
 
 def packing_pdf(boxes: list[Box]) -> bytes:
+    out = io.BytesIO()
     doc = PackingList(cooperative="皖南聚土地合作社", ship_on=date(2026, 11, 16),
-                      generated="2026-11-16 07:30")  # fmt: skip
+                      generated="2026-11-16 07:30", out=out)  # fmt: skip
     doc.picks([("大米", 5000 * len(boxes)), ("青菜", 1250 * len(boxes))])
     for b in boxes:
         doc.box(b)
     doc.diverted([("Past shelf life", "青菜", 800)])
-    return doc.finish()
+    assert doc.finish() == doc.page
+    return out.getvalue()
 
 
 def labels_pdf(boxes: list[Box]) -> bytes:
-    labels = Labels(cooperative="皖南聚土地合作社", ship_on=date(2026, 11, 16))
+    out = io.BytesIO()
+    labels = Labels(cooperative="皖南聚土地合作社", ship_on=date(2026, 11, 16), out=out)
     for b in boxes:
         labels.label(b, box_url("https://farm.example.cn", SECRET, b.shipment_id))
-    return labels.finish()
+    assert labels.finish() == max(len(boxes), 1)
+    return out.getvalue()
 
 
 def text_of(pdf: bytes) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import time as clock
 import uuid
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -42,7 +43,7 @@ from farm.errors import NotFound
 from farm.i18n import _
 from farm.land.models import Field
 from farm.shipments.console import diverted_grams
-from farm.shipments.documents_draw import FieldLine, PartJob, draw_part
+from farm.shipments.documents_draw import FieldLine, PartJob, draw_part, watch_parent
 from farm.shipments.models import (
     Allocation,
     AllocationState,
@@ -315,7 +316,10 @@ async def make_due_documents(
     pool: Executor | None = None
     if workers > 1 and pending > 1:
         pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=watch_parent,
+            initargs=(os.getpid(),),
         )
 
     async def worker() -> None:

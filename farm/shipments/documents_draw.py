@@ -8,6 +8,8 @@ part killed mid-way never leaves a file that looks done."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -99,3 +101,15 @@ def draw_part(job: PartJob) -> tuple[int, int]:
         pages = _draw(job, out)
     os.replace(partial, path)
     return pages, path.stat().st_size
+
+
+def watch_parent(parent: int) -> None:
+    """A drawing process's start: it exits when the scheduler that started it is gone
+    (killed, say), instead of waiting forever for work that will never come."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="watch-parent").start()

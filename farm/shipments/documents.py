@@ -32,6 +32,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from anyio import to_thread
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
@@ -62,6 +63,8 @@ from farm.shipments.packing import (
     manager_batch,
     sorted_diversions,
 )
+from farm.sql import is_postgres
+from farm.subscriptions.models import Subscription
 
 log = logging.getLogger("farm.documents")
 
@@ -87,13 +90,24 @@ def split(boxes: int, most: int | None = None) -> list[tuple[int, int]]:
     return out
 
 
-def _field_boxes(batch_id: int, field_id: int):
-    """The field's boxes with something in them, in packing order: by plot code."""
-    return Shipment.filter(
-        batch_id=batch_id,
-        subscription__plot__field_id=field_id,
-        status__not=ShipmentStatus.EMPTY,
-    ).order_by("subscription__plot__code", "id")
+async def field_box_ids(batch: Batch, field_id: int) -> list[int]:
+    """The field's boxes with something in them, in packing order (by plot code). Read
+    from the field's plots down, by the indexes the batch itself uses, so a part costs its
+    field and not the whole batch (a join from the batch's shipments grows with the batch)."""
+    subs = await Subscription.filter(plot__field_id=field_id).values_list("id", "plot__code")
+    code = dict(subs)
+    found: list[tuple[str, int]] = []
+    ids = list(code)
+    for start in range(0, len(ids), READ_BOXES):  # on the unique (subscription, ship_on)
+        rows = (
+            await Shipment.filter(
+                ship_on=batch.ship_on, subscription_id__in=ids[start : start + READ_BOXES]
+            )
+            .filter(batch_id=batch.id, status__not=ShipmentStatus.EMPTY)
+            .values_list("id", "subscription_id")
+        )
+        found.extend((code[sub], box) for box, sub in rows)
+    return [box for _code, box in sorted(found)]
 
 
 # ---- planning ----
@@ -102,7 +116,7 @@ def _field_boxes(batch_id: int, field_id: int):
 async def plan_field(*, batch: Batch, field_id: int, now: datetime) -> int:
     """The parts of one field of a batch, once: returns how many were planned (0 when
     another scheduler planned them first)."""
-    boxes = await _field_boxes(batch.id, field_id).count()
+    boxes = len(await field_box_ids(batch, field_id))
     rows = []
     parts = split(boxes)
     of = len(parts)
@@ -205,14 +219,61 @@ class Paper:
     timezone: str
 
 
-async def _job(part: DocumentPart, paper: Paper, now: datetime, path: Path) -> PartJob:
-    batch = await Batch.get(id=part.batch_id)
-    crops = await crop_names(batch.cooperative_id)
+class _Known:
+    """What the parts of one run share, read once: per batch its row, names and the
+    diversions of each field; the box ids of the last few fields read (their parts follow
+    each other, a packing list and its labels)."""
+
+    def __init__(self) -> None:
+        self.batches: dict[int, tuple[Batch, dict[int, str], str]] = {}
+        self.diverted: dict[int, dict[int, list[tuple[str, int, int]]]] = {}
+        self.fields: dict[tuple[int, int], list[int]] = {}
+
+    async def batch(self, batch_id: int) -> tuple[Batch, dict[int, str], str]:
+        if batch_id not in self.batches:
+            batch = await Batch.get(id=batch_id)
+            crops = await crop_names(batch.cooperative_id)
+            self.batches[batch_id] = (batch, crops, await cooperative_name(batch.cooperative_id))
+        return self.batches[batch_id]
+
+    async def box_ids(self, batch: Batch, field_id: int) -> list[int]:
+        key = (batch.id, field_id)
+        if key not in self.fields:
+            while len(self.fields) >= 4:  # a field's ids at a time per worker, not a batch's
+                del self.fields[next(iter(self.fields))]
+            self.fields[key] = await field_box_ids(batch, field_id)
+        return self.fields[key]
+
+    async def diverted_on_field(self, batch: Batch, field_id: int) -> list[tuple[str, int, int]]:
+        """What the ship day did not send from the field, per reason and crop: one query
+        for the whole batch (per field it would read the day's allocations each time)."""
+        if batch.id not in self.diverted:
+            rows = (
+                await Allocation.filter(
+                    state=AllocationState.DIVERTED,
+                    ship_on=batch.ship_on,
+                    lot__cooperative_id=batch.cooperative_id,
+                )
+                .annotate(g=Sum("grams"))
+                .group_by("lot__field_id", "reason", "lot__crop_id")
+                .values_list("lot__field_id", "reason", "lot__crop_id", "g")
+            )
+            by_field: dict[int, list[tuple[str, int, int]]] = {}
+            for field_id_, reason, crop, grams in rows:
+                by_field.setdefault(field_id_, []).append((str(reason), crop, int(grams or 0)))
+            self.diverted[batch.id] = by_field
+        return self.diverted[batch.id].get(field_id, [])
+
+
+async def _job(
+    part: DocumentPart, paper: Paper, now: datetime, path: Path, known: _Known
+) -> PartJob:
+    batch, crops, cooperative = await known.batch(part.batch_id)
     job = PartJob(
         kind=str(part.kind),
         path=str(path),
         language=paper.language,
-        cooperative=await cooperative_name(batch.cooperative_id),
+        cooperative=cooperative,
         ship_on=batch.ship_on,
         generated=now.astimezone(ZoneInfo(paper.timezone)).strftime("%Y-%m-%d %H:%M"),
         secret=paper.secret,
@@ -246,37 +307,29 @@ async def _job(part: DocumentPart, paper: Paper, now: datetime, path: Path) -> P
         "num": part.seq,
         "of": part.of_parts,
     }
-    ids = await (
-        _field_boxes(batch.id, part.field_id)
-        .offset(part.first_box)
-        .limit(part.boxes)
-        .values_list("id", flat=True)
-    )
+    ids = (await known.box_ids(batch, part.field_id))[part.first_box : part.first_box + part.boxes]
     for start in range(0, len(ids), READ_BOXES):
-        job.boxes.extend(await boxes_of(list(ids[start : start + READ_BOXES]), crops))
+        job.boxes.extend(await boxes_of(ids[start : start + READ_BOXES], crops))
     if part.kind == DocumentKind.PACKING and part.seq == part.of_parts:
         # The field's last part ends with what this ship day did not send from the field.
-        rows = (
-            await Allocation.filter(
-                state=AllocationState.DIVERTED, ship_on=batch.ship_on, lot__field_id=part.field_id
-            )
-            .annotate(g=Sum("grams"))
-            .group_by("reason", "lot__crop_id")
-            .values_list("reason", "lot__crop_id", "g")
-        )
-        job.diverted = sorted_diversions([(str(r), c, int(g or 0)) for r, c, g in rows], crops)
+        job.diverted = sorted_diversions(await known.diverted_on_field(batch, part.field_id), crops)
     return job
 
 
 async def make_part(
-    part: DocumentPart, *, paper: Paper, now: datetime, pool: Executor | None
+    part: DocumentPart,
+    *,
+    paper: Paper,
+    now: datetime,
+    pool: Executor | None,
+    known: _Known | None = None,
 ) -> bool:
     """Make one claimed part and mark it done, if the claim is still ours."""
     name = f"{part.slot}-{part.claim[:8]}.pdf"
     relative = Path(FOLDER) / str(part.batch_id) / name
     path = paper.data_dir / relative
     with i18n.use_language(paper.language):  # crop and field names, the part's title
-        job = await _job(part, paper, now, path)
+        job = await _job(part, paper, now, path, known or _Known())
     if pool is None:
         pages, size = await to_thread.run_sync(draw_part, job)
     else:
@@ -290,6 +343,15 @@ async def make_part(
     if not done:  # the lease ran out and the part was made again, or a remake was asked
         path.unlink(missing_ok=True)
     return bool(done)
+
+
+async def _fresh_statistics() -> None:
+    """The batch has just written a ship day's shipments and allocations in bulk; until
+    PostgreSQL's statistics know of them it plans the parts' reads by id (a few hundred at
+    a time, on their indexes) as scans of the whole tables, which grow with the batch."""
+    conn = connections.get("default")
+    if is_postgres(conn):
+        await conn.execute_script("ANALYZE shipments, lot_allocations")
 
 
 @dataclass
@@ -313,6 +375,7 @@ async def make_due_documents(
     pending = await DocumentPart.filter(_free(now)).count()
     if not pending:
         return result
+    await _fresh_statistics()
     pool: Executor | None = None
     if workers > 1 and pending > 1:
         pool = ProcessPoolExecutor(
@@ -321,6 +384,8 @@ async def make_due_documents(
             initializer=watch_parent,
             initargs=(os.getpid(),),
         )
+
+    known = _Known()
 
     async def worker() -> None:
         token = uuid.uuid4().hex
@@ -332,7 +397,7 @@ async def make_due_documents(
                 part = await claim_next(now=current(), token=token) if planned else None
             if part is None:
                 return
-            if await make_part(part, paper=paper, now=current(), pool=pool):
+            if await make_part(part, paper=paper, now=current(), pool=pool, known=known):
                 result.made += 1
 
     try:

@@ -346,11 +346,18 @@ async def make_part(
 
 
 async def _fresh_statistics() -> None:
-    """The batch has just written a ship day's shipments and allocations in bulk; until
-    PostgreSQL's statistics know of them it plans the parts' reads by id (a few hundred at
-    a time, on their indexes) as scans of the whole tables, which grow with the batch."""
+    """A first batch writes a ship day's shipments and allocations in bulk into tables whose
+    statistics say they are empty; PostgreSQL then plans the parts' reads by id (a few
+    hundred at a time, on their indexes) as scans of the whole tables, which grow with the
+    batch. Once the statistics count rows, its estimates follow the tables' growth."""
     conn = connections.get("default")
-    if is_postgres(conn):
+    if not is_postgres(conn):
+        return
+    stale = await conn.execute_query_dict(
+        "SELECT relname FROM pg_class WHERE relname IN ('shipments', 'lot_allocations')"
+        " AND relkind = 'r' AND reltuples < 1000"
+    )
+    if stale:
         await conn.execute_script("ANALYZE shipments, lot_allocations")
 
 
@@ -360,12 +367,28 @@ class DocumentsResult:
     made: int = 0
 
 
+def drawing_pool(workers: int) -> ProcessPoolExecutor:
+    """Processes that draw parts; each exits if the process that started it dies."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=watch_parent,
+        initargs=(os.getpid(),),
+    )
+
+
 async def make_due_documents(
-    *, paper: Paper, today: date, now: datetime, workers: int = 1
+    *,
+    paper: Paper,
+    today: date,
+    now: datetime,
+    workers: int = 1,
+    pool: Executor | None = None,
 ) -> DocumentsResult:
     """The scheduler's documents job: plan the parts of the field runs done, then make
-    every part nobody is making, `workers` at a time (in a process pool when more than one),
-    planning again as long as there is work, so it follows a batch still being made."""
+    every part nobody is making, `workers` at a time (in a process pool when more than one,
+    the caller's if given), planning again as long as there is work, so it follows a batch
+    still being made."""
     started = clock.monotonic()
 
     def current() -> datetime:  # `now` advanced by the time this run has taken
@@ -376,14 +399,9 @@ async def make_due_documents(
     if not pending:
         return result
     await _fresh_statistics()
-    pool: Executor | None = None
-    if workers > 1 and pending > 1:
-        pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=watch_parent,
-            initargs=(os.getpid(),),
-        )
+    own_pool = pool is None and workers > 1 and pending > 1
+    if own_pool:
+        pool = drawing_pool(workers)
 
     known = _Known()
 
@@ -403,7 +421,7 @@ async def make_due_documents(
     try:
         await asyncio.gather(*(worker() for _ in range(max(1, workers))))
     finally:
-        if pool is not None:
+        if own_pool and pool is not None:
             pool.shutdown()
     return result
 

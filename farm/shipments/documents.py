@@ -4,7 +4,7 @@ A batch's paper is split into parts a printer and a person can handle: per field
 a field per at most PART_BOXES boxes (by plot code), each a packing list and its labels, plus
 one summary for the batch (what to pick per crop, the fields, what was diverted). 1,000
 boxes make about 230 A4 pages of packing list (a printer tray of 250 sheets) and 1,000 labels
-of about 2 MB: what one packing table gets through in a shift, and a file any printer spools.
+of under 1 MB: what one packing table gets through in a shift, and a file any printer spools.
 
 - Planned when a field's run is done (the unique (batch, slot) row plans it once), so a
   field's paper is made while the rest of the batch is still being made; the summary when

@@ -132,3 +132,16 @@ def test_a_box_token_gives_back_its_shipment_and_a_changed_one_gives_nothing():
     assert shipment_id_from_token(SECRET, token[:-2] + "xx") is None
     assert shipment_id_from_token(SECRET, "MTIz") is None
     assert shipment_id_from_token(SECRET, "") is None
+
+
+def test_a_field_splits_into_even_parts_of_at_most_the_part_size():
+    from farm.shipments.documents import split
+
+    assert split(0) == [(0, 0)]  # a packing list still says what was not sent
+    assert split(1000) == [(0, 1000)]
+    assert split(4650) == [(0, 930), (930, 930), (1860, 930), (2790, 930), (3720, 930)]
+    assert split(2001) == [(0, 667), (667, 667), (1334, 667)]
+    for boxes in (1, 999, 1001, 12_345):
+        parts = split(boxes)
+        assert sum(n for _first, n in parts) == boxes and max(n for _f, n in parts) <= 1000
+        assert all(first == sum(n for _f, n in parts[:k]) for k, (first, _n) in enumerate(parts))

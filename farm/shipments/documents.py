@@ -419,7 +419,9 @@ async def make_due_documents(
                 result.made += 1
 
     try:
-        await asyncio.gather(*(worker() for _ in range(max(1, workers))))
+        # Two parts in hand a drawing process: while they draw, the next are read, so the
+        # processes never wait on the database. Memory: at most 2 × workers parts of boxes.
+        await asyncio.gather(*(worker() for _ in range(2 * max(1, workers))))
     finally:
         if own_pool and pool is not None:
             pool.shutdown()

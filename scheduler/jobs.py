@@ -4,6 +4,7 @@ each takes the day it runs for, so `farm scheduler run-due --today` can replay a
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,6 +16,7 @@ from farm.payments.services import refund_due_payments
 from farm.settings import Settings
 from farm.shipments.batches import make_due_batches
 from farm.shipments.closing import close_ended_seasons
+from farm.shipments.documents import Paper, make_due_documents
 from farm.subscriptions.services import release_lapsed_reservations
 from farm.vouchers.services import expire_vouchers as expire_ended_vouchers
 from farm.vouchers.services import issue_missing_vouchers
@@ -27,12 +29,25 @@ class Runtime:
     gateway: Gateway
     mailer: Mailer
     base_url: str = ""  # the public address, for links in mail
+    paper: Paper | None = None  # where and how packing lists and labels are made
+    document_workers: int = 1  # processes drawing them
 
 
 def make_runtime(settings: Settings) -> Runtime:
     """What the jobs need, from the settings: the one way the scheduler and the CLI build it."""
+    paper = Paper(
+        data_dir=settings.data_dir,
+        secret=str(settings.secret_key),
+        base_url=settings.base_url,
+        language=settings.default_language,
+        timezone=settings.timezone,
+    )
     return Runtime(
-        gateway=StripeGateway(settings), mailer=make_mailer(settings), base_url=settings.base_url
+        gateway=StripeGateway(settings),
+        mailer=make_mailer(settings),
+        base_url=settings.base_url,
+        paper=paper,
+        document_workers=os.cpu_count() or 1,  # drawing is CPU work: one process a core
     )
 
 
@@ -59,6 +74,17 @@ async def make_ship_days(runtime: Runtime, *, today: date, now: datetime) -> int
             ", complete" if r.completed else "",
         )  # fmt: skip
     return sum(r.shipments for r in results)
+
+
+async def make_documents(runtime: Runtime, *, today: date, now: datetime) -> int:
+    if runtime.paper is None:
+        return 0
+    made = await make_due_documents(
+        paper=runtime.paper, today=today, now=now, workers=runtime.document_workers
+    )
+    if made.made:
+        log.info("made %d document part(s), %d planned", made.made, made.planned)
+    return made.made
 
 
 async def close_seasons(runtime: Runtime, *, today: date, now: datetime) -> int:
@@ -97,6 +123,7 @@ JOBS: list[tuple[Job, int]] = [
     (release_lapsed, 60),
     (retry_refunds, 300),
     (make_ship_days, 600),
+    (make_documents, 60),
     (close_seasons, 3600),
     (issue_vouchers, 600),
     (expire_vouchers, 3600),

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('farm', '0008_console')]
+    dependencies = [('farm', '0009_documents')]
 
     initial = False
 

@@ -14,7 +14,7 @@ from farm.errors import DomainError, FieldErrors
 from farm.i18n import _
 from farm.paging import parse_day_span, parse_page, search_text
 from farm.parsing import parse_id
-from farm.shipments import console, dispatch
+from farm.shipments import console, dispatch, documents
 from farm.shipments.models import DiversionReason, ShipmentStatus
 from farm.shipments.tracking_csv import MAX_BYTES
 from farm.web import int_param, now, read_form, redirect, render, require_manager, today
@@ -65,6 +65,11 @@ async def _batch_response(request: Request, status_code: int = 200, **extra) -> 
         "problem_message": dispatch.problem_message,
         "max_problems": MAX_PROBLEMS_SHOWN,
         "max_kb": MAX_BYTES // 1000,
+        "documents": await documents.batch_documents(
+            manager=manager,
+            batch_id=view.batch.id,
+            page=_page(request.query_params.get("parts_page")),
+        ),
         **extra,
     }
     return render(request, "shipments/manage_batch.html", context, status_code=status_code)

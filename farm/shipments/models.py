@@ -155,3 +155,50 @@ class Allocation(Model):
     class Meta:
         table = "lot_allocations"
         indexes = (("lot_id",), ("subscription_id", "state"), ("shipment_id",))
+
+
+class DocumentKind(StrEnum):
+    PACKING = "packing"  # a packing list: the boxes of a part, what is in each
+    LABELS = "labels"  # the part's address labels, one page per box
+    SUMMARY = "summary"  # the whole batch: what to pick per crop, the parts, what was diverted
+
+
+class DocumentStatus(StrEnum):
+    PENDING = "pending"
+    MAKING = "making"  # claimed by a scheduler until claimed_until
+    DONE = "done"
+
+
+class DocumentPart(Model):
+    """One PDF of a batch's paper: a packing list or the labels of at most PART_BOXES boxes of
+    one field, or the batch's summary. Planned when its field's run is done (unique on batch
+    and slot, so two schedulers plan it once), claimed by a conditional update with a lease
+    (so two schedulers never make it at once, and a dead one's part is made again once the
+    lease runs out), and stored under the data folder when done."""
+
+    id = fields.IntField(primary_key=True)
+    batch: fields.ForeignKeyRelation[Batch] = fields.ForeignKeyField(
+        "farm.Batch", related_name="document_parts", on_delete=fields.CASCADE
+    )
+    field: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "farm.Field", null=True, related_name="document_parts", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(DocumentKind, max_length=10)
+    slot = fields.CharField(max_length=40)  # "f12-p2-labels": the part's name in its batch
+    seq = fields.IntField(default=1)  # the part's number within its field, from 1
+    of_parts = fields.IntField(default=1)  # how many parts the field has
+    first_box = fields.IntField(default=0)  # where it starts in the field's boxes by plot code
+    boxes = fields.IntField(default=0)
+    status = fields.CharEnumField(DocumentStatus, max_length=10, default=DocumentStatus.PENDING)
+    claim = fields.CharField(max_length=32, default="")  # who is making it
+    claimed_until = fields.DatetimeField(null=True)
+    file = fields.CharField(max_length=200, default="")  # under the data folder, when done
+    pages = fields.IntField(default=0)
+    size_bytes = fields.BigIntField(default=0)
+    created_at = fields.DatetimeField()
+    done_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "document_parts"
+        unique_together = (("batch", "slot"),)
+        indexes = (("status", "claimed_until"), ("batch_id", "field_id"))

@@ -1,18 +1,15 @@
-"""A ship day's paper, its data: the rows of the packing list and the labels, gathered a chunk
-of shipments at a time (so a batch of thousands of boxes is never held in memory as ORM
-objects) and handed to the drawing in `farm.shipments.packing_pdf`; the signed token on each
-box's label, and the data of the public trace page it opens."""
+"""A ship day's paper, its data: the boxes of the packing lists and labels, gathered a few
+hundred shipments at a time for `farm.shipments.documents` (which makes the PDFs in the
+background, part by part); the signed token on each box's label, and the data of the public
+trace page it opens."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from anyio import to_thread
 from itsdangerous import BadSignature, URLSafeSerializer
-from tortoise.functions import Sum
+from tortoise import connections
 
 from farm import i18n
 from farm.accounts.models import User
@@ -20,19 +17,17 @@ from farm.errors import NotFound
 from farm.fieldwork.models import Crop, HarvestLot
 from farm.i18n import N_, _
 from farm.land.models import Cooperative
-from farm.shipments.console import diverted_grams
 from farm.shipments.models import (
     Allocation,
     AllocationState,
     Batch,
     DiversionReason,
     Shipment,
-    ShipmentStatus,
 )
-from farm.shipments.packing_pdf import Box, Item, Labels, PackingList
+from farm.shipments.packing_pdf import Box, Item
 from farm.shipments.rules import shipment_number
+from farm.sql import is_postgres
 
-CHUNK = 500  # shipments whose rows and items are read at a time
 TOKEN_SALT = "box-trace"
 
 REASONS = {  # the words of the console's batch page (templates/shipments/manage_macros.html)
@@ -79,88 +74,63 @@ async def manager_batch(*, user: User, batch_id: int) -> Batch:
     return batch
 
 
-async def _crop_names(cooperative_id: int) -> dict[int, str]:
+async def crop_names(cooperative_id: int) -> dict[int, str]:
     crops = await Crop.filter(cooperative_id=cooperative_id).values("id", "name", "name_en")
     return {c["id"]: _name(c["name"], c["name_en"]) for c in crops}
 
 
-async def box_chunks(batch: Batch, crops: dict[int, str]) -> AsyncIterator[list[Box]]:
-    """The batch's boxes that have something in them, by plot code, CHUNK at a time."""
-    ids = (
-        await Shipment.filter(batch_id=batch.id, status__not=ShipmentStatus.EMPTY)
-        .order_by("subscription__plot__code", "id")
-        .values_list("id", flat=True)
-    )
-    fields = ("id", "recipient", "phone", "province", "city", "address")
-    for start in range(0, len(ids), CHUNK):
-        chunk = list(ids[start : start + CHUNK])
-        rows = await Shipment.filter(id__in=chunk).values(
-            *fields, "subscription__sign_name", "subscription__plot__code"
-        )
-        items: dict[int, list[Item]] = {i: [] for i in chunk}
-        shares = (
-            await Allocation.filter(shipment_id__in=chunk, state=AllocationState.SHIPPED)
-            .order_by("lot__crop_id", "lot__code", "id")
-            .values("shipment_id", "grams", "lot__code", "lot__crop_id")
-        )
-        for a in shares:
-            crop = crops.get(a["lot__crop_id"], "?")
-            items[a["shipment_id"]].append(Item(crop, a["lot__code"], a["grams"]))
-        by_id = {r["id"]: r for r in rows}
-        yield [
-            Box(
-                shipment_id=i,
-                plot_code=by_id[i]["subscription__plot__code"],
-                sign_name=by_id[i]["subscription__sign_name"],
-                **{k: by_id[i][k] for k in fields[1:]},
-                items=tuple(items[i]),
-            )
-            for i in chunk
-            if items[i]
-        ]
+_BOXES_SQL = (
+    "SELECT s.id, s.recipient, s.phone, s.province, s.city, s.address, sub.sign_name, p.code"
+    " FROM shipments s JOIN subscriptions sub ON sub.id = s.subscription_id"
+    " JOIN plots p ON p.id = sub.plot_id WHERE s.id IN ({marks})"
+)
+_ITEMS_SQL = (
+    "SELECT a.shipment_id, a.grams, l.code, l.crop_id FROM lot_allocations a"
+    " JOIN harvest_lots l ON l.id = a.lot_id"
+    " WHERE a.shipment_id IN ({marks}) AND a.state = 'shipped' ORDER BY l.crop_id, l.code, a.id"
+)
 
 
-async def _cooperative_name(batch: Batch) -> str:
-    coop = await Cooperative.get(id=batch.cooperative_id)
+async def boxes_of(ids: list[int], crops: dict[int, str]) -> list[Box]:
+    """The boxes with these shipment ids (at most a few hundred: one query's parameters),
+    in the order given, with their items; a box with nothing in it is left out. Two plain
+    queries: at 100,000 boxes building ORM rows would cost more than the drawing."""
+    if not ids:
+        return []
+    conn = connections.get("default")
+    if is_postgres(conn):
+        marks = ", ".join(f"${i}" for i in range(1, len(ids) + 1))
+    else:
+        marks = ", ".join("?" for _ in ids)
+    _n, rows = await conn.execute_query(_BOXES_SQL.format(marks=marks), list(ids))
+    _n, shares = await conn.execute_query(_ITEMS_SQL.format(marks=marks), list(ids))
+    items: dict[int, list[Item]] = {i: [] for i in ids}
+    for shipment_id, grams, lot_code, crop_id in shares:
+        items[shipment_id].append(Item(crops.get(crop_id, "?"), lot_code, grams))
+    by_id = {r[0]: r for r in rows}
+    return [
+        Box(i, r[7], r[6], r[1], r[2], r[3], r[4], r[5], tuple(items[i]))
+        for i in ids
+        if items[i] and (r := by_id.get(i)) is not None
+    ]
+
+
+async def cooperative_name(cooperative_id: int) -> str:
+    coop = await Cooperative.get(id=cooperative_id)
     return _name(coop.name, coop.name_en)
 
 
-async def packing_list_pdf(*, batch: Batch, now: datetime, timezone: str) -> bytes:
-    """The batch's packing list: what to pick, each box's items, and what was diverted."""
-    crops = await _crop_names(batch.cooperative_id)
-    doc = PackingList(
-        cooperative=await _cooperative_name(batch),
-        ship_on=batch.ship_on,
-        generated=now.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M"),
-    )
-    picked = (
-        await Allocation.filter(shipment__batch_id=batch.id, state=AllocationState.SHIPPED)
-        .annotate(total=Sum("grams"))
-        .group_by("lot__crop_id")
-        .values_list("lot__crop_id", "total")
-    )
-    doc.picks(sorted((crops.get(c, "?"), int(g)) for c, g in picked))
-    async for chunk in box_chunks(batch, crops):
-        # Drawing is CPU work: in a worker thread, so the server goes on answering meanwhile.
-        await to_thread.run_sync(lambda boxes=chunk: [doc.box(b) for b in boxes])
-    diverted = await diverted_grams(batch)
+def reason_text(reason: str) -> str:
+    return _(REASONS[DiversionReason(reason)])
+
+
+def sorted_diversions(
+    rows: list[tuple[str, int, int]], crops: dict[int, str]
+) -> list[tuple[str, str, int]]:
+    """(reason, crop id, grams) -> (reason code, crop name, grams), in the reasons' order."""
     order = list(DiversionReason)
-    rows = sorted(diverted, key=lambda r: (order.index(r[0]), crops.get(r[1], "?")))
-    doc.diverted([(_(REASONS[r]), crops.get(c, "?"), int(g)) for r, c, g in rows])
-    return doc.finish()
-
-
-async def labels_pdf(*, batch: Batch, secret: object, base_url: str) -> bytes:
-    """One address label per box with something in it, in packing-list order."""
-    labels = Labels(cooperative=await _cooperative_name(batch), ship_on=batch.ship_on)
-
-    def draw(boxes: list[Box]) -> None:
-        for box in boxes:
-            labels.label(box, box_url(base_url, secret, box.shipment_id))
-
-    async for chunk in box_chunks(batch, await _crop_names(batch.cooperative_id)):
-        await to_thread.run_sync(draw, chunk)
-    return labels.finish()
+    rows = sorted(rows, key=lambda r: (order.index(DiversionReason(r[0])), crops.get(r[1], "?")))
+    return [(str(r), crops.get(c, "?"), int(g)) for r, c, g in rows]
 
 
 # ---- the box's public trace page ----

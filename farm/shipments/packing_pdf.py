@@ -1,8 +1,9 @@
 """A ship day's paper, drawn: the A4 packing list and the 100 × 70 mm box labels (with a QR
-code to the box's public trace page), plus the text fitting and QR drawing they share.
+code to the box's public trace page), plus the text fitting they share.
 
-Pure drawing: plain dataclasses in, PDF bytes out, straight on a reportlab canvas; no database
-and no other I/O, so it is tested without one. `farm.shipments.packing` gathers the rows."""
+Pure drawing: plain dataclasses in, PDF written page by page to a binary stream (a file of
+the documents folder, or memory in tests) through `farm.shipments.pdf_writer`; no database,
+so it is tested without one. `farm.shipments.packing` gathers the rows."""
 
 from __future__ import annotations
 
@@ -10,23 +11,27 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from io import BytesIO
-
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfgen.canvas import Canvas
+from typing import BinaryIO
 
 from farm.fieldwork.rules import grams_to_jin, grams_to_kg
 from farm.i18n import _
-from farm.qr import QUIET, qr_matrix
+from farm.qr import QUIET, qr_bits
+from farm.shipments.pdf_writer import (
+    CJK,
+    LATIN,
+    LATIN_BOLD,
+    PdfWriter,
+    char_widths,
+    right_text_op,
+    string_width,
+    text_op,
+)
 from farm.shipments.rules import shipment_number
 
-CJK = "STSong-Light"  # Adobe's built-in CID font: Chinese with no font file to ship
-LATIN_BOLD = "Helvetica-Bold"
+mm = 72 / 25.4
+A4 = (210 * mm, 297 * mm)
 LABEL_SIZE = (100 * mm, 70 * mm)
+_TOKEN = re.compile(r"[!-~]+|.", re.DOTALL)
 
 
 # ---- what the PDFs show ----
@@ -64,29 +69,24 @@ def weight_text(grams: int) -> str:
     return _("%(kg)s kg (%(jin)s jin)") % {"kg": grams_to_kg(grams), "jin": grams_to_jin(grams)}
 
 
-@cache
-def _register_fonts() -> None:
-    pdfmetrics.registerFont(UnicodeCIDFont(CJK))
-
-
 def wrap_text(text: str, *, font: str, size: float, width: float) -> list[str]:
     """Lines no wider than width. Chinese breaks between any two characters; a run of
     Latin letters or digits ('100', 'Room') is kept whole unless it alone is too wide."""
+    widths = char_widths(font)
+    limit = width * 1000 / size  # in the font's units, so a character's width is a lookup
     lines: list[str] = []
     line, used = "", 0.0
-    for token in re.findall(
-        r"[!-~]+|.", text.strip(), re.DOTALL
-    ):  # printable ASCII runs, or a char
-        wide = pdfmetrics.stringWidth(token, font, size)
-        if used + wide > width and line.strip():
+    for token in _TOKEN.findall(text.strip()):  # printable ASCII runs, or a char
+        wide = sum(widths[ch] for ch in token)
+        if used + wide > limit and line.strip():
             lines.append(line.rstrip())
             line, used = "", 0.0
             if token.isspace():
                 continue
-        if wide > width:  # a run too long for any line (a URL): cut it by characters
+        if wide > limit:  # a run too long for any line (a URL): cut it by characters
             for ch in token:
-                step = pdfmetrics.stringWidth(ch, font, size)
-                if used + step > width and line:
+                step = widths[ch]
+                if used + step > limit and line:
                     lines.append(line)
                     line, used = "", 0.0
                 line, used = line + ch, used + step
@@ -99,48 +99,50 @@ def wrap_text(text: str, *, font: str, size: float, width: float) -> list[str]:
 
 def fit(text: str, *, font: str = CJK, size: float, width: float) -> str:
     """The text on one line of that width, cut with an ellipsis when it is too long."""
+    if string_width(text, font, size) <= width:
+        return text
     lines = wrap_text(text, font=font, size=size, width=width)
     if len(lines) <= 1:
         return text
     return wrap_text(text, font=font, size=size, width=width - size)[0] + "…"
 
 
-def _draw_qr(canvas: Canvas, text: str, *, x: float, y: float, size: float) -> None:
-    """The QR code's dark modules as filled rectangles (a run of a row each), drawn in module
-    units so thousands of labels stay quick to make; quiet zone included in size."""
-    matrix = qr_matrix(text)
-    unit = size / (len(matrix) + 2 * QUIET)
-    runs = []
-    for r, row in enumerate(matrix):
-        c = 0
-        while c < len(row):
-            if not row[c]:
-                c += 1
-                continue
-            start = c
-            while c < len(row) and row[c]:
-                c += 1
-            runs.append(f"{start + QUIET} {r + QUIET} {c - start} 1 re")
-    canvas.saveState()
-    canvas.translate(x, y + size)
-    canvas.scale(unit, -unit)  # rows go down from the top left corner, as in the matrix
-    canvas.setFillColorRGB(0, 0, 0)
-    canvas.addLiteral("\n".join(runs) + "\nf")
-    canvas.restoreState()
+def qr_ops(text: str, *, x: float, y: float, size: float) -> str:
+    """The QR code as an image mask of one bit a module, quiet zone included, scaled to
+    size: its dark modules are painted, the rest left to the paper. Nearest-neighbour
+    scaling (no interpolation) keeps the edges as sharp as rectangles would, and the image
+    is written straight from the encoder's bits, with no operator per run of modules."""
+    n, bits = qr_bits(text)
+    width, side = n + 1, n + 2 * QUIET
+    pad = "0" * QUIET
+    blank = "0" * side
+    rows = [blank] * QUIET
+    rows += [pad + bits[r * width : r * width + n] + pad for r in range(n)]
+    rows += [blank] * QUIET
+    fill = -side % 8
+    stride = (side + fill) // 8
+    data = "".join(f"{int(row + '0' * fill, 2):0{2 * stride}x}" for row in rows)
+    return (
+        f"q {size:.2f} 0 0 {size:.2f} {x:.2f} {y:.2f} cm 0 g"
+        f" BI /W {side} /H {side} /IM true /BPC 1 /D [1 0] /F /AHx ID\n{data}>\nEI Q"
+    )
 
 
 class PackingList:
-    """The A4 packing list, drawn top to bottom: heading, pick summary, boxes, diversions."""
+    """The A4 packing list, drawn top to bottom: heading, pick summary, boxes, diversions,
+    each page numbered "3 / 12" (the total is a form written at the end, when it is known)."""
 
     MARGIN = 15 * mm
 
-    def __init__(self, *, cooperative: str, ship_on: date, generated: str):
-        _register_fonts()
-        self.out = BytesIO()
-        self.canvas = Canvas(self.out, pagesize=A4, pageCompression=1)
-        self.canvas.setTitle(_("Packing list %(day)s") % {"day": ship_on.isoformat()})
+    def __init__(
+        self, *, cooperative: str, ship_on: date, generated: str, out: BinaryIO, part: str = ""
+    ):
+        title = _("Packing list %(day)s") % {"day": ship_on.isoformat()}
+        self.pdf = PdfWriter(out, title=f"{title} {part}".strip(), page_size=A4)
+        self.pdf.reserve_form("PN")
         self.width, self.height = A4
-        self.title = f"{cooperative}    " + _("Packing list %(day)s") % {"day": ship_on.isoformat()}
+        self.title = f"{cooperative}    {title}" + (f"    {part}" if part else "")
+        self.ops: list[str] = []
         self.page = 1
         self.y = self.height - self.MARGIN
         self.text(self.title, size=15, gap=7 * mm)
@@ -149,51 +151,49 @@ class PackingList:
     # -- drawing primitives --
 
     def text(self, text: str, *, size: float = 10, x: float = 0, gap: float = 0) -> None:
-        self.canvas.setFont(CJK, size)
-        self.canvas.drawString(self.MARGIN + x, self.y - size, text)
+        self.ops.append(text_op(CJK, size, self.MARGIN + x, self.y - size, text))
         if gap:
             self.y -= gap
+
+    def line(self, y: float) -> None:
+        self.ops.append(f"{self.MARGIN:.2f} {y:.2f} m {self.width - self.MARGIN:.2f} {y:.2f} l S")
 
     def need(self, height: float) -> None:
         if self.y - height < self.MARGIN + 10 * mm:
             self._end_page()
-            self.canvas.showPage()
             self.page += 1
             self.y = self.height - self.MARGIN
             self.text(self.title, size=9, gap=8 * mm)
 
     def _end_page(self) -> None:
-        # "3 / 12": the total is a form drawn once at the end, when it is known.
-        c, label = self.canvas, f"{self.page} / "
+        label = f"{self.page} / "
         x, y = self.width - self.MARGIN - 18 * mm, self.MARGIN
-        c.setFont(CJK, 9)
-        c.drawString(x, y, label)
-        c.saveState()
-        c.translate(x + pdfmetrics.stringWidth(label, CJK, 9), y)
-        c.doForm("page_count")
-        c.restoreState()
+        self.ops.append(text_op(CJK, 9, x, y, label))
+        shift = x + string_width(label, CJK, 9)
+        self.ops.append(f"q 1 0 0 1 {shift:.2f} {y:.2f} cm /PN Do Q")
+        self.pdf.page("\n".join(self.ops))
+        self.ops = []
 
     def row(self, cells: Iterable[tuple[float, str]], *, size: float = 10) -> None:
         self.need(size + 2 * mm)
-        self.canvas.setFont(CJK, size)
         for x, text in cells:
             if x < 0:  # right-aligned at -x
-                self.canvas.drawRightString(self.MARGIN - x, self.y - size, text)
+                self.ops.append(right_text_op(CJK, size, self.MARGIN - x, self.y - size, text))
             else:
-                self.canvas.drawString(self.MARGIN + x, self.y - size, text)
+                self.ops.append(text_op(CJK, size, self.MARGIN + x, self.y - size, text))
         self.y -= size + 2 * mm
 
     def heading(self, text: str) -> None:
         self.need(30 * mm)
         self.y -= 3 * mm
         self.text(text, size=12, gap=7 * mm)
-        self.canvas.line(self.MARGIN, self.y + 2 * mm, self.width - self.MARGIN, self.y + 2 * mm)
+        self.line(self.y + 2 * mm)
 
     # -- sections --
 
-    def picks(self, totals: list[tuple[str, int]]) -> None:
-        """What to bring to the packing table: grams per crop over the whole batch."""
-        self.heading(_("To pick for this ship day"))
+    def picks(self, totals: list[tuple[str, int]], *, heading: str = "") -> None:
+        """What to bring to the packing table: grams per crop over the boxes listed."""
+        self.heading(heading or _("To pick for this ship day"))
         for crop, grams in totals:
             self.row([(0, fit(crop, size=10, width=70 * mm)), (-110 * mm, weight_text(grams))])
         if not totals:
@@ -203,28 +203,29 @@ class PackingList:
         lines = 3 + len(box.items)
         self.need(min(lines * 6 * mm, 60 * mm))
         self.y -= 3 * mm
-        c = self.canvas
-        c.rect(self.MARGIN, self.y - 4 * mm, 3.5 * mm, 3.5 * mm)  # ticked by hand when packed
-        c.setFont(LATIN_BOLD, 12)
-        c.drawString(self.MARGIN + 6 * mm, self.y - 4 * mm, box.number)
+        m, y = self.MARGIN, self.y
+        # A square ticked by hand when the box is packed, and the box's number.
+        self.ops.append(f"{m:.2f} {y - 4 * mm:.2f} {3.5 * mm:.2f} {3.5 * mm:.2f} re S")
+        self.ops.append(text_op(LATIN_BOLD, 12, m + 6 * mm, y - 4 * mm, box.number))
         sign = fit(f"{box.plot_code}  {box.sign_name}", size=11, width=self.width - 62 * mm)
         self.text(sign, size=11, x=32 * mm, gap=6 * mm)
         to = fit(f"{box.recipient}    {box.province} {box.city}", size=9.5, width=170 * mm)
         self.text(to, size=9.5, x=6 * mm, gap=6 * mm)
+        jin = _("jin")
         for item in box.items:
             self.row(
                 [
                     (6 * mm, fit(item.crop, size=9.5, width=52 * mm)),
                     (60 * mm, item.lot_code),
                     (-125 * mm, f"{grams_to_kg(item.grams)} kg"),
-                    (-155 * mm, f"{grams_to_jin(item.grams)} " + _("jin")),
+                    (-155 * mm, f"{grams_to_jin(item.grams)} {jin}"),
                 ],
                 size=9.5,
             )
         self.row([(6 * mm, _("Box total: %(weight)s") % {"weight": weight_text(box.grams)})])
-        c.setDash(1, 2)
-        c.line(self.MARGIN, self.y + 0.5 * mm, self.width - self.MARGIN, self.y + 0.5 * mm)
-        c.setDash()
+        self.ops.append("[1 2] 0 d")
+        self.line(self.y + 0.5 * mm)
+        self.ops.append("[] 0 d")
 
     def diverted(self, rows: list[tuple[str, str, int]]) -> None:
         """(reason, crop, grams): what this ship day decided not to send, and why."""
@@ -235,40 +236,43 @@ class PackingList:
         if not rows:
             self.row([(0, _("Nothing was diverted."))])
 
-    def finish(self) -> bytes:
+    def finish(self) -> int:
+        """The last page, and the page count every page shows; returns the pages."""
         self._end_page()
-        self.canvas.showPage()
-        self.canvas.beginForm("page_count")
-        self.canvas.setFont(CJK, 9)
-        self.canvas.drawString(0, 0, str(self.page))
-        self.canvas.endForm()
-        self.canvas.save()
-        return self.out.getvalue()
+        self.pdf.form("PN", text_op(CJK, 9, 0, 0, str(self.page)), (0, -3, 40, 12))
+        return self.pdf.finish()
 
 
 class Labels:
-    """Address labels, one 100 × 70 mm page per box, for a thermal label printer."""
+    """Address labels, one 100 × 70 mm page per box, for a thermal label printer. What every
+    label of the part shares (the line, the ship day, the cooperative) is made once."""
 
     M = 4 * mm
     QR = 27 * mm
 
-    def __init__(self, *, cooperative: str, ship_on: date):
-        _register_fonts()
-        self.out = BytesIO()
-        self.canvas = Canvas(self.out, pagesize=LABEL_SIZE, pageCompression=1)
-        self.canvas.setTitle(_("Labels %(day)s") % {"day": ship_on.isoformat()})
-        self.cooperative = cooperative
-        self.ship_on = ship_on
+    def __init__(self, *, cooperative: str, ship_on: date, out: BinaryIO, part: str = ""):
+        title = _("Labels %(day)s") % {"day": ship_on.isoformat()}
+        self.pdf = PdfWriter(out, title=f"{title} {part}".strip(), page_size=LABEL_SIZE)
         self.count = 0
+        m, (w, _h) = self.M, LABEL_SIZE
+        day = _("Ship day %(day)s") % {"day": ship_on}
+        self.left_w = w - 2 * m - self.QR - 3 * mm
+        self.shared = "\n".join(
+            [
+                f"0.6 w {m:.2f} {21 * mm:.2f} m {w - m:.2f} {21 * mm:.2f} l S",
+                right_text_op(CJK, 10, w - m, 14 * mm, day),
+                text_op(CJK, 8, m, m, fit(cooperative, size=8, width=w - 2 * m - 32 * mm)),
+            ]
+        )
 
     def label(self, box: Box, url: str) -> None:
-        c, m, w, h = self.canvas, self.M, *LABEL_SIZE
-        left_w = w - 2 * m - self.QR - 3 * mm
-        name_size = min(16, 16 * left_w / max(pdfmetrics.stringWidth(box.recipient, CJK, 16), 1))
-        c.setFont(CJK, name_size)
-        c.drawString(m, h - m - 15, box.recipient)
-        c.setFont(CJK, 11)
-        c.drawString(m, h - m - 30, fit(box.phone, size=11, width=left_w))
+        m, (w, h), left_w = self.M, LABEL_SIZE, self.left_w
+        name_size = min(16, 16 * left_w / max(string_width(box.recipient, CJK, 16), 1))
+        ops = [
+            self.shared,
+            text_op(CJK, name_size, m, h - m - 15, box.recipient),
+            text_op(CJK, 11, m, h - m - 30, fit(box.phone, size=11, width=left_w)),
+        ]
         address = f"{box.province} {box.city} {box.address}".strip()
         top, bottom = h - m - 36, 24 * mm
         for size in (10, 9, 8, 7):
@@ -278,36 +282,24 @@ class Labels:
         most = int((top - bottom) // (size * 1.25))
         if len(lines) > most:
             lines = lines[: most - 1] + [lines[most - 1][:-1] + "…"]
-        c.setFont(CJK, size)
         for i, line in enumerate(lines):
-            c.drawString(m, top - (i + 1) * size * 1.25, line)
+            ops.append(text_op(CJK, size, m, top - (i + 1) * size * 1.25, line))
         # The QR code at the top right, its address printed small beneath it.
         qr_x, qr_y = w - m - self.QR, h - m - self.QR
-        _draw_qr(c, url, x=qr_x, y=qr_y, size=self.QR)
-        c.setFont("Helvetica", 4.5)
-        for i, line in enumerate(wrap_text(url, font="Helvetica", size=4.5, width=self.QR)[:4]):
-            c.drawString(qr_x, qr_y - (i + 1) * 5.2, line)
-        # The box: its number large, ship day, plot and sign, cooperative.
-        c.setLineWidth(0.6)
-        c.line(m, 21 * mm, w - m, 21 * mm)
-        c.setFont(LATIN_BOLD, 16)
-        c.drawString(m, 14 * mm, box.number)
-        c.setFont(CJK, 10)
-        c.drawRightString(w - m, 14 * mm, _("Ship day %(day)s") % {"day": self.ship_on})
-        c.drawString(
-            m, 8.5 * mm, fit(f"{box.plot_code}  {box.sign_name}", size=10, width=w - 2 * m)
-        )
-        c.setFont(CJK, 8)
-        c.drawString(m, m, fit(self.cooperative, size=8, width=w - 2 * m - 32 * mm))
-        c.drawRightString(w - m, m, weight_text(box.grams))
-        c.showPage()
+        ops.append(qr_ops(url, x=qr_x, y=qr_y, size=self.QR))
+        for i, line in enumerate(wrap_text(url, font=LATIN, size=4.5, width=self.QR)[:4]):
+            ops.append(text_op(LATIN, 4.5, qr_x, qr_y - (i + 1) * 5.2, line))
+        # The box: its number large, plot and sign, weight.
+        ops.append(text_op(LATIN_BOLD, 16, m, 14 * mm, box.number))
+        sign = fit(f"{box.plot_code}  {box.sign_name}", size=10, width=w - 2 * m)
+        ops.append(text_op(CJK, 10, m, 8.5 * mm, sign))
+        ops.append(right_text_op(CJK, 8, w - m, m, weight_text(box.grams)))
+        self.pdf.page("\n".join(ops))
         self.count += 1
 
-    def finish(self) -> bytes:
+    def finish(self) -> int:
+        """Returns the pages; a part with no box says so on its one page."""
         if not self.count:
-            _register_fonts()
-            self.canvas.setFont(CJK, 10)
-            self.canvas.drawString(self.M, 35 * mm, _("No box has anything in it on this day."))
-            self.canvas.showPage()
-        self.canvas.save()
-        return self.out.getvalue()
+            message = _("No box has anything in it on this day.")
+            self.pdf.page(text_op(CJK, 10, self.M, 35 * mm, message))
+        return self.pdf.finish()

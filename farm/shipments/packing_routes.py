@@ -1,19 +1,22 @@
-"""A ship day's packing list and labels (PDF, for the cooperative's managers), and the public
-page a box's QR code opens."""
+"""A ship day's packing lists and labels (PDF files the scheduler made, for the cooperative's
+managers: never drawn in a request), and the public page a box's QR code opens."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from farm.shipments import packing
-from farm.web import int_param, now, render, require_manager
+from farm.shipments import documents, packing
+from farm.shipments.models import DocumentKind
+from farm.web import int_param, now, read_form, redirect, render, require_manager
 
 
-def _pdf(body: bytes, name: str) -> Response:
-    return Response(
-        body,
+def _pdf(path: Path, name: str) -> Response:
+    return FileResponse(
+        path,
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
@@ -22,22 +25,51 @@ def _pdf(body: bytes, name: str) -> Response:
     )
 
 
-async def packing_list(request: Request) -> Response:
+async def _whole(request: Request, kind: str, name: str) -> Response:
+    """The old single-file address: the file itself when the batch's paper is one part of
+    that kind (a small batch on one field), else the parts on the batch page."""
     user = require_manager(request)
-    batch = await packing.manager_batch(user=user, batch_id=int_param(request, "batch_id"))
-    settings = request.app.state.settings
-    body = await packing.packing_list_pdf(batch=batch, now=now(), timezone=settings.timezone)
-    return _pdf(body, f"packing-{batch.ship_on.isoformat()}.pdf")
+    batch_id = int_param(request, "batch_id")
+    part = await documents.only_part(manager=user, batch_id=batch_id, kind=kind)
+    if part is None:
+        return redirect(f"/manage/shipments/{batch_id}#documents")
+    path, _name = await documents.document_file(
+        manager=user,
+        batch_id=batch_id,
+        part_id=part.id,
+        data_dir=request.app.state.settings.data_dir,
+    )
+    batch = await packing.manager_batch(user=user, batch_id=batch_id)
+    return _pdf(path, f"{name}-{batch.ship_on.isoformat()}.pdf")
+
+
+async def packing_list(request: Request) -> Response:
+    return await _whole(request, DocumentKind.PACKING, "packing")
 
 
 async def labels(request: Request) -> Response:
+    return await _whole(request, DocumentKind.LABELS, "labels")
+
+
+async def document(request: Request) -> Response:
     user = require_manager(request)
-    batch = await packing.manager_batch(user=user, batch_id=int_param(request, "batch_id"))
-    settings = request.app.state.settings
-    body = await packing.labels_pdf(
-        batch=batch, secret=settings.secret_key, base_url=settings.base_url
+    path, name = await documents.document_file(
+        manager=user,
+        batch_id=int_param(request, "batch_id"),
+        part_id=int_param(request, "part_id"),
+        data_dir=request.app.state.settings.data_dir,
     )
-    return _pdf(body, f"labels-{batch.ship_on.isoformat()}.pdf")
+    return _pdf(path, name)
+
+
+async def remake(request: Request) -> Response:
+    user = require_manager(request)
+    batch_id = int_param(request, "batch_id")
+    await read_form(request)  # the CSRF check
+    await documents.remake_documents(
+        manager=user, batch_id=batch_id, data_dir=request.app.state.settings.data_dir, now=now()
+    )
+    return redirect(f"/manage/shipments/{batch_id}?done=remake#documents")
 
 
 async def box_trace(request: Request) -> Response:
@@ -50,5 +82,7 @@ async def box_trace(request: Request) -> Response:
 routes = [
     Route("/manage/shipments/{batch_id}/packing.pdf", packing_list, name="packing_list"),
     Route("/manage/shipments/{batch_id}/labels.pdf", labels, name="packing_labels"),
+    Route("/manage/shipments/{batch_id}/documents/{part_id}.pdf", document, name="document"),
+    Route("/manage/shipments/{batch_id}/documents/remake", remake, methods=["POST"]),
     Route("/trace/box/{token}", box_trace, name="box_trace"),
 ]

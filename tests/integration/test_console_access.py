@@ -165,7 +165,12 @@ async def test_the_cooperatives_own_manager_opens_every_console_page(client, app
     for route in console_routes(app):
         if "GET" in route.methods:
             r = await client.get(fill(route.path, ids))
-            assert r.status_code == 200, (route.path, r.status_code)
+            if route.path.endswith(("/packing.pdf", "/labels.pdf")):  # none made yet: the
+                assert r.status_code == 303, route.path  # batch page, where they are made
+            elif route.path.endswith("/documents/{part_id}.pdf"):
+                assert r.status_code == 404, route.path  # no such part made yet
+            else:
+                assert r.status_code == 200, (route.path, r.status_code)
 
 
 async def test_a_managers_ids_of_another_cooperative_are_404(client, app):

@@ -8,13 +8,13 @@ import asyncio
 import os
 import signal
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from farm.land.models import Field, Plan, Plot, Season
-from farm.shipments.models import Batch, FieldRun, Shipment
+from farm.shipments.models import Batch, DocumentPart, DocumentStatus, FieldRun, Shipment
 from tests.support import (
     SHIP_SEASON,
     accounting_problems,
@@ -143,3 +143,74 @@ async def test_run_due_refuses_a_day_after_today_unless_forced(conn, settings):
     output = (await proc.communicate())[0].decode()
     assert proc.returncode != 0 and "--force" in output
     assert not await Batch.exists()
+
+
+# ---- the documents job: packing lists and labels ----
+
+
+def job_total(outputs: list[str], job: str) -> int:
+    return sum(int(line.split(": ")[1]) for out in outputs for line in out.splitlines()
+               if line.startswith(f"{job}: "))  # fmt: skip
+
+
+def document_files(settings) -> list[str]:
+    folder = settings.data_dir / "documents"
+    return sorted(p.name for p in folder.rglob("*.pdf")) if folder.exists() else []
+
+
+async def test_run_due_twice_makes_each_document_part_once(conn, settings):
+    await many_fields(fields=2, plots=3)
+    first = await finished(await run_due(settings, date(2026, 11, 23)))
+    # The ship days of the last month (1 and 16 November): per field a packing list and
+    # labels, and each batch's summary.
+    parts = await DocumentPart.all()
+    assert len(parts) == 2 * (2 * 2 + 1) and job_total([first], "make_documents") == len(parts)
+    assert all(p.status == DocumentStatus.DONE for p in parts)
+    assert len(document_files(settings)) == len(parts)
+    second = await finished(await run_due(settings, date(2026, 11, 23)))
+    assert job_total([second], "make_documents") == 0
+    assert await DocumentPart.all().values_list("id", "file", "done_at") == [
+        (p.id, p.file, p.done_at) for p in parts
+    ]
+
+
+@pytest.mark.postgres
+async def test_two_schedulers_at_once_never_make_the_same_document_part_twice(conn, settings):
+    await many_fields(fields=6, plots=5)
+    procs = [await run_due(settings, date(2026, 11, 23)) for _ in range(2)]
+    outputs = await asyncio.gather(*(finished(p) for p in procs))
+    parts = await DocumentPart.all()
+    assert len(parts) == 2 * (6 * 2 + 1)
+    assert all(p.status == DocumentStatus.DONE for p in parts)
+    assert job_total(outputs, "make_documents") == len(parts)  # shared, never made twice
+    assert len(document_files(settings)) == len(parts)  # no file of a part made twice
+
+
+@pytest.mark.postgres
+async def test_a_scheduler_killed_while_making_documents_leaves_only_unfinished_parts(
+    conn, settings
+):
+    from farm.shipments.documents import LEASE, Paper, make_due_documents
+
+    await many_fields(fields=12, plots=8)
+    await finished(await run_due(settings, date(2026, 11, 16)))  # the batches, and paper
+    await DocumentPart.all().delete()  # start the paper again, and kill it on the way
+    proc = await run_due(settings, date(2026, 11, 23))
+    for _ in range(4000):
+        if await DocumentPart.filter(status=DocumentStatus.DONE).count() >= 3:
+            break
+        await asyncio.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    await proc.communicate()
+    total = await DocumentPart.all().count()
+    done = {p.id: (p.file, p.done_at) for p in await DocumentPart.filter(status="done")}
+    assert 0 < len(done) < total, f"the kill should land mid-way, after {len(done)} of {total}"
+    paper = Paper(data_dir=settings.data_dir, secret=str(settings.secret_key),
+                  base_url=settings.base_url, language="zh_CN", timezone="Asia/Shanghai")  # fmt: skip
+    later = datetime.now(UTC) + LEASE + timedelta(minutes=1)  # the dead one's leases ran out
+    rerun = await make_due_documents(paper=paper, today=date(2026, 11, 23), now=later)
+    assert rerun.made == total - len(done)  # only what was unfinished
+    assert await DocumentPart.filter(status=DocumentStatus.DONE).count() == total
+    for part_id, (file, done_at) in done.items():
+        part = await DocumentPart.get(id=part_id)
+        assert (part.file, part.done_at) == (file, done_at)

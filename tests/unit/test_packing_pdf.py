@@ -35,20 +35,24 @@ def box(shipment_id: int, *, recipient="王小明", address="浦东新区世纪�
 
 
 def packing_pdf(boxes: list[Box]) -> bytes:
+    out = io.BytesIO()
     doc = PackingList(cooperative="皖南聚土地合作社", ship_on=date(2026, 11, 16),
-                      generated="2026-11-16 07:30")  # fmt: skip
+                      generated="2026-11-16 07:30", out=out)  # fmt: skip
     doc.picks([("大米", 5000 * len(boxes)), ("青菜", 1250 * len(boxes))])
     for b in boxes:
         doc.box(b)
     doc.diverted([("Past shelf life", "青菜", 800)])
-    return doc.finish()
+    assert doc.finish() == doc.page
+    return out.getvalue()
 
 
 def labels_pdf(boxes: list[Box]) -> bytes:
-    labels = Labels(cooperative="皖南聚土地合作社", ship_on=date(2026, 11, 16))
+    out = io.BytesIO()
+    labels = Labels(cooperative="皖南聚土地合作社", ship_on=date(2026, 11, 16), out=out)
     for b in boxes:
         labels.label(b, box_url("https://farm.example.cn", SECRET, b.shipment_id))
-    return labels.finish()
+    assert labels.finish() == max(len(boxes), 1)
+    return out.getvalue()
 
 
 def text_of(pdf: bytes) -> str:
@@ -128,3 +132,16 @@ def test_a_box_token_gives_back_its_shipment_and_a_changed_one_gives_nothing():
     assert shipment_id_from_token(SECRET, token[:-2] + "xx") is None
     assert shipment_id_from_token(SECRET, "MTIz") is None
     assert shipment_id_from_token(SECRET, "") is None
+
+
+def test_a_field_splits_into_even_parts_of_at_most_the_part_size():
+    from farm.shipments.documents import split
+
+    assert split(0) == [(0, 0)]  # a packing list still says what was not sent
+    assert split(1000) == [(0, 1000)]
+    assert split(4650) == [(0, 930), (930, 930), (1860, 930), (2790, 930), (3720, 930)]
+    assert split(2001) == [(0, 667), (667, 667), (1334, 667)]
+    for boxes in (1, 999, 1001, 12_345):
+        parts = split(boxes)
+        assert sum(n for _first, n in parts) == boxes and max(n for _f, n in parts) <= 1000
+        assert all(first == sum(n for _f, n in parts[:k]) for k, (first, _n) in enumerate(parts))

@@ -42,3 +42,23 @@ def test_a_qr_code_decodes_back_to_its_url(tmp_path: Path):
     img.resize((n * scale, n * scale), Image.NEAREST).save(path)
     out = subprocess.run(["zbarimg", "-q", "--raw", str(path)], capture_output=True, text=True)
     assert out.stdout.strip() == URL
+
+
+def reference_matrix(text: str) -> list[list[bool]]:
+    """reportlab's encoder, module by module, in byte mode with the same fixed mask."""
+    from reportlab.graphics.barcode import qrencoder
+
+    from farm.qr import FIXED_MASK
+
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(qrencoder.QR8bitByte(text))
+    code.version = code.calculate_version()
+    code.makeImpl(False, FIXED_MASK)
+    n = code.getModuleCount()
+    return [[bool(code.isDark(r, c)) for c in range(n)] for r in range(n)]
+
+
+@pytest.mark.parametrize("length", [1, 14, 40, len(URL), 100, 200, 400])
+def test_the_table_driven_encoder_makes_the_same_code_as_the_reference_encoder(length):
+    text = (URL * 8)[:length]
+    assert qr_matrix(text) == reference_matrix(text)

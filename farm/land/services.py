@@ -92,54 +92,50 @@ def _number(value: Decimal) -> object:
     return value if is_postgres(_conn()) else float(value)
 
 
-async def plot_counts(
-    *, now: datetime, today: date | None = None, plan_id: int | None = None
-) -> dict[int, tuple[int, int]]:
-    """For each plan on sale `today` (or the one plan `plan_id`): (free plots it could sell,
-    its live claims), in one grouped query. Free plots are counted once per (season, field,
-    plot size), however many plans share them: the plots of that size less the live claims
-    on them (counting claims, not probing every plot, is what keeps this fast)."""
-    if plan_id is not None:
-        chosen, values = "pl.id = $2", [_db_now(now), plan_id]
-    elif today is not None:
-        chosen = (
-            "pl.season_id IN (SELECT s.id FROM seasons s "
-            "WHERE s.sale_starts_on <= $2 AND s.sale_ends_on > $2)"
-        )
-        values = [
-            _db_now(now),
-            Season._meta.fields_map["sale_starts_on"].to_db_value(today, Season),
-        ]
-    else:
-        raise ValueError("plot_counts needs a plan or a day")
+async def plot_counts(*, now: datetime, plans: Sequence[Plan]) -> dict[int, tuple[int, int]]:
+    """For each of these plans: (free plots it could sell, its live claims), in one grouped
+    query. Free plots are counted once per (season, field, plot size), however many plans
+    share them: the plots of that size less the live claims on them (counting claims, not
+    probing every plot, is what keeps this fast). The seasons, fields and plans are given as
+    values, not joined from the plans, so the planner sees which season it counts: a season
+    on sale has few claims, the running one a claim per subscriber, and only the first may be
+    read whole."""
+    if not plans:
+        return {}
+    values: list[object] = [_db_now(now)]
+
+    def marks(items: Sequence[object]) -> str:
+        start = len(values) + 1
+        values.extend(items)
+        return ", ".join(f"${n}" for n in range(start, len(values) + 1))
+
+    seasons = marks(sorted({p.season_id for p in plans}))
+    field_ids = marks(sorted({p.field_id for p in plans}))
+    plan_ids = marks([p.id for p in plans])
     sql = f"""
         WITH mine AS (
             SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2 FROM plans pl
-            WHERE {chosen}
+            WHERE pl.id IN ({plan_ids})
         ), g AS (
             SELECT DISTINCT season_id, field_id, plot_area_m2 FROM mine
         ), sized AS (
             SELECT p.field_id, p.area_m2, COUNT(*) AS n FROM plots p
-            WHERE p.field_id IN (SELECT field_id FROM g)
+            WHERE p.field_id IN ({field_ids})
             GROUP BY p.field_id, p.area_m2
+        ), claimed AS (
+            SELECT c.season_id, c.plan_id, p.field_id, p.area_m2 FROM plot_claims c
+            JOIN plots p ON p.id = c.plot_id
+            WHERE c.season_id IN ({seasons}) AND (c.expires_at IS NULL OR c.expires_at > $1)
         ), taken AS (
-            SELECT g.season_id, g.field_id, g.plot_area_m2, COUNT(*) AS n
-            FROM g JOIN plot_claims c ON c.season_id = g.season_id
-            JOIN plots p ON p.id = c.plot_id AND p.field_id = g.field_id
-                AND p.area_m2 = g.plot_area_m2
-            WHERE c.expires_at IS NULL OR c.expires_at > $1
-            GROUP BY g.season_id, g.field_id, g.plot_area_m2
+            SELECT season_id, field_id, area_m2, COUNT(*) AS n FROM claimed
+            GROUP BY season_id, field_id, area_m2
         ), free AS (
             SELECT g.season_id, g.field_id, g.plot_area_m2, sized.n - COALESCE(taken.n, 0) AS n
             FROM g JOIN sized ON sized.field_id = g.field_id AND sized.area_m2 = g.plot_area_m2
             LEFT JOIN taken ON taken.season_id = g.season_id AND taken.field_id = g.field_id
-                AND taken.plot_area_m2 = g.plot_area_m2
+                AND taken.area_m2 = g.plot_area_m2
         ), sold AS (
-            SELECT c.plan_id, COUNT(*) AS n FROM plot_claims c
-            WHERE c.season_id IN (SELECT season_id FROM g)
-                AND c.plan_id IN (SELECT id FROM mine)
-                AND (c.expires_at IS NULL OR c.expires_at > $1)
-            GROUP BY c.plan_id
+            SELECT plan_id, COUNT(*) AS n FROM claimed GROUP BY plan_id
         )
         SELECT mine.id, COALESCE(free.n, 0) AS free, COALESCE(sold.n, 0) AS sold
         FROM mine
@@ -159,7 +155,7 @@ def _left(plan: Plan, counts: dict[int, tuple[int, int]]) -> int:
 async def plots_left(plan: Plan, *, now: datetime, taken: set[int] | None = None) -> int:
     """How many plots a plan can still sell: free plots of its size on its field, within its
     max_plots. (`taken` is accepted for callers of the old signature and not needed.)"""
-    return _left(plan, await plot_counts(now=now, plan_id=plan.id))
+    return _left(plan, await plot_counts(now=now, plans=[plan]))
 
 
 async def open_offers(*, today: date, now: datetime) -> list[PlanOffer]:
@@ -182,7 +178,7 @@ async def open_offers(*, today: date, now: datetime) -> list[PlanOffer]:
     )
     for perk in perk_rows:
         perks.setdefault(perk.plan_id, []).append(perk)
-    counts = await plot_counts(now=now, today=today)
+    counts = await plot_counts(now=now, plans=plans)
     days: dict[int, list[date]] = {}
     for plan in plans:
         if plan.season_id not in days:
@@ -256,7 +252,7 @@ async def _field_shape(field_id: int) -> tuple[int, Decimal, Decimal]:
 
 async def _section_counts(offer: PlanOffer, grid: Grid, now: datetime) -> list[SectionCount]:
     """Every section of the field with its plots and the plots this plan can sell there."""
-    holds = _HOLDS.format(season="pl.season_id", plot="p.id")
+    holds = _HOLDS.format(season="$5", plot="p.id")  # the season as a value: see plot_counts
     cx = "FLOOR((p.x_m + p.w_m / 2) / CAST($3 AS NUMERIC))"
     cy = "FLOOR((p.y_m + p.h_m / 2) / CAST($4 AS NUMERIC))"
     sql = f"""
@@ -268,7 +264,10 @@ async def _section_counts(offer: PlanOffer, grid: Grid, now: datetime) -> list[S
         WHERE pl.id = $2
         GROUP BY 1, 2
     """  # noqa: S608  (placeholders only)
-    values = [_db_now(now), offer.plan.id, _number(grid.cell_w), _number(grid.cell_h)]
+    values = [
+        _db_now(now), offer.plan.id, _number(grid.cell_w), _number(grid.cell_h),
+        offer.plan.season_id,
+    ]  # fmt: skip
     counts: dict[int, tuple[int, int]] = {}
     for r in await _query(sql, values):
         column = min(max(int(r["sx"]), 0), grid.columns - 1)
@@ -290,8 +289,8 @@ async def _map_plots(
     offer: PlanOffer, now: datetime, section: Section | None, grid: Grid | None
 ) -> list[MapPlot]:
     """The plots of the field (or of one section, by their centres), free or taken."""
-    holds = _HOLDS.format(season="pl.season_id", plot="p.id")
-    where, values = "", [_db_now(now), offer.plan.id]
+    holds = _HOLDS.format(season="$3", plot="p.id")  # the season as a value: see plot_counts
+    where, values = "", [_db_now(now), offer.plan.id, offer.plan.season_id]
     if section is not None and grid is not None:
         edge = " AND (p.{a} + p.{s} / 2) {op} CAST(${n} AS NUMERIC)"
         bounds = [("x_m", "w_m", section.x_m, section.column, grid.columns),

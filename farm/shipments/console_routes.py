@@ -68,7 +68,7 @@ async def _batch_response(request: Request, status_code: int = 200, **extra) -> 
         "documents": await documents.batch_documents(
             manager=manager,
             batch_id=view.batch.id,
-            page=_page(request.query_params.get("parts_page")),
+            page=parse_page(request.query_params.get("parts_page")),
         ),
         **extra,
     }

@@ -163,6 +163,7 @@ WITH offer AS (
     SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2, pl.price_fen
     FROM plans pl JOIN seasons s ON s.id = pl.season_id
     WHERE pl.id = $1 AND s.sale_starts_on <= $2 AND s.sale_ends_on > $2
+      AND pl.held < pl.max_plots  -- a full plan answers at once, before any plot is searched
 ), chosen AS (
     SELECT p.id FROM plots p, offer o
     WHERE $3::int IS NOT NULL AND p.id = $3 AND p.field_id = o.field_id

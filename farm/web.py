@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hmac
 import secrets
 from datetime import UTC, date, datetime, timedelta
@@ -84,6 +85,29 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def masked_csrf_token(request: Request) -> str:
+    """The session's CSRF token as a page shows it: XORed with a fresh random pad, so that a
+    compressed page never repeats the same secret (the BREACH attack guesses a secret that
+    stays the same from page to page through the compressed size)."""
+    raw = csrf_token(request).encode()
+    pad = secrets.token_bytes(len(raw))
+    masked = bytes(a ^ b for a, b in zip(raw, pad, strict=True))
+    return base64.urlsafe_b64encode(pad + masked).decode()
+
+
+def _unmasked(sent: str) -> str:
+    """A token as sent back: unmasked if it was masked, else as it is."""
+    try:
+        data = base64.urlsafe_b64decode(sent.encode())
+    except (ValueError, UnicodeEncodeError):
+        return sent
+    half = len(data) // 2
+    if not data or len(data) % 2:
+        return sent
+    pad, masked = data[:half], data[half:]
+    return bytes(a ^ b for a, b in zip(masked, pad, strict=True)).decode("latin-1")
+
+
 async def read_form(request: Request, *, max_files: int = 0) -> FormData:
     """The posted form, once its CSRF token matched the session's; else 403. Forms with files
     are refused whole above MAX_UPLOAD_BYTES, before anything is spooled."""
@@ -97,7 +121,10 @@ async def read_form(request: Request, *, max_files: int = 0) -> FormData:
     form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=max_files)
     sent = str(form.get(CSRF_FIELD) or request.headers.get("x-csrf-token") or "")
     expected = str(request.session.get(CSRF_FIELD, ""))
-    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+    if not expected or not any(
+        hmac.compare_digest(candidate.encode("utf-8", "replace"), expected.encode())
+        for candidate in (sent, _unmasked(sent))
+    ):
         await form.close()  # uploaded files are spooled to disk: let them go
         raise Forbidden(
             i18n._("Your form has expired. Please go back, reload the page and try again.")
@@ -116,7 +143,7 @@ def render(
     ctx = {
         "request": request,
         "user": request.state.user,
-        "csrf_token": csrf_token(request),
+        "csrf_token": masked_csrf_token(request),
         "language": i18n.current_language(),
         "languages": i18n.LANGUAGES,
         "settings": request.app.state.settings,

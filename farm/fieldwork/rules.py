@@ -182,6 +182,7 @@ def sum_yields(groups: Iterable[tuple[int, int, int | None, int, int]]) -> Yield
 MAX_CODES_PER_ENTRY = 1000  # a work entry on more plots than this is logged on the whole field
 _CODE_SEPARATORS = re.compile(r"[\s,，、;；]+")
 _RANGE_MARKS = re.compile(r"\s*(?:-|~|～|–|—|至|到)\s*")
+MAX_CODE_LENGTH = 20  # plots.code
 _NUMBERED = re.compile(r"(.*?)([0-9]+)", re.ASCII)
 
 
@@ -200,6 +201,9 @@ def _numbered(code: str) -> tuple[str, str] | None:
 def _expand(first: str, last: str) -> list[str] | None:
     """'A05', 'A09' -> A05 … A09 (zero-padded like the first); None if not a range of codes
     with the same prefix."""
+    for code in (first, last):
+        if len(code) > MAX_CODE_LENGTH:  # before int(): a number of thousands of digits
+            raise BadCodes("too_long", code)
     a, b = _numbered(first), _numbered(last)
     if a is None or b is None or a[0].upper() != b[0].upper():
         return None
@@ -225,7 +229,7 @@ def parse_plot_codes(text: str) -> list[str]:
         parts = [p for p in _RANGE_MARKS.split(token) if p]
         expanded = _expand(parts[0], parts[-1]) if len(parts) == 2 else None
         for code in expanded or [token]:
-            if len(code) > 20:
+            if len(code) > MAX_CODE_LENGTH:
                 raise BadCodes("too_long", code)
             codes[code] = None
         if len(codes) > MAX_CODES_PER_ENTRY:

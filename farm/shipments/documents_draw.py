@@ -7,6 +7,7 @@ part killed mid-way never leaves a file that looks done."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -113,3 +114,6 @@ def watch_parent(parent: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True, name="watch-parent").start()
+    # Paper can wait; the web workers sharing the host's cores should not.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(10)

@@ -12,6 +12,8 @@ from farm.land.rules import cutoff_for
 from farm.shipments.models import AllocationState, DiversionReason
 from farm.subscriptions.rules import PROVINCES
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
 DEFAULT_TRANSIT_DAYS = 3
 MAX_TRANSIT_DAYS = 15
 
@@ -158,4 +160,4 @@ def parse_shipment_number(text: str) -> int | None:
     if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
         return None
     value = int(raw)
-    return value if value > 0 else None
+    return value if 0 < value <= MAX_ID else None

@@ -158,3 +158,19 @@ async def test_the_language_switch_sets_a_cookie_and_the_page_follows_it(client)
 async def test_the_language_switch_never_redirects_off_site(client):
     r = await client.get("/lang/en?next=//evil.example.com/")
     assert r.headers["location"] == "/"
+
+
+async def test_each_page_shows_the_csrf_token_masked_afresh_and_every_mask_of_it_is_accepted(
+    client,
+):
+    """Against BREACH: a compressed page must not repeat the same secret from page to page."""
+    first = await csrf_of(client, "/signup")
+    second = await csrf_of(client, "/signup")
+    assert first != second
+    middle = len(second) // 2  # a middle character: the last may carry only padding bits
+    tampered = second[:middle] + ("A" if second[middle] != "A" else "B") + second[middle + 1 :]
+    form = {"name": "王小明", "email": "mask@example.com", "password": "correct horse"}
+    refused = await client.post("/signup", data={**form, "csrf_token": tampered})
+    assert refused.status_code == 403
+    accepted = await client.post("/signup", data={**form, "csrf_token": first})
+    assert accepted.status_code == 303

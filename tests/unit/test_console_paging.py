@@ -78,3 +78,10 @@ def test_a_backwards_or_huge_range_is_refused():
 @given(st.integers(0, 10**12))
 def test_kg_text_is_grams_to_kg_written_out(grams):
     assert kg_text(grams) == str(grams_to_kg(grams))
+
+
+def test_a_plot_range_with_a_number_of_thousands_of_digits_is_too_long_not_an_error():
+    huge = "A" + "9" * 4301
+    with pytest.raises(BadCodes) as refused:
+        parse_plot_codes(f"{huge}-{huge}")
+    assert refused.value.problem == "too_long"

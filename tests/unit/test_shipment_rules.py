@@ -119,3 +119,9 @@ def test_advisory_keys_fit_postgres_bigint_and_differ_by_job_day_and_unit():
             for d in (day, day + timedelta(days=1)) for u in (1, 2)}  # fmt: skip
     assert len(keys) == 8
     assert all(-(2**63) <= k < 2**63 for k in keys)
+
+
+def test_a_box_number_past_the_database_id_range_is_no_box_rather_than_an_error():
+    assert rules.parse_shipment_number("S2147483647") == 2147483647
+    assert rules.parse_shipment_number("S2147483648") is None
+    assert rules.parse_shipment_number("123456789012") is None

@@ -86,8 +86,10 @@ async def spot_with_staff(client=None):
 
 
 def shown(response) -> str:
-    """A page without its language links, which repeat the path the visitor asked for."""
-    return re.sub(r'next=[^"]*"', "", response.text)
+    """A page without its language links, which repeat the path the visitor asked for, and
+    without its CSRF token, which every page masks afresh."""
+    text = re.sub(r'next=[^"]*"', "", response.text)
+    return re.sub(r'name="csrf_token" value="[^"]*"', "", text)
 
 
 async def snapshot():

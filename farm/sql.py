@@ -65,11 +65,11 @@ async def insert_rows(conn: BaseDBAsyncClient, model: type[Model], rows: list[di
 
 
 def portable(conn: BaseDBAsyncClient, sql: str) -> str:
-    """SQL written with PostgreSQL's numbered parameters ($1, $2, … each used once, in order)
-    in the form the connection's driver takes (`?` on SQLite)."""
+    """SQL written with PostgreSQL's numbered parameters ($1, $2, …, in any order, each as
+    often as needed) in the form the connection's driver takes (`?1`, `?2`, … on SQLite)."""
     if is_postgres(conn):
         return sql
-    return re.sub(r"\$\d+", "?", sql)
+    return re.sub(r"\$(\d+)", r"?\1", sql)
 
 
 async def select(conn: BaseDBAsyncClient, sql: str, params: list[object]) -> list[dict]:

@@ -6,7 +6,6 @@ section shown, so a page costs the same few queries whatever the number of plans
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,7 +20,7 @@ from farm.i18n import _
 from farm.land import rules
 from farm.land.models import Field, Plan, PlanPerk, Plot, Season
 from farm.land.sections import Grid, Scale, Section, readable_scale, section_grid
-from farm.sql import is_postgres
+from farm.sql import is_postgres, select
 from farm.subscriptions.models import PlotClaim
 
 
@@ -76,11 +75,7 @@ def _conn() -> BaseDBAsyncClient:
 
 
 async def _query(sql: str, values: Sequence[object]) -> list[dict]:
-    """Run SQL written with $n placeholders on either database (SQLite reads them as ?n)."""
-    conn = _conn()
-    if not is_postgres(conn):
-        sql = re.sub(r"\$(\d+)", r"?\1", sql)
-    return await conn.execute_query_dict(sql, list(values))
+    return await select(_conn(), sql, list(values))
 
 
 def _db_now(now: datetime) -> object:

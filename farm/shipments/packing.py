@@ -26,7 +26,7 @@ from farm.shipments.models import (
 )
 from farm.shipments.packing_pdf import Box, Item
 from farm.shipments.rules import shipment_number
-from farm.sql import is_postgres
+from farm.sql import portable
 
 TOKEN_SALT = "box-trace"
 
@@ -98,12 +98,9 @@ async def boxes_of(ids: list[int], crops: dict[int, str]) -> list[Box]:
     if not ids:
         return []
     conn = connections.get("default")
-    if is_postgres(conn):
-        marks = ", ".join(f"${i}" for i in range(1, len(ids) + 1))
-    else:
-        marks = ", ".join("?" for _ in ids)
-    _n, rows = await conn.execute_query(_BOXES_SQL.format(marks=marks), list(ids))
-    _n, shares = await conn.execute_query(_ITEMS_SQL.format(marks=marks), list(ids))
+    marks = ", ".join(f"${i}" for i in range(1, len(ids) + 1))
+    _n, rows = await conn.execute_query(portable(conn, _BOXES_SQL.format(marks=marks)), list(ids))
+    _n, shares = await conn.execute_query(portable(conn, _ITEMS_SQL.format(marks=marks)), list(ids))
     items: dict[int, list[Item]] = {i: [] for i in ids}
     for shipment_id, grams, lot_code, crop_id in shares:
         items[shipment_id].append(Item(crops.get(crop_id, "?"), lot_code, grams))

@@ -21,7 +21,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Subquery
 
 from farm.land.models import Plan, Plot
-from farm.sql import is_postgres
+from farm.sql import is_postgres, portable
 from farm.subscriptions.models import PlotClaim
 
 # A per-process hint of where a plan's plots lie (first and last id), so thousands of buyers
@@ -45,7 +45,7 @@ async def take_place(conn: BaseDBAsyncClient, plan_id: int) -> bool:
     """Count one more claim on the plan, unless that would pass max_plots. The plan's row
     stays locked until the caller commits: take it before inserting the claim."""
     count, _rows = await conn.execute_query(
-        _sql(conn, "UPDATE plans SET held = held + 1 WHERE id = ? AND held < max_plots"),
+        portable(conn, "UPDATE plans SET held = held + 1 WHERE id = $1 AND held < max_plots"),
         [plan_id],
     )
     return count == 1
@@ -60,7 +60,7 @@ async def lock_plan(conn: BaseDBAsyncClient, plan_id: int) -> None:
 async def give_back_place(conn: BaseDBAsyncClient, plan_id: int) -> None:
     """One claim of the plan went away (lapsed, released, cancelled, refunded)."""
     await conn.execute_query(
-        _sql(conn, "UPDATE plans SET held = held - 1 WHERE id = ? AND held > 0"), [plan_id]
+        portable(conn, "UPDATE plans SET held = held - 1 WHERE id = $1 AND held > 0"), [plan_id]
     )
 
 
@@ -68,10 +68,10 @@ async def recount(conn: BaseDBAsyncClient, plan_id: int) -> None:
     """Set the counter from the claims themselves (after lapsed ones were released, or when
     claims were written by hand)."""
     await conn.execute_query(
-        _sql(
+        portable(
             conn,
-            "UPDATE plans SET held = (SELECT count(*) FROM plot_claims WHERE plan_id = ?) "
-            "WHERE id = ?",
+            "UPDATE plans SET held = (SELECT count(*) FROM plot_claims WHERE plan_id = $1) "
+            "WHERE id = $2",
         ),
         [plan_id, plan_id],
     )
@@ -142,14 +142,6 @@ async def claims_in_the_way(
 
 def lapsed(claim: PlotClaim, now: datetime) -> bool:
     return claim.expires_at is not None and claim.expires_at <= now
-
-
-def _sql(conn: BaseDBAsyncClient, sql: str) -> str:
-    """`?` placeholders as the engine wants them."""
-    if not is_postgres(conn):
-        return sql
-    parts = sql.split("?")
-    return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], start=1)) + parts[-1]
 
 
 # The whole reservation in one statement on PostgreSQL (one round trip, one implicit

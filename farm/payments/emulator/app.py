@@ -413,7 +413,7 @@ def _stripe_params(name: str) -> frozenset[str]:
 def build_app() -> web.Application:
     latency = Latency()
     app = web.Application(
-        middlewares=[errors, authentication, latency.middleware, Idempotency().middleware]
+        middlewares=[errors, authentication, Idempotency().middleware, latency.middleware]
     )
     app.on_response_prepare.append(server.add_cors_headers)
     app["latency"] = latency

@@ -9,6 +9,8 @@ import stripe
 
 from farm.payments.gateway import DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY
 
+__all__ = ["DEV_PUBLISHABLE_KEY", "DEV_SECRET_KEY"]
+
 API_VERSION = "2026-10-28.endive"
 RETURN_URL = "http://127.0.0.1:9/checkout/1/return"
 
@@ -44,7 +46,7 @@ def payment_method(port: int, number: str = "4242424242424242") -> str:
 
 def card_intent(c: stripe.StripeClient, amount: int = 58000, **extra: Any) -> Any:
     params: dict[str, Any] = {
-        "amount": amount, "currency": "cny", "payment_method_types": ["card"],
+        "amount": amount, "currency": "cny", "allowed_payment_method_types": ["card"],
         "description": "Plot A-12, season 2027", "metadata": {"subscription_id": "7"},
         **extra,
     }  # fmt: skip
@@ -61,7 +63,7 @@ def paid_intent(c: stripe.StripeClient, port: int, number: str = "42424242424242
 def method_intent(c: stripe.StripeClient, method: str, **confirm: Any) -> Any:
     """An Alipay or WeChat Pay intent confirmed as the service does."""
     intent = c.v1.payment_intents.create(
-        {"amount": 58000, "currency": "cny", "payment_method_types": [method]}
+        {"amount": 58000, "currency": "cny", "allowed_payment_method_types": [method]}
     )
     params: dict[str, Any] = {"payment_method_data": {"type": method}, "return_url": RETURN_URL}
     if method == "wechat_pay":

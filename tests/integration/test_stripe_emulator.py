@@ -69,15 +69,58 @@ def test_automatic_payment_methods_without_redirects_confirm_a_card_without_retu
     assert done.status == "succeeded"
 
 
-def test_automatic_payment_methods_and_payment_method_types_together_are_refused(sc):
+def test_allowed_payment_method_types_excludes_automatic_payment_methods(sc):
     err = refused(
         sc.v1.payment_intents.create,
         {
-            "amount": 58000, "currency": "cny", "payment_method_types": ["card"],
+            "amount": 58000, "currency": "cny", "allowed_payment_method_types": ["card"],
             "automatic_payment_methods": {"enabled": True},
         },
     )  # fmt: skip
-    assert err.param == "automatic_payment_methods"  # type: ignore[attr-defined]
+    assert err.param == "allowed_payment_method_types"  # type: ignore[attr-defined]
+
+
+def test_payment_method_types_is_refused_on_the_pinned_api_version_as_stripe_does(sc):
+    err = refused(
+        sc.v1.payment_intents.create,
+        {"amount": 58000, "currency": "cny", "payment_method_types": ["card"]},
+    )
+    assert (err.code, err.param) == (  # type: ignore[attr-defined]
+        "payment_method_types_no_longer_supported", "payment_method_types",
+    )  # fmt: skip
+
+
+def test_payment_method_types_still_works_on_an_api_version_before_endive(stripe_port):
+    headers = {"Authorization": f"Bearer {DEV_SECRET_KEY}", "Stripe-Version": "2025-03-31.basil"}
+    url = f"{emu.base(stripe_port)}/v1/payment_intents"
+    made = httpx.post(
+        url,
+        data={"amount": "58000", "currency": "cny", "payment_method_types[0]": "card"},
+        headers=headers,
+    )
+    assert made.status_code == 200 and made.json()["payment_method_types"] == ["card"]
+    too_new = httpx.post(
+        url,
+        data={"amount": "58000", "currency": "cny", "allowed_payment_method_types[0]": "card"},
+        headers=headers,
+    )
+    assert too_new.json()["error"]["code"] == "parameter_unknown"
+
+
+def test_allowed_payment_method_types_drops_the_types_that_do_not_take_the_currency(sc):
+    intent = sc.v1.payment_intents.create({
+        "amount": 5000, "currency": "brl", "allowed_payment_method_types": ["card", "wechat_pay"],
+    })  # fmt: skip
+    assert intent.allowed_payment_method_types == ["card", "wechat_pay"]
+    assert intent.payment_method_types == ["card"] and intent.automatic_payment_methods is None
+
+
+def test_excluded_payment_method_types_narrow_automatic_payment_methods(sc):
+    intent = sc.v1.payment_intents.create({
+        "amount": 58000, "currency": "cny", "excluded_payment_method_types": ["alipay"],
+    })  # fmt: skip
+    assert intent.payment_method_types == ["card", "wechat_pay"]
+    assert intent.automatic_payment_methods.enabled is True
 
 
 def test_return_url_on_create_needs_confirm_true_and_then_confirms_at_once(sc, stripe_port):
@@ -254,7 +297,7 @@ def test_alipay_redirects_through_the_authorize_page_and_records_an_alipay_charg
 
 def test_alipay_without_return_url_is_refused(sc):
     intent = sc.v1.payment_intents.create(
-        {"amount": 58000, "currency": "cny", "payment_method_types": ["alipay"]}
+        {"amount": 58000, "currency": "cny", "allowed_payment_method_types": ["alipay"]}
     )
     err = refused(
         sc.v1.payment_intents.confirm, intent.id, {"payment_method_data": {"type": "alipay"}}
@@ -288,7 +331,7 @@ def test_wechat_pay_on_the_web_shows_a_qr_code_for_the_authorize_page(sc, stripe
 
 def test_wechat_pay_needs_a_client_and_apps_need_an_app_id(sc):
     intent = sc.v1.payment_intents.create(
-        {"amount": 58000, "currency": "cny", "payment_method_types": ["wechat_pay"]}
+        {"amount": 58000, "currency": "cny", "allowed_payment_method_types": ["wechat_pay"]}
     )
     no_client = refused(
         sc.v1.payment_intents.confirm,
@@ -313,12 +356,12 @@ def test_wechat_pay_needs_a_client_and_apps_need_an_app_id(sc):
     assert ios.next_action.wechat_pay_redirect_to_ios_app.native_url.startswith("weixin://")
 
 
-def test_a_method_that_does_not_take_the_currency_is_refused(sc):
+def test_an_intent_whose_allowed_methods_all_refuse_the_currency_is_refused(sc):
     err = refused(
         sc.v1.payment_intents.create,
-        {"amount": 5000, "currency": "brl", "payment_method_types": ["wechat_pay"]},
+        {"amount": 5000, "currency": "brl", "allowed_payment_method_types": ["wechat_pay"]},
     )
-    assert err.param == "currency"  # type: ignore[attr-defined]
+    assert err.param == "allowed_payment_method_types"  # type: ignore[attr-defined]
 
 
 def test_a_payment_method_type_the_intent_does_not_offer_is_refused(sc):
@@ -346,12 +389,17 @@ def test_a_payment_method_type_the_intent_does_not_offer_is_refused(sc):
         ({"metadata": {"k" * 41: "v"}}, "metadata[" + "k" * 41 + "]", None),
         ({"metadata": {"k": "v" * 501}}, "metadata[k]", None),
         ({"statement_descriptor_suffix": "S" * 23}, "statement_descriptor_suffix", None),
-        ({"payment_method_types": ["bitcoin"]}, "payment_method_types[0]", None),
+        ({"allowed_payment_method_types": ["bitcoin"]}, "allowed_payment_method_types[0]", None),
         ({"colour": "green"}, "colour", "parameter_unknown"),
     ],
 )
 def test_create_refuses_what_stripe_refuses_with_its_param_and_code(sc, change, param, code):
-    params = {"amount": 58000, "currency": "cny", "payment_method_types": ["card"], **change}
+    params = {
+        "amount": 58000,
+        "currency": "cny",
+        "allowed_payment_method_types": ["card"],
+        **change,
+    }
     err = refused(sc.v1.payment_intents.create, params)
     assert isinstance(err, stripe.InvalidRequestError) and err.http_status == 400
     assert err.error.type == "invalid_request_error"  # type: ignore[union-attr]
@@ -406,7 +454,7 @@ def _post(port: int, path: str, data: dict[str, str], key: str) -> httpx.Respons
     )
 
 
-INTENT = {"amount": "58000", "currency": "cny", "payment_method_types[0]": "card"}
+INTENT = {"amount": "58000", "currency": "cny", "allowed_payment_method_types[0]": "card"}
 
 
 def test_the_same_key_and_parameters_replay_the_stored_response(stripe_port):
@@ -422,7 +470,7 @@ def test_the_same_key_with_other_parameters_is_an_idempotency_error(sc, stripe_p
     _post(stripe_port, "/v1/payment_intents", INTENT, "other-1")
     with pytest.raises(stripe.IdempotencyError) as caught:
         sc.v1.payment_intents.create(
-            {"amount": 59000, "currency": "cny", "payment_method_types": ["card"]},
+            {"amount": 59000, "currency": "cny", "allowed_payment_method_types": ["card"]},
             {"idempotency_key": "other-1"},
         )
     assert "Keys for idempotent requests can only be used with the same parameters" in str(

@@ -18,12 +18,13 @@ from localstripe.errors import UserError
 
 from farm.payments.emulator import pages
 from farm.payments.emulator.checks import only
-from farm.payments.emulator.errors import StripeError, invalid, no_such
-from farm.payments.emulator.events import emit
+from farm.payments.emulator.errors import StripeError, invalid, no_such, unknown
+from farm.payments.emulator.events import API_VERSION, emit
 from farm.payments.emulator.intents import (
     INTENT_CONFIRM_PARAMS,
     INTENT_CREATE_PARAMS,
     INTENT_UPDATE_PARAMS,
+    LEGACY_INTENT_PARAMS,
     PaymentIntent,
     PaymentMethod,
 )
@@ -209,7 +210,12 @@ def _intent(request: web.Request) -> PaymentIntent:
 async def create_intent(request: web.Request) -> web.Response:
     params = await _params(request)
     expand = params.pop("expand", None)
-    only(params, INTENT_CREATE_PARAMS, _stripe_params("PaymentIntentCreateParams"))
+    only(
+        params,
+        INTENT_CREATE_PARAMS | LEGACY_INTENT_PARAMS,
+        _stripe_params("PaymentIntentCreateParams"),
+    )
+    _versioned(request, params)
     confirm = str(params.get("confirm", "false")).lower() == "true"
     if not confirm:
         for name in ("return_url", "off_session", "payment_method_data", "use_stripe_sdk"):
@@ -225,6 +231,24 @@ async def create_intent(request: web.Request) -> web.Response:
     return _json(intent._export(expand=expand))
 
 
+def _versioned(request: web.Request, params: dict[str, Any]) -> None:
+    """Parameters that depend on the request's API version (Stripe-Version, else the pinned one):
+    `allowed_payment_method_types` came in 2026-07-29 (dahlia), and writing
+    `payment_method_types` was removed in 2026-09-30 (endive)."""
+    version = request.headers.get("Stripe-Version", API_VERSION)[:10]
+    if "payment_method_types" in params and version >= "2026-09-30":
+        raise invalid(
+            "The `payment_method_types` parameter is no longer supported on this API version. "
+            "Use dynamic payment methods, `excluded_payment_method_types`, or "
+            "`allowed_payment_method_types` to choose the payment methods.",
+            param="payment_method_types",
+            code="payment_method_types_no_longer_supported",
+        )
+    for name in ("allowed_payment_method_types", "excluded_payment_method_types"):
+        if name in params and version < "2026-07-29":
+            raise unknown(name)
+
+
 async def retrieve_intent(request: web.Request) -> web.Response:
     intent = _intent(request)
     params = server.unflatten_data(request.query)
@@ -238,7 +262,12 @@ async def update_intent(request: web.Request) -> web.Response:
     intent = _intent(request)
     params = await _params(request)
     expand = params.pop("expand", None)
-    only(params, INTENT_UPDATE_PARAMS, _stripe_params("PaymentIntentUpdateParams"))
+    only(
+        params,
+        INTENT_UPDATE_PARAMS | LEGACY_INTENT_PARAMS,
+        _stripe_params("PaymentIntentUpdateParams"),
+    )
+    _versioned(request, params)
     intent._change(params)
     return _json(intent._export(expand=expand))
 

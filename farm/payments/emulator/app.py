@@ -342,6 +342,10 @@ def _dispute(request: web.Request) -> Dispute:
 # ---- test helpers under /_emulator/ ----
 
 
+async def index(request: web.Request) -> web.Response:
+    return web.Response(text=pages.index_page(), content_type="text/html")
+
+
 async def authorize_page(request: web.Request) -> web.Response:
     intent = _intent(request)
     if request.query.get("client_secret") != intent.client_secret:
@@ -457,6 +461,7 @@ def build_app() -> web.Application:
     r.add_post("/v1/refunds", create_refund)
     r.add_get("/v1/refunds", list_refunds)
     r.add_get("/v1/disputes/{id}", retrieve_dispute)
+    r.add_get("/_emulator/", index)
     r.add_get("/_emulator/authorize/{id}", authorize_page)
     r.add_post("/_emulator/authorize/{id}", authorize_choice)
     r.add_post("/_emulator/payment_intents/{id}/authorize", authorize_api)

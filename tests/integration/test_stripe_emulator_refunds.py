@@ -170,3 +170,11 @@ def test_the_dispute_card_opens_a_fraudulent_dispute_and_closing_it_is_announced
     assert emu.event_types(stripe_port, dispute["id"]) == [
         "charge.dispute.created", "charge.dispute.closed",
     ]  # fmt: skip
+
+
+def test_an_unknown_refund_or_dispute_is_a_404_resource_missing(sc):
+    for call, id_ in ((sc.v1.refunds.retrieve, "re_nope"), (sc.v1.disputes.retrieve, "dp_nope")):
+        with pytest.raises(stripe.InvalidRequestError) as caught:
+            call(id_)
+        assert (caught.value.http_status, caught.value.code) == (404, "resource_missing")
+        assert id_ in str(caught.value.user_message)

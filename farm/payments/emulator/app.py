@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from farm.payments.emulator.intents import (
 )
 from farm.payments.emulator.refunds import REFUND_CREATE_PARAMS, Dispute, Refund
 
+logger = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 JS_PATH = Path(__file__).with_name("stripe-v3.js")
 IDEMPOTENCY_HOURS = 24
@@ -64,10 +66,26 @@ def _publishable_key(data: dict[str, Any]) -> bool:
 
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every refusal as Stripe's JSON error: localstripe's bare 404 "Not Found" becomes
+    `resource_missing` naming the id, and an emulator fault a 500 `api_error`."""
     try:
         return await handler(request)
-    except UserError as exc:
+    except StripeError as exc:
         return exc.to_response()
+    except UserError as exc:
+        id_ = request.match_info.get("id")
+        if exc.code == 404 and id_:
+            kind = request.path.split("/")[2].rstrip("s")
+            return no_such(kind, id_, "id").to_response()
+        return exc.to_response()
+    except web.HTTPException:
+        raise
+    except Exception:
+        logger.exception("the Stripe emulator failed on %s %s", request.method, request.path)
+        return _json(
+            {"error": {"type": "api_error", "message": "The Stripe emulator failed; see its log."}},
+            status=500,
+        )
 
 
 @web.middleware

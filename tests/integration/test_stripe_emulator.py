@@ -13,9 +13,21 @@ import httpx
 import pytest
 import stripe
 
+from farm.payments import emulator
 from farm.payments.gateway import DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY
 from tests import emulator_support as emu
+from tests import support
 from tests.emulator_support import RETURN_URL
+
+
+@pytest.fixture(scope="module")
+def stripe_port() -> Iterator[int]:
+    """An emulator of its own, with Stripe's default of automatic payment methods."""
+    port = support.free_port()
+    proc = emulator.start_process(port, env={"FARM_EMULATOR_AUTOMATIC_PAYMENT_METHODS": "on"})
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from localstripe.errors import UserError
 from farm.payments.emulator import checks
 from farm.payments.emulator.errors import StripeError, invalid, no_such
 from farm.payments.emulator.events import emit
+from farm.payments.emulator.pages import qr_png_data_url
 from farm.payments.emulator.refunds import Dispute, Refund
 
 # Stripe's test cards (docs.stripe.com/testing): code, decline_code, message.
@@ -60,9 +61,8 @@ AUTHENTICATION_FAILED = (
 
 
 def implicit_automatic_payment_methods() -> bool:
-    """Stripe's default since API version 2023-08-16: an intent created with neither
-    `payment_method_types` nor `automatic_payment_methods` gets automatic payment methods (and
-    so needs a return_url to confirm). FARM_EMULATOR_AUTOMATIC_PAYMENT_METHODS=off gives the
+    """Stripe's default since API version 2023-08-16: an intent created without naming its
+    payment methods gets automatic payment methods (and so needs a return_url to confirm). FARM_EMULATOR_AUTOMATIC_PAYMENT_METHODS=off gives the
     older card-only default, for code not yet updated; never what Stripe does today."""
     return os.environ.get("FARM_EMULATOR_AUTOMATIC_PAYMENT_METHODS", "on") != "off"
 
@@ -264,8 +264,9 @@ def _retrieve(kind: str, cls_object: str, id_: str) -> Any:
 class PaymentIntent(resources.StripeObject):
     """A PaymentIntent as created and confirmed on Stripe's current API versions.
 
-    Without `payment_method_types` it has automatic payment methods (Stripe's default since
-    2023-08-16), so a confirmation without `return_url` is refused unless redirects are off.
+    Unless its methods are named (`allowed_payment_method_types`; `payment_method_types` before
+    API version 2026-09-30) it has automatic payment methods, Stripe's default since 2023-08-16,
+    so a confirmation without `return_url` is refused unless redirects are off.
     Cards may need 3-D Secure (`redirect_to_url` with a return_url, else `use_stripe_sdk`),
     Alipay redirects (`alipay_handle_redirect`), WeChat Pay shows a QR code on the web."""
 
@@ -301,13 +302,13 @@ class PaymentIntent(resources.StripeObject):
         self.currency = currency
         self.customer = customer
         self.description = description
+        self.excluded_payment_method_types = offer.excluded
         self.last_payment_error: dict[str, Any] | None = None
         self.latest_charge: str | None = None
         self.metadata = metadata
         self.next_action: dict[str, Any] | None = None
         self.payment_method: str | None = params.get("payment_method")
         self.payment_method_options = options
-        self.excluded_payment_method_types = offer.excluded
         self.payment_method_types = offer.types
         self.receipt_email = params.get("receipt_email")
         self.statement_descriptor = None
@@ -446,8 +447,6 @@ class PaymentIntent(resources.StripeObject):
             base, secret = self._base_url, self.client_secret
             data = self._authorize_url()
             images = f"{base}/_emulator/qr/{self.id}"
-            from farm.payments.emulator.pages import qr_png_data_url
-
             return {
                 "type": "wechat_pay_display_qr_code",
                 "wechat_pay_display_qr_code": {

@@ -62,8 +62,9 @@ AUTHENTICATION_FAILED = (
 
 def implicit_automatic_payment_methods() -> bool:
     """Stripe's default since API version 2023-08-16: an intent created without naming its
-    payment methods gets automatic payment methods (and so needs a return_url to confirm). FARM_EMULATOR_AUTOMATIC_PAYMENT_METHODS=off gives the
-    older card-only default, for code not yet updated; never what Stripe does today."""
+    payment methods gets automatic payment methods (and so needs a return_url to confirm).
+    FARM_EMULATOR_AUTOMATIC_PAYMENT_METHODS=off gives the older card-only default, for code not
+    yet updated; never what Stripe does today."""
     return os.environ.get("FARM_EMULATOR_AUTOMATIC_PAYMENT_METHODS", "on") != "off"
 
 

@@ -45,6 +45,8 @@ def test_create_payment_method_and_a_3d_secure_redirect_through_handle_next_acti
     stripe_js_page(page, stripe_port)
     pm = made_payment_method(page, "4000002500003155")
     assert pm.startswith("pm_")
+    token = page.evaluate("async () => await s.createToken(card)")  # the older path still works
+    assert token["token"]["card"]["id"].startswith("card_")
     assert sc.v1.payment_methods.retrieve(pm).card.last4 == "3155"
     back = f"{emu.base(stripe_port)}/_emulator/"
     intent = emu.card_intent(sc)

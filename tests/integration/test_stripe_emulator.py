@@ -490,6 +490,17 @@ def test_the_same_key_with_other_parameters_is_an_idempotency_error(sc, stripe_p
     )
 
 
+def test_idempotency_keys_belong_to_one_account(stripe_port):
+    first = _post(stripe_port, "/v1/payment_intents", INTENT, "per-account-1")
+    other = httpx.post(
+        f"{emu.base(stripe_port)}/v1/payment_intents",
+        data={**INTENT, "amount": "60000"},
+        headers={"Authorization": "Bearer sk_test_another_account",
+                 "Idempotency-Key": "per-account-1"},
+    )  # fmt: skip
+    assert other.status_code == 200 and other.json()["id"] != first.json()["id"]
+
+
 def test_a_validation_error_is_not_stored_but_a_card_decline_is(sc, stripe_port):
     bad = _post(stripe_port, "/v1/payment_intents", {**INTENT, "amount": "1"}, "fix-1")
     assert bad.status_code == 400

@@ -123,6 +123,20 @@ def test_a_pending_refund_that_fails_gives_its_amount_back(sc, stripe_port):
     assert "refund.failed" in emu.event_types(stripe_port, refund.id)
 
 
+@pytest.mark.parametrize(("method", "days"), [("alipay", 90), ("wechat_pay", 180)])
+def test_alipay_and_wechat_pay_refunds_close_after_their_window(sc, stripe_port, method, days):
+    paid = emu.method_intent(sc, method)
+    emu.authorize(stripe_port, paid.id)
+    charge = sc.v1.payment_intents.retrieve(paid.id).latest_charge
+    age = f"{emu.base(stripe_port)}/_emulator/charges/{charge}/age"
+    httpx.post(age, data={"days": str(days - 1)}).raise_for_status()
+    sc.v1.refunds.create({"payment_intent": paid.id, "amount": 100})  # still inside
+    httpx.post(age, data={"days": "2"}).raise_for_status()
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        sc.v1.refunds.create({"payment_intent": paid.id, "amount": 100})
+    assert caught.value.code == "charge_expired_for_refund"
+
+
 def test_a_pending_refund_settles_by_itself_after_the_configured_seconds(sc, stripe_port):
     pending = emu.method_intent(sc, "wechat_pay")
     emu.authorize(stripe_port, pending.id)

@@ -420,6 +420,17 @@ async def settle_refund(request: web.Request) -> web.Response:
     return _json(refund._export())
 
 
+async def age_charge(request: web.Request) -> web.Response:
+    """Test helper: move a charge `days` into the past (to pass a refund window)."""
+    id_ = request.match_info["id"]
+    charge = resources.store.get(f"charge:{id_}")
+    if charge is None:
+        raise no_such("charge", id_, "charge")
+    form = await request.post()
+    charge.created -= int(str(form.get("days", "0"))) * 86400
+    return _json(charge._export())
+
+
 async def close_dispute(request: web.Request) -> web.Response:
     dispute = _dispute(request)
     form = await request.post()
@@ -485,6 +496,7 @@ def build_app() -> web.Application:
     r.add_post("/_emulator/payment_intents/{id}/authorize", authorize_api)
     r.add_post("/_emulator/refunds/{id}/settle", settle_refund)
     r.add_post("/_emulator/disputes/{id}/close", close_dispute)
+    r.add_post("/_emulator/charges/{id}/age", age_charge)
     r.add_get("/_emulator/wechat/{id}", wechat_instructions)
     r.add_get("/_emulator/qr/{id}.{ext:png|svg}", qr_image)
     r.add_post("/_emulator/latency", set_latency)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,9 @@ REFUND_CREATE_PARAMS = frozenset(
     {"amount", "charge", "payment_intent", "metadata", "reason", "expand"}
 )
 
+
+# How long after the payment Stripe can still refund it, by payment method.
+REFUND_WINDOW_DAYS = {"alipay": 90, "wechat_pay": 180}
 
 _timers: set[asyncio.Future[None]] = set()
 
@@ -45,6 +49,15 @@ class Refund(resources.StripeObject):
 
     def __init__(self, params: Mapping[str, Any]):
         charge = _refundable_charge(params.get("charge"), params.get("payment_intent"))
+        kind = charge.payment_method_details["type"]
+        window = REFUND_WINDOW_DAYS.get(kind)
+        if window is not None and time.time() - charge.created > window * 86400:
+            raise invalid(
+                f"Charge {charge.id} is too old to be refunded: {kind} payments can be refunded "
+                f"within {window} days.",
+                param="charge" if params.get("charge") else "payment_intent",
+                code="charge_expired_for_refund",
+            )
         left = charge.amount - charge.amount_refunded
         if left <= 0:
             raise invalid(
@@ -69,7 +82,6 @@ class Refund(resources.StripeObject):
             checks.choice(reason, "reason", ("duplicate", "fraudulent", "requested_by_customer"))
         metadata = checks.metadata(params.get("metadata"))
         super().__init__()
-        kind = charge.payment_method_details["type"]
         self.amount = amount
         self.balance_transaction = None
         self.charge = charge.id

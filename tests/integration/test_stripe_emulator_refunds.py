@@ -134,7 +134,7 @@ def test_alipay_and_wechat_pay_refunds_close_after_their_window(sc, stripe_port,
     httpx.post(age, data={"days": "2"}).raise_for_status()
     with pytest.raises(stripe.InvalidRequestError) as caught:
         sc.v1.refunds.create({"payment_intent": paid.id, "amount": 100})
-    assert caught.value.code == "charge_expired_for_refund"
+    assert caught.value.code == "charge_not_refundable"
 
 
 def test_a_pending_refund_settles_by_itself_after_the_configured_seconds(sc, stripe_port):
@@ -176,6 +176,9 @@ def test_the_dispute_card_opens_a_fraudulent_dispute_and_closing_it_is_announced
     assert (dispute["amount"], dispute["currency"]) == (58000, "cny")
     assert (dispute["reason"], dispute["status"]) == ("fraudulent", "needs_response")
     assert dispute["evidence_details"]["due_by"] > time.time()
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        sc.v1.refunds.create({"payment_intent": paid.id})
+    assert refused.value.code == "charge_disputed"
     closed = httpx.post(
         f"{emu.base(stripe_port)}/_emulator/disputes/{dispute['id']}/close", data={"status": "lost"}
     )

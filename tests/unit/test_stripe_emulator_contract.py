@@ -3,9 +3,13 @@ Stripe's limits."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 import stripe.params
 
+from farm.payments import emulator
 from farm.payments.emulator import checks, intents, refunds
 from farm.payments.emulator.errors import StripeError
 
@@ -88,3 +92,23 @@ def test_money_is_written_as_stripe_writes_it():
     assert checks.money(400, "cny") == "¥4.00"
     assert checks.money(50, "jpy") == "¥50"
     assert checks.money(99_999_999, "usd") == "$999,999.99"
+
+
+def stripe_error_codes() -> set[str]:
+    """The error codes the stripe library knows (the Literal of an error object's `code`)."""
+    from stripe._setup_intent import SetupIntent
+
+    annotation = str(SetupIntent.LastSetupError.__annotations__["code"])
+    return set(re.findall(r"'([a-z_0-9]+)'", annotation))
+
+
+# From Stripe's changelog for 2026-09-30.endive, newer than the library's list of codes.
+NEWER_CODES = {"payment_method_types_no_longer_supported"}
+
+
+def test_every_error_code_the_emulator_gives_is_one_stripe_has():
+    source = "".join(path.read_text() for path in Path(emulator.__file__).parent.glob("*.py"))
+    given = set(re.findall(r'code="([a-z_]+)"', source))
+    given |= {code for code, _decline, _message in intents.DECLINES.values()}
+    assert len(given) > 10
+    assert given - NEWER_CODES <= stripe_error_codes(), given - NEWER_CODES - stripe_error_codes()

@@ -160,6 +160,7 @@ class Idempotency:
                     "(that probably means you submitted twice, and the other request is still "
                     f"going through): {key}. Please try again later.",
                     type="idempotency_error",
+                    code="idempotency_key_in_use",
                 )
             return web.Response(
                 status=stored.status,

@@ -204,6 +204,7 @@ class Charge(resources.StripeObject):
             f"* {intent.statement_descriptor_suffix}" if intent.statement_descriptor_suffix else ""
         )
         self._card_number = card_number(method)
+        self._dispute: str | None = None
 
     def _succeed(self) -> None:
         self.status = "succeeded"
@@ -406,6 +407,7 @@ class PaymentIntent(resources.StripeObject):
                 "You may only specify one of these parameters: payment_method, "
                 "payment_method_data.",
                 param="payment_method_data",
+                code="parameters_exclusive",
             )
         if data is not None:
             if not isinstance(data, dict):
@@ -637,6 +639,7 @@ def _offer(params: Mapping[str, Any], currency: str) -> Offer:
             raise invalid(
                 f"You may only specify one of these parameters: {', '.join(sorted(chosen))}.",
                 param=name,
+                code="parameters_exclusive",
             )
     if params.get("payment_method_types") is not None:
         types = checks.payment_method_types(params["payment_method_types"], currency)

@@ -56,7 +56,7 @@ class Refund(resources.StripeObject):
                 f"Charge {charge.id} is too old to be refunded: {kind} payments can be refunded "
                 f"within {window} days.",
                 param="charge" if params.get("charge") else "payment_intent",
-                code="charge_expired_for_refund",
+                code="charge_not_refundable",
             )
         left = charge.amount - charge.amount_refunded
         if left <= 0:
@@ -144,6 +144,7 @@ def _refundable_charge(charge_id: Any, intent_id: Any) -> Charge:
         raise invalid(
             "You may only specify one of these parameters: charge, payment_intent.",
             param="payment_intent",
+            code="parameters_exclusive",
         )
     if intent_id is not None:
         intent = resources.store.get(f"payment_intent:{intent_id}")
@@ -158,6 +159,12 @@ def _refundable_charge(charge_id: Any, intent_id: Any) -> Charge:
     charge = resources.store.get(f"charge:{charge_id}")
     if charge is None:
         raise no_such("charge", str(charge_id), "charge")
+    dispute = resources.store.get(f"dispute:{getattr(charge, '_dispute', '')}")
+    if dispute is not None and dispute.status != "won":
+        raise invalid(
+            f"Charge {charge.id} has been disputed ({dispute.status}) and cannot be refunded.",
+            param="charge", code="charge_disputed",
+        )  # fmt: skip
     if charge.status != "succeeded":
         raise invalid(
             f"Charge {charge.id} has not succeeded and cannot be refunded.", param="charge"
@@ -190,6 +197,7 @@ class Dispute(resources.StripeObject):
     def _open(cls, charge: Charge) -> Dispute:
         dispute = cls(charge)
         charge.disputed = True
+        charge._dispute = dispute.id
         emit("charge.dispute.created", dispute)
         return dispute
 

@@ -27,8 +27,8 @@ from farm.payments.emulator.intents import (
     INTENT_UPDATE_PARAMS,
     LEGACY_INTENT_PARAMS,
     PaymentIntent,
-    PaymentMethod,
 )
+from farm.payments.emulator.methods import PaymentMethod
 from farm.payments.emulator.refunds import REFUND_CREATE_PARAMS, Dispute, Refund
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from farm.payments.emulator.errors import invalid, no_such
 from farm.payments.emulator.events import emit
 
 if TYPE_CHECKING:
-    from farm.payments.emulator.intents import Charge
+    from farm.payments.emulator.methods import Charge
 
 REFUND_FAILS_LATER = "4000000000005126"
 REFUND_CREATE_PARAMS = frozenset(

@@ -9,9 +9,8 @@ import pytest
 
 from farm import db
 from farm.app import create_app
-from farm.payments import emulator
 from farm.settings import Settings
-from tests import support
+from tests import endive_emulator, support
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -26,7 +25,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def stripe_port() -> Iterator[int]:
     port = support.free_port()
-    proc = emulator.start_process(port)
+    proc = endive_emulator.start_process(port)  # emulator.start_process once it has endive
     yield port
     proc.terminate()
     proc.wait(timeout=10)

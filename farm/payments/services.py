@@ -125,9 +125,12 @@ async def open_payment(
         return other
 
 
-async def close_open_payment(payment: Payment, *, now: datetime, gateway: Gateway) -> None:
-    """Cancel an open intent at Stripe and close its row. If Stripe says it was paid
-    meanwhile, record the payment and raise AlreadyPaid."""
+async def close_open_payment(
+    payment: Payment, *, now: datetime, gateway: Gateway, failure_code: str = ""
+) -> None:
+    """Cancel an open intent at Stripe and close its row: cancelled, or failed with
+    `failure_code` when the customer gave up. If Stripe says it was paid meanwhile, record
+    the payment and raise AlreadyPaid."""
     try:
         await gateway.cancel(payment.intent_id)
     except PaymentProviderError:
@@ -138,14 +141,15 @@ async def close_open_payment(payment: Payment, *, now: datetime, gateway: Gatewa
                 _("Payment is unavailable just now. Please try again in a minute.")
             ) from None
         if intent.status == "succeeded":
-            await record_success(intent, now=now, gateway=gateway)
+            await record_success(intent, now=now, gateway=gateway, base_url=gateway.base_url)
             raise AlreadyPaid(_("Your payment has just gone through.")) from None
         if intent.status != "canceled":
             raise Conflict(
                 _("Your last payment is still being processed. Please wait a moment.")
             ) from None
     await Payment.filter(id=payment.id, status=PaymentStatus.REQUIRES_PAYMENT).update(
-        status=PaymentStatus.CANCELLED
+        status=PaymentStatus.FAILED if failure_code else PaymentStatus.CANCELLED,
+        failure_code=failure_code,
     )
 
 
@@ -308,14 +312,12 @@ async def payment_state(
         return PaymentState("waiting", sub, method, next_action=intent.next_action)
     if intent.status == "requires_action":
         try:
-            await close_open_payment(payment, now=now, gateway=gateway)
+            await close_open_payment(payment, now=now, gateway=gateway, failure_code="canceled")
         except AlreadyPaid:
             await sub.refresh_from_db()
             return PaymentState("done", sub, method)
         except Conflict:
             return PaymentState("waiting", sub, method)
-        closed = Intent(intent.id, "", "canceled", intent.amount_fen, error_code="canceled")
-        await _close_failed(payment, closed, gateway=gateway)
         return PaymentState("failed", sub, method, decline_message("canceled", method=method))
     if intent.error_code or intent.decline_code or intent.status == "canceled":
         await _close_failed(payment, intent, gateway=gateway)

@@ -195,6 +195,7 @@ async def payment_wait(request: Request) -> Response:
         return redirect(_done_url(found.subscription))
     if found.state != "waiting":
         return redirect(f"/checkout/{sub_id}")
+    await found.subscription.fetch_related("plot")
     action = found.next_action
     qr = None
     if action is not None and action.qr_data:

@@ -137,6 +137,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, **settings_environ(settings), "PYTHONWARNINGS": "ignore"}
+        env["FARM_BASE_URL"] = self.url  # Stripe sends customers back here (return_url)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "farm.cli", "web", "--port", str(self.port)], env=env
         )

@@ -158,3 +158,24 @@ def test_the_checkout_method_choice_looks_right_at_phone_and_desktop_sizes(
     boxes = [tiles.nth(i).bounding_box() for i in range(3)]
     assert len({round(b["y"]) for b in boxes}) == 1  # side by side, on a phone too
     assert page.locator("#card-element input").count() >= 3
+
+
+def test_alipay_works_without_javascript_through_our_content_security_policy(
+    live_server, browser_page
+):
+    """A plain form POST answered by a redirect to Stripe: the policy's form-action must
+    allow it, or the browser stops at our page."""
+    context = browser_page.context.browser.new_context(
+        locale="zh-CN", viewport=PHONE, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        to_checkout(page, live_server.url, "nojs@example.com")
+        assert "银行卡付款需要 JavaScript" in page.content()  # the card says what it needs
+        page.locator("label[for=method-alipay]").click()  # CSS, no script
+        page.get_by_role("button", name=zh("Pay with Alipay")).click()
+        page.get_by_role("button", name="Authorize test payment").click()
+        expect_welcome(page)
+    finally:
+        context.close()

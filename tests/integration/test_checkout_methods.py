@@ -382,3 +382,19 @@ async def test_the_checkout_offers_the_three_methods_in_yuan_and_says_what_needs
     assert "人民币" in page and "¥580" in page
     assert "<noscript>" in page and "JavaScript" in page
     assert 'name="method" value="alipay"' in page  # a plain form: works without script
+
+
+async def test_a_double_click_opens_one_payment_and_cancels_the_other_intent(
+    client, app, stripe_port
+):
+    import asyncio
+
+    sub, token = await reserved_with_address(client)
+    first, second = await asyncio.gather(
+        pay(client, sub, token, "alipay"), pay(client, sub, token, "alipay")
+    )
+    assert first.status_code == second.status_code == 200
+    open_ = await Payment.filter(subscription_id=sub.id, status="requires_payment")
+    assert len(open_) == 1  # the database's partial unique index keeps it so
+    urls = {first.json()["next_action"]["url"], second.json()["next_action"]["url"]}
+    assert urls == {u for u in urls if open_[0].intent_id in u}  # both go to the same intent

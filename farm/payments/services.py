@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 from farm.accounts.models import User
 from farm.errors import Conflict, DomainError
 from farm.i18n import _
-from farm.payments.declines import decline_message
+from farm.payments.declines import decline_message, method_name
 from farm.payments.gateway import (
     CARD,
     METHODS,
@@ -104,6 +104,13 @@ async def open_payment(
         raise Conflict(
             _("Payment is unavailable just now. Please try again in a minute.")
         ) from None
+    if intent.method != method:  # not enabled on the account: Stripe filtered it out
+        with contextlib.suppress(PaymentProviderError):
+            await gateway.cancel(intent.id)
+        raise Conflict(
+            _("%(method)s is not available just now. Please choose another way to pay.")
+            % {"method": method_name(method)}
+        )
     try:
         return await Payment.create(
             subscription_id=sub.id,

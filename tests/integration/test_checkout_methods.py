@@ -398,3 +398,25 @@ async def test_a_double_click_opens_one_payment_and_cancels_the_other_intent(
     assert len(open_) == 1  # the database's partial unique index keeps it so
     urls = {first.json()["next_action"]["url"], second.json()["next_action"]["url"]}
     assert urls == {u for u in urls if open_[0].intent_id in u}  # both go to the same intent
+
+
+async def test_a_method_the_account_has_not_enabled_is_refused_and_its_intent_cancelled(
+    client, app, stripe_port
+):
+    """Stripe silently drops a method the account cannot take from the allowed types."""
+    from dataclasses import replace
+
+    real = app.state.gateway.create_intent
+    made = []
+
+    async def without_the_method(**kwargs):
+        intent = await real(**kwargs)
+        made.append(intent.id)
+        return replace(intent, method="")
+
+    app.state.gateway.create_intent = without_the_method
+    sub, token = await reserved_with_address(client)
+    r = await pay(client, sub, token, "wechat_pay")
+    assert r.status_code == 409 and r.json()["error"] == "微信支付暂时不可用，请选择其他付款方式。"
+    assert not await Payment.exists()
+    assert await stripe_status(app, made[0]) == "canceled"

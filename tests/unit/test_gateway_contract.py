@@ -289,3 +289,12 @@ def test_the_api_version_is_the_one_the_library_was_generated_for():
     import stripe
 
     assert STRIPE_API_VERSION == stripe.api_version == "2026-10-28.endive"
+
+
+def test_an_intent_stripe_narrowed_to_no_method_is_seen_as_not_that_method():
+    """allowed_payment_method_types filters silently: a method the account has not enabled
+    leaves payment_method_types empty, which the service then refuses as unavailable."""
+    from farm.payments.gateway import _intent
+
+    assert _intent(intent_json(payment_method_types=[])).method == ""
+    assert _intent(intent_json(payment_method_types=["alipay"])).method == "alipay"

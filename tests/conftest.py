@@ -9,8 +9,9 @@ import pytest
 
 from farm import db
 from farm.app import create_app
+from farm.payments import emulator
 from farm.settings import Settings
-from tests import endive_emulator, support
+from tests import support
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -25,7 +26,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def stripe_port() -> Iterator[int]:
     port = support.free_port()
-    proc = endive_emulator.start_process(port)  # emulator.start_process once it has endive
+    # Stripe's default: automatic payment methods unless the intent names its methods, as
+    # the gateway does (allowed_payment_method_types).
+    proc = emulator.start_process(port)
     yield port
     proc.terminate()
     proc.wait(timeout=10)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -107,7 +108,9 @@ def test_settings(*, data_dir: Path, db_url: str, stripe_port: int) -> Settings:
         data_dir=data_dir,
         database_url=db_url,
         secret_key=Secret("t" * 40),
-        stripe_secret_key=Secret(DEV_SECRET_KEY),
+        # Each test is its own Stripe account: Stripe scopes idempotency keys to the account,
+        # and a test database restarts its ids, which would replay another test's requests.
+        stripe_secret_key=Secret(f"{DEV_SECRET_KEY}_{secrets.token_hex(6)}"),
         stripe_publishable_key=DEV_PUBLISHABLE_KEY,
         stripe_webhook_secret=Secret(DEV_WEBHOOK_SECRET),
         stripe_api_base=base,

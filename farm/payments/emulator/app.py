@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,17 +19,19 @@ from localstripe.errors import UserError
 
 from farm.payments.emulator import pages
 from farm.payments.emulator.checks import only
-from farm.payments.emulator.errors import StripeError, invalid, no_such
-from farm.payments.emulator.events import emit
+from farm.payments.emulator.errors import StripeError, invalid, no_such, unknown
+from farm.payments.emulator.events import API_VERSION, emit
 from farm.payments.emulator.intents import (
     INTENT_CONFIRM_PARAMS,
     INTENT_CREATE_PARAMS,
     INTENT_UPDATE_PARAMS,
+    LEGACY_INTENT_PARAMS,
     PaymentIntent,
     PaymentMethod,
 )
 from farm.payments.emulator.refunds import REFUND_CREATE_PARAMS, Dispute, Refund
 
+logger = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 JS_PATH = Path(__file__).with_name("stripe-v3.js")
 IDEMPOTENCY_HOURS = 24
@@ -63,10 +66,26 @@ def _publishable_key(data: dict[str, Any]) -> bool:
 
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every refusal as Stripe's JSON error: localstripe's bare 404 "Not Found" becomes
+    `resource_missing` naming the id, and an emulator fault a 500 `api_error`."""
     try:
         return await handler(request)
-    except UserError as exc:
+    except StripeError as exc:
         return exc.to_response()
+    except UserError as exc:
+        id_ = request.match_info.get("id")
+        if exc.code == 404 and id_:
+            kind = request.path.split("/")[2].rstrip("s")
+            return no_such(kind, id_, "id").to_response()
+        return exc.to_response()
+    except web.HTTPException:
+        raise
+    except Exception:
+        logger.exception("the Stripe emulator failed on %s %s", request.method, request.path)
+        return _json(
+            {"error": {"type": "api_error", "message": "The Stripe emulator failed; see its log."}},
+            status=500,
+        )
 
 
 @web.middleware
@@ -209,7 +228,12 @@ def _intent(request: web.Request) -> PaymentIntent:
 async def create_intent(request: web.Request) -> web.Response:
     params = await _params(request)
     expand = params.pop("expand", None)
-    only(params, INTENT_CREATE_PARAMS, _stripe_params("PaymentIntentCreateParams"))
+    only(
+        params,
+        INTENT_CREATE_PARAMS | LEGACY_INTENT_PARAMS,
+        _stripe_params("PaymentIntentCreateParams"),
+    )
+    _versioned(request, params)
     confirm = str(params.get("confirm", "false")).lower() == "true"
     if not confirm:
         for name in ("return_url", "off_session", "payment_method_data", "use_stripe_sdk"):
@@ -225,6 +249,24 @@ async def create_intent(request: web.Request) -> web.Response:
     return _json(intent._export(expand=expand))
 
 
+def _versioned(request: web.Request, params: dict[str, Any]) -> None:
+    """Parameters that depend on the request's API version (Stripe-Version, else the pinned one):
+    `allowed_payment_method_types` came in 2026-07-29 (dahlia), and writing
+    `payment_method_types` was removed in 2026-09-30 (endive)."""
+    version = request.headers.get("Stripe-Version", API_VERSION)[:10]
+    if "payment_method_types" in params and version >= "2026-09-30":
+        raise invalid(
+            "The `payment_method_types` parameter is no longer supported on this API version. "
+            "Use dynamic payment methods, `excluded_payment_method_types`, or "
+            "`allowed_payment_method_types` to choose the payment methods.",
+            param="payment_method_types",
+            code="payment_method_types_no_longer_supported",
+        )
+    for name in ("allowed_payment_method_types", "excluded_payment_method_types"):
+        if name in params and version < "2026-07-29":
+            raise unknown(name)
+
+
 async def retrieve_intent(request: web.Request) -> web.Response:
     intent = _intent(request)
     params = server.unflatten_data(request.query)
@@ -238,7 +280,12 @@ async def update_intent(request: web.Request) -> web.Response:
     intent = _intent(request)
     params = await _params(request)
     expand = params.pop("expand", None)
-    only(params, INTENT_UPDATE_PARAMS, _stripe_params("PaymentIntentUpdateParams"))
+    only(
+        params,
+        INTENT_UPDATE_PARAMS | LEGACY_INTENT_PARAMS,
+        _stripe_params("PaymentIntentUpdateParams"),
+    )
+    _versioned(request, params)
     intent._change(params)
     return _json(intent._export(expand=expand))
 
@@ -311,6 +358,10 @@ def _dispute(request: web.Request) -> Dispute:
 
 
 # ---- test helpers under /_emulator/ ----
+
+
+async def index(request: web.Request) -> web.Response:
+    return web.Response(text=pages.index_page(), content_type="text/html")
 
 
 async def authorize_page(request: web.Request) -> web.Response:
@@ -413,7 +464,7 @@ def _stripe_params(name: str) -> frozenset[str]:
 def build_app() -> web.Application:
     latency = Latency()
     app = web.Application(
-        middlewares=[errors, authentication, latency.middleware, Idempotency().middleware]
+        middlewares=[errors, authentication, Idempotency().middleware, latency.middleware]
     )
     app.on_response_prepare.append(server.add_cors_headers)
     app["latency"] = latency
@@ -428,6 +479,7 @@ def build_app() -> web.Application:
     r.add_post("/v1/refunds", create_refund)
     r.add_get("/v1/refunds", list_refunds)
     r.add_get("/v1/disputes/{id}", retrieve_dispute)
+    r.add_get("/_emulator/", index)
     r.add_get("/_emulator/authorize/{id}", authorize_page)
     r.add_post("/_emulator/authorize/{id}", authorize_choice)
     r.add_post("/_emulator/payment_intents/{id}/authorize", authorize_api)

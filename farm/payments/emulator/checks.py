@@ -179,12 +179,18 @@ def choice(value: Any, param: str, choices: Iterable[str]) -> str:
     return str(value)
 
 
+def method_list(value: Any, param: str) -> list[str]:
+    """A list of payment method types this emulator models (card, alipay, wechat_pay)."""
+    if not isinstance(value, list) or not value:
+        raise invalid("Invalid array", param=param)
+    for index, name in enumerate(value):
+        choice(name, f"{param}[{index}]", PAYMENT_METHOD_TYPES)
+    return list(dict.fromkeys(value))
+
+
 def payment_method_types(value: Any, currency_code: str) -> list[str]:
     """The types a PaymentIntent offers; each must take the intent's currency."""
-    if not isinstance(value, list) or not value:
-        raise invalid("Invalid array", param="payment_method_types")
-    for index, name in enumerate(value):
-        choice(name, f"payment_method_types[{index}]", PAYMENT_METHOD_TYPES)
+    value = method_list(value, "payment_method_types")
     wrong = [name for name in value if currency_code not in METHOD_CURRENCIES[name]]
     if wrong:
         raise StripeError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from localstripe.errors import UserError
 from farm.payments.emulator import checks
 from farm.payments.emulator.errors import StripeError, invalid, no_such
 from farm.payments.emulator.events import emit
+from farm.payments.emulator.pages import qr_png_data_url
 from farm.payments.emulator.refunds import Dispute, Refund
 
 # Stripe's test cards (docs.stripe.com/testing): code, decline_code, message.
@@ -59,10 +61,10 @@ AUTHENTICATION_FAILED = (
 
 
 def implicit_automatic_payment_methods() -> bool:
-    """Stripe's default since API version 2023-08-16: an intent created with neither
-    `payment_method_types` nor `automatic_payment_methods` gets automatic payment methods (and
-    so needs a return_url to confirm). FARM_EMULATOR_AUTOMATIC_PAYMENT_METHODS=off gives the
-    older card-only default, for code not yet updated; never what Stripe does today."""
+    """Stripe's default since API version 2023-08-16: an intent created without naming its
+    payment methods gets automatic payment methods (and so needs a return_url to confirm).
+    FARM_EMULATOR_AUTOMATIC_PAYMENT_METHODS=off gives the older card-only default, for code not
+    yet updated; never what Stripe does today."""
     return os.environ.get("FARM_EMULATOR_AUTOMATIC_PAYMENT_METHODS", "on") != "off"
 
 
@@ -231,22 +233,25 @@ class Charge(resources.StripeObject):
 
 # ---- payment intents ----
 
-# The parameters this emulator models; each is a key of the stripe library's TypedDict for
-# the call (a contract test checks), so it never accepts what Stripe would refuse.
+# The parameters this emulator models for the pinned API version; each is a key of the stripe
+# library's TypedDict for the call (a contract test checks), so it never accepts what Stripe
+# would refuse.
 INTENT_CREATE_PARAMS = frozenset({
-    "amount", "currency", "automatic_payment_methods", "confirm", "customer", "description",
+    "allowed_payment_method_types", "amount", "automatic_payment_methods", "confirm",
+    "currency", "customer", "description", "excluded_payment_method_types", "expand",
     "metadata", "off_session", "payment_method", "payment_method_data",
-    "payment_method_options", "payment_method_types", "receipt_email", "return_url",
-    "statement_descriptor_suffix", "use_stripe_sdk", "expand",
+    "payment_method_options", "receipt_email", "return_url", "statement_descriptor_suffix",
+    "use_stripe_sdk",
 })  # fmt: skip
+# Writable on create and update only before API version 2026-09-30 (endive).
+LEGACY_INTENT_PARAMS = frozenset({"payment_method_types"})
 INTENT_CONFIRM_PARAMS = frozenset({
     "off_session", "payment_method", "payment_method_data", "payment_method_options",
     "receipt_email", "return_url", "use_stripe_sdk", "expand",
 })  # fmt: skip
 INTENT_UPDATE_PARAMS = frozenset({
-    "amount", "currency", "description", "metadata", "payment_method",
-    "payment_method_options", "payment_method_types", "receipt_email",
-    "statement_descriptor_suffix", "expand",
+    "allowed_payment_method_types", "amount", "currency", "description", "expand", "metadata",
+    "payment_method", "payment_method_options", "receipt_email", "statement_descriptor_suffix",
 })  # fmt: skip
 
 
@@ -260,8 +265,9 @@ def _retrieve(kind: str, cls_object: str, id_: str) -> Any:
 class PaymentIntent(resources.StripeObject):
     """A PaymentIntent as created and confirmed on Stripe's current API versions.
 
-    Without `payment_method_types` it has automatic payment methods (Stripe's default since
-    2023-08-16), so a confirmation without `return_url` is refused unless redirects are off.
+    Unless its methods are named (`allowed_payment_method_types`; `payment_method_types` before
+    API version 2026-09-30) it has automatic payment methods, Stripe's default since 2023-08-16,
+    so a confirmation without `return_url` is refused unless redirects are off.
     Cards may need 3-D Secure (`redirect_to_url` with a return_url, else `use_stripe_sdk`),
     Alipay redirects (`alipay_handle_redirect`), WeChat Pay shows a QR code on the web."""
 
@@ -277,7 +283,7 @@ class PaymentIntent(resources.StripeObject):
             params.get("statement_descriptor_suffix"), "statement_descriptor_suffix",
             max_length=22,
         )  # fmt: skip
-        automatic, types = _offered_methods(params, currency)
+        offer = _offer(params, currency)
         customer = params.get("customer")
         if customer is not None:
             _retrieve("customer", "customer", customer)
@@ -287,7 +293,8 @@ class PaymentIntent(resources.StripeObject):
         super().__init__()
         self.amount = amount
         self.amount_capturable = 0
-        self.automatic_payment_methods = automatic
+        self.allowed_payment_method_types = offer.allowed
+        self.automatic_payment_methods = offer.automatic
         self.canceled_at: int | None = None
         self.cancellation_reason: str | None = None
         self.capture_method = "automatic_async"
@@ -296,13 +303,14 @@ class PaymentIntent(resources.StripeObject):
         self.currency = currency
         self.customer = customer
         self.description = description
+        self.excluded_payment_method_types = offer.excluded
         self.last_payment_error: dict[str, Any] | None = None
         self.latest_charge: str | None = None
         self.metadata = metadata
         self.next_action: dict[str, Any] | None = None
         self.payment_method: str | None = params.get("payment_method")
         self.payment_method_options = options
-        self.payment_method_types = types
+        self.payment_method_types = offer.types
         self.receipt_email = params.get("receipt_email")
         self.statement_descriptor = None
         self.statement_descriptor_suffix = suffix
@@ -440,8 +448,6 @@ class PaymentIntent(resources.StripeObject):
             base, secret = self._base_url, self.client_secret
             data = self._authorize_url()
             images = f"{base}/_emulator/qr/{self.id}"
-            from farm.payments.emulator.pages import qr_png_data_url
-
             return {
                 "type": "wechat_pay_display_qr_code",
                 "wechat_pay_display_qr_code": {
@@ -552,9 +558,10 @@ class PaymentIntent(resources.StripeObject):
         amount = checks.amount(params.get("amount", self.amount), currency)
         metadata = checks.metadata(params.get("metadata"))
         types = self.payment_method_types
-        if "payment_method_types" in params:
-            types = checks.payment_method_types(params["payment_method_types"], currency)
-            self.automatic_payment_methods = None
+        if "payment_method_types" in params or "allowed_payment_method_types" in params:
+            offer = _offer(params, currency)
+            types, self.automatic_payment_methods = offer.types, None
+            self.allowed_payment_method_types = offer.allowed
         options = _method_options(params.get("payment_method_options"), self.payment_method_options)
         if params.get("payment_method"):
             PaymentMethod._api_retrieve(params["payment_method"])
@@ -602,25 +609,57 @@ def _unexpected_state(intent: PaymentIntent, verb: str) -> StripeError:
     )
 
 
-def _offered_methods(
-    params: Mapping[str, Any], currency: str
-) -> tuple[dict[str, Any] | None, list[str]]:
-    """`automatic_payment_methods` and `payment_method_types` as Stripe settles them: one or
-    the other; neither means automatic payment methods with redirects allowed."""
-    automatic, types = params.get("automatic_payment_methods"), params.get("payment_method_types")
-    if automatic is not None and types is not None:
-        enabled = isinstance(automatic, dict) and str(automatic.get("enabled")).lower() == "true"
-        if enabled:
+@dataclass(frozen=True)
+class Offer:
+    """Which payment methods an intent offers, as its create parameters settle it."""
+
+    automatic: dict[str, Any] | None  # automatic_payment_methods, None when types are explicit
+    allowed: list[str] | None  # allowed_payment_method_types as given
+    excluded: list[str] | None  # excluded_payment_method_types as given
+    types: list[str]  # payment_method_types: what the intent can be confirmed with
+
+
+def _offer(params: Mapping[str, Any], currency: str) -> Offer:
+    """Stripe's rules: `payment_method_types` (before 2026-09-30) lists the types and refuses an
+    incompatible one; `allowed_payment_method_types` (2026-07-29 on) silently drops the types
+    that do not fit the currency and excludes every other way; otherwise dynamic ("automatic")
+    payment methods, the default, less any `excluded_payment_method_types`."""
+    automatic = params.get("automatic_payment_methods")
+    automatic_on = isinstance(automatic, dict) and str(automatic.get("enabled")).lower() == "true"
+    chosen = [
+        name
+        for name in ("payment_method_types", "allowed_payment_method_types",
+                     "excluded_payment_method_types")
+        if params.get(name) is not None
+    ] + (["automatic_payment_methods"] if automatic_on else [])  # fmt: skip
+    for name in ("allowed_payment_method_types", "payment_method_types"):
+        if name in chosen and len(chosen) > 1:
             raise invalid(
-                "You may only specify one of these parameters: automatic_payment_methods, "
-                "payment_method_types.",
-                param="automatic_payment_methods",
+                f"You may only specify one of these parameters: {', '.join(sorted(chosen))}.",
+                param=name,
             )
-    if types is not None:
-        return None, checks.payment_method_types(types, currency)
+    if params.get("payment_method_types") is not None:
+        types = checks.payment_method_types(params["payment_method_types"], currency)
+        return Offer(None, None, None, types)
+    if params.get("allowed_payment_method_types") is not None:
+        allowed = checks.method_list(
+            params["allowed_payment_method_types"], "allowed_payment_method_types"
+        )
+        fitting = [m for m in allowed if currency in checks.METHOD_CURRENCIES[m]]
+        if not fitting:
+            raise invalid(
+                f"None of the allowed_payment_method_types can be used with {currency}.",
+                param="allowed_payment_method_types",
+            )
+        return Offer(None, allowed, None, fitting)
+    excluded = None
+    if params.get("excluded_payment_method_types") is not None:
+        excluded = checks.method_list(
+            params["excluded_payment_method_types"], "excluded_payment_method_types"
+        )
     if automatic is None:
         if not implicit_automatic_payment_methods():
-            return None, ["card"]
+            return Offer(None, None, None, ["card"])
         automatic = {"enabled": True}
     if not isinstance(automatic, dict):
         raise invalid("Invalid object", param="automatic_payment_methods")
@@ -636,11 +675,12 @@ def _offered_methods(
         ("always", "never"),
     )  # fmt: skip
     if not enabled:
-        return None, ["card"]
+        return Offer(None, None, excluded, ["card"])
     offered = [m for m, cur in checks.METHOD_CURRENCIES.items() if currency in cur]
     if redirects == "never":
         offered = [m for m in offered if m == "card"]
-    return {"enabled": True, "allow_redirects": redirects}, offered
+    offered = [m for m in offered if m not in (excluded or ())]
+    return Offer({"enabled": True, "allow_redirects": redirects}, None, excluded, offered)
 
 
 def _method_options(given: Any, current: Mapping[str, Any]) -> dict[str, Any]:

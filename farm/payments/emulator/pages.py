@@ -64,6 +64,23 @@ def authorize_page(*, intent_id: str, client_secret: str, amount: int, currency:
     )
 
 
+def index_page() -> str:
+    """What the emulator is, at /_emulator/ (also a same-origin page for Stripe.js tests)."""
+    helpers = [
+        ("GET /_emulator/authorize/&lt;pi&gt;?client_secret=…", "the test authorization page"),
+        ("POST /_emulator/payment_intents/&lt;pi&gt;/authorize", "outcome=succeed|fail"),
+        ("POST /_emulator/refunds/&lt;re&gt;/settle", "status=succeeded|failed"),
+        ("POST /_emulator/disputes/&lt;dp&gt;/close", "status=won|lost"),
+        ("GET /js.stripe.com/v3/", "the Stripe.js stand-in"),
+    ]
+    rows = "".join(f"<dt><code>{k}</code></dt><dd>{v}</dd>" for k, v in helpers)
+    return _page(
+        "Stripe emulator",
+        '<span class="badge">TEST MODE</span><h1>Stripe emulator</h1>'
+        f'<dl>{rows}</dl><div id="card-element"></div>',
+    )
+
+
 def done_page(redirect_status: str) -> str:
     """Shown where there is no return_url to go back to (a WeChat QR code scanned by a phone)."""
     text = "Payment authorized" if redirect_status == "succeeded" else "Payment failed"

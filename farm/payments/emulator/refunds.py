@@ -27,6 +27,9 @@ REFUND_CREATE_PARAMS = frozenset(
 )
 
 
+_timers: set[asyncio.Future[None]] = set()
+
+
 def refund_seconds() -> float:
     """How long a pending refund waits before it settles by itself (so `dev.py run` works)."""
     return float(os.environ.get("FARM_EMULATOR_REFUND_SECONDS", "3"))
@@ -98,7 +101,9 @@ class Refund(resources.StripeObject):
             if self.status == expected:
                 self._settle(status)
 
-        asyncio.ensure_future(settle())
+        task = asyncio.ensure_future(settle())
+        _timers.add(task)  # held until done: the loop keeps only weak references to tasks
+        task.add_done_callback(_timers.discard)
 
     def _settle(self, status: str) -> None:
         """Move the refund to `succeeded` or `failed`: refund.updated, charge.refund.updated,

@@ -106,6 +106,9 @@ async def save_address(request: Request) -> Response:
     return redirect(f"/checkout/{sub_id}")
 
 
+REDIRECTS = ("redirect_to_url", "alipay_handle_redirect")  # next actions a browser follows
+
+
 def _done_url(sub) -> str:
     welcome = "?welcome=1" if sub.status == Status.ACTIVE else ""
     return f"/account/subscriptions/{sub.id}{welcome}"
@@ -156,9 +159,6 @@ async def pay(request: Request) -> Response:
     if action is not None and action.url and action.type in REDIRECTS:
         return redirect(action.url)
     return redirect(f"/checkout/{sub_id}/wait")
-
-
-REDIRECTS = ("redirect_to_url", "alipay_handle_redirect")
 
 
 async def _state(request: Request, sub_id: int, *, cancelled: bool = False):

@@ -39,7 +39,7 @@ from farm.shipments import routes as shipment_routes
 from farm.subscriptions import console_routes as subscriber_console_routes
 from farm.subscriptions import routes as subscription_routes
 from farm.vouchers import routes as voucher_routes
-from farm.web import STATIC_DIR, LoginRequired, make_templates, redirect, render
+from farm.web import STATIC_DIR, LoginRequired, make_templates, redirect, render, wants_json
 
 log = logging.getLogger("farm")
 
@@ -108,18 +108,17 @@ def _origin(url: str) -> str:
 def content_security_policy(settings: Settings) -> str:
     stripe_js = _origin(settings.stripe_js_url)
     stripe_api = _origin(settings.stripe_api_base) or "https://api.stripe.com"
+    form_targets = ("'self'", "https://hooks.stripe.com", _origin(settings.stripe_api_base))
     return (
         "default-src 'self'; "
         f"script-src 'self' {stripe_js}; "
         f"connect-src 'self' {stripe_js} {stripe_api}; "
         f"frame-src {stripe_js} https://hooks.stripe.com; "
         "img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'self'"
+        # A form may lead to Stripe: no-JS Alipay is a POST answered by a redirect to Stripe.
+        f"form-action {' '.join(filter(None, form_targets))}; "
+        "frame-ancestors 'none'; base-uri 'self'"
     )
-
-
-def wants_json(request: Request) -> bool:
-    return "application/json" in request.headers.get("accept", "")
 
 
 async def domain_error(request: Request, exc: Exception) -> Response:

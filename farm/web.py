@@ -153,6 +153,10 @@ def render(
     return HTMLResponse(html, status_code=status_code)
 
 
+def wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -14,6 +15,13 @@ DEV_SECRET_KEY = "sk_test_farm_local"  # noqa: S105 - emulator only
 DEV_PUBLISHABLE_KEY = "pk_test_farm_local"
 EMULATOR_PORT = 8420
 
+# Pinned here, not left to the library's default: what Stripe accepts and the shape of what it
+# answers change with the version. The webhook endpoint must be created at the same version.
+STRIPE_API_VERSION = "2026-10-28.endive"
+
+CARD, ALIPAY, WECHAT_PAY = "card", "alipay", "wechat_pay"
+METHODS = (CARD, ALIPAY, WECHAT_PAY)
+
 
 class BadSignature(Exception):
     """A webhook whose signature does not verify: refused, nothing applied."""
@@ -24,14 +32,27 @@ class PaymentProviderError(Exception):
 
 
 @dataclass(frozen=True)
+class NextAction:
+    """What the customer's browser must do before Stripe can finish the payment."""
+
+    type: str  # redirect_to_url, alipay_handle_redirect, wechat_pay_display_qr_code, use_stripe_sdk
+    url: str = ""  # the page to send the browser to (3-D Secure, Alipay)
+    qr_data: str = ""  # what the WeChat Pay QR code holds
+    qr_image_data_url: str = ""  # Stripe's own picture of that QR code
+
+
+@dataclass(frozen=True)
 class Intent:
     id: str
     client_secret: str
-    status: str  # Stripe's: requires_payment_method, requires_action, succeeded, ...
+    status: str  # Stripe's: requires_payment_method, requires_action, processing, succeeded, ...
     amount_fen: int
+    method: str = ""  # card, alipay or wechat_pay when the intent allows just one
     card_last4: str = ""
     error_code: str = ""
+    decline_code: str = ""
     error_message: str = ""
+    next_action: NextAction | None = None
 
 
 @dataclass(frozen=True)
@@ -44,11 +65,27 @@ class Event:
 class Gateway(Protocol):
     publishable_key: str
     js_url: str
+    base_url: str  # this site, for the return_url Stripe sends the customer back to
+    accepts_test_card_ids: bool  # card_/tok_ references: the emulator only, never production
 
     async def create_intent(
-        self, *, amount_fen: int, metadata: dict[str, str], idempotency_key: str
+        self,
+        *,
+        amount_fen: int,
+        method: str,
+        description: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
     ) -> Intent: ...
-    async def pay_with_card(self, *, intent_id: str, card_id: str) -> Intent: ...
+    async def confirm(
+        self,
+        *,
+        intent_id: str,
+        method: str,
+        return_url: str,
+        payment_method: str = "",
+        idempotency_key: str,
+    ) -> Intent: ...
     async def retrieve(self, intent_id: str) -> Intent: ...
     async def cancel(self, intent_id: str) -> None: ...
     async def refund(self, *, intent_id: str, amount_fen: int, idempotency_key: str) -> str: ...
@@ -56,24 +93,87 @@ class Gateway(Protocol):
     async def aclose(self) -> None: ...
 
 
+def new_idempotency_key() -> str:
+    """A key for one attempt: random, so that no other installation sharing the Stripe
+    account, and no copy of this database restored from a backup, can ever send it again.
+    Made once per attempt; the library resends it with its own retries of that attempt."""
+    return str(uuid.uuid4())
+
+
+def create_params(
+    *, amount_fen: int, method: str, description: str, metadata: dict[str, str]
+) -> dict[str, Any]:
+    """PaymentIntent create. Since 2026-09-30.endive Stripe refuses `payment_method_types`
+    (payment_method_types_no_longer_supported); `allowed_payment_method_types` names the one
+    method the customer chose, and excludes automatic payment methods."""
+    return {
+        "amount": amount_fen,
+        "currency": "cny",
+        "allowed_payment_method_types": [method],
+        "description": description,
+        "metadata": metadata,
+    }
+
+
+def confirm_params(*, method: str, return_url: str, payment_method: str = "") -> dict[str, Any]:
+    """PaymentIntent confirm on the server, always with the page to come back to."""
+    params: dict[str, Any] = {"return_url": return_url, "expand": ["latest_charge"]}
+    if method == CARD:
+        params["payment_method"] = payment_method
+    elif method == ALIPAY:
+        params["payment_method_data"] = {"type": ALIPAY}
+    elif method == WECHAT_PAY:
+        params["payment_method_data"] = {"type": WECHAT_PAY}
+        params["payment_method_options"] = {WECHAT_PAY: {"client": "web"}}
+    else:
+        raise ValueError(f"unknown payment method {method!r}")
+    return params
+
+
+def _next_action(data: dict[str, Any]) -> NextAction | None:
+    action = data.get("next_action") or {}
+    kind = str(action.get("type") or "")
+    if not kind:
+        return None
+    details = action.get(kind) or {}
+    if kind == "wechat_pay_display_qr_code":
+        return NextAction(
+            kind,
+            url=str(details.get("hosted_instructions_url") or ""),
+            qr_data=str(details.get("data") or ""),
+            qr_image_data_url=str(details.get("image_data_url") or ""),
+        )
+    return NextAction(kind, url=str(details.get("url") or ""))
+
+
+def _last4(data: dict[str, Any]) -> str:
+    charge = data.get("latest_charge")
+    if isinstance(charge, dict):
+        details = (charge.get("payment_method_details") or {}).get("card") or {}
+        found = details.get("last4") or (charge.get("source") or {}).get("last4")
+        if found:
+            return str(found)
+    method = data.get("payment_method")
+    if isinstance(method, dict):
+        return str((method.get("card") or {}).get("last4") or "")
+    return ""
+
+
 def _intent(obj: Any) -> Intent:
     data = obj if isinstance(obj, dict) else obj.to_dict()
     error = data.get("last_payment_error") or {}
-    last4 = ""
-    charge = data.get("latest_charge")
-    if isinstance(charge, dict):
-        details = charge.get("payment_method_details") or {}
-        last4 = (details.get("card") or {}).get("last4", "") or (charge.get("source") or {}).get(
-            "last4", ""
-        )
+    types = data.get("payment_method_types") or []
     return Intent(
         id=data["id"],
         client_secret=data.get("client_secret") or "",
         status=data.get("status") or "",
         amount_fen=int(data.get("amount") or 0),
-        card_last4=last4 or "",
+        method=str(types[0]) if len(types) == 1 else "",
+        card_last4=_last4(data),
         error_code=error.get("code") or "",
+        decline_code=error.get("decline_code") or "",
         error_message=error.get("message") or "",
+        next_action=_next_action(data),
     )
 
 
@@ -83,6 +183,7 @@ class StripeGateway:
         self._http = stripe.HTTPXClient()
         self.client = stripe.StripeClient(
             str(settings.stripe_secret_key),
+            stripe_version=STRIPE_API_VERSION,
             base_addresses={"api": base} if base else None,
             http_client=self._http,
             max_network_retries=2,
@@ -90,47 +191,68 @@ class StripeGateway:
         self.webhook_secret = str(settings.stripe_webhook_secret)
         self.publishable_key = settings.stripe_publishable_key
         self.js_url = settings.stripe_js_url
+        self.base_url = settings.base_url
+        self.accepts_test_card_ids = bool(base)
 
     async def create_intent(
-        self, *, amount_fen: int, metadata: dict[str, str], idempotency_key: str
+        self,
+        *,
+        amount_fen: int,
+        method: str,
+        description: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
     ) -> Intent:
+        params = create_params(
+            amount_fen=amount_fen, method=method, description=description, metadata=metadata
+        )
         try:
             obj = await self.client.v1.payment_intents.create_async(
-                {"amount": amount_fen, "currency": "cny", "metadata": metadata},
+                params,  # type: ignore[arg-type]
                 {"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:
             raise PaymentProviderError(str(exc)) from exc
         return _intent(obj)
 
-    async def pay_with_card(self, *, intent_id: str, card_id: str) -> Intent:
-        """Attach the card (from Stripe.js' token) and confirm on the server. A declined card
-        comes back as an Intent with its error, not as an exception."""
+    async def confirm(
+        self,
+        *,
+        intent_id: str,
+        method: str,
+        return_url: str,
+        payment_method: str = "",
+        idempotency_key: str,
+    ) -> Intent:
+        """Confirm on the server. A declined card, or a payment method Stripe refuses for the
+        customer's reasons, comes back as an Intent with its error, not as an exception."""
+        params = confirm_params(method=method, return_url=return_url, payment_method=payment_method)
         try:
-            method = (await self.client.v1.payment_methods.retrieve_async(card_id)).to_dict()
-            last4 = str((method.get("card") or method).get("last4") or "")
-            await self.client.v1.payment_intents.update_async(
-                intent_id, {"payment_method": card_id}
+            obj = await self.client.v1.payment_intents.confirm_async(
+                intent_id,
+                params,  # type: ignore[arg-type]
+                {"idempotency_key": idempotency_key},
             )
-            await self.client.v1.payment_intents.confirm_async(intent_id)
         except stripe.CardError as exc:
             current = await self.retrieve(intent_id)
+            error = exc.error
             return replace(
                 current,
-                error_code=exc.code or "card_declined",
+                error_code=exc.code or current.error_code or "card_declined",
+                decline_code=(error.decline_code if error else None) or current.decline_code,
                 error_message=exc.user_message or str(exc),
             )
-        except stripe.InvalidRequestError as exc:
-            raise PaymentProviderError(str(exc)) from exc
         except stripe.StripeError as exc:
             raise PaymentProviderError(str(exc)) from exc
-        current = await self.retrieve(intent_id)
-        return replace(current, card_last4=current.card_last4 or last4)
+        intent = _intent(obj)
+        if method == CARD and not intent.card_last4 and intent.status == "succeeded":
+            return await self.retrieve(intent_id)  # the receipt shows the card's last 4
+        return intent
 
     async def retrieve(self, intent_id: str) -> Intent:
         try:
             obj = await self.client.v1.payment_intents.retrieve_async(
-                intent_id, {"expand": ["latest_charge"]}
+                intent_id, {"expand": ["latest_charge", "payment_method"]}
             )
         except stripe.StripeError as exc:
             raise PaymentProviderError(str(exc)) from exc

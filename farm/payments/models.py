@@ -15,8 +15,17 @@ class PaymentStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    ALIPAY = "alipay"
+    WECHAT_PAY = "wechat_pay"
+
+
 class Payment(Model):
-    """One Stripe PaymentIntent for one subscription. Amounts are integer fen."""
+    """One Stripe PaymentIntent for one subscription. Amounts are integer fen.
+
+    Each is paid by one method. At most one payment of a subscription is requires_payment at
+    a time: the unique index payments_one_open, made in migration 0012."""
 
     id = fields.IntField(primary_key=True)
     subscription: fields.ForeignKeyRelation = fields.ForeignKeyField(
@@ -29,7 +38,13 @@ class Payment(Model):
     status = fields.CharEnumField(
         PaymentStatus, max_length=20, default=PaymentStatus.REQUIRES_PAYMENT
     )
+    method = fields.CharEnumField(
+        PaymentMethod, max_length=20, default=PaymentMethod.CARD, db_default="card"
+    )
     card_last4 = fields.CharField(max_length=4, default="")
+    failure_code = fields.CharField(
+        max_length=100, default="", db_default=""
+    )  # Stripe's decline_code or code
     failure_message = fields.CharField(max_length=300, default="")
     created_at = fields.DatetimeField()
     paid_at = fields.DatetimeField(null=True)

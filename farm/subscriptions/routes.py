@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -10,6 +12,9 @@ from farm.accounts.models import Role
 from farm.errors import DomainError, FieldErrors, NotFound
 from farm.i18n import _
 from farm.payments import services as payments
+from farm.payments.declines import method_name
+from farm.payments.gateway import CARD, METHODS
+from farm.qr import qr_svg
 from farm.shipments import services as delivery_services
 from farm.subscriptions import rules, services
 from farm.subscriptions.models import Status
@@ -22,6 +27,7 @@ from farm.web import (
     render,
     require_user,
     today,
+    wants_json,
 )
 
 ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "address")
@@ -58,18 +64,14 @@ async def _checkout_page(request: Request, sub_id: int, **extra) -> Response:
     sub = view.subscription
     if sub.status != Status.PENDING_PAYMENT:
         return redirect(f"/account/subscriptions/{sub.id}")
-    payment = None
-    if services.has_address(sub) and "errors" not in extra:
-        payment = await payments.open_payment(
-            customer=customer,
-            subscription_id=sub.id,
-            gateway=request.app.state.gateway,
-            now=now(),
-        )
+    last = await payments.last_attempt(subscription_id=sub.id)
+    chosen = request.query_params.get("method", "")
     context = {
         "view": view,
         "sub": sub,
-        "payment": payment,
+        "ready": services.has_address(sub) and "errors" not in extra,
+        "method": chosen if chosen in METHODS else (last.method if last else CARD),
+        "failure": payments.failure_message(last) if last and last.status == "failed" else "",
         "gateway": request.app.state.gateway,
         "provinces": rules.PROVINCES,
         "form": _address_form(sub),
@@ -104,51 +106,125 @@ async def save_address(request: Request) -> Response:
     return redirect(f"/checkout/{sub_id}")
 
 
+REDIRECTS = ("redirect_to_url", "alipay_handle_redirect")  # next actions a browser follows
+
+
+def _done_url(sub) -> str:
+    welcome = "?welcome=1" if sub.status == Status.ACTIVE else ""
+    return f"/account/subscriptions/{sub.id}{welcome}"
+
+
 async def pay(request: Request) -> Response:
-    """Called by the card form's script with the token Stripe.js made of the card."""
+    """Pay by card (the card form's script sends Stripe.js' pm_ id), Alipay or WeChat Pay.
+    Answers JSON to the script; the Alipay and WeChat Pay forms also work as plain forms."""
     customer = require_user(request, Role.CUSTOMER)
     sub_id = int_param(request, "sub_id")
     form = await read_form(request)
-    card_id = str(form.get("card_id") or "")
-    if not card_id.startswith(("card_", "pm_")) or len(card_id) > 100:
-        return JSONResponse({"error": _("Enter your card details.")}, status_code=422)
+    method = str(form.get("method") or CARD)
+    reference = str(form.get("payment_method") or form.get("card_id") or "")
     try:
-        outcome = await payments.pay_with_card(
+        outcome = await payments.pay(
             customer=customer,
             subscription_id=sub_id,
-            card_id=card_id,
+            method=method,
+            payment_method=reference,
             gateway=request.app.state.gateway,
             now=now(),
             base_url=request.app.state.settings.base_url,
         )
     except DomainError as exc:
-        return JSONResponse({"error": exc.message}, status_code=exc.status_code)
-    if outcome.status == "declined":
-        return JSONResponse({"status": "declined", "error": outcome.message}, status_code=402)
-    return JSONResponse(
-        {
+        if wants_json(request):
+            return JSONResponse({"error": exc.message}, status_code=exc.status_code)
+        return await _checkout_page(
+            request, sub_id, payment_error=exc.message, status=exc.status_code
+        )
+    action = outcome.next_action
+    if wants_json(request):
+        if outcome.status == "declined":
+            return JSONResponse({"status": "declined", "error": outcome.message}, status_code=402)
+        body = {
             "status": outcome.status,
             "client_secret": outcome.client_secret,
             "next": f"/checkout/{sub_id}/return",
         }
-    )
+        if action is not None:
+            body["next_action"] = {"type": action.type, "url": action.url}
+            if action.type == "wechat_pay_display_qr_code":
+                body["next"] = f"/checkout/{sub_id}/wait"
+        return JSONResponse(body)
+    if outcome.status == "declined":
+        return await _checkout_page(request, sub_id, payment_error=outcome.message, status=402)
+    if outcome.status == "succeeded":
+        return redirect(f"/checkout/{sub_id}/return")
+    if action is not None and action.url and action.type in REDIRECTS:
+        return redirect(action.url)
+    return redirect(f"/checkout/{sub_id}/wait")
 
 
-async def payment_return(request: Request) -> Response:
-    customer = require_user(request, Role.CUSTOMER)
-    sub_id = int_param(request, "sub_id")
-    sub = await payments.check_return(
-        customer=customer,
+async def _state(request: Request, sub_id: int, *, cancelled: bool = False):
+    return await payments.payment_state(
+        customer=require_user(request, Role.CUSTOMER),
         subscription_id=sub_id,
         gateway=request.app.state.gateway,
         now=now(),
         base_url=request.app.state.settings.base_url,
+        cancelled_by_customer=cancelled,
     )
-    if sub.status == Status.PENDING_PAYMENT:
-        return await _checkout_page(
-            request, sub_id, notice=_("We have not received your payment yet.")
-        )
-    return redirect(f"/account/subscriptions/{sub_id}?welcome=1")
+
+
+async def payment_return(request: Request) -> Response:
+    """Where Stripe sends the customer back (3-D Secure, Alipay), with its redirect_status.
+    Stripe is asked in every case: the query string only says what the customer did."""
+    sub_id = int_param(request, "sub_id")
+    redirect_status = request.query_params.get("redirect_status", "")
+    found = await _state(request, sub_id, cancelled=redirect_status in ("failed", "canceled"))
+    if found.state == "done":
+        return redirect(_done_url(found.subscription))
+    if found.state == "failed":
+        return redirect(f"/checkout/{sub_id}")  # the page says why, and the plot is held
+    if found.state == "waiting":
+        return redirect(f"/checkout/{sub_id}/wait")
+    return await _checkout_page(request, sub_id, notice=_("We have not received your payment yet."))
+
+
+async def payment_wait(request: Request) -> Response:
+    """The WeChat Pay QR code, or 'waiting for Alipay / your bank', until Stripe answers."""
+    sub_id = int_param(request, "sub_id")
+    found = await _state(request, sub_id)
+    if found.state == "done":
+        return redirect(_done_url(found.subscription))
+    if found.state != "waiting":
+        return redirect(f"/checkout/{sub_id}")
+    await found.subscription.fetch_related("plot")
+    action = found.next_action
+    qr = None
+    if action is not None and action.qr_data:
+        with contextlib.suppress(ValueError):  # too long for a QR code: Stripe's picture
+            qr = qr_svg(action.qr_data, size_px=240, label=_("WeChat Pay QR code"))
+    context = {
+        "sub": found.subscription,
+        "method": found.method,
+        "action": action,
+        "qr": qr,
+        "method_name": method_name(found.method),
+    }
+    return render(request, "subscriptions/wait.html", context)
+
+
+async def payment_status(request: Request) -> Response:
+    """For the waiting page's script: where the payment stands, and where to go next."""
+    sub_id = int_param(request, "sub_id")
+    found = await _state(request, sub_id)
+    targets = {
+        "done": _done_url(found.subscription),
+        "failed": f"/checkout/{sub_id}",
+        "open": f"/checkout/{sub_id}",
+        "waiting": "",
+    }
+    return JSONResponse(
+        {"state": found.state, "next": targets[found.state]},
+        headers={"cache-control": "no-store"},
+    )
 
 
 async def account(request: Request) -> Response:
@@ -204,6 +280,8 @@ routes = [
     Route("/checkout/{sub_id}/address", save_address, methods=["POST"], name="address"),
     Route("/checkout/{sub_id}/pay", pay, methods=["POST"], name="pay"),
     Route("/checkout/{sub_id}/return", payment_return, name="payment_return"),
+    Route("/checkout/{sub_id}/wait", payment_wait, name="payment_wait"),
+    Route("/checkout/{sub_id}/status", payment_status, name="payment_status"),
     Route("/account", account, name="account"),
     Route("/account/subscriptions/{sub_id}", subscription_page, name="subscription"),
     Route("/account/subscriptions/{sub_id}/cancel", cancel, methods=["POST"], name="cancel"),

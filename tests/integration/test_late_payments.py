@@ -10,7 +10,14 @@ from farm.payments.gateway import PaymentProviderError
 from farm.payments.services import open_payment, record_success, refund_due_payments
 from farm.subscriptions import services
 from farm.subscriptions.models import PlotClaim, Status
-from tests.support import ADDRESS, NOW, card_id, later, make_customer, make_season
+from tests.support import (
+    ADDRESS,
+    NOW,
+    confirm_card_at_stripe,
+    later,
+    make_customer,
+    make_season,
+)
 
 
 async def paid_at_stripe(app, stripe_port, plan=None, email="wang@example.com"):
@@ -26,9 +33,7 @@ async def paid_at_stripe(app, stripe_port, plan=None, email="wang@example.com"):
     payment = await open_payment(
         customer=customer, subscription_id=sub.id, gateway=app.state.gateway, now=NOW
     )
-    intent = await app.state.gateway.pay_with_card(
-        intent_id=payment.intent_id, card_id=await card_id(stripe_port)
-    )
+    intent = await confirm_card_at_stripe(app.state.gateway, payment.intent_id, stripe_port)
     assert intent.status == "succeeded"
     return customer, sub, payment, intent
 

@@ -10,6 +10,7 @@ from tests.support import (
     ADDRESS,
     LiveServer,
     card_id,
+    confirm_card_at_stripe,
     log_in_client,
     make_customer,
     make_season,
@@ -137,9 +138,7 @@ async def pay_at_stripe_only(app, sub, stripe_port, customer_email="wang@example
         gateway=app.state.gateway,
         now=NOW.now(NOW.tzinfo),
     )
-    intent = await app.state.gateway.pay_with_card(
-        intent_id=payment.intent_id, card_id=await card_id(stripe_port)
-    )
+    intent = await confirm_card_at_stripe(app.state.gateway, payment.intent_id, stripe_port)
     assert intent.status == "succeeded"
     return payment
 

@@ -26,7 +26,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def stripe_port() -> Iterator[int]:
     port = support.free_port()
-    proc = emulator.start_process(port)
+    # Stripe gives an intent created without its payment methods automatic payment methods,
+    # and refuses to confirm it without a return_url. The gateway still does both (issue 16):
+    # until it names its methods (allowed_payment_method_types), this emulator uses the older
+    # card-only default. Remove the env once it does; test_stripe_emulator.py runs Stripe's.
+    proc = emulator.start_process(port, env={"FARM_EMULATOR_AUTOMATIC_PAYMENT_METHODS": "off"})
     yield port
     proc.terminate()
     proc.wait(timeout=10)

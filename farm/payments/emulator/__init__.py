@@ -1,7 +1,16 @@
-"""Run the localstripe Stripe emulator for development and tests.
+"""A Stripe emulator for development and tests: localstripe, corrected to behave like Stripe
+for every call the service makes (each module says what it corrects and why).
 
-Unlike `localstripe` itself, this listens on 127.0.0.1 only and keeps its state in memory
-(no pickle in /tmp). Usage: python -m farm.payments.emulator [--port 8420]
+Unlike `localstripe` itself, it listens on 127.0.0.1 only and keeps its state in memory (no
+pickle in /tmp). Usage: python -m farm.payments.emulator [--port 8420]
+
+Test helpers (not Stripe's API, all under the API base):
+- GET  /_emulator/authorize/<pi>?client_secret=…   the page a redirect or WeChat QR code leads to
+- POST /_emulator/payment_intents/<pi>/authorize   outcome=succeed|fail, answers JSON
+- POST /_emulator/refunds/<re>/settle              status=succeeded|failed
+- POST /_emulator/disputes/<dp>/close              status=won|lost
+- POST /_emulator/latency                          seconds=… (every API answer waits)
+Pending refunds also settle by themselves after FARM_EMULATOR_REFUND_SECONDS (default 3).
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 
 import httpx
 
@@ -23,20 +33,24 @@ def serve(port: int) -> None:
 
     warnings.simplefilter("ignore", DeprecationWarning)
     from aiohttp import web
-    from localstripe import resources, server
+    from localstripe import resources
+
+    from farm.payments.emulator.app import build_app
 
     # In memory only: never load or write /tmp/localstripe.pickle.
     resources.Store.try_load_from_disk = lambda self: None  # type: ignore[method-assign]
     resources.Store.dump_to_disk = lambda self: None  # type: ignore[method-assign]
     logging.basicConfig(level=logging.WARNING)
-    web.run_app(server.app, host="127.0.0.1", port=port, print=None, access_log=None)
+    web.run_app(build_app(), host="127.0.0.1", port=port, print=None, access_log=None)
 
 
-def start_process(port: int = EMULATOR_PORT) -> subprocess.Popen[bytes]:
+def start_process(
+    port: int = EMULATOR_PORT, *, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start the emulator in a child process and wait until it answers."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "farm.payments.emulator", "--port", str(port)],
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})},
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -67,7 +81,3 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=EMULATOR_PORT)
     args = parser.parse_args()
     serve(args.port)
-
-
-if __name__ == "__main__":
-    main()

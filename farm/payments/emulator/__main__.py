@@ -1,0 +1,3 @@
+from farm.payments.emulator import main
+
+main()

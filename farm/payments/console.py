@@ -88,6 +88,10 @@ async def payments_page(*, manager: User, shown: str, page: int, now: datetime) 
         )
         for row in listed.items:
             row["followed_up"] = row["id"] in followed
+            row["attention"] = rules.needs_attention(
+                status=row["status"], updated_at=row["updated_at"],
+                followed_up=row["followed_up"], now=now,
+            )  # fmt: skip
     return PaymentsPage(shown, listed, attention, open_disputes)
 
 

@@ -10,8 +10,8 @@ class PaymentStatus(StrEnum):
     REQUIRES_PAYMENT = "requires_payment"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-    REFUNDED = "refunded"
-    REFUND_DUE = "refund_due"  # paid, but the plot could not be kept: to refund (retried)
+    REFUNDED = "refunded"  # refunded in part or whole: every refund accepted or paid
+    REFUND_DUE = "refund_due"  # money owed back: a refund requested, failed, or due outside Stripe
     CANCELLED = "cancelled"
 
 

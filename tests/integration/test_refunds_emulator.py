@@ -116,12 +116,18 @@ async def test_an_alipay_refund_goes_pending_and_succeeds_by_stripes_events(
     assert refund.status == "pending"
     await sub.refresh_from_db()
     assert sub.status == Status.REFUNDED  # cancelled for the customer while the money travels
+    await log_in_client(client, customer.email)
+    await client.get("/lang/en")
+    page = (await client.get(f"/account/subscriptions/{sub.id}")).text
+    assert "the refund of ¥580 is on its way back the way you paid" in page
     await settle(stripe_port, refund.provider_refund_id, "succeeded")
     events = emu.events_about(stripe_port, refund.provider_refund_id)
     await deliver(client, list(reversed(events)))  # newest first: order does not matter
     await refund.refresh_from_db()
     payment = await Payment.get(id=card_payment.id)
     assert refund.status == "succeeded" and payment.refunded_fen == refund.amount_fen
+    page = (await client.get(f"/account/subscriptions/{sub.id}")).text
+    assert "¥580 was refunded the way you paid" in page
 
 
 async def test_a_refund_stripe_already_made_is_found_instead_of_failing(client, app, stripe_port):

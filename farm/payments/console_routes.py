@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from farm.errors import FieldErrors
 from farm.paging import parse_page
-from farm.payments import console, refunds
+from farm.payments import console
 from farm.payments.models import ManualMethod
 from farm.web import int_param, now, read_form, redirect, render, require_manager
 
@@ -30,7 +30,7 @@ async def _page(request: Request, *, shown: str, page: int, status_code: int = 2
     context = {
         "section": "payments", "page": view, "methods": list(ManualMethod),
         "status_name": console.refund_status_name, "reason_name": console.refund_reason_name,
-        "method_name": refunds.manual_method_name, "done": request.query_params.get("done", ""),
+        "method_name": console.manual_method_name, "done": request.query_params.get("done", ""),
         "errors": {}, "form": {}, "refused": None, **extra,
     }  # fmt: skip
     return render(request, "manage/payments.html", context, status_code=status_code)
@@ -48,7 +48,7 @@ async def retry(request: Request) -> Response:
     manager = require_manager(request)
     refund_id = int_param(request, "refund_id")
     form = await read_form(request)
-    await refunds.retry_refund(
+    await console.retry_refund(
         manager=manager, refund_id=refund_id, now=now(), gateway=request.app.state.gateway
     )
     return redirect(_back(str(form.get("list") or ""), parse_page(form.get("page")), "retried"))
@@ -61,7 +61,7 @@ async def record_manual(request: Request) -> Response:
     values = {name: str(form.get(name) or "") for name in MANUAL_NAMES}
     shown, page = str(form.get("list") or ""), parse_page(form.get("page"))
     try:
-        await refunds.record_manual_refund(
+        await console.record_manual_refund(
             manager=manager, refund_id=refund_id, now=now(), **values
         )
     except FieldErrors as exc:

@@ -83,7 +83,7 @@ class Refund(Model):
     """One attempt to give back an amount of one payment, stored before Stripe is called.
 
     Its idempotency key is a UUID, so it is unique across installations sharing one Stripe
-    account and after a database restore; every retry of the attempt sends the same key. A
+    account and after a database restore. Every retry of the attempt sends the same key. A
     submission first takes the lease (a conditional update), so two processes never send it
     at once. A failed attempt is followed up at most once (`retry_of` is unique): by a new
     attempt with a new key, or by a refund the manager records as paid outside Stripe.

@@ -12,14 +12,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
-from farm.accounts.models import User
-from farm.errors import Conflict, FieldErrors, NotFound
+from farm.errors import Conflict
 from farm.i18n import _
-from farm.land.rules import BadValue, format_yuan, parse_yuan
 from farm.payments import rules
 from farm.payments.gateway import (
     DisputeData,
@@ -30,7 +27,6 @@ from farm.payments.gateway import (
 )
 from farm.payments.models import (
     Dispute,
-    ManualMethod,
     Payment,
     PaymentStatus,
     Refund,
@@ -42,7 +38,6 @@ log = logging.getLogger("farm.payments")
 
 # Longer than one refund call can take (the Stripe client retries twice, 80 s each at most).
 LEASE = timedelta(minutes=10)
-MANUAL_NOTE_MAX = 300
 # Stripe's own reason for a refund the customer asked for; other reasons go in metadata.
 STRIPE_REASON = {RefundReason.CUSTOMER_CANCEL: "requested_by_customer"}
 
@@ -57,10 +52,6 @@ def new_key() -> str:
     """A refund attempt's idempotency key: random, so unique across installations sharing one
     Stripe account and after a database restore."""
     return f"farm-refund-{uuid.uuid4()}"
-
-
-def _owned(manager: User):
-    return Refund.filter(payment__subscription__season__cooperative_id=manager.cooperative_id)
 
 
 # ---- storing an attempt, and keeping the payment consistent with its refunds ----
@@ -337,112 +328,3 @@ async def apply_dispute_event(
     if not rules.dispute_is_open(dispute.status) and rules.dispute_is_open(data.status):
         return
     await Dispute.filter(id=dispute.id).using_db(conn).update(**values)
-
-
-# ---- the manager's follow-ups ----
-
-
-async def retry_refund(*, manager: User, refund_id: int, now: datetime, gateway: Gateway) -> Refund:
-    """A failed refund tried again at Stripe as a new attempt with a new key. Only once per
-    failed attempt: a second click, or a second manager at the same moment, is refused."""
-    failed = await _owned(manager).get_or_none(id=refund_id)
-    if failed is None:
-        raise NotFound(_("This refund does not exist."))
-    if failed.status != RefundStatus.FAILED:
-        raise Conflict(_("Only a failed refund can be tried again."))
-    try:
-        async with in_transaction() as conn:
-            retry = await open_refund(
-                payment_id=failed.payment_id, amount_fen=failed.amount_fen,
-                reason=RefundReason(failed.reason), now=now, conn=conn, retry_of_id=failed.id,
-            )  # fmt: skip
-    except IntegrityError:
-        raise Conflict(_("This refund has already been followed up.")) from None
-    await submit_refund(retry.id, now=now, gateway=gateway)
-    return await Refund.get(id=retry.id)
-
-
-def manual_method_name(method: str) -> str:
-    return {
-        ManualMethod.BANK_TRANSFER: _("Bank transfer"),
-        ManualMethod.ALIPAY_TRANSFER: _("Alipay transfer"),
-        ManualMethod.WECHAT_TRANSFER: _("WeChat transfer"),
-        ManualMethod.CASH: _("Cash"),
-        ManualMethod.OTHER: _("Other"),
-    }.get(method, method)
-
-
-def _read_manual(*, owed_fen: int, amount: str, method: str, note: str) -> tuple[int, str, str]:
-    errors: dict[str, str] = {}
-    paid = 0
-    try:
-        paid = parse_yuan(amount)
-    except BadValue as exc:
-        errors["amount"] = {
-            "required": _("This field is required."),
-            "negative": _("Enter an amount above zero."),
-            "zero": _("Enter an amount above zero."),
-            "too_precise": _("An amount has at most 2 decimal places (fen)."),
-        }.get(exc.problem, _("Enter the amount in yuan, like 580 or 580.50."))
-    if paid > owed_fen and "amount" not in errors:
-        errors["amount"] = _("At most the %(amount)s owed.") % {
-            "amount": "¥" + format_yuan(owed_fen)
-        }
-    if method not in set(ManualMethod):
-        errors["method"] = _("Choose how the money was paid back.")
-    text = note.strip()
-    if len(text) > MANUAL_NOTE_MAX:
-        errors["note"] = _("This is too long.")
-    elif method == ManualMethod.OTHER and not text:
-        errors["note"] = _("Say how the money was paid back.")
-    if errors:
-        raise FieldErrors(errors)
-    return paid, method, text
-
-
-async def record_manual_refund(
-    *, manager: User, refund_id: int, amount: str, method: str, note: str, now: datetime
-) -> Refund:
-    """The manager records money paid back outside Stripe (bank transfer, cash ...) for a
-    refund due outside the method's window or a failed one. Less than owed leaves the rest
-    owed, as a new manual_due refund. Bad input changes nothing (422)."""
-    owed = await _owned(manager).get_or_none(id=refund_id)
-    if owed is None:
-        raise NotFound(_("This refund does not exist."))
-    if owed.status not in (RefundStatus.FAILED, RefundStatus.MANUAL_DUE):
-        raise Conflict(_("This refund is not waiting for a refund by other means."))
-    paid, how, text = _read_manual(
-        owed_fen=owed.amount_fen, amount=amount, method=method, note=note
-    )
-    manual = {
-        "manual_method": how, "manual_note": text, "recorded_by_id": manager.id,
-        "settled_at": now, "updated_at": now,
-    }  # fmt: skip
-    try:
-        async with in_transaction() as conn:
-            await Payment.select_for_update().using_db(conn).get(id=owed.payment_id)
-            if owed.status == RefundStatus.MANUAL_DUE:
-                done_id = owed.id
-                if (
-                    not await Refund.filter(id=owed.id, status=RefundStatus.MANUAL_DUE)
-                    .using_db(conn)
-                    .update(status=RefundStatus.MANUAL_DONE, amount_fen=paid, **manual)
-                ):
-                    raise Conflict(_("This refund has already been followed up."))
-            else:
-                done = await open_refund(
-                    payment_id=owed.payment_id, amount_fen=paid, reason=RefundReason(owed.reason),
-                    now=now, conn=conn, retry_of_id=owed.id, status=RefundStatus.MANUAL_DONE,
-                )  # fmt: skip
-                await Refund.filter(id=done.id).using_db(conn).update(**manual)
-                done_id = done.id
-            rest = rules.owed_after(owed_fen=owed.amount_fen, paid_fen=paid)
-            if rest:
-                await open_refund(
-                    payment_id=owed.payment_id, amount_fen=rest, reason=RefundReason(owed.reason),
-                    now=now, conn=conn, retry_of_id=done_id, status=RefundStatus.MANUAL_DUE,
-                )  # fmt: skip
-            await settle_payment(owed.payment_id, now=now, conn=conn)
-    except IntegrityError:
-        raise Conflict(_("This refund has already been followed up.")) from None
-    return await Refund.get(id=done_id)

@@ -18,7 +18,7 @@ import pytest
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
 from farm.land.models import Plot
-from farm.payments import refunds
+from farm.payments import console, refunds
 from farm.payments.gateway import PaymentProviderError, RefundRefused, RefundResult
 from farm.payments.models import Dispute, Payment, PaymentStatus, ProcessedEvent, Refund
 from farm.payments.services import refund_due_payments
@@ -445,7 +445,7 @@ async def test_paying_back_part_of_a_failed_refund_leaves_the_rest_owed(client, 
     await cancel(sub, ScriptedStripe(RefundRefused("no", code="charge_disputed")))
     failed = await Refund.get(payment_id=payment.id)
     manager = await manager_of(sub)
-    await refunds.record_manual_refund(
+    await console.record_manual_refund(
         manager=manager, refund_id=failed.id, amount="300", method="cash", note="", now=NOW
     )
     rows = await Refund.filter(payment_id=payment.id).order_by("id")
@@ -488,7 +488,7 @@ async def test_retrying_a_failed_refund_is_a_new_attempt_with_a_new_key_and_only
     failed2 = await Refund.get(payment_id=payment2.id)
     other = await manager_of(sub2, "m2@coop.cn")
     outcomes = await asyncio.gather(
-        *[refunds.retry_refund(manager=other, refund_id=failed2.id, now=NOW, gateway=stripe)
+        *[console.retry_refund(manager=other, refund_id=failed2.id, now=NOW, gateway=stripe)
           for _ in range(2)],
         return_exceptions=True,
     )  # fmt: skip

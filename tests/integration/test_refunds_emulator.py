@@ -63,6 +63,21 @@ async def settle(stripe_port: int, refund_id: str, status: str) -> None:
         )  # a refund that already settled by itself answers 400: its events are there anyway
 
 
+async def all_events(stripe_port: int) -> list[dict]:
+    """Every event the emulator made (this session's tests share it), page by page."""
+    found: list[dict] = []
+    after = ""
+    auth = {"Authorization": f"Bearer {emu.DEV_SECRET_KEY}"}
+    async with httpx.AsyncClient(base_url=emu.base(stripe_port), headers=auth) as c:
+        while True:
+            params = {"limit": "100", **({"starting_after": after} if after else {})}
+            page = (await c.get("/v1/events", params=params)).json()
+            found += page["data"]
+            if not page["has_more"] or not page["data"]:
+                return found
+            after = page["data"][-1]["id"]
+
+
 async def deliver(client, events) -> None:
     for event in events:
         body, signature = signed_event(event)
@@ -166,14 +181,8 @@ async def test_a_refund_stripe_already_made_is_found_instead_of_failing(client, 
 
 async def test_the_dispute_cards_dispute_reaches_the_manager(client, app, stripe_port):
     customer, sub, payment = await paid_by_card(app, stripe_port, "4000000000000259")
-    auth = {"Authorization": f"Bearer {emu.DEV_SECRET_KEY}"}
-    async with httpx.AsyncClient() as c:
-        listed = await c.get(
-            f"{emu.base(stripe_port)}/v1/events", params={"limit": "100"}, headers=auth
-        )
-    events = listed.json()["data"]
     disputes = [
-        e for e in events
+        e for e in await all_events(stripe_port)
         if e["type"] == "charge.dispute.created"
         and e["data"]["object"].get("payment_intent") == payment.intent_id
     ]  # fmt: skip

@@ -30,6 +30,7 @@ from farm.notifications import routes as notification_routes
 from farm.notifications.mail import Mailer, make_mailer
 from farm.partners import booking_routes, gate_routes
 from farm.partners import console_routes as partner_console_routes
+from farm.payments import console_routes as payment_console_routes
 from farm.payments import routes as payment_routes
 from farm.payments.gateway import Gateway, StripeGateway
 from farm.settings import Settings
@@ -203,6 +204,7 @@ def create_app(
         *fieldwork_routes.routes,
         *report_routes.routes,
         *payment_routes.routes,
+        *payment_console_routes.routes,
         *shipment_routes.routes,
         *shipment_console_routes.routes,
         *packing_routes.routes,

@@ -22,6 +22,7 @@ from farm.errors import DomainError, Forbidden, NotFound
 from farm.fieldwork.rules import grams_to_jin, grams_to_kg
 from farm.land.rules import format_yuan, m2_to_fen, m2_to_mu, plain_number
 from farm.parsing import parse_id
+from farm.payments import rules as refund_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -51,6 +52,7 @@ def make_templates(timezone: str = "Asia/Shanghai") -> Environment:
     env.filters["local"] = lambda dt, fmt="%Y-%m-%d %H:%M": dt.astimezone(zone).strftime(fmt)
     # Periods are half-open; people read the last day included.
     env.filters["last_day"] = lambda d: d - timedelta(days=1)
+    env.globals["refund_rules"] = refund_rules  # refund windows, stated before payment
     return env
 
 

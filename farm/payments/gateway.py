@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import stripe
 
+from farm.payments.rules import retriable_error
 from farm.settings import Settings
 
 DEV_WEBHOOK_SECRET = "whsec_farm_development_only"  # noqa: S105 - emulator only
@@ -29,6 +30,15 @@ class BadSignature(Exception):
 
 class PaymentProviderError(Exception):
     """Stripe could not be reached or refused the request for a reason not the card's."""
+
+
+class RefundRefused(PaymentProviderError):
+    """Stripe answered a refund for good (a 4xx other than 409 and 429): sending the same
+    request again changes nothing. `code` is Stripe's, e.g. charge_already_refunded."""
+
+    def __init__(self, message: str, *, code: str = ""):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -56,10 +66,35 @@ class Intent:
 
 
 @dataclass(frozen=True)
+class RefundResult:
+    """A Stripe refund, in fen. `key` is the attempt's key we put in its metadata."""
+
+    id: str
+    status: str  # Stripe's: pending, requires_action, succeeded, failed, canceled
+    amount_fen: int
+    intent_id: str = ""
+    failure_reason: str = ""
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class DisputeData:
+    id: str
+    intent_id: str
+    amount_fen: int
+    reason: str
+    status: str
+    due_by: int | None = None  # Unix time; None or 0 when no response is possible
+
+
+@dataclass(frozen=True)
 class Event:
     id: str
     type: str
     intent: Intent | None
+    created: int = 0  # Unix time Stripe made the event
+    refund: RefundResult | None = None
+    dispute: DisputeData | None = None
 
 
 class Gateway(Protocol):
@@ -88,7 +123,16 @@ class Gateway(Protocol):
     ) -> Intent: ...
     async def retrieve(self, intent_id: str) -> Intent: ...
     async def cancel(self, intent_id: str) -> None: ...
-    async def refund(self, *, intent_id: str, amount_fen: int, idempotency_key: str) -> str: ...
+    async def refund(
+        self,
+        *,
+        intent_id: str,
+        amount_fen: int,
+        idempotency_key: str,
+        reason: str = "",
+        metadata: dict[str, str] | None = None,
+    ) -> RefundResult: ...
+    async def list_refunds(self, intent_id: str) -> list[RefundResult]: ...
     def parse_event(self, payload: bytes, signature: str | None) -> Event: ...
     async def aclose(self) -> None: ...
 
@@ -175,6 +219,50 @@ def _intent(obj: Any) -> Intent:
         error_message=error.get("message") or "",
         next_action=_next_action(data),
     )
+
+
+REFUND_KEY_METADATA = "farm_refund_key"
+
+
+def _refund(obj: Any) -> RefundResult:
+    data = obj if isinstance(obj, dict) else obj.to_dict()
+    intent = data.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    return RefundResult(
+        id=str(data["id"]),
+        status=str(data.get("status") or ""),
+        amount_fen=int(data.get("amount") or 0),
+        intent_id=str(intent or ""),
+        failure_reason=str(data.get("failure_reason") or ""),
+        key=str((data.get("metadata") or {}).get(REFUND_KEY_METADATA) or ""),
+    )
+
+
+def _dispute(obj: dict[str, Any]) -> DisputeData:
+    intent = obj.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    due_by = (obj.get("evidence_details") or {}).get("due_by")
+    return DisputeData(
+        id=str(obj["id"]),
+        intent_id=str(intent or ""),
+        amount_fen=int(obj.get("amount") or 0),
+        reason=str(obj.get("reason") or ""),
+        status=str(obj.get("status") or ""),
+        due_by=int(due_by) if due_by else None,
+    )
+
+
+def _refund_error(exc: stripe.StripeError) -> PaymentProviderError:
+    """Retry only what may go through on the same key: connection errors, 5xx, 409, 429."""
+    connection = isinstance(exc, stripe.APIConnectionError)
+    if retriable_error(http_status=exc.http_status, connection_error=connection):
+        return PaymentProviderError(str(exc))
+    code = getattr(exc, "code", None) or (exc.error.code if exc.error else None) or ""
+    if isinstance(exc, stripe.IdempotencyError):
+        code = "idempotency_error"
+    return RefundRefused(exc.user_message or str(exc), code=str(code))
 
 
 class StripeGateway:
@@ -264,15 +352,44 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise PaymentProviderError(str(exc)) from exc
 
-    async def refund(self, *, intent_id: str, amount_fen: int, idempotency_key: str) -> str:
+    async def refund(
+        self,
+        *,
+        intent_id: str,
+        amount_fen: int,
+        idempotency_key: str,
+        reason: str = "",
+        metadata: dict[str, str] | None = None,
+    ) -> RefundResult:
+        """Create one refund. The key is also put in the refund's metadata, so that the
+        refund can be recognised among the intent's refunds after the key expired at Stripe.
+        Raises RefundRefused when Stripe said no for good, PaymentProviderError when the
+        same request may be sent again."""
+        params: dict[str, Any] = {
+            "payment_intent": intent_id,
+            "amount": amount_fen,
+            "metadata": {**(metadata or {}), REFUND_KEY_METADATA: idempotency_key},
+        }
+        if reason:
+            params["reason"] = reason
         try:
             obj = await self.client.v1.refunds.create_async(
-                {"payment_intent": intent_id, "amount": amount_fen},
-                {"idempotency_key": idempotency_key},
+                params, {"idempotency_key": idempotency_key}
             )
         except stripe.StripeError as exc:
+            raise _refund_error(exc) from exc
+        return _refund(obj)
+
+    async def list_refunds(self, intent_id: str) -> list[RefundResult]:
+        """Every refund of the intent (Stripe pages them 100 at a time)."""
+        try:
+            page = await self.client.v1.refunds.list_async(
+                {"payment_intent": intent_id, "limit": 100}
+            )
+            found = [_refund(r) async for r in page.auto_paging_iter()]
+        except stripe.StripeError as exc:
             raise PaymentProviderError(str(exc)) from exc
-        return str(obj["id"])
+        return found
 
     async def aclose(self) -> None:
         await self._http.close_async()
@@ -284,5 +401,12 @@ class StripeGateway:
             raise BadSignature(str(exc)) from exc
         data = event.to_dict()
         obj = (data.get("data") or {}).get("object") or {}
-        intent = _intent(obj) if obj.get("object") == "payment_intent" else None
-        return Event(id=str(data["id"]), type=str(data["type"]), intent=intent)
+        kind = obj.get("object")
+        return Event(
+            id=str(data["id"]),
+            type=str(data["type"]),
+            intent=_intent(obj) if kind == "payment_intent" else None,
+            created=int(data.get("created") or 0),
+            refund=_refund(obj) if kind == "refund" else None,
+            dispute=_dispute(obj) if kind == "dispute" else None,
+        )

@@ -15,6 +15,7 @@ from tortoise.transactions import in_transaction
 from farm.accounts.models import User
 from farm.errors import Conflict, DomainError
 from farm.i18n import _
+from farm.payments import refunds
 from farm.payments.declines import decline_message, method_name
 from farm.payments.gateway import (
     CARD,
@@ -26,13 +27,15 @@ from farm.payments.gateway import (
     PaymentProviderError,
     new_idempotency_key,
 )
-from farm.payments.models import Payment, PaymentStatus, ProcessedEvent
+from farm.payments.models import Payment, PaymentStatus, ProcessedEvent, RefundReason
 from farm.subscriptions import services as subscriptions
 from farm.subscriptions.models import PlotClaim, Status, Subscription
 from farm.subscriptions.rules import is_lapsed
 from farm.vouchers import services as vouchers
 
 log = logging.getLogger("farm.payments")
+REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
+DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed")
 
 
 @dataclass(frozen=True)
@@ -341,15 +344,16 @@ async def record_success(
     async with in_transaction() as conn:
         lost = await _mark_paid(intent, now=now, conn=conn, base_url=base_url)
     if lost is not None:
-        await refund_due(lost, now=now, gateway=gateway)
+        await refunds.submit_refund(lost, now=now, gateway=gateway)
 
 
 async def _mark_paid(
     intent: Intent, *, now: datetime, conn: BaseDBAsyncClient, base_url: str = ""
-) -> Payment | None:
-    """Within the caller's transaction. Returns the payment when the money arrived but the
-    plot cannot be kept (released by the customer, or lost after the reservation lapsed): it
-    is then marked refund_due in this same transaction, so the refund cannot be forgotten."""
+) -> int | None:
+    """Within the caller's transaction. When the money arrived but the plot cannot be kept
+    (released by the customer, or lost after the reservation lapsed), a full refund attempt
+    is stored in this same transaction, so it cannot be forgotten; its id is returned for
+    the caller to send once the transaction is committed."""
     found = await Payment.get_or_none(intent_id=intent.id).using_db(conn)
     if found is None:
         return None  # not one of ours
@@ -373,56 +377,29 @@ async def _mark_paid(
         await vouchers.on_activated(
             subscription_id=payment.subscription_id, now=now, conn=conn, base_url=base_url
         )
-    else:
-        payment.status = PaymentStatus.REFUND_DUE
-        sub = await Subscription.get(id=payment.subscription_id).using_db(conn)
-        if sub.status == Status.PENDING_PAYMENT or sub.cancel_reason == "lapsed":
-            sub.status = Status.CANCELLED
-            sub.cancelled_at = now
-            sub.cancel_reason = "plot_lost"
-            await sub.save(using_db=conn)
+        await payment.save(using_db=conn)
+        return None
+    payment.status = PaymentStatus.REFUND_DUE
     await payment.save(using_db=conn)
-    return None if kept else payment
-
-
-async def refund_due(payment: Payment, *, now: datetime, gateway: Gateway) -> bool:
-    """Refund in full a payment whose plot could not be kept. Safe to retry: Stripe sees the
-    same idempotency key. False if Stripe could not be reached (the payment stays due)."""
-    try:
-        refund_id = await gateway.refund(
-            intent_id=payment.intent_id,
-            amount_fen=payment.amount_fen,
-            idempotency_key=f"lost-plot-{payment.intent_id}",
-        )
-    except PaymentProviderError as exc:
-        log.warning("refund of %s failed, will retry: %s", payment.intent_id, exc)
-        return False
-    async with in_transaction() as conn:
-        # The subscription first, then the payment: the same lock order as everywhere else.
-        await (
-            Subscription.filter(id=payment.subscription_id)
-            .using_db(conn)
-            .update(status=Status.REFUNDED, refunded_fen=payment.amount_fen)
-        )
-        await (
-            Payment.filter(id=payment.id, status=PaymentStatus.REFUND_DUE)
-            .using_db(conn)
-            .update(
-                status=PaymentStatus.REFUNDED,
-                refund_id=refund_id,
-                refunded_fen=payment.amount_fen,
-                refunded_at=now,
-            )
-        )
-    return True
+    sub = await Subscription.get(id=payment.subscription_id).using_db(conn)
+    if sub.status == Status.PENDING_PAYMENT or sub.cancel_reason == "lapsed":
+        sub.cancelled_at = now
+        sub.cancel_reason = "plot_lost"
+    # Cancelled, with the money to give back: the refund's progress is its own.
+    sub.status = Status.REFUNDED
+    sub.refunded_fen = payment.amount_fen
+    await sub.save(using_db=conn)
+    refund = await refunds.open_refund(
+        payment_id=payment.id, amount_fen=payment.amount_fen, reason=RefundReason.PLOT_LOST,
+        now=now, conn=conn,
+    )  # fmt: skip
+    return refund.id
 
 
 async def refund_due_payments(*, now: datetime, gateway: Gateway) -> int:
-    """Retry every refund still due (a scheduler job). Returns how many were made."""
-    made = 0
-    for payment in await Payment.filter(status=PaymentStatus.REFUND_DUE).order_by("id"):
-        made += await refund_due(payment, now=now, gateway=gateway)
-    return made
+    """Send every refund attempt still requested (a scheduler job): the same key each time,
+    so Stripe makes each refund once. Returns how many Stripe accepted."""
+    return await refunds.submit_due_refunds(now=now, gateway=gateway)
 
 
 async def with_card_details(event: Event, *, gateway: Gateway) -> Event:
@@ -455,7 +432,13 @@ async def apply_event(event: Event, *, now: datetime, gateway: Gateway, base_url
             await ProcessedEvent.create(
                 event_id=event.id, type=event.type, received_at=now, using_db=conn
             )
-            if event.intent is None:
+            if event.refund is not None and event.type in REFUND_EVENTS:
+                await refunds.apply_refund_event(event.refund, now=now, conn=conn)
+            elif event.dispute is not None and event.type in DISPUTE_EVENTS:
+                await refunds.apply_dispute_event(
+                    event.dispute, created=event.created, now=now, conn=conn
+                )
+            elif event.intent is None:
                 pass
             elif event.type == "payment_intent.succeeded":
                 lost = await _mark_paid(event.intent, now=now, conn=conn, base_url=base_url)
@@ -465,10 +448,16 @@ async def apply_event(event: Event, *, now: datetime, gateway: Gateway, base_url
                     .using_db(conn)
                     .update(failure_message=event.intent.error_message[:300])
                 )
+            elif event.type == "payment_intent.canceled":
+                await (
+                    Payment.filter(intent_id=event.intent.id, status=PaymentStatus.REQUIRES_PAYMENT)
+                    .using_db(conn)
+                    .update(status=PaymentStatus.CANCELLED)
+                )
     except IntegrityError:
         if await ProcessedEvent.exists(event_id=event.id):
             return False  # a concurrent delivery of the same event won
         raise  # something else collided: fail so that Stripe delivers the event again
     if lost is not None:
-        await refund_due(lost, now=now, gateway=gateway)
+        await refunds.submit_refund(lost, now=now, gateway=gateway)
     return True

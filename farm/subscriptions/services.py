@@ -18,8 +18,9 @@ from farm.land import rules as land_rules
 from farm.land.models import Plan, Plot
 from farm.land.services import season_ship_days
 from farm.partners.bookings import cancel_stays_of
+from farm.payments import refunds
 from farm.payments.gateway import Gateway, PaymentProviderError
-from farm.payments.models import Payment, PaymentStatus
+from farm.payments.models import Payment, PaymentStatus, RefundReason
 from farm.shipments.rules import locked_ship_day
 from farm.sql import is_postgres
 from farm.subscriptions import claims, rules
@@ -485,38 +486,32 @@ async def cancel_subscription(
         raise Conflict(_("This subscription can no longer be cancelled."))
     quote = view.refund
     payment = view.payment
-    try:
-        refund_id = await gateway.refund(
-            intent_id=payment.intent_id,
-            amount_fen=quote.refund_fen,
-            idempotency_key=f"cancel-subscription-{sub.id}",
-        )
-    except PaymentProviderError:
-        raise Conflict(
-            _("The refund could not be made just now. Nothing was changed; please try again.")
-        ) from None
+    # The cancellation and its refund attempt commit together, before Stripe is called: the
+    # customer's plot is freed and the subscription stays cancelled whatever Stripe answers;
+    # the refund is then sent, retried on its key, and followed to its end (the manager sees
+    # one that fails). The quote is the one of the day the customer cancelled.
+    refund_id = None
     async with in_transaction() as conn:
         locked = await Subscription.select_for_update().using_db(conn).get(id=sub.id)
-        if locked.status == Status.ACTIVE:
-            locked.status = Status.REFUNDED
-            locked.cancelled_at = now
-            locked.cancel_reason = "customer"
-            locked.refunded_fen = quote.refund_fen
-            await locked.save(using_db=conn)
-            await (
-                Payment.filter(id=payment.id)
-                .using_db(conn)
-                .update(
-                    status=PaymentStatus.REFUNDED,
-                    refund_id=refund_id,
-                    refunded_fen=quote.refund_fen,
-                    refunded_at=now,
-                )
-            )
-            await claims.lock_plan(conn, locked.plan_id)
-            if await PlotClaim.filter(subscription_id=sub.id).using_db(conn).delete():
-                await claims.give_back_place(conn, locked.plan_id)
-            await cancel_stays_of(subscription_id=sub.id, now=now, conn=conn)
-            await void_vouchers(subscription_id=sub.id, now=now, conn=conn)
+        if locked.status != Status.ACTIVE:
+            raise Conflict(_("This subscription can no longer be cancelled."))
+        locked.status = Status.REFUNDED
+        locked.cancelled_at = now
+        locked.cancel_reason = "customer"
+        locked.refunded_fen = quote.refund_fen
+        await locked.save(using_db=conn)
+        if quote.refund_fen > 0:
+            refund = await refunds.open_refund(
+                payment_id=payment.id, amount_fen=quote.refund_fen,
+                reason=RefundReason.CUSTOMER_CANCEL, now=now, conn=conn,
+            )  # fmt: skip
+            refund_id = refund.id
+        await claims.lock_plan(conn, locked.plan_id)
+        if await PlotClaim.filter(subscription_id=sub.id).using_db(conn).delete():
+            await claims.give_back_place(conn, locked.plan_id)
+        await cancel_stays_of(subscription_id=sub.id, now=now, conn=conn)
+        await void_vouchers(subscription_id=sub.id, now=now, conn=conn)
+    if refund_id is not None:
+        await refunds.submit_refund(refund_id, now=now, gateway=gateway)
     await sub.refresh_from_db()
     return sub

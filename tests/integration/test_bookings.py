@@ -607,12 +607,13 @@ async def test_one_family_submitting_twice_at_once_books_once(conn):
 
 
 async def test_cancelling_the_subscription_cancels_its_stays_and_frees_the_rooms(conn):
+    from farm.payments.gateway import RefundResult
     from farm.payments.models import Payment, PaymentStatus
     from farm.subscriptions import services as subscription_services
 
     class Refunds:  # the gateway's one call used here
-        async def refund(self, **_kw) -> str:
-            return "re_test"
+        async def refund(self, **kw) -> RefundResult:
+            return RefundResult(id="re_test", status="succeeded", amount_fen=kw["amount_fen"])
 
     _plan, house, sub = await world()
     booking = await book(sub, house)

@@ -1,0 +1,116 @@
+"""The refund rules: each payment method's refund window, which of Stripe's answers are worth
+sending again, and the order a refund's statuses may follow whatever order events arrive in."""
+
+from datetime import UTC, datetime, timedelta
+from itertools import permutations
+
+import pytest
+
+from farm.payments import rules
+
+PAID = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("method", "days", "at_stripe"),
+    [
+        ("alipay", 89, True), ("alipay", 90, False), ("alipay", 91, False),
+        ("wechat_pay", 179, True), ("wechat_pay", 180, False),
+        ("card", 400, True), ("card", 3650, True),
+    ],
+)  # fmt: skip
+def test_alipay_refunds_within_90_days_wechat_pay_180_cards_any_time(method, days, at_stripe):
+    now = PAID + timedelta(days=days)
+    assert rules.refundable_at_stripe(method=method, paid_at=PAID, now=now) is at_stripe
+
+
+def test_the_last_moment_inside_the_alipay_window_still_goes_to_stripe():
+    last = PAID + timedelta(days=90) - timedelta(seconds=1)
+    assert rules.refundable_at_stripe(method="alipay", paid_at=PAID, now=last)
+
+
+@pytest.mark.parametrize(
+    ("http_status", "connection", "retry"),
+    [
+        (None, True, True), (None, False, True), (500, False, True), (503, False, True),
+        (409, False, True), (429, False, True), (400, False, False), (402, False, False),
+        (401, False, False), (404, False, False),
+    ],
+)  # fmt: skip
+def test_only_connection_errors_5xx_409_and_429_are_retried(http_status, connection, retry):
+    assert rules.retriable_error(http_status=http_status, connection_error=connection) is retry
+
+
+STRIPE_STATUSES = ["pending", "succeeded", "failed", "canceled"]
+
+
+def apply_in_order(statuses):
+    current = "requested"
+    for new in statuses:
+        if rules.moves_forward(current, new):
+            current = new
+    return current
+
+
+@pytest.mark.parametrize("order", list(permutations(["pending", "succeeded", "failed"])))
+def test_a_refund_ends_failed_whatever_order_its_events_arrive_in(order):
+    assert apply_in_order(order) == "failed"
+    assert apply_in_order([*order, *order]) == "failed"  # and replays change nothing
+
+
+@pytest.mark.parametrize("order", list(permutations(["pending", "succeeded"])))
+def test_a_refund_ends_succeeded_whatever_order_pending_and_succeeded_arrive_in(order):
+    assert apply_in_order(order) == "succeeded"
+
+
+@pytest.mark.parametrize("final", ["failed", "canceled", "manual_done"])
+@pytest.mark.parametrize("new", STRIPE_STATUSES)
+def test_nothing_moves_a_final_refund(final, new):
+    assert not rules.moves_forward(final, new)
+
+
+@pytest.mark.parametrize("new", STRIPE_STATUSES)
+def test_stripe_never_moves_a_refund_the_cooperative_pays(new):
+    assert not rules.moves_forward("manual_due", new)
+
+
+def test_a_card_refund_may_fail_after_it_succeeded():
+    assert rules.moves_forward("succeeded", "failed")
+    assert not rules.moves_forward("failed", "succeeded")
+
+
+def test_requires_action_waits_like_pending():
+    assert rules.provider_status("requires_action") == "pending"
+
+
+NOW = PAID + timedelta(days=10)
+
+
+@pytest.mark.parametrize(
+    ("status", "age_days", "followed_up", "attention"),
+    [
+        ("failed", 0, False, True), ("failed", 0, True, False), ("manual_due", 0, False, True),
+        ("pending", 2, False, False), ("pending", 4, False, True), ("requested", 4, False, True),
+        ("succeeded", 30, False, False), ("manual_done", 30, False, False),
+    ],
+)  # fmt: skip
+def test_what_the_manager_must_act_on(status, age_days, followed_up, attention):
+    updated = NOW - timedelta(days=age_days)
+    assert (
+        rules.needs_attention(status=status, updated_at=updated, followed_up=followed_up, now=NOW)
+        is attention
+    )
+
+
+def test_what_is_still_owed_after_a_partial_manual_refund():
+    assert rules.owed_after(owed_fen=58000, paid_fen=30000) == 28000
+    assert rules.owed_after(owed_fen=58000, paid_fen=58000) == 0
+
+
+@pytest.mark.parametrize("status", ["won", "lost", "warning_closed", "prevented"])
+def test_closed_disputes(status):
+    assert not rules.dispute_is_open(status)
+
+
+def test_a_dispute_needing_a_response_is_open():
+    assert rules.dispute_is_open("needs_response")

@@ -174,6 +174,9 @@ def cmd_dev(args: argparse.Namespace) -> None:
     cmd_demo(args)
     children.append(subprocess.Popen([sys.executable, "-m", "scheduler"]))
     print(f"Open http://127.0.0.1:{args.port}  (mail outbox: /dev/outbox)")
+    # uvicorn re-raises the SIGTERM it stopped on once it is done; as SystemExit it reaches
+    # the `finally` below, which stops the emulator and the scheduler with it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         _uvicorn("127.0.0.1", args.port)
     finally:

@@ -44,7 +44,6 @@ DISPUTE_COLUMNS = (
     "payment__intent_id", "payment__subscription_id", "payment__subscription__customer__name",
     "payment__subscription__plot__code",
 )  # fmt: skip
-CLOSED_DISPUTES = ("won", "lost", "warning_closed", "prevented")
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ async def payments_page(*, manager: User, shown: str, page: int, now: datetime) 
     the longest-owed comes first; every refund newest first; disputes newest first)."""
     shown = shown if shown in LISTS else "attention"
     attention_query = _needing_attention(manager, now)
-    open_query = _disputes(manager).filter(status__not_in=CLOSED_DISPUTES)
+    open_query = _disputes(manager).filter(status__not_in=list(rules.CLOSED_DISPUTES))
     attention = await attention_query.count()
     open_disputes = await open_query.count()
     if shown == "disputes":

@@ -120,16 +120,20 @@ async def settle_payment(payment_id: int, *, now: datetime, conn: BaseDBAsyncCli
 # ---- sending an attempt to Stripe ----
 
 
+def _lease_free(now: datetime) -> Q:
+    """Attempts nobody is sending at `now`: never leased, or the lease ran out."""
+    return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+
+
 async def submit_refund(refund_id: int, *, now: datetime, gateway: Gateway) -> Refund | None:
     """Send one requested attempt to Stripe, once: the lease is taken by a conditional update,
     so of two submitters one sends it and the other returns None. A connection error, 5xx,
     409 or 429 leaves it requested for the next try on the same key; any other refusal marks
     it failed with Stripe's reason, except that a refund Stripe says was already made is
     looked up among the intent's refunds and taken as this attempt's."""
-    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    claimed = await Refund.filter(free, id=refund_id, status=RefundStatus.REQUESTED).update(
-        lease_until=now + LEASE, attempts=F("attempts") + 1
-    )
+    claimed = await Refund.filter(
+        _lease_free(now), id=refund_id, status=RefundStatus.REQUESTED
+    ).update(lease_until=now + LEASE, attempts=F("attempts") + 1)
     if not claimed:
         return None
     refund = await Refund.get(id=refund_id).select_related("payment")
@@ -254,9 +258,8 @@ async def submit_due_refunds(*, now: datetime, gateway: Gateway) -> int:
                 )  # fmt: skip
             except Conflict:
                 continue
-    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     due = await (
-        Refund.filter(free, status=RefundStatus.REQUESTED)
+        Refund.filter(_lease_free(now), status=RefundStatus.REQUESTED)
         .order_by("id")
         .values_list("id", flat=True)
     )

@@ -42,6 +42,8 @@ FINAL = frozenset({FAILED, CANCELED, MANUAL_DONE})
 RETURNED = frozenset({SUCCEEDED, MANUAL_DONE})
 # Attempts that still count against the payment: no new refund may take the same money.
 COMMITTED = frozenset({REQUESTED, PENDING, SUCCEEDED, MANUAL_DUE, MANUAL_DONE})
+# Stripe's dispute statuses after which nothing more can be answered.
+CLOSED_DISPUTES = frozenset({"won", "lost", "warning_closed", "prevented"})
 
 
 def refund_window_days(method: str) -> int | None:
@@ -100,4 +102,4 @@ def owed_after(*, owed_fen: int, paid_fen: int) -> int:
 
 
 def dispute_is_open(status: str) -> bool:
-    return status not in ("won", "lost", "warning_closed", "prevented")
+    return status not in CLOSED_DISPUTES

@@ -90,10 +90,12 @@ def needs_attention(*, status: str, updated_at: datetime, followed_up: bool, now
 def retriable_error(*, http_status: int | None, connection_error: bool) -> bool:
     """A refund call worth making again with the same key: the connection failed, Stripe had
     an error of its own (5xx), or asked to wait (409 a concurrent request with that key, 429
-    too many requests). Anything else is Stripe's answer for good."""
-    if connection_error or http_status is None:
+    too many requests). Anything else is Stripe's answer for good, including an error with no
+    HTTP status that is not a connection error: the gateway reports only connection errors
+    (stripe.APIConnectionError) without a status as worth sending again."""
+    if connection_error:
         return True
-    return http_status in (409, 429) or http_status >= 500
+    return http_status is not None and (http_status in (409, 429) or http_status >= 500)
 
 
 def owed_after(*, owed_fen: int, paid_fen: int) -> int:

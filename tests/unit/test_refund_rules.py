@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 from itertools import permutations
 
 import pytest
+import stripe
 
-from farm.payments import rules
+from farm.payments import gateway, rules
+from farm.payments.gateway import PaymentProviderError, RefundRefused
 
 PAID = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -32,13 +34,30 @@ def test_the_last_moment_inside_the_alipay_window_still_goes_to_stripe():
 @pytest.mark.parametrize(
     ("http_status", "connection", "retry"),
     [
-        (None, True, True), (None, False, True), (500, False, True), (503, False, True),
+        (None, True, True), (None, False, False), (500, False, True), (503, False, True),
         (409, False, True), (429, False, True), (400, False, False), (402, False, False),
         (401, False, False), (404, False, False),
     ],
 )  # fmt: skip
 def test_only_connection_errors_5xx_409_and_429_are_retried(http_status, connection, retry):
     assert rules.retriable_error(http_status=http_status, connection_error=connection) is retry
+
+
+@pytest.mark.parametrize(
+    ("error", "retried"),
+    [
+        (stripe.APIConnectionError("connection reset"), True),
+        (stripe.APIError("Stripe is down", http_status=503), True),
+        (stripe.RateLimitError("slow down", http_status=429), True),
+        (stripe.IdempotencyError("same key, other request", http_status=409), True),
+        (stripe.InvalidRequestError("already refunded", None, http_status=400), False),
+        (stripe.APIError("no status and no connection error"), False),
+    ],
+)  # fmt: skip
+def test_the_gateway_sends_again_only_what_the_rule_calls_retriable(error, retried):
+    mapped = gateway._refund_error(error)
+    assert isinstance(mapped, PaymentProviderError)
+    assert isinstance(mapped, RefundRefused) is not retried
 
 
 STRIPE_STATUSES = ["pending", "succeeded", "failed", "canceled"]

@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 # to 180 days after; card refunds have no such limit at Stripe (a refund to an expired or
 # cancelled card is rerouted by the issuer, or fails later with refund.failed).
 REFUND_WINDOW_DAYS: dict[str, int] = {"alipay": 90, "wechat_pay": 180}
+# The last stretch of a window in which we no longer ask Stripe (see refundable_at_stripe).
+REFUND_WINDOW_MARGIN = timedelta(days=1)
 # What the rules promise for a refund made outside Stripe (bank transfer, cash ...).
 MANUAL_REFUND_DAYS = 14
 # A refund still requested or pending after this long is shown to the manager.
@@ -53,11 +55,17 @@ def refund_window_days(method: str) -> int | None:
 
 def refundable_at_stripe(*, method: str, paid_at: datetime | None, now: datetime) -> bool:
     """Whether a refund of a payment made with `method` at `paid_at` can still go through
-    Stripe at `now`. Outside the window, the cooperative refunds by other means."""
+    Stripe at `now`. Outside the window, the cooperative refunds by other means.
+
+    `paid_at` is when we recorded the payment's success, which can be later than Stripe's
+    charge (a webhook or a return from Alipay arriving late), while Stripe counts its window
+    from the charge. So the last day of the window (REFUND_WINDOW_MARGIN) already goes to the
+    manual path: a refund the cooperative pays by other means is sure, one Stripe may refuse
+    as too late is not, and would come back to the manager as failed anyway."""
     days = refund_window_days(method)
     if days is None or paid_at is None:
         return True
-    return now < paid_at + timedelta(days=days)
+    return now < paid_at + timedelta(days=days) - REFUND_WINDOW_MARGIN
 
 
 def provider_status(status: str) -> str:

@@ -408,8 +408,8 @@ async def test_an_alipay_refund_outside_its_window_is_paid_by_the_cooperative_no
     assert f'id="refund-{refund.id}"' not in (await client.get("/manage/payments")).text
 
 
-async def test_a_refund_inside_the_alipay_window_goes_to_stripe(conn):
-    sub, payment = await paid_subscription(paid_at=NOW - timedelta(days=89), method="alipay")
+async def test_a_refund_inside_the_alipay_window_less_its_last_day_goes_to_stripe(conn):
+    sub, payment = await paid_subscription(paid_at=NOW - timedelta(days=88), method="alipay")
     stripe = ScriptedStripe(status="pending")
     await cancel(sub, stripe)
     assert (await Refund.get(payment_id=payment.id)).status == "pending"

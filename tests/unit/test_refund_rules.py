@@ -16,19 +16,28 @@ PAID = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("method", "days", "at_stripe"),
     [
-        ("alipay", 89, True), ("alipay", 90, False), ("alipay", 91, False),
-        ("wechat_pay", 179, True), ("wechat_pay", 180, False),
-        ("card", 400, True), ("card", 3650, True),
+        ("alipay", 88, True), ("alipay", 89, False), ("alipay", 90, False),
+        ("alipay", 91, False), ("wechat_pay", 178, True), ("wechat_pay", 179, False),
+        ("wechat_pay", 180, False), ("card", 400, True), ("card", 3650, True),
     ],
 )  # fmt: skip
-def test_alipay_refunds_within_90_days_wechat_pay_180_cards_any_time(method, days, at_stripe):
+def test_alipay_refunds_within_90_days_wechat_pay_180_cards_any_time_less_a_days_margin(
+    method, days, at_stripe
+):
     now = PAID + timedelta(days=days)
     assert rules.refundable_at_stripe(method=method, paid_at=PAID, now=now) is at_stripe
 
 
-def test_the_last_moment_inside_the_alipay_window_still_goes_to_stripe():
-    last = PAID + timedelta(days=90) - timedelta(seconds=1)
+def test_the_last_moment_before_the_alipay_windows_last_day_still_goes_to_stripe():
+    last = PAID + timedelta(days=89) - timedelta(seconds=1)
     assert rules.refundable_at_stripe(method="alipay", paid_at=PAID, now=last)
+
+
+def test_a_refund_in_the_last_day_of_the_alipay_window_is_paid_by_other_means():
+    """Our paid_at may be later than Stripe's charge: the last day is not risked at Stripe."""
+    for hours_left in (24, 12, 1):
+        now = PAID + timedelta(days=90) - timedelta(hours=hours_left)
+        assert not rules.refundable_at_stripe(method="alipay", paid_at=PAID, now=now)
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,7 @@ def _needing_attention(manager: User, now: datetime):
     """rules.needs_attention, as a query."""
     followed = Refund.filter(retry_of_id__isnull=False).values("retry_of_id")
     return _refunds(manager).filter(
-        Q(status=RefundStatus.FAILED, id__not_in=Subquery(followed))
+        Q(status__in=list(rules.TO_FOLLOW_UP), id__not_in=Subquery(followed))
         | Q(status=RefundStatus.MANUAL_DUE)
         | Q(
             status__in=[RefundStatus.REQUESTED, RefundStatus.PENDING],
@@ -102,6 +102,7 @@ async def payments_page(*, manager: User, shown: str, page: int, now: datetime) 
         )
         for row in listed.items:
             row["followed_up"] = row["id"] in followed
+            row["to_follow_up"] = row["status"] in rules.TO_FOLLOW_UP and not row["followed_up"]
             row["attention"] = rules.needs_attention(
                 status=row["status"], updated_at=row["updated_at"],
                 followed_up=row["followed_up"], now=now,
@@ -132,13 +133,14 @@ def refund_reason_name(reason: str) -> str:
 
 
 async def retry_refund(*, manager: User, refund_id: int, now: datetime, gateway: Gateway) -> Refund:
-    """A failed refund tried again at Stripe as a new attempt with a new key. Only once per
-    failed attempt: a second click, or a second manager at the same moment, is refused."""
+    """A failed or canceled refund tried again at Stripe as a new attempt with a new key.
+    Only once per attempt: a second click, or a second manager at the same moment, is
+    refused."""
     failed = await _refunds(manager).get_or_none(id=refund_id)
     if failed is None:
         raise NotFound(_("This refund does not exist."))
-    if failed.status != RefundStatus.FAILED:
-        raise Conflict(_("Only a failed refund can be tried again."))
+    if failed.status not in rules.TO_FOLLOW_UP:
+        raise Conflict(_("Only a failed or cancelled refund can be tried again."))
     try:
         async with in_transaction() as conn:
             retry = await open_refund(
@@ -193,12 +195,12 @@ async def record_manual_refund(
     *, manager: User, refund_id: int, amount: str, method: str, note: str, now: datetime
 ) -> Refund:
     """The manager records money paid back outside Stripe (bank transfer, cash ...) for a
-    refund due outside the method's window or a failed one. Less than owed leaves the rest
-    owed, as a new manual_due refund. Bad input changes nothing (422)."""
+    refund due outside the method's window or a failed or canceled one. Less than owed
+    leaves the rest owed, as a new manual_due refund. Bad input changes nothing (422)."""
     owed = await _refunds(manager).get_or_none(id=refund_id)
     if owed is None:
         raise NotFound(_("This refund does not exist."))
-    if owed.status not in (RefundStatus.FAILED, RefundStatus.MANUAL_DUE):
+    if owed.status not in (*rules.TO_FOLLOW_UP, RefundStatus.MANUAL_DUE):
         raise Conflict(_("This refund is not waiting for a refund by other means."))
     paid, how, text = _read_manual(
         owed_fen=owed.amount_fen, amount=amount, method=method, note=note

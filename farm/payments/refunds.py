@@ -88,7 +88,8 @@ async def open_refund(
 async def settle_payment(payment_id: int, *, now: datetime, conn: BaseDBAsyncClient) -> None:
     """Recompute the payment from its refunds, under its row lock: `refunded_fen` is the money
     that reached the customer (succeeded or paid outside Stripe); the status is refund_due
-    while money is still owed (requested, failed and not followed up, manual_due), refunded
+    while money is still owed (requested, failed or canceled and not followed up,
+    manual_due), refunded
     once every attempt is accepted or settled."""
     rows = await (
         Refund.filter(payment_id=payment_id)
@@ -101,7 +102,7 @@ async def settle_payment(payment_id: int, *, now: datetime, conn: BaseDBAsyncCli
     followed = {r["retry_of_id"] for r in rows if r["retry_of_id"]}
     owed = any(
         r["status"] in (RefundStatus.REQUESTED, RefundStatus.MANUAL_DUE)
-        or (r["status"] == RefundStatus.FAILED and r["id"] not in followed)
+        or (r["status"] in rules.TO_FOLLOW_UP and r["id"] not in followed)
         for r in rows
     )
     returned = sum(r["amount_fen"] for r in rows if r["status"] in rules.RETURNED)

@@ -8,8 +8,9 @@ A refund is an attempt to give back an amount of one payment. Its life:
         │                                                                    canceled <── pending
         └──(outside the payment method's refund window)──> manual_due ──(manager)──> manual_done
 
-A failed attempt stays failed; the manager follows it up once, with a new attempt (a new key)
-or a refund recorded as paid outside Stripe (manual_done).
+A failed or canceled attempt stays so, and its money is still owed; the manager follows it
+up once, with a new attempt (a new key) or a refund recorded as paid outside Stripe
+(manual_done).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ FINAL = frozenset({FAILED, CANCELED, MANUAL_DONE})
 RETURNED = frozenset({SUCCEEDED, MANUAL_DONE})
 # Attempts that still count against the payment: no new refund may take the same money.
 COMMITTED = frozenset({REQUESTED, PENDING, SUCCEEDED, MANUAL_DUE, MANUAL_DONE})
+# Attempts Stripe ended without the money going back: owed until the manager follows them up.
+TO_FOLLOW_UP = frozenset({FAILED, CANCELED})
 # Stripe's dispute statuses after which nothing more can be answered.
 CLOSED_DISPUTES = frozenset({"won", "lost", "warning_closed", "prevented"})
 
@@ -84,9 +87,9 @@ def moves_forward(current: str, new: str) -> bool:
 
 
 def needs_attention(*, status: str, updated_at: datetime, followed_up: bool, now: datetime) -> bool:
-    """A refund the cooperative's manager must act on: failed (and not yet followed up), to
-    be paid outside Stripe, or stuck on the way."""
-    if status == FAILED:
+    """A refund the cooperative's manager must act on: failed or canceled (and not yet
+    followed up), to be paid outside Stripe, or stuck on the way."""
+    if status in TO_FOLLOW_UP:
         return not followed_up
     if status == MANUAL_DUE:
         return True

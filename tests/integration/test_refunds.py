@@ -277,6 +277,47 @@ async def test_a_pending_refund_that_fails_by_event_is_owed_and_appears_for_the_
     assert f'id="refund-{refund.id}"' in page.text and "expired_or_canceled_card" in page.text
 
 
+async def canceled_by_stripe(client, app):
+    """A pending refund Stripe then cancels (refund.updated with status canceled)."""
+    sub, payment, refund = await pending_refund(app)
+    event = refund_event("refund.updated.succeeded", refund, payment, event_id="evt_canceled")
+    event["data"]["object"]["status"] = "canceled"
+    await post_event(client, event)
+    await refund.refresh_from_db()
+    assert refund.status == "canceled"
+    return sub, payment, refund
+
+
+async def test_a_refund_stripe_cancels_is_still_owed_and_the_manager_can_retry_it(client, app):
+    sub, payment, refund = await canceled_by_stripe(client, app)
+    await payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUND_DUE and payment.refunded_fen == 0
+    manager = await manager_of(sub)
+    await log_in_client(client, "manager@coop.cn")
+    page = await client.get("/manage/payments")
+    assert f'id="refund-{refund.id}"' in page.text
+    assert f"/manage/payments/refunds/{refund.id}/retry" in page.text
+    assert f"/manage/payments/refunds/{refund.id}/manual" in page.text
+    stripe = ScriptedStripe()
+    retry = await console.retry_refund(manager=manager, refund_id=refund.id, now=NOW,
+                                       gateway=stripe)  # fmt: skip
+    assert retry.status == "succeeded" and retry.retry_of_id == refund.id
+    await payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED and payment.refunded_fen == refund.amount_fen
+    assert f'id="refund-{refund.id}"' not in (await client.get("/manage/payments")).text
+
+
+async def test_a_refund_stripe_cancels_can_be_recorded_as_paid_by_other_means(client, app):
+    sub, payment, refund = await canceled_by_stripe(client, app)
+    manager = await manager_of(sub)
+    done = await console.record_manual_refund(
+        manager=manager, refund_id=refund.id, amount="580", method="cash", note="", now=NOW
+    )
+    assert done.status == "manual_done" and done.retry_of_id == refund.id
+    await payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED and payment.refunded_fen == 58000
+
+
 async def test_an_event_arriving_before_stripes_answer_finds_the_attempt_by_its_key(client, app):
     sub, payment = await paid_subscription()
     await cancel(sub, ScriptedStripe(PaymentProviderError("timeout")))

@@ -118,6 +118,7 @@ NOW = PAID + timedelta(days=10)
     ("status", "age_days", "followed_up", "attention"),
     [
         ("failed", 0, False, True), ("failed", 0, True, False), ("manual_due", 0, False, True),
+        ("canceled", 0, False, True), ("canceled", 0, True, False),
         ("pending", 2, False, False), ("pending", 4, False, True), ("requested", 4, False, True),
         ("succeeded", 30, False, False), ("manual_done", 30, False, False),
     ],

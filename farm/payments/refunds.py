@@ -40,6 +40,9 @@ log = logging.getLogger("farm.payments")
 LEASE = timedelta(minutes=10)
 # Stripe's own reason for a refund the customer asked for; other reasons go in metadata.
 STRIPE_REASON = {RefundReason.CUSTOMER_CANCEL: "requested_by_customer"}
+# The failure reason of a refusal Stripe gave no code for: its message is for the log only,
+# never for the manager's page.
+PROVIDER_ERROR = "provider_error"
 
 
 def new_key() -> str:
@@ -160,7 +163,7 @@ async def submit_refund(refund_id: int, *, now: datetime, gateway: Gateway) -> R
             log.warning("Stripe refused refund %s: %s %s", refund.id, exc.code, exc)
             return await _record(
                 refund.id, now=now, status=RefundStatus.FAILED,
-                failure_reason=exc.code or str(exc),
+                failure_reason=exc.code or PROVIDER_ERROR,
             )  # fmt: skip
         result = landed
     except PaymentProviderError as exc:

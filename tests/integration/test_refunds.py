@@ -172,6 +172,17 @@ async def test_a_refusal_marks_the_refund_failed_without_retry_and_the_manager_s
     assert f'id="refund-{refund.id}"' in page.text and "charge_disputed" in page.text
 
 
+async def test_a_refusal_without_a_code_is_stored_as_provider_error_never_stripes_text(client, app):
+    sub, payment = await paid_subscription()
+    await cancel(sub, ScriptedStripe(RefundRefused("Internal detail: acct_1Secret blocked")))
+    refund = await Refund.get(payment_id=payment.id)
+    assert refund.status == "failed" and refund.failure_reason == "provider_error"
+    await manager_of(sub)
+    await log_in_client(client, "manager@coop.cn")
+    page = await client.get("/manage/payments")
+    assert f'id="refund-{refund.id}"' in page.text and "acct_1Secret" not in page.text
+
+
 async def test_charge_already_refunded_is_reconciled_with_the_intents_refunds(conn):
     """The attempt's first call reached Stripe but its answer was lost, and by the retry the
     key had expired at Stripe: Stripe refuses a second refund, and the first is found by the

@@ -1,7 +1,8 @@
 """Refunds tracked to the end: each refund is an attempt stored before Stripe is called, with
 its own key and amount, sent once under a lease, retried on its key only when Stripe may
-still take it, reconciled with the intent's refunds when Stripe says the money already went
-back, and moved by Stripe's events to succeeded or failed. The state diagram is in rules.py.
+still take it (after looking among the intent's refunds for one a lost answer made), reconciled
+with the intent's refunds when Stripe says the money already went back, and moved by Stripe's
+events to succeeded or failed. The state diagram is in rules.py.
 
 Lock order, as everywhere: the subscription, then its payment, then the payment's refunds."""
 
@@ -134,7 +135,13 @@ async def submit_refund(refund_id: int, *, now: datetime, gateway: Gateway) -> R
     so of two submitters one sends it and the other returns None. A connection error, 5xx,
     409 or 429 leaves it requested for the next try on the same key; any other refusal marks
     it failed with Stripe's reason, except that a refund Stripe says was already made is
-    looked up among the intent's refunds and taken as this attempt's."""
+    looked up among the intent's refunds and taken as this attempt's.
+
+    An attempt sent before may have been made at Stripe with its answer lost. Before it is
+    sent again, or turned to manual_due because the window closed meanwhile, the intent's
+    refunds are searched for one carrying its key, and that one is taken: Stripe forgets a
+    key after 24 hours, so sending it again could make a second refund, and a manual_due
+    attempt would have the cooperative pay back money Stripe already returned."""
     claimed = await Refund.filter(
         _lease_free(now), id=refund_id, status=RefundStatus.REQUESTED
     ).update(lease_until=now + LEASE, attempts=F("attempts") + 1)
@@ -142,6 +149,13 @@ async def submit_refund(refund_id: int, *, now: datetime, gateway: Gateway) -> R
         return None
     refund = await Refund.get(id=refund_id).select_related("payment")
     payment = refund.payment
+    if refund.attempts > 1:  # claimed before, so maybe sent: see the docstring
+        try:
+            made = _carrying_key(await gateway.list_refunds(payment.intent_id), refund)
+        except PaymentProviderError as exc:
+            return await _release(refund.id, error=str(exc))
+        if made is not None:
+            return await _record(refund.id, now=now, result=made)
     if not rules.refundable_at_stripe(method=payment.method, paid_at=payment.paid_at, now=now):
         return await _record(refund.id, now=now, status=RefundStatus.MANUAL_DUE)
     try:
@@ -179,9 +193,9 @@ async def _landed_earlier(
     same amount that none of our attempts knows (made before its key reached the metadata,
     or in Stripe's dashboard). None if there is no such refund."""
     found = await gateway.list_refunds(payment.intent_id)
-    for r in found:
-        if r.key == refund.idempotency_key:
-            return r
+    made = _carrying_key(found, refund)
+    if made is not None:
+        return made
     known = set(
         await Refund.filter(provider_refund_id__in=[r.id for r in found]).values_list(
             "provider_refund_id", flat=True
@@ -193,6 +207,11 @@ async def _landed_earlier(
         and r.status != RefundStatus.FAILED
     ]  # fmt: skip
     return strangers[0] if len(strangers) == 1 else None
+
+
+def _carrying_key(found: list[RefundResult], refund: Refund) -> RefundResult | None:
+    """The refund among `found` with this attempt's key in its metadata, if any."""
+    return next((r for r in found if r.key == refund.idempotency_key), None)
 
 
 async def _release(refund_id: int, *, error: str) -> Refund:

@@ -207,6 +207,77 @@ async def test_charge_already_refunded_is_reconciled_with_the_intents_refunds(co
     assert payment.refunded_fen == refund.amount_fen and payment.refund_id == "re_landed"
 
 
+def landed_at_stripe(stripe, refund, payment, *, status="succeeded"):
+    """The refund Stripe made for an attempt whose answer was lost on the way back."""
+    stripe.elsewhere.append(
+        RefundResult(
+            id="re_lost_answer",
+            status=status,
+            amount_fen=refund.amount_fen,
+            intent_id=payment.intent_id,
+            key=refund.idempotency_key,
+        )  # fmt: skip
+    )
+
+
+async def test_a_retry_after_stripe_forgot_the_key_takes_the_refund_made_not_a_second(conn):
+    """Sent once, made at Stripe, answer lost; two days later Stripe no longer knows the key
+    (it keeps them 24 hours) and would make a second refund: the intent's refunds are looked
+    up first and the one carrying the key is taken, nothing is sent."""
+    sub, payment = await paid_subscription()
+    await cancel(sub, ScriptedStripe(PaymentProviderError("read timeout")))
+    refund = await Refund.get(payment_id=payment.id)
+    stripe = ScriptedStripe()  # a new one: it has forgotten the key
+    landed_at_stripe(stripe, refund, payment)
+    assert await refund_due_payments(now=NOW + timedelta(days=2), gateway=stripe) == 1
+    assert stripe.calls == []
+    await refund.refresh_from_db()
+    await payment.refresh_from_db()
+    assert refund.status == "succeeded" and refund.provider_refund_id == "re_lost_answer"
+    assert payment.status == PaymentStatus.REFUNDED and payment.refunded_fen == refund.amount_fen
+
+
+async def test_a_refund_sent_inside_the_window_and_retried_after_it_is_not_paid_twice(conn):
+    """Sent on day 88 of Alipay's window, made at Stripe, answer lost; the retry on day 91 is
+    past the window. The refund Stripe made is taken rather than the attempt becoming
+    manual_due, which the cooperative would pay a second time."""
+    sub, payment = await paid_subscription(paid_at=NOW - timedelta(days=88), method="alipay")
+    await cancel(sub, ScriptedStripe(PaymentProviderError("read timeout")))
+    refund = await Refund.get(payment_id=payment.id)
+    stripe = ScriptedStripe()
+    landed_at_stripe(stripe, refund, payment, status="pending")
+    assert await refund_due_payments(now=NOW + timedelta(days=3), gateway=stripe) == 1
+    assert stripe.calls == []
+    await refund.refresh_from_db()
+    assert refund.status == "pending" and refund.provider_refund_id == "re_lost_answer"
+    assert await Refund.filter(payment_id=payment.id).count() == 1
+
+
+async def test_a_once_sent_refund_stripe_never_made_becomes_manual_due_after_the_window(conn):
+    sub, payment = await paid_subscription(paid_at=NOW - timedelta(days=88), method="alipay")
+    await cancel(sub, ScriptedStripe(PaymentProviderError("connection reset")))
+    refund = await Refund.get(payment_id=payment.id)
+    stripe = ScriptedStripe()
+    assert await refund_due_payments(now=NOW + timedelta(days=3), gateway=stripe) == 0
+    await refund.refresh_from_db()
+    assert refund.status == "manual_due" and stripe.calls == []
+
+
+async def test_a_once_sent_refund_is_not_sent_again_while_stripes_refunds_cannot_be_read(conn):
+    sub, payment = await paid_subscription()
+    await cancel(sub, ScriptedStripe(PaymentProviderError("read timeout")))
+    refund = await Refund.get(payment_id=payment.id)
+
+    class Unreadable(ScriptedStripe):
+        async def list_refunds(self, intent_id):
+            raise PaymentProviderError("stripe down")
+
+    stripe = Unreadable()
+    assert await refund_due_payments(now=NOW + timedelta(days=2), gateway=stripe) == 0
+    await refund.refresh_from_db()
+    assert refund.status == "requested" and refund.lease_until is None and stripe.calls == []
+
+
 async def test_amount_too_large_with_no_refund_of_ours_at_stripe_fails_the_attempt(conn):
     sub, payment = await paid_subscription()
     stripe = ScriptedStripe(RefundRefused("too large", code="amount_too_large"))

@@ -129,6 +129,56 @@ def refund_reason_name(reason: str) -> str:
     }.get(reason, reason)
 
 
+# Stripe's codes shown to the manager by name, in the page's language; an unknown code by a
+# generic name, never as Stripe wrote it.
+
+
+def refund_failure_name(code: str) -> str:
+    """Why a refund failed: Stripe's refund failure_reason or refusal code, or ours
+    (provider_error when Stripe gave none, canceled when Stripe cancelled it)."""
+    return {
+        "declined": _("Refused by the bank or wallet"),
+        "expired_or_canceled_card": _("The card expired or was cancelled"),
+        "lost_or_stolen_card": _("The card was reported lost or stolen"),
+        "insufficient_funds": _("Not enough money in the Stripe balance"),
+        "charge_for_pending_refund_disputed": _("The payment was disputed during the refund"),
+        "merchant_request": _("Cancelled at the cooperative's request"),
+        "charge_already_refunded": _("The payment was already refunded in full"),
+        "charge_disputed": _("The payment is disputed"),
+        "amount_too_large": _("More than is left to refund"),
+        "idempotency_error": _("Stripe refused a repeated request"),
+        RefundStatus.CANCELED: _("Cancelled by Stripe"),
+    }.get(code, _("Stripe gave no reason we know: see its dashboard"))
+
+
+def dispute_reason_name(reason: str) -> str:
+    return {
+        "fraudulent": _("The card holder did not make this payment"),
+        "unrecognized": _("The customer does not recognise the payment"),
+        "duplicate": _("Charged twice"),
+        "product_not_received": _("Not received"),
+        "product_unacceptable": _("Not as described"),
+        "credit_not_processed": _("A refund was not received"),
+        "subscription_canceled": _("Charged after cancelling"),
+        "customer_initiated": _("Started by the customer"),
+        "bank_cannot_process": _("The bank could not process it"),
+        "debit_not_authorized": _("Debit not authorised"),
+    }.get(reason, _("Another reason: see Stripe's dashboard"))
+
+
+def dispute_status_name(status: str) -> str:
+    return {
+        "warning_needs_response": _("Inquiry: answer needed"),
+        "warning_under_review": _("Inquiry under review"),
+        "warning_closed": _("Inquiry closed"),
+        "needs_response": _("Answer needed"),
+        "under_review": _("Under review by the bank"),
+        "won": _("Won"),
+        "lost": _("Lost"),
+        "prevented": _("Prevented"),
+    }.get(status, _("See Stripe's dashboard"))
+
+
 # ---- the manager's follow-ups ----
 
 

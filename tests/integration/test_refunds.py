@@ -169,7 +169,8 @@ async def test_a_refusal_marks_the_refund_failed_without_retry_and_the_manager_s
     await log_in_client(client, "manager@coop.cn")
     page = await client.get("/manage/payments")
     assert page.status_code == 200
-    assert f'id="refund-{refund.id}"' in page.text and "charge_disputed" in page.text
+    assert f'id="refund-{refund.id}"' in page.text and "该付款存在争议" in page.text
+    assert "charge_disputed" not in page.text
 
 
 async def test_a_refusal_without_a_code_is_stored_as_provider_error_never_stripes_text(client, app):
@@ -356,7 +357,7 @@ async def test_a_pending_refund_that_fails_by_event_is_owed_and_appears_for_the_
     await manager_of(sub)
     await log_in_client(client, "manager@coop.cn")
     page = await client.get("/manage/payments")
-    assert f'id="refund-{refund.id}"' in page.text and "expired_or_canceled_card" in page.text
+    assert f'id="refund-{refund.id}"' in page.text and "银行卡已过期或已注销" in page.text
 
 
 async def canceled_by_stripe(client, app):
@@ -480,7 +481,26 @@ async def test_disputes_are_stored_from_their_events_and_appear_for_the_manager(
     await manager_of(sub)
     await log_in_client(client, "manager@coop.cn")
     page = await client.get("/manage/payments?list=disputes")
-    assert "du_3QfarmDispute0001" in page.text and "needs_response" in page.text
+    assert "du_3QfarmDispute0001" in page.text and "需要回复" in page.text
+
+
+async def test_the_chinese_payments_page_names_stripes_codes_in_chinese_never_raw(client, app):
+    sub, payment = await paid_subscription()
+    await cancel(sub, ScriptedStripe(RefundRefused("no", code="charge_already_refunded")))
+    dispute = dispute_event("charge.dispute.created", payment)
+    dispute["data"]["object"]["reason"] = "fraudulent"
+    await post_event(client, dispute)
+    await manager_of(sub)
+    await log_in_client(client, "manager@coop.cn")  # the manager reads Chinese
+    refunds_page = (await client.get("/manage/payments?list=refunds")).text
+    assert "该付款已全额退款" in refunds_page and "charge_already_refunded" not in refunds_page
+    await Refund.filter(payment_id=payment.id).update(failure_reason="a_code_stripe_adds_later")
+    refunds_page = (await client.get("/manage/payments?list=refunds")).text
+    assert "Stripe 未给出可识别的原因" in refunds_page
+    assert "a_code_stripe_adds_later" not in refunds_page
+    disputes_page = (await client.get("/manage/payments?list=disputes")).text
+    assert "持卡人称未进行此付款" in disputes_page and "需要回复" in disputes_page
+    assert "fraudulent" not in disputes_page and "needs_response" not in disputes_page
 
 
 async def test_a_closed_dispute_is_not_reopened_by_a_late_event(client, app):

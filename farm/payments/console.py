@@ -44,7 +44,6 @@ DISPUTE_COLUMNS = (
     "payment__intent_id", "payment__subscription_id", "payment__subscription__customer__name",
     "payment__subscription__plot__code",
 )  # fmt: skip
-CLOSED_DISPUTES = ("won", "lost", "warning_closed", "prevented")
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ def _needing_attention(manager: User, now: datetime):
     """rules.needs_attention, as a query."""
     followed = Refund.filter(retry_of_id__isnull=False).values("retry_of_id")
     return _refunds(manager).filter(
-        Q(status=RefundStatus.FAILED, id__not_in=Subquery(followed))
+        Q(status__in=list(rules.TO_FOLLOW_UP), id__not_in=Subquery(followed))
         | Q(status=RefundStatus.MANUAL_DUE)
         | Q(
             status__in=[RefundStatus.REQUESTED, RefundStatus.PENDING],
@@ -81,7 +80,7 @@ async def payments_page(*, manager: User, shown: str, page: int, now: datetime) 
     the longest-owed comes first; every refund newest first; disputes newest first)."""
     shown = shown if shown in LISTS else "attention"
     attention_query = _needing_attention(manager, now)
-    open_query = _disputes(manager).filter(status__not_in=CLOSED_DISPUTES)
+    open_query = _disputes(manager).filter(status__not_in=list(rules.CLOSED_DISPUTES))
     attention = await attention_query.count()
     open_disputes = await open_query.count()
     if shown == "disputes":
@@ -103,6 +102,7 @@ async def payments_page(*, manager: User, shown: str, page: int, now: datetime) 
         )
         for row in listed.items:
             row["followed_up"] = row["id"] in followed
+            row["to_follow_up"] = row["status"] in rules.TO_FOLLOW_UP and not row["followed_up"]
             row["attention"] = rules.needs_attention(
                 status=row["status"], updated_at=row["updated_at"],
                 followed_up=row["followed_up"], now=now,
@@ -129,17 +129,68 @@ def refund_reason_name(reason: str) -> str:
     }.get(reason, reason)
 
 
+# Stripe's codes shown to the manager by name, in the page's language; an unknown code by a
+# generic name, never as Stripe wrote it.
+
+
+def refund_failure_name(code: str) -> str:
+    """Why a refund failed: Stripe's refund failure_reason or refusal code, or ours
+    (provider_error when Stripe gave none, canceled when Stripe cancelled it)."""
+    return {
+        "declined": _("Refused by the bank or wallet"),
+        "expired_or_canceled_card": _("The card expired or was cancelled"),
+        "lost_or_stolen_card": _("The card was reported lost or stolen"),
+        "insufficient_funds": _("Not enough money in the Stripe balance"),
+        "charge_for_pending_refund_disputed": _("The payment was disputed during the refund"),
+        "merchant_request": _("Cancelled at the cooperative's request"),
+        "charge_already_refunded": _("The payment was already refunded in full"),
+        "charge_disputed": _("The payment is disputed"),
+        "amount_too_large": _("More than is left to refund"),
+        "idempotency_error": _("Stripe refused a repeated request"),
+        RefundStatus.CANCELED: _("Cancelled by Stripe"),
+    }.get(code, _("Stripe gave no reason we know: see its dashboard"))
+
+
+def dispute_reason_name(reason: str) -> str:
+    return {
+        "fraudulent": _("The card holder did not make this payment"),
+        "unrecognized": _("The customer does not recognise the payment"),
+        "duplicate": _("Charged twice"),
+        "product_not_received": _("Not received"),
+        "product_unacceptable": _("Not as described"),
+        "credit_not_processed": _("A refund was not received"),
+        "subscription_canceled": _("Charged after cancelling"),
+        "customer_initiated": _("Started by the customer"),
+        "bank_cannot_process": _("The bank could not process it"),
+        "debit_not_authorized": _("Debit not authorised"),
+    }.get(reason, _("Another reason: see Stripe's dashboard"))
+
+
+def dispute_status_name(status: str) -> str:
+    return {
+        "warning_needs_response": _("Inquiry: answer needed"),
+        "warning_under_review": _("Inquiry under review"),
+        "warning_closed": _("Inquiry closed"),
+        "needs_response": _("Answer needed"),
+        "under_review": _("Under review by the bank"),
+        "won": _("Won"),
+        "lost": _("Lost"),
+        "prevented": _("Prevented"),
+    }.get(status, _("See Stripe's dashboard"))
+
+
 # ---- the manager's follow-ups ----
 
 
 async def retry_refund(*, manager: User, refund_id: int, now: datetime, gateway: Gateway) -> Refund:
-    """A failed refund tried again at Stripe as a new attempt with a new key. Only once per
-    failed attempt: a second click, or a second manager at the same moment, is refused."""
+    """A failed or canceled refund tried again at Stripe as a new attempt with a new key.
+    Only once per attempt: a second click, or a second manager at the same moment, is
+    refused."""
     failed = await _refunds(manager).get_or_none(id=refund_id)
     if failed is None:
         raise NotFound(_("This refund does not exist."))
-    if failed.status != RefundStatus.FAILED:
-        raise Conflict(_("Only a failed refund can be tried again."))
+    if failed.status not in rules.TO_FOLLOW_UP:
+        raise Conflict(_("Only a failed or cancelled refund can be tried again."))
     try:
         async with in_transaction() as conn:
             retry = await open_refund(
@@ -194,12 +245,12 @@ async def record_manual_refund(
     *, manager: User, refund_id: int, amount: str, method: str, note: str, now: datetime
 ) -> Refund:
     """The manager records money paid back outside Stripe (bank transfer, cash ...) for a
-    refund due outside the method's window or a failed one. Less than owed leaves the rest
-    owed, as a new manual_due refund. Bad input changes nothing (422)."""
+    refund due outside the method's window or a failed or canceled one. Less than owed
+    leaves the rest owed, as a new manual_due refund. Bad input changes nothing (422)."""
     owed = await _refunds(manager).get_or_none(id=refund_id)
     if owed is None:
         raise NotFound(_("This refund does not exist."))
-    if owed.status not in (RefundStatus.FAILED, RefundStatus.MANUAL_DUE):
+    if owed.status not in (*rules.TO_FOLLOW_UP, RefundStatus.MANUAL_DUE):
         raise Conflict(_("This refund is not waiting for a refund by other means."))
     paid, how, text = _read_manual(
         owed_fen=owed.amount_fen, amount=amount, method=method, note=note

@@ -30,7 +30,9 @@ async def _page(request: Request, *, shown: str, page: int, status_code: int = 2
     context = {
         "section": "payments", "page": view, "methods": list(ManualMethod),
         "status_name": console.refund_status_name, "reason_name": console.refund_reason_name,
-        "method_name": console.manual_method_name, "done": request.query_params.get("done", ""),
+        "method_name": console.manual_method_name, "failure_name": console.refund_failure_name,
+        "dispute_reason": console.dispute_reason_name,
+        "dispute_status": console.dispute_status_name, "done": request.query_params.get("done", ""),
         "errors": {}, "form": {}, "refused": None, **extra,
     }  # fmt: skip
     return render(request, "manage/payments.html", context, status_code=status_code)

@@ -1,7 +1,8 @@
 """Refunds tracked to the end: each refund is an attempt stored before Stripe is called, with
 its own key and amount, sent once under a lease, retried on its key only when Stripe may
-still take it, reconciled with the intent's refunds when Stripe says the money already went
-back, and moved by Stripe's events to succeeded or failed. The state diagram is in rules.py.
+still take it (after looking among the intent's refunds for one a lost answer made), reconciled
+with the intent's refunds when Stripe says the money already went back, and moved by Stripe's
+events to succeeded or failed. The state diagram is in rules.py.
 
 Lock order, as everywhere: the subscription, then its payment, then the payment's refunds."""
 
@@ -40,6 +41,9 @@ log = logging.getLogger("farm.payments")
 LEASE = timedelta(minutes=10)
 # Stripe's own reason for a refund the customer asked for; other reasons go in metadata.
 STRIPE_REASON = {RefundReason.CUSTOMER_CANCEL: "requested_by_customer"}
+# The failure reason of a refusal Stripe gave no code for: its message is for the log only,
+# never for the manager's page.
+PROVIDER_ERROR = "provider_error"
 
 
 def new_key() -> str:
@@ -88,7 +92,8 @@ async def open_refund(
 async def settle_payment(payment_id: int, *, now: datetime, conn: BaseDBAsyncClient) -> None:
     """Recompute the payment from its refunds, under its row lock: `refunded_fen` is the money
     that reached the customer (succeeded or paid outside Stripe); the status is refund_due
-    while money is still owed (requested, failed and not followed up, manual_due), refunded
+    while money is still owed (requested, failed or canceled and not followed up,
+    manual_due), refunded
     once every attempt is accepted or settled."""
     rows = await (
         Refund.filter(payment_id=payment_id)
@@ -101,7 +106,7 @@ async def settle_payment(payment_id: int, *, now: datetime, conn: BaseDBAsyncCli
     followed = {r["retry_of_id"] for r in rows if r["retry_of_id"]}
     owed = any(
         r["status"] in (RefundStatus.REQUESTED, RefundStatus.MANUAL_DUE)
-        or (r["status"] == RefundStatus.FAILED and r["id"] not in followed)
+        or (r["status"] in rules.TO_FOLLOW_UP and r["id"] not in followed)
         for r in rows
     )
     returned = sum(r["amount_fen"] for r in rows if r["status"] in rules.RETURNED)
@@ -120,20 +125,37 @@ async def settle_payment(payment_id: int, *, now: datetime, conn: BaseDBAsyncCli
 # ---- sending an attempt to Stripe ----
 
 
+def _lease_free(now: datetime) -> Q:
+    """Attempts nobody is sending at `now`: never leased, or the lease ran out."""
+    return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+
+
 async def submit_refund(refund_id: int, *, now: datetime, gateway: Gateway) -> Refund | None:
     """Send one requested attempt to Stripe, once: the lease is taken by a conditional update,
     so of two submitters one sends it and the other returns None. A connection error, 5xx,
     409 or 429 leaves it requested for the next try on the same key; any other refusal marks
     it failed with Stripe's reason, except that a refund Stripe says was already made is
-    looked up among the intent's refunds and taken as this attempt's."""
-    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    claimed = await Refund.filter(free, id=refund_id, status=RefundStatus.REQUESTED).update(
-        lease_until=now + LEASE, attempts=F("attempts") + 1
-    )
+    looked up among the intent's refunds and taken as this attempt's.
+
+    An attempt sent before may have been made at Stripe with its answer lost. Before it is
+    sent again, or turned to manual_due because the window closed meanwhile, the intent's
+    refunds are searched for one carrying its key, and that one is taken: Stripe forgets a
+    key after 24 hours, so sending it again could make a second refund, and a manual_due
+    attempt would have the cooperative pay back money Stripe already returned."""
+    claimed = await Refund.filter(
+        _lease_free(now), id=refund_id, status=RefundStatus.REQUESTED
+    ).update(lease_until=now + LEASE, attempts=F("attempts") + 1)
     if not claimed:
         return None
     refund = await Refund.get(id=refund_id).select_related("payment")
     payment = refund.payment
+    if refund.attempts > 1:  # claimed before, so maybe sent: see the docstring
+        try:
+            made = _carrying_key(await gateway.list_refunds(payment.intent_id), refund)
+        except PaymentProviderError as exc:
+            return await _release(refund.id, error=str(exc))
+        if made is not None:
+            return await _record(refund.id, now=now, result=made)
     if not rules.refundable_at_stripe(method=payment.method, paid_at=payment.paid_at, now=now):
         return await _record(refund.id, now=now, status=RefundStatus.MANUAL_DUE)
     try:
@@ -155,7 +177,7 @@ async def submit_refund(refund_id: int, *, now: datetime, gateway: Gateway) -> R
             log.warning("Stripe refused refund %s: %s %s", refund.id, exc.code, exc)
             return await _record(
                 refund.id, now=now, status=RefundStatus.FAILED,
-                failure_reason=exc.code or str(exc),
+                failure_reason=exc.code or PROVIDER_ERROR,
             )  # fmt: skip
         result = landed
     except PaymentProviderError as exc:
@@ -171,9 +193,9 @@ async def _landed_earlier(
     same amount that none of our attempts knows (made before its key reached the metadata,
     or in Stripe's dashboard). None if there is no such refund."""
     found = await gateway.list_refunds(payment.intent_id)
-    for r in found:
-        if r.key == refund.idempotency_key:
-            return r
+    made = _carrying_key(found, refund)
+    if made is not None:
+        return made
     known = set(
         await Refund.filter(provider_refund_id__in=[r.id for r in found]).values_list(
             "provider_refund_id", flat=True
@@ -185,6 +207,11 @@ async def _landed_earlier(
         and r.status != RefundStatus.FAILED
     ]  # fmt: skip
     return strangers[0] if len(strangers) == 1 else None
+
+
+def _carrying_key(found: list[RefundResult], refund: Refund) -> RefundResult | None:
+    """The refund among `found` with this attempt's key in its metadata, if any."""
+    return next((r for r in found if r.key == refund.idempotency_key), None)
 
 
 async def _release(refund_id: int, *, error: str) -> Refund:
@@ -254,9 +281,8 @@ async def submit_due_refunds(*, now: datetime, gateway: Gateway) -> int:
                 )  # fmt: skip
             except Conflict:
                 continue
-    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     due = await (
-        Refund.filter(free, status=RefundStatus.REQUESTED)
+        Refund.filter(_lease_free(now), status=RefundStatus.REQUESTED)
         .order_by("id")
         .values_list("id", flat=True)
     )

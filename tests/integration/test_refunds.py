@@ -169,7 +169,19 @@ async def test_a_refusal_marks_the_refund_failed_without_retry_and_the_manager_s
     await log_in_client(client, "manager@coop.cn")
     page = await client.get("/manage/payments")
     assert page.status_code == 200
-    assert f'id="refund-{refund.id}"' in page.text and "charge_disputed" in page.text
+    assert f'id="refund-{refund.id}"' in page.text and "该付款存在争议" in page.text
+    assert "charge_disputed" not in page.text
+
+
+async def test_a_refusal_without_a_code_is_stored_as_provider_error_never_stripes_text(client, app):
+    sub, payment = await paid_subscription()
+    await cancel(sub, ScriptedStripe(RefundRefused("Internal detail: acct_1Secret blocked")))
+    refund = await Refund.get(payment_id=payment.id)
+    assert refund.status == "failed" and refund.failure_reason == "provider_error"
+    await manager_of(sub)
+    await log_in_client(client, "manager@coop.cn")
+    page = await client.get("/manage/payments")
+    assert f'id="refund-{refund.id}"' in page.text and "acct_1Secret" not in page.text
 
 
 async def test_charge_already_refunded_is_reconciled_with_the_intents_refunds(conn):
@@ -194,6 +206,77 @@ async def test_charge_already_refunded_is_reconciled_with_the_intents_refunds(co
     await payment.refresh_from_db()
     assert refund.status == "succeeded" and refund.provider_refund_id == "re_landed"
     assert payment.refunded_fen == refund.amount_fen and payment.refund_id == "re_landed"
+
+
+def landed_at_stripe(stripe, refund, payment, *, status="succeeded"):
+    """The refund Stripe made for an attempt whose answer was lost on the way back."""
+    stripe.elsewhere.append(
+        RefundResult(
+            id="re_lost_answer",
+            status=status,
+            amount_fen=refund.amount_fen,
+            intent_id=payment.intent_id,
+            key=refund.idempotency_key,
+        )  # fmt: skip
+    )
+
+
+async def test_a_retry_after_stripe_forgot_the_key_takes_the_refund_made_not_a_second(conn):
+    """Sent once, made at Stripe, answer lost; two days later Stripe no longer knows the key
+    (it keeps them 24 hours) and would make a second refund: the intent's refunds are looked
+    up first and the one carrying the key is taken, nothing is sent."""
+    sub, payment = await paid_subscription()
+    await cancel(sub, ScriptedStripe(PaymentProviderError("read timeout")))
+    refund = await Refund.get(payment_id=payment.id)
+    stripe = ScriptedStripe()  # a new one: it has forgotten the key
+    landed_at_stripe(stripe, refund, payment)
+    assert await refund_due_payments(now=NOW + timedelta(days=2), gateway=stripe) == 1
+    assert stripe.calls == []
+    await refund.refresh_from_db()
+    await payment.refresh_from_db()
+    assert refund.status == "succeeded" and refund.provider_refund_id == "re_lost_answer"
+    assert payment.status == PaymentStatus.REFUNDED and payment.refunded_fen == refund.amount_fen
+
+
+async def test_a_refund_sent_inside_the_window_and_retried_after_it_is_not_paid_twice(conn):
+    """Sent on day 88 of Alipay's window, made at Stripe, answer lost; the retry on day 91 is
+    past the window. The refund Stripe made is taken rather than the attempt becoming
+    manual_due, which the cooperative would pay a second time."""
+    sub, payment = await paid_subscription(paid_at=NOW - timedelta(days=88), method="alipay")
+    await cancel(sub, ScriptedStripe(PaymentProviderError("read timeout")))
+    refund = await Refund.get(payment_id=payment.id)
+    stripe = ScriptedStripe()
+    landed_at_stripe(stripe, refund, payment, status="pending")
+    assert await refund_due_payments(now=NOW + timedelta(days=3), gateway=stripe) == 1
+    assert stripe.calls == []
+    await refund.refresh_from_db()
+    assert refund.status == "pending" and refund.provider_refund_id == "re_lost_answer"
+    assert await Refund.filter(payment_id=payment.id).count() == 1
+
+
+async def test_a_once_sent_refund_stripe_never_made_becomes_manual_due_after_the_window(conn):
+    sub, payment = await paid_subscription(paid_at=NOW - timedelta(days=88), method="alipay")
+    await cancel(sub, ScriptedStripe(PaymentProviderError("connection reset")))
+    refund = await Refund.get(payment_id=payment.id)
+    stripe = ScriptedStripe()
+    assert await refund_due_payments(now=NOW + timedelta(days=3), gateway=stripe) == 0
+    await refund.refresh_from_db()
+    assert refund.status == "manual_due" and stripe.calls == []
+
+
+async def test_a_once_sent_refund_is_not_sent_again_while_stripes_refunds_cannot_be_read(conn):
+    sub, payment = await paid_subscription()
+    await cancel(sub, ScriptedStripe(PaymentProviderError("read timeout")))
+    refund = await Refund.get(payment_id=payment.id)
+
+    class Unreadable(ScriptedStripe):
+        async def list_refunds(self, intent_id):
+            raise PaymentProviderError("stripe down")
+
+    stripe = Unreadable()
+    assert await refund_due_payments(now=NOW + timedelta(days=2), gateway=stripe) == 0
+    await refund.refresh_from_db()
+    assert refund.status == "requested" and refund.lease_until is None and stripe.calls == []
 
 
 async def test_amount_too_large_with_no_refund_of_ours_at_stripe_fails_the_attempt(conn):
@@ -274,7 +357,48 @@ async def test_a_pending_refund_that_fails_by_event_is_owed_and_appears_for_the_
     await manager_of(sub)
     await log_in_client(client, "manager@coop.cn")
     page = await client.get("/manage/payments")
-    assert f'id="refund-{refund.id}"' in page.text and "expired_or_canceled_card" in page.text
+    assert f'id="refund-{refund.id}"' in page.text and "银行卡已过期或已注销" in page.text
+
+
+async def canceled_by_stripe(client, app):
+    """A pending refund Stripe then cancels (refund.updated with status canceled)."""
+    sub, payment, refund = await pending_refund(app)
+    event = refund_event("refund.updated.succeeded", refund, payment, event_id="evt_canceled")
+    event["data"]["object"]["status"] = "canceled"
+    await post_event(client, event)
+    await refund.refresh_from_db()
+    assert refund.status == "canceled"
+    return sub, payment, refund
+
+
+async def test_a_refund_stripe_cancels_is_still_owed_and_the_manager_can_retry_it(client, app):
+    sub, payment, refund = await canceled_by_stripe(client, app)
+    await payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUND_DUE and payment.refunded_fen == 0
+    manager = await manager_of(sub)
+    await log_in_client(client, "manager@coop.cn")
+    page = await client.get("/manage/payments")
+    assert f'id="refund-{refund.id}"' in page.text
+    assert f"/manage/payments/refunds/{refund.id}/retry" in page.text
+    assert f"/manage/payments/refunds/{refund.id}/manual" in page.text
+    stripe = ScriptedStripe()
+    retry = await console.retry_refund(manager=manager, refund_id=refund.id, now=NOW,
+                                       gateway=stripe)  # fmt: skip
+    assert retry.status == "succeeded" and retry.retry_of_id == refund.id
+    await payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED and payment.refunded_fen == refund.amount_fen
+    assert f'id="refund-{refund.id}"' not in (await client.get("/manage/payments")).text
+
+
+async def test_a_refund_stripe_cancels_can_be_recorded_as_paid_by_other_means(client, app):
+    sub, payment, refund = await canceled_by_stripe(client, app)
+    manager = await manager_of(sub)
+    done = await console.record_manual_refund(
+        manager=manager, refund_id=refund.id, amount="580", method="cash", note="", now=NOW
+    )
+    assert done.status == "manual_done" and done.retry_of_id == refund.id
+    await payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED and payment.refunded_fen == 58000
 
 
 async def test_an_event_arriving_before_stripes_answer_finds_the_attempt_by_its_key(client, app):
@@ -357,7 +481,26 @@ async def test_disputes_are_stored_from_their_events_and_appear_for_the_manager(
     await manager_of(sub)
     await log_in_client(client, "manager@coop.cn")
     page = await client.get("/manage/payments?list=disputes")
-    assert "du_3QfarmDispute0001" in page.text and "needs_response" in page.text
+    assert "du_3QfarmDispute0001" in page.text and "需要回复" in page.text
+
+
+async def test_the_chinese_payments_page_names_stripes_codes_in_chinese_never_raw(client, app):
+    sub, payment = await paid_subscription()
+    await cancel(sub, ScriptedStripe(RefundRefused("no", code="charge_already_refunded")))
+    dispute = dispute_event("charge.dispute.created", payment)
+    dispute["data"]["object"]["reason"] = "fraudulent"
+    await post_event(client, dispute)
+    await manager_of(sub)
+    await log_in_client(client, "manager@coop.cn")  # the manager reads Chinese
+    refunds_page = (await client.get("/manage/payments?list=refunds")).text
+    assert "该付款已全额退款" in refunds_page and "charge_already_refunded" not in refunds_page
+    await Refund.filter(payment_id=payment.id).update(failure_reason="a_code_stripe_adds_later")
+    refunds_page = (await client.get("/manage/payments?list=refunds")).text
+    assert "Stripe 未给出可识别的原因" in refunds_page
+    assert "a_code_stripe_adds_later" not in refunds_page
+    disputes_page = (await client.get("/manage/payments?list=disputes")).text
+    assert "持卡人称未进行此付款" in disputes_page and "需要回复" in disputes_page
+    assert "fraudulent" not in disputes_page and "needs_response" not in disputes_page
 
 
 async def test_a_closed_dispute_is_not_reopened_by_a_late_event(client, app):
@@ -408,8 +551,8 @@ async def test_an_alipay_refund_outside_its_window_is_paid_by_the_cooperative_no
     assert f'id="refund-{refund.id}"' not in (await client.get("/manage/payments")).text
 
 
-async def test_a_refund_inside_the_alipay_window_goes_to_stripe(conn):
-    sub, payment = await paid_subscription(paid_at=NOW - timedelta(days=89), method="alipay")
+async def test_a_refund_inside_the_alipay_window_less_its_last_day_goes_to_stripe(conn):
+    sub, payment = await paid_subscription(paid_at=NOW - timedelta(days=88), method="alipay")
     stripe = ScriptedStripe(status="pending")
     await cancel(sub, stripe)
     assert (await Refund.get(payment_id=payment.id)).status == "pending"

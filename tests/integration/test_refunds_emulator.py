@@ -111,7 +111,7 @@ async def test_a_card_refund_that_fails_after_succeeding_is_owed_and_shown_to_th
     assert payment.status == PaymentStatus.REFUND_DUE and payment.refunded_fen == 0
     assert sub.status == Status.REFUNDED
     page = await manager_page(client, sub)
-    assert f'id="refund-{refund.id}"' in page and "expired_or_canceled_card" in page
+    assert f'id="refund-{refund.id}"' in page and "银行卡已过期或已注销" in page
 
 
 async def test_an_alipay_refund_goes_pending_and_succeeds_by_stripes_events(

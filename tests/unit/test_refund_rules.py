@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 from itertools import permutations
 
 import pytest
+import stripe
 
-from farm.payments import rules
+from farm.payments import gateway, rules
+from farm.payments.gateway import PaymentProviderError, RefundRefused
 
 PAID = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -14,31 +16,57 @@ PAID = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 @pytest.mark.parametrize(
     ("method", "days", "at_stripe"),
     [
-        ("alipay", 89, True), ("alipay", 90, False), ("alipay", 91, False),
-        ("wechat_pay", 179, True), ("wechat_pay", 180, False),
-        ("card", 400, True), ("card", 3650, True),
+        ("alipay", 88, True), ("alipay", 89, False), ("alipay", 90, False),
+        ("alipay", 91, False), ("wechat_pay", 178, True), ("wechat_pay", 179, False),
+        ("wechat_pay", 180, False), ("card", 400, True), ("card", 3650, True),
     ],
 )  # fmt: skip
-def test_alipay_refunds_within_90_days_wechat_pay_180_cards_any_time(method, days, at_stripe):
+def test_alipay_refunds_within_90_days_wechat_pay_180_cards_any_time_less_a_days_margin(
+    method, days, at_stripe
+):
     now = PAID + timedelta(days=days)
     assert rules.refundable_at_stripe(method=method, paid_at=PAID, now=now) is at_stripe
 
 
-def test_the_last_moment_inside_the_alipay_window_still_goes_to_stripe():
-    last = PAID + timedelta(days=90) - timedelta(seconds=1)
+def test_the_last_moment_before_the_alipay_windows_last_day_still_goes_to_stripe():
+    last = PAID + timedelta(days=89) - timedelta(seconds=1)
     assert rules.refundable_at_stripe(method="alipay", paid_at=PAID, now=last)
+
+
+def test_a_refund_in_the_last_day_of_the_alipay_window_is_paid_by_other_means():
+    """Our paid_at may be later than Stripe's charge: the last day is not risked at Stripe."""
+    for hours_left in (24, 12, 1):
+        now = PAID + timedelta(days=90) - timedelta(hours=hours_left)
+        assert not rules.refundable_at_stripe(method="alipay", paid_at=PAID, now=now)
 
 
 @pytest.mark.parametrize(
     ("http_status", "connection", "retry"),
     [
-        (None, True, True), (None, False, True), (500, False, True), (503, False, True),
+        (None, True, True), (None, False, False), (500, False, True), (503, False, True),
         (409, False, True), (429, False, True), (400, False, False), (402, False, False),
         (401, False, False), (404, False, False),
     ],
 )  # fmt: skip
 def test_only_connection_errors_5xx_409_and_429_are_retried(http_status, connection, retry):
     assert rules.retriable_error(http_status=http_status, connection_error=connection) is retry
+
+
+@pytest.mark.parametrize(
+    ("error", "retried"),
+    [
+        (stripe.APIConnectionError("connection reset"), True),
+        (stripe.APIError("Stripe is down", http_status=503), True),
+        (stripe.RateLimitError("slow down", http_status=429), True),
+        (stripe.IdempotencyError("same key, other request", http_status=409), True),
+        (stripe.InvalidRequestError("already refunded", None, http_status=400), False),
+        (stripe.APIError("no status and no connection error"), False),
+    ],
+)  # fmt: skip
+def test_the_gateway_sends_again_only_what_the_rule_calls_retriable(error, retried):
+    mapped = gateway._refund_error(error)
+    assert isinstance(mapped, PaymentProviderError)
+    assert isinstance(mapped, RefundRefused) is not retried
 
 
 STRIPE_STATUSES = ["pending", "succeeded", "failed", "canceled"]
@@ -90,6 +118,7 @@ NOW = PAID + timedelta(days=10)
     ("status", "age_days", "followed_up", "attention"),
     [
         ("failed", 0, False, True), ("failed", 0, True, False), ("manual_due", 0, False, True),
+        ("canceled", 0, False, True), ("canceled", 0, True, False),
         ("pending", 2, False, False), ("pending", 4, False, True), ("requested", 4, False, True),
         ("succeeded", 30, False, False), ("manual_done", 30, False, False),
     ],

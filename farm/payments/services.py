@@ -292,11 +292,13 @@ async def payment_state(
     gateway: Gateway,
     now: datetime,
     base_url: str = "",
-    cancelled_by_customer: bool = False,
+    cancelled_intent: str = "",
 ) -> PaymentState:
     """Ask Stripe directly while our row is unpaid, so a late webhook keeps nobody waiting.
-    `cancelled_by_customer` (Stripe's redirect_status failed or canceled) closes an attempt
-    still waiting for the customer, so that its redirect or QR code cannot be paid later."""
+    `cancelled_intent` is the intent Stripe's redirect named with redirect_status failed or
+    canceled: when it is the open attempt's, that attempt is closed, so that its redirect or
+    QR code cannot be paid later. Any other intent (an attempt replaced in another tab, or a
+    guess in a cross-site link) changes nothing."""
     sub = await subscriptions.own_subscription(customer=customer, subscription_id=subscription_id)
     if sub.status != Status.PENDING_PAYMENT:
         return PaymentState("done", sub)
@@ -318,6 +320,7 @@ async def payment_state(
         return PaymentState("done", sub, method)
     if intent.status == "processing":
         return PaymentState("waiting", sub, method)
+    cancelled_by_customer = bool(cancelled_intent) and cancelled_intent == payment.intent_id
     if intent.status == "requires_action" and not cancelled_by_customer:
         return PaymentState("waiting", sub, method, next_action=intent.next_action)
     if intent.status == "requires_action":

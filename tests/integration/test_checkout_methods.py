@@ -90,7 +90,9 @@ async def test_a_failed_3d_secure_goes_back_to_checkout_with_the_reason_and_the_
     await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port, THREE_D_SECURE))  # fmt: skip
     payment = await open_payment_of(sub)
     await authorize(stripe_port, payment.intent_id, "fail")
-    back = await client.get(f"/checkout/{sub.id}/return?redirect_status=failed")
+    back = await client.get(
+        f"/checkout/{sub.id}/return?payment_intent={payment.intent_id}&redirect_status=failed"
+    )
     assert back.status_code == 303 and back.headers["location"] == f"/checkout/{sub.id}"
     page = await client.get(back.headers["location"])
     assert "您的银行未能验证这笔付款" in page.text
@@ -230,7 +232,10 @@ async def test_alipay_failed_or_cancelled_returns_to_checkout_with_a_message_and
     payment = await open_payment_of(sub)
     if redirect_status == "failed":
         await authorize(stripe_port, payment.intent_id, "fail")
-    back = await client.get(f"/checkout/{sub.id}/return?redirect_status={redirect_status}")
+    back = await client.get(
+        f"/checkout/{sub.id}/return?payment_intent={payment.intent_id}"
+        f"&redirect_status={redirect_status}"
+    )
     assert back.status_code == 303 and back.headers["location"] == f"/checkout/{sub.id}"
     page = await client.get(f"/checkout/{sub.id}")
     expected = "支付宝付款已取消" if redirect_status == "canceled" else "支付宝未能完成付款"
@@ -239,6 +244,43 @@ async def test_alipay_failed_or_cancelled_returns_to_checkout_with_a_message_and
     # The abandoned redirect can no longer be paid: Stripe cancelled or failed it.
     assert await stripe_status(app, payment.intent_id) in ("canceled", "requires_payment_method")
     assert (await authorize(stripe_port, payment.intent_id)).status_code == 400
+
+
+async def test_a_cancelled_return_naming_a_replaced_alipay_intent_leaves_the_open_wechat_qr(
+    client, app, stripe_port
+):
+    """Alipay in tab A, WeChat Pay chosen in tab B, then Alipay cancelled in tab A."""
+    sub, token = await reserved_with_address(client)
+    await pay(client, sub, token, "alipay")
+    alipay = await open_payment_of(sub)
+    await pay(client, sub, token, "wechat_pay")
+    wechat = await open_payment_of(sub)
+    back = await client.get(
+        f"/checkout/{sub.id}/return?payment_intent={alipay.intent_id}&redirect_status=canceled"
+    )
+    assert back.status_code == 303 and back.headers["location"] == f"/checkout/{sub.id}/wait"
+    await wechat.refresh_from_db()
+    assert wechat.status == "requires_payment"
+    assert await stripe_status(app, wechat.intent_id) == "requires_action"
+    await authorize(stripe_port, wechat.intent_id)  # the QR code still pays
+    assert (await client.get(f"/checkout/{sub.id}/status")).json()["state"] == "done"
+
+
+@pytest.mark.parametrize("named", ["", "pi_someone_elses"])
+async def test_a_cancelled_return_without_the_open_intents_id_closes_nothing(
+    client, app, stripe_port, named
+):
+    """A cross-site image can GET the return page with the sequential subscription id, but
+    it cannot know the open intent's id."""
+    sub, token = await reserved_with_address(client)
+    await pay(client, sub, token, "alipay")
+    payment = await open_payment_of(sub)
+    query = f"payment_intent={named}&" if named else ""
+    back = await client.get(f"/checkout/{sub.id}/return?{query}redirect_status=canceled")
+    assert back.headers["location"] == f"/checkout/{sub.id}/wait"
+    await payment.refresh_from_db()
+    assert payment.status == "requires_payment"
+    assert await stripe_status(app, payment.intent_id) == "requires_action"
 
 
 async def test_the_return_page_while_alipay_still_processes_says_it_is_waiting(

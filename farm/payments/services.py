@@ -350,13 +350,17 @@ async def record_success(
         await refunds.submit_refund(lost, now=now, gateway=gateway)
 
 
+PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.REFUND_DUE)
+
+
 async def _mark_paid(
     intent: Intent, *, now: datetime, conn: BaseDBAsyncClient, base_url: str = ""
 ) -> int | None:
-    """Within the caller's transaction. When the money arrived but the plot cannot be kept
-    (released by the customer, or lost after the reservation lapsed), a full refund attempt
-    is stored in this same transaction, so it cannot be forgotten; its id is returned for
-    the caller to send once the transaction is committed."""
+    """Within the caller's transaction. When the money arrived but cannot be kept (another
+    payment of the subscription was already paid, or the plot was released by the customer
+    or lost after the reservation lapsed), a full refund attempt is stored in this same
+    transaction, so it cannot be forgotten; its id is returned for the caller to send once
+    the transaction is committed."""
     found = await Payment.get_or_none(intent_id=intent.id).using_db(conn)
     if found is None:
         return None  # not one of ours
@@ -373,6 +377,18 @@ async def _mark_paid(
     payment.paid_at = now
     payment.card_last4 = intent.card_last4 or payment.card_last4
     payment.failure_message = ""
+    if await _paid_before(payment, conn=conn):
+        # An attempt closed here whose cancel never reached Stripe, then paid: the customer
+        # paid twice. The subscription keeps the first payment; this one goes back whole.
+        log.warning("a second payment %s of subscription %s is refunded",
+                    payment.intent_id, payment.subscription_id)  # fmt: skip
+        payment.status = PaymentStatus.REFUND_DUE
+        await payment.save(using_db=conn)
+        refund = await refunds.open_refund(
+            payment_id=payment.id, amount_fen=payment.amount_fen, reason=RefundReason.DUPLICATE,
+            now=now, conn=conn,
+        )  # fmt: skip
+        return refund.id
     kept = await subscriptions.activate_paid(
         subscription_id=payment.subscription_id, now=now, conn=conn
     )
@@ -397,6 +413,16 @@ async def _mark_paid(
         now=now, conn=conn,
     )  # fmt: skip
     return refund.id
+
+
+async def _paid_before(payment: Payment, *, conn: BaseDBAsyncClient) -> bool:
+    """Whether another payment of the same subscription was paid (whatever its refunds)."""
+    return await (
+        Payment.filter(subscription_id=payment.subscription_id, status__in=PAID)
+        .exclude(id=payment.id)
+        .using_db(conn)
+        .exists()
+    )
 
 
 async def refund_due_payments(*, now: datetime, gateway: Gateway) -> int:

@@ -210,9 +210,7 @@ async def pay(
         )
     except PaymentProviderError as exc:
         log.warning("could not confirm %s: %s", payment.intent_id, exc)
-        raise Conflict(
-            _("The payment could not be started just now. Nothing was taken; please try again.")
-        ) from None
+        intent = await _after_failed_confirm(payment, gateway=gateway)
     if intent.status == "succeeded":
         await record_success(intent, now=now, gateway=gateway, base_url=base_url)
         return PayOutcome("succeeded")
@@ -245,6 +243,27 @@ async def pay_with_card(
         now=now,
         base_url=base_url,
     )
+
+
+async def _after_failed_confirm(payment: Payment, *, gateway: Gateway) -> Intent:
+    """A confirm that failed on the way (a timeout) may still have reached Stripe and taken
+    the money: ask Stripe once what became of the intent before telling the customer."""
+    try:
+        intent = await gateway.retrieve(payment.intent_id)
+    except PaymentProviderError:
+        raise Conflict(
+            _(
+                "We could not confirm your payment just now. It may still go through: reload "
+                "this page in a minute to see, before you pay again."
+            )
+        ) from None
+    if intent.status in ("requires_payment_method", "requires_confirmation") and not (
+        intent.error_code or intent.decline_code
+    ):
+        raise Conflict(
+            _("The payment could not be started just now. Nothing was taken; please try again.")
+        )
+    return intent
 
 
 def _failure(intent: Intent) -> tuple[str, str]:

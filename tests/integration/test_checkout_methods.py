@@ -6,10 +6,12 @@ import re
 import httpx
 import pytest
 
+from farm.errors import Conflict
 from farm.payments.gateway import PaymentProviderError, StripeGateway
 from farm.payments.models import Payment
 from farm.qr import qr_svg
 from farm.subscriptions.models import PlotClaim, Status
+from tests import emulator_support as emu
 from tests.integration.test_payments import reserved_with_address
 from tests.support import log_in_client, make_customer, payment_method_id
 
@@ -185,6 +187,73 @@ async def test_in_production_only_pm_payment_methods_are_accepted_never_card_or_
                 from tests.support import wipe
 
                 await wipe(production)
+
+
+class ConfirmTimesOut:
+    """The real gateway, except that confirm answers with a timeout: after Stripe took the
+    payment (`reached`), or before it heard of it; and retrieve may be down as well."""
+
+    def __init__(self, real, *, reached: bool, retrieve_down: bool = False):
+        self.real, self.reached, self.retrieve_down = real, reached, retrieve_down
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    async def confirm(self, **kwargs):
+        if self.reached:
+            await self.real.confirm(**kwargs)
+        raise PaymentProviderError("read timeout")
+
+    async def retrieve(self, intent_id):
+        if self.retrieve_down:
+            raise PaymentProviderError("connection refused")
+        return await self.real.retrieve(intent_id)
+
+
+async def pay_through(gateway, stripe_port, *, email="wang@example.com"):
+    """The pay service for a fresh reservation with an address, by card."""
+    from farm.payments.services import pay as pay_service
+    from farm.subscriptions import services
+    from tests.support import ADDRESS, NOW, make_season
+
+    plan = await make_season()
+    customer = await make_customer(email)
+    sub = await services.reserve_plot(
+        customer=customer, plan_id=plan.id, plot_id=None, today=NOW.date(), now=NOW, minutes=15
+    )
+    await services.update_address(
+        customer=customer, subscription_id=sub.id, **ADDRESS, today=NOW.date()
+    )
+    outcome = await pay_service(
+        customer=customer, subscription_id=sub.id, method="card", gateway=gateway, now=NOW,
+        payment_method=emu.payment_method(stripe_port),
+    )  # fmt: skip
+    return sub, outcome
+
+
+async def test_a_confirm_that_times_out_after_stripe_took_the_money_records_the_payment(
+    app, stripe_port
+):
+    sub, outcome = await pay_through(ConfirmTimesOut(app.state.gateway, reached=True), stripe_port)
+    assert outcome.status == "succeeded"
+    await sub.refresh_from_db()
+    assert sub.status == Status.ACTIVE
+    assert (await Payment.get(subscription_id=sub.id)).status == "succeeded"
+
+
+async def test_a_confirm_timeout_we_cannot_check_never_says_nothing_was_taken(app, stripe_port):
+    gateway = ConfirmTimesOut(app.state.gateway, reached=True, retrieve_down=True)
+    with pytest.raises(Conflict) as refused:
+        await pay_through(gateway, stripe_port)
+    assert "未扣任何款项" not in refused.value.message  # "Nothing was taken"
+    assert "暂时无法确认您的付款" in refused.value.message
+    assert (await Payment.get()).status == "requires_payment"  # left for the webhook
+
+
+async def test_a_confirm_that_never_reached_stripe_says_nothing_was_taken(app, stripe_port):
+    with pytest.raises(Conflict) as refused:
+        await pay_through(ConfirmTimesOut(app.state.gateway, reached=False), stripe_port)
+    assert "未扣任何款项" in refused.value.message  # "Nothing was taken": true here
 
 
 # ---- Alipay ----

@@ -495,6 +495,13 @@ async def test_the_checkout_offers_the_three_methods_in_yuan_and_says_what_needs
     assert 'name="method" value="alipay"' in page  # a plain form: works without script
 
 
+async def test_the_card_form_gives_stripe_js_the_pages_language_not_the_browsers(client):
+    sub, _token = await reserved_with_address(client)
+    assert 'data-locale="zh"' in (await client.get(f"/checkout/{sub.id}")).text
+    await client.get("/lang/en")
+    assert 'data-locale="en"' in (await client.get(f"/checkout/{sub.id}")).text
+
+
 async def test_a_double_click_opens_one_payment_and_cancels_the_other_intent(
     client, app, stripe_port
 ):

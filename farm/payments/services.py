@@ -224,27 +224,6 @@ async def pay(
     return PayOutcome("declined", message=decline_message(*_failure(intent), method=method))
 
 
-async def pay_with_card(
-    *,
-    customer: User,
-    subscription_id: int,
-    card_id: str,
-    gateway: Gateway,
-    now: datetime,
-    base_url: str = "",
-) -> PayOutcome:
-    """pay() with a card."""
-    return await pay(
-        customer=customer,
-        subscription_id=subscription_id,
-        method=CARD,
-        payment_method=card_id,
-        gateway=gateway,
-        now=now,
-        base_url=base_url,
-    )
-
-
 async def _after_failed_confirm(payment: Payment, *, gateway: Gateway) -> Intent:
     """A confirm that failed on the way (a timeout) may still have reached Stripe and taken
     the money: ask Stripe once what became of the intent before telling the customer."""

@@ -13,7 +13,7 @@ from farm.qr import qr_svg
 from farm.subscriptions.models import PlotClaim, Status
 from tests import emulator_support as emu
 from tests.integration.test_payments import reserved_with_address
-from tests.support import log_in_client, make_customer, payment_method_id
+from tests.support import log_in_client, make_customer
 
 JSON = {"accept": "application/json"}
 THREE_D_SECURE = "4000002500003155"
@@ -51,7 +51,7 @@ async def test_a_card_from_create_payment_method_pays_and_the_receipt_shows_its_
     client, app, stripe_port
 ):
     sub, token = await reserved_with_address(client)
-    r = await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port))
+    r = await pay(client, sub, token, "card", reference=emu.payment_method(stripe_port))
     assert r.status_code == 200 and r.json()["status"] == "succeeded"
     await sub.refresh_from_db()
     payment = await Payment.get(subscription_id=sub.id)
@@ -65,7 +65,7 @@ async def test_a_3d_secure_card_asks_for_the_next_action_then_the_return_page_ac
     client, app, stripe_port
 ):
     sub, token = await reserved_with_address(client)
-    r = await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port, THREE_D_SECURE))  # fmt: skip
+    r = await pay(client, sub, token, "card", reference=emu.payment_method(stripe_port, THREE_D_SECURE))  # fmt: skip
     body = r.json()
     assert r.status_code == 200 and body["status"] == "requires_action", body
     payment = await open_payment_of(sub)
@@ -89,7 +89,7 @@ async def test_a_failed_3d_secure_goes_back_to_checkout_with_the_reason_and_the_
     client, app, stripe_port
 ):
     sub, token = await reserved_with_address(client)
-    await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port, THREE_D_SECURE))  # fmt: skip
+    await pay(client, sub, token, "card", reference=emu.payment_method(stripe_port, THREE_D_SECURE))  # fmt: skip
     payment = await open_payment_of(sub)
     await authorize(stripe_port, payment.intent_id, "fail")
     back = await client.get(
@@ -103,7 +103,7 @@ async def test_a_failed_3d_secure_goes_back_to_checkout_with_the_reason_and_the_
     assert payment.status == "failed" and sub.status == Status.PENDING_PAYMENT
     assert await PlotClaim.exists(subscription_id=sub.id)
     # and another card then pays, on a fresh intent
-    again = await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port))
+    again = await pay(client, sub, token, "card", reference=emu.payment_method(stripe_port))
     assert again.json()["status"] == "succeeded"
     assert await Payment.filter(subscription_id=sub.id).count() == 2
 
@@ -121,13 +121,13 @@ async def test_a_decline_says_why_in_both_languages_from_the_decline_code(
     client, app, stripe_port, number, code, zh, en
 ):
     sub, token = await reserved_with_address(client)
-    r = await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port, number))  # fmt: skip
+    r = await pay(client, sub, token, "card", reference=emu.payment_method(stripe_port, number))  # fmt: skip
     assert r.status_code == 402 and zh in r.json()["error"]
     failed = await Payment.get(subscription_id=sub.id)
     assert failed.status == "failed" and failed.failure_code == code
     assert await stripe_status(app, failed.intent_id) == "canceled"  # the attempt is closed
     await client.get("/lang/en")
-    r = await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port, number))  # fmt: skip
+    r = await pay(client, sub, token, "card", reference=emu.payment_method(stripe_port, number))  # fmt: skip
     assert r.json()["error"] == en
     page = await client.get(f"/checkout/{sub.id}")  # the last attempt's reason stays shown
     assert en in page.text
@@ -461,7 +461,7 @@ async def test_switching_after_the_open_intent_was_paid_records_that_payment_not
     await pay(client, sub, token, "alipay")
     alipay = await open_payment_of(sub)
     await authorize(stripe_port, alipay.intent_id)  # paid; the customer never came back
-    r = await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port))
+    r = await pay(client, sub, token, "card", reference=emu.payment_method(stripe_port))
     assert r.json()["status"] == "succeeded"
     assert [p.method for p in await Payment.filter(subscription_id=sub.id)] == ["alipay"]
     await sub.refresh_from_db()

@@ -43,7 +43,8 @@
     document.getElementById("card-error").textContent = form.dataset.msgError;
     return;
   }
-  var stripe = Stripe(form.dataset.key);
+  // Stripe.js' own messages (card errors) in the page's language, not the browser's.
+  var stripe = Stripe(form.dataset.key, {locale: form.dataset.locale || "auto"});
   var card = stripe.elements().create("card");
   card.mount("#card-element");
   var button = document.getElementById("pay-button");

@@ -262,29 +262,14 @@ async def card_id(stripe_port: int, number: str = "4242424242424242") -> str:
     return r.json()["card"]["id"]
 
 
-async def payment_method_id(stripe_port: int, number: str = "4242424242424242") -> str:
-    """What Stripe.js' createPaymentMethod does in the browser, as production does: a pm_ id."""
-    async with httpx.AsyncClient() as c:
-        r = await c.post(
-            f"http://127.0.0.1:{stripe_port}/v1/payment_methods",
-            data={
-                "type": "card", "card[number]": number, "card[exp_month]": "12",
-                "card[exp_year]": "2030", "card[cvc]": "123", "key": DEV_PUBLISHABLE_KEY,
-            },
-        )  # fmt: skip
-    r.raise_for_status()
-    assert r.json()["id"].startswith("pm_")
-    return r.json()["id"]
-
-
 async def confirm_card_at_stripe(gateway, intent_id: str, stripe_port: int,
                                  number: str = "4242424242424242"):  # fmt: skip
     """Confirm an intent with a card straight at Stripe, as the checkout does."""
     from farm.payments.gateway import new_idempotency_key
+    from tests.emulator_support import payment_method
 
     return await gateway.confirm(
-        intent_id=intent_id, method="card",
-        payment_method=await payment_method_id(stripe_port, number),
+        intent_id=intent_id, method="card", payment_method=payment_method(stripe_port, number),
         return_url=f"{gateway.base_url}/checkout/0/return", idempotency_key=new_idempotency_key(),
     )  # fmt: skip
 

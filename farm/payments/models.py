@@ -84,6 +84,7 @@ class RefundStatus(StrEnum):
 class RefundReason(StrEnum):
     CUSTOMER_CANCEL = "customer_cancel"  # the customer cancelled by the rules
     PLOT_LOST = "plot_lost"  # the money arrived when the plot could not be kept
+    DUPLICATE = "duplicate_payment"  # a second payment of a subscription already paid
 
 
 class ManualMethod(StrEnum):

@@ -210,9 +210,7 @@ async def pay(
         )
     except PaymentProviderError as exc:
         log.warning("could not confirm %s: %s", payment.intent_id, exc)
-        raise Conflict(
-            _("The payment could not be started just now. Nothing was taken; please try again.")
-        ) from None
+        intent = await _after_failed_confirm(payment, gateway=gateway)
     if intent.status == "succeeded":
         await record_success(intent, now=now, gateway=gateway, base_url=base_url)
         return PayOutcome("succeeded")
@@ -226,25 +224,25 @@ async def pay(
     return PayOutcome("declined", message=decline_message(*_failure(intent), method=method))
 
 
-async def pay_with_card(
-    *,
-    customer: User,
-    subscription_id: int,
-    card_id: str,
-    gateway: Gateway,
-    now: datetime,
-    base_url: str = "",
-) -> PayOutcome:
-    """pay() with a card."""
-    return await pay(
-        customer=customer,
-        subscription_id=subscription_id,
-        method=CARD,
-        payment_method=card_id,
-        gateway=gateway,
-        now=now,
-        base_url=base_url,
-    )
+async def _after_failed_confirm(payment: Payment, *, gateway: Gateway) -> Intent:
+    """A confirm that failed on the way (a timeout) may still have reached Stripe and taken
+    the money: ask Stripe once what became of the intent before telling the customer."""
+    try:
+        intent = await gateway.retrieve(payment.intent_id)
+    except PaymentProviderError:
+        raise Conflict(
+            _(
+                "We could not confirm your payment just now. It may still go through: reload "
+                "this page in a minute to see, before you pay again."
+            )
+        ) from None
+    if intent.status in ("requires_payment_method", "requires_confirmation") and not (
+        intent.error_code or intent.decline_code
+    ):
+        raise Conflict(
+            _("The payment could not be started just now. Nothing was taken; please try again.")
+        )
+    return intent
 
 
 def _failure(intent: Intent) -> tuple[str, str]:
@@ -292,11 +290,13 @@ async def payment_state(
     gateway: Gateway,
     now: datetime,
     base_url: str = "",
-    cancelled_by_customer: bool = False,
+    cancelled_intent: str = "",
 ) -> PaymentState:
     """Ask Stripe directly while our row is unpaid, so a late webhook keeps nobody waiting.
-    `cancelled_by_customer` (Stripe's redirect_status failed or canceled) closes an attempt
-    still waiting for the customer, so that its redirect or QR code cannot be paid later."""
+    `cancelled_intent` is the intent Stripe's redirect named with redirect_status failed or
+    canceled: when it is the open attempt's, that attempt is closed, so that its redirect or
+    QR code cannot be paid later. Any other intent (an attempt replaced in another tab, or a
+    guess in a cross-site link) changes nothing."""
     sub = await subscriptions.own_subscription(customer=customer, subscription_id=subscription_id)
     if sub.status != Status.PENDING_PAYMENT:
         return PaymentState("done", sub)
@@ -318,6 +318,7 @@ async def payment_state(
         return PaymentState("done", sub, method)
     if intent.status == "processing":
         return PaymentState("waiting", sub, method)
+    cancelled_by_customer = bool(cancelled_intent) and cancelled_intent == payment.intent_id
     if intent.status == "requires_action" and not cancelled_by_customer:
         return PaymentState("waiting", sub, method, next_action=intent.next_action)
     if intent.status == "requires_action":
@@ -347,13 +348,17 @@ async def record_success(
         await refunds.submit_refund(lost, now=now, gateway=gateway)
 
 
+PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.REFUND_DUE)
+
+
 async def _mark_paid(
     intent: Intent, *, now: datetime, conn: BaseDBAsyncClient, base_url: str = ""
 ) -> int | None:
-    """Within the caller's transaction. When the money arrived but the plot cannot be kept
-    (released by the customer, or lost after the reservation lapsed), a full refund attempt
-    is stored in this same transaction, so it cannot be forgotten; its id is returned for
-    the caller to send once the transaction is committed."""
+    """Within the caller's transaction. When the money arrived but cannot be kept (another
+    payment of the subscription was already paid, or the plot was released by the customer
+    or lost after the reservation lapsed), a full refund attempt is stored in this same
+    transaction, so it cannot be forgotten; its id is returned for the caller to send once
+    the transaction is committed."""
     found = await Payment.get_or_none(intent_id=intent.id).using_db(conn)
     if found is None:
         return None  # not one of ours
@@ -370,6 +375,18 @@ async def _mark_paid(
     payment.paid_at = now
     payment.card_last4 = intent.card_last4 or payment.card_last4
     payment.failure_message = ""
+    if await _paid_before(payment, conn=conn):
+        # An attempt closed here whose cancel never reached Stripe, then paid: the customer
+        # paid twice. The subscription keeps the first payment; this one goes back whole.
+        log.warning("a second payment %s of subscription %s is refunded",
+                    payment.intent_id, payment.subscription_id)  # fmt: skip
+        payment.status = PaymentStatus.REFUND_DUE
+        await payment.save(using_db=conn)
+        refund = await refunds.open_refund(
+            payment_id=payment.id, amount_fen=payment.amount_fen, reason=RefundReason.DUPLICATE,
+            now=now, conn=conn,
+        )  # fmt: skip
+        return refund.id
     kept = await subscriptions.activate_paid(
         subscription_id=payment.subscription_id, now=now, conn=conn
     )
@@ -394,6 +411,16 @@ async def _mark_paid(
         now=now, conn=conn,
     )  # fmt: skip
     return refund.id
+
+
+async def _paid_before(payment: Payment, *, conn: BaseDBAsyncClient) -> bool:
+    """Whether another payment of the same subscription was paid (whatever its refunds)."""
+    return await (
+        Payment.filter(subscription_id=payment.subscription_id, status__in=PAID)
+        .exclude(id=payment.id)
+        .using_db(conn)
+        .exists()
+    )
 
 
 async def refund_due_payments(*, now: datetime, gateway: Gateway) -> int:

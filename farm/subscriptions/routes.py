@@ -161,23 +161,28 @@ async def pay(request: Request) -> Response:
     return redirect(f"/checkout/{sub_id}/wait")
 
 
-async def _state(request: Request, sub_id: int, *, cancelled: bool = False):
+async def _state(request: Request, sub_id: int, *, cancelled_intent: str = ""):
     return await payments.payment_state(
         customer=require_user(request, Role.CUSTOMER),
         subscription_id=sub_id,
         gateway=request.app.state.gateway,
         now=now(),
         base_url=request.app.state.settings.base_url,
-        cancelled_by_customer=cancelled,
+        cancelled_intent=cancelled_intent,
     )
 
 
 async def payment_return(request: Request) -> Response:
     """Where Stripe sends the customer back (3-D Secure, Alipay), with its redirect_status.
-    Stripe is asked in every case: the query string only says what the customer did."""
+    Stripe is asked in every case: the query string only says what the customer did. A failed
+    or cancelled redirect closes only the attempt it names (payment_intent), and only while
+    that attempt is the open one: an unguessable id, so a cross-site link closes nothing."""
     sub_id = int_param(request, "sub_id")
     redirect_status = request.query_params.get("redirect_status", "")
-    found = await _state(request, sub_id, cancelled=redirect_status in ("failed", "canceled"))
+    named = request.query_params.get("payment_intent", "")
+    found = await _state(
+        request, sub_id, cancelled_intent=named if redirect_status in ("failed", "canceled") else ""
+    )
     if found.state == "done":
         return redirect(_done_url(found.subscription))
     if found.state == "failed":

@@ -56,6 +56,8 @@ def test_a_card_made_by_create_payment_method_pays(live_server, browser_page):
     sent = []
     page.on("request", lambda r: sent.append(r.post_data or "") if r.url.endswith("/pay") else None)
     fill_card(page, "4242424242424242")
+    # Stripe.js is told the page's language: its card messages would follow the browser's
+    assert page.evaluate("Stripe.lastOptions") == {"locale": "zh"}
     page.locator("#pay-button").click()
     expect_welcome(page)
     assert "•••• 4242" in page.content()

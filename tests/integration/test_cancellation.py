@@ -11,7 +11,7 @@ from tests.support import ADDRESS, NOW, card_id, make_customer, make_season
 
 async def active_subscription(app, stripe_port, *, email="wang@example.com", price_fen=58000):
     """A customer whose plot is paid, through the same services the pages call."""
-    from farm.payments.services import pay_with_card
+    from farm.payments.services import pay
 
     plan = await make_season(price_fen=price_fen)
     customer = await make_customer(email)
@@ -21,10 +21,11 @@ async def active_subscription(app, stripe_port, *, email="wang@example.com", pri
     await services.update_address(
         customer=customer, subscription_id=sub.id, **ADDRESS, today=NOW.date()
     )
-    outcome = await pay_with_card(
+    outcome = await pay(
         customer=customer,
         subscription_id=sub.id,
-        card_id=await card_id(stripe_port),
+        method="card",
+        payment_method=await card_id(stripe_port),
         gateway=app.state.gateway,
         now=NOW,
     )

@@ -6,12 +6,14 @@ import re
 import httpx
 import pytest
 
+from farm.errors import Conflict
 from farm.payments.gateway import PaymentProviderError, StripeGateway
 from farm.payments.models import Payment
 from farm.qr import qr_svg
 from farm.subscriptions.models import PlotClaim, Status
+from tests import emulator_support as emu
 from tests.integration.test_payments import reserved_with_address
-from tests.support import log_in_client, make_customer, payment_method_id
+from tests.support import log_in_client, make_customer
 
 JSON = {"accept": "application/json"}
 THREE_D_SECURE = "4000002500003155"
@@ -49,7 +51,7 @@ async def test_a_card_from_create_payment_method_pays_and_the_receipt_shows_its_
     client, app, stripe_port
 ):
     sub, token = await reserved_with_address(client)
-    r = await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port))
+    r = await pay(client, sub, token, "card", reference=emu.payment_method(stripe_port))
     assert r.status_code == 200 and r.json()["status"] == "succeeded"
     await sub.refresh_from_db()
     payment = await Payment.get(subscription_id=sub.id)
@@ -63,7 +65,7 @@ async def test_a_3d_secure_card_asks_for_the_next_action_then_the_return_page_ac
     client, app, stripe_port
 ):
     sub, token = await reserved_with_address(client)
-    r = await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port, THREE_D_SECURE))  # fmt: skip
+    r = await pay(client, sub, token, "card", reference=emu.payment_method(stripe_port, THREE_D_SECURE))  # fmt: skip
     body = r.json()
     assert r.status_code == 200 and body["status"] == "requires_action", body
     payment = await open_payment_of(sub)
@@ -87,10 +89,12 @@ async def test_a_failed_3d_secure_goes_back_to_checkout_with_the_reason_and_the_
     client, app, stripe_port
 ):
     sub, token = await reserved_with_address(client)
-    await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port, THREE_D_SECURE))  # fmt: skip
+    await pay(client, sub, token, "card", reference=emu.payment_method(stripe_port, THREE_D_SECURE))  # fmt: skip
     payment = await open_payment_of(sub)
     await authorize(stripe_port, payment.intent_id, "fail")
-    back = await client.get(f"/checkout/{sub.id}/return?redirect_status=failed")
+    back = await client.get(
+        f"/checkout/{sub.id}/return?payment_intent={payment.intent_id}&redirect_status=failed"
+    )
     assert back.status_code == 303 and back.headers["location"] == f"/checkout/{sub.id}"
     page = await client.get(back.headers["location"])
     assert "您的银行未能验证这笔付款" in page.text
@@ -99,7 +103,7 @@ async def test_a_failed_3d_secure_goes_back_to_checkout_with_the_reason_and_the_
     assert payment.status == "failed" and sub.status == Status.PENDING_PAYMENT
     assert await PlotClaim.exists(subscription_id=sub.id)
     # and another card then pays, on a fresh intent
-    again = await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port))
+    again = await pay(client, sub, token, "card", reference=emu.payment_method(stripe_port))
     assert again.json()["status"] == "succeeded"
     assert await Payment.filter(subscription_id=sub.id).count() == 2
 
@@ -117,13 +121,13 @@ async def test_a_decline_says_why_in_both_languages_from_the_decline_code(
     client, app, stripe_port, number, code, zh, en
 ):
     sub, token = await reserved_with_address(client)
-    r = await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port, number))  # fmt: skip
+    r = await pay(client, sub, token, "card", reference=emu.payment_method(stripe_port, number))  # fmt: skip
     assert r.status_code == 402 and zh in r.json()["error"]
     failed = await Payment.get(subscription_id=sub.id)
     assert failed.status == "failed" and failed.failure_code == code
     assert await stripe_status(app, failed.intent_id) == "canceled"  # the attempt is closed
     await client.get("/lang/en")
-    r = await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port, number))  # fmt: skip
+    r = await pay(client, sub, token, "card", reference=emu.payment_method(stripe_port, number))  # fmt: skip
     assert r.json()["error"] == en
     page = await client.get(f"/checkout/{sub.id}")  # the last attempt's reason stays shown
     assert en in page.text
@@ -185,6 +189,73 @@ async def test_in_production_only_pm_payment_methods_are_accepted_never_card_or_
                 await wipe(production)
 
 
+class ConfirmTimesOut:
+    """The real gateway, except that confirm answers with a timeout: after Stripe took the
+    payment (`reached`), or before it heard of it; and retrieve may be down as well."""
+
+    def __init__(self, real, *, reached: bool, retrieve_down: bool = False):
+        self.real, self.reached, self.retrieve_down = real, reached, retrieve_down
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    async def confirm(self, **kwargs):
+        if self.reached:
+            await self.real.confirm(**kwargs)
+        raise PaymentProviderError("read timeout")
+
+    async def retrieve(self, intent_id):
+        if self.retrieve_down:
+            raise PaymentProviderError("connection refused")
+        return await self.real.retrieve(intent_id)
+
+
+async def pay_through(gateway, stripe_port, *, email="wang@example.com"):
+    """The pay service for a fresh reservation with an address, by card."""
+    from farm.payments.services import pay as pay_service
+    from farm.subscriptions import services
+    from tests.support import ADDRESS, NOW, make_season
+
+    plan = await make_season()
+    customer = await make_customer(email)
+    sub = await services.reserve_plot(
+        customer=customer, plan_id=plan.id, plot_id=None, today=NOW.date(), now=NOW, minutes=15
+    )
+    await services.update_address(
+        customer=customer, subscription_id=sub.id, **ADDRESS, today=NOW.date()
+    )
+    outcome = await pay_service(
+        customer=customer, subscription_id=sub.id, method="card", gateway=gateway, now=NOW,
+        payment_method=emu.payment_method(stripe_port),
+    )  # fmt: skip
+    return sub, outcome
+
+
+async def test_a_confirm_that_times_out_after_stripe_took_the_money_records_the_payment(
+    app, stripe_port
+):
+    sub, outcome = await pay_through(ConfirmTimesOut(app.state.gateway, reached=True), stripe_port)
+    assert outcome.status == "succeeded"
+    await sub.refresh_from_db()
+    assert sub.status == Status.ACTIVE
+    assert (await Payment.get(subscription_id=sub.id)).status == "succeeded"
+
+
+async def test_a_confirm_timeout_we_cannot_check_never_says_nothing_was_taken(app, stripe_port):
+    gateway = ConfirmTimesOut(app.state.gateway, reached=True, retrieve_down=True)
+    with pytest.raises(Conflict) as refused:
+        await pay_through(gateway, stripe_port)
+    assert "未扣任何款项" not in refused.value.message  # "Nothing was taken"
+    assert "暂时无法确认您的付款" in refused.value.message
+    assert (await Payment.get()).status == "requires_payment"  # left for the webhook
+
+
+async def test_a_confirm_that_never_reached_stripe_says_nothing_was_taken(app, stripe_port):
+    with pytest.raises(Conflict) as refused:
+        await pay_through(ConfirmTimesOut(app.state.gateway, reached=False), stripe_port)
+    assert "未扣任何款项" in refused.value.message  # "Nothing was taken": true here
+
+
 # ---- Alipay ----
 
 
@@ -230,7 +301,10 @@ async def test_alipay_failed_or_cancelled_returns_to_checkout_with_a_message_and
     payment = await open_payment_of(sub)
     if redirect_status == "failed":
         await authorize(stripe_port, payment.intent_id, "fail")
-    back = await client.get(f"/checkout/{sub.id}/return?redirect_status={redirect_status}")
+    back = await client.get(
+        f"/checkout/{sub.id}/return?payment_intent={payment.intent_id}"
+        f"&redirect_status={redirect_status}"
+    )
     assert back.status_code == 303 and back.headers["location"] == f"/checkout/{sub.id}"
     page = await client.get(f"/checkout/{sub.id}")
     expected = "支付宝付款已取消" if redirect_status == "canceled" else "支付宝未能完成付款"
@@ -239,6 +313,43 @@ async def test_alipay_failed_or_cancelled_returns_to_checkout_with_a_message_and
     # The abandoned redirect can no longer be paid: Stripe cancelled or failed it.
     assert await stripe_status(app, payment.intent_id) in ("canceled", "requires_payment_method")
     assert (await authorize(stripe_port, payment.intent_id)).status_code == 400
+
+
+async def test_a_cancelled_return_naming_a_replaced_alipay_intent_leaves_the_open_wechat_qr(
+    client, app, stripe_port
+):
+    """Alipay in tab A, WeChat Pay chosen in tab B, then Alipay cancelled in tab A."""
+    sub, token = await reserved_with_address(client)
+    await pay(client, sub, token, "alipay")
+    alipay = await open_payment_of(sub)
+    await pay(client, sub, token, "wechat_pay")
+    wechat = await open_payment_of(sub)
+    back = await client.get(
+        f"/checkout/{sub.id}/return?payment_intent={alipay.intent_id}&redirect_status=canceled"
+    )
+    assert back.status_code == 303 and back.headers["location"] == f"/checkout/{sub.id}/wait"
+    await wechat.refresh_from_db()
+    assert wechat.status == "requires_payment"
+    assert await stripe_status(app, wechat.intent_id) == "requires_action"
+    await authorize(stripe_port, wechat.intent_id)  # the QR code still pays
+    assert (await client.get(f"/checkout/{sub.id}/status")).json()["state"] == "done"
+
+
+@pytest.mark.parametrize("named", ["", "pi_someone_elses"])
+async def test_a_cancelled_return_without_the_open_intents_id_closes_nothing(
+    client, app, stripe_port, named
+):
+    """A cross-site image can GET the return page with the sequential subscription id, but
+    it cannot know the open intent's id."""
+    sub, token = await reserved_with_address(client)
+    await pay(client, sub, token, "alipay")
+    payment = await open_payment_of(sub)
+    query = f"payment_intent={named}&" if named else ""
+    back = await client.get(f"/checkout/{sub.id}/return?{query}redirect_status=canceled")
+    assert back.headers["location"] == f"/checkout/{sub.id}/wait"
+    await payment.refresh_from_db()
+    assert payment.status == "requires_payment"
+    assert await stripe_status(app, payment.intent_id) == "requires_action"
 
 
 async def test_the_return_page_while_alipay_still_processes_says_it_is_waiting(
@@ -350,7 +461,7 @@ async def test_switching_after_the_open_intent_was_paid_records_that_payment_not
     await pay(client, sub, token, "alipay")
     alipay = await open_payment_of(sub)
     await authorize(stripe_port, alipay.intent_id)  # paid; the customer never came back
-    r = await pay(client, sub, token, "card", reference=await payment_method_id(stripe_port))
+    r = await pay(client, sub, token, "card", reference=emu.payment_method(stripe_port))
     assert r.json()["status"] == "succeeded"
     assert [p.method for p in await Payment.filter(subscription_id=sub.id)] == ["alipay"]
     await sub.refresh_from_db()
@@ -382,6 +493,13 @@ async def test_the_checkout_offers_the_three_methods_in_yuan_and_says_what_needs
     assert "人民币" in page and "¥580" in page
     assert "<noscript>" in page and "JavaScript" in page
     assert 'name="method" value="alipay"' in page  # a plain form: works without script
+
+
+async def test_the_card_form_gives_stripe_js_the_pages_language_not_the_browsers(client):
+    sub, _token = await reserved_with_address(client)
+    assert 'data-locale="zh"' in (await client.get(f"/checkout/{sub.id}")).text
+    await client.get("/lang/en")
+    assert 'data-locale="en"' in (await client.get(f"/checkout/{sub.id}")).text
 
 
 async def test_a_double_click_opens_one_payment_and_cancels_the_other_intent(

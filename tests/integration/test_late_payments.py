@@ -6,8 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from farm.payments.gateway import PaymentProviderError
-from farm.payments.services import open_payment, record_success, refund_due_payments
+from farm.payments import services as payments
+from farm.payments.gateway import Event, PaymentProviderError
+from farm.payments.models import Payment, PaymentStatus, Refund
+from farm.payments.services import apply_event, open_payment, record_success, refund_due_payments
 from farm.subscriptions import services
 from farm.subscriptions.models import PlotClaim, Status
 from tests.support import (
@@ -73,6 +75,37 @@ async def test_a_refund_that_fails_is_kept_due_and_made_by_the_retry_job_once(ap
     await payment.refresh_from_db()
     await sub.refresh_from_db()
     assert payment.status == "refunded" and sub.status == Status.REFUNDED
+
+
+async def test_a_second_payment_of_an_active_subscription_is_refunded_whole_not_kept(
+    app, stripe_port, monkeypatch
+):
+    """An attempt closed here whose cancel failed silently is then paid at Stripe as well."""
+    customer, sub, first, first_intent = await paid_at_stripe(app, stripe_port)
+    await Payment.filter(id=first.id).update(status=PaymentStatus.FAILED)  # cancel never landed
+    second = await open_payment(
+        customer=customer, subscription_id=sub.id, gateway=app.state.gateway, now=later(1)
+    )
+    second_intent = await confirm_card_at_stripe(app.state.gateway, second.intent_id, stripe_port)
+    assert second.id != first.id and second_intent.status == "succeeded"
+    paid = Event(id="evt_second", type="payment_intent.succeeded", intent=second_intent)
+    assert await apply_event(paid, now=later(2), gateway=app.state.gateway)
+    activations = []
+    activate = payments.vouchers.on_activated
+    monkeypatch.setattr(
+        payments.vouchers, "on_activated", lambda **kw: activations.append(kw) or activate(**kw)
+    )
+    late = Event(id="evt_first", type="payment_intent.succeeded", intent=first_intent)
+    assert await apply_event(late, now=later(3), gateway=app.state.gateway)
+    await sub.refresh_from_db()
+    await first.refresh_from_db()
+    await second.refresh_from_db()
+    assert sub.status == Status.ACTIVE and sub.refunded_fen == 0
+    assert second.status == "succeeded"
+    assert first.status == "refunded" and first.refunded_fen == 58000
+    refund = await Refund.get(payment_id=first.id)
+    assert refund.reason == "duplicate_payment" and refund.amount_fen == 58000
+    assert activations == []  # no second activation: vouchers and mails ran once
 
 
 async def test_a_late_payment_takes_back_a_lapsed_plot_only_while_the_plan_has_room(

@@ -281,3 +281,10 @@ async def test_a_payment_that_arrives_after_the_plot_went_to_someone_else_is_ref
     assert sub.status == Status.REFUNDED and sub.cancel_reason == "plot_lost"
     assert payment.status == "refunded" and payment.refunded_fen == 58000
     assert (await PlotClaim.get(plot_id=sub.plot_id)).subscription_id != sub.id
+    # Said without naming a card: the same words serve Alipay and WeChat Pay.
+    page = await client.get(f"/account/subscriptions/{sub.id}")
+    assert "全部款项将按原支付方式退回" in page.text and "退回您的银行卡" not in page.text
+    await client.get("/lang/en")
+    page = await client.get(f"/account/subscriptions/{sub.id}")
+    assert "the whole amount is refunded the way you paid" in page.text
+    assert "refunded to your card" not in page.text

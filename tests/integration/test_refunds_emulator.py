@@ -12,7 +12,7 @@ import httpx
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
 from farm.payments.models import Dispute, Payment, PaymentStatus, Refund
-from farm.payments.services import pay_with_card, refund_due_payments
+from farm.payments.services import pay, refund_due_payments
 from farm.subscriptions import services
 from farm.subscriptions.models import Status
 from tests import emulator_support as emu
@@ -39,9 +39,9 @@ async def paid_by_card(app, stripe_port, number="4242424242424242"):
     await services.update_address(
         customer=customer, subscription_id=sub.id, **ADDRESS, today=NOW.date()
     )
-    outcome = await pay_with_card(
-        customer=customer, subscription_id=sub.id, card_id=await card_id(stripe_port, number),
-        gateway=app.state.gateway, now=NOW,
+    outcome = await pay(
+        customer=customer, subscription_id=sub.id, method="card",
+        payment_method=await card_id(stripe_port, number), gateway=app.state.gateway, now=NOW,
     )  # fmt: skip
     assert outcome.status == "succeeded"
     await sub.refresh_from_db()

@@ -187,7 +187,9 @@ function intentId(clientSecret) {
   return found[1];
 }
 
-Stripe = (apiKey) => {
+Stripe = (apiKey, options) => {
+  // Kept for tests, which cannot see inside Stripe.js: the options a page passed (locale).
+  Stripe.lastOptions = options || {};
   const stripe = {
     elements: () => ({
       _cardElement: null,

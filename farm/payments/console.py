@@ -126,7 +126,8 @@ def refund_reason_name(reason: str) -> str:
     return {
         "customer_cancel": _("The customer cancelled"),
         "plot_lost": _("Paid after the plot was lost"),
-    }.get(reason, reason)
+        "duplicate_payment": _("Paid twice: the second payment"),
+    }.get(reason, _("Other"))
 
 
 # Stripe's codes shown to the manager by name, in the page's language; an unknown code by a

@@ -40,7 +40,10 @@ log = logging.getLogger("farm.payments")
 # Longer than one refund call can take (the Stripe client retries twice, 80 s each at most).
 LEASE = timedelta(minutes=10)
 # Stripe's own reason for a refund the customer asked for; other reasons go in metadata.
-STRIPE_REASON = {RefundReason.CUSTOMER_CANCEL: "requested_by_customer"}
+STRIPE_REASON = {
+    RefundReason.CUSTOMER_CANCEL: "requested_by_customer",
+    RefundReason.DUPLICATE: "duplicate",
+}
 # The failure reason of a refusal Stripe gave no code for: its message is for the log only,
 # never for the manager's page.
 PROVIDER_ERROR = "provider_error"

@@ -105,6 +105,8 @@ async def test_a_second_payment_of_an_active_subscription_is_refunded_whole_not_
     assert first.status == "refunded" and first.refunded_fen == 58000
     refund = await Refund.get(payment_id=first.id)
     assert refund.reason == "duplicate_payment" and refund.amount_fen == 58000
+    at_stripe = await app.state.gateway.client.v1.refunds.retrieve_async(refund.provider_refund_id)
+    assert at_stripe.reason == "duplicate"  # Stripe's own reason, seen in its dashboard
     assert activations == []  # no second activation: vouchers and mails ran once
 
 

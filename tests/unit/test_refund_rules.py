@@ -143,3 +143,17 @@ def test_closed_disputes(status):
 
 def test_a_dispute_needing_a_response_is_open():
     assert rules.dispute_is_open("needs_response")
+
+
+def test_every_refund_reason_has_a_name_in_both_languages_and_an_unknown_one_no_raw_code():
+    from farm.i18n import use_language
+    from farm.payments.console import refund_reason_name
+    from farm.payments.models import RefundReason
+
+    for language in ("en", "zh_CN"):
+        with use_language(language):
+            names = {reason: refund_reason_name(reason.value) for reason in RefundReason}
+            assert all(name and name != reason.value for reason, name in names.items())
+            assert refund_reason_name("made_up_reason") != "made_up_reason"
+    with use_language("zh_CN"):
+        assert refund_reason_name("duplicate_payment") == "重复付款：退还第二笔"

@@ -89,12 +89,15 @@ def _number(value: Decimal) -> object:
 
 async def plot_counts(*, now: datetime, plans: Sequence[Plan]) -> dict[int, tuple[int, int]]:
     """For each of these plans: (free plots it could sell, its live claims), in one grouped
-    query. Free plots are counted once per (season, field, plot size), however many plans
-    share them: the plots of that size less the live claims on them (counting claims, not
-    probing every plot, is what keeps this fast). The seasons, fields and plans are given as
-    values, not joined from the plans, so the planner sees which season it counts: a season
-    on sale has few claims, the running one a claim per subscriber, and only the first may be
-    read whole."""
+    query that reads no claim but the unpaid ones, however many plots are sold.
+
+    A plan's live claims are its counter `plans.held` (every claim of the plan, kept in the
+    transaction that makes or removes one: farm/subscriptions/claims.py) less its lapsed
+    reservations not yet released, found through the index of unpaid claims. Free plots are
+    counted once per (season, field, plot size), however many plans share them: the plots of
+    that size less the live claims of every plan of that season, field and size (a claim's
+    plot is always on its plan's field and of its plan's size). The seasons, fields and plans
+    are given as values, not joined from the plans, so the planner sees which rows it reads."""
     if not plans:
         return {}
     values: list[object] = [_db_now(now)]
@@ -108,38 +111,33 @@ async def plot_counts(*, now: datetime, plans: Sequence[Plan]) -> dict[int, tupl
     field_ids = marks(sorted({p.field_id for p in plans}))
     plan_ids = marks([p.id for p in plans])
     sql = f"""
-        WITH mine AS (
-            SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2 FROM plans pl
-            WHERE pl.id IN ({plan_ids})
-        ), g AS (
-            SELECT DISTINCT season_id, field_id, plot_area_m2 FROM mine
+        WITH lapsed AS (
+            SELECT c.plan_id, COUNT(*) AS n FROM plot_claims c
+            WHERE c.season_id IN ({seasons}) AND c.expires_at IS NOT NULL AND c.expires_at <= $1
+            GROUP BY c.plan_id
+        ), live AS (
+            SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2,
+                   CASE WHEN pl.held > COALESCE(lapsed.n, 0) THEN pl.held - COALESCE(lapsed.n, 0)
+                        ELSE 0 END AS n
+            FROM plans pl LEFT JOIN lapsed ON lapsed.plan_id = pl.id
+            WHERE pl.season_id IN ({seasons}) AND pl.field_id IN ({field_ids})
+        ), taken AS (
+            SELECT season_id, field_id, plot_area_m2, SUM(n) AS n FROM live
+            GROUP BY season_id, field_id, plot_area_m2
         ), sized AS (
             SELECT p.field_id, p.area_m2, COUNT(*) AS n FROM plots p
             WHERE p.field_id IN ({field_ids})
             GROUP BY p.field_id, p.area_m2
-        ), claimed AS (
-            SELECT c.season_id, c.plan_id, p.field_id, p.area_m2 FROM plot_claims c
-            JOIN plots p ON p.id = c.plot_id
-            WHERE c.season_id IN ({seasons}) AND (c.expires_at IS NULL OR c.expires_at > $1)
-        ), taken AS (
-            SELECT season_id, field_id, area_m2, COUNT(*) AS n FROM claimed
-            GROUP BY season_id, field_id, area_m2
-        ), free AS (
-            SELECT g.season_id, g.field_id, g.plot_area_m2, sized.n - COALESCE(taken.n, 0) AS n
-            FROM g JOIN sized ON sized.field_id = g.field_id AND sized.area_m2 = g.plot_area_m2
-            LEFT JOIN taken ON taken.season_id = g.season_id AND taken.field_id = g.field_id
-                AND taken.area_m2 = g.plot_area_m2
-        ), sold AS (
-            SELECT plan_id, COUNT(*) AS n FROM claimed GROUP BY plan_id
         )
-        SELECT mine.id, COALESCE(free.n, 0) AS free, COALESCE(sold.n, 0) AS sold
-        FROM mine
-        LEFT JOIN free ON free.season_id = mine.season_id AND free.field_id = mine.field_id
-            AND free.plot_area_m2 = mine.plot_area_m2
-        LEFT JOIN sold ON sold.plan_id = mine.id
+        SELECT live.id, COALESCE(sized.n, 0) - COALESCE(taken.n, 0) AS free, live.n AS sold
+        FROM live
+        LEFT JOIN sized ON sized.field_id = live.field_id AND sized.area_m2 = live.plot_area_m2
+        LEFT JOIN taken ON taken.season_id = live.season_id AND taken.field_id = live.field_id
+            AND taken.plot_area_m2 = live.plot_area_m2
+        WHERE live.id IN ({plan_ids})
     """  # noqa: S608  (placeholders only)
     rows = await _query(sql, values)
-    return {r["id"]: (int(r["free"]), int(r["sold"])) for r in rows}
+    return {r["id"]: (max(0, int(r["free"])), int(r["sold"])) for r in rows}
 
 
 def _left(plan: Plan, counts: dict[int, tuple[int, int]]) -> int:

@@ -56,9 +56,9 @@ def _rows(password_hash: str) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
                     [(1, "季", "Season", starts, ends, SHIP_SEASON["sale_starts_on"],
                       SHIP_SEASON["sale_ends_on"], "1,16", 2, 1)]),
         "plans": (("id", "name", "name_en", "plot_area_m2", "care_mode", "crop_plan",
-                   "crop_plan_en", "price_fen", "max_plots", "field_id", "season_id"),
+                   "crop_plan_en", "price_fen", "max_plots", "held", "field_id", "season_id"),
                   [(f, "一分地", "1 fen", Decimal("66.67"), "self_tended", "水稻", "Rice", 58000,
-                    PLOTS_PER_FIELD, f, 1) for f in range(1, fields + 1)]),
+                    PLOTS_PER_FIELD, PLOTS_PER_FIELD, f, 1) for f in range(1, fields + 1)]),
         "users": (("id", "email", "name", "phone", "password_hash", "role", "language",
                    "created_at", "cooperative_id"),
                   [(i, EMAIL if i == 1 else f"c{i}@example.com", f"用户{i}", "", password_hash,
@@ -191,4 +191,31 @@ async def test_every_query_of_the_customer_pages_uses_an_index_on_large_tables(c
             plan = json.loads(raw)[0]["Plan"]
             problems += [f"Seq Scan on {t} for {path}: {sql}" for t in seq_scans(plan, large)]
     assert len(statements) >= 20
+    assert not problems, "\n".join(problems)
+
+
+async def test_the_offer_of_a_season_on_sale_reads_no_paid_claim_however_many_are_sold(
+    client, monkeypatch
+):
+    """The season here is still on sale with 20,000 paid claims: what is left to sell comes
+    from each plan's counter of claims and the index of unpaid ones, so the home and plan
+    pages read no more claims when more plots are sold. (They count the plots on sale,
+    which is the offer itself.)"""
+    await seed_large_tables()
+    monkeypatch.setattr(web, "now", lambda: NOW)
+    statements: dict[str, tuple[list, str]] = {}
+    for path in ("/", "/plans/1"):
+        with count_queries() as queries:
+            response = await client.get(path)
+        assert response.status_code == 200, path
+        for sql, params in queries.statements:
+            statements.setdefault(sql, (params, path))
+    assert "已售罄" in (await client.get("/plans/1")).text  # every plot of field 1 is sold
+    async with connections.get("default").acquire_connection() as pg:
+        problems = []
+        for sql, (params, path) in statements.items():
+            raw = await pg.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *params)
+            plan = json.loads(raw)[0]["Plan"]
+            problems += [f"Seq Scan on {t} for {path}: {sql}"
+                         for t in seq_scans(plan, {"plot_claims", "subscriptions"})]  # fmt: skip
     assert not problems, "\n".join(problems)

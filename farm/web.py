@@ -19,10 +19,9 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from farm import i18n
 from farm.accounts.models import Role, User
 from farm.errors import DomainError, Forbidden, NotFound
-from farm.fieldwork.rules import grams_to_jin, grams_to_kg
-from farm.land.rules import format_yuan, m2_to_fen, m2_to_mu, plain_number
 from farm.parsing import parse_id
 from farm.payments import rules as refund_rules
+from farm.units import format_yuan, grams_to_jin, grams_to_kg, m2_to_fen, m2_to_mu, plain_number
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import quote
 
-from farm.fieldwork import rules
+from farm import units
 from farm.fieldwork.models import Crop
 from farm.fieldwork.reports import HouseholdReport, YieldReport, YieldRow, every_plot_yield
 from farm.i18n import _, current_language
 from farm.land.models import Season
-from farm.land.rules import m2_to_mu
+from farm.units import m2_to_mu
 
 # What makes Excel, WPS or LibreOffice read a cell as a formula (OWASP's CSV injection list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -101,10 +101,10 @@ def households_csv(report: HouseholdReport) -> CsvFile:
             _("Yes") if r.household.is_poor else _("No"),
             _m2(r.area_m2),
             m2_to_mu(r.area_m2),
-            rules.fen_to_yuan(r.rent_fen),
+            units.fen_to_yuan(r.rent_fen),
             r.hours.quantize(CENTS),
-            rules.fen_to_yuan(r.wages_fen),
-            rules.fen_to_yuan(r.total_fen),
+            units.fen_to_yuan(r.wages_fen),
+            units.fen_to_yuan(r.total_fen),
         ]  # fmt: skip
         for r in report.rows
     ]
@@ -115,10 +115,10 @@ def households_csv(report: HouseholdReport) -> CsvFile:
             "",
             _m2(report.area_m2),
             m2_to_mu(report.area_m2),
-            rules.fen_to_yuan(report.rent_fen),
+            units.fen_to_yuan(report.rent_fen),
             report.hours.quantize(CENTS),
-            rules.fen_to_yuan(report.wages_fen),
-            rules.fen_to_yuan(report.total_fen),
+            units.fen_to_yuan(report.wages_fen),
+            units.fen_to_yuan(report.total_fen),
         ]  # fmt: skip
     )
     return CsvFile(
@@ -156,7 +156,7 @@ def yields_csv(report: YieldReport) -> CsvStream:
         rows: list[list[object]] = []
         by_plot = names["plot"]
         async for field_name, code, lots, grams in every_plot_yield(report.season):
-            rows.append([by_plot, "", field_name, code, lots, rules.kg_text(grams)])
+            rows.append([by_plot, "", field_name, code, lots, units.kg_text(grams)])
             if len(rows) >= 5000:
                 yield rows
                 rows = []

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from tortoise import connections
 
+from farm import units
 from farm.errors import NotFound
 from farm.fieldwork import rules
 from farm.fieldwork.models import Crop, Household
@@ -94,11 +95,11 @@ class YieldRow:
 
     @property
     def kg(self) -> Decimal:
-        return rules.grams_to_kg(self.tally.grams)
+        return units.grams_to_kg(self.tally.grams)
 
     @property
     def jin(self) -> Decimal:
-        return rules.grams_to_jin(self.tally.grams)
+        return units.grams_to_jin(self.tally.grams)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from farm import units
 from farm.accounts.models import Role
 from farm.errors import FieldErrors, NotFound
 from farm.fieldwork import lists, plot_choice, rules, services, timeline
@@ -134,8 +135,8 @@ async def household_form(request: Request) -> Response:
             "name": household.name,
             "village": household.village,
             "is_poor": household.is_poor,
-            "rent": f"{household.rent_fen_per_mu_year / 100:.2f}",
-            "wage": f"{household.wage_fen_per_hour / 100:.2f}",
+            "rent": units.yuan_text(household.rent_fen_per_mu_year),
+            "wage": units.yuan_text(household.wage_fen_per_hour),
             **{f"land_{t.field_id}": str(t.area_m2) for t in household.transfers},
         }
     errors: dict[str, str] = {}

@@ -9,30 +9,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from farm.land.rules import M2_PER_MU
+from farm.units import GRAMS_PER_KG, M2_PER_MU
 
-GRAMS_PER_KG = 1000
-GRAMS_PER_JIN = 500  # 1 jin (斤) = 0.5 kg
 MAX_LOT_KG = Decimal(100_000)  # more than a hundred tonnes from one plot or field is a typo
 MAX_SHIFT_HOURS = Decimal(24)
 LOG_DAYS_BACK = 366  # work older than a year is not logged any more
 LOT_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read off a box
 LOT_CODE_LENGTH = 8
-
-
-def grams_to_kg(grams: int) -> Decimal:
-    return (Decimal(grams) / GRAMS_PER_KG).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def kg_text(grams: int) -> str:
-    """grams_to_kg as text, in integer arithmetic (a CSV writes 100,000 of them): 3335 ->
-    '3.34', half up, always two decimals. Grams are never negative."""
-    hundredths = (grams + 5) // 10
-    return f"{hundredths // 100}.{hundredths % 100:02d}"
-
-
-def grams_to_jin(grams: int) -> Decimal:
-    return (Decimal(grams) / GRAMS_PER_JIN).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 _NUMBER_RE = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,12})?|\.[0-9]{1,12}", re.ASCII)
@@ -132,11 +115,6 @@ def wages_fen(*, hours: Decimal, wage_fen_per_hour: int) -> int:
     season's total hours: rounding each shift would make the pay drift from what the hours
     are worth by up to half a fen per shift, and the figure people check is hours × wage."""
     return _half_up(Decimal(hours) * wage_fen_per_hour)
-
-
-def fen_to_yuan(fen: int) -> Decimal:
-    """58050 -> Decimal('580.50'): exact, always two decimals (for exports, not for pages)."""
-    return Decimal(fen).scaleb(-2)
 
 
 @dataclass(frozen=True)

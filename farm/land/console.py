@@ -17,6 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
+from farm import units
 from farm.accounts.models import User
 from farm.errors import FieldErrors, NotFound
 from farm.i18n import _
@@ -58,7 +59,7 @@ def read_number(
     try:
         return rules.parse_decimal(text, maximum=maximum, allow_zero=allow_zero)
     except rules.BadValue as exc:
-        errors[name] = _problem_message(exc.problem, maximum=rules.plain_number(maximum))
+        errors[name] = _problem_message(exc.problem, maximum=units.plain_number(maximum))
         return None
 
 
@@ -96,7 +97,7 @@ def read_price(errors: dict[str, str], name: str, text: str) -> int | None:
             "zero": _("Enter a price above zero."),
             "too_precise": _("A price has at most 2 decimal places (fen)."),
             "too_large": _("This price is too large: at most ¥%(max)s.")
-            % {"max": rules.format_yuan(rules.MAX_PRICE_FEN)},
+            % {"max": units.format_yuan(rules.MAX_PRICE_FEN)},
         }.get(exc.problem, _("Enter the price in yuan, like 580 or 580.50."))
         return None
 
@@ -265,9 +266,9 @@ def _stated_area(
         errors["area_m2"] = _(
             "This is far from the %(drawn)s m² drawn on the map (%(w)s × %(h)s m)."
         ) % {
-            "drawn": rules.plain_number(rules.plot_area(w=w, h=h)),
-            "w": rules.plain_number(w),
-            "h": rules.plain_number(h),
+            "drawn": units.plain_number(rules.plot_area(w=w, h=h)),
+            "w": units.plain_number(w),
+            "h": units.plain_number(h),
         }
     return area
 
@@ -293,8 +294,8 @@ async def _cut(
             }[misfit.kind] % {
                 "code": misfit.code,
                 "other": misfit.other,
-                "w": rules.plain_number(found.width_m),
-                "h": rules.plain_number(found.height_m),
+                "w": units.plain_number(found.width_m),
+                "h": units.plain_number(found.height_m),
             }
         if errors:
             raise FieldErrors(errors)
@@ -344,7 +345,7 @@ async def cut_grid(*, manager: User, field_id: int, data: GridInput) -> list[Plo
     )
     # Said here by rows and columns; _cut checks again, with the field locked.
     outside = rules.sticking_out(shapes, width=found.width_m, height=found.height_m)
-    n = rules.plain_number
+    n = units.plain_number
     if "width" in outside:
         errors["cols"] = _(
             "%(cols)d columns of %(w)s m from x = %(x)s need %(need)s m, but the field is "

@@ -10,10 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from farm import units
 from farm.accounts.models import User
 from farm.errors import FieldErrors, NotFound
 from farm.i18n import _
-from farm.land import console, console_seasons, rules
+from farm.land import console, console_seasons
 from farm.land.console_seasons import PERK_ROWS, PerkInput, PlanInput, SeasonInput
 from farm.land.models import CareMode, Season
 from farm.paging import parse_page, search_text
@@ -94,8 +95,8 @@ async def _field_page(
         "view": view,
         "edit_form": {
             "name": found.name,
-            "width_m": rules.plain_number(found.width_m),
-            "height_m": rules.plain_number(found.height_m),
+            "width_m": units.plain_number(found.width_m),
+            "height_m": units.plain_number(found.height_m),
         },
         "grid_form": {"x": "0", "y": "0", "first_number": "1"},
         "plot_form": {},
@@ -246,11 +247,11 @@ def _plan_form(view: console_seasons.PlanView) -> dict[str, str]:
         "name": plan.name,
         "name_en": plan.name_en,
         "field_id": str(plan.field_id),
-        "plot_area_m2": rules.plain_number(plan.plot_area_m2),
+        "plot_area_m2": units.plain_number(plan.plot_area_m2),
         "care_mode": str(plan.care_mode),
         "crop_plan": plan.crop_plan,
         "crop_plan_en": plan.crop_plan_en,
-        "price": rules.yuan_text(plan.price_fen),
+        "price": units.yuan_text(plan.price_fen),
         "max_plots": str(plan.max_plots),
     }
     for i, perk in enumerate(view.perks):

@@ -16,6 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from farm import units
 from farm.accounts.models import User
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.i18n import _
@@ -364,8 +365,8 @@ async def _check_plan(*, manager: User, data: PlanInput) -> dict[str, Any]:
                 "No plot of %(field)s measures %(area)s m². Its plots measure: %(sizes)s m²."
             ) % {
                 "field": plan_field.name,
-                "area": rules.plain_number(area),
-                "sizes": ", ".join(rules.plain_number(s) for s in sizes),
+                "area": units.plain_number(area),
+                "sizes": ", ".join(units.plain_number(s) for s in sizes),
             }
     values["perks"] = await _check_perks(manager=manager, rows=data.perks, errors=errors)
     if errors:

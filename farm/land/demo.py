@@ -10,9 +10,9 @@ from tortoise.transactions import in_transaction
 
 from farm.fieldwork.models import Household, LandTransfer
 from farm.land.models import CareMode, Cooperative, Field, PerkKind, Plan, PlanPerk, Plot, Season
-from farm.land.rules import mu_to_m2
 from farm.partners.models import Partner, PartnerKind, Room
 from farm.shipments.demo import load_running_season
+from farm.units import mu_to_m2
 
 FEN, HALF_MU, MU = mu_to_m2(Decimal("0.1")), mu_to_m2(Decimal("0.5")), mu_to_m2(Decimal(1))
 

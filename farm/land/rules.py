@@ -1,4 +1,5 @@
-"""Pure rules for land and seasons: units, the ship-day calendar. No I/O, no clock."""
+"""Pure rules for land and seasons: the ship-day calendar, what the console reads and cuts.
+No I/O, no clock. Units and money are in farm/units.py."""
 
 from __future__ import annotations
 
@@ -7,23 +8,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-
-M2_PER_MU = Decimal(2000) / Decimal(3)  # 1 mu = 666.67 m²
-FEN_PER_MU = 10  # area fen: 1 fen = 0.1 mu = 66.67 m²
-
-
-def m2_to_mu(area_m2: Decimal) -> Decimal:
-    return (Decimal(area_m2) / M2_PER_MU).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def m2_to_fen(area_m2: Decimal) -> Decimal:
-    return (Decimal(area_m2) * FEN_PER_MU / M2_PER_MU).quantize(
-        Decimal("0.1"), rounding=ROUND_HALF_UP
-    )
-
-
-def mu_to_m2(mu: Decimal) -> Decimal:
-    return (Decimal(mu) * M2_PER_MU).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def parse_days_of_month(text: str) -> tuple[int, ...]:
@@ -55,20 +39,6 @@ def cutoff_for(ship_day: date, cutoff_days: int) -> date:
 
 def is_on_sale(*, sale_starts_on: date, sale_ends_on: date, today: date) -> bool:
     return sale_starts_on <= today < sale_ends_on
-
-
-def format_yuan(fen: int) -> str:
-    """12345 -> '123.45'; whole yuan without decimals: 58000 -> '580'."""
-    sign = "-" if fen < 0 else ""
-    yuan, rest = divmod(abs(fen), 100)
-    grouped = f"{yuan:,}"
-    return f"{sign}{grouped}" if rest == 0 else f"{sign}{grouped}.{rest:02d}"
-
-
-def plain_number(value: Decimal) -> str:
-    """Decimal without trailing zeros: 0.50 -> '0.5', 10.0 -> '10'."""
-    text = f"{Decimal(value):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # ---- The manager's console: reading typed values, cutting plots, what a sale fixes ----
@@ -127,12 +97,6 @@ def parse_yuan(text: str) -> int:
         cleaned = cleaned.replace(",", "")
     value = parse_decimal(cleaned, maximum=Decimal(MAX_PRICE_FEN) / 100)
     return int(value * 100)
-
-
-def yuan_text(fen: int) -> str:
-    """Fen as a form shows it for editing, without grouping: 58000 -> '580', 58050 -> '580.50'."""
-    yuan, rest = divmod(fen, 100)
-    return str(yuan) if rest == 0 else f"{yuan}.{rest:02d}"
 
 
 def parse_whole(text: str, *, minimum: int, maximum: int) -> int:

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 from farm.accounts.models import User
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.i18n import _
-from farm.land.rules import BadValue, format_yuan, parse_yuan
+from farm.land.rules import BadValue, parse_yuan
 from farm.paging import Page, ids_then, paginate
 from farm.payments import rules
 from farm.payments.gateway import Gateway
@@ -28,6 +28,7 @@ from farm.payments.models import (
     RefundStatus,
 )
 from farm.payments.refunds import open_refund, settle_payment, submit_refund
+from farm.units import format_yuan
 
 PER_PAGE = 50
 MANUAL_NOTE_MAX = 300

@@ -16,9 +16,7 @@ from tortoise.transactions import in_transaction
 from farm.accounts.models import User
 from farm.errors import Conflict, DomainError, FieldErrors, NotFound
 from farm.fieldwork.models import Crop
-from farm.fieldwork.rules import grams_to_kg
 from farm.i18n import _, current_language
-from farm.land.rules import plain_number
 from farm.notifications.services import queue_mail
 from farm.shipments import rules, tracking_csv
 from farm.shipments.batches import CHUNK
@@ -26,6 +24,7 @@ from farm.shipments.console import own_batch
 from farm.shipments.models import Allocation, Batch, Shipment, ShipmentStatus
 from farm.shipments.tracking_csv import LineProblem, TrackingLine
 from farm.subscriptions.models import Subscription
+from farm.units import grams_to_kg, plain_number
 
 SHIPPABLE = (ShipmentStatus.CREATED, ShipmentStatus.PACKED)
 

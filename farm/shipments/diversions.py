@@ -12,15 +12,15 @@ from tortoise.transactions import in_transaction
 from farm.accounts.models import User
 from farm.errors import FieldErrors, NotFound
 from farm.fieldwork.models import HarvestLot
-from farm.fieldwork.rules import grams_to_kg, parse_kg
+from farm.fieldwork.rules import parse_kg
 from farm.fieldwork.services import number_message
 from farm.i18n import _
 from farm.land.models import Season
-from farm.land.rules import plain_number
 from farm.shipments import rules
 from farm.shipments.batches import season_ship_days, transit_table
 from farm.shipments.models import Allocation, AllocationState, DiversionReason
 from farm.subscriptions.models import Status, Subscription
+from farm.units import grams_to_kg, plain_number
 
 MANUAL_REASONS = (DiversionReason.DONATED, DiversionReason.SOLD_LOCALLY)
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
 
-from farm.fieldwork.rules import grams_to_jin, grams_to_kg
 from farm.i18n import _
 from farm.qr import QUIET, qr_bits
 from farm.shipments.pdf_writer import (
@@ -27,6 +26,7 @@ from farm.shipments.pdf_writer import (
     text_op,
 )
 from farm.shipments.rules import shipment_number
+from farm.units import grams_to_jin, grams_to_kg
 
 mm = 72 / 25.4
 A4 = (210 * mm, 297 * mm)

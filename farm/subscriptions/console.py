@@ -15,11 +15,11 @@ from tortoise.functions import Count
 from farm.accounts.models import User
 from farm.errors import NotFound
 from farm.fieldwork.report_csv import CsvStream, csv_chunks
-from farm.fieldwork.rules import fen_to_yuan
 from farm.i18n import _, current_language
 from farm.land.models import Plot, Season
 from farm.paging import Page, ids_then, paginate
 from farm.subscriptions.models import Status, Subscription
+from farm.units import fen_to_yuan
 
 SUBSCRIBERS_PER_PAGE = 50
 CSV_CHUNK = 2000

@@ -7,14 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from farm.fieldwork.rules import (
-    MAX_CODES_PER_ENTRY,
-    BadCodes,
-    grams_to_kg,
-    kg_text,
-    parse_plot_codes,
-)
+from farm.fieldwork.rules import MAX_CODES_PER_ENTRY, BadCodes, parse_plot_codes
 from farm.paging import Page, page_count, page_numbers, parse_day_span, parse_page
+from farm.units import grams_to_kg, kg_text
 
 
 def test_a_pager_shows_the_first_the_last_and_the_pages_around_the_current_one():

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from farm import units
 from farm.land import rules
 from farm.land.rules import BadValue, PlotShape
 
@@ -64,7 +65,7 @@ def test_a_price_that_is_not_plain_yuan_with_at_most_two_decimals_is_refused(tex
 
 @given(st.integers(min_value=1, max_value=rules.MAX_PRICE_FEN))
 def test_every_fen_amount_shown_for_editing_reads_back_to_itself(fen):
-    assert rules.parse_yuan(rules.yuan_text(fen)) == fen
+    assert rules.parse_yuan(units.yuan_text(fen)) == fen
 
 
 def test_decimals_beyond_two_places_are_refused_unless_they_are_zeros():

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
+from farm import units
 from farm.fieldwork import rules
 from farm.fieldwork.photos import BadPhoto, check_photo
 
@@ -30,7 +31,7 @@ def test_absurd_weights_are_refused_with_a_reason(text, problem):
 
 @given(st.integers(min_value=1, max_value=100_000_000))
 def test_grams_shown_as_kg_and_jin_agree_two_jin_to_the_kilo(grams):
-    assert abs(rules.grams_to_jin(grams) - 2 * rules.grams_to_kg(grams)) <= Decimal("0.01")
+    assert abs(units.grams_to_jin(grams) - 2 * units.grams_to_kg(grams)) <= Decimal("0.01")
 
 
 def test_hours_are_counted_in_quarters_up_to_a_day():

@@ -5,14 +5,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from farm import units
 from farm.land import rules
 
 
 def test_jutudi_plot_sizes_convert_between_m2_mu_and_fen():
-    assert rules.m2_to_mu(Decimal("666.67")) == Decimal("1.00")
-    assert rules.m2_to_mu(Decimal("333.33")) == Decimal("0.50")
-    assert rules.m2_to_fen(Decimal("66.67")) == Decimal("1.0")
-    assert rules.mu_to_m2(Decimal("0.1")) == Decimal("66.67")
+    assert units.m2_to_mu(Decimal("666.67")) == Decimal("1.00")
+    assert units.m2_to_mu(Decimal("333.33")) == Decimal("0.50")
+    assert units.m2_to_fen(Decimal("66.67")) == Decimal("1.0")
+    assert units.mu_to_m2(Decimal("0.1")) == Decimal("66.67")
 
 
 def test_default_ship_days_are_the_1st_and_16th_inside_the_half_open_season():
@@ -74,11 +75,11 @@ def test_sale_window_is_half_open():
     [(58000, "580"), (240000, "2,400"), (12345, "123.45"), (5, "0.05"), (-150, "-1.50")],
 )
 def test_money_in_fen_is_shown_in_yuan(fen, text):
-    assert rules.format_yuan(fen) == text
+    assert units.format_yuan(fen) == text
 
 
 def test_plain_numbers_drop_trailing_zeros():
-    assert [rules.plain_number(Decimal(x)) for x in ("0.50", "10.0", "66.67", "3")] == [
+    assert [units.plain_number(Decimal(x)) for x in ("0.50", "10.0", "66.67", "3")] == [
         "0.5",
         "10",
         "66.67",

@@ -13,16 +13,13 @@ from hypothesis import strategies as st
 
 from farm.fieldwork.report_csv import CsvFile, csv_bytes, spreadsheet_text
 from farm.fieldwork.rules import (
-    fen_to_yuan,
-    grams_to_jin,
-    grams_to_kg,
     land_rent_fen,
     season_days,
     sum_yields,
     total_hours,
     wages_fen,
 )
-from farm.land.rules import M2_PER_MU
+from farm.units import M2_PER_MU, fen_to_yuan, grams_to_jin, grams_to_kg
 
 
 def test_season_days_count_the_half_open_period():

@@ -72,6 +72,12 @@ def current_language() -> str:
     return _current.get()
 
 
+def localized(name: str, name_en: str | None) -> str:
+    """A name stored in both languages, in the current one: the English where there is one
+    and the reader reads English, else the Chinese (the one every record has)."""
+    return (name_en or name) if current_language() == "en" else name
+
+
 def set_language(language: str) -> None:
     _current.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
 

@@ -13,10 +13,8 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from farm import units
-from farm.fieldwork.models import Crop
 from farm.fieldwork.reports import HouseholdReport, YieldReport, YieldRow, every_plot_yield
-from farm.i18n import _, current_language
-from farm.land.models import Season
+from farm.i18n import _, localized
 from farm.units import m2_to_mu
 
 # What makes Excel, WPS or LibreOffice read a cell as a formula (OWASP's CSV injection list).
@@ -80,11 +78,6 @@ class CsvStream:
         return CsvFile(b"", self.filename, self.fallback).disposition
 
 
-def _name(obj: Season | Crop) -> str:
-    """The English name where there is one and the reader reads English; else the Chinese."""
-    return (obj.name_en or obj.name) if current_language() == "en" else obj.name
-
-
 def _m2(area: Decimal) -> Decimal:
     return Decimal(area).quantize(CENTS)
 
@@ -123,7 +116,8 @@ def households_csv(report: HouseholdReport) -> CsvFile:
     )
     return CsvFile(
         content=csv_bytes(header, rows),
-        filename=_("Household earnings %(season)s.csv") % {"season": _name(report.season)},
+        filename=_("Household earnings %(season)s.csv")
+        % {"season": localized(report.season.name, report.season.name_en)},
         fallback=f"household-earnings-season-{report.season.id}.csv",
     )
 
@@ -139,7 +133,9 @@ def yields_csv(report: YieldReport) -> CsvStream:
         "field": _("By field"),
         "total": _("Total"),
     }
-    crop_names = {r.crop.id: _name(r.crop) for r in report.by_crop if r.crop}
+    crop_names = {
+        r.crop.id: localized(r.crop.name, r.crop.name_en) for r in report.by_crop if r.crop
+    }
 
     def line(grouping: str, row: YieldRow) -> list[object]:
         return [
@@ -166,6 +162,7 @@ def yields_csv(report: YieldReport) -> CsvStream:
 
     return CsvStream(
         chunks=csv_chunks(header, chunks()),
-        filename=_("Yields %(season)s.csv") % {"season": _name(report.season)},
+        filename=_("Yields %(season)s.csv")
+        % {"season": localized(report.season.name, report.season.name_en)},
         fallback=f"yields-season-{report.season.id}.csv",
     )

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from farm.accounts.models import User
 from farm.errors import Conflict, DomainError, FieldErrors, NotFound
 from farm.fieldwork.models import Crop
-from farm.i18n import _, current_language
+from farm.i18n import _, localized
 from farm.notifications.services import queue_mail
 from farm.shipments import rules, tracking_csv
 from farm.shipments.batches import CHUNK
@@ -172,9 +172,8 @@ async def _mail_shipped(
 
 def _shipped_mail(ship_on: date, line: TrackingLine, contents: list, sub_id: int, base_url: str):
     def render() -> tuple[str, str]:
-        english = current_language() == "en"
         listed = "\n".join(
-            f"- {(crop.name_en or crop.name) if english else crop.name}: "
+            f"- {localized(crop.name, crop.name_en)}: "
             + _("%(kg)s kg") % {"kg": plain_number(grams_to_kg(grams))}
             for crop, grams in contents
         )

@@ -62,10 +62,6 @@ def box_url(base_url: str, secret: object, shipment_id: int) -> str:
 # ---- gathering the rows ----
 
 
-def _name(name: str, name_en: str) -> str:
-    return (name_en or name) if i18n.current_language() == "en" else name
-
-
 async def manager_batch(*, user: User, batch_id: int) -> Batch:
     """A batch of the manager's own cooperative; any other is not found."""
     batch = await Batch.get_or_none(id=batch_id, cooperative_id=user.cooperative_id)
@@ -76,7 +72,7 @@ async def manager_batch(*, user: User, batch_id: int) -> Batch:
 
 async def crop_names(cooperative_id: int) -> dict[int, str]:
     crops = await Crop.filter(cooperative_id=cooperative_id).values("id", "name", "name_en")
-    return {c["id"]: _name(c["name"], c["name_en"]) for c in crops}
+    return {c["id"]: i18n.localized(c["name"], c["name_en"]) for c in crops}
 
 
 _BOXES_SQL = (
@@ -114,7 +110,7 @@ async def boxes_of(ids: list[int], crops: dict[int, str]) -> list[Box]:
 
 async def cooperative_name(cooperative_id: int) -> str:
     coop = await Cooperative.get(id=cooperative_id)
-    return _name(coop.name, coop.name_en)
+    return i18n.localized(coop.name, coop.name_en)
 
 
 def reason_text(reason: str) -> str:

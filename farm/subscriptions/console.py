@@ -15,7 +15,7 @@ from tortoise.functions import Count
 from farm.accounts.models import User
 from farm.errors import NotFound
 from farm.fieldwork.report_csv import CsvStream, csv_chunks
-from farm.i18n import _, current_language
+from farm.i18n import _, current_language, localized
 from farm.land.models import Plot, Season
 from farm.paging import Page, ids_then, paginate
 from farm.subscriptions.models import Status, Subscription
@@ -177,7 +177,7 @@ async def subscribers_csv(*, manager: User, filters: SubscriberFilter, timezone:
             yield [line(r) for r in rows]
             after = rows[-1]["id"]
 
-    season_name = (season.name_en or season.name) if english else season.name
+    season_name = localized(season.name, season.name_en)
     return CsvStream(
         chunks=csv_chunks(header, chunks()),
         filename=_("Subscribers %(season)s.csv") % {"season": season_name},

@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from farm.accounts.models import User
 from farm.errors import NotFound
-from farm.i18n import N_, _, current_language
+from farm.i18n import N_, _, localized
 from farm.land.models import PerkKind, PlanPerk, Season
 from farm.land.services import season_ship_days
 from farm.notifications.services import queue_mail
@@ -276,13 +276,6 @@ async def own_voucher(*, customer: User, code: str, today: date) -> VoucherView:
 # ---- mail ----
 
 
-def _localized(obj: object, attr: str) -> str:
-    value: str = getattr(obj, attr)
-    if current_language() == "en":
-        return getattr(obj, f"{attr}_en", "") or value
-    return value
-
-
 async def _queue_activated_mail(
     sub: Subscription, *, now: datetime, conn: BaseDBAsyncClient, base_url: str
 ) -> None:
@@ -297,7 +290,7 @@ async def _queue_activated_mail(
             _("Hello %(name)s,") % {"name": customer.name},
             "",
             _("We have received your payment: plot %(code)s is yours for %(season)s.")
-            % {"code": sub.plot.code, "season": _localized(season, "name")},
+            % {"code": sub.plot.code, "season": localized(season.name, season.name_en)},
             _("The season runs from %(start)s to %(end)s.")
             % {"start": season.starts_on, "end": season.ends_on - timedelta(days=1)},
             _("The sign on your plot will read: %(sign)s") % {"sign": sub.sign_name},

@@ -33,3 +33,14 @@ def test_every_extracted_message_has_a_current_chinese_translation(tmp_path):
         ):
             missing.append(message.id if isinstance(message.id, str) else message.id[0])
     assert missing == [], f"{len(missing)} untranslated: {missing[:10]}"
+
+
+def test_a_name_kept_in_both_languages_is_shown_in_the_readers_falling_back_to_chinese():
+    from farm.i18n import localized, use_language
+
+    with use_language("en"):
+        assert localized("番茄", "Tomatoes") == "Tomatoes"
+        assert localized("番茄", "") == "番茄"  # no English name given: the Chinese one
+        assert localized("番茄", None) == "番茄"
+    with use_language("zh_CN"):
+        assert localized("番茄", "Tomatoes") == "番茄"

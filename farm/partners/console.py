@@ -29,6 +29,7 @@ from farm.land.rules import BadValue, parse_whole
 from farm.notifications.mail import Mailer
 from farm.partners import console_rules as rules
 from farm.partners.models import Booking, BookingNight, Partner, PartnerKind, Room
+from farm.phones import contact_phone
 from farm.vouchers.models import Voucher
 
 
@@ -208,7 +209,7 @@ def _check_partner(data: PartnerInput) -> dict[str, str]:
             required=False,
         ),  # fmt: skip
     }
-    phone = rules.normalize_phone(data.phone)
+    phone = contact_phone(data.phone)
     if phone is None:
         errors["phone"] = _(
             "Enter a phone number: digits, spaces, - and a leading +, at most 32 characters."

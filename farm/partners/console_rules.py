@@ -4,7 +4,6 @@ clock."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -13,15 +12,9 @@ from farm.partners.models import PartnerKind
 MAX_NAME = 100  # Partner.name
 MAX_ADDRESS = 200  # Partner.address
 MAX_OPENING_HOURS = 200  # Partner.opening_hours
-MAX_PHONE = 32  # Partner.phone
 MAX_ROOM_NAME = 60  # Room.name
 MIN_CAPACITY = 1
 MAX_CAPACITY = 20  # guests a night in one room
-MIN_PHONE_DIGITS = 5  # a short local number; fewer is a typing slip
-
-# Landlines and mobiles as people write them: 0551-6543 2100, +86 138 0013 8000.
-_PHONE_RE = re.compile(r"\+?[0-9][0-9 \-]*", re.ASCII)
-_SPACES = re.compile(r"\s+")
 
 
 def text_problem(text: str, *, limit: int, required: bool = False) -> str | None:
@@ -34,20 +27,6 @@ def text_problem(text: str, *, limit: int, required: bool = False) -> str | None
     if any(not ch.isprintable() for ch in text):
         return "invalid"
     return None
-
-
-def normalize_phone(text: str) -> str | None:
-    """A partner's phone as it will be shown: trimmed, runs of spaces made one; "" when none
-    was given. None when it is not a phone number: only digits, spaces, '-' and a leading '+',
-    at least MIN_PHONE_DIGITS digits, at most MAX_PHONE characters."""
-    cleaned = _SPACES.sub(" ", text.strip())
-    if not cleaned:
-        return ""
-    if len(cleaned) > MAX_PHONE or not _PHONE_RE.fullmatch(cleaned):
-        return None
-    if sum(ch.isdigit() for ch in cleaned) < MIN_PHONE_DIGITS:
-        return None
-    return cleaned
 
 
 def parse_kind(text: str) -> PartnerKind | None:

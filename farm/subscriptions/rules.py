@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from farm.land.rules import cutoff_for
+from farm.phones import mobile_number
 
 
 def reservation_expires_at(*, now: datetime, minutes: int) -> datetime:
@@ -64,16 +64,6 @@ PROVINCES: dict[str, str] = {
     "澳门": "Macau", "台湾": "Taiwan",
 }  # fmt: skip
 
-_PHONE_RE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
-
-
-def normalize_phone(phone: str) -> str | None:
-    """A mainland mobile number as 11 digits, or None."""
-    cleaned = re.sub(r"[\s-]", "", phone)
-    if not _PHONE_RE.match(cleaned):
-        return None
-    return cleaned[-11:]
-
 
 def address_problems(
     *, recipient: str, phone: str, province: str, city: str, address: str
@@ -91,7 +81,7 @@ def address_problems(
             problems[name] = "too_long"
     if not phone.strip():
         problems["phone"] = "required"
-    elif normalize_phone(phone) is None:
+    elif mobile_number(phone) is None:
         problems["phone"] = "invalid"
     if province not in PROVINCES:
         problems["province"] = "invalid"

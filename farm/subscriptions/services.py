@@ -21,6 +21,7 @@ from farm.partners.bookings import cancel_stays_of
 from farm.payments import refunds
 from farm.payments.gateway import Gateway, PaymentProviderError
 from farm.payments.models import Payment, PaymentStatus, RefundReason
+from farm.phones import mobile_number
 from farm.shipments.rules import locked_ship_day
 from farm.sql import is_postgres
 from farm.subscriptions import claims, rules
@@ -446,7 +447,7 @@ async def update_address(
         raise FieldErrors(errors)
     await Subscription.filter(id=sub.id).update(
         recipient=recipient.strip(),
-        phone=rules.normalize_phone(phone) or "",
+        phone=mobile_number(phone) or "",
         province=province,
         city=city.strip(),
         address=address.strip(),

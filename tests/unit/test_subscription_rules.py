@@ -4,6 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from farm.land.rules import ship_days
+from farm.phones import mobile_number
 from farm.subscriptions import rules
 
 START, END = date(2027, 3, 1), date(2028, 3, 1)
@@ -65,10 +66,10 @@ def test_a_reservation_lapses_at_its_expiry_and_a_paid_claim_never_does():
 
 
 def test_phone_numbers_are_normalised_to_11_digit_mainland_mobiles():
-    assert rules.normalize_phone("138 0013 8000") == "13800138000"
-    assert rules.normalize_phone("+8613800138000") == "13800138000"
-    assert rules.normalize_phone("12345") is None
-    assert rules.normalize_phone("23800138000") is None
+    assert mobile_number("138 0013 8000") == "13800138000"
+    assert mobile_number("+8613800138000") == "13800138000"
+    assert mobile_number("12345") is None
+    assert mobile_number("23800138000") is None
 
 
 def test_an_address_needs_every_field_and_a_known_province():

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from farm import db
 from farm.settings import Settings, SettingsError, load_settings
@@ -43,7 +42,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from farm.land.demo import load_demo
 
     settings = _settings()
-    today = datetime.now(UTC).date()
+    today = settings.local_date(datetime.now(UTC))
     coop = asyncio.run(
         _with_db(
             settings,
@@ -119,7 +118,7 @@ def cmd_run_due(args: argparse.Namespace) -> None:
     from scheduler.jobs import make_runtime, run_due
 
     settings = _settings()
-    local_today = datetime.now(ZoneInfo(settings.timezone)).date()
+    local_today = settings.local_date(datetime.now(UTC))
     if args.today > local_today and not args.force:
         sys.exit(
             f"--today {args.today} is after today ({local_today}): that would make future ship "

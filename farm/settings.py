@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from starlette.config import Config
 from starlette.datastructures import Secret
@@ -47,6 +49,11 @@ class Settings:
     # (off by default: at a sale it costs a log line per request; a proxy logs them anyway).
     db_pool_size: int = 10
     access_log: bool = False
+
+    def local_date(self, now: datetime) -> date:
+        """The calendar day at `now` where the cooperative is: seasons, sale windows, ship
+        days and cutoffs are local dates. The one place a date is taken from the clock."""
+        return now.astimezone(ZoneInfo(self.timezone)).date()
 
     @property
     def is_development(self) -> bool:

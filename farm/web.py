@@ -75,7 +75,7 @@ def now() -> datetime:
 
 def today(request: Request) -> date:
     """Today where the service is (seasons, sale windows and cutoffs are local dates)."""
-    return now().astimezone(ZoneInfo(request.app.state.settings.timezone)).date()
+    return request.app.state.settings.local_date(now())
 
 
 def csrf_token(request: Request) -> str:

@@ -6,8 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -18,15 +17,10 @@ from scheduler.jobs import JOBS, Job, Runtime, make_runtime, run_due
 log = logging.getLogger("farm.scheduler")
 
 
-def local_today(settings: Settings, now: datetime) -> date:
-    """Ship days are calendar days where the cooperative is."""
-    return now.astimezone(ZoneInfo(settings.timezone)).date()
-
-
 async def _tick(job: Job, runtime: Runtime, settings: Settings) -> None:
     now = datetime.now(UTC)
     try:
-        await job(runtime, today=local_today(settings, now), now=now)
+        await job(runtime, today=settings.local_date(now), now=now)
     except Exception:  # one failing run must not stop the process; the next run retries
         log.exception("job %s failed", job.__name__)
 
@@ -43,7 +37,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     try:
         # Catch up first: whatever ship days, vouchers or closings were missed while down.
         now = datetime.now(UTC)
-        await run_due(runtime, today=local_today(settings, now), now=now)
+        await run_due(runtime, today=settings.local_date(now), now=now)
         for job, seconds in JOBS:
             scheduler.add_job(
                 _tick,

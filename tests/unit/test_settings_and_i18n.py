@@ -57,3 +57,13 @@ def test_texts_are_chinese_by_default_and_english_on_request():
         assert i18n._("Log in") == "登录"
     with i18n.use_language("en"):
         assert i18n._("Log in") == "Log in"
+
+
+def test_the_local_date_is_the_cooperatives_day_not_utcs():
+    from datetime import UTC, date, datetime
+
+    from farm.settings import Settings
+
+    evening_utc = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # 01:00 on 1 December in Anhui
+    assert Settings(timezone="Asia/Shanghai").local_date(evening_utc) == date(2026, 12, 1)
+    assert Settings(timezone="UTC").local_date(evening_utc) == date(2026, 11, 30)

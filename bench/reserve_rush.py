@@ -21,8 +21,8 @@ import asyncpg
 
 from farm import db
 from farm.accounts.models import User
+from farm.demo import load_demo
 from farm.errors import Conflict
-from farm.land.demo import load_demo
 from farm.land.models import Plan
 from farm.settings import Settings
 from farm.subscriptions.models import PlotClaim

@@ -39,7 +39,7 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from farm.land.demo import load_demo
+    from farm.demo import load_demo
 
     settings = _settings()
     today = settings.local_date(datetime.now(UTC))

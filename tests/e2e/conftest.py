@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from farm import db
-from farm.land.demo import load_demo
+from farm.demo import load_demo
 from farm.payments.emulator import register_webhook
 from farm.settings import Settings
 from tests import support

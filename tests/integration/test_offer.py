@@ -1,7 +1,7 @@
 from datetime import date
 
 from farm.accounts.models import User
-from farm.land.demo import load_demo
+from farm.demo import load_demo
 from farm.land.models import Plan, Plot
 from tests.support import NOW, TODAY, log_in_client, make_customer
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
+from farm.demo.running_season import load_running_season
 from farm.fieldwork.models import Household, LandTransfer
 from farm.land.models import CareMode, Cooperative, Field, PerkKind, Plan, PlanPerk, Plot, Season
 from farm.partners.models import Partner, PartnerKind, Room
-from farm.shipments.demo import load_running_season
 from farm.units import mu_to_m2
 
 FEN, HALF_MU, MU = mu_to_m2(Decimal("0.1")), mu_to_m2(Decimal("0.5")), mu_to_m2(Decimal(1))

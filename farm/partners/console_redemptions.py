@@ -18,6 +18,7 @@ from farm.errors import FieldErrors
 from farm.fieldwork.report_csv import CsvFile, csv_bytes
 from farm.i18n import _, current_language
 from farm.land.rules import BadValue, parse_date
+from farm.paging import Page, clamp_page, page_count
 from farm.partners import console_rules as rules
 from farm.partners.console import own_partner
 from farm.partners.models import Partner
@@ -59,11 +60,12 @@ def read_period(raw_from: str | None, raw_to: str | None, *, today: date) -> Per
 class RedemptionPage:
     partner: Partner
     period: Period
-    rows: list[dict]  # code, kind, redeemed_at, staff, sign_name, plot
+    listing: Page[dict]  # rows: code, kind, redeemed_at, staff, sign_name, plot
     totals: dict[str, int]  # kind -> count in the whole period
-    total: int
-    page: int
-    pages: int
+
+    @property
+    def total(self) -> int:
+        return self.listing.total
 
 
 _ROW_VALUES = {
@@ -94,8 +96,7 @@ async def partner_redemptions(
         for kind, n in await query.annotate(n=Count("id")).group_by("kind").values_list("kind", "n")
     }
     total = sum(totals.values())
-    pages = rules.page_count(total, REDEMPTIONS_PER_PAGE)
-    page = min(max(page, 1), pages)
+    page = clamp_page(page, page_count(total, REDEMPTIONS_PER_PAGE))
     rows = (
         await query.order_by("-redeemed_at", "-id")
         .offset((page - 1) * REDEMPTIONS_PER_PAGE)
@@ -104,7 +105,8 @@ async def partner_redemptions(
     )
     for row in rows:
         row["code"] = format_code(row["code"])
-    return RedemptionPage(partner, period, rows, totals, total, page, pages)
+    listing = Page(items=list(rows), number=page, size=REDEMPTIONS_PER_PAGE, total=total)
+    return RedemptionPage(partner, period, listing, totals)
 
 
 async def _redeemed_at(

@@ -14,9 +14,10 @@ from starlette.routing import Route
 from farm import i18n
 from farm.accounts.models import User
 from farm.errors import FieldErrors
+from farm.paging import parse_page
 from farm.partners import console, console_redemptions
 from farm.partners.models import Partner, PartnerKind
-from farm.web import int_param, parse_id, read_form, redirect, render, require_manager, today
+from farm.web import int_param, read_form, redirect, render, require_manager, today
 
 PARTNER_NAMES = ("kind", "name", "address", "opening_hours", "phone")
 ROOM_NAMES = ("name", "capacity")
@@ -183,10 +184,6 @@ async def add_staff(request: Request) -> Response:
 # ---- redemptions ----
 
 
-def _page_param(request: Request) -> int:
-    return parse_id(request.query_params.get("page")) or 1
-
-
 async def redemptions_page(request: Request) -> Response:
     manager = require_manager(request)
     partner_id = int_param(request, "partner_id")
@@ -200,7 +197,7 @@ async def redemptions_page(request: Request) -> Response:
         return render(request, "partners/manage_redemptions.html", context, status_code=422)
     report = await console_redemptions.partner_redemptions(
         manager=manager, partner_id=partner_id, period=period, timezone=_timezone(request),
-        page=_page_param(request),
+        page=parse_page(request.query_params.get("page")),
     )  # fmt: skip
     form = {"from": period.starts_on.isoformat(), "to": period.ends_on.isoformat()}
     context = {"section": "partners", "partner": report.partner, "report": report, "form": form,

@@ -77,8 +77,3 @@ def utc_bounds(starts_on: date, ends_on: date, timezone: str) -> tuple[datetime,
         datetime.combine(starts_on, time.min, tzinfo=zone).astimezone(UTC),
         datetime.combine(ends_on, time.min, tzinfo=zone).astimezone(UTC),
     )
-
-
-def page_count(total: int, per_page: int) -> int:
-    """At least one page, even when empty."""
-    return max(1, -(-total // per_page))

@@ -122,8 +122,3 @@ def test_local_days_become_utc_bounds_in_the_service_time_zone():
     assert end == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
     # 1 December, 01:00 in Shanghai is still 30 November in UTC, and belongs to December.
     assert not start <= datetime(2026, 11, 30, 17, 0, tzinfo=UTC) < end
-
-
-@pytest.mark.parametrize(("total", "pages"), [(0, 1), (1, 1), (100, 1), (101, 2), (250, 3)])
-def test_there_is_always_a_page_and_a_partial_page_counts(total, pages):
-    assert rules.page_count(total, 100) == pages

@@ -413,7 +413,9 @@ async def test_the_redemptions_page_is_paged(client, monkeypatch):
     first = (await client.get(f"/manage/partners/{stay.id}/redemptions?{NOVEMBER}")).text
     second = (await client.get(f"/manage/partners/{stay.id}/redemptions?{NOVEMBER}&page=2")).text
     assert "1–2 of 3" in first and "3–3 of 3" in second and "3 vouchers redeemed" in second
-    assert 'rel="next"' in first and "page=2" in first and "from=2026-11-01" in first  # keeps the period
+    assert (
+        'rel="next"' in first and "page=2" in first and "from=2026-11-01" in first
+    )  # keeps the period
     assert [format_code(c) in first for c in codes] == [False, True, True]
     assert [format_code(c) in second for c in codes] == [True, False, False]
 

@@ -43,6 +43,7 @@ from farm.accounts.models import User
 from farm.errors import NotFound
 from farm.i18n import _
 from farm.land.models import Field
+from farm.paging import Page, clamp_page, page_count
 from farm.shipments.console import diverted_grams
 from farm.shipments.documents_draw import FieldLine, PartJob, draw_part, watch_parent
 from farm.shipments.models import (
@@ -448,9 +449,9 @@ class DocumentsView:
     boxes_done: int = 0  # boxes whose label is made
     boxes_total: int = 0  # boxes with something in them
     summary: DocumentPart | None = None
-    rows: list[FieldParts] = field(default_factory=list)
-    page: int = 1
-    pages: int = 1
+    parts: Page[FieldParts] = field(
+        default_factory=lambda: Page(items=[], number=1, size=PARTS_PER_PAGE, total=0)
+    )
 
     @property
     def complete(self) -> bool:
@@ -482,11 +483,11 @@ async def batch_documents(*, manager: User, batch_id: int, page: int = 1) -> Doc
     ).count()
     view.summary = await DocumentPart.get_or_none(batch_id=batch.id, kind=DocumentKind.SUMMARY)
     packing = DocumentPart.filter(batch_id=batch.id, kind=DocumentKind.PACKING)
-    view.pages = max(1, -(-(await packing.count()) // PARTS_PER_PAGE))
-    view.page = min(max(page, 1), view.pages)
+    total = await packing.count()
+    page = clamp_page(page, page_count(total, PARTS_PER_PAGE))
     shown = await (
         packing.order_by("field_id", "seq")
-        .offset((view.page - 1) * PARTS_PER_PAGE)
+        .offset((page - 1) * PARTS_PER_PAGE)
         .limit(PARTS_PER_PAGE)
     )
     if not shown:
@@ -499,11 +500,12 @@ async def batch_documents(*, manager: User, batch_id: int, page: int = 1) -> Doc
             batch_id=batch.id, kind=DocumentKind.LABELS, field_id__in=field_ids
         )
     }
-    view.rows = [
+    rows = [
         FieldParts(names.get(p.field_id, "?"), p.seq, p.of_parts, p.boxes, p,
                    labels.get((p.field_id, p.seq)))
         for p in shown
     ]  # fmt: skip
+    view.parts = Page(items=rows, number=page, size=PARTS_PER_PAGE, total=total)
     return view
 
 

@@ -366,3 +366,21 @@ async def test_the_batch_page_shows_progress_and_links_and_a_remake_starts_over(
     await make_documents(settings, now=NOW + timedelta(hours=1))
     remade = {f for f in await made_files(settings) if f.startswith(mine)}
     assert len(remade) == 3 and remade.isdisjoint(old)
+
+
+async def test_the_batch_pages_its_parts_with_their_own_pager_apart_from_the_boxes(
+    client, settings, monkeypatch
+):
+    batch, _boxes, _lots = await scene()
+    monkeypatch.setattr(documents, "PART_BOXES", 1)  # two boxes: two packing-list parts
+    monkeypatch.setattr(documents, "PARTS_PER_PAGE", 1)
+    await make_documents(settings)
+    parts = await DocumentPart.filter(batch_id=batch.id, kind=DocumentKind.PACKING).order_by("seq")
+    assert len(parts) == 2
+    await log_in_client(client, "li@coop.cn")
+    first = (await client.get(f"/manage/shipments/{batch.id}?page=1")).text
+    second = (await client.get(f"/manage/shipments/{batch.id}?page=1&parts_page=2")).text
+    link = lambda p: f"/manage/shipments/{batch.id}/documents/{p.id}.pdf"  # noqa: E731
+    assert link(parts[0]) in first and link(parts[1]) not in first
+    assert link(parts[1]) in second and link(parts[0]) not in second
+    assert "parts_page=2" in first and "page=1" in first  # the boxes' page is kept

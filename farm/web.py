@@ -20,7 +20,6 @@ from farm import i18n
 from farm.accounts.models import Role, User
 from farm.errors import DomainError, Forbidden, NotFound
 from farm.parsing import parse_id
-from farm.payments import rules as refund_rules
 from farm.units import format_yuan, grams_to_jin, grams_to_kg, m2_to_fen, m2_to_mu, plain_number
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +50,6 @@ def make_templates(timezone: str = "Asia/Shanghai") -> Environment:
     env.filters["local"] = lambda dt, fmt="%Y-%m-%d %H:%M": dt.astimezone(zone).strftime(fmt)
     # Periods are half-open; people read the last day included.
     env.filters["last_day"] = lambda d: d - timedelta(days=1)
-    env.globals["refund_rules"] = refund_rules  # refund windows, stated before payment
     return env
 
 

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from farm.accounts.models import Role
 from farm.errors import DomainError, FieldErrors, NotFound
 from farm.i18n import _
+from farm.payments import rules as refund_rules
 from farm.payments import services as payments
 from farm.payments.declines import method_name
 from farm.payments.gateway import CARD, METHODS
@@ -78,6 +79,7 @@ async def _checkout_page(request: Request, sub_id: int, **extra) -> Response:
         "errors": {},
         **extra,
     }
+    context["refund_rules"] = refund_rules  # refund windows, stated before payment
     return render(request, "subscriptions/checkout.html", context, extra.get("status", 200))
 
 
@@ -258,6 +260,7 @@ async def _subscription_page(request: Request, sub_id: int, **extra) -> Response
         "saved": request.query_params.get("saved") == "1",
         **extra,
     }
+    context["refund_rules"] = refund_rules  # refund windows, stated before payment
     return render(request, "subscriptions/subscription.html", context, extra.get("status", 200))
 
 

@@ -60,6 +60,24 @@ class Plot(Model):
         unique_together = (("field", "code"),)
 
 
+class PlotSize(Model):
+    """How many plots of one size a field has, so that the offer counts a field's free plots
+    without reading its plots (farm/land/services.py `plot_counts`). Kept by the database:
+    triggers on `plots` (migration 0015) count every insert, delete and change, whoever
+    makes it (the console's cut, a bulk load, COPY); never written by the app."""
+
+    id = fields.IntField(primary_key=True)
+    field: fields.ForeignKeyRelation[Field] = fields.ForeignKeyField(
+        "farm.Field", related_name="plot_sizes", on_delete=fields.RESTRICT
+    )
+    area_m2 = fields.DecimalField(max_digits=10, decimal_places=2)
+    plots = fields.IntField()
+
+    class Meta:
+        table = "plot_sizes"
+        unique_together = (("field", "area_m2"),)
+
+
 class Season(Model):
     """A subscription period [starts_on, ends_on) with a sale window and its ship days."""
 

@@ -95,8 +95,9 @@ async def plot_counts(*, now: datetime, plans: Sequence[Plan]) -> dict[int, tupl
     transaction that makes or removes one: farm/subscriptions/claims.py) less its lapsed
     reservations not yet released, found through the index of unpaid claims. Free plots are
     counted once per (season, field, plot size), however many plans share them: the plots of
-    that size less the live claims of every plan of that season, field and size (a claim's
-    plot is always on its plan's field and of its plan's size). The seasons, fields and plans
+    that size (`plot_sizes`, kept by triggers on plots) less the live claims of every plan of
+    that season, field and size (a claim's plot is always on its plan's field and of its
+    plan's size). The seasons, fields and plans
     are given as values, not joined from the plans, so the planner sees which rows it reads."""
     if not plans:
         return {}
@@ -125,9 +126,8 @@ async def plot_counts(*, now: datetime, plans: Sequence[Plan]) -> dict[int, tupl
             SELECT season_id, field_id, plot_area_m2, SUM(n) AS n FROM live
             GROUP BY season_id, field_id, plot_area_m2
         ), sized AS (
-            SELECT p.field_id, p.area_m2, COUNT(*) AS n FROM plots p
-            WHERE p.field_id IN ({field_ids})
-            GROUP BY p.field_id, p.area_m2
+            SELECT s.field_id, s.area_m2, s.plots AS n FROM plot_sizes s
+            WHERE s.field_id IN ({field_ids})
         )
         SELECT live.id, COALESCE(sized.n, 0) - COALESCE(taken.n, 0) AS free, live.n AS sold
         FROM live

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from farm.app import GZIP_MINIMUM_BYTES, GZIP_SKIPPED_TYPES
 from farm.land import sections
-from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, Plot
+from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, Plot, PlotSize
 from farm.land.services import open_offers
 from farm.partners.models import Partner, PartnerKind
 from farm.subscriptions.models import PlotClaim, Status, Subscription
@@ -125,6 +125,39 @@ async def test_plots_left_are_the_plans_free_plots_of_its_size_less_live_claims_
     await make_active_subscription(small, plots[4])
     left = {o.plan.id: o.plots_left for o in await open_offers(today=TODAY, now=NOW)}
     assert left == {plan.id: 1, small.id: 0}
+
+
+async def test_the_stored_count_of_plots_per_field_and_size_follows_every_insert_change_and_delete(
+    conn,
+):
+    async def stored() -> dict[tuple[int, Decimal], int]:
+        return {(s.field_id, s.area_m2): s.plots for s in await PlotSize.all() if s.plots}
+
+    async def counted() -> dict[tuple[int, Decimal], int]:
+        found: dict[tuple[int, Decimal], int] = {}
+        for p in await Plot.all():
+            found[(p.field_id, p.area_m2)] = found.get((p.field_id, p.area_m2), 0) + 1
+        return found
+
+    plan = await make_season(plots=6, **ON_SALE)  # one plot at a time
+    field = await big_field((await plan.season).cooperative_id, columns=4, rows=3)  # in bulk
+    assert await stored() == await counted() == {
+        (plan.field_id, Decimal("66.67")): 6, (field.id, Decimal("66.67")): 12,
+    }  # fmt: skip
+
+    plots = await Plot.filter(field_id=field.id).order_by("code")
+    await Plot.filter(id__in=[plots[0].id, plots[1].id]).update(area_m2=Decimal("133.33"))
+    await Plot.filter(id=plots[2].id).update(field_id=plan.field_id)
+    await Plot.filter(id__in=[plots[3].id, plots[4].id, plots[5].id]).delete()
+    assert (
+        await stored()
+        == await counted()
+        == {
+            (plan.field_id, Decimal("66.67")): 7,
+            (field.id, Decimal("66.67")): 6,
+            (field.id, Decimal("133.33")): 2,
+        }
+    )
 
 
 def section_links(html: str) -> list[tuple[int, int, int]]:

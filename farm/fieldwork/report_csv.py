@@ -36,17 +36,20 @@ class CsvFile:
         return f"attachment; filename=\"{self.fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def spreadsheet_text(text: str) -> str:
-    """Text that a spreadsheet shows rather than runs: a cell starting with = + - @, a tab or a
-    carriage return gets a leading apostrophe."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
+
+
+def spreadsheet_row(row: Sequence[object]) -> list[object]:
+    """Cells that a spreadsheet shows rather than runs: a text starting with = + - @, a tab or
+    a carriage return gets a leading apostrophe; numbers are left as they are. (One list
+    comprehension, no call per cell: it runs for every cell of 100,000-row files.)"""
+    return ["'" + c if isinstance(c, str) and c[:1] in _FORMULA_FIRST else c for c in row]
 
 
 def _lines(rows: Iterable[Sequence[object]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # the csv module ends lines with CRLF, as Excel expects
-    for row in rows:
-        writer.writerow([spreadsheet_text(c) if isinstance(c, str) else c for c in row])
+    writer.writerows(map(spreadsheet_row, rows))
     return buffer.getvalue()
 
 

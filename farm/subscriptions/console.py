@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from tortoise import connections
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
@@ -18,11 +19,22 @@ from farm.fieldwork.report_csv import CsvStream, csv_chunks
 from farm.i18n import _, current_language, localized
 from farm.land.models import Plot, Season
 from farm.paging import Page, ids_then, paginate
+from farm.sql import select
 from farm.subscriptions.models import Status, Subscription
 from farm.units import fen_to_yuan
 
 SUBSCRIBERS_PER_PAGE = 50
-CSV_CHUNK = 2000
+CSV_CHUNK = 5000
+CSV_ROWS = """
+    SELECT s.id, s.status, s.sign_name, s.price_fen, s.activated_at, s.recipient, s.phone,
+           s.province, s.city, s.address, u.name AS customer_name, u.email AS customer_email,
+           u.phone AS customer_phone, p.code AS plot_code, f.name AS field_name,
+           pl.name AS plan_name, pl.name_en AS plan_name_en
+    FROM subscriptions s
+    JOIN users u ON u.id = s.customer_id
+    JOIN plots p ON p.id = s.plot_id
+    JOIN fields f ON f.id = p.field_id
+    JOIN plans pl ON pl.id = s.plan_id"""
 COLUMNS = (
     "id", "status", "sign_name", "price_fen", "activated_at", "recipient", "phone", "province",
     "city", "address", "customer__name", "customer__email", "customer__phone", "plot__code",
@@ -149,33 +161,41 @@ async def subscribers_csv(*, manager: User, filters: SubscriberFilter, timezone:
         _("Plan"), _("Price (yuan)"), _("Paid on"),
     ]  # fmt: skip
     zone = ZoneInfo(timezone)
+    as_datetime = Subscription._meta.fields_map["activated_at"].to_python_value
+    conn = connections.get("default")
 
     def line(r: dict) -> list[object]:
-        paid: datetime | None = r["activated_at"]
-        plan = (r["plan__name_en"] or r["plan__name"]) if english else r["plan__name"]
+        paid = r["activated_at"]
+        if paid is not None:  # SQLite gives the stored text, PostgreSQL a datetime
+            local = (paid if isinstance(paid, datetime) else as_datetime(paid)).astimezone(zone)
+            paid = local.replace(tzinfo=None).isoformat(" ", "minutes")
+        plan = (r["plan_name_en"] or r["plan_name"]) if english else r["plan_name"]
         return [
-            r["id"], names.get(str(r["status"]), str(r["status"])), r["sign_name"],
-            r["customer__name"], r["customer__email"], r["phone"] or r["customer__phone"],
-            r["recipient"], r["province"], r["city"], r["address"], r["plot__field__name"],
-            r["plot__code"], plan,
-            fen_to_yuan(r["price_fen"]),
-            paid.astimezone(zone).strftime("%Y-%m-%d %H:%M") if paid else "",
+            r["id"], names.get(r["status"], r["status"]), r["sign_name"], r["customer_name"],
+            r["customer_email"], r["phone"] or r["customer_phone"], r["recipient"],
+            r["province"], r["city"], r["address"], r["field_name"], r["plot_code"], plan,
+            fen_to_yuan(r["price_fen"]), paid or "",
         ]  # fmt: skip
 
     async def chunks() -> AsyncIterator[list[list[object]]]:
         after = 0
         while True:
-            rows = (
+            # The filters pick the ids (one way to filter, shared with the page); the
+            # columns are then read by plain SQL, without the ORM's cost per row (100,000 of
+            # them). The ids are ints from the database, written into the statement.
+            ids = list(
                 await _matching(season, filters)
                 .filter(id__gt=after)
                 .order_by("id")
                 .limit(CSV_CHUNK)
-                .values(*COLUMNS)
+                .values_list("id", flat=True)
             )
-            if not rows:
+            if not ids:
                 return
+            listed = ", ".join(str(int(i)) for i in ids)
+            rows = await select(conn, CSV_ROWS + f" WHERE s.id IN ({listed}) ORDER BY s.id", [])
             yield [line(r) for r in rows]
-            after = rows[-1]["id"]
+            after = ids[-1]
 
     season_name = localized(season.name, season.name_en)
     return CsvStream(

@@ -4,7 +4,7 @@ typing their code, and the season's subscribers can be listed, searched and expo
 import csv
 import io
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 from farm.fieldwork.models import Crop, HarvestLot, WorkEntry, WorkEntryPlot
 from farm.land.models import Field, Plot
@@ -216,7 +216,10 @@ async def test_the_subscribers_csv_is_the_seasons_own_with_a_bom_and_no_formula_
     plan, _, _ = await coop_with_manager(client)
     plots = await Plot.filter(field_id=plan.field_id).order_by("code")
     _, sub = await subscriber_of(plan, plots[0], "wang@example.com", "王家")
-    await Subscription.filter(id=sub.id).update(sign_name="=HYPERLINK(1)", phone="+8613800")
+    await Subscription.filter(id=sub.id).update(
+        sign_name="=HYPERLINK(1)", phone="+8613800",
+        activated_at=datetime(2026, 8, 20, 17, 30, tzinfo=UTC),  # the 21st in China
+    )  # fmt: skip
     other = await make_season(plots=2)
     await subscriber_of(other, await Plot.filter(field_id=other.field_id).first(),
                         "other@example.com", "别社家")  # fmt: skip
@@ -228,5 +231,6 @@ async def test_the_subscribers_csv_is_the_seasons_own_with_a_bom_and_no_formula_
     row = dict(zip(header, rows[0], strict=True))
     assert row["牌子上的名字"] == "'=HYPERLINK(1)" and row["电话"] == "'+8613800"
     assert row["地块"] == "T01" and row["邮箱"] == "wang@example.com"
+    assert row["付款日期"] == "2026-08-21 01:30" and row["价格（元）"] == "580.00"
     filtered = await client.get("/manage/subscribers.csv", params={"status": "cancelled"})
     assert len(parse_csv(filtered.content)) == 1  # the header only

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from farm.fieldwork.report_csv import CsvFile, csv_bytes, spreadsheet_text
+from farm.fieldwork.report_csv import CsvFile, csv_bytes, spreadsheet_row
 from farm.fieldwork.rules import (
     land_rent_fen,
     season_days,
@@ -128,12 +128,12 @@ def test_yields_roll_up_by_crop_plot_and_field_with_whole_field_lots_only_in_the
     "text", ["=1+1", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("http://x")']
 )
 def test_text_a_spreadsheet_would_run_as_a_formula_gets_a_leading_apostrophe(text):
-    assert spreadsheet_text(text) == "'" + text
+    assert spreadsheet_row([text, 7, -1]) == ["'" + text, 7, -1]
 
 
 @pytest.mark.parametrize("text", ["王家", "Zhang", "", "1+1", "a=b", "T01", "'quoted"])
 def test_ordinary_text_is_left_as_it_is(text):
-    assert spreadsheet_text(text) == text
+    assert spreadsheet_row([text]) == [text]
 
 
 def test_csv_has_a_bom_crlf_lines_escaped_text_and_plain_numbers():

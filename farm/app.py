@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
 from starlette.applications import Starlette
@@ -33,6 +34,7 @@ from farm.partners import console_routes as partner_console_routes
 from farm.payments import console_routes as payment_console_routes
 from farm.payments import routes as payment_routes
 from farm.payments.gateway import Gateway, StripeGateway
+from farm.payments.polling import StripeReadGate
 from farm.settings import Settings
 from farm.shipments import console_routes as shipment_console_routes
 from farm.shipments import packing_routes
@@ -247,5 +249,6 @@ def create_app(
     app.state.settings = settings
     app.state.templates = make_templates(settings.timezone)
     app.state.gateway = gateway or StripeGateway(settings)
+    app.state.stripe_reads = StripeReadGate(timedelta(seconds=settings.stripe_poll_seconds))
     app.state.mailer = mailer or make_mailer(settings)
     return app

@@ -38,6 +38,9 @@ class Settings:
     stripe_webhook_secret: Secret = field(default_factory=lambda: Secret(""))
     stripe_api_base: str = ""  # e.g. http://127.0.0.1:8420 for localstripe
     stripe_js_url: str = "https://js.stripe.com/v3/"
+    # A waiting page's poll asks Stripe about one payment at most this often (farm/payments/
+    # polling.py); in between, our row, which the webhook updates, answers.
+    stripe_poll_seconds: int = 20
     # Mail: an SMTP host in production, else the outbox folder under data_dir.
     smtp_host: str = ""
     smtp_port: int = 587
@@ -101,6 +104,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stripe_webhook_secret=config("FARM_STRIPE_WEBHOOK_SECRET", cast=Secret, default=""),
         stripe_api_base=config("FARM_STRIPE_API_BASE", default="").rstrip("/"),
         stripe_js_url=config("FARM_STRIPE_JS_URL", default="https://js.stripe.com/v3/"),
+        stripe_poll_seconds=config("FARM_STRIPE_POLL_SECONDS", cast=int, default=20),
         smtp_host=config("FARM_SMTP_HOST", default=""),
         smtp_port=config("FARM_SMTP_PORT", cast=int, default=587),
         smtp_user=config("FARM_SMTP_USER", default=""),
@@ -116,6 +120,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def check_settings(settings: Settings) -> None:
     if settings.reservation_minutes < 1:
         raise SettingsError("FARM_RESERVATION_MINUTES must be at least 1")
+    if settings.stripe_poll_seconds < 0:
+        raise SettingsError("FARM_STRIPE_POLL_SECONDS must be 0 or more")
     if not 1 <= settings.db_pool_size <= 100:
         raise SettingsError("FARM_DB_POOL_SIZE must be between 1 and 100")
     if settings.is_development:

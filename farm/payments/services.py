@@ -28,6 +28,7 @@ from farm.payments.gateway import (
     new_idempotency_key,
 )
 from farm.payments.models import Payment, PaymentStatus, ProcessedEvent, RefundReason
+from farm.payments.polling import StripeReadGate
 from farm.subscriptions import services as subscriptions
 from farm.subscriptions.models import PlotClaim, Status, Subscription
 from farm.subscriptions.rules import is_lapsed
@@ -291,12 +292,14 @@ async def payment_state(
     now: datetime,
     base_url: str = "",
     cancelled_intent: str = "",
+    reads: StripeReadGate | None = None,
 ) -> PaymentState:
     """Ask Stripe directly while our row is unpaid, so a late webhook keeps nobody waiting.
     `cancelled_intent` is the intent Stripe's redirect named with redirect_status failed or
     canceled: when it is the open attempt's, that attempt is closed, so that its redirect or
     QR code cannot be paid later. Any other intent (an attempt replaced in another tab, or a
-    guess in a cross-site link) changes nothing."""
+    guess in a cross-site link) changes nothing. With `reads` (a waiting page's poll), Stripe is
+    asked about one payment at most once per its interval; in between our row answers."""
     sub = await subscriptions.own_subscription(customer=customer, subscription_id=subscription_id)
     if sub.status != Status.PENDING_PAYMENT:
         return PaymentState("done", sub)
@@ -308,6 +311,8 @@ async def payment_state(
         return PaymentState("failed", sub, method, failure_message(payment))
     if payment.status != PaymentStatus.REQUIRES_PAYMENT:
         return PaymentState("open", sub, method)
+    if reads is not None and not reads.may_read(payment.id, now):
+        return PaymentState("waiting", sub, method)
     try:
         intent = await gateway.retrieve(payment.intent_id)
     except PaymentProviderError:

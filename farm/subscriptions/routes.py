@@ -163,7 +163,8 @@ async def pay(request: Request) -> Response:
     return redirect(f"/checkout/{sub_id}/wait")
 
 
-async def _state(request: Request, sub_id: int, *, cancelled_intent: str = ""):
+async def _state(request: Request, sub_id: int, *, cancelled_intent: str = "", poll: bool = False):
+    """Where the payment stands; a waiting page's `poll` asks Stripe at most so often."""
     return await payments.payment_state(
         customer=require_user(request, Role.CUSTOMER),
         subscription_id=sub_id,
@@ -171,6 +172,7 @@ async def _state(request: Request, sub_id: int, *, cancelled_intent: str = ""):
         now=now(),
         base_url=request.app.state.settings.base_url,
         cancelled_intent=cancelled_intent,
+        reads=request.app.state.stripe_reads if poll else None,
     )
 
 
@@ -221,7 +223,7 @@ async def payment_wait(request: Request) -> Response:
 async def payment_status(request: Request) -> Response:
     """For the waiting page's script: where the payment stands, and where to go next."""
     sub_id = int_param(request, "sub_id")
-    found = await _state(request, sub_id)
+    found = await _state(request, sub_id, poll=True)
     targets = {
         "done": _done_url(found.subscription),
         "failed": f"/checkout/{sub_id}",

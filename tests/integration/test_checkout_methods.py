@@ -538,3 +538,39 @@ async def test_a_method_the_account_has_not_enabled_is_refused_and_its_intent_ca
     assert r.status_code == 409 and r.json()["error"] == "微信支付暂时不可用，请选择其他付款方式。"
     assert not await Payment.exists()
     assert await stripe_status(app, made[0]) == "canceled"
+
+
+async def test_the_waiting_pages_poll_asks_stripe_about_a_payment_at_most_once_per_interval(
+    client, app, stripe_port, monkeypatch
+):
+    from datetime import UTC, datetime, timedelta
+
+    from farm.payments.polling import StripeReadGate
+    from farm.subscriptions import routes
+
+    sub, token = await reserved_with_address(client)
+    await pay(client, sub, token, "wechat_pay")
+    payment = await open_payment_of(sub)
+    gateway = app.state.gateway
+    asked: list[str] = []
+    real_retrieve = gateway.retrieve
+
+    async def counted_retrieve(intent_id):
+        asked.append(intent_id)
+        return await real_retrieve(intent_id)
+
+    monkeypatch.setattr(gateway, "retrieve", counted_retrieve)
+    monkeypatch.setattr(app.state, "stripe_reads", StripeReadGate(timedelta(seconds=20)))
+    start = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+    async def poll_at(seconds: int) -> dict:
+        monkeypatch.setattr(routes, "now", lambda: start + timedelta(seconds=seconds))
+        return (await client.get(f"/checkout/{sub.id}/status")).json()
+
+    assert (await poll_at(0))["state"] == "waiting" and len(asked) == 1
+    await authorize(stripe_port, payment.intent_id)  # paid; the webhook is late
+    assert (await poll_at(2))["state"] == "waiting"  # our own row, not Stripe
+    assert (await poll_at(19))["state"] == "waiting" and len(asked) == 1
+    assert (await poll_at(20))["state"] == "done" and len(asked) == 2
+    await sub.refresh_from_db()
+    assert sub.status == Status.ACTIVE

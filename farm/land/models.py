@@ -64,7 +64,7 @@ class PlotSize(Model):
     """How many plots of one size a field has, so that the offer counts a field's free plots
     without reading its plots (farm/land/services.py `plot_counts`). Kept by the database:
     triggers on `plots` (migration 0015) count every insert, delete and change, whoever
-    makes it (the console's cut, a bulk load, COPY); never written by the app."""
+    makes it (the console's cut, a bulk load, COPY). Never written by the app."""
 
     id = fields.IntField(primary_key=True)
     field: fields.ForeignKeyRelation[Field] = fields.ForeignKeyField(

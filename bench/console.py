@@ -105,8 +105,7 @@ async def measure(db_url: str, n: int, repeats: int) -> list[dict]:
     from starlette.datastructures import Secret
 
     from farm.app import create_app
-    from farm.payments.gateway import DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, DEV_WEBHOOK_SECRET
-    from farm.settings import Settings
+    from farm.settings import DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, DEV_WEBHOOK_SECRET, Settings
 
     counter = QueryCounter()
     counter.install()

@@ -14,7 +14,14 @@ import sys
 from datetime import UTC, date, datetime
 
 from farm import db
-from farm.settings import Settings, SettingsError, load_settings
+from farm.settings import (
+    DEV_PUBLISHABLE_KEY,
+    DEV_SECRET_KEY,
+    DEV_WEBHOOK_SECRET,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 
 
 def _settings() -> Settings:
@@ -147,7 +154,7 @@ def _day(text: str) -> date:
 def cmd_dev(args: argparse.Namespace) -> None:
     """Everything a newcomer needs, on 127.0.0.1: migrations, the demo, the Stripe emulator
     (when no Stripe key is set), the scheduler and the web server."""
-    from farm.payments import emulator, gateway
+    from farm.payments import emulator
 
     os.environ.setdefault("FARM_ENV", "development")
     settings = _settings()
@@ -157,16 +164,16 @@ def cmd_dev(args: argparse.Namespace) -> None:
         children.append(emulator.start_process(port))
         base = f"http://127.0.0.1:{port}"
         os.environ.update(
-            FARM_STRIPE_SECRET_KEY=gateway.DEV_SECRET_KEY,
-            FARM_STRIPE_PUBLISHABLE_KEY=gateway.DEV_PUBLISHABLE_KEY,
-            FARM_STRIPE_WEBHOOK_SECRET=gateway.DEV_WEBHOOK_SECRET,
+            FARM_STRIPE_SECRET_KEY=DEV_SECRET_KEY,
+            FARM_STRIPE_PUBLISHABLE_KEY=DEV_PUBLISHABLE_KEY,
+            FARM_STRIPE_WEBHOOK_SECRET=DEV_WEBHOOK_SECRET,
             FARM_STRIPE_API_BASE=base,
             FARM_STRIPE_JS_URL=f"{base}/js.stripe.com/v3/",
         )
         emulator.register_webhook(
             port=port,
             url=f"http://127.0.0.1:{args.port}/stripe/webhook",
-            secret=gateway.DEV_WEBHOOK_SECRET,
+            secret=DEV_WEBHOOK_SECRET,
         )
         print(f"Stripe emulator (localstripe) on {base}; test card 4242 4242 4242 4242")
     asyncio.run(db.migrate(settings))

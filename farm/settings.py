@@ -13,6 +13,15 @@ from starlette.config import Config
 from starlette.datastructures import Secret
 
 PLACEHOLDER = "change-me"
+# Stripe stand-ins for development, the emulator and the tests: public, in this repository,
+# and so refused in production (check_settings).
+DEV_WEBHOOK_SECRET = "whsec_farm_development_only"  # noqa: S105 - emulator only
+DEV_SECRET_KEY = "sk_test_farm_local"  # noqa: S105 - emulator only
+DEV_PUBLISHABLE_KEY = "pk_test_farm_local"
+# A secret that someone could have read here, in the README or in the tests' and benchmarks'
+# code, or guessed, is no secret: production refuses these and anything containing them.
+SHIPPED_SECRETS = (PLACEHOLDER, DEV_WEBHOOK_SECRET, DEV_SECRET_KEY, "farm_local", "bench")
+MIN_SECRET_CHARS = 32
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 ENVIRONMENTS = ("development", "test", "production")
@@ -127,15 +136,33 @@ def check_settings(settings: Settings) -> None:
     if settings.is_development:
         return
     missing = []
-    if str(settings.secret_key) in ("", PLACEHOLDER) or len(str(settings.secret_key)) < 32:
-        missing.append("FARM_SECRET_KEY (at least 32 characters, not the placeholder)")
-    if not str(settings.stripe_secret_key) or str(settings.stripe_secret_key) == PLACEHOLDER:
-        missing.append("FARM_STRIPE_SECRET_KEY")
-    if not settings.stripe_publishable_key:
-        missing.append("FARM_STRIPE_PUBLISHABLE_KEY")
-    if str(settings.stripe_webhook_secret) in ("", PLACEHOLDER):
-        missing.append("FARM_STRIPE_WEBHOOK_SECRET")
+    if not _random_enough(str(settings.secret_key), prefixes=("",)):
+        missing.append(f"FARM_SECRET_KEY ({MIN_SECRET_CHARS}+ random characters of your own)")
+    if not _random_enough(str(settings.stripe_secret_key), prefixes=("sk_", "rk_")):
+        missing.append("FARM_STRIPE_SECRET_KEY (your account's sk_live_… or sk_test_…)")
+    if not settings.stripe_publishable_key.startswith("pk_") or any(
+        shipped in settings.stripe_publishable_key
+        for shipped in (*SHIPPED_SECRETS, DEV_PUBLISHABLE_KEY)
+    ):
+        missing.append("FARM_STRIPE_PUBLISHABLE_KEY (your account's pk_…)")
+    if not _random_enough(str(settings.stripe_webhook_secret), prefixes=("whsec_",)):
+        missing.append("FARM_STRIPE_WEBHOOK_SECRET (the endpoint's whsec_…)")
     if not settings.smtp_host:
         missing.append("FARM_SMTP_HOST")
     if missing:
         raise SettingsError(f"{settings.environment} needs real values for: " + "; ".join(missing))
+
+
+def _random_enough(secret: str, *, prefixes: tuple[str, ...]) -> bool:
+    """A secret with one of its kind's prefixes and, after it, MIN_SECRET_CHARS or more
+    characters of at least 10 different ones (what a password manager, `openssl rand` or
+    Stripe gives), none of the values that ship in this repository."""
+    prefix = next((p for p in prefixes if secret.startswith(p)), None)
+    if prefix is None:
+        return False
+    body = secret[len(prefix) :]
+    return (
+        len(body) >= MIN_SECRET_CHARS
+        and len(set(body)) >= 10
+        and not any(shipped in secret for shipped in SHIPPED_SECRETS)
+    )

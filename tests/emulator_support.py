@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import stripe
 
-from farm.payments.gateway import DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY
+from farm.settings import DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY
 
 __all__ = ["DEV_PUBLISHABLE_KEY", "DEV_SECRET_KEY"]
 

@@ -23,8 +23,7 @@ import httpx
 from starlette.datastructures import Secret
 
 from farm.land.models import CareMode, Cooperative, Field, Plan, Plot, Season
-from farm.payments.gateway import DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, DEV_WEBHOOK_SECRET
-from farm.settings import Settings
+from farm.settings import DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, DEV_WEBHOOK_SECRET, Settings
 
 PG_ADMIN_URL = os.environ.get("FARM_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 

@@ -11,9 +11,6 @@ import stripe
 from farm.payments.rules import retriable_error
 from farm.settings import Settings
 
-DEV_WEBHOOK_SECRET = "whsec_farm_development_only"  # noqa: S105 - emulator only
-DEV_SECRET_KEY = "sk_test_farm_local"  # noqa: S105 - emulator only
-DEV_PUBLISHABLE_KEY = "pk_test_farm_local"
 EMULATOR_PORT = 8420
 
 # Pinned here, not left to the library's default: what Stripe accepts and the shape of what it

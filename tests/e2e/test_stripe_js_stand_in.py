@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import stripe
 
-from farm.payments.gateway import DEV_PUBLISHABLE_KEY
+from farm.settings import DEV_PUBLISHABLE_KEY
 from tests import emulator_support as emu
 
 

@@ -14,7 +14,7 @@ import pytest
 import stripe
 
 from farm.payments import emulator
-from farm.payments.gateway import DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY
+from farm.settings import DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY
 from tests import emulator_support as emu
 from tests import support
 from tests.emulator_support import RETURN_URL

@@ -1,7 +1,13 @@
 import pytest
 
 from farm import i18n
-from farm.settings import SettingsError, load_settings
+from farm.settings import (
+    DEV_PUBLISHABLE_KEY,
+    DEV_SECRET_KEY,
+    DEV_WEBHOOK_SECRET,
+    SettingsError,
+    load_settings,
+)
 
 
 def test_development_needs_no_other_configuration_and_uses_sqlite_in_the_data_folder():
@@ -23,19 +29,44 @@ def test_production_refuses_placeholder_and_missing_secrets():
     assert "FARM_SECRET_KEY" in message and "FARM_STRIPE_WEBHOOK_SECRET" in message
 
 
+REAL = {
+    "FARM_ENV": "production",
+    "FARM_SECRET_KEY": "kq3V9xZr7LmT2bWc8YdN4pHs6JfG1aQe",
+    "FARM_DATABASE_URL": "postgres://farm@db/farm",
+    "FARM_STRIPE_SECRET_KEY": "sk_live_51Hx9KqLmT2bWc8YdN4pHs6JfG1aQeZr7",
+    "FARM_STRIPE_PUBLISHABLE_KEY": "pk_live_51Hx9KqLmT2bWc8YdN4pHs6JfG1aQeZr7",
+    "FARM_STRIPE_WEBHOOK_SECRET": "whsec_Zr7LmT2bWc8YdN4pHs6JfG1aQekq3V9x",
+    "FARM_SMTP_HOST": "smtp.example.com",
+}
+
+
 def test_production_starts_when_every_secret_is_real():
-    settings = load_settings(
-        {
-            "FARM_ENV": "production",
-            "FARM_SECRET_KEY": "s" * 40,
-            "FARM_DATABASE_URL": "postgres://farm@db/farm",
-            "FARM_STRIPE_SECRET_KEY": "sk_live_x",
-            "FARM_STRIPE_PUBLISHABLE_KEY": "pk_live_x",
-            "FARM_STRIPE_WEBHOOK_SECRET": "whsec_x",
-            "FARM_SMTP_HOST": "smtp.example.com",
-        }
-    )
+    settings = load_settings(REAL)
     assert settings.db_url == "postgres://farm@db/farm"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FARM_SECRET_KEY", "s" * 40),  # long, but one character
+        ("FARM_SECRET_KEY", "kq3V9xZr7LmT2bWc8YdN4pHs6JfG1aQ"),  # 31 characters
+        ("FARM_SECRET_KEY", "t" * 40),  # the tests' own
+        ("FARM_SECRET_KEY", "change-me-kq3V9xZr7LmT2bWc8YdN4pHs6JfG1aQe"),
+        ("FARM_STRIPE_SECRET_KEY", DEV_SECRET_KEY),  # the emulator's, in this repository
+        ("FARM_STRIPE_SECRET_KEY", "sk_test_sale_bench"),  # a benchmark's
+        ("FARM_STRIPE_SECRET_KEY", "kq3V9xZr7LmT2bWc8YdN4pHs6JfG1aQeZr7xx"),  # not a Stripe key
+        ("FARM_STRIPE_PUBLISHABLE_KEY", DEV_PUBLISHABLE_KEY),
+        ("FARM_STRIPE_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET),
+        ("FARM_STRIPE_WEBHOOK_SECRET", "whsec_x"),
+    ],
+)
+def test_production_refuses_a_secret_that_ships_in_the_repository_or_is_short_or_plain(
+    name, value
+):
+    with pytest.raises(SettingsError) as err:
+        load_settings({**REAL, name: value})
+    assert name in str(err.value)
+    assert value not in str(err.value)  # the message never repeats a secret
 
 
 def test_unknown_environment_is_refused():

@@ -60,9 +60,7 @@ def test_production_starts_when_every_secret_is_real():
         ("FARM_STRIPE_WEBHOOK_SECRET", "whsec_x"),
     ],
 )
-def test_production_refuses_a_secret_that_ships_in_the_repository_or_is_short_or_plain(
-    name, value
-):
+def test_production_refuses_a_secret_that_ships_in_the_repository_or_is_short_or_plain(name, value):
     with pytest.raises(SettingsError) as err:
         load_settings({**REAL, name: value})
     assert name in str(err.value)

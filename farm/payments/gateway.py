@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Protocol
 
 import stripe
@@ -19,6 +20,19 @@ STRIPE_API_VERSION = "2026-10-28.endive"
 
 CARD, ALIPAY, WECHAT_PAY = "card", "alipay", "wechat_pay"
 METHODS = (CARD, ALIPAY, WECHAT_PAY)
+
+
+WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's default: how old a signature may be
+WEBHOOK_CLOCK_SKEW_SECONDS = 60  # how far ahead of our clock Stripe's may be
+
+
+def signed_at(signature: str) -> int:
+    """The `t=` of a Stripe-Signature header (0 if none): when Stripe signed the body."""
+    for part in signature.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    return 0
 
 
 class BadSignature(Exception):
@@ -130,7 +144,7 @@ class Gateway(Protocol):
         metadata: dict[str, str] | None = None,
     ) -> RefundResult: ...
     async def list_refunds(self, intent_id: str) -> list[RefundResult]: ...
-    def parse_event(self, payload: bytes, signature: str | None) -> Event: ...
+    def parse_event(self, payload: bytes, signature: str | None, *, now: datetime) -> Event: ...
     async def aclose(self) -> None: ...
 
 
@@ -391,11 +405,18 @@ class StripeGateway:
     async def aclose(self) -> None:
         await self._http.close_async()
 
-    def parse_event(self, payload: bytes, signature: str | None) -> Event:
+    def parse_event(self, payload: bytes, signature: str | None, *, now: datetime) -> Event:
+        """A verified event. Stripe's library refuses a signature older than its tolerance
+        (5 minutes) but not one from the future: a timestamp more than WEBHOOK_CLOCK_SKEW
+        ahead of `now` is refused too, so a signed body cannot be kept for later."""
         try:
-            event = stripe.Webhook.construct_event(payload, signature, self.webhook_secret)
+            event = stripe.Webhook.construct_event(
+                payload, signature, self.webhook_secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+            )
         except (stripe.SignatureVerificationError, ValueError) as exc:
             raise BadSignature(str(exc)) from exc
+        if signed_at(signature or "") > now.timestamp() + WEBHOOK_CLOCK_SKEW_SECONDS:
+            raise BadSignature("timestamp in the future")
         data = event.to_dict()
         obj = (data.get("data") or {}).get("object") or {}
         kind = obj.get("object")

@@ -1,4 +1,5 @@
 import asyncio
+import time
 
 import httpx
 import pytest
@@ -202,7 +203,8 @@ async def test_two_deliveries_of_one_event_at_the_same_moment_apply_it_once(
 
 
 @pytest.mark.parametrize(
-    "how", ["wrong secret", "no signature", "tampered body", "stale timestamp"]
+    "how",
+    ["wrong secret", "no signature", "tampered body", "stale timestamp", "future timestamp"],
 )
 async def test_a_forged_webhook_is_refused_and_applies_nothing(client, app, stripe_port, how):
     sub, _ = await reserved_with_address(client)
@@ -211,7 +213,9 @@ async def test_a_forged_webhook_is_refused_and_applies_nothing(client, app, stri
     body, signature = signed_event(
         event,
         secret="whsec_attacker" if how == "wrong secret" else "whsec_farm_development_only",
-        timestamp=1_000_000 if how == "stale timestamp" else None,
+        timestamp={"stale timestamp": 1_000_000, "future timestamp": int(time.time()) + 600}.get(
+            how
+        ),
     )
     if how == "tampered body":
         body = body.replace(b'"amount": 58000', b'"amount": 1')
@@ -220,6 +224,37 @@ async def test_a_forged_webhook_is_refused_and_applies_nothing(client, app, stri
     assert r.status_code == 400
     await sub.refresh_from_db()
     assert sub.status == Status.PENDING_PAYMENT
+    assert not await ProcessedEvent.exists()
+
+
+async def test_a_signature_a_little_ahead_of_our_clock_is_accepted(client, app, stripe_port):
+    sub, _ = await reserved_with_address(client)
+    payment = await pay_at_stripe_only(app, sub, stripe_port)
+    body, signature = signed_event(
+        await intent_event(app, payment, "evt_skewed"), timestamp=int(time.time()) + 30
+    )
+    r = await client.post("/stripe/webhook", content=body, headers={"stripe-signature": signature})
+    assert r.status_code == 200
+    await sub.refresh_from_db()
+    assert sub.status == Status.ACTIVE
+
+
+@pytest.mark.parametrize("declared", [True, False])
+async def test_a_webhook_body_over_the_limit_is_refused_before_it_is_read(client, declared):
+    sent: list[int] = []
+
+    async def ten_megabytes():
+        for _ in range(160):
+            sent.append(1)
+            yield b"x" * 65536
+
+    headers = {"stripe-signature": "t=1,v1=0"}
+    if declared:  # an honest Content-Length: refused without reading a byte
+        headers["content-length"] = str(160 * 65536)
+    r = await client.post("/stripe/webhook", content=ten_megabytes(), headers=headers)
+    assert r.status_code == 413
+    # Without a length, reading stops at the first chunk past 512 KB.
+    assert len(sent) <= (0 if declared else 9)
     assert not await ProcessedEvent.exists()
 
 

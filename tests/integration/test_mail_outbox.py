@@ -48,3 +48,19 @@ async def test_a_message_whose_sender_died_is_sent_after_its_lease(conn):
     mailer = SlowMailer()
     assert await deliver_pending(mailer=mailer, now=NOW + timedelta(minutes=1)) == 0
     assert await deliver_pending(mailer=mailer, now=NOW + LEASE + timedelta(seconds=1)) == 1
+
+
+async def test_the_development_outbox_shows_mail_to_this_machine_only(app, client):
+    import httpx
+
+    from farm.notifications.mail import Mail
+
+    await app.state.mailer.send(
+        Mail(to="m@example.com", subject="重置密码", body="http://x/reset/SECRET-LINK")
+    )
+    mine = await client.get("/dev/outbox")
+    assert mine.status_code == 200 and "SECRET-LINK" in mine.text
+    lan = httpx.ASGITransport(app=app, client=("192.168.1.20", 50000))
+    async with httpx.AsyncClient(transport=lan, base_url="http://testserver") as other:
+        r = await other.get("/dev/outbox")
+    assert r.status_code == 404 and "SECRET-LINK" not in r.text

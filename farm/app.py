@@ -26,19 +26,18 @@ from farm.fieldwork import report_routes
 from farm.fieldwork import routes as fieldwork_routes
 from farm.land import console_routes
 from farm.land import routes as land_routes
+from farm.lifecycle import routes as lifecycle_routes
 from farm.notifications import routes as notification_routes
 from farm.notifications.mail import Mailer, make_mailer
 from farm.partners import booking_routes, gate_routes
 from farm.partners import console_routes as partner_console_routes
 from farm.payments import console_routes as payment_console_routes
-from farm.payments import routes as payment_routes
 from farm.payments.gateway import Gateway, StripeGateway
 from farm.settings import Settings
 from farm.shipments import console_routes as shipment_console_routes
 from farm.shipments import packing_routes
 from farm.shipments import routes as shipment_routes
 from farm.subscriptions import console_routes as subscriber_console_routes
-from farm.subscriptions import routes as subscription_routes
 from farm.vouchers import routes as voucher_routes
 from farm.web import STATIC_DIR, LoginRequired, make_templates, redirect, render, wants_json
 
@@ -199,11 +198,10 @@ def create_app(
         *land_routes.routes,
         *console_routes.routes,
         *accounts_routes.routes,
-        *subscription_routes.routes,
+        *lifecycle_routes.routes,
         *subscriber_console_routes.routes,
         *fieldwork_routes.routes,
         *report_routes.routes,
-        *payment_routes.routes,
         *payment_console_routes.routes,
         *shipment_routes.routes,
         *shipment_console_routes.routes,

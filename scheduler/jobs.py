@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from farm.lifecycle.completion import expire_vouchers as expire_ended_vouchers
 from farm.notifications.mail import Mailer, make_mailer
 from farm.notifications.services import deliver_pending
 from farm.payments.gateway import Gateway, StripeGateway
@@ -18,7 +19,6 @@ from farm.shipments.batches import make_due_batches
 from farm.shipments.closing import close_ended_seasons
 from farm.shipments.documents import Paper, make_due_documents
 from farm.subscriptions.services import release_lapsed_reservations
-from farm.vouchers.services import expire_vouchers as expire_ended_vouchers
 from farm.vouchers.services import issue_missing_vouchers
 
 log = logging.getLogger("farm.scheduler")

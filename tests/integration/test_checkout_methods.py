@@ -212,7 +212,7 @@ class ConfirmTimesOut:
 
 async def pay_through(gateway, stripe_port, *, email="wang@example.com"):
     """The pay service for a fresh reservation with an address, by card."""
-    from farm.payments.services import pay as pay_service
+    from farm.lifecycle.checkout import pay as pay_service
     from farm.subscriptions import services
     from tests.support import ADDRESS, NOW, make_season
 

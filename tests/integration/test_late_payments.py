@@ -6,10 +6,12 @@ from dataclasses import replace
 
 import pytest
 
-from farm.payments import services as payments
+from farm.lifecycle import activation
+from farm.lifecycle.activation import apply_event, record_success
+from farm.lifecycle.checkout import open_payment
 from farm.payments.gateway import Event, PaymentProviderError
 from farm.payments.models import Payment, PaymentStatus, Refund
-from farm.payments.services import apply_event, open_payment, record_success, refund_due_payments
+from farm.payments.services import refund_due_payments
 from farm.subscriptions import services
 from farm.subscriptions.models import PlotClaim, Status
 from tests.support import (
@@ -91,9 +93,9 @@ async def test_a_second_payment_of_an_active_subscription_is_refunded_whole_not_
     paid = Event(id="evt_second", type="payment_intent.succeeded", intent=second_intent)
     assert await apply_event(paid, now=later(2), gateway=app.state.gateway)
     activations = []
-    activate = payments.vouchers.on_activated
+    activate = activation.vouchers.on_activated
     monkeypatch.setattr(
-        payments.vouchers, "on_activated", lambda **kw: activations.append(kw) or activate(**kw)
+        activation.vouchers, "on_activated", lambda **kw: activations.append(kw) or activate(**kw)
     )
     late = Event(id="evt_first", type="payment_intent.succeeded", intent=first_intent)
     assert await apply_event(late, now=later(3), gateway=app.state.gateway)

@@ -11,11 +11,11 @@ from tortoise.transactions import in_transaction
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
 from farm.land.models import PerkKind, Plan, PlanPerk, Plot, Season
+from farm.lifecycle.activation import record_success
 from farm.notifications.mail import OutboxMailer
 from farm.notifications.models import Notification
 from farm.notifications.services import deliver_pending
 from farm.partners.models import Partner, PartnerKind
-from farm.payments.services import record_success
 from farm.qr import qr_svg
 from farm.subscriptions.models import Status, Subscription
 from farm.vouchers import rules, services

@@ -27,8 +27,8 @@ from farm.fieldwork import routes as fieldwork_routes
 from farm.land import console_routes
 from farm.land import routes as land_routes
 from farm.lifecycle import routes as lifecycle_routes
+from farm.mail import Mailer, make_mailer
 from farm.notifications import routes as notification_routes
-from farm.notifications.mail import Mailer, make_mailer
 from farm.partners import booking_routes, gate_routes
 from farm.partners import console_routes as partner_console_routes
 from farm.payments import console_routes as payment_console_routes

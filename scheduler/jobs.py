@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from farm.lifecycle.completion import expire_vouchers as expire_ended_vouchers
-from farm.notifications.mail import Mailer, make_mailer
+from farm.mail import Mailer, make_mailer
 from farm.notifications.services import deliver_pending
 from farm.payments.gateway import Gateway, StripeGateway
 from farm.payments.services import refund_due_payments

@@ -20,7 +20,6 @@ from farm.land.models import Plan, Plot
 from farm.land.services import season_ship_days
 from farm.payments.models import Payment, PaymentStatus
 from farm.phones import mobile_number
-from farm.shipments.rules import locked_ship_day
 from farm.sql import is_postgres
 from farm.subscriptions import claims, rules
 from farm.subscriptions.models import PlotClaim, Status, Subscription
@@ -420,7 +419,7 @@ async def update_address(
         raise Conflict(_("This subscription has ended; its address can no longer be changed."))
     if sub.status == Status.ACTIVE:
         await sub.fetch_related("season")
-        locked = locked_ship_day(
+        locked = rules.locked_ship_day(
             season_ship_days(sub.season), cutoff_days=sub.season.cutoff_days, today=today
         )
         if locked is not None:

@@ -12,7 +12,7 @@ from farm.accounts.models import Role
 from farm.accounts.services import sign_up
 from farm.land.models import PerkKind, Plan, PlanPerk, Plot, Season
 from farm.lifecycle.activation import record_success
-from farm.notifications.mail import OutboxMailer
+from farm.mail import OutboxMailer
 from farm.notifications.models import Notification
 from farm.notifications.services import deliver_pending
 from farm.partners.models import Partner, PartnerKind

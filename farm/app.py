@@ -21,18 +21,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from farm import db, i18n
 from farm.accounts import routes as accounts_routes
 from farm.accounts.services import session_user
+from farm.bootstrap import bootstrap
 from farm.errors import DomainError, FieldErrors
 from farm.fieldwork import report_routes
 from farm.fieldwork import routes as fieldwork_routes
 from farm.land import console_routes
 from farm.land import routes as land_routes
 from farm.lifecycle import routes as lifecycle_routes
-from farm.mail import Mailer, make_mailer
+from farm.mail import Mailer
 from farm.notifications import routes as notification_routes
 from farm.partners import booking_routes, gate_routes
 from farm.partners import console_routes as partner_console_routes
 from farm.payments import console_routes as payment_console_routes
-from farm.payments.gateway import Gateway, StripeGateway
+from farm.payments.gateway import Gateway
 from farm.settings import Settings
 from farm.shipments import console_routes as shipment_console_routes
 from farm.shipments import packing_routes
@@ -190,7 +191,7 @@ def create_app(
         try:
             yield
         finally:
-            await app.state.gateway.aclose()
+            await app.state.runtime.aclose()
             await db.close()
 
     routes = [
@@ -242,8 +243,11 @@ def create_app(
             Exception: server_error,
         },
     )
-    app.state.settings = settings
+    runtime = bootstrap(settings, gateway=gateway, mailer=mailer)
+    app.state.runtime = runtime
+    # What routes read most, named as before: the runtime's own.
+    app.state.settings = runtime.settings
+    app.state.gateway = runtime.gateway
+    app.state.mailer = runtime.mailer
     app.state.templates = make_templates(settings.timezone)
-    app.state.gateway = gateway or StripeGateway(settings)
-    app.state.mailer = mailer or make_mailer(settings)
     return app

@@ -10,9 +10,10 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from farm.bootstrap import Runtime
 from farm.payments import refunds
 from farm.payments import services as payments
-from farm.payments.gateway import Event, Gateway, Intent
+from farm.payments.gateway import Event, Intent
 from farm.payments.models import Payment, PaymentStatus, RefundReason
 from farm.payments.services import PAID
 from farm.subscriptions import services as subscriptions
@@ -22,18 +23,16 @@ from farm.vouchers import services as vouchers
 log = logging.getLogger("farm.payments")
 
 
-async def record_success(
-    intent: Intent, *, now: datetime, gateway: Gateway, base_url: str = ""
-) -> None:
+async def record_success(intent: Intent, *, now: datetime, runtime: Runtime) -> None:
     """Mark the payment paid and the subscription active; idempotent."""
     async with in_transaction() as conn:
-        lost = await mark_paid(intent, now=now, conn=conn, base_url=base_url)
+        lost = await mark_paid(intent, now=now, conn=conn, base_url=runtime.base_url)
     if lost is not None:
-        await refunds.submit_refund(lost, now=now, gateway=gateway)
+        await refunds.submit_refund(lost, now=now, gateway=runtime.gateway)
 
 
 async def mark_paid(
-    intent: Intent, *, now: datetime, conn: BaseDBAsyncClient, base_url: str = ""
+    intent: Intent, *, now: datetime, conn: BaseDBAsyncClient, base_url: str
 ) -> int | None:
     """Within the caller's transaction. When the money arrived but cannot be kept (another
     payment of the subscription was already paid, or the plot was released by the customer
@@ -104,11 +103,11 @@ async def _paid_before(payment: Payment, *, conn: BaseDBAsyncClient) -> bool:
     )
 
 
-async def apply_event(event: Event, *, now: datetime, gateway: Gateway, base_url: str = "") -> bool:
+async def apply_event(event: Event, *, now: datetime, runtime: Runtime) -> bool:
     """Apply a verified provider event exactly once (payments.apply_event); a succeeded
     payment activates its subscription in the same transaction. False if seen before."""
 
     async def on_paid(intent: Intent, *, now: datetime, conn: BaseDBAsyncClient) -> int | None:
-        return await mark_paid(intent, now=now, conn=conn, base_url=base_url)
+        return await mark_paid(intent, now=now, conn=conn, base_url=runtime.base_url)
 
-    return await payments.apply_event(event, now=now, gateway=gateway, on_paid=on_paid)
+    return await payments.apply_event(event, now=now, gateway=runtime.gateway, on_paid=on_paid)

@@ -12,6 +12,7 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 
 from farm.accounts.models import User
+from farm.bootstrap import Runtime
 from farm.errors import Conflict, DomainError
 from farm.i18n import _
 from farm.lifecycle.activation import record_success
@@ -69,7 +70,7 @@ async def open_payment(
     *,
     customer: User,
     subscription_id: int,
-    gateway: Gateway,
+    runtime: Runtime,
     now: datetime,
     method: str = CARD,
 ) -> Payment:
@@ -81,6 +82,7 @@ async def open_payment(
     be paid through the redirect or the QR code the customer holds, and only a cancel makes
     that impossible. If it was paid in the meantime, AlreadyPaid is raised after the payment
     was recorded."""
+    gateway = runtime.gateway
     sub = await _payable(customer=customer, subscription_id=subscription_id, now=now)
     existing = await Payment.get_or_none(
         subscription_id=sub.id, status=PaymentStatus.REQUIRES_PAYMENT
@@ -88,7 +90,7 @@ async def open_payment(
     if existing is not None and existing.method == method:
         return existing
     if existing is not None:
-        await close_open_payment(existing, now=now, gateway=gateway)
+        await close_open_payment(existing, now=now, runtime=runtime)
     await sub.fetch_related("plot", "season")
     try:
         intent = await gateway.create_intent(
@@ -132,11 +134,12 @@ async def open_payment(
 
 
 async def close_open_payment(
-    payment: Payment, *, now: datetime, gateway: Gateway, failure_code: str = ""
+    payment: Payment, *, now: datetime, runtime: Runtime, failure_code: str = ""
 ) -> None:
     """Cancel an open intent at Stripe and close its row: cancelled, or failed with
     `failure_code` when the customer gave up. If Stripe says it was paid meanwhile, record
     the payment and raise AlreadyPaid."""
+    gateway = runtime.gateway
     try:
         await gateway.cancel(payment.intent_id)
     except PaymentProviderError:
@@ -147,7 +150,7 @@ async def close_open_payment(
                 _("Payment is unavailable just now. Please try again in a minute.")
             ) from None
         if intent.status == "succeeded":
-            await record_success(intent, now=now, gateway=gateway, base_url=gateway.base_url)
+            await record_success(intent, now=now, runtime=runtime)
             raise AlreadyPaid(_("Your payment has just gone through.")) from None
         if intent.status != "canceled":
             raise Conflict(
@@ -174,14 +177,14 @@ async def pay(
     customer: User,
     subscription_id: int,
     method: str,
-    gateway: Gateway,
+    runtime: Runtime,
     now: datetime,
     payment_method: str = "",
-    base_url: str = "",
 ) -> PayOutcome:
     """Confirm the reservation's payment on the server with the chosen method: a card from
     Stripe.js (pm_), Alipay (a redirect) or WeChat Pay (a QR code). A decline leaves the plot
     reserved and closes the attempt; the next try gets a fresh intent."""
+    gateway = runtime.gateway
     if method not in METHODS:
         raise DomainError(_("Choose a way to pay."), status_code=422)
     if method == CARD and not accepts_payment_method(payment_method, gateway=gateway):
@@ -190,7 +193,7 @@ async def pay(
         payment = await open_payment(
             customer=customer,
             subscription_id=subscription_id,
-            gateway=gateway,
+            runtime=runtime,
             now=now,
             method=method,
         )
@@ -208,7 +211,7 @@ async def pay(
         log.warning("could not confirm %s: %s", payment.intent_id, exc)
         intent = await _after_failed_confirm(payment, gateway=gateway)
     if intent.status == "succeeded":
-        await record_success(intent, now=now, gateway=gateway, base_url=base_url)
+        await record_success(intent, now=now, runtime=runtime)
         return PayOutcome("succeeded")
     if intent.status == "processing":
         return PayOutcome("processing")
@@ -271,9 +274,8 @@ async def payment_state(
     *,
     customer: User,
     subscription_id: int,
-    gateway: Gateway,
+    runtime: Runtime,
     now: datetime,
-    base_url: str = "",
     cancelled_intent: str = "",
 ) -> PaymentState:
     """Ask Stripe directly while our row is unpaid, so a late webhook keeps nobody waiting.
@@ -281,6 +283,7 @@ async def payment_state(
     canceled: when it is the open attempt's, that attempt is closed, so that its redirect or
     QR code cannot be paid later. Any other intent (an attempt replaced in another tab, or a
     guess in a cross-site link) changes nothing."""
+    gateway = runtime.gateway
     sub = await subscriptions.own_subscription(customer=customer, subscription_id=subscription_id)
     if sub.status != Status.PENDING_PAYMENT:
         return PaymentState("done", sub)
@@ -297,7 +300,7 @@ async def payment_state(
     except PaymentProviderError:
         return PaymentState("waiting", sub, method)
     if intent.status == "succeeded":
-        await record_success(intent, now=now, gateway=gateway, base_url=base_url)
+        await record_success(intent, now=now, runtime=runtime)
         await sub.refresh_from_db()
         return PaymentState("done", sub, method)
     if intent.status == "processing":
@@ -307,7 +310,7 @@ async def payment_state(
         return PaymentState("waiting", sub, method, next_action=intent.next_action)
     if intent.status == "requires_action":
         try:
-            await close_open_payment(payment, now=now, gateway=gateway, failure_code="canceled")
+            await close_open_payment(payment, now=now, runtime=runtime, failure_code="canceled")
         except AlreadyPaid:
             await sub.refresh_from_db()
             return PaymentState("done", sub, method)

@@ -134,9 +134,8 @@ async def pay(request: Request) -> Response:
             subscription_id=sub_id,
             method=method,
             payment_method=reference,
-            gateway=request.app.state.gateway,
+            runtime=request.app.state.runtime,
             now=now(),
-            base_url=request.app.state.settings.base_url,
         )
     except DomainError as exc:
         if wants_json(request):
@@ -171,9 +170,8 @@ async def _state(request: Request, sub_id: int, *, cancelled_intent: str = ""):
     return await paying.payment_state(
         customer=require_user(request, Role.CUSTOMER),
         subscription_id=sub_id,
-        gateway=request.app.state.gateway,
+        runtime=request.app.state.runtime,
         now=now(),
-        base_url=request.app.state.settings.base_url,
         cancelled_intent=cancelled_intent,
     )
 
@@ -293,14 +291,12 @@ async def stripe_webhook(request: Request) -> Response:
     payload = await request.body()
     if len(payload) > MAX_EVENT_BYTES:
         return JSONResponse({"error": "payload too large"}, status_code=413)
-    gateway = request.app.state.gateway
+    runtime = request.app.state.runtime
     try:
-        event = gateway.parse_event(payload, request.headers.get("stripe-signature"))
+        event = runtime.gateway.parse_event(payload, request.headers.get("stripe-signature"))
     except BadSignature:
         return JSONResponse({"error": "invalid signature"}, status_code=400)
-    applied = await activation.apply_event(
-        event, now=now(), gateway=gateway, base_url=request.app.state.settings.base_url
-    )
+    applied = await activation.apply_event(event, now=now(), runtime=runtime)
     return JSONResponse({"received": True, "duplicate": not applied})
 
 

@@ -27,7 +27,7 @@ async def active_subscription(app, stripe_port, *, email="wang@example.com", pri
         subscription_id=sub.id,
         method="card",
         payment_method=await card_id(stripe_port),
-        gateway=app.state.gateway,
+        runtime=app.state.runtime,
         now=NOW,
     )
     assert outcome.status == "succeeded"

@@ -135,7 +135,7 @@ async def pay_at_stripe_only(app, sub, stripe_port, customer_email="wang@example
     payment = await open_payment(
         customer=customer,
         subscription_id=sub.id,
-        gateway=app.state.gateway,
+        runtime=app.state.runtime,
         now=NOW.now(NOW.tzinfo),
     )
     intent = await confirm_card_at_stripe(app.state.gateway, payment.intent_id, stripe_port)
@@ -275,7 +275,7 @@ async def test_a_payment_that_arrives_after_the_plot_went_to_someone_else_is_ref
         minutes=15,
     )
     intent = await app.state.gateway.retrieve(payment.intent_id)
-    await record_success(intent, now=later(2), gateway=app.state.gateway)
+    await record_success(intent, now=later(2), runtime=app.state.runtime)
     await sub.refresh_from_db()
     await payment.refresh_from_db()
     assert sub.status == Status.REFUNDED and sub.cancel_reason == "plot_lost"

@@ -43,7 +43,7 @@ async def paid_by_card(app, stripe_port, number="4242424242424242"):
     )
     outcome = await pay(
         customer=customer, subscription_id=sub.id, method="card",
-        payment_method=await card_id(stripe_port, number), gateway=app.state.gateway, now=NOW,
+        payment_method=await card_id(stripe_port, number), runtime=app.state.runtime, now=NOW,
     )  # fmt: skip
     assert outcome.status == "succeeded"
     await sub.refresh_from_db()

@@ -22,25 +22,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from farm import db, i18n
 from farm.accounts import routes as accounts_routes
 from farm.accounts.services import session_user
+from farm.bootstrap import bootstrap
 from farm.errors import DomainError, FieldErrors
 from farm.fieldwork import report_routes
 from farm.fieldwork import routes as fieldwork_routes
 from farm.land import console_routes
 from farm.land import routes as land_routes
+from farm.lifecycle import routes as lifecycle_routes
+from farm.mail import Mailer
 from farm.notifications import routes as notification_routes
-from farm.notifications.mail import Mailer, make_mailer
 from farm.partners import booking_routes, gate_routes
 from farm.partners import console_routes as partner_console_routes
 from farm.payments import console_routes as payment_console_routes
-from farm.payments import routes as payment_routes
-from farm.payments.gateway import Gateway, StripeGateway
+from farm.payments.gateway import Gateway
 from farm.payments.polling import StripeReadGate
 from farm.settings import Settings
 from farm.shipments import console_routes as shipment_console_routes
 from farm.shipments import packing_routes
 from farm.shipments import routes as shipment_routes
 from farm.subscriptions import console_routes as subscriber_console_routes
-from farm.subscriptions import routes as subscription_routes
 from farm.vouchers import routes as voucher_routes
 from farm.web import STATIC_DIR, LoginRequired, make_templates, redirect, render, wants_json
 
@@ -193,7 +193,7 @@ def create_app(
         try:
             yield
         finally:
-            await app.state.gateway.aclose()
+            await app.state.runtime.aclose()
             await db.close()
 
     routes = [
@@ -201,11 +201,10 @@ def create_app(
         *land_routes.routes,
         *console_routes.routes,
         *accounts_routes.routes,
-        *subscription_routes.routes,
+        *lifecycle_routes.routes,
         *subscriber_console_routes.routes,
         *fieldwork_routes.routes,
         *report_routes.routes,
-        *payment_routes.routes,
         *payment_console_routes.routes,
         *shipment_routes.routes,
         *shipment_console_routes.routes,
@@ -246,9 +245,12 @@ def create_app(
             Exception: server_error,
         },
     )
-    app.state.settings = settings
+    runtime = bootstrap(settings, gateway=gateway, mailer=mailer)
+    app.state.runtime = runtime
+    # What routes read most, named as before: the runtime's own.
+    app.state.settings = runtime.settings
+    app.state.gateway = runtime.gateway
+    app.state.mailer = runtime.mailer
     app.state.templates = make_templates(settings.timezone)
-    app.state.gateway = gateway or StripeGateway(settings)
     app.state.stripe_reads = StripeReadGate(timedelta(seconds=settings.stripe_poll_seconds))
-    app.state.mailer = mailer or make_mailer(settings)
     return app

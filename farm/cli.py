@@ -11,7 +11,7 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 
 from farm import db
 from farm.settings import (
@@ -46,10 +46,11 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
+    from farm.bootstrap import Clock
     from farm.demo import load_demo
 
     settings = _settings()
-    today = settings.local_date(datetime.now(UTC))
+    today = Clock(settings).today()
     coop = asyncio.run(
         _with_db(
             settings,
@@ -122,10 +123,11 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
 
 def cmd_run_due(args: argparse.Namespace) -> None:
     """Run every job once for the given day: backfills, operators and tests."""
-    from scheduler.jobs import make_runtime, run_due
+    from farm.bootstrap import Clock, bootstrap
+    from scheduler.jobs import run_due
 
     settings = _settings()
-    local_today = settings.local_date(datetime.now(UTC))
+    local_today = Clock(settings).today()
     if args.today > local_today and not args.force:
         sys.exit(
             f"--today {args.today} is after today ({local_today}): that would make future ship "
@@ -133,11 +135,11 @@ def cmd_run_due(args: argparse.Namespace) -> None:
         )
 
     async def go():
-        runtime = make_runtime(settings)
+        runtime = bootstrap(settings)
         try:
-            return await run_due(runtime, today=args.today, now=datetime.now(UTC))
+            return await run_due(runtime, today=args.today, now=runtime.clock.now())
         finally:
-            await runtime.gateway.aclose()
+            await runtime.aclose()
 
     done = asyncio.run(_with_db(settings, go))
     for name, count in done.items():

@@ -200,3 +200,14 @@ def int_param(request: Request, name: str) -> int:
     if value is None:
         raise NotFound(i18n._("Page not found."))
     return value
+
+
+def season_param(request: Request) -> int | None:
+    """?season=ID, or None without one (the latest season); anything but an id is a 404."""
+    raw = request.query_params.get("season", "")
+    if not raw:
+        return None
+    season_id = parse_id(raw)
+    if season_id is None:
+        raise NotFound(i18n._("This season does not exist."))
+    return season_id

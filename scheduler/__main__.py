@@ -6,21 +6,21 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from farm import db
+from farm.bootstrap import Runtime, bootstrap
 from farm.settings import Settings, load_settings
-from scheduler.jobs import JOBS, Job, Runtime, make_runtime, run_due
+from scheduler.jobs import JOBS, Job, run_due
 
 log = logging.getLogger("farm.scheduler")
 
 
-async def _tick(job: Job, runtime: Runtime, settings: Settings) -> None:
-    now = datetime.now(UTC)
+async def _tick(job: Job, runtime: Runtime) -> None:
+    now = runtime.clock.now()
     try:
-        await job(runtime, today=settings.local_date(now), now=now)
+        await job(runtime, today=runtime.clock.today(now), now=now)
     except Exception:  # one failing run must not stop the process; the next run retries
         log.exception("job %s failed", job.__name__)
 
@@ -28,7 +28,7 @@ async def _tick(job: Job, runtime: Runtime, settings: Settings) -> None:
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     await db.connect(settings)
-    runtime = make_runtime(settings)
+    runtime = bootstrap(settings)
     scheduler = AsyncIOScheduler(timezone="UTC")  # memory job store: the database is the truth
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -36,13 +36,13 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
             loop.add_signal_handler(sig, stop.set)
     try:
         # Catch up first: whatever ship days, vouchers or closings were missed while down.
-        now = datetime.now(UTC)
-        await run_due(runtime, today=settings.local_date(now), now=now)
+        now = runtime.clock.now()
+        await run_due(runtime, today=runtime.clock.today(now), now=now)
         for job, seconds in JOBS:
             scheduler.add_job(
                 _tick,
                 "interval",
-                args=[job, runtime, settings],
+                args=[job, runtime],
                 seconds=seconds,
                 id=job.__name__,
                 max_instances=1,
@@ -54,7 +54,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
     finally:
         if scheduler.running:
             scheduler.shutdown(wait=False)
-        await runtime.gateway.aclose()
+        await runtime.aclose()
         await db.close()
         log.info("scheduler stopped")
 

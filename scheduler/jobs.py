@@ -1,54 +1,24 @@
 """The scheduled jobs. Each is one service call, safe to run twice or on two machines, and
-each takes the day it runs for, so `farm scheduler run-due --today` can replay any day."""
+each takes the day it runs for, so `farm scheduler run-due --today` can replay any day, and
+the runtime farm.bootstrap built (gateway, mailer, base URL, paper)."""
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 
-from farm.notifications.mail import Mailer, make_mailer
+from farm.bootstrap import Runtime
+from farm.lifecycle.completion import expire_vouchers as expire_ended_vouchers
 from farm.notifications.services import deliver_pending
-from farm.payments.gateway import Gateway, StripeGateway
 from farm.payments.services import refund_due_payments
-from farm.settings import Settings
 from farm.shipments.batches import make_due_batches
 from farm.shipments.closing import close_ended_seasons
-from farm.shipments.documents import Paper, make_due_documents
+from farm.shipments.documents import make_due_documents
 from farm.subscriptions.services import release_lapsed_reservations
-from farm.vouchers.services import expire_vouchers as expire_ended_vouchers
 from farm.vouchers.services import issue_missing_vouchers
 
 log = logging.getLogger("farm.scheduler")
-
-
-@dataclass(frozen=True)
-class Runtime:
-    gateway: Gateway
-    mailer: Mailer
-    base_url: str = ""  # the public address, for links in mail
-    paper: Paper | None = None  # where and how packing lists and labels are made
-    document_workers: int = 1  # processes drawing them
-
-
-def make_runtime(settings: Settings) -> Runtime:
-    """What the jobs need, from the settings: the one way the scheduler and the CLI build it."""
-    paper = Paper(
-        data_dir=settings.data_dir,
-        secret=str(settings.secret_key),
-        base_url=settings.base_url,
-        language=settings.default_language,
-        timezone=settings.timezone,
-    )
-    return Runtime(
-        gateway=StripeGateway(settings),
-        mailer=make_mailer(settings),
-        base_url=settings.base_url,
-        paper=paper,
-        document_workers=os.cpu_count() or 1,  # drawing is CPU work: one process a core
-    )
 
 
 async def release_lapsed(runtime: Runtime, *, today: date, now: datetime) -> int:

@@ -23,7 +23,7 @@ from farm.accounts import rules
 from farm.accounts.models import LoginAttempt, Role, User
 from farm.errors import DomainError, FieldErrors, NotFound, TooManyRequests
 from farm.i18n import _, use_language
-from farm.notifications.mail import Mail, Mailer
+from farm.mail import Mail, Mailer
 
 hasher = PasswordHasher()
 RESET_MAX_AGE_S = 3600

@@ -5,32 +5,13 @@ it, the latest."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from farm.errors import NotFound
+from farm.csvfiles import csv_response
 from farm.fieldwork import report_csv, reports
-from farm.i18n import _
 from farm.paging import parse_page
-from farm.web import parse_id, render, require_manager
-
-
-def season_param(request: Request) -> int | None:
-    """?season=ID, or None without one (the latest season); anything but an id is a 404."""
-    raw = request.query_params.get("season", "")
-    if not raw:
-        return None
-    season_id = parse_id(raw)
-    if season_id is None:
-        raise NotFound(_("This season does not exist."))
-    return season_id
-
-
-def csv_response(file: report_csv.CsvFile | report_csv.CsvStream) -> Response:
-    headers = {"Content-Disposition": file.disposition}
-    if isinstance(file, report_csv.CsvStream):
-        return StreamingResponse(file.chunks, media_type="text/csv; charset=utf-8", headers=headers)
-    return Response(file.content, media_type="text/csv; charset=utf-8", headers=headers)
+from farm.web import render, require_manager, season_param
 
 
 async def reports_page(request: Request) -> Response:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from farm.notifications.mail import OutboxMailer
+from farm.mail import OutboxMailer
 from farm.web import render
 
 

@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from farm.accounts.models import User
 from farm.i18n import use_language
-from farm.notifications.mail import Mail, Mailer
+from farm.mail import Mail, Mailer
 from farm.notifications.models import Notification
 
 log = logging.getLogger("farm.notifications")

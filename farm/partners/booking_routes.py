@@ -12,7 +12,7 @@ from starlette.routing import Route
 from farm.accounts.models import Role
 from farm.errors import Conflict, FieldErrors
 from farm.partners import bookings, checkin, rules
-from farm.vouchers.redemption import staff_partner
+from farm.partners.redemption import staff_partner
 from farm.web import int_param, now, parse_id, read_form, redirect, render, require_user, today
 
 FORM_FIELDS = ("partner_id", "first_night", "nights", "guests")

@@ -28,9 +28,9 @@ from farm.land.models import PerkKind, Plot, Season
 from farm.land.services import season_ship_days
 from farm.partners import rules
 from farm.partners.models import Booking, BookingNight, BookingStatus, Partner, PartnerKind, Room
+from farm.partners.redemption import accepts
 from farm.subscriptions.models import Status, Subscription
 from farm.vouchers.models import Voucher, VoucherStatus
-from farm.vouchers.redemption import accepts
 
 LIVE = (BookingStatus.BOOKED, BookingStatus.ARRIVED)
 

@@ -18,9 +18,9 @@ from farm.errors import Conflict, NotFound
 from farm.i18n import _
 from farm.partners import rules
 from farm.partners.models import Booking, BookingNight, BookingStatus
+from farm.partners.redemption import redeem, staff_partner
 from farm.subscriptions.models import Subscription
 from farm.vouchers.models import Voucher
-from farm.vouchers.redemption import redeem, staff_partner
 
 
 @dataclass(frozen=True)

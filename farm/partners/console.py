@@ -26,7 +26,7 @@ from farm.errors import Conflict, FieldErrors, NotFound
 from farm.i18n import _
 from farm.land.models import PlanPerk
 from farm.land.rules import BadValue, parse_whole
-from farm.notifications.mail import Mailer
+from farm.mail import Mailer
 from farm.partners import console_rules as rules
 from farm.partners.models import Booking, BookingNight, Partner, PartnerKind, Room
 from farm.phones import contact_phone

@@ -14,8 +14,8 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from farm.accounts.models import User
+from farm.csvfiles import CsvFile, csv_bytes
 from farm.errors import FieldErrors
-from farm.fieldwork.report_csv import CsvFile, csv_bytes
 from farm.i18n import _, current_language
 from farm.land.rules import BadValue, parse_date
 from farm.paging import Page, clamp_page, page_count

@@ -1,5 +1,5 @@
 """The gate: what a partner's staff member sees of a voucher, redeeming it, and the day's
-redemptions. The redemption itself is `farm.vouchers.redemption.redeem`; this module decides
+redemptions. The redemption itself is `farm.partners.redemption.redeem`; this module decides
 what the gate may do with a voucher (a farm-stay night is checked in from the bookings page,
 never redeemed at the gate) and shows only the staff member's own partner's data."""
 
@@ -16,9 +16,9 @@ from farm.errors import Conflict
 from farm.i18n import _
 from farm.land.models import PerkKind
 from farm.partners.models import BookingNight, BookingStatus, Partner
+from farm.partners.redemption import GateView, redeem, staff_partner, voucher_at_gate
 from farm.vouchers import rules
 from farm.vouchers.models import Voucher, VoucherStatus
-from farm.vouchers.redemption import GateView, redeem, staff_partner, voucher_at_gate
 
 
 @dataclass(frozen=True)

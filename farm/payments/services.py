@@ -1,264 +1,36 @@
-"""Payment use cases: open a PaymentIntent, pay by card, Alipay or WeChat Pay, follow it to
-the end, apply Stripe's events once."""
+"""Payment use cases that know no subscription's rules: the last attempt and why it failed,
+refunds that are due, and Stripe's events applied once. What a succeeded payment means for
+its subscription is the caller's `on_paid` (farm.lifecycle.activation): payments stands
+below subscriptions and never imports them."""
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import datetime
+from typing import Protocol
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from farm.accounts.models import User
-from farm.errors import Conflict, DomainError
-from farm.i18n import _
 from farm.payments import refunds
-from farm.payments.declines import decline_message, method_name
-from farm.payments.gateway import (
-    CARD,
-    METHODS,
-    Event,
-    Gateway,
-    Intent,
-    NextAction,
-    PaymentProviderError,
-    new_idempotency_key,
-)
-from farm.payments.models import Payment, PaymentStatus, ProcessedEvent, RefundReason
-from farm.payments.polling import StripeReadGate
-from farm.subscriptions import services as subscriptions
-from farm.subscriptions.models import PlotClaim, Status, Subscription
-from farm.subscriptions.rules import is_lapsed
-from farm.vouchers import services as vouchers
+from farm.payments.declines import decline_message
+from farm.payments.gateway import CARD, Event, Gateway, Intent, PaymentProviderError
+from farm.payments.models import Payment, PaymentStatus, ProcessedEvent
 
-log = logging.getLogger("farm.payments")
 REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
 DISPUTE_EVENTS = ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed")
+PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.REFUND_DUE)
 
 
-@dataclass(frozen=True)
-class PayOutcome:
-    status: str  # "succeeded", "processing", "requires_action", "declined"
-    client_secret: str = ""
-    message: str = ""
-    next_action: NextAction | None = None
+class OnPaid(Protocol):
+    """Applies a succeeded intent within the event's transaction; returns the id of a refund
+    opened there (the money could not be kept), for sending once committed, or None."""
 
-
-class AlreadyPaid(Conflict):
-    """The open intent was paid while the customer chose another method."""
-
-
-async def _payable(*, customer: User, subscription_id: int, now: datetime) -> Subscription:
-    sub = await subscriptions.own_subscription(customer=customer, subscription_id=subscription_id)
-    if sub.status != Status.PENDING_PAYMENT:
-        raise Conflict(_("This subscription is not waiting for payment."))
-    claim = await PlotClaim.get_or_none(subscription_id=sub.id)
-    if claim is None or is_lapsed(expires_at=claim.expires_at, now=now):
-        raise Conflict(
-            _("Your reservation has lapsed and the plot was released. Please pick a plot again.")
-        )
-    if not subscriptions.has_address(sub):
-        raise Conflict(_("Enter the delivery address first."))
-    return sub
-
-
-def return_url(gateway: Gateway, subscription_id: int) -> str:
-    """Where Stripe sends the customer back after a redirect (3-D Secure, Alipay)."""
-    return f"{gateway.base_url}/checkout/{subscription_id}/return"
-
-
-async def open_payment(
-    *,
-    customer: User,
-    subscription_id: int,
-    gateway: Gateway,
-    now: datetime,
-    method: str = CARD,
-) -> Payment:
-    """The PaymentIntent to pay this reservation with by `method`, created once and reused.
-
-    A subscription has at most one open payment (the unique index payments_one_open). When
-    the customer switches method, the open intent is cancelled at Stripe before a new one is
-    made, rather than updated: an intent already confirmed with Alipay or WeChat Pay can still
-    be paid through the redirect or the QR code the customer holds, and only a cancel makes
-    that impossible. If it was paid in the meantime, AlreadyPaid is raised after the payment
-    was recorded."""
-    sub = await _payable(customer=customer, subscription_id=subscription_id, now=now)
-    existing = await Payment.get_or_none(
-        subscription_id=sub.id, status=PaymentStatus.REQUIRES_PAYMENT
-    )
-    if existing is not None and existing.method == method:
-        return existing
-    if existing is not None:
-        await close_open_payment(existing, now=now, gateway=gateway)
-    await sub.fetch_related("plot", "season")
-    try:
-        intent = await gateway.create_intent(
-            amount_fen=sub.price_fen,
-            method=method,
-            description=f"Plot {sub.plot.code} · {sub.season.name_en or sub.season.name}",
-            metadata={"subscription_id": str(sub.id)},
-            idempotency_key=new_idempotency_key(),
-        )
-    except PaymentProviderError as exc:
-        log.warning("could not open a PaymentIntent for subscription %s: %s", sub.id, exc)
-        raise Conflict(
-            _("Payment is unavailable just now. Please try again in a minute.")
-        ) from None
-    if intent.method != method:  # not enabled on the account: Stripe filtered it out
-        with contextlib.suppress(PaymentProviderError):
-            await gateway.cancel(intent.id)
-        raise Conflict(
-            _("%(method)s is not available just now. Please choose another way to pay.")
-            % {"method": method_name(method)}
-        )
-    try:
-        return await Payment.create(
-            subscription_id=sub.id,
-            intent_id=intent.id,
-            client_secret=intent.client_secret,
-            amount_fen=sub.price_fen,
-            method=method,
-            created_at=now,
-        )
-    except IntegrityError:
-        # A parallel request (a double click) opened one first: ours is never confirmed.
-        with contextlib.suppress(PaymentProviderError):
-            await gateway.cancel(intent.id)
-        other = await Payment.get_or_none(
-            subscription_id=sub.id, status=PaymentStatus.REQUIRES_PAYMENT
-        )
-        if other is None or other.method != method:
-            raise Conflict(_("Your payment is being prepared. Please try again.")) from None
-        return other
-
-
-async def close_open_payment(
-    payment: Payment, *, now: datetime, gateway: Gateway, failure_code: str = ""
-) -> None:
-    """Cancel an open intent at Stripe and close its row: cancelled, or failed with
-    `failure_code` when the customer gave up. If Stripe says it was paid meanwhile, record
-    the payment and raise AlreadyPaid."""
-    try:
-        await gateway.cancel(payment.intent_id)
-    except PaymentProviderError:
-        try:
-            intent = await gateway.retrieve(payment.intent_id)
-        except PaymentProviderError:
-            raise Conflict(
-                _("Payment is unavailable just now. Please try again in a minute.")
-            ) from None
-        if intent.status == "succeeded":
-            await record_success(intent, now=now, gateway=gateway, base_url=gateway.base_url)
-            raise AlreadyPaid(_("Your payment has just gone through.")) from None
-        if intent.status != "canceled":
-            raise Conflict(
-                _("Your last payment is still being processed. Please wait a moment.")
-            ) from None
-    await Payment.filter(id=payment.id, status=PaymentStatus.REQUIRES_PAYMENT).update(
-        status=PaymentStatus.FAILED if failure_code else PaymentStatus.CANCELLED,
-        failure_code=failure_code,
-    )
-
-
-def accepts_payment_method(reference: str, *, gateway: Gateway) -> bool:
-    """A card as Stripe.js' createPaymentMethod makes it (pm_). The emulator's tokens and
-    their card_ ids are test conveniences: real Stripe cannot confirm with them."""
-    if len(reference) > 100 or not reference.isascii():
-        return False
-    if reference.startswith("pm_"):
-        return True
-    return gateway.accepts_test_card_ids and reference.startswith(("card_", "tok_"))
-
-
-async def pay(
-    *,
-    customer: User,
-    subscription_id: int,
-    method: str,
-    gateway: Gateway,
-    now: datetime,
-    payment_method: str = "",
-    base_url: str = "",
-) -> PayOutcome:
-    """Confirm the reservation's payment on the server with the chosen method: a card from
-    Stripe.js (pm_), Alipay (a redirect) or WeChat Pay (a QR code). A decline leaves the plot
-    reserved and closes the attempt; the next try gets a fresh intent."""
-    if method not in METHODS:
-        raise DomainError(_("Choose a way to pay."), status_code=422)
-    if method == CARD and not accepts_payment_method(payment_method, gateway=gateway):
-        raise DomainError(_("Enter your card details."), status_code=422)
-    try:
-        payment = await open_payment(
-            customer=customer,
-            subscription_id=subscription_id,
-            gateway=gateway,
-            now=now,
-            method=method,
-        )
-    except AlreadyPaid:
-        return PayOutcome("succeeded")
-    try:
-        intent = await gateway.confirm(
-            intent_id=payment.intent_id,
-            method=method,
-            payment_method=payment_method if method == CARD else "",
-            return_url=return_url(gateway, subscription_id),
-            idempotency_key=new_idempotency_key(),
-        )
-    except PaymentProviderError as exc:
-        log.warning("could not confirm %s: %s", payment.intent_id, exc)
-        intent = await _after_failed_confirm(payment, gateway=gateway)
-    if intent.status == "succeeded":
-        await record_success(intent, now=now, gateway=gateway, base_url=base_url)
-        return PayOutcome("succeeded")
-    if intent.status == "processing":
-        return PayOutcome("processing")
-    if intent.status == "requires_action":
-        return PayOutcome(
-            "requires_action", client_secret=intent.client_secret, next_action=intent.next_action
-        )
-    await _close_failed(payment, intent, gateway=gateway)
-    return PayOutcome("declined", message=decline_message(*_failure(intent), method=method))
-
-
-async def _after_failed_confirm(payment: Payment, *, gateway: Gateway) -> Intent:
-    """A confirm that failed on the way (a timeout) may still have reached Stripe and taken
-    the money: ask Stripe once what became of the intent before telling the customer."""
-    try:
-        intent = await gateway.retrieve(payment.intent_id)
-    except PaymentProviderError:
-        raise Conflict(
-            _(
-                "We could not confirm your payment just now. It may still go through: reload "
-                "this page in a minute to see, before you pay again."
-            )
-        ) from None
-    if intent.status in ("requires_payment_method", "requires_confirmation") and not (
-        intent.error_code or intent.decline_code
-    ):
-        raise Conflict(
-            _("The payment could not be started just now. Nothing was taken; please try again.")
-        )
-    return intent
-
-
-def _failure(intent: Intent) -> tuple[str, str]:
-    return intent.error_code, intent.decline_code
-
-
-async def _close_failed(payment: Payment, intent: Intent, *, gateway: Gateway) -> None:
-    """A declined or failed attempt is closed, and its intent cancelled at Stripe."""
-    await Payment.filter(id=payment.id, status=PaymentStatus.REQUIRES_PAYMENT).update(
-        status=PaymentStatus.FAILED,
-        failure_code=(intent.decline_code or intent.error_code or "failed")[:100],
-        failure_message=intent.error_message[:300],
-    )
-    with contextlib.suppress(PaymentProviderError):
-        await gateway.cancel(payment.intent_id)
+    def __call__(
+        self, intent: Intent, *, now: datetime, conn: BaseDBAsyncClient
+    ) -> Awaitable[int | None]: ...
 
 
 async def last_attempt(*, subscription_id: int) -> Payment | None:
@@ -271,161 +43,6 @@ async def last_attempt(*, subscription_id: int) -> Payment | None:
 def failure_message(payment: Payment) -> str:
     """A closed attempt's reason, in the reader's language."""
     return decline_message(payment.failure_code, payment.failure_code, method=payment.method)
-
-
-@dataclass(frozen=True)
-class PaymentState:
-    """Where a reservation's payment stands, for the return page and the status poll."""
-
-    state: str  # "done", "waiting", "failed", "open"
-    subscription: Subscription
-    method: str = ""
-    message: str = ""
-    next_action: NextAction | None = None
-
-
-async def payment_state(
-    *,
-    customer: User,
-    subscription_id: int,
-    gateway: Gateway,
-    now: datetime,
-    base_url: str = "",
-    cancelled_intent: str = "",
-    reads: StripeReadGate | None = None,
-) -> PaymentState:
-    """Ask Stripe directly while our row is unpaid, so a late webhook keeps nobody waiting.
-    `cancelled_intent` is the intent Stripe's redirect named with redirect_status failed or
-    canceled: when it is the open attempt's, that attempt is closed, so that its redirect or
-    QR code cannot be paid later. Any other intent (an attempt replaced in another tab, or a
-    guess in a cross-site link) changes nothing. With `reads` (a waiting page's poll), Stripe is
-    asked about one payment at most once per its interval; in between our row answers."""
-    sub = await subscriptions.own_subscription(customer=customer, subscription_id=subscription_id)
-    if sub.status != Status.PENDING_PAYMENT:
-        return PaymentState("done", sub)
-    payment = await last_attempt(subscription_id=sub.id)
-    if payment is None:
-        return PaymentState("open", sub)
-    method = str(payment.method)
-    if payment.status == PaymentStatus.FAILED:
-        return PaymentState("failed", sub, method, failure_message(payment))
-    if payment.status != PaymentStatus.REQUIRES_PAYMENT:
-        return PaymentState("open", sub, method)
-    if reads is not None and not reads.may_read(payment.id, now):
-        return PaymentState("waiting", sub, method)
-    try:
-        intent = await gateway.retrieve(payment.intent_id)
-    except PaymentProviderError:
-        return PaymentState("waiting", sub, method)
-    if intent.status == "succeeded":
-        await record_success(intent, now=now, gateway=gateway, base_url=base_url)
-        await sub.refresh_from_db()
-        return PaymentState("done", sub, method)
-    if intent.status == "processing":
-        return PaymentState("waiting", sub, method)
-    cancelled_by_customer = bool(cancelled_intent) and cancelled_intent == payment.intent_id
-    if intent.status == "requires_action" and not cancelled_by_customer:
-        return PaymentState("waiting", sub, method, next_action=intent.next_action)
-    if intent.status == "requires_action":
-        try:
-            await close_open_payment(payment, now=now, gateway=gateway, failure_code="canceled")
-        except AlreadyPaid:
-            await sub.refresh_from_db()
-            return PaymentState("done", sub, method)
-        except Conflict:
-            return PaymentState("waiting", sub, method)
-        return PaymentState("failed", sub, method, decline_message("canceled", method=method))
-    if intent.error_code or intent.decline_code or intent.status == "canceled":
-        await _close_failed(payment, intent, gateway=gateway)
-        return PaymentState(
-            "failed", sub, method, decline_message(*_failure(intent), method=method)
-        )
-    return PaymentState("open", sub, method)
-
-
-async def record_success(
-    intent: Intent, *, now: datetime, gateway: Gateway, base_url: str = ""
-) -> None:
-    """Mark the payment paid and the subscription active; idempotent."""
-    async with in_transaction() as conn:
-        lost = await _mark_paid(intent, now=now, conn=conn, base_url=base_url)
-    if lost is not None:
-        await refunds.submit_refund(lost, now=now, gateway=gateway)
-
-
-PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.REFUND_DUE)
-
-
-async def _mark_paid(
-    intent: Intent, *, now: datetime, conn: BaseDBAsyncClient, base_url: str = ""
-) -> int | None:
-    """Within the caller's transaction. When the money arrived but cannot be kept (another
-    payment of the subscription was already paid, or the plot was released by the customer
-    or lost after the reservation lapsed), a full refund attempt is stored in this same
-    transaction, so it cannot be forgotten; its id is returned for the caller to send once
-    the transaction is committed."""
-    found = await Payment.get_or_none(intent_id=intent.id).using_db(conn)
-    if found is None:
-        return None  # not one of ours
-    # Lock order everywhere: the subscription, then its payment (else releases deadlock).
-    await Subscription.select_for_update().using_db(conn).get(id=found.subscription_id)
-    payment = await Payment.select_for_update().using_db(conn).get(id=found.id)
-    if payment.status in (
-        PaymentStatus.SUCCEEDED,
-        PaymentStatus.REFUNDED,
-        PaymentStatus.REFUND_DUE,
-    ):
-        return None  # already applied
-    payment.status = PaymentStatus.SUCCEEDED
-    payment.paid_at = now
-    payment.card_last4 = intent.card_last4 or payment.card_last4
-    payment.failure_message = ""
-    if await _paid_before(payment, conn=conn):
-        # An attempt closed here whose cancel never reached Stripe, then paid: the customer
-        # paid twice. The subscription keeps the first payment; this one goes back whole.
-        log.warning("a second payment %s of subscription %s is refunded",
-                    payment.intent_id, payment.subscription_id)  # fmt: skip
-        payment.status = PaymentStatus.REFUND_DUE
-        await payment.save(using_db=conn)
-        refund = await refunds.open_refund(
-            payment_id=payment.id, amount_fen=payment.amount_fen, reason=RefundReason.DUPLICATE,
-            now=now, conn=conn,
-        )  # fmt: skip
-        return refund.id
-    kept = await subscriptions.activate_paid(
-        subscription_id=payment.subscription_id, now=now, conn=conn
-    )
-    if kept:  # its vouchers and mails commit with the activation
-        await vouchers.on_activated(
-            subscription_id=payment.subscription_id, now=now, conn=conn, base_url=base_url
-        )
-        await payment.save(using_db=conn)
-        return None
-    payment.status = PaymentStatus.REFUND_DUE
-    await payment.save(using_db=conn)
-    sub = await Subscription.get(id=payment.subscription_id).using_db(conn)
-    if sub.status == Status.PENDING_PAYMENT or sub.cancel_reason == "lapsed":
-        sub.cancelled_at = now
-        sub.cancel_reason = "plot_lost"
-    # Cancelled, with the money to give back: the refund's progress is its own.
-    sub.status = Status.REFUNDED
-    sub.refunded_fen = payment.amount_fen
-    await sub.save(using_db=conn)
-    refund = await refunds.open_refund(
-        payment_id=payment.id, amount_fen=payment.amount_fen, reason=RefundReason.PLOT_LOST,
-        now=now, conn=conn,
-    )  # fmt: skip
-    return refund.id
-
-
-async def _paid_before(payment: Payment, *, conn: BaseDBAsyncClient) -> bool:
-    """Whether another payment of the same subscription was paid (whatever its refunds)."""
-    return await (
-        Payment.filter(subscription_id=payment.subscription_id, status__in=PAID)
-        .exclude(id=payment.id)
-        .using_db(conn)
-        .exists()
-    )
 
 
 async def refund_due_payments(*, now: datetime, gateway: Gateway) -> int:
@@ -454,8 +71,9 @@ async def with_card_details(event: Event, *, gateway: Gateway) -> Event:
     return replace(event, intent=replace(intent, card_last4=fetched.card_last4))
 
 
-async def apply_event(event: Event, *, now: datetime, gateway: Gateway, base_url: str = "") -> bool:
-    """Apply a verified provider event exactly once. False if it was seen before."""
+async def apply_event(event: Event, *, now: datetime, gateway: Gateway, on_paid: OnPaid) -> bool:
+    """Apply a verified provider event exactly once. False if it was seen before. A succeeded
+    intent is handed to `on_paid` inside the transaction that stores the event id."""
     event = await with_card_details(event, gateway=gateway)
     lost = None
     try:
@@ -473,7 +91,7 @@ async def apply_event(event: Event, *, now: datetime, gateway: Gateway, base_url
             elif event.intent is None:
                 pass
             elif event.type == "payment_intent.succeeded":
-                lost = await _mark_paid(event.intent, now=now, conn=conn, base_url=base_url)
+                lost = await on_paid(event.intent, now=now, conn=conn)
             elif event.type == "payment_intent.payment_failed":
                 await (
                     Payment.filter(intent_id=event.intent.id, status=PaymentStatus.REQUIRES_PAYMENT)

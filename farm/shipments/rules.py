@@ -119,15 +119,6 @@ def can_change(*, ship_on: date, cutoff_days: int, today: date) -> bool:
     return today <= cutoff_for(ship_on, cutoff_days)
 
 
-def locked_ship_day(days: Sequence[date], *, cutoff_days: int, today: date) -> date | None:
-    """The ship day now past its cutoff but not yet past: its box is being packed, so the
-    delivery address must not change until it has gone."""
-    return next(
-        (d for d in days if cutoff_for(d, cutoff_days) < today <= d),
-        None,
-    )
-
-
 def early_harvest_warning(
     *,
     harvested_on: date,

@@ -27,6 +27,7 @@ from farm.shipments.models import (
     TransitTime,
 )
 from farm.subscriptions.models import Status, Subscription
+from farm.subscriptions.rules import locked_ship_day
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ async def delivery_summary(*, subscription: Subscription, today: date) -> Delive
     )
     locked = None
     if subscription.status == Status.ACTIVE:
-        locked = rules.locked_ship_day(days, cutoff_days=season.cutoff_days, today=today)
+        locked = locked_ship_day(days, cutoff_days=season.cutoff_days, today=today)
     return DeliverySummary(
         next_day=coming[0] if coming and subscription.status == Status.ACTIVE else None,
         last_shipment=last,

@@ -14,8 +14,8 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
 from farm.accounts.models import User
+from farm.csvfiles import CsvStream, csv_chunks
 from farm.errors import NotFound
-from farm.fieldwork.report_csv import CsvStream, csv_chunks
 from farm.i18n import _, current_language, localized
 from farm.land.models import Plot, Season
 from farm.paging import Page, ids_then, paginate

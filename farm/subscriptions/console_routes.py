@@ -7,11 +7,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from farm.fieldwork.report_routes import csv_response, season_param
+from farm.csvfiles import csv_response
 from farm.paging import parse_page, search_text
 from farm.subscriptions import console
 from farm.subscriptions.models import Status
-from farm.web import render, require_manager
+from farm.web import render, require_manager, season_param
 
 
 def _filters(request: Request) -> console.SubscriberFilter:

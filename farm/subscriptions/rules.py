@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -86,3 +87,12 @@ def address_problems(
     if province not in PROVINCES:
         problems["province"] = "invalid"
     return problems
+
+
+def locked_ship_day(days: Sequence[date], *, cutoff_days: int, today: date) -> date | None:
+    """The ship day now past its cutoff but not yet past: its box is being packed, so the
+    delivery address must not change until it has gone."""
+    return next(
+        (d for d in days if cutoff_for(d, cutoff_days) < today <= d),
+        None,
+    )

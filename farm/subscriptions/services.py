@@ -1,8 +1,9 @@
-"""Subscription use cases: reserve a plot, lapse reservations, activate, cancel, re-address."""
+"""Subscription use cases: reserve a plot, lapse reservations, keep a paid plot (activate),
+release an unpaid one, re-address. Cancelling an active subscription, which also touches
+payments, stays and vouchers, is farm.lifecycle.cancellation's."""
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,16 +18,11 @@ from farm.i18n import _
 from farm.land import rules as land_rules
 from farm.land.models import Plan, Plot
 from farm.land.services import season_ship_days
-from farm.partners.bookings import cancel_stays_of
-from farm.payments import refunds
-from farm.payments.gateway import Gateway, PaymentProviderError
-from farm.payments.models import Payment, PaymentStatus, RefundReason
+from farm.payments.models import Payment, PaymentStatus
 from farm.phones import mobile_number
-from farm.shipments.rules import locked_ship_day
 from farm.sql import is_postgres
 from farm.subscriptions import claims, rules
 from farm.subscriptions.models import PlotClaim, Status, Subscription
-from farm.vouchers.services import void_vouchers
 
 AUTO_PICK_TRIES = 8
 PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.REFUND_DUE)
@@ -423,7 +419,7 @@ async def update_address(
         raise Conflict(_("This subscription has ended; its address can no longer be changed."))
     if sub.status == Status.ACTIVE:
         await sub.fetch_related("season")
-        locked = locked_ship_day(
+        locked = rules.locked_ship_day(
             season_ship_days(sub.season), cutoff_days=sub.season.cutoff_days, today=today
         )
         if locked is not None:
@@ -458,61 +454,3 @@ async def update_address(
 
 def has_address(sub: Subscription) -> bool:
     return bool(sub.recipient and sub.phone and sub.province and sub.city and sub.address)
-
-
-async def cancel_subscription(
-    *, customer: User, subscription_id: int, today: date, now: datetime, gateway: Gateway
-) -> Subscription:
-    """Cancel by the rules shown before payment: a reservation is simply released; an active
-    subscription is refunded in full before the season starts, and for the ship days whose
-    cutoff has not passed after it starts. The plot is freed."""
-    sub = await own_subscription(customer=customer, subscription_id=subscription_id)
-    if sub.status == Status.PENDING_PAYMENT:
-        open_intents = await Payment.filter(
-            subscription_id=sub.id, status=PaymentStatus.REQUIRES_PAYMENT
-        ).values_list("intent_id", flat=True)
-        if await release_reservation(subscription_id=sub.id, now=now):
-            for intent_id in open_intents:
-                # An unpaid intent left open costs nothing; a late payment on it is refunded.
-                with contextlib.suppress(PaymentProviderError):
-                    await gateway.cancel(intent_id)
-            await sub.refresh_from_db()
-            return sub
-        raise Conflict(
-            _("This plot was paid for a moment ago. To cancel it, use its page in your account.")
-        )
-    view = await subscription_view(customer=customer, subscription_id=subscription_id, today=today)
-    sub = view.subscription
-    if sub.status != Status.ACTIVE or view.refund is None or view.payment is None:
-        raise Conflict(_("This subscription can no longer be cancelled."))
-    quote = view.refund
-    payment = view.payment
-    # The cancellation and its refund attempt commit together, before Stripe is called: the
-    # customer's plot is freed and the subscription stays cancelled whatever Stripe answers;
-    # the refund is then sent, retried on its key, and followed to its end (the manager sees
-    # one that fails). The quote is the one of the day the customer cancelled.
-    refund_id = None
-    async with in_transaction() as conn:
-        locked = await Subscription.select_for_update().using_db(conn).get(id=sub.id)
-        if locked.status != Status.ACTIVE:
-            raise Conflict(_("This subscription can no longer be cancelled."))
-        locked.status = Status.REFUNDED
-        locked.cancelled_at = now
-        locked.cancel_reason = "customer"
-        locked.refunded_fen = quote.refund_fen
-        await locked.save(using_db=conn)
-        if quote.refund_fen > 0:
-            refund = await refunds.open_refund(
-                payment_id=payment.id, amount_fen=quote.refund_fen,
-                reason=RefundReason.CUSTOMER_CANCEL, now=now, conn=conn,
-            )  # fmt: skip
-            refund_id = refund.id
-        await claims.lock_plan(conn, locked.plan_id)
-        if await PlotClaim.filter(subscription_id=sub.id).using_db(conn).delete():
-            await claims.give_back_place(conn, locked.plan_id)
-        await cancel_stays_of(subscription_id=sub.id, now=now, conn=conn)
-        await void_vouchers(subscription_id=sub.id, now=now, conn=conn)
-    if refund_id is not None:
-        await refunds.submit_refund(refund_id, now=now, gateway=gateway)
-    await sub.refresh_from_db()
-    return sub

@@ -1,5 +1,5 @@
 """Voucher use cases: issue a plan's perks when a subscription turns active, catch up on any
-missed, expire them at the season's end, void them on cancellation, show them to their owner.
+missed, void them on cancellation, show them to their owner.
 
 Issuing is idempotent: each (subscription, perk, seq) is issued once, checked under the
 subscription's row lock and guarded by the unique index."""
@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import RawSQL, Subquery
+from tortoise.expressions import RawSQL
 from tortoise.transactions import in_transaction
 
 from farm.accounts.models import User
@@ -21,7 +21,6 @@ from farm.i18n import N_, _, localized
 from farm.land.models import PerkKind, PlanPerk, Season
 from farm.land.services import season_ship_days
 from farm.notifications.services import queue_mail
-from farm.partners.models import BookingNight, BookingStatus
 from farm.subscriptions.models import Status, Subscription
 from farm.vouchers import rules
 from farm.vouchers.models import Voucher, VoucherStatus
@@ -183,18 +182,6 @@ async def issue_missing_vouchers(*, today: date, now: datetime, base_url: str) -
 
 
 # ---- ending ----
-
-
-async def expire_vouchers(*, today: date, now: datetime) -> int:
-    """Mark expired every issued voucher whose season is over (valid_until <= today), except
-    those holding a booked night: one conditional UPDATE, so a rerun or a second scheduler
-    changes nothing more."""
-    held = BookingNight.filter(booking__status=BookingStatus.BOOKED).values("voucher_id")
-    return (
-        await Voucher.filter(status=VoucherStatus.ISSUED, valid_until__lte=today)
-        .exclude(id__in=Subquery(held))  # paid for a night a guest may still check in for
-        .update(status=VoucherStatus.EXPIRED, ended_at=now)
-    )
 
 
 async def void_vouchers(*, subscription_id: int, now: datetime, conn: BaseDBAsyncClient) -> int:

@@ -1,7 +1,7 @@
 import re
 
 from farm.accounts.models import LoginAttempt, User
-from farm.notifications.mail import OutboxMailer
+from farm.mail import OutboxMailer
 from tests.support import csrf_of, log_in_client, make_customer
 
 

@@ -15,6 +15,7 @@ from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.land.models import Cooperative, PerkKind, Plan, PlanPerk, Plot, Season
+from farm.lifecycle import completion
 from farm.partners import bookings, checkin, rules
 from farm.partners.models import Booking, BookingNight, BookingStatus, Partner, PartnerKind, Room
 from farm.subscriptions.models import Status, Subscription
@@ -607,9 +608,9 @@ async def test_one_family_submitting_twice_at_once_books_once(conn):
 
 
 async def test_cancelling_the_subscription_cancels_its_stays_and_frees_the_rooms(conn):
+    from farm.lifecycle import cancellation
     from farm.payments.gateway import RefundResult
     from farm.payments.models import Payment, PaymentStatus
-    from farm.subscriptions import services as subscription_services
 
     class Refunds:  # the gateway's one call used here
         async def refund(self, **kw) -> RefundResult:
@@ -620,7 +621,7 @@ async def test_cancelling_the_subscription_cancels_its_stays_and_frees_the_rooms
     await Payment.create(subscription_id=sub.id, intent_id="pi_test", client_secret="s",
                          amount_fen=sub.price_fen, status=PaymentStatus.SUCCEEDED,
                          created_at=NOW, paid_at=NOW)  # fmt: skip
-    await subscription_services.cancel_subscription(
+    await cancellation.cancel_subscription(
         customer=await owner(sub), subscription_id=sub.id, today=TODAY, now=NOW,
         gateway=Refunds(),
     )  # fmt: skip
@@ -638,7 +639,7 @@ async def test_a_late_check_in_redeems_each_voucher_for_its_own_night(conn):
     first = await BookingNight.get(booking_id=booking.id, night=NIGHT)
     await Voucher.filter(id=first.voucher_id).update(valid_until=NIGHT + timedelta(days=1))
     # The scheduler's expiry does not take a voucher a booked night holds...
-    assert await voucher_services.expire_vouchers(today=NIGHT + timedelta(days=1), now=NOW) == 0
+    assert await completion.expire_vouchers(today=NIGHT + timedelta(days=1), now=NOW) == 0
     # ...and the family, arriving a day late, is checked in: each night judged on its own.
     await checkin.check_in(staff=staff, booking_id=booking.id, today=NIGHT + timedelta(days=1),
                            now=NOW, timezone=TZ)  # fmt: skip

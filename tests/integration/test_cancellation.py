@@ -3,6 +3,7 @@ from datetime import date
 import pytest
 
 from farm.errors import Conflict, NotFound
+from farm.lifecycle import cancellation
 from farm.payments.models import Payment
 from farm.subscriptions import services
 from farm.subscriptions.models import PlotClaim, Status
@@ -11,7 +12,7 @@ from tests.support import ADDRESS, NOW, card_id, make_customer, make_season
 
 async def active_subscription(app, stripe_port, *, email="wang@example.com", price_fen=58000):
     """A customer whose plot is paid, through the same services the pages call."""
-    from farm.payments.services import pay
+    from farm.lifecycle.checkout import pay
 
     plan = await make_season(price_fen=price_fen)
     customer = await make_customer(email)
@@ -26,7 +27,7 @@ async def active_subscription(app, stripe_port, *, email="wang@example.com", pri
         subscription_id=sub.id,
         method="card",
         payment_method=await card_id(stripe_port),
-        gateway=app.state.gateway,
+        runtime=app.state.runtime,
         now=NOW,
     )
     assert outcome.status == "succeeded"
@@ -38,7 +39,7 @@ async def test_cancelling_before_the_season_starts_refunds_everything_and_frees_
     app, stripe_port
 ):
     customer, sub = await active_subscription(app, stripe_port)
-    await services.cancel_subscription(
+    await cancellation.cancel_subscription(
         customer=customer,
         subscription_id=sub.id,
         today=date(2027, 2, 1),
@@ -54,7 +55,7 @@ async def test_cancelling_before_the_season_starts_refunds_everything_and_frees_
 
 async def test_cancelling_after_the_start_refunds_the_ship_days_not_yet_packed(app, stripe_port):
     customer, sub = await active_subscription(app, stripe_port, price_fen=240000)
-    await services.cancel_subscription(
+    await cancellation.cancel_subscription(
         customer=customer,
         subscription_id=sub.id,
         today=date(2027, 3, 15),
@@ -74,16 +75,16 @@ async def test_a_second_cancel_refunds_nothing_more(app, stripe_port):
         "now": NOW,
         "gateway": app.state.gateway,
     }
-    await services.cancel_subscription(**kw)
+    await cancellation.cancel_subscription(**kw)
     with pytest.raises(Conflict):
-        await services.cancel_subscription(**kw)
+        await cancellation.cancel_subscription(**kw)
     assert (await Payment.get(subscription_id=sub.id)).refunded_fen == 58000
 
 
 async def test_once_every_box_is_packed_cancelling_is_refused_and_nothing_changes(app, stripe_port):
     customer, sub = await active_subscription(app, stripe_port)
     with pytest.raises(Conflict):
-        await services.cancel_subscription(
+        await cancellation.cancel_subscription(
             customer=customer,
             subscription_id=sub.id,
             today=date(2028, 2, 29),
@@ -100,7 +101,7 @@ async def test_releasing_an_unpaid_reservation_frees_the_plot_at_once(app):
     sub = await services.reserve_plot(
         customer=customer, plan_id=plan.id, plot_id=None, today=NOW.date(), now=NOW, minutes=15
     )
-    await services.cancel_subscription(
+    await cancellation.cancel_subscription(
         customer=customer,
         subscription_id=sub.id,
         today=NOW.date(),
@@ -115,7 +116,7 @@ async def test_nobody_can_cancel_someone_elses_subscription(app, stripe_port):
     _, sub = await active_subscription(app, stripe_port)
     intruder = await make_customer("li@example.com", "李")
     with pytest.raises(NotFound):
-        await services.cancel_subscription(
+        await cancellation.cancel_subscription(
             customer=intruder,
             subscription_id=sub.id,
             today=date(2027, 2, 1),

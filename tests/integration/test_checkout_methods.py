@@ -2,6 +2,7 @@
 against the emulator; the customer's step at the bank / Alipay / WeChat is its authorize API."""
 
 import re
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -210,9 +211,9 @@ class ConfirmTimesOut:
         return await self.real.retrieve(intent_id)
 
 
-async def pay_through(gateway, stripe_port, *, email="wang@example.com"):
-    """The pay service for a fresh reservation with an address, by card."""
-    from farm.payments.services import pay as pay_service
+async def pay_through(app, gateway, stripe_port, *, email="wang@example.com"):
+    """The pay service for a fresh reservation with an address, by card, through `gateway`."""
+    from farm.lifecycle.checkout import pay as pay_service
     from farm.subscriptions import services
     from tests.support import ADDRESS, NOW, make_season
 
@@ -225,7 +226,8 @@ async def pay_through(gateway, stripe_port, *, email="wang@example.com"):
         customer=customer, subscription_id=sub.id, **ADDRESS, today=NOW.date()
     )
     outcome = await pay_service(
-        customer=customer, subscription_id=sub.id, method="card", gateway=gateway, now=NOW,
+        customer=customer, subscription_id=sub.id, method="card",
+        runtime=replace(app.state.runtime, gateway=gateway), now=NOW,
         payment_method=emu.payment_method(stripe_port),
     )  # fmt: skip
     return sub, outcome
@@ -234,7 +236,9 @@ async def pay_through(gateway, stripe_port, *, email="wang@example.com"):
 async def test_a_confirm_that_times_out_after_stripe_took_the_money_records_the_payment(
     app, stripe_port
 ):
-    sub, outcome = await pay_through(ConfirmTimesOut(app.state.gateway, reached=True), stripe_port)
+    sub, outcome = await pay_through(
+        app, ConfirmTimesOut(app.state.gateway, reached=True), stripe_port
+    )
     assert outcome.status == "succeeded"
     await sub.refresh_from_db()
     assert sub.status == Status.ACTIVE
@@ -244,7 +248,7 @@ async def test_a_confirm_that_times_out_after_stripe_took_the_money_records_the_
 async def test_a_confirm_timeout_we_cannot_check_never_says_nothing_was_taken(app, stripe_port):
     gateway = ConfirmTimesOut(app.state.gateway, reached=True, retrieve_down=True)
     with pytest.raises(Conflict) as refused:
-        await pay_through(gateway, stripe_port)
+        await pay_through(app, gateway, stripe_port)
     assert "未扣任何款项" not in refused.value.message  # "Nothing was taken"
     assert "暂时无法确认您的付款" in refused.value.message
     assert (await Payment.get()).status == "requires_payment"  # left for the webhook
@@ -252,7 +256,7 @@ async def test_a_confirm_timeout_we_cannot_check_never_says_nothing_was_taken(ap
 
 async def test_a_confirm_that_never_reached_stripe_says_nothing_was_taken(app, stripe_port):
     with pytest.raises(Conflict) as refused:
-        await pay_through(ConfirmTimesOut(app.state.gateway, reached=False), stripe_port)
+        await pay_through(app, ConfirmTimesOut(app.state.gateway, reached=False), stripe_port)
     assert "未扣任何款项" in refused.value.message  # "Nothing was taken": true here
 
 
@@ -546,7 +550,7 @@ async def test_the_waiting_pages_poll_asks_stripe_about_a_payment_at_most_once_p
     from datetime import UTC, datetime, timedelta
 
     from farm.payments.polling import StripeReadGate
-    from farm.subscriptions import routes
+    from farm.lifecycle import routes
 
     sub, token = await reserved_with_address(client)
     await pay(client, sub, token, "wechat_pay")

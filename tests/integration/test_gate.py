@@ -17,10 +17,10 @@ from farm.accounts.services import sign_up
 from farm.errors import Conflict
 from farm.land.models import PerkKind, PlanPerk, Plot, Season
 from farm.partners.models import Booking, BookingNight, Partner, PartnerKind, Room
+from farm.partners.redemption import AlreadyRedeemed, redeem
 from farm.subscriptions.models import Subscription
 from farm.vouchers import rules
 from farm.vouchers.models import Voucher, VoucherStatus
-from farm.vouchers.redemption import AlreadyRedeemed, redeem
 from tests.support import (
     NOW,
     csrf_of,

@@ -6,10 +6,12 @@ from dataclasses import replace
 
 import pytest
 
-from farm.payments import services as payments
+from farm.lifecycle import activation
+from farm.lifecycle.activation import apply_event, record_success
+from farm.lifecycle.checkout import open_payment
 from farm.payments.gateway import Event, PaymentProviderError
 from farm.payments.models import Payment, PaymentStatus, Refund
-from farm.payments.services import apply_event, open_payment, record_success, refund_due_payments
+from farm.payments.services import refund_due_payments
 from farm.subscriptions import services
 from farm.subscriptions.models import PlotClaim, Status
 from tests.support import (
@@ -33,7 +35,7 @@ async def paid_at_stripe(app, stripe_port, plan=None, email="wang@example.com"):
         customer=customer, subscription_id=sub.id, **ADDRESS, today=NOW.date()
     )
     payment = await open_payment(
-        customer=customer, subscription_id=sub.id, gateway=app.state.gateway, now=NOW
+        customer=customer, subscription_id=sub.id, runtime=app.state.runtime, now=NOW
     )
     intent = await confirm_card_at_stripe(app.state.gateway, payment.intent_id, stripe_port)
     assert intent.status == "succeeded"
@@ -56,7 +58,7 @@ class RefundsDown:
 async def test_a_payment_landing_after_the_customer_released_the_plot_is_refunded(app, stripe_port):
     customer, sub, payment, intent = await paid_at_stripe(app, stripe_port)
     assert await services.release_reservation(subscription_id=sub.id, now=later(1))
-    await record_success(intent, now=later(2), gateway=app.state.gateway)
+    await record_success(intent, now=later(2), runtime=app.state.runtime)
     await sub.refresh_from_db()
     await payment.refresh_from_db()
     assert payment.status == "refunded" and payment.refunded_fen == 58000
@@ -66,7 +68,11 @@ async def test_a_payment_landing_after_the_customer_released_the_plot_is_refunde
 async def test_a_refund_that_fails_is_kept_due_and_made_by_the_retry_job_once(app, stripe_port):
     customer, sub, payment, intent = await paid_at_stripe(app, stripe_port)
     await services.release_reservation(subscription_id=sub.id, now=later(1))
-    await record_success(intent, now=later(2), gateway=RefundsDown(app.state.gateway))
+    await record_success(
+        intent,
+        now=later(2),
+        runtime=replace(app.state.runtime, gateway=RefundsDown(app.state.gateway)),
+    )
     await payment.refresh_from_db()
     assert payment.status == "refund_due"
     assert await refund_due_payments(now=later(3), gateway=RefundsDown(app.state.gateway)) == 0
@@ -84,19 +90,19 @@ async def test_a_second_payment_of_an_active_subscription_is_refunded_whole_not_
     customer, sub, first, first_intent = await paid_at_stripe(app, stripe_port)
     await Payment.filter(id=first.id).update(status=PaymentStatus.FAILED)  # cancel never landed
     second = await open_payment(
-        customer=customer, subscription_id=sub.id, gateway=app.state.gateway, now=later(1)
+        customer=customer, subscription_id=sub.id, runtime=app.state.runtime, now=later(1)
     )
     second_intent = await confirm_card_at_stripe(app.state.gateway, second.intent_id, stripe_port)
     assert second.id != first.id and second_intent.status == "succeeded"
     paid = Event(id="evt_second", type="payment_intent.succeeded", intent=second_intent)
-    assert await apply_event(paid, now=later(2), gateway=app.state.gateway)
+    assert await apply_event(paid, now=later(2), runtime=app.state.runtime)
     activations = []
-    activate = payments.vouchers.on_activated
+    activate = activation.vouchers.on_activated
     monkeypatch.setattr(
-        payments.vouchers, "on_activated", lambda **kw: activations.append(kw) or activate(**kw)
+        activation.vouchers, "on_activated", lambda **kw: activations.append(kw) or activate(**kw)
     )
     late = Event(id="evt_first", type="payment_intent.succeeded", intent=first_intent)
-    assert await apply_event(late, now=later(3), gateway=app.state.gateway)
+    assert await apply_event(late, now=later(3), runtime=app.state.runtime)
     await sub.refresh_from_db()
     await first.refresh_from_db()
     await second.refresh_from_db()
@@ -121,7 +127,7 @@ async def test_a_late_payment_takes_back_a_lapsed_plot_only_while_the_plan_has_r
     await services.reserve_plot(
         customer=other, plan_id=plan.id, plot_id=None, today=NOW.date(), now=later(17), minutes=15
     )
-    await record_success(intent, now=later(18), gateway=app.state.gateway)
+    await record_success(intent, now=later(18), runtime=app.state.runtime)
     await sub.refresh_from_db()
     await payment.refresh_from_db()
     assert sub.status == Status.REFUNDED and sub.cancel_reason == "plot_lost"
@@ -131,7 +137,7 @@ async def test_a_late_payment_takes_back_a_lapsed_plot_only_while_the_plan_has_r
 async def test_a_late_payment_on_a_lapsed_but_still_free_plot_keeps_it(app, stripe_port):
     _, sub, payment, intent = await paid_at_stripe(app, stripe_port)
     await services.release_lapsed_reservations(now=later(16))
-    await record_success(intent, now=later(18), gateway=app.state.gateway)
+    await record_success(intent, now=later(18), runtime=app.state.runtime)
     await sub.refresh_from_db()
     assert sub.status == Status.ACTIVE
     assert (await PlotClaim.get(subscription_id=sub.id)).expires_at is None
@@ -147,7 +153,7 @@ async def test_release_and_payment_at_the_same_moment_never_leave_a_paid_plot_un
         )
         await asyncio.gather(
             services.release_reservation(subscription_id=sub.id, now=later(1)),
-            record_success(replace(intent), now=later(1), gateway=app.state.gateway),
+            record_success(replace(intent), now=later(1), runtime=app.state.runtime),
         )
         await sub.refresh_from_db()
         await payment.refresh_from_db()

@@ -53,7 +53,7 @@ async def test_a_message_whose_sender_died_is_sent_after_its_lease(conn):
 async def test_the_development_outbox_shows_mail_to_this_machine_only(app, client):
     import httpx
 
-    from farm.notifications.mail import Mail
+    from farm.mail import Mail
 
     await app.state.mailer.send(
         Mail(to="m@example.com", subject="重置密码", body="http://x/reset/SECRET-LINK")

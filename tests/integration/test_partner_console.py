@@ -13,7 +13,7 @@ from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
 from farm.errors import Conflict, FieldErrors
 from farm.land.models import PerkKind, PlanPerk, Plot, Season
-from farm.notifications.mail import OutboxMailer
+from farm.mail import OutboxMailer
 from farm.partners import console, console_redemptions
 from farm.partners.models import Booking, Partner, PartnerKind, Room
 from farm.vouchers.models import Voucher, VoucherStatus

@@ -129,14 +129,14 @@ async def test_paying_after_the_reservation_lapsed_is_refused_and_charges_nothin
 async def pay_at_stripe_only(app, sub, stripe_port, customer_email="wang@example.com"):
     """Pay the way a browser would if our server never heard back: straight at Stripe."""
     from farm.accounts.models import User
-    from farm.payments.services import open_payment
+    from farm.lifecycle.checkout import open_payment
     from tests.support import NOW
 
     customer = await User.get(email=customer_email)
     payment = await open_payment(
         customer=customer,
         subscription_id=sub.id,
-        gateway=app.state.gateway,
+        runtime=app.state.runtime,
         now=NOW.now(NOW.tzinfo),
     )
     intent = await confirm_card_at_stripe(app.state.gateway, payment.intent_id, stripe_port)
@@ -290,7 +290,7 @@ async def test_the_emulator_delivers_its_signed_webhook_to_a_running_server(
 async def test_a_payment_that_arrives_after_the_plot_went_to_someone_else_is_refunded(
     client, app, stripe_port
 ):
-    from farm.payments.services import record_success
+    from farm.lifecycle.activation import record_success
     from tests.support import NOW, later
 
     sub, _ = await reserved_with_address(client)
@@ -310,7 +310,7 @@ async def test_a_payment_that_arrives_after_the_plot_went_to_someone_else_is_ref
         minutes=15,
     )
     intent = await app.state.gateway.retrieve(payment.intent_id)
-    await record_success(intent, now=later(2), gateway=app.state.gateway)
+    await record_success(intent, now=later(2), runtime=app.state.runtime)
     await sub.refresh_from_db()
     await payment.refresh_from_db()
     assert sub.status == Status.REFUNDED and sub.cancel_reason == "plot_lost"

@@ -18,11 +18,11 @@ import pytest
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
 from farm.land.models import Plot
+from farm.lifecycle import cancellation
 from farm.payments import console, refunds
 from farm.payments.gateway import PaymentProviderError, RefundRefused, RefundResult
 from farm.payments.models import Dispute, Payment, PaymentStatus, ProcessedEvent, Refund
 from farm.payments.services import refund_due_payments
-from farm.subscriptions import services
 from farm.subscriptions.models import PlotClaim, Status
 from tests.support import (
     NOW,
@@ -87,7 +87,7 @@ async def paid_subscription(plan=None, *, intent_id="pi_test_1", paid_at=NOW, me
 
 
 async def cancel(sub, gateway, *, now=NOW):
-    return await services.cancel_subscription(
+    return await cancellation.cancel_subscription(
         customer=sub.customer, subscription_id=sub.id, today=TODAY, now=now, gateway=gateway
     )
 

@@ -11,8 +11,10 @@ import httpx
 
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
+from farm.lifecycle import cancellation
+from farm.lifecycle.checkout import pay
 from farm.payments.models import Dispute, Payment, PaymentStatus, Refund
-from farm.payments.services import pay, refund_due_payments
+from farm.payments.services import refund_due_payments
 from farm.subscriptions import services
 from farm.subscriptions.models import Status
 from tests import emulator_support as emu
@@ -41,7 +43,7 @@ async def paid_by_card(app, stripe_port, number="4242424242424242"):
     )
     outcome = await pay(
         customer=customer, subscription_id=sub.id, method="card",
-        payment_method=await card_id(stripe_port, number), gateway=app.state.gateway, now=NOW,
+        payment_method=await card_id(stripe_port, number), runtime=app.state.runtime, now=NOW,
     )  # fmt: skip
     assert outcome.status == "succeeded"
     await sub.refresh_from_db()
@@ -49,7 +51,7 @@ async def paid_by_card(app, stripe_port, number="4242424242424242"):
 
 
 async def cancel(app, customer, sub):
-    return await services.cancel_subscription(
+    return await cancellation.cancel_subscription(
         customer=customer, subscription_id=sub.id, today=BEFORE_START, now=later(5),
         gateway=app.state.gateway,
     )  # fmt: skip
@@ -157,7 +159,7 @@ async def test_a_refund_stripe_already_made_is_found_instead_of_failing(client, 
 
             raise PaymentProviderError("read timeout")
 
-    await services.cancel_subscription(
+    await cancellation.cancel_subscription(
         customer=customer, subscription_id=sub.id, today=BEFORE_START, now=later(5),
         gateway=Unreachable(),
     )  # fmt: skip

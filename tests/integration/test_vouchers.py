@@ -3,6 +3,7 @@ the season's end, voided on cancellation, shown only to their owner."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -10,17 +11,17 @@ from tortoise.transactions import in_transaction
 
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
+from farm.bootstrap import Runtime
 from farm.land.models import PerkKind, Plan, PlanPerk, Plot, Season
-from farm.notifications.mail import OutboxMailer
+from farm.lifecycle.activation import record_success
+from farm.mail import OutboxMailer
 from farm.notifications.models import Notification
 from farm.notifications.services import deliver_pending
 from farm.partners.models import Partner, PartnerKind
-from farm.payments.services import record_success
 from farm.qr import qr_svg
 from farm.subscriptions.models import Status, Subscription
 from farm.vouchers import rules, services
 from farm.vouchers.models import Voucher, VoucherStatus
-from scheduler.jobs import Runtime
 from scheduler.jobs import expire_vouchers as expire_job
 from scheduler.jobs import issue_vouchers as issue_job
 from tests.support import (
@@ -117,7 +118,11 @@ async def test_paying_issues_the_plans_perks_as_vouchers_once_however_often_it_i
             "/stripe/webhook", content=body, headers={"stripe-signature": signature}
         )
         assert r.status_code == 200
-    await record_success(intent, now=NOW, gateway=app.state.gateway, base_url=BASE)
+    await record_success(
+        intent,
+        now=NOW,
+        runtime=replace(app.state.runtime, settings=replace(app.state.settings, base_url=BASE)),
+    )
     async with in_transaction() as conn:  # and activation's follow-up itself, run twice
         assert await services.on_activated(
             subscription_id=sub.id, now=NOW, conn=conn, base_url=BASE
@@ -229,7 +234,7 @@ async def _never_taken(code, conn) -> bool:
 
 
 async def test_the_catch_up_job_issues_missed_vouchers_and_a_second_run_issues_none(
-    conn, monkeypatch
+    conn, settings, monkeypatch
 ):
     plan = await make_season(plots=6, **SHIP_SEASON)
     await with_perks(plan)
@@ -246,7 +251,7 @@ async def test_the_catch_up_job_issues_missed_vouchers_and_a_second_run_issues_n
     done_codes = set(await Voucher.filter(subscription_id=done.id).values_list("code", flat=True))
     monkeypatch.setattr(services, "CATCH_UP_CHUNK", 2)  # walk it page by page
 
-    runtime = Runtime(gateway=None, mailer=None, base_url=BASE)  # type: ignore[arg-type]
+    runtime = Runtime(replace(settings, base_url=BASE), gateway=None, mailer=None, clock=None)  # type: ignore[arg-type]
     assert await issue_job(runtime, today=date(2026, 11, 23), now=NOW) == 3 * 3 + 2
     assert await issue_job(runtime, today=date(2026, 11, 24), now=NOW) == 0
 
@@ -278,13 +283,13 @@ async def test_the_catch_up_job_leaves_seasons_that_have_ended(conn):
 # ---- expiry and cancellation ----
 
 
-async def test_vouchers_expire_at_the_seasons_end_and_a_second_run_changes_nothing(conn):
+async def test_vouchers_expire_at_the_seasons_end_and_a_second_run_changes_nothing(conn, settings):
     plan = await make_season(**SHIP_SEASON)
     await with_perks(plan)
     sub = await active_with_vouchers(plan, (await plots_of(plan))[0])
     used, *rest = await Voucher.filter(subscription_id=sub.id).order_by("id")
     await Voucher.filter(id=used.id).update(status=VoucherStatus.REDEEMED, redeemed_at=NOW)
-    runtime = Runtime(gateway=None, mailer=None)  # type: ignore[arg-type]
+    runtime = Runtime(settings, gateway=None, mailer=None, clock=None)  # type: ignore[arg-type]
     assert await expire_job(runtime, today=date(2027, 8, 31), now=NOW) == 0  # the last day
     later = NOW + timedelta(days=300)
     assert await expire_job(runtime, today=date(2027, 9, 1), now=later) == 2

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from farm.fieldwork.report_csv import CsvFile, csv_bytes, spreadsheet_row
+from farm.csvfiles import CsvFile, csv_bytes, spreadsheet_row
 from farm.fieldwork.rules import (
     land_rent_fen,
     season_days,

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from farm.shipments import rules
 from farm.shipments.models import AllocationState, DiversionReason
 from farm.sql import advisory_key
+from farm.subscriptions import rules as subscription_rules
 from farm.subscriptions.rules import PROVINCES
 
 areas = st.lists(
@@ -91,10 +92,14 @@ def test_changes_close_after_the_cutoff_and_the_address_locks_until_the_ship_day
     days = [date(2026, 12, 1), date(2026, 12, 16)]
     assert rules.can_change(ship_on=days[1], cutoff_days=2, today=date(2026, 12, 14))
     assert not rules.can_change(ship_on=days[1], cutoff_days=2, today=date(2026, 12, 15))
-    assert rules.locked_ship_day(days, cutoff_days=2, today=date(2026, 12, 14)) is None
-    assert rules.locked_ship_day(days, cutoff_days=2, today=date(2026, 12, 15)) == days[1]
-    assert rules.locked_ship_day(days, cutoff_days=2, today=date(2026, 12, 16)) == days[1]
-    assert rules.locked_ship_day(days, cutoff_days=2, today=date(2026, 12, 17)) is None
+    assert subscription_rules.locked_ship_day(days, cutoff_days=2, today=date(2026, 12, 14)) is None
+    assert (
+        subscription_rules.locked_ship_day(days, cutoff_days=2, today=date(2026, 12, 15)) == days[1]
+    )
+    assert (
+        subscription_rules.locked_ship_day(days, cutoff_days=2, today=date(2026, 12, 16)) == days[1]
+    )
+    assert subscription_rules.locked_ship_day(days, cutoff_days=2, today=date(2026, 12, 17)) is None
 
 
 def test_a_leafy_harvest_too_early_for_the_next_ship_day_is_flagged():

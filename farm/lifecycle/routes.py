@@ -1,4 +1,6 @@
-"""Reserve a plot, check out, and manage subscriptions from the account page."""
+"""The customer's subscription pages: reserve a plot, check out, follow the payment, see and
+cancel subscriptions from the account page; and Stripe's webhook (verify the signature, apply
+the event once, activate what was paid)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from starlette.routing import Route
 from farm.accounts.models import Role
 from farm.errors import DomainError, FieldErrors, NotFound
 from farm.i18n import _
+from farm.lifecycle import activation, cancellation
+from farm.lifecycle import checkout as paying
 from farm.payments import rules as refund_rules
 from farm.payments import services as payments
 from farm.payments.declines import method_name
-from farm.payments.gateway import CARD, METHODS
+from farm.payments.gateway import CARD, METHODS, BadSignature
 from farm.qr import qr_svg
 from farm.shipments import services as delivery_services
 from farm.subscriptions import rules, services
@@ -125,14 +129,13 @@ async def pay(request: Request) -> Response:
     method = str(form.get("method") or CARD)
     reference = str(form.get("payment_method") or form.get("card_id") or "")
     try:
-        outcome = await payments.pay(
+        outcome = await paying.pay(
             customer=customer,
             subscription_id=sub_id,
             method=method,
             payment_method=reference,
-            gateway=request.app.state.gateway,
+            runtime=request.app.state.runtime,
             now=now(),
-            base_url=request.app.state.settings.base_url,
         )
     except DomainError as exc:
         if wants_json(request):
@@ -165,12 +168,11 @@ async def pay(request: Request) -> Response:
 
 async def _state(request: Request, sub_id: int, *, cancelled_intent: str = "", poll: bool = False):
     """Where the payment stands; a waiting page's `poll` asks Stripe at most so often."""
-    return await payments.payment_state(
+    return await paying.payment_state(
         customer=require_user(request, Role.CUSTOMER),
         subscription_id=sub_id,
-        gateway=request.app.state.gateway,
+        runtime=request.app.state.runtime,
         now=now(),
-        base_url=request.app.state.settings.base_url,
         cancelled_intent=cancelled_intent,
         reads=request.app.state.stripe_reads if poll else None,
     )
@@ -274,7 +276,7 @@ async def cancel(request: Request) -> Response:
     customer = require_user(request, Role.CUSTOMER)
     sub_id = int_param(request, "sub_id")
     await read_form(request)
-    await services.cancel_subscription(
+    await cancellation.cancel_subscription(
         customer=customer,
         subscription_id=sub_id,
         today=today(request),
@@ -282,6 +284,44 @@ async def cancel(request: Request) -> Response:
         gateway=request.app.state.gateway,
     )
     return redirect(f"/account/subscriptions/{sub_id}")
+
+
+MAX_EVENT_BYTES = 512 * 1024  # Stripe's events are a few KB; a dispute's evidence at most
+
+
+class TooLarge(Exception):
+    pass
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The body, refused unread when its Content-Length is over `limit`, and refused while
+    streaming as soon as it passes it (a body sent without a length, or with a false one)."""
+    declared = request.headers.get("content-length", "")
+    if declared and (not declared.isdigit() or int(declared) > limit):
+        raise TooLarge
+    received = bytearray()
+    async for chunk in request.stream():
+        received += chunk
+        if len(received) > limit:
+            raise TooLarge
+    return bytes(received)
+
+
+async def stripe_webhook(request: Request) -> Response:
+    try:
+        payload = await _body(request, MAX_EVENT_BYTES)
+    except TooLarge:
+        return JSONResponse({"error": "payload too large"}, status_code=413)
+    runtime = request.app.state.runtime
+    at = now()
+    try:
+        event = runtime.gateway.parse_event(
+            payload, request.headers.get("stripe-signature"), now=at
+        )
+    except BadSignature:
+        return JSONResponse({"error": "invalid signature"}, status_code=400)
+    applied = await activation.apply_event(event, now=at, runtime=runtime)
+    return JSONResponse({"received": True, "duplicate": not applied})
 
 
 routes = [
@@ -295,4 +335,5 @@ routes = [
     Route("/account", account, name="account"),
     Route("/account/subscriptions/{sub_id}", subscription_page, name="subscription"),
     Route("/account/subscriptions/{sub_id}/cancel", cancel, methods=["POST"], name="cancel"),
+    Route("/stripe/webhook", stripe_webhook, methods=["POST"], name="stripe_webhook"),
 ]

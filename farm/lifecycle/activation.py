@@ -1,0 +1,113 @@
+"""A subscription turns active when its payment arrives: the payment is marked paid, the
+plot's claim kept, the plan's vouchers issued and the activation mails queued, all in one
+transaction; or, when the plot cannot be kept, the money goes back in full."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from farm.bootstrap import Runtime
+from farm.payments import refunds
+from farm.payments import services as payments
+from farm.payments.gateway import Event, Intent
+from farm.payments.models import Payment, PaymentStatus, RefundReason
+from farm.payments.services import PAID
+from farm.subscriptions import services as subscriptions
+from farm.subscriptions.models import Status, Subscription
+from farm.vouchers import services as vouchers
+
+log = logging.getLogger("farm.payments")
+
+
+async def record_success(intent: Intent, *, now: datetime, runtime: Runtime) -> None:
+    """Mark the payment paid and the subscription active; idempotent."""
+    async with in_transaction() as conn:
+        lost = await mark_paid(intent, now=now, conn=conn, base_url=runtime.base_url)
+    if lost is not None:
+        await refunds.submit_refund(lost, now=now, gateway=runtime.gateway)
+
+
+async def mark_paid(
+    intent: Intent, *, now: datetime, conn: BaseDBAsyncClient, base_url: str
+) -> int | None:
+    """Within the caller's transaction. When the money arrived but cannot be kept (another
+    payment of the subscription was already paid, or the plot was released by the customer
+    or lost after the reservation lapsed), a full refund attempt is stored in this same
+    transaction, so it cannot be forgotten; its id is returned for the caller to send once
+    the transaction is committed."""
+    found = await Payment.get_or_none(intent_id=intent.id).using_db(conn)
+    if found is None:
+        return None  # not one of ours
+    # Lock order everywhere: the subscription, then its payment (else releases deadlock).
+    await Subscription.select_for_update().using_db(conn).get(id=found.subscription_id)
+    payment = await Payment.select_for_update().using_db(conn).get(id=found.id)
+    if payment.status in (
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.REFUNDED,
+        PaymentStatus.REFUND_DUE,
+    ):
+        return None  # already applied
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.paid_at = now
+    payment.card_last4 = intent.card_last4 or payment.card_last4
+    payment.failure_message = ""
+    if await _paid_before(payment, conn=conn):
+        # An attempt closed here whose cancel never reached Stripe, then paid: the customer
+        # paid twice. The subscription keeps the first payment; this one goes back whole.
+        log.warning("a second payment %s of subscription %s is refunded",
+                    payment.intent_id, payment.subscription_id)  # fmt: skip
+        payment.status = PaymentStatus.REFUND_DUE
+        await payment.save(using_db=conn)
+        refund = await refunds.open_refund(
+            payment_id=payment.id, amount_fen=payment.amount_fen, reason=RefundReason.DUPLICATE,
+            now=now, conn=conn,
+        )  # fmt: skip
+        return refund.id
+    kept = await subscriptions.activate_paid(
+        subscription_id=payment.subscription_id, now=now, conn=conn
+    )
+    if kept:  # its vouchers and mails commit with the activation
+        await vouchers.on_activated(
+            subscription_id=payment.subscription_id, now=now, conn=conn, base_url=base_url
+        )
+        await payment.save(using_db=conn)
+        return None
+    payment.status = PaymentStatus.REFUND_DUE
+    await payment.save(using_db=conn)
+    sub = await Subscription.get(id=payment.subscription_id).using_db(conn)
+    if sub.status == Status.PENDING_PAYMENT or sub.cancel_reason == "lapsed":
+        sub.cancelled_at = now
+        sub.cancel_reason = "plot_lost"
+    # Cancelled, with the money to give back: the refund's progress is its own.
+    sub.status = Status.REFUNDED
+    sub.refunded_fen = payment.amount_fen
+    await sub.save(using_db=conn)
+    refund = await refunds.open_refund(
+        payment_id=payment.id, amount_fen=payment.amount_fen, reason=RefundReason.PLOT_LOST,
+        now=now, conn=conn,
+    )  # fmt: skip
+    return refund.id
+
+
+async def _paid_before(payment: Payment, *, conn: BaseDBAsyncClient) -> bool:
+    """Whether another payment of the same subscription was paid (whatever its refunds)."""
+    return await (
+        Payment.filter(subscription_id=payment.subscription_id, status__in=PAID)
+        .exclude(id=payment.id)
+        .using_db(conn)
+        .exists()
+    )
+
+
+async def apply_event(event: Event, *, now: datetime, runtime: Runtime) -> bool:
+    """Apply a verified provider event exactly once (payments.apply_event); a succeeded
+    payment activates its subscription in the same transaction. False if seen before."""
+
+    async def on_paid(intent: Intent, *, now: datetime, conn: BaseDBAsyncClient) -> int | None:
+        return await mark_paid(intent, now=now, conn=conn, base_url=runtime.base_url)
+
+    return await payments.apply_event(event, now=now, gateway=runtime.gateway, on_paid=on_paid)

@@ -73,13 +73,16 @@ def text(value: str, *, limit: int, required: bool = False, one_line: bool = Tru
 
 
 def whole(value: str, *, low: int, high: int, message: str | None = None) -> int:
-    """A whole number from `low` to `high` in ASCII digits. `message` words the refusal for
-    this field (it gets low and high); by default, "a whole number from low to high"."""
+    """A whole number from `low` to `high` in ASCII digits. `message` words every refusal
+    for this field, an empty one too (it gets low and high); by default, "a whole number from
+    low to high", and "required" when nothing was typed."""
     cleaned = value.strip()
+    said = (message or _("Enter a whole number from %(low)d to %(high)d.")) % {
+        "low": low,
+        "high": high,
+    }
     if not cleaned:
-        raise _missing()
-    wording = message or _("Enter a whole number from %(low)d to %(high)d.")
-    said = wording % {"low": low, "high": high}
+        raise Problem("required", said) if message else _missing()
     if not _WHOLE_RE.fullmatch(cleaned) or len(cleaned) > 12:
         raise Problem("invalid", said)
     number = int(cleaned)

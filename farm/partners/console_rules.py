@@ -7,33 +7,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from farm.partners.models import PartnerKind
-
 MAX_NAME = 100  # Partner.name
 MAX_ADDRESS = 200  # Partner.address
 MAX_OPENING_HOURS = 200  # Partner.opening_hours
 MAX_ROOM_NAME = 60  # Room.name
 MIN_CAPACITY = 1
 MAX_CAPACITY = 20  # guests a night in one room
-
-
-def text_problem(text: str, *, limit: int, required: bool = False) -> str | None:
-    """'required', 'too_long' or 'invalid' (a control character, a line break) for a trimmed
-    one-line text, or None when it is fine."""
-    if required and not text:
-        return "required"
-    if len(text) > limit:
-        return "too_long"
-    if any(not ch.isprintable() for ch in text):
-        return "invalid"
-    return None
-
-
-def parse_kind(text: str) -> PartnerKind | None:
-    try:
-        return PartnerKind(text.strip())
-    except ValueError:
-        return None
 
 
 def kind_change_problem(

@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from farm import forms
 from farm.accounts.models import Role
 from farm.errors import DomainError, NotFound
 from farm.i18n import _
-from farm.land.rules import BadValue, parse_date
 from farm.shipments import services
 from farm.subscriptions.rules import PROVINCES
 from farm.web import int_param, now, read_form, redirect, render, require_user, today
@@ -18,8 +18,8 @@ from farm.web import int_param, now, read_form, redirect, render, require_user, 
 def _day_param(request: Request, name: str) -> str:
     """A date from the query string (shown in a notice after a change), else nothing."""
     try:
-        return parse_date(request.query_params.get(name, "")).isoformat()
-    except BadValue:
+        return forms.day(request.query_params.get(name, "")).isoformat()
+    except forms.Problem:
         return ""
 
 
@@ -52,8 +52,8 @@ async def change_hold(request: Request) -> Response:
     form = await read_form(request)
     action = str(form.get("action") or "")
     try:
-        ship_on = parse_date(str(form.get("ship_on") or ""))
-    except BadValue:
+        ship_on = forms.day(str(form.get("ship_on") or ""))
+    except forms.Problem:
         return await _page(request, sub_id, error=_("Choose a ship day from the list."), status=422)
     try:
         if action == "hold":

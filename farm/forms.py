@@ -38,6 +38,7 @@ _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 P = ParamSpec("P")
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 class Problem(ValueError):
@@ -310,3 +311,52 @@ async def form_page(
     except FieldErrors as exc:
         return await show(Shown(posted, exc.errors))
     return redirect(target)
+
+
+async def form_template(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    save: Callable[[Any], Awaitable[str]],
+    names: Sequence[str] | None = None,
+) -> Response:
+    """form_page for a page that is its form: `template` rendered with `context`, and with
+    'form' and 'errors' when the form was refused."""
+    from farm.web import render
+
+    async def show(shown: Shown) -> Response:
+        return render(request, template, {**context, **shown.context()}, shown.status_code)
+
+    return await form_page(request, show=show, save=save, names=names)
+
+
+def form_on_page(
+    *,
+    guard: Callable[[Request], U],
+    param: str,
+    prefix: str,
+    names: Sequence[str],
+    page: Callable[..., Awaitable[Response]],
+    save: Callable[[Request, U, int, dict[str, str]], Awaitable[str]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """The route of one of several forms on a record's page (a field's, a partner's): the
+    record's id is the path parameter `param`, `guard` says who may use it (before the form
+    is read), and `page(request, user, id, status_code, **forms)` shows the record's page with
+    this form's values and problems as '<prefix>_form' and '<prefix>_errors'. A GET shows the
+    page: this address after a refused form, reloaded or re-languaged."""
+    from farm.web import int_param
+
+    async def route(request: Request) -> Response:
+        user = guard(request)
+        record_id = int_param(request, param)
+
+        async def show(shown: Shown) -> Response:
+            return await page(request, user, record_id, shown.status_code, **shown.context(prefix))
+
+        async def save_posted(values: dict[str, str]) -> str:
+            return await save(request, user, record_id, values)
+
+        return await form_page(request, show=show, save=save_posted, names=names)
+
+    return route

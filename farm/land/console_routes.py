@@ -3,7 +3,8 @@ form, calls one service, and renders or redirects; bad input is shown beside its
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -13,7 +14,7 @@ from starlette.routing import Route
 from farm import units
 from farm.accounts.models import User
 from farm.errors import NotFound
-from farm.forms import Shown, form_page
+from farm.forms import Shown, form_on_page, form_page, form_template
 from farm.i18n import _
 from farm.land import console, console_seasons
 from farm.land.console_seasons import PERK_ROWS, PerkInput, PlanInput, SeasonInput
@@ -58,15 +59,14 @@ async def fields_page(request: Request) -> Response:
 async def field_new(request: Request) -> Response:
     manager = require_manager(request)
 
-    async def show(shown: Shown) -> Response:
-        context = {"section": "fields", "form": {}, "errors": {}, **shown.context()}
-        return render(request, "manage/land/field_new.html", context, shown.status_code)
-
     async def save(values: dict[str, str]) -> str:
         found = await console.create_field(manager=manager, data=console.FieldInput(**values))
         return f"/manage/fields/{found.id}"
 
-    return await form_page(request, show=show, save=save, names=FIELD_NAMES)
+    context = {"section": "fields", "form": {}, "errors": {}}
+    return await form_template(
+        request, "manage/land/field_new.html", context, save=save, names=FIELD_NAMES
+    )
 
 
 async def _field_page(
@@ -107,51 +107,29 @@ async def _field_page(
     return render(request, "manage/land/field.html", context, status_code=status_code)
 
 
-def _field_form(
-    prefix: str,
-    save: Callable[[User, int, dict[str, str]], Awaitable[str]],
-    names: tuple[str, ...],
-) -> Callable[[Request], Awaitable[Response]]:
-    """A route for one of the field page's forms: shown on the field page, `prefix` naming
-    its form and errors there (also this address after a refused form, reloaded or
-    re-languaged)."""
-
-    async def route(request: Request) -> Response:
-        manager = require_manager(request)
-        field_id = int_param(request, "field_id")
-
-        async def show(shown: Shown) -> Response:
-            return await _field_page(
-                request, manager, field_id, shown.status_code, **shown.context(prefix)
-            )
-
-        return await form_page(
-            request, show=show, save=lambda values: save(manager, field_id, values), names=names
-        )
-
-    return route
-
-
-async def _update_field(manager: User, field_id: int, values: dict[str, str]) -> str:
+async def _update_field(
+    request: Request, manager: User, field_id: int, values: dict[str, str]
+) -> str:
     data = console.FieldInput(**values)
     await console.update_field(manager=manager, field_id=field_id, data=data)
     return f"/manage/fields/{field_id}?saved=1"
 
 
-async def _cut_grid(manager: User, field_id: int, values: dict[str, str]) -> str:
+async def _cut_grid(request: Request, manager: User, field_id: int, values: dict[str, str]) -> str:
     data = console.GridInput(**values)
     plots = await console.cut_grid(manager=manager, field_id=field_id, data=data)
     return f"/manage/fields/{field_id}?cut={len(plots)}"
 
 
-async def _add_plot(manager: User, field_id: int, values: dict[str, str]) -> str:
+async def _add_plot(request: Request, manager: User, field_id: int, values: dict[str, str]) -> str:
     await console.add_plot(manager=manager, field_id=field_id, data=console.PlotInput(**values))
     return f"/manage/fields/{field_id}?cut=1"
 
 
-field_page = _field_form("edit", _update_field, FIELD_NAMES)
-cut_grid = _field_form("grid", _cut_grid, GRID_NAMES)
-add_plot = _field_form("plot", _add_plot, PLOT_NAMES)
+_field_form = partial(form_on_page, guard=require_manager, param="field_id", page=_field_page)
+field_page = _field_form(prefix="edit", names=FIELD_NAMES, save=_update_field)
+cut_grid = _field_form(prefix="grid", names=GRID_NAMES, save=_cut_grid)
+add_plot = _field_form(prefix="plot", names=PLOT_NAMES, save=_add_plot)
 
 
 # ---- seasons and plans ----
@@ -175,17 +153,15 @@ def _season_form(season: Season) -> dict[str, str]:
 async def season_new(request: Request) -> Response:
     manager = require_manager(request)
 
-    async def show(shown: Shown) -> Response:
-        fresh = {"ship_days_of_month": "1,16", "cutoff_days": "2"}
-        context = {"section": "seasons", "view": None, "form": fresh, "errors": {}}
-        context.update(shown.context())
-        return render(request, "manage/land/season.html", context, shown.status_code)
-
     async def save(values: dict[str, str]) -> str:
         season = await console_seasons.create_season(manager=manager, data=SeasonInput(**values))
         return f"/manage/seasons/{season.id}"
 
-    return await form_page(request, show=show, save=save, names=SEASON_NAMES)
+    fresh = {"ship_days_of_month": "1,16", "cutoff_days": "2"}
+    context = {"section": "seasons", "view": None, "form": fresh, "errors": {}}
+    return await form_template(
+        request, "manage/land/season.html", context, save=save, names=SEASON_NAMES
+    )
 
 
 async def season_page(request: Request) -> Response:

@@ -4,7 +4,7 @@ one service, and renders or redirects; bad input is shown beside its field (422)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
@@ -14,7 +14,7 @@ from starlette.routing import Route
 from farm import i18n
 from farm.accounts.models import User
 from farm.errors import FieldErrors
-from farm.forms import Shown, form_page
+from farm.forms import Shown, form_on_page, form_page, form_template
 from farm.paging import parse_page
 from farm.partners import console, console_redemptions
 from farm.partners.models import Partner, PartnerKind
@@ -48,18 +48,15 @@ async def partners_page(request: Request) -> Response:
 async def partner_new(request: Request) -> Response:
     manager = require_manager(request)
 
-    async def show(shown: Shown) -> Response:
-        context = {
-            "section": "partners", "form": {"kind": PartnerKind.SCENIC_SPOT.value}, "errors": {},
-            "kinds": KINDS, **shown.context(),
-        }  # fmt: skip
-        return render(request, "partners/manage_partner_new.html", context, shown.status_code)
-
     async def save(values: dict[str, str]) -> str:
         partner = await console.create_partner(manager=manager, data=console.PartnerInput(**values))
         return f"/manage/partners/{partner.id}?saved=1"
 
-    return await form_page(request, show=show, save=save, names=PARTNER_NAMES)
+    fresh = {"kind": PartnerKind.SCENIC_SPOT.value}
+    context = {"section": "partners", "form": fresh, "errors": {}, "kinds": KINDS}
+    return await form_template(
+        request, "partners/manage_partner_new.html", context, save=save, names=PARTNER_NAMES
+    )
 
 
 # ---- one partner: details, rooms, staff ----
@@ -86,32 +83,6 @@ async def _partner_page(
         **forms,
     }
     return render(request, "partners/manage_partner.html", context, status_code=status_code)
-
-
-def _on_partner_page(
-    prefix: str,
-    save: Callable[[Request, User, int, dict[str, str]], Awaitable[str]],
-    names: tuple[str, ...],
-) -> Callable[[Request], Awaitable[Response]]:
-    """A route for one of the partner page's forms, shown on the partner page with `prefix`
-    naming its form and errors there (also this address after a refused form, reloaded or
-    re-languaged)."""
-
-    async def route(request: Request) -> Response:
-        manager = require_manager(request)
-        partner_id = int_param(request, "partner_id")
-
-        async def show(shown: Shown) -> Response:
-            return await _partner_page(
-                request, manager, partner_id, shown.status_code, **shown.context(prefix)
-            )
-
-        async def save_form(values: dict[str, str]) -> str:
-            return await save(request, manager, partner_id, values)
-
-        return await form_page(request, show=show, save=save_form, names=names)
-
-    return route
 
 
 async def _update_partner(
@@ -141,9 +112,12 @@ async def _add_staff(
     return f"/manage/partners/{partner_id}?done=staff#staff"
 
 
-partner_page = _on_partner_page("edit", _update_partner, PARTNER_NAMES)
-add_room = _on_partner_page("room", _add_room, ROOM_NAMES)
-add_staff = _on_partner_page("staff", _add_staff, STAFF_NAMES)
+_partner_form_route = partial(
+    form_on_page, guard=require_manager, param="partner_id", page=_partner_page
+)
+partner_page = _partner_form_route(prefix="edit", names=PARTNER_NAMES, save=_update_partner)
+add_room = _partner_form_route(prefix="room", names=ROOM_NAMES, save=_add_room)
+add_staff = _partner_form_route(prefix="staff", names=STAFF_NAMES, save=_add_staff)
 
 
 async def room_page(request: Request) -> Response:

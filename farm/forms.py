@@ -22,7 +22,7 @@ from typing import Any, ParamSpec, TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
-from farm.errors import FieldErrors
+from farm.errors import DomainError, FieldErrors, NotFound
 from farm.i18n import _
 from farm.phones import contact_phone, mobile_number
 from farm.units import GRAMS_PER_KG, format_yuan, plain_number
@@ -260,14 +260,17 @@ class Form:
 
 @dataclass(frozen=True)
 class Shown:
-    """How a form page is shown: fresh (`posted` None), or refused with what was typed."""
+    """How a form page is shown: fresh (`posted` None), or refused with what was typed and
+    each field's problem, or with a `notice` about the whole form (its own status code)."""
 
     posted: Mapping[str, Any] | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    notice: str = ""
+    notice_status: int = 0
 
     @property
     def status_code(self) -> int:
-        return 422 if self.errors else 200
+        return self.notice_status or (422 if self.errors else 200)
 
     def context(self, prefix: str = "") -> dict[str, Any]:
         """{'form': ..., 'errors': ...} (or '<prefix>_form', '<prefix>_errors') when the form
@@ -293,11 +296,14 @@ async def form_page(
     save: Callable[[Any], Awaitable[str]],
     names: Sequence[str] | None = None,
     max_files: int = 0,
+    notices: tuple[type[DomainError], ...] = (),
 ) -> Response:
     """The one cycle of a form page. GET: show it fresh. POST: read the form (its CSRF
     token checked) and save it: `save` gets the named fields as text (or the whole form when
     `names` is None) and returns where to go next, a 303 redirect; when it refuses the form
-    (FieldErrors), the page is shown again, 422, with what was typed and each problem."""
+    (FieldErrors), the page is shown again, 422, with what was typed and each problem. The
+    errors in `notices` (a Conflict: the plot was taken meanwhile) are shown the same way, as
+    a notice about the whole form with their own status code; "not found" never is."""
     # farm.web stands above the capabilities' services, which read their forms with the
     # readers above: it is imported here, by the routes' side only.
     from farm.web import read_form, redirect
@@ -310,6 +316,10 @@ async def form_page(
         target = await save(posted)
     except FieldErrors as exc:
         return await show(Shown(posted, exc.errors))
+    except notices as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return await show(Shown(posted, notice=exc.message, notice_status=exc.status_code))
     return redirect(target)
 
 

@@ -15,7 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from farm import forms, units
-from farm.errors import FieldErrors, Forbidden
+from farm.errors import Conflict, FieldErrors, Forbidden, NotFound
 from farm.forms import Problem
 from farm.i18n import use_language
 
@@ -214,17 +214,23 @@ def test_a_form_keeps_the_first_problem_of_each_field_and_refuses_whole():
 def _app() -> Starlette:
     async def show(shown: forms.Shown) -> Response:
         form = shown.form({"name": "fresh"})
-        body = f"{form['name']}|{shown.errors.get('name', '')}"
+        body = f"{form['name']}|{shown.errors.get('name', '')}{shown.notice}"
         return PlainTextResponse(body, status_code=shown.status_code)
 
     async def save(values: dict[str, str]) -> str:
+        if values["name"] == "taken":
+            raise Conflict("Taken just now.")
+        if values["name"] == "gone":
+            raise NotFound("No such thing.")
         form = forms.Form()
         name = form.read("name", forms.text, values["name"], limit=5, required=True)
         form.check()
         return f"/done?name={name}"
 
     async def page(request: Request) -> Response:
-        return await forms.form_page(request, show=show, save=save, names=("name",))
+        return await forms.form_page(
+            request, show=show, save=save, names=("name",), notices=(Conflict,)
+        )
 
     async def token(request: Request) -> Response:
         request.session["csrf_token"] = "t0ken"
@@ -269,3 +275,18 @@ async def test_the_form_cycle_checks_the_csrf_token_before_saving():
         forged = await client.post("/form", data={"name": "Li", "csrf_token": "other"})
         assert forged.status_code == 403
         assert seen == ["Forbidden"]
+
+
+async def test_the_form_cycle_shows_a_conflict_as_a_notice_with_its_status_but_never_a_404():
+    app = _app()
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse("404 page", 404)
+
+    app.add_exception_handler(NotFound, not_found)
+    async with _client(app) as client:
+        await client.get("/token")
+        taken = await client.post("/form", data={"name": "taken", "csrf_token": "t0ken"})
+        assert (taken.status_code, taken.text) == (409, "taken|Taken just now.")
+        gone = await client.post("/form", data={"name": "gone", "csrf_token": "t0ken"})
+        assert (gone.status_code, gone.text) == (404, "404 page")

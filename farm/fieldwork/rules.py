@@ -117,10 +117,20 @@ MAX_CODE_LENGTH = 20  # plots.code
 _NUMBERED = re.compile(r"(.*?)([0-9]+)", re.ASCII)
 
 
-class BadCodes(ValueError):
-    def __init__(self, problem: str, token: str = "") -> None:
-        super().__init__(problem)
-        self.problem = problem  # bad_range, too_many, too_long
+class BadCodes(forms.Problem):
+    """Plot codes that cannot be read, worded: code bad_range, too_many or too_long, and the
+    `token` typed that was wrong."""
+
+    def __init__(self, code: str, token: str = "") -> None:
+        if code == "bad_range":
+            message = _("%(range)s is not a range: its last code must come after its first.")
+        elif code == "too_long":
+            message = _("%(code)s is not a plot code: too long.")
+        else:
+            message = _("At most %(max)d plots in one entry: tick the whole field instead.")
+        super().__init__(
+            code, message % {"range": token, "code": token, "max": MAX_CODES_PER_ENTRY}
+        )
         self.token = token
 
 

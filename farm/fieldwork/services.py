@@ -29,7 +29,7 @@ from farm.fieldwork.models import (
     WorkShift,
 )
 from farm.fieldwork.photos import MAX_PHOTOS, BadPhoto, PhotoStore, check_photo
-from farm.fieldwork.plot_choice import codes_message, plot_ids_by_code
+from farm.fieldwork.plot_choice import plot_ids_by_code
 from farm.i18n import _
 from farm.land.console import own_field
 from farm.land.models import CareMode, Field, Plot
@@ -279,7 +279,7 @@ async def log_work(
     )
     plot_ids = sorted(set(form.plot_ids))
     if len(plot_ids) > rules.MAX_CODES_PER_ENTRY:
-        errors.refuse("plots", codes_message(rules.BadCodes("too_many")))
+        errors.refuse("plots", rules.BadCodes("too_many").message)
     elif plot_ids:
         found = await Plot.filter(id__in=plot_ids, field_id=field_.id).count()
         if found != len(plot_ids):
@@ -288,7 +288,7 @@ async def log_work(
         try:
             codes = rules.parse_plot_codes(form.plot_codes)
         except rules.BadCodes as exc:
-            errors.refuse("plots", codes_message(exc))
+            errors.refuse("plots", exc.message)
         else:
             ids, missing = await plot_ids_by_code(field_id=field_.id, codes=codes)
             if missing:
@@ -299,7 +299,7 @@ async def log_work(
                 )
             plot_ids = sorted(set(plot_ids) | set(ids))
             if len(plot_ids) > rules.MAX_CODES_PER_ENTRY:
-                errors.refuse("plots", codes_message(rules.BadCodes("too_many")))
+                errors.refuse("plots", rules.BadCodes("too_many").message)
     if not form.whole_field and not plot_ids and "plots" not in errors:
         errors.refuse("plots", _("Type the codes of the plots worked on, or tick the whole field."))
     shifts: list[tuple[int, Decimal]] = []

@@ -141,15 +141,6 @@ async def _kind_fixed(partner_id: int, conn: BaseDBAsyncClient | None = None) ->
     }
 
 
-def kind_fixed_message(reason: str | None) -> str | None:
-    return {
-        "perks": _("Plans offer this partner's vouchers, so its kind can no longer change."),
-        "vouchers": _("Vouchers were issued for this partner, so its kind can no longer change."),
-        "bookings": _("This partner has farm-stay bookings, so its kind can no longer change."),
-        "rooms": _("This guesthouse has rooms, so it cannot become a scenic spot."),
-    }.get(reason or "")
-
-
 async def partner_view(*, manager: User, partner_id: int) -> PartnerView:
     """One partner with its rooms (and how many bookings each has), its staff, and whether
     its kind may still change."""
@@ -174,7 +165,7 @@ async def partner_view(*, manager: User, partner_id: int) -> PartnerView:
         partner=partner,
         rooms=[RoomRow(r, int(booked.get(r.id, 0))) for r in rooms],
         staff=list(staff),
-        kind_fixed=kind_fixed_message(reason),
+        kind_fixed=reason.message if reason else None,
     )
 
 
@@ -214,7 +205,7 @@ async def update_partner(*, manager: User, partner_id: int, data: PartnerInput) 
                 current=partner.kind, new=clean["kind"], **await _kind_fixed(partner.id, conn)
             )
             if reason:
-                raise FieldErrors({"kind": kind_fixed_message(reason) or ""})
+                raise FieldErrors({"kind": reason.message})
         for name, value in clean.items():
             setattr(partner, name, value)
         await partner.save(using_db=conn, update_fields=list(clean))

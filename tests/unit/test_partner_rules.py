@@ -99,7 +99,8 @@ def test_a_partner_nothing_depends_on_may_change_its_kind():
 @pytest.mark.parametrize("reason", ["perks", "vouchers", "bookings", "rooms"])
 def test_plans_vouchers_bookings_or_rooms_fix_the_kind_and_say_which(reason):
     depends = {**NOTHING, reason: 1}
-    assert rules.kind_change_problem(current="guesthouse", new="scenic_spot", **depends) == reason
+    found = rules.kind_change_problem(current="guesthouse", new="scenic_spot", **depends)
+    assert found is not None and found.code == reason
     # Saving the same kind again is not a change, whatever depends on it.
     assert rules.kind_change_problem(current="guesthouse", new="guesthouse", **depends) is None
 

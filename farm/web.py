@@ -5,20 +5,22 @@ from __future__ import annotations
 import base64
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from farm import i18n
 from farm.accounts.models import Role, User
-from farm.errors import DomainError, Forbidden, NotFound
+from farm.errors import DomainError, FieldErrors, Forbidden, NotFound
 from farm.parsing import parse_id
 from farm.units import format_yuan, grams_to_jin, grams_to_kg, m2_to_fen, m2_to_mu, plain_number
 
@@ -211,3 +213,117 @@ def season_param(request: Request) -> int | None:
     if season_id is None:
         raise NotFound(i18n._("This season does not exist."))
     return season_id
+
+
+U = TypeVar("U")
+
+
+# ---- a form page's cycle: GET, POST, 422, redirect (its fields are read by farm/forms.py) ----
+
+
+@dataclass(frozen=True)
+class Shown:
+    """How a form page is shown: fresh (`posted` None), or refused with what was typed and
+    each field's problem, or with a `notice` about the whole form (its own status code)."""
+
+    posted: Mapping[str, Any] | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    notice: str = ""
+    notice_status: int = 0
+
+    @property
+    def status_code(self) -> int:
+        return self.notice_status or (422 if self.errors else 200)
+
+    def context(self, prefix: str = "") -> dict[str, Any]:
+        """{'form': ..., 'errors': ...} (or '<prefix>_form', '<prefix>_errors') when the form
+        was refused; nothing when it is fresh, so the page's own defaults stand."""
+        if self.posted is None:
+            return {}
+        names = (f"{prefix}_form", f"{prefix}_errors") if prefix else ("form", "errors")
+        return {names[0]: self.posted, names[1]: self.errors}
+
+    def form(self, fresh: Mapping[str, Any]) -> Mapping[str, Any]:
+        return fresh if self.posted is None else self.posted
+
+
+def values(posted: Mapping[str, Any], names: Sequence[str]) -> dict[str, str]:
+    """The named fields as text ("" for those not sent)."""
+    return {name: str(posted.get(name) or "") for name in names}
+
+
+async def form_page(
+    request: Request,
+    *,
+    show: Callable[[Shown], Awaitable[Response]],
+    save: Callable[[Any], Awaitable[str]],
+    names: Sequence[str] | None = None,
+    max_files: int = 0,
+    notices: tuple[type[DomainError], ...] = (),
+) -> Response:
+    """The one cycle of a form page. GET: show it fresh. POST: read the form (its CSRF
+    token checked) and save it: `save` gets the named fields as text (or the whole form when
+    `names` is None) and returns where to go next, a 303 redirect; when it refuses the form
+    (FieldErrors), the page is shown again, 422, with what was typed and each problem. The
+    errors in `notices` (a Conflict: the plot was taken meanwhile) are shown the same way, as
+    a notice about the whole form with their own status code; "not found" never is."""
+    if request.method != "POST":
+        return await show(Shown())
+    form = await read_form(request, max_files=max_files)
+    posted: Any = values(form, names) if names is not None else form
+    try:
+        target = await save(posted)
+    except FieldErrors as exc:
+        return await show(Shown(posted, exc.errors))
+    except notices as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return await show(Shown(posted, notice=exc.message, notice_status=exc.status_code))
+    return redirect(target)
+
+
+async def form_template(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    save: Callable[[Any], Awaitable[str]],
+    names: Sequence[str] | None = None,
+) -> Response:
+    """form_page for a page that is its form: `template` rendered with `context`, and with
+    'form' and 'errors' when the form was refused."""
+
+    async def show(shown: Shown) -> Response:
+        return render(request, template, {**context, **shown.context()}, shown.status_code)
+
+    return await form_page(request, show=show, save=save, names=names)
+
+
+def form_on_page(
+    *,
+    guard: Callable[[Request], U],
+    param: str,
+    prefix: str,
+    names: Sequence[str],
+    page: Callable[..., Awaitable[Response]],
+    save: Callable[[Request, U, int, dict[str, str]], Awaitable[str]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """The route of one of several forms on a record's page (a field's, a partner's): the
+    record's id is the path parameter `param`, `guard` says who may use it (before the form
+    is read), and `page(request, user, id, status_code, **forms)` shows the record's page with
+    this form's values and problems as '<prefix>_form' and '<prefix>_errors'. A GET shows the
+    page: this address after a refused form, reloaded or re-languaged."""
+
+    async def route(request: Request) -> Response:
+        user = guard(request)
+        record_id = int_param(request, param)
+
+        async def show(shown: Shown) -> Response:
+            return await page(request, user, record_id, shown.status_code, **shown.context(prefix))
+
+        async def save_posted(values: dict[str, str]) -> str:
+            return await save(request, user, record_id, values)
+
+        return await form_page(request, show=show, save=save_posted, names=names)
+
+    return route

@@ -10,7 +10,7 @@ from farm import i18n
 from farm.accounts import services
 from farm.accounts.models import User
 from farm.errors import DomainError, FieldErrors
-from farm.web import now, read_form, redirect, render, safe_next
+from farm.web import Shown, form_page, form_template, now, read_form, redirect, render, safe_next
 
 
 def start_session(request: Request, user: User) -> None:
@@ -28,28 +28,26 @@ def home_for(user: User) -> str:
 
 async def signup(request: Request) -> Response:
     next_url = safe_next(request.query_params.get("next"), "/account")
-    if request.method == "GET":
-        return render(request, "accounts/signup.html", {"form": {}, "errors": {}, "next": next_url})
-    form = await read_form(request)
-    values = {k: str(form.get(k) or "") for k in ("email", "name", "password")}
-    next_url = safe_next(str(form.get("next") or ""), "/account")
-    try:
+
+    async def save(values: dict[str, str]) -> str:
         user = await services.sign_up(
             email=values["email"],
             name=values["name"],
             password=values["password"],
             language=i18n.current_language(),
         )
-    except FieldErrors as exc:
-        values.pop("password")
-        return render(
-            request,
-            "accounts/signup.html",
-            {"form": values, "errors": exc.errors, "next": next_url},
-            status_code=422,
-        )
-    start_session(request, user)
-    return redirect(next_url)
+        start_session(request, user)
+        return safe_next(values["next"], "/account")
+
+    async def show(shown: Shown) -> Response:
+        posted = shown.posted or {"next": next_url}
+        form = {k: posted[k] for k in ("email", "name") if k in posted}  # not the password
+        next_to = safe_next(posted["next"], "/account")
+        context = {"form": form, "errors": shown.errors, "next": next_to}
+        return render(request, "accounts/signup.html", context, shown.status_code)
+
+    names = ("email", "name", "password", "next")
+    return await form_page(request, show=show, save=save, names=names)
 
 
 async def login(request: Request) -> Response:
@@ -111,16 +109,19 @@ async def reset_password(request: Request) -> Response:
     secret = str(request.app.state.settings.secret_key)
     if request.method == "GET":
         await services.user_for_reset_token(token=token, secret=secret)
-        return render(request, "accounts/reset.html", {"errors": {}})
-    form = await read_form(request)
-    try:
+
+    async def save(values: dict[str, str]) -> str:
         user = await services.reset_password(
-            token=token, password=str(form.get("password") or ""), secret=secret
+            token=token, password=values["password"], secret=secret
         )
-    except FieldErrors as exc:
-        return render(request, "accounts/reset.html", {"errors": exc.errors}, status_code=422)
-    start_session(request, user)
-    return redirect(home_for(user))
+        start_session(request, user)
+        return home_for(user)
+
+    # reset.html shows no typed value: the password is never sent back.
+    names = ("password",)
+    return await form_template(
+        request, "accounts/reset.html", {"errors": {}}, save=save, names=names
+    )
 
 
 async def switch_language(request: Request) -> Response:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from farm import forms
+from farm.i18n import _
+
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 200
@@ -20,13 +23,21 @@ def normalize_email(email: str) -> str | None:
     return cleaned
 
 
-def password_problem(password: str) -> str | None:
-    """A short English key describing what is wrong, or None."""
-    if len(password) < MIN_PASSWORD:
-        return "too_short"
-    if len(password) > MAX_PASSWORD:
-        return "too_long"
-    return None
+def email(text: str) -> str:
+    """An email address typed in a form, normalized; raises forms.Problem."""
+    found = normalize_email(text)
+    if found is None:
+        raise forms.Problem("invalid", _("Enter a valid email address."))
+    return found
+
+
+def password(text: str) -> str:
+    """A new password, as typed (spaces count); raises forms.Problem."""
+    if len(text) < MIN_PASSWORD:
+        raise forms.Problem("too_short", _("Use at least 8 characters."))
+    if len(text) > MAX_PASSWORD:
+        raise forms.Problem("too_long", _("Use at most 200 characters."))
+    return text
 
 
 def login_wait(*, failures: list[datetime], now: datetime, free_attempts: int) -> timedelta:

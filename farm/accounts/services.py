@@ -19,6 +19,7 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from farm import forms
 from farm.accounts import rules
 from farm.accounts.models import LoginAttempt, Role, User
 from farm.errors import DomainError, FieldErrors, NotFound, TooManyRequests
@@ -76,27 +77,15 @@ async def verify_password(password_hash: str, password: str) -> bool:
     return await anyio.to_thread.run_sync(verify, limiter=_hashing_limiter())
 
 
-def password_message(problem: str) -> str:
-    if problem == "too_short":
-        return _("Use at least 8 characters.")
-    return _("Use at most 200 characters.")
-
-
 def check_new_account(*, email: str, name: str, password: str) -> tuple[str, str]:
-    errors: dict[str, str] = {}
-    clean_email = rules.normalize_email(email)
-    if clean_email is None:
-        errors["email"] = _("Enter a valid email address.")
-    clean_name = name.strip()
-    if not clean_name:
-        errors["name"] = _("Enter your name.")
-    elif len(clean_name) > 100:
-        errors["name"] = _("Use at most 100 characters.")
-    if problem := rules.password_problem(password):
-        errors["password"] = password_message(problem)
-    if errors:
-        raise FieldErrors(errors)
-    assert clean_email is not None
+    form = forms.Form()
+    clean_email = form.read("email", rules.email, email)
+    if not name.strip():
+        form.refuse("name", _("Enter your name."))
+    clean_name = form.read("name", forms.text, name, limit=100)
+    form.read("password", rules.password, password)
+    form.check()
+    assert clean_email is not None and clean_name is not None
     return clean_email, clean_name
 
 
@@ -205,8 +194,9 @@ async def user_for_reset_token(*, token: str, secret: str) -> User:
 async def reset_password(*, token: str, password: str, secret: str) -> User:
     async with in_transaction():
         user = await user_for_reset_token(token=token, secret=secret)
-        if problem := rules.password_problem(password):
-            raise FieldErrors({"password": password_message(problem)})
+        form = forms.Form()
+        form.read("password", rules.password, password)
+        form.check()
         user.password_hash = await hash_password(password)
         await user.save(update_fields=["password_hash"])
         await LoginAttempt.filter(email=user.email).delete()

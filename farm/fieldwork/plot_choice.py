@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from farm.accounts.models import User
-from farm.fieldwork import rules
-from farm.i18n import _
 from farm.land.models import Plot
 
 SEARCH_LIMIT = 20
@@ -54,15 +52,3 @@ async def plot_ids_by_code(*, field_id: int, codes: list[str]) -> tuple[list[int
         )
     ids = {c: found.get(c) or found.get(c.upper()) for c in codes}
     return [i for i in ids.values() if i], [c for c, i in ids.items() if not i]
-
-
-def codes_message(exc: rules.BadCodes) -> str:
-    if exc.problem == "bad_range":
-        return _("%(range)s is not a range: its last code must come after its first.") % {
-            "range": exc.token
-        }
-    if exc.problem == "too_long":
-        return _("%(code)s is not a plot code: too long.") % {"code": exc.token}
-    return _("At most %(max)d plots in one entry: tick the whole field instead.") % {
-        "max": rules.MAX_CODES_PER_ENTRY
-    }

@@ -8,8 +8,8 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from farm import units
-from farm.accounts.models import Role
-from farm.errors import FieldErrors, NotFound
+from farm.accounts.models import Role, User
+from farm.errors import NotFound
 from farm.fieldwork import lists, plot_choice, rules, services, timeline
 from farm.fieldwork.models import Activity
 from farm.fieldwork.photos import MAX_BYTES, MAX_PHOTOS, PhotoStore
@@ -17,11 +17,11 @@ from farm.i18n import _
 from farm.paging import parse_day_span, parse_page, search_text
 from farm.shipments import diversions as shipment_diversions
 from farm.web import (
+    Shown,
+    form_page,
     int_param,
     now,
     parse_id,
-    read_form,
-    redirect,
     render,
     require_manager,
     require_user,
@@ -139,12 +139,13 @@ async def household_form(request: Request) -> Response:
             "wage": units.yuan_text(household.wage_fen_per_hour),
             **{f"land_{t.field_id}": str(t.area_m2) for t in household.transfers},
         }
-    errors: dict[str, str] = {}
-    status = 200
-    if request.method == "POST":
-        form = await read_form(request)
-        values = {k: str(v) for k, v in form.multi_items() if k != "csrf_token"}
-        values["is_poor"] = form.get("is_poor") == "1"
+
+    async def show(shown: Shown) -> Response:
+        context = {"section": "households", "household": household, "fields": fields,
+                   "form": shown.form(values), "errors": shown.errors}  # fmt: skip
+        return render(request, "fieldwork/household_form.html", context, shown.status_code)
+
+    async def save(form: FormData) -> str:
         data = services.HouseholdInput(
             name=str(form.get("name") or ""),
             village=str(form.get("village") or ""),
@@ -157,19 +158,10 @@ async def household_form(request: Request) -> Response:
                 if key.startswith("land_") and (field_id := parse_id(key[5:])) is not None
             },
         )
-        try:
-            await services.save_household(manager=manager, household_id=household_id, data=data)
-        except FieldErrors as exc:
-            errors, status = exc.errors, 422
-        else:
-            return redirect("/manage/households")
-    return render(
-        request,
-        "fieldwork/household_form.html",
-        {"section": "households", "household": household, "fields": fields,
-         "form": values, "errors": errors},
-        status_code=status,
-    )  # fmt: skip
+        await services.save_household(manager=manager, household_id=household_id, data=data)
+        return "/manage/households"
+
+    return await form_page(request, show=show, save=save)
 
 
 async def _log_context(request: Request, manager, field_id: int | None) -> dict:
@@ -203,21 +195,23 @@ async def _log_context(request: Request, manager, field_id: int | None) -> dict:
 
 async def work_log(request: Request) -> Response:
     manager = require_manager(request)
-    field_id = parse_id(request.query_params.get("field"))
-    if request.method == "GET":
-        return render(request, "fieldwork/log.html", await _log_context(request, manager, field_id))
-    form = await read_form(request, max_files=MAX_PHOTOS + 1)
-    field_id = parse_id(form.get("field_id"))
-    work = _work_form(form, await _photos(form), field_id or 0)
-    try:
+
+    async def show(shown: Shown) -> Response:
+        posted = shown.posted
+        chosen = posted.get("field_id") if posted else request.query_params.get("field")
+        context = await _log_context(request, manager, parse_id(chosen))
+        context.update(shown.context())
+        return render(request, "fieldwork/log.html", context, shown.status_code)
+
+    async def save(form: FormData) -> str:
+        field_id = parse_id(form.get("field_id"))
+        work = _work_form(form, await _photos(form), field_id or 0)
         await services.log_work(
             manager=manager, form=work, today=today(request), now=now(), store=photo_store(request)
         )
-    except FieldErrors as exc:
-        context = await _log_context(request, manager, field_id)
-        context.update(form=form, errors=exc.errors)
-        return render(request, "fieldwork/log.html", context, status_code=422)
-    return redirect(f"/manage/log?field={field_id}&saved=1")
+        return f"/manage/log?field={field_id}&saved=1"
+
+    return await form_page(request, show=show, save=save, max_files=MAX_PHOTOS + 1)
 
 
 async def _harvest_context(request: Request, manager) -> dict:
@@ -253,12 +247,20 @@ async def _harvest_context(request: Request, manager) -> dict:
     }
 
 
+async def _harvest_page(
+    request: Request, manager: User, shown: Shown, prefix: str = ""
+) -> Response:
+    context = await _harvest_context(request, manager)
+    context.update(shown.context(prefix))
+    if prefix and shown.posted is not None:
+        context["divert_lot"] = int_param(request, "lot_id")
+    return render(request, "fieldwork/harvests.html", context, shown.status_code)
+
+
 async def harvests(request: Request) -> Response:
     manager = require_manager(request)
-    if request.method == "GET":
-        return render(request, "fieldwork/harvests.html", await _harvest_context(request, manager))
-    form = await read_form(request)
-    try:
+
+    async def save(form: FormData) -> str:
         lot = await services.record_harvest(
             manager=manager,
             crop_id=parse_id(form.get("crop_id")) or 0,
@@ -270,64 +272,63 @@ async def harvests(request: Request) -> Response:
             today=today(request),
             now=now(),
         )
-    except FieldErrors as exc:
-        context = await _harvest_context(request, manager)
-        context.update(form=form, errors=exc.errors)
-        return render(request, "fieldwork/harvests.html", context, status_code=422)
-    return redirect(f"/manage/harvests?logged={lot.code}")
+        return f"/manage/harvests?logged={lot.code}"
+
+    return await form_page(
+        request, show=lambda shown: _harvest_page(request, manager, shown), save=save
+    )
 
 
 async def divert_harvest(request: Request) -> Response:
     manager = require_manager(request)
     lot_id = int_param(request, "lot_id")
-    form = await read_form(request)
-    try:
+
+    async def save(form: FormData) -> str:
         await shipment_diversions.divert_lot(
             manager=manager, lot_id=lot_id, kg=str(form.get("kg") or ""),
             reason=str(form.get("reason") or ""), note=str(form.get("note") or ""), now=now(),
         )  # fmt: skip
-    except FieldErrors as exc:
-        context = await _harvest_context(request, manager)
-        context.update(divert_lot=lot_id, divert_form=form, divert_errors=exc.errors)
-        return render(request, "fieldwork/harvests.html", context, status_code=422)
-    return redirect(f"/manage/harvests?diverted={lot_id}")
+        return f"/manage/harvests?diverted={lot_id}"
+
+    return await form_page(
+        request, show=lambda shown: _harvest_page(request, manager, shown, "divert"), save=save
+    )
 
 
 # ---- subscriber ----
 
 
+async def _plot_page(request: Request, customer: User, sub_id: int, shown: Shown) -> Response:
+    page = await timeline.plot_page(customer=customer, subscription_id=sub_id)
+    context = {"page": page, "sub": page.subscription, "activities": list(Activity),
+               "today": today(request), "form": {}, "errors": {},
+               "input_lines": range(INPUT_LINES), **shown.context()}  # fmt: skip
+    return render(request, "fieldwork/plot.html", context, shown.status_code)
+
+
 async def plot_page(request: Request) -> Response:
     customer = require_user(request, Role.CUSTOMER)
-    page = await timeline.plot_page(customer=customer, subscription_id=int_param(request, "sub_id"))
-    return render(
-        request,
-        "fieldwork/plot.html",
-        {"page": page, "sub": page.subscription, "activities": list(Activity),
-         "today": today(request), "form": {}, "errors": {}, "input_lines": range(INPUT_LINES)},
-    )  # fmt: skip
+    return await _plot_page(request, customer, int_param(request, "sub_id"), Shown())
 
 
 async def log_own_work(request: Request) -> Response:
     customer = require_user(request, Role.CUSTOMER)
     sub_id = int_param(request, "sub_id")
-    form = await read_form(request, max_files=MAX_PHOTOS + 1)
-    work = _work_form(form, await _photos(form), 0)
-    try:
+
+    async def save(form: FormData) -> str:
+        work = _work_form(form, await _photos(form), 0)
         await services.log_own_work(
             customer=customer, subscription_id=sub_id, form=work, today=today(request),
             now=now(), store=photo_store(request),
         )  # fmt: skip
-    except FieldErrors as exc:
-        page = await timeline.plot_page(customer=customer, subscription_id=sub_id)
-        return render(
-            request,
-            "fieldwork/plot.html",
-            {"page": page, "sub": page.subscription, "activities": list(Activity),
-             "today": today(request), "form": form, "errors": exc.errors,
-             "input_lines": range(INPUT_LINES)},
-            status_code=422,
-        )  # fmt: skip
-    return redirect(f"/account/subscriptions/{sub_id}/plot")
+        return f"/account/subscriptions/{sub_id}/plot"
+
+    return await form_page(
+        request,
+        show=lambda shown: _plot_page(request, customer, sub_id, shown),
+        save=save,
+        max_files=MAX_PHOTOS + 1,
+    )
 
 
 async def photo(request: Request) -> Response:

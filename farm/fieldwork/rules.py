@@ -9,71 +9,24 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from farm.units import GRAMS_PER_KG, M2_PER_MU
+from farm import forms
+from farm.i18n import _
+from farm.units import M2_PER_MU
 
-MAX_LOT_KG = Decimal(100_000)  # more than a hundred tonnes from one plot or field is a typo
-MAX_SHIFT_HOURS = Decimal(24)
 LOG_DAYS_BACK = 366  # work older than a year is not logged any more
 LOT_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read off a box
 LOT_CODE_LENGTH = 8
 
 
-_NUMBER_RE = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,12})?|\.[0-9]{1,12}", re.ASCII)
-
-
-def _decimal(text: str) -> Decimal | None:
-    """Plain ASCII digits with an optional decimal point, thousands commas allowed ('1,200').
-    No exponents, signs handled by the callers, no NaN or infinity."""
-    cleaned = text.strip()
-    negative = cleaned.startswith("-")
-    cleaned = cleaned.removeprefix("-")
-    if re.fullmatch(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", cleaned, re.ASCII):
-        cleaned = cleaned.replace(",", "")
-    if not _NUMBER_RE.fullmatch(cleaned):
-        return None
-    value = Decimal(cleaned)
-    return -value if negative else value
-
-
-def parse_kg(text: str) -> tuple[int | None, str | None]:
-    """A weight typed in kg -> (grams, None), or (None, problem): 'invalid', 'not_positive',
-    'too_precise' (finer than a gram), 'too_large'."""
-    value = _decimal(text)
-    if value is None:
-        return None, "invalid"
-    if value <= 0:
-        return None, "not_positive"
-    if value > MAX_LOT_KG:
-        return None, "too_large"
-    grams = value * GRAMS_PER_KG
-    if grams != grams.to_integral_value():
-        return None, "too_precise"
-    if grams < 1:
-        return None, "not_positive"
-    return int(grams), None
-
-
-def parse_hours(text: str) -> tuple[Decimal | None, str | None]:
-    """Hours worked, in quarters of an hour at most: (hours, None) or (None, problem)."""
-    value = _decimal(text)
-    if value is None:
-        return None, "invalid"
-    if value <= 0:
-        return None, "not_positive"
-    if value > MAX_SHIFT_HOURS:
-        return None, "too_large"
-    if (value * 4) != (value * 4).to_integral_value():
-        return None, "too_precise"
-    return value, None
-
-
-def date_problem(day: date, *, today: date) -> str | None:
-    """Work and harvests are logged for today or the past year: 'future' or 'too_old'."""
+def log_day(text: str, *, today: date) -> date:
+    """The day work or a harvest is logged for, as typed: today or the past year. Raises
+    forms.Problem ('future', 'too_old', or the date's own)."""
+    day = forms.day(text)
     if day > today:
-        return "future"
+        raise forms.Problem("future", _("This date is in the future."))
     if day < today - timedelta(days=LOG_DAYS_BACK):
-        return "too_old"
-    return None
+        raise forms.Problem("too_old", _("This date is more than a year ago."))
+    return day
 
 
 def is_lot_code(text: str) -> bool:
@@ -164,10 +117,20 @@ MAX_CODE_LENGTH = 20  # plots.code
 _NUMBERED = re.compile(r"(.*?)([0-9]+)", re.ASCII)
 
 
-class BadCodes(ValueError):
-    def __init__(self, problem: str, token: str = "") -> None:
-        super().__init__(problem)
-        self.problem = problem  # bad_range, too_many, too_long
+class BadCodes(forms.Problem):
+    """Plot codes that cannot be read, worded: code bad_range, too_many or too_long, and the
+    `token` typed that was wrong."""
+
+    def __init__(self, code: str, token: str = "") -> None:
+        if code == "bad_range":
+            message = _("%(range)s is not a range: its last code must come after its first.")
+        elif code == "too_long":
+            message = _("%(code)s is not a plot code: too long.")
+        else:
+            message = _("At most %(max)d plots in one entry: tick the whole field instead.")
+        super().__init__(
+            code, message % {"range": token, "code": token, "max": MAX_CODES_PER_ENTRY}
+        )
         self.token = token
 
 

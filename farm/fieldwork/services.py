@@ -12,8 +12,9 @@ import anyio
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from farm import forms
 from farm.accounts.models import User
-from farm.errors import Conflict, FieldErrors, NotFound
+from farm.errors import Conflict, NotFound
 from farm.fieldwork import rules
 from farm.fieldwork.models import (
     Activity,
@@ -28,9 +29,9 @@ from farm.fieldwork.models import (
     WorkShift,
 )
 from farm.fieldwork.photos import MAX_PHOTOS, BadPhoto, PhotoStore, check_photo
-from farm.fieldwork.plot_choice import codes_message, plot_ids_by_code
+from farm.fieldwork.plot_choice import plot_ids_by_code
 from farm.i18n import _
-from farm.land.console import own_field, read_number
+from farm.land.console import own_field
 from farm.land.models import CareMode, Field, Plot
 from farm.parsing import parse_id
 from farm.subscriptions.models import Status, Subscription
@@ -45,28 +46,6 @@ DEFAULT_CROPS = [
 ]  # fmt: skip
 
 
-def number_message(problem: str) -> str:
-    return {
-        "invalid": _("Enter a number."),
-        "not_positive": _("Enter a number above zero."),
-        "too_large": _("This number is too large."),
-        "too_precise": _("This number has too many decimals."),
-    }[problem]
-
-
-def date_message(problem: str) -> str:
-    if problem == "future":
-        return _("This date is in the future.")
-    return _("This date is more than a year ago.")
-
-
-def parse_date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        return None
-
-
 # ---- what the forms offer ----
 
 
@@ -76,7 +55,7 @@ async def fields_of(*, manager: User) -> list[Field]:
 
 # ---- households ----
 
-MAX_YUAN = Decimal(100_000)  # a rent or wage above ¥100,000 is a typo
+MAX_YUAN_FEN = 10_000_000  # a rent or wage above ¥100,000 is a typo
 
 
 @dataclass
@@ -95,19 +74,12 @@ async def save_household(
 ) -> Household:
     """Create or edit a household of the manager's cooperative, with the land it transferred."""
     coop_id = manager.cooperative_id
-    errors: dict[str, str] = {}
-    name = data.name.strip()
-    if not name:
-        errors["name"] = _("This field is required.")
-    elif len(name) > 60:
-        errors["name"] = _("This is too long.")
-    if len(data.village.strip()) > 60:
-        errors["village"] = _("This is too long.")
-    rent = read_number(
-        errors, "rent", data.rent_yuan_per_mu or "0", maximum=MAX_YUAN, allow_zero=True
-    )
-    wage = read_number(
-        errors, "wage", data.wage_yuan_per_hour or "0", maximum=MAX_YUAN, allow_zero=True
+    form = forms.Form()
+    name = form.read("name", forms.text, data.name, limit=60, required=True)
+    village = form.read("village", forms.text, data.village, limit=60)
+    rent, wage = (
+        form.read(key, forms.yuan, text or "0", maximum_fen=MAX_YUAN_FEN, allow_zero=True)
+        for key, text in (("rent", data.rent_yuan_per_mu), ("wage", data.wage_yuan_per_hour))
     )
     fields_of_coop = {f.id: f for f in await Field.filter(cooperative_id=coop_id)}
     land: dict[int, Decimal] = {}
@@ -117,22 +89,22 @@ async def save_household(
         if field_id not in fields_of_coop:
             raise NotFound(_("This field does not exist."))
         f = fields_of_coop[field_id]
-        area = read_number(errors, f"land_{field_id}", text, maximum=f.width_m * f.height_m,
-                           allow_zero=True)  # fmt: skip
+        area = form.read(f"land_{field_id}", forms.decimal, text,
+                         maximum=f.width_m * f.height_m, allow_zero=True)  # fmt: skip
         if area:
             land[field_id] = area
-    if errors:
-        raise FieldErrors(errors)
+    form.check()
+    assert name is not None and village is not None
     async with in_transaction() as conn:
         if household_id is None:
             household = await Household.create(cooperative_id=coop_id, name=name, using_db=conn)
         else:
             household = await own_household(manager=manager, household_id=household_id)
         household.name = name
-        household.village = data.village.strip()
+        household.village = village
         household.is_poor = data.is_poor
-        household.rent_fen_per_mu_year = int((rent or 0) * 100)
-        household.wage_fen_per_hour = int((wage or 0) * 100)
+        household.rent_fen_per_mu_year = rent or 0
+        household.wage_fen_per_hour = wage or 0
         await household.save(using_db=conn)
         await LandTransfer.filter(household_id=household.id).using_db(conn).delete()
         for field_id, area in land.items():
@@ -215,26 +187,26 @@ def photo_message(problem: str) -> str:
     }[problem]
 
 
-async def _check_common(form: WorkInputForm, *, today: date, activities: set[str], errors: dict):
-    if form.activity not in activities:
-        errors["activity"] = _("Choose an activity.")
-    day = parse_date(form.worked_on)
-    if day is None:
-        errors["worked_on"] = _("Enter a date.")
-    elif problem := rules.date_problem(day, today=today):
-        errors["worked_on"] = date_message(problem)
-    if len(form.notes) > 2000:
-        errors["notes"] = _("This is too long.")
+async def _check_common(
+    form: WorkInputForm, *, today: date, activities: set[str], errors: forms.Form
+):
+    errors.read(
+        "activity", forms.choice, form.activity, activities, message=_("Choose an activity.")
+    )
+    day = errors.read("worked_on", rules.log_day, form.worked_on, today=today)
+    errors.read("notes", forms.text, form.notes, limit=2000, one_line=False)
     inputs = []
     for line in form.inputs:
         if not line.name.strip() and not line.dose.strip():
             continue
         if not line.name.strip() or len(line.name) > 60 or len(line.dose) > 60:
-            errors["inputs"] = _("Give each input a name (and a dose), 60 characters at most.")
+            errors.refuse(
+                "inputs", _("Give each input a name (and a dose), 60 characters at most.")
+            )
         inputs.append(line)
     checked = []
     if len(form.photos) > MAX_PHOTOS:
-        errors["photos"] = photo_message("too_many")
+        errors.refuse("photos", photo_message("too_many"))
     else:
         for data in form.photos:
             try:
@@ -242,7 +214,7 @@ async def _check_common(form: WorkInputForm, *, today: date, activities: set[str
                 # thread, so every other request goes on meanwhile.
                 checked.append(await anyio.to_thread.run_sync(check_photo, data))
             except BadPhoto as exc:
-                errors["photos"] = photo_message(exc.problem)
+                errors.refuse("photos", photo_message(exc.problem))
                 break
     return day, inputs, checked
 
@@ -300,14 +272,14 @@ async def log_work(
     """One entry for the same work on many plots of a field (or on the whole field)."""
     coop_id = manager.cooperative_id
     field_ = await own_field(manager=manager, field_id=form.field_id)
-    errors: dict[str, str] = {}
+    errors = forms.Form()
     activities = {a.value for a in Activity if a != Activity.VISIT}
     day, inputs, photos = await _check_common(
         form, today=today, activities=activities, errors=errors
     )
     plot_ids = sorted(set(form.plot_ids))
     if len(plot_ids) > rules.MAX_CODES_PER_ENTRY:
-        errors["plots"] = codes_message(rules.BadCodes("too_many"))
+        errors.refuse("plots", rules.BadCodes("too_many").message)
     elif plot_ids:
         found = await Plot.filter(id__in=plot_ids, field_id=field_.id).count()
         if found != len(plot_ids):
@@ -316,19 +288,20 @@ async def log_work(
         try:
             codes = rules.parse_plot_codes(form.plot_codes)
         except rules.BadCodes as exc:
-            errors["plots"] = codes_message(exc)
+            errors.refuse("plots", exc.message)
         else:
             ids, missing = await plot_ids_by_code(field_id=field_.id, codes=codes)
             if missing:
-                errors["plots"] = _("%(field)s has no plot %(codes)s.") % {
-                    "field": field_.name,
-                    "codes": ", ".join(missing[:10]) + (" …" if len(missing) > 10 else ""),
-                }
+                said = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+                errors.refuse(
+                    "plots",
+                    _("%(field)s has no plot %(codes)s.") % {"field": field_.name, "codes": said},
+                )
             plot_ids = sorted(set(plot_ids) | set(ids))
             if len(plot_ids) > rules.MAX_CODES_PER_ENTRY:
-                errors["plots"] = codes_message(rules.BadCodes("too_many"))
+                errors.refuse("plots", rules.BadCodes("too_many").message)
     if not form.whole_field and not plot_ids and "plots" not in errors:
-        errors["plots"] = _("Type the codes of the plots worked on, or tick the whole field.")
+        errors.refuse("plots", _("Type the codes of the plots worked on, or tick the whole field."))
     shifts: list[tuple[int, Decimal]] = []
     known = set(await Household.filter(cooperative_id=coop_id).values_list("id", flat=True))
     seen: set[int] = set()
@@ -338,16 +311,14 @@ async def log_work(
         if line.household_id not in known:
             raise NotFound(_("This household does not exist."))
         if line.household_id in seen:  # one line per household: its wages count once
-            errors["shifts"] = _("Give each household's hours once.")
+            errors.refuse("shifts", _("Give each household's hours once."))
             continue
         seen.add(line.household_id)
-        hours, problem = rules.parse_hours(line.hours)
-        if problem:
-            errors["shifts"] = _("Hours: %(problem)s") % {"problem": number_message(problem)}
-        else:
-            shifts.append((line.household_id, hours))
-    if errors:
-        raise FieldErrors(errors)
+        try:
+            shifts.append((line.household_id, forms.hours(line.hours)))
+        except forms.Problem as problem:
+            errors.refuse("shifts", _("Hours: %(problem)s") % {"problem": problem.message})
+    errors.check()
     assert day is not None
     return await _save_entry(
         coop_id=coop_id, field_id=field_.id,
@@ -374,7 +345,7 @@ async def log_own_work(
         raise NotFound(_("This subscription does not exist."))
     if sub.status != Status.ACTIVE or sub.plan.care_mode != CareMode.SELF_TENDED:
         raise Conflict(_("Only the subscriber of an active self-tended plot can log work on it."))
-    errors: dict[str, str] = {}
+    errors = forms.Form()
     day, inputs, photos = await _check_common(
         form, today=today, activities={a.value for a in Activity}, errors=errors
     )
@@ -383,9 +354,8 @@ async def log_own_work(
         and "worked_on" not in errors
         and not (sub.season.starts_on <= day < sub.season.ends_on)
     ):
-        errors["worked_on"] = _("This date is outside your season.")
-    if errors:
-        raise FieldErrors(errors)
+        errors.refuse("worked_on", _("This date is outside your season."))
+    errors.check()
     assert day is not None
     return await _save_entry(
         coop_id=sub.plot.field.cooperative_id, field_id=sub.plot.field_id,
@@ -408,7 +378,7 @@ async def work_log(*, manager: User, limit: int = 100) -> list[WorkEntry]:
 
 
 async def _harvest_source(
-    *, coop_id: int, field_id: int | None, plot_code: str, errors: dict[str, str]
+    *, coop_id: int, field_id: int | None, plot_code: str, errors: forms.Form
 ) -> tuple[Field | None, int | None]:
     """The field and plot a harvest form names: a plot by its code (in the field chosen, or
     in any field of the cooperative if its code is used once), or a whole field."""
@@ -420,8 +390,9 @@ async def _harvest_source(
             raise NotFound(_("This field does not exist."))
     if not code:
         if field_ is None:
-            errors["plot_code"] = _(
-                "Type the plot's code, or choose a field for a harvest from the whole field."
+            errors.refuse(
+                "plot_code",
+                _("Type the plot's code, or choose a field for a harvest from the whole field."),
             )
         return field_, None
     query = Plot.filter(field__cooperative_id=coop_id)
@@ -431,16 +402,18 @@ async def _harvest_source(
     if not matches:  # typed in another case
         matches = await query.filter(code__iexact=code).limit(2).values("id", "field_id")
     if not matches:
-        errors["plot_code"] = (
+        errors.refuse(
+            "plot_code",
             _("%(field)s has no plot %(codes)s.") % {"field": field_.name, "codes": code}
             if field_ is not None
-            else _("No plot of your cooperative has the code %(code)s.") % {"code": code}
+            else _("No plot of your cooperative has the code %(code)s.") % {"code": code},
         )
         return field_, None
     if len(matches) > 1:
-        errors["plot_code"] = _("Plot %(code)s is in more than one field: choose its field.") % {
-            "code": code
-        }
+        errors.refuse(
+            "plot_code",
+            _("Plot %(code)s is in more than one field: choose its field.") % {"code": code},
+        )
         return field_, None
     return await Field.get(id=matches[0]["field_id"]), matches[0]["id"]
 
@@ -464,7 +437,7 @@ async def record_harvest(
     crop = await Crop.get_or_none(id=crop_id, cooperative_id=coop_id)
     if crop is None:
         raise NotFound(_("This crop is not on your list."))
-    errors: dict[str, str] = {}
+    errors = forms.Form()
     plot_id = None
     if not target:
         field_, plot_id = await _harvest_source(
@@ -478,16 +451,9 @@ async def record_harvest(
         plot_id = plot.id if plot else None
     if field_ is None and not errors:
         raise NotFound(_("This plot does not exist."))
-    grams, problem = rules.parse_kg(kg)
-    if problem:
-        errors["kg"] = number_message(problem)
-    day = parse_date(harvested_on)
-    if day is None:
-        errors["harvested_on"] = _("Enter a date.")
-    elif problem := rules.date_problem(day, today=today):
-        errors["harvested_on"] = date_message(problem)
-    if errors:
-        raise FieldErrors(errors)
+    grams = errors.read("kg", forms.kg, kg)
+    day = errors.read("harvested_on", rules.log_day, harvested_on, today=today)
+    errors.check()
     assert field_ is not None
     for _attempt in range(5):
         code = "".join(

@@ -8,7 +8,7 @@ input with FieldErrors before writing anything."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from tortoise import connections
@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
-from farm import units
+from farm import forms, units
 from farm.accounts.models import User
 from farm.errors import FieldErrors, NotFound
 from farm.i18n import _
@@ -32,83 +32,6 @@ MAX_NAME = 100
 FIELDS_PER_PAGE = 50
 PLOTS_PER_PAGE = 100
 PLOT_STATUSES = ("free", "reserved", "sold")
-
-
-# ---- reading typed values: each problem becomes a message beside its field, in `errors` ----
-
-
-def _problem_message(problem: str, *, maximum: object = None) -> str:
-    return {
-        "required": _("This field is required."),
-        "invalid": _("Enter a number."),
-        "negative": _("Enter 0 or more."),
-        "zero": _("Enter a number above zero."),
-        "too_precise": _("Use at most 2 decimal places."),
-        "too_large": _("This number is too large: at most %(max)s.") % {"max": maximum},
-    }.get(problem, _("This value is not valid."))
-
-
-def read_number(
-    errors: dict[str, str],
-    name: str,
-    text: str,
-    *,
-    maximum: Decimal = rules.MAX_SIDE_M,
-    allow_zero: bool = False,
-) -> Decimal | None:
-    try:
-        return rules.parse_decimal(text, maximum=maximum, allow_zero=allow_zero)
-    except rules.BadValue as exc:
-        errors[name] = _problem_message(exc.problem, maximum=units.plain_number(maximum))
-        return None
-
-
-def read_whole(errors: dict[str, str], name: str, text: str, *, low: int, high: int) -> int | None:
-    try:
-        return rules.parse_whole(text, minimum=low, maximum=high)
-    except rules.BadValue as exc:
-        errors[name] = (
-            _("This field is required.")
-            if exc.problem == "required"
-            else _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
-        )
-        return None
-
-
-def read_date(errors: dict[str, str], name: str, text: str) -> date | None:
-    try:
-        return rules.parse_date(text)
-    except rules.BadValue as exc:
-        errors[name] = (
-            _("This field is required.")
-            if exc.problem == "required"
-            else _("Enter a date as YYYY-MM-DD, like 2027-03-01.")
-        )
-        return None
-
-
-def read_price(errors: dict[str, str], name: str, text: str) -> int | None:
-    try:
-        return rules.parse_yuan(text)
-    except rules.BadValue as exc:
-        errors[name] = {
-            "required": _("This field is required."),
-            "negative": _("A price cannot be negative."),
-            "zero": _("Enter a price above zero."),
-            "too_precise": _("A price has at most 2 decimal places (fen)."),
-            "too_large": _("This price is too large: at most ¥%(max)s.")
-            % {"max": units.format_yuan(rules.MAX_PRICE_FEN)},
-        }.get(exc.problem, _("Enter the price in yuan, like 580 or 580.50."))
-        return None
-
-
-def read_text(errors: dict[str, str], name: str, text: str, *, limit: int, required: bool) -> str:
-    value = text.strip()
-    if required and not value:
-        errors[name] = _("This field is required.")
-    elif len(value) > limit:
-        errors[name] = _("This is too long.")
-    return value
 
 
 # ---- fields and plots ----
@@ -209,13 +132,12 @@ async def list_fields(*, manager: User, text: str = "", page: int = 1) -> Page[F
 
 
 def _check_field(data: FieldInput) -> tuple[str, Decimal | None, Decimal | None]:
-    errors: dict[str, str] = {}
-    name = read_text(errors, "name", data.name, limit=MAX_NAME, required=True)
-    width = read_number(errors, "width_m", data.width_m)
-    height = read_number(errors, "height_m", data.height_m)
-    if errors:
-        raise FieldErrors(errors)
-    return name, width, height
+    form = forms.Form()
+    name = form.read("name", forms.text, data.name, limit=MAX_NAME, required=True)
+    width = form.read("width_m", forms.decimal, data.width_m, maximum=rules.MAX_SIDE_M)
+    height = form.read("height_m", forms.decimal, data.height_m, maximum=rules.MAX_SIDE_M)
+    form.check()
+    return name or "", width, height
 
 
 async def create_field(*, manager: User, data: FieldInput) -> Field:
@@ -254,22 +176,24 @@ def _shape(plot: Plot) -> rules.PlotShape:
 
 
 def _stated_area(
-    errors: dict[str, str], text: str, *, w: Decimal | None, h: Decimal | None
+    form: forms.Form, text: str, *, w: Decimal | None, h: Decimal | None
 ) -> Decimal | None:
     """The area typed for plots w × h, else w × h itself."""
     if w is None or h is None:
         return None
     if not text.strip():
         return rules.plot_area(w=w, h=h)
-    area = read_number(errors, "area_m2", text, maximum=rules.MAX_AREA_M2)
-    if area is not None and rules.area_problem(area_m2=area, w=w, h=h):
-        errors["area_m2"] = _(
-            "This is far from the %(drawn)s m² drawn on the map (%(w)s × %(h)s m)."
-        ) % {
-            "drawn": units.plain_number(rules.plot_area(w=w, h=h)),
-            "w": units.plain_number(w),
-            "h": units.plain_number(h),
-        }
+    area = form.read("area_m2", forms.decimal, text, maximum=rules.MAX_AREA_M2)
+    if area is not None and rules.far_from_drawn(area_m2=area, w=w, h=h):
+        form.refuse(
+            "area_m2",
+            _("This is far from the %(drawn)s m² drawn on the map (%(w)s × %(h)s m).")
+            % {
+                "drawn": units.plain_number(rules.plot_area(w=w, h=h)),
+                "w": units.plain_number(w),
+                "h": units.plain_number(h),
+            },
+        )
     return area
 
 
@@ -318,28 +242,26 @@ async def cut_grid(*, manager: User, field_id: int, data: GridInput) -> list[Plo
     coded prefix + number. Refused whole if any would leave the field, overlap another plot or
     repeat a code."""
     found = await own_field(manager=manager, field_id=field_id)
-    errors: dict[str, str] = {}
-    prefix = data.prefix.strip()
-    if len(prefix) > rules.MAX_CODE_PREFIX:
-        errors["prefix"] = _("This is too long.")
-    elif prefix and rules.plot_code_problem(prefix):
-        errors["prefix"] = _("A code may not contain spaces.")
-    w = read_number(errors, "plot_w", data.plot_w)
-    h = read_number(errors, "plot_h", data.plot_h)
-    cols = read_whole(errors, "cols", data.cols, low=1, high=rules.MAX_GRID_PLOTS)
-    rows = read_whole(errors, "rows", data.rows, low=1, high=rules.MAX_GRID_PLOTS)
-    x0 = read_number(errors, "x", data.x or "0", allow_zero=True)
-    y0 = read_number(errors, "y", data.y or "0", allow_zero=True)
-    first = read_whole(
-        errors, "first_number", data.first_number or "1", low=0, high=MAX_FIRST_NUMBER
+    form = forms.Form()
+    side = rules.MAX_SIDE_M
+    prefix = form.read(
+        "prefix", rules.plot_code, data.prefix, limit=rules.MAX_CODE_PREFIX, required=False
     )
-    area = _stated_area(errors, data.area_m2, w=w, h=h)
+    w = form.read("plot_w", forms.decimal, data.plot_w, maximum=side)
+    h = form.read("plot_h", forms.decimal, data.plot_h, maximum=side)
+    cols = form.read("cols", forms.whole, data.cols, low=1, high=rules.MAX_GRID_PLOTS)
+    rows = form.read("rows", forms.whole, data.rows, low=1, high=rules.MAX_GRID_PLOTS)
+    x0 = form.read("x", forms.decimal, data.x or "0", maximum=side, allow_zero=True)
+    y0 = form.read("y", forms.decimal, data.y or "0", maximum=side, allow_zero=True)
+    first = form.read(
+        "first_number", forms.whole, data.first_number or "1", low=0, high=MAX_FIRST_NUMBER
+    )
+    area = _stated_area(form, data.area_m2, w=w, h=h)
     if cols and rows and cols * rows > rules.MAX_GRID_PLOTS:
-        errors["rows"] = _("At most %(max)d plots at once.") % {"max": rules.MAX_GRID_PLOTS}
-    if errors:
-        raise FieldErrors(errors)
+        form.refuse("rows", _("At most %(max)d plots at once.") % {"max": rules.MAX_GRID_PLOTS})
+    form.check()
     assert w and h and cols and rows and x0 is not None and y0 is not None
-    assert first is not None and area is not None
+    assert prefix is not None and first is not None and area is not None
     shapes = rules.grid_plots(
         prefix=prefix, first_number=first, cols=cols, rows=rows, plot_w=w, plot_h=h, x0=x0, y0=y0
     )
@@ -347,29 +269,36 @@ async def cut_grid(*, manager: User, field_id: int, data: GridInput) -> list[Plo
     outside = rules.sticking_out(shapes, width=found.width_m, height=found.height_m)
     n = units.plain_number
     if "width" in outside:
-        errors["cols"] = _(
-            "%(cols)d columns of %(w)s m from x = %(x)s need %(need)s m, but the field is "
-            "%(width)s m from left to right."
-        ) % {
-            "cols": cols,
-            "w": n(w),
-            "x": n(x0),
-            "need": n(x0 + cols * w),
-            "width": n(found.width_m),
-        }
+        form.refuse(
+            "cols",
+            _(
+                "%(cols)d columns of %(w)s m from x = %(x)s need %(need)s m, but the field is "
+                "%(width)s m from left to right."
+            )
+            % {
+                "cols": cols,
+                "w": n(w),
+                "x": n(x0),
+                "need": n(x0 + cols * w),
+                "width": n(found.width_m),
+            },
+        )
     if "height" in outside:
-        errors["rows"] = _(
-            "%(rows)d rows of %(h)s m from y = %(y)s need %(need)s m, but the field is "
-            "%(height)s m from top to bottom."
-        ) % {
-            "rows": rows,
-            "h": n(h),
-            "y": n(y0),
-            "need": n(y0 + rows * h),
-            "height": n(found.height_m),
-        }
-    if errors:
-        raise FieldErrors(errors)
+        form.refuse(
+            "rows",
+            _(
+                "%(rows)d rows of %(h)s m from y = %(y)s need %(need)s m, but the field is "
+                "%(height)s m from top to bottom."
+            )
+            % {
+                "rows": rows,
+                "h": n(h),
+                "y": n(y0),
+                "need": n(y0 + rows * h),
+                "height": n(found.height_m),
+            },
+        )
+    form.check()
     on = {"outside": "cols", "overlap": "x", "duplicate_code": "prefix"}
     return await _cut(manager=manager, field_id=field_id, shapes=shapes, area=area, on=on)
 
@@ -377,21 +306,16 @@ async def cut_grid(*, manager: User, field_id: int, data: GridInput) -> list[Plo
 async def add_plot(*, manager: User, field_id: int, data: PlotInput) -> Plot:
     """Cut one plot at (x, y), w × h; it must lie inside the field and overlap no other."""
     await own_field(manager=manager, field_id=field_id)
-    errors: dict[str, str] = {}
-    code = data.code.strip()
-    if problem := rules.plot_code_problem(code):
-        errors["code"] = {
-            "required": _("This field is required."),
-            "too_long": _("This is too long."),
-        }.get(problem, _("A code may not contain spaces."))
-    x = read_number(errors, "x", data.x, allow_zero=True)
-    y = read_number(errors, "y", data.y, allow_zero=True)
-    w = read_number(errors, "w", data.w)
-    h = read_number(errors, "h", data.h)
-    area = _stated_area(errors, data.area_m2, w=w, h=h)
-    if errors:
-        raise FieldErrors(errors)
-    assert x is not None and y is not None and w and h and area is not None
+    form = forms.Form()
+    side = rules.MAX_SIDE_M
+    code = form.read("code", rules.plot_code, data.code)
+    x = form.read("x", forms.decimal, data.x, maximum=side, allow_zero=True)
+    y = form.read("y", forms.decimal, data.y, maximum=side, allow_zero=True)
+    w = form.read("w", forms.decimal, data.w, maximum=side)
+    h = form.read("h", forms.decimal, data.h, maximum=side)
+    area = _stated_area(form, data.area_m2, w=w, h=h)
+    form.check()
+    assert code and x is not None and y is not None and w and h and area is not None
     on = {"outside": "x", "overlap": "x", "duplicate_code": "code"}
     shapes = [rules.PlotShape(code, x, y, w, h)]
     return (await _cut(manager=manager, field_id=field_id, shapes=shapes, area=area, on=on))[0]

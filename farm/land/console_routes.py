@@ -3,22 +3,33 @@ form, calls one service, and renders or redirects; bad input is shown beside its
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from farm import units
 from farm.accounts.models import User
-from farm.errors import FieldErrors, NotFound
+from farm.errors import NotFound
 from farm.i18n import _
 from farm.land import console, console_seasons
 from farm.land.console_seasons import PERK_ROWS, PerkInput, PlanInput, SeasonInput
 from farm.land.models import CareMode, Season
 from farm.paging import parse_page, search_text
-from farm.web import int_param, now, parse_id, read_form, redirect, render, require_manager
+from farm.web import (
+    Shown,
+    form_on_page,
+    form_page,
+    form_template,
+    int_param,
+    now,
+    parse_id,
+    render,
+    require_manager,
+)
 
 FIELD_NAMES = ("name", "width_m", "height_m")
 GRID_NAMES = ("prefix", "plot_w", "plot_h", "cols", "rows", "x", "y", "first_number", "area_m2")
@@ -34,10 +45,6 @@ PLAN_NAMES = (
 PERK_NAMES = tuple(
     f"perk_{part}_{i}" for i in range(PERK_ROWS) for part in ("kind", "partner", "count")
 )
-
-
-def _values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
-    return {name: str(form.get(name) or "") for name in names}
 
 
 def _count_param(request: Request, name: str) -> int:
@@ -60,16 +67,15 @@ async def fields_page(request: Request) -> Response:
 
 async def field_new(request: Request) -> Response:
     manager = require_manager(request)
-    context: dict[str, Any] = {"section": "fields", "form": {}, "errors": {}}
-    if request.method == "GET":
-        return render(request, "manage/land/field_new.html", context)
-    values = _values(await read_form(request), FIELD_NAMES)
-    try:
+
+    async def save(values: dict[str, str]) -> str:
         found = await console.create_field(manager=manager, data=console.FieldInput(**values))
-    except FieldErrors as exc:
-        context.update(form=values, errors=exc.errors)
-        return render(request, "manage/land/field_new.html", context, status_code=422)
-    return redirect(f"/manage/fields/{found.id}")
+        return f"/manage/fields/{found.id}"
+
+    context = {"section": "fields", "form": {}, "errors": {}}
+    return await form_template(
+        request, "manage/land/field_new.html", context, save=save, names=FIELD_NAMES
+    )
 
 
 async def _field_page(
@@ -110,53 +116,29 @@ async def _field_page(
     return render(request, "manage/land/field.html", context, status_code=status_code)
 
 
-async def field_page(request: Request) -> Response:
-    manager = require_manager(request)
-    field_id = int_param(request, "field_id")
-    if request.method == "GET":
-        return await _field_page(request, manager, field_id)
-    values = _values(await read_form(request), FIELD_NAMES)
-    try:
-        await console.update_field(
-            manager=manager, field_id=field_id, data=console.FieldInput(**values)
-        )
-    except FieldErrors as exc:
-        return await _field_page(
-            request, manager, field_id, 422, edit_form=values, edit_errors=exc.errors
-        )
-    return redirect(f"/manage/fields/{field_id}?saved=1")
+async def _update_field(
+    request: Request, manager: User, field_id: int, values: dict[str, str]
+) -> str:
+    data = console.FieldInput(**values)
+    await console.update_field(manager=manager, field_id=field_id, data=data)
+    return f"/manage/fields/{field_id}?saved=1"
 
 
-async def cut_grid(request: Request) -> Response:
-    manager = require_manager(request)
-    field_id = int_param(request, "field_id")
-    if request.method == "GET":  # this address after a refused cut: reloaded, or re-languaged
-        return await _field_page(request, manager, field_id)
-    values = _values(await read_form(request), GRID_NAMES)
-    try:
-        plots = await console.cut_grid(
-            manager=manager, field_id=field_id, data=console.GridInput(**values)
-        )
-    except FieldErrors as exc:
-        return await _field_page(
-            request, manager, field_id, 422, grid_form=values, grid_errors=exc.errors
-        )
-    return redirect(f"/manage/fields/{field_id}?cut={len(plots)}")
+async def _cut_grid(request: Request, manager: User, field_id: int, values: dict[str, str]) -> str:
+    data = console.GridInput(**values)
+    plots = await console.cut_grid(manager=manager, field_id=field_id, data=data)
+    return f"/manage/fields/{field_id}?cut={len(plots)}"
 
 
-async def add_plot(request: Request) -> Response:
-    manager = require_manager(request)
-    field_id = int_param(request, "field_id")
-    if request.method == "GET":
-        return await _field_page(request, manager, field_id)
-    values = _values(await read_form(request), PLOT_NAMES)
-    try:
-        await console.add_plot(manager=manager, field_id=field_id, data=console.PlotInput(**values))
-    except FieldErrors as exc:
-        return await _field_page(
-            request, manager, field_id, 422, plot_form=values, plot_errors=exc.errors
-        )
-    return redirect(f"/manage/fields/{field_id}?cut=1")
+async def _add_plot(request: Request, manager: User, field_id: int, values: dict[str, str]) -> str:
+    await console.add_plot(manager=manager, field_id=field_id, data=console.PlotInput(**values))
+    return f"/manage/fields/{field_id}?cut=1"
+
+
+_field_form = partial(form_on_page, guard=require_manager, param="field_id", page=_field_page)
+field_page = _field_form(prefix="edit", names=FIELD_NAMES, save=_update_field)
+cut_grid = _field_form(prefix="grid", names=GRID_NAMES, save=_cut_grid)
+add_plot = _field_form(prefix="plot", names=PLOT_NAMES, save=_add_plot)
 
 
 # ---- seasons and plans ----
@@ -179,54 +161,47 @@ def _season_form(season: Season) -> dict[str, str]:
 
 async def season_new(request: Request) -> Response:
     manager = require_manager(request)
-    context: dict[str, Any] = {
-        "section": "seasons",
-        "view": None,
-        "form": {"ship_days_of_month": "1,16", "cutoff_days": "2"},
-        "errors": {},
-    }
-    if request.method == "GET":
-        return render(request, "manage/land/season.html", context)
-    values = _values(await read_form(request), SEASON_NAMES)
-    try:
+
+    async def save(values: dict[str, str]) -> str:
         season = await console_seasons.create_season(manager=manager, data=SeasonInput(**values))
-    except FieldErrors as exc:
-        context.update(form=values, errors=exc.errors)
-        return render(request, "manage/land/season.html", context, status_code=422)
-    return redirect(f"/manage/seasons/{season.id}")
+        return f"/manage/seasons/{season.id}"
+
+    fresh = {"ship_days_of_month": "1,16", "cutoff_days": "2"}
+    context = {"section": "seasons", "view": None, "form": fresh, "errors": {}}
+    return await form_template(
+        request, "manage/land/season.html", context, save=save, names=SEASON_NAMES
+    )
 
 
 async def season_page(request: Request) -> Response:
     manager = require_manager(request)
     season_id = int_param(request, "season_id")
-    form: dict[str, str] | None = None
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        form = _values(await read_form(request), SEASON_NAMES)
-        try:
-            await console_seasons.update_season(
-                manager=manager, season_id=season_id, data=SeasonInput(**form)
-            )
-        except FieldErrors as exc:
-            errors = exc.errors
-        else:
-            return redirect(f"/manage/seasons/{season_id}?saved=1")
-    text = search_text(request.query_params.get("q"))
-    view = await console_seasons.season_view(
-        manager=manager,
-        season_id=season_id,
-        text=text,
-        page=parse_page(request.query_params.get("page")),
-    )
-    context = {
-        "q": text,
-        "section": "seasons",
-        "view": view,
-        "form": form if form is not None else _season_form(view.season),
-        "errors": errors,
-        "saved": request.query_params.get("saved") == "1",
-    }
-    return render(request, "manage/land/season.html", context, 422 if errors else 200)
+
+    async def show(shown: Shown) -> Response:
+        text = search_text(request.query_params.get("q"))
+        view = await console_seasons.season_view(
+            manager=manager,
+            season_id=season_id,
+            text=text,
+            page=parse_page(request.query_params.get("page")),
+        )
+        context = {
+            "q": text,
+            "section": "seasons",
+            "view": view,
+            "form": shown.form(_season_form(view.season)),
+            "errors": shown.errors,
+            "saved": request.query_params.get("saved") == "1",
+        }
+        return render(request, "manage/land/season.html", context, shown.status_code)
+
+    async def save(values: dict[str, str]) -> str:
+        await console_seasons.update_season(
+            manager=manager, season_id=season_id, data=SeasonInput(**values)
+        )
+        return f"/manage/seasons/{season_id}?saved=1"
+
+    return await form_page(request, show=show, save=save, names=SEASON_NAMES)
 
 
 def _plan_input(form: dict[str, str]) -> PlanInput:
@@ -267,9 +242,8 @@ async def _plan_page(
     *,
     season: Season,
     view: console_seasons.PlanView | None,
-    form: dict[str, str],
-    errors: dict[str, str],
-    status_code: int = 200,
+    form: Mapping[str, Any],
+    shown: Shown,
 ) -> Response:
     choices = await console_seasons.plan_choices(manager=manager)
     context = {
@@ -277,66 +251,49 @@ async def _plan_page(
         "season": season,
         "view": view,
         "choices": choices,
-        "form": form,
-        "errors": errors,
+        "form": shown.form(form),
+        "errors": shown.errors,
         "perk_rows": range(PERK_ROWS),
         "saved": request.query_params.get("saved") == "1",
     }
-    return render(request, "manage/land/plan.html", context, status_code=status_code)
+    return render(request, "manage/land/plan.html", context, shown.status_code)
 
 
 async def plan_new(request: Request) -> Response:
     manager = require_manager(request)
     season_id = int_param(request, "season_id")
-    form: dict[str, str] = {"care_mode": CareMode.MANAGED.value, "max_plots": "1"}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        form = _values(await read_form(request), PLAN_NAMES + PERK_NAMES)
-        try:
-            plan = await console_seasons.create_plan(
-                manager=manager, season_id=season_id, data=_plan_input(form)
-            )
-        except FieldErrors as exc:
-            errors = exc.errors
-        else:
-            return redirect(f"/manage/plans/{plan.id}?saved=1")
-    season = await console_seasons.own_season(manager=manager, season_id=season_id)
-    return await _plan_page(
-        request,
-        manager,
-        season=season,
-        view=None,
-        form=form,
-        errors=errors,
-        status_code=422 if errors else 200,
-    )
+
+    async def show(shown: Shown) -> Response:
+        season = await console_seasons.own_season(manager=manager, season_id=season_id)
+        fresh = {"care_mode": CareMode.MANAGED.value, "max_plots": "1"}
+        return await _plan_page(request, manager, season=season, view=None, form=fresh, shown=shown)
+
+    async def save(values: dict[str, str]) -> str:
+        plan = await console_seasons.create_plan(
+            manager=manager, season_id=season_id, data=_plan_input(values)
+        )
+        return f"/manage/plans/{plan.id}?saved=1"
+
+    return await form_page(request, show=show, save=save, names=PLAN_NAMES + PERK_NAMES)
 
 
 async def plan_page(request: Request) -> Response:
     manager = require_manager(request)
     plan_id = int_param(request, "plan_id")
-    form: dict[str, str] | None = None
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        form = _values(await read_form(request), PLAN_NAMES + PERK_NAMES)
-        try:
-            await console_seasons.update_plan(
-                manager=manager, plan_id=plan_id, data=_plan_input(form)
-            )
-        except FieldErrors as exc:
-            errors = exc.errors
-        else:
-            return redirect(f"/manage/plans/{plan_id}?saved=1")
-    view = await console_seasons.plan_view(manager=manager, plan_id=plan_id)
-    return await _plan_page(
-        request,
-        manager,
-        season=view.season,
-        view=view,
-        form=form if form is not None else _plan_form(view),
-        errors=errors,
-        status_code=422 if errors else 200,
-    )
+
+    async def show(shown: Shown) -> Response:
+        view = await console_seasons.plan_view(manager=manager, plan_id=plan_id)
+        return await _plan_page(
+            request, manager, season=view.season, view=view, form=_plan_form(view), shown=shown
+        )
+
+    async def save(values: dict[str, str]) -> str:
+        await console_seasons.update_plan(
+            manager=manager, plan_id=plan_id, data=_plan_input(values)
+        )
+        return f"/manage/plans/{plan_id}?saved=1"
+
+    return await form_page(request, show=show, save=save, names=PLAN_NAMES + PERK_NAMES)
 
 
 routes = [

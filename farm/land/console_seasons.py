@@ -16,12 +16,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from farm import units
+from farm import forms, units
 from farm.accounts.models import User
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.i18n import _
 from farm.land import rules
-from farm.land.console import read_date, read_number, read_price, read_text, read_whole
 from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, Plot, Season
 from farm.paging import Page, paginate
 from farm.parsing import parse_id
@@ -212,38 +211,28 @@ async def season_view(
 
 
 def _check_season(data: SeasonInput) -> dict[str, Any]:
-    errors: dict[str, str] = {}
+    form = forms.Form()
     values: dict[str, Any] = {
-        "name": read_text(errors, "name", data.name, limit=MAX_NAME, required=True),
-        "name_en": read_text(errors, "name_en", data.name_en, limit=MAX_NAME, required=False),
+        "name": form.read("name", forms.text, data.name, limit=MAX_NAME, required=True),
+        "name_en": form.read("name_en", forms.text, data.name_en, limit=MAX_NAME),
     }
-    for name in ("starts_on", "ends_on", "sale_starts_on", "sale_ends_on"):
-        values[name] = read_date(errors, name, getattr(data, name))
-    try:
-        days = rules.parse_days_of_month(data.ship_days_of_month)
-    except ValueError:
-        errors["ship_days_of_month"] = _(
-            "Enter days of the month from 1 to 28, separated by commas, like 1,16."
-        )
-    else:
+    dates = ("starts_on", "ends_on", "sale_starts_on", "sale_ends_on")
+    for name in dates:
+        values[name] = form.read(name, forms.day, getattr(data, name))
+    days = form.read("ship_days_of_month", rules.days_of_month, data.ship_days_of_month)
+    if days is not None:
         values["ship_days_of_month"] = ",".join(str(d) for d in days)
     # At least a day: holds and addresses must be settled before a ship day's batch is made.
-    values["cutoff_days"] = read_whole(
-        errors, "cutoff_days", data.cutoff_days, low=1, high=MAX_CUTOFF_DAYS
+    values["cutoff_days"] = form.read(
+        "cutoff_days", forms.whole, data.cutoff_days, low=1, high=MAX_CUTOFF_DAYS
     )
-    dates = ("starts_on", "ends_on", "sale_starts_on", "sale_ends_on")
     if all(values[name] is not None for name in dates):
         problems = rules.season_problems(**{name: values[name] for name in dates})
-        messages = {
-            "not_after_start": _("This must come after the start."),
-            "too_long": _("A season lasts at most three years."),
-            "after_season": _("The sale must end no later than the season ends."),
-        }
-        errors.update({name: messages[p] for name, p in problems.items() if name not in errors})
-        if not errors and not rules.ship_days(values["starts_on"], values["ends_on"], days):
-            errors["ship_days_of_month"] = _("No ship day falls inside this season.")
-    if errors:
-        raise FieldErrors(errors)
+        for name, problem in problems.items():
+            form.refuse(name, problem.message)
+        if not form and not rules.ship_days(values["starts_on"], values["ends_on"], days or ()):
+            form.refuse("ship_days_of_month", _("No ship day falls inside this season."))
+    form.check()
     return values
 
 
@@ -316,31 +305,35 @@ def perk_terms(perks: Sequence[PerkTerms]) -> tuple[tuple[str, int, int], ...]:
 async def _check_plan(*, manager: User, data: PlanInput) -> dict[str, Any]:
     """The plan's values from the form. Fields and partners of other cooperatives are 'not
     found'; anything else wrong is a FieldErrors."""
-    errors: dict[str, str] = {}
+    form = forms.Form()
     values: dict[str, Any] = {
-        "name": read_text(errors, "name", data.name, limit=MAX_NAME, required=True),
-        "name_en": read_text(errors, "name_en", data.name_en, limit=MAX_NAME, required=False),
-        "crop_plan": read_text(
-            errors, "crop_plan", data.crop_plan, limit=MAX_CROP_TEXT, required=False
+        "name": form.read("name", forms.text, data.name, limit=MAX_NAME, required=True),
+        "name_en": form.read("name_en", forms.text, data.name_en, limit=MAX_NAME),
+        "crop_plan": form.read(
+            "crop_plan", forms.text, data.crop_plan, limit=MAX_CROP_TEXT, one_line=False
         ),
-        "crop_plan_en": read_text(
-            errors, "crop_plan_en", data.crop_plan_en, limit=MAX_CROP_TEXT, required=False
+        "crop_plan_en": form.read(
+            "crop_plan_en", forms.text, data.crop_plan_en, limit=MAX_CROP_TEXT, one_line=False
         ),
-        "price_fen": read_price(errors, "price", data.price),
-        "max_plots": read_whole(
-            errors, "max_plots", data.max_plots, low=1, high=MAX_PLOTS_PER_PLAN
+        "price_fen": form.read("price", forms.yuan, data.price),
+        "max_plots": form.read(
+            "max_plots", forms.whole, data.max_plots, low=1, high=MAX_PLOTS_PER_PLAN
         ),
-        "plot_area_m2": read_number(
-            errors, "plot_area_m2", data.plot_area_m2, maximum=rules.MAX_AREA_M2
+        "plot_area_m2": form.read(
+            "plot_area_m2", forms.decimal, data.plot_area_m2, maximum=rules.MAX_AREA_M2
         ),
-        "care_mode": data.care_mode if data.care_mode in set(CareMode) else None,
+        "care_mode": form.read(
+            "care_mode",
+            forms.choice,
+            data.care_mode,
+            set(CareMode),
+            message=_("Choose how the plots are tended."),
+        ),
     }
-    if values["care_mode"] is None:
-        errors["care_mode"] = _("Choose how the plots are tended.")
     plan_field = None
     field_id = parse_id(data.field_id)
     if field_id is None:
-        errors["field_id"] = _("Choose a field.")
+        form.refuse("field_id", _("Choose a field."))
     else:
         plan_field = await Field.get_or_none(id=field_id, cooperative_id=manager.cooperative_id)
         if plan_field is None:
@@ -357,25 +350,28 @@ async def _check_plan(*, manager: User, data: PlanInput) -> dict[str, Any]:
             }
         )
         if not sizes:
-            errors["plot_area_m2"] = _("%(field)s has no plots yet: cut it into plots first.") % {
-                "field": plan_field.name
-            }
+            form.refuse(
+                "plot_area_m2",
+                _("%(field)s has no plots yet: cut it into plots first.")
+                % {"field": plan_field.name},
+            )
         elif area not in sizes:
-            errors["plot_area_m2"] = _(
-                "No plot of %(field)s measures %(area)s m². Its plots measure: %(sizes)s m²."
-            ) % {
-                "field": plan_field.name,
-                "area": units.plain_number(area),
-                "sizes": ", ".join(units.plain_number(s) for s in sizes),
-            }
-    values["perks"] = await _check_perks(manager=manager, rows=data.perks, errors=errors)
-    if errors:
-        raise FieldErrors(errors)
+            form.refuse(
+                "plot_area_m2",
+                _("No plot of %(field)s measures %(area)s m². Its plots measure: %(sizes)s m².")
+                % {
+                    "field": plan_field.name,
+                    "area": units.plain_number(area),
+                    "sizes": ", ".join(units.plain_number(s) for s in sizes),
+                },
+            )
+    values["perks"] = await _check_perks(manager=manager, rows=data.perks, form=form)
+    form.check()
     return values
 
 
 async def _check_perks(
-    *, manager: User, rows: Sequence[PerkInput], errors: dict[str, str]
+    *, manager: User, rows: Sequence[PerkInput], form: forms.Form
 ) -> list[PerkTerms]:
     partners = set(
         await Partner.filter(cooperative_id=manager.cooperative_id).values_list("id", flat=True)
@@ -384,18 +380,19 @@ async def _check_perks(
     for i, row in enumerate(rows):
         if not (row.kind.strip() or row.partner_id.strip() or row.count.strip()):
             continue  # an empty row
-        if row.kind not in set(PerkKind):
-            errors[f"perk_kind_{i}"] = _("Choose a perk.")
-        count = read_whole(errors, f"perk_count_{i}", row.count, low=1, high=MAX_PERK_COUNT)
+        kind = form.read(
+            f"perk_kind_{i}", forms.choice, row.kind, set(PerkKind), message=_("Choose a perk.")
+        )
+        count = form.read(f"perk_count_{i}", forms.whole, row.count, low=1, high=MAX_PERK_COUNT)
         partner_id = None
         if row.partner_id.strip():
             partner_id = parse_id(row.partner_id)
             if partner_id is None:
-                errors[f"perk_partner_{i}"] = _("This value is not valid.")
+                form.refuse(f"perk_partner_{i}", _("This value is not valid."))
             elif partner_id not in partners:
                 raise NotFound(_("This partner does not exist."))
-        if count is not None and f"perk_kind_{i}" not in errors:
-            perks.append((row.kind, partner_id, count))
+        if count is not None and kind is not None:
+            perks.append((kind, partner_id, count))
     return perks
 
 

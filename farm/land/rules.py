@@ -3,11 +3,13 @@ No I/O, no clock. Units and money are in farm/units.py."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+
+from farm import forms
+from farm.i18n import _
 
 
 def parse_days_of_month(text: str) -> tuple[int, ...]:
@@ -16,6 +18,16 @@ def parse_days_of_month(text: str) -> tuple[int, ...]:
     if not days or any(not 1 <= d <= 28 for d in days):
         raise ValueError("ship days must be days of the month between 1 and 28")
     return tuple(days)
+
+
+def days_of_month(text: str) -> tuple[int, ...]:
+    """The ship days typed in a season's form ('1,16'); raises forms.Problem."""
+    try:
+        return parse_days_of_month(text)
+    except ValueError:
+        raise forms.Problem(
+            "invalid", _("Enter days of the month from 1 to 28, separated by commas, like 1,16.")
+        ) from None
 
 
 def ship_days(starts_on: date, ends_on: date, days_of_month: Iterable[int]) -> list[date]:
@@ -41,103 +53,24 @@ def is_on_sale(*, sale_starts_on: date, sale_ends_on: date, today: date) -> bool
     return sale_starts_on <= today < sale_ends_on
 
 
-# ---- The manager's console: reading typed values, cutting plots, what a sale fixes ----
-# Parsers raise BadValue with a problem key; the service turns the key into a message.
+# ---- The manager's console: cutting plots, what a sale fixes ----
+# Typed values are read by farm.forms; what is wrong is a forms.Problem.
 
 MAX_SIDE_M = Decimal(5000)  # a field side; real ones are far smaller
 MAX_AREA_M2 = MAX_SIDE_M * MAX_SIDE_M
-MAX_PRICE_FEN = 100_000_000  # 1,000,000 yuan for one plot for one season is not a price
 AREA_TOLERANCE = Decimal("0.1")  # a plot's stated area may differ from its drawn w × h by 10%
 MAX_GRID_PLOTS = 400
 MAX_CODE_PREFIX = 12
 MAX_PLOT_CODE = 20  # Plot.code's column
-_NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+", re.ASCII)
-_GROUPED_YUAN_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", re.ASCII)
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
-_INT_RE = re.compile(r"-?[0-9]+", re.ASCII)
 
 
-class BadValue(ValueError):
-    """A typed value was refused. `problem` is one of: required, invalid, negative, zero,
-    too_precise, too_large, too_small."""
-
-    def __init__(self, problem: str):
-        super().__init__(problem)
-        self.problem = problem
-
-
-def parse_decimal(
-    text: str, *, maximum: Decimal, places: int = 2, allow_zero: bool = False
-) -> Decimal:
-    """'12.5' -> Decimal('12.50'): plain digits, at most `places` decimals, 0..maximum."""
-    cleaned = text.strip()
-    if not cleaned:
-        raise BadValue("required")
-    if cleaned.startswith("-") and _NUMBER_RE.fullmatch(cleaned[1:]):
-        raise BadValue("negative")
-    if not _NUMBER_RE.fullmatch(cleaned):
-        raise BadValue("invalid")
-    if len(cleaned.split(".")[0].lstrip("0")) > 15 or len(cleaned) > 40:
-        raise BadValue("too_large")  # before Decimal arithmetic, which has limited precision
-    value = Decimal(cleaned)
-    step = Decimal(1).scaleb(-places)
-    if value != value.quantize(step):
-        raise BadValue("too_precise")
-    if value == 0 and not allow_zero:
-        raise BadValue("zero")
-    if value > maximum:
-        raise BadValue("too_large")
-    return value.quantize(step)
-
-
-def parse_yuan(text: str) -> int:
-    """A price typed in yuan ('580', '580.50', '¥2,400') -> fen, exactly. Never float."""
-    cleaned = text.strip().lstrip("¥￥").strip()
-    if _GROUPED_YUAN_RE.fullmatch(cleaned):
-        cleaned = cleaned.replace(",", "")
-    value = parse_decimal(cleaned, maximum=Decimal(MAX_PRICE_FEN) / 100)
-    return int(value * 100)
-
-
-def parse_whole(text: str, *, minimum: int, maximum: int) -> int:
-    cleaned = text.strip()
-    if not cleaned:
-        raise BadValue("required")
-    if not _INT_RE.fullmatch(cleaned) or len(cleaned) > 12:
-        raise BadValue("invalid")
-    value = int(cleaned)
-    if value < minimum:
-        raise BadValue("too_small")
-    if value > maximum:
-        raise BadValue("too_large")
-    return value
-
-
-def parse_date(text: str) -> date:
-    """'2027-03-01' -> date; only that form, and only years a season could have."""
-    cleaned = text.strip()
-    if not cleaned:
-        raise BadValue("required")
-    if not _DATE_RE.fullmatch(cleaned):
-        raise BadValue("invalid")
-    try:
-        value = date.fromisoformat(cleaned)
-    except ValueError:
-        raise BadValue("invalid") from None
-    if not 2000 <= value.year <= 2100:
-        raise BadValue("invalid")
-    return value
-
-
-def plot_code_problem(code: str) -> str | None:
-    """A plot's code is shown on the map and on its sign: short, no spaces or controls."""
-    if not code:
-        return "required"
-    if len(code) > MAX_PLOT_CODE:
-        return "too_long"
-    if any(ch.isspace() or not ch.isprintable() for ch in code):
-        return "invalid"
-    return None
+def plot_code(text: str, *, limit: int = MAX_PLOT_CODE, required: bool = True) -> str:
+    """A plot's code (or a grid's code prefix) as typed: it is shown on the map and on its
+    sign, so short, without spaces or control characters. Raises forms.Problem."""
+    code = forms.text(text, limit=limit, required=required)
+    if any(ch.isspace() for ch in code):
+        raise forms.Problem("invalid", _("A code may not contain spaces."))
+    return code
 
 
 @dataclass(frozen=True)
@@ -240,12 +173,10 @@ def misfits(
     return found
 
 
-def area_problem(*, area_m2: Decimal, w: Decimal, h: Decimal) -> str | None:
+def far_from_drawn(*, area_m2: Decimal, w: Decimal, h: Decimal) -> bool:
     """A stated area must be close to the rectangle drawn, or the map would mislead."""
     drawn = w * h
-    if abs(area_m2 - drawn) > drawn * AREA_TOLERANCE:
-        return "far_from_drawn"
-    return None
+    return abs(area_m2 - drawn) > drawn * AREA_TOLERANCE
 
 
 def plot_area(*, w: Decimal, h: Decimal) -> Decimal:
@@ -254,18 +185,21 @@ def plot_area(*, w: Decimal, h: Decimal) -> Decimal:
 
 def season_problems(
     *, starts_on: date, ends_on: date, sale_starts_on: date, sale_ends_on: date
-) -> dict[str, str]:
-    """Field name -> problem key, for dates that parsed: the season and its sale window are
+) -> dict[str, forms.Problem]:
+    """Field name -> problem, for dates that parsed: the season and its sale window are
     half-open and not empty, and the sale ends no later than the season."""
-    problems: dict[str, str] = {}
+    problems: dict[str, forms.Problem] = {}
+    not_after = forms.Problem("not_after_start", _("This must come after the start."))
     if ends_on <= starts_on:
-        problems["ends_on"] = "not_after_start"
+        problems["ends_on"] = not_after
     elif ends_on > starts_on + timedelta(days=3 * 366):
-        problems["ends_on"] = "too_long"
+        problems["ends_on"] = forms.Problem("too_long", _("A season lasts at most three years."))
     if sale_ends_on <= sale_starts_on:
-        problems["sale_ends_on"] = "not_after_start"
+        problems["sale_ends_on"] = not_after
     elif sale_ends_on > ends_on and "ends_on" not in problems:
-        problems["sale_ends_on"] = "after_season"
+        problems["sale_ends_on"] = forms.Problem(
+            "after_season", _("The sale must end no later than the season ends.")
+        )
     return problems
 
 

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from farm.accounts.models import Role
-from farm.errors import DomainError, FieldErrors, NotFound
+from farm.errors import DomainError, NotFound
 from farm.i18n import _
 from farm.lifecycle import activation, cancellation
 from farm.lifecycle import checkout as paying
@@ -24,6 +24,8 @@ from farm.shipments import services as delivery_services
 from farm.subscriptions import rules, services
 from farm.subscriptions.models import Status
 from farm.web import (
+    Shown,
+    form_page,
     int_param,
     now,
     parse_id,
@@ -94,22 +96,22 @@ async def checkout(request: Request) -> Response:
 async def save_address(request: Request) -> Response:
     customer = require_user(request, Role.CUSTOMER)
     sub_id = int_param(request, "sub_id")
-    form = await read_form(request)
-    values = {name: str(form.get(name) or "") for name in ADDRESS_FIELDS}
-    back = str(form.get("back") or "checkout")
-    try:
+
+    async def show(shown: Shown) -> Response:  # a refused address: this route takes POSTs
+        on_account = (shown.posted or {}).get("back") == "account"
+        page = _subscription_page if on_account else _checkout_page
+        return await page(request, sub_id, **shown.context(), status=shown.status_code)
+
+    async def save(values: dict[str, str]) -> str:
+        address = {name: values[name] for name in ADDRESS_FIELDS}
         await services.update_address(
-            customer=customer, subscription_id=sub_id, **values, today=today(request)
+            customer=customer, subscription_id=sub_id, **address, today=today(request)
         )
-    except FieldErrors as exc:
-        if back == "account":
-            return await _subscription_page(
-                request, sub_id, form=values, errors=exc.errors, status=422
-            )
-        return await _checkout_page(request, sub_id, form=values, errors=exc.errors, status=422)
-    if back == "account":
-        return redirect(f"/account/subscriptions/{sub_id}?saved=1")
-    return redirect(f"/checkout/{sub_id}")
+        if values["back"] == "account":
+            return f"/account/subscriptions/{sub_id}?saved=1"
+        return f"/checkout/{sub_id}"
+
+    return await form_page(request, show=show, save=save, names=(*ADDRESS_FIELDS, "back"))
 
 
 REDIRECTS = ("redirect_to_url", "alipay_handle_redirect")  # next actions a browser follows

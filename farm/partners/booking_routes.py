@@ -10,10 +10,21 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from farm.accounts.models import Role
-from farm.errors import Conflict, FieldErrors
+from farm.errors import Conflict
 from farm.partners import bookings, checkin, rules
 from farm.partners.redemption import staff_partner
-from farm.web import int_param, now, parse_id, read_form, redirect, render, require_user, today
+from farm.web import (
+    Shown,
+    form_page,
+    int_param,
+    now,
+    parse_id,
+    read_form,
+    redirect,
+    render,
+    require_user,
+    today,
+)
 
 FORM_FIELDS = ("partner_id", "first_night", "nights", "guests")
 
@@ -63,9 +74,15 @@ async def stays(request: Request) -> Response:
 async def book(request: Request) -> Response:
     customer = require_user(request, Role.CUSTOMER)
     sub_id = int_param(request, "sub_id")
-    form = await read_form(request)
-    values = {name: str(form.get(name) or "")[:20] for name in FORM_FIELDS}
-    try:
+
+    async def show(shown: Shown) -> Response:  # refused: this route takes POSTs
+        form = {name: value[:20] for name, value in (shown.posted or {}).items()}
+        refused = {"form": form, "errors": shown.errors}
+        if shown.notice:
+            refused["notice"] = shown.notice
+        return await _stays_page(request, sub_id, shown.status_code, **refused)
+
+    async def save(values: dict[str, str]) -> str:
         await bookings.book_stay(
             customer=customer,
             subscription_id=sub_id,
@@ -76,11 +93,9 @@ async def book(request: Request) -> Response:
             today=today(request),
             now=now(),
         )
-    except FieldErrors as exc:
-        return await _stays_page(request, sub_id, 422, form=values, errors=exc.errors)
-    except Conflict as exc:
-        return await _stays_page(request, sub_id, exc.status_code, form=values, notice=exc.message)
-    return redirect(f"/account/subscriptions/{sub_id}/stays?booked=1#my-stays")
+        return f"/account/subscriptions/{sub_id}/stays?booked=1#my-stays"
+
+    return await form_page(request, show=show, save=save, names=FORM_FIELDS, notices=(Conflict,))
 
 
 async def cancel(request: Request) -> Response:

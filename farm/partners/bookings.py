@@ -215,23 +215,6 @@ async def stay_options(*, customer: User, subscription_id: int, today: date) -> 
 # ---- booking and cancelling ----
 
 
-def _problem_message(problem: rules.Problem, **values: object) -> str:
-    texts = {
-        rules.Problem.NO_NIGHT: _("Choose the first night."),
-        rules.Problem.IN_THE_PAST: _("Nights can be booked from tomorrow on."),
-        rules.Problem.OUTSIDE_VALIDITY: _(
-            "Your vouchers are good for nights from %(start)s to %(end)s."
-        ),
-        rules.Problem.BAD_NIGHTS: _("Enter a number of nights from 1 to %(max)d."),
-        rules.Problem.TOO_MANY_NIGHTS: _(
-            "One voucher pays for one night: you have %(free)d free for this guesthouse."
-        ),
-        rules.Problem.BAD_GUESTS: _("Enter the number of guests."),
-        rules.Problem.TOO_MANY_GUESTS: _("The largest room here takes %(capacity)d guests."),
-    }
-    return texts[problem] % values
-
-
 def _check_request(
     first_night: date | None,
     nights: int | None,
@@ -252,14 +235,7 @@ def _check_request(
         free_vouchers=len(vouchers), max_capacity=capacity, **span,
     )  # fmt: skip
     if problems:
-        values = {
-            "start": span["valid_from"].isoformat(),
-            "end": (span["valid_until"] - timedelta(days=1)).isoformat(),
-            "max": rules.MAX_NIGHTS,
-            "free": len(vouchers),
-            "capacity": capacity,
-        }
-        raise FieldErrors({f: _problem_message(p, **values) for f, p in problems.items()})
+        raise FieldErrors({name: problem.message for name, problem in problems.items()})
 
 
 async def book_stay(

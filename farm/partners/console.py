@@ -19,17 +19,16 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from farm import forms
 from farm.accounts import rules as account_rules
 from farm.accounts.models import Role, User
 from farm.accounts.services import request_password_reset, sign_up
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.i18n import _
 from farm.land.models import PlanPerk
-from farm.land.rules import BadValue, parse_whole
 from farm.mail import Mailer
 from farm.partners import console_rules as rules
 from farm.partners.models import Booking, BookingNight, Partner, PartnerKind, Room
-from farm.phones import contact_phone
 from farm.vouchers.models import Voucher
 
 
@@ -142,15 +141,6 @@ async def _kind_fixed(partner_id: int, conn: BaseDBAsyncClient | None = None) ->
     }
 
 
-def kind_fixed_message(reason: str | None) -> str | None:
-    return {
-        "perks": _("Plans offer this partner's vouchers, so its kind can no longer change."),
-        "vouchers": _("Vouchers were issued for this partner, so its kind can no longer change."),
-        "bookings": _("This partner has farm-stay bookings, so its kind can no longer change."),
-        "rooms": _("This guesthouse has rooms, so it cannot become a scenic spot."),
-    }.get(reason or "")
-
-
 async def partner_view(*, manager: User, partner_id: int) -> PartnerView:
     """One partner with its rooms (and how many bookings each has), its staff, and whether
     its kind may still change."""
@@ -175,48 +165,27 @@ async def partner_view(*, manager: User, partner_id: int) -> PartnerView:
         partner=partner,
         rooms=[RoomRow(r, int(booked.get(r.id, 0))) for r in rooms],
         staff=list(staff),
-        kind_fixed=kind_fixed_message(reason),
+        kind_fixed=reason.message if reason else None,
     )
-
-
-def _text(errors: dict[str, str], name: str, text: str, *, limit: int, required: bool) -> str:
-    value = text.strip()
-    problem = rules.text_problem(value, limit=limit, required=required)
-    if problem == "required":
-        errors[name] = _("This field is required.")
-    elif problem == "too_long":
-        errors[name] = _("Use at most %(max)d characters.") % {"max": limit}
-    elif problem:
-        errors[name] = _("Use one line of text without control characters.")
-    return value
 
 
 def _check_partner(data: PartnerInput) -> dict[str, str]:
     """The partner's clean fields, or FieldErrors with a message beside each wrong one."""
-    errors: dict[str, str] = {}
-    kind = rules.parse_kind(data.kind)
-    if kind is None:
-        errors["kind"] = _("Choose a scenic spot or a guesthouse.")
+    form = forms.Form()
     clean = {
-        "kind": kind,
-        "name": _text(errors, "name", data.name, limit=rules.MAX_NAME, required=True),
-        "address": _text(errors, "address", data.address, limit=rules.MAX_ADDRESS, required=False),
-        "opening_hours": _text(
-            errors,
-            "opening_hours",
-            data.opening_hours,
-            limit=rules.MAX_OPENING_HOURS,
-            required=False,
-        ),  # fmt: skip
-    }
-    phone = contact_phone(data.phone)
-    if phone is None:
-        errors["phone"] = _(
-            "Enter a phone number: digits, spaces, - and a leading +, at most 32 characters."
-        )
-    if errors:
-        raise FieldErrors(errors)
-    return {**clean, "phone": phone}
+        "kind": form.read(
+            "kind", forms.choice, data.kind, set(PartnerKind),
+            message=_("Choose a scenic spot or a guesthouse."),
+        ),
+        "name": form.read("name", forms.text, data.name, limit=rules.MAX_NAME, required=True),
+        "address": form.read("address", forms.text, data.address, limit=rules.MAX_ADDRESS),
+        "opening_hours": form.read(
+            "opening_hours", forms.text, data.opening_hours, limit=rules.MAX_OPENING_HOURS
+        ),
+        "phone": form.read("phone", forms.phone, data.phone),
+    }  # fmt: skip
+    form.check()
+    return {name: value or "" for name, value in clean.items()}
 
 
 async def create_partner(*, manager: User, data: PartnerInput) -> Partner:
@@ -236,7 +205,7 @@ async def update_partner(*, manager: User, partner_id: int, data: PartnerInput) 
                 current=partner.kind, new=clean["kind"], **await _kind_fixed(partner.id, conn)
             )
             if reason:
-                raise FieldErrors({"kind": kind_fixed_message(reason) or ""})
+                raise FieldErrors({"kind": reason.message})
         for name, value in clean.items():
             setattr(partner, name, value)
         await partner.save(using_db=conn, update_fields=list(clean))
@@ -258,19 +227,14 @@ async def own_room(*, manager: User, room_id: int, conn: BaseDBAsyncClient | Non
 
 
 def _check_room(data: RoomInput) -> tuple[str, int]:
-    errors: dict[str, str] = {}
-    name = _text(errors, "name", data.name, limit=rules.MAX_ROOM_NAME, required=True)
-    capacity = 0
-    try:
-        capacity = parse_whole(
-            data.capacity, minimum=rules.MIN_CAPACITY, maximum=rules.MAX_CAPACITY
-        )
-    except BadValue:
-        errors["capacity"] = _(
-            "Enter the guests a night: a whole number from %(low)d to %(high)d."
-        ) % {"low": rules.MIN_CAPACITY, "high": rules.MAX_CAPACITY}
-    if errors:
-        raise FieldErrors(errors)
+    form = forms.Form()
+    name = form.read("name", forms.text, data.name, limit=rules.MAX_ROOM_NAME, required=True)
+    capacity = form.read(
+        "capacity", forms.whole, data.capacity, low=rules.MIN_CAPACITY, high=rules.MAX_CAPACITY,
+        message=_("Enter the guests a night: a whole number from %(low)d to %(high)d."),
+    )  # fmt: skip
+    form.check()
+    assert name is not None and capacity is not None
     return name, capacity
 
 

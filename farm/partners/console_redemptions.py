@@ -13,11 +13,10 @@ from zoneinfo import ZoneInfo
 from tortoise.expressions import Q
 from tortoise.functions import Count
 
+from farm import forms
 from farm.accounts.models import User
 from farm.csvfiles import CsvFile, csv_bytes
-from farm.errors import FieldErrors
 from farm.i18n import _, current_language
-from farm.land.rules import BadValue, parse_date
 from farm.paging import Page, clamp_page, page_count
 from farm.partners import console_rules as rules
 from farm.partners.console import own_partner
@@ -42,18 +41,14 @@ def read_period(raw_from: str | None, raw_to: str | None, *, today: date) -> Per
     """?from=&to= as typed (YYYY-MM-DD, `to` not included); either left out is this month's.
     FieldErrors for anything else."""
     default = rules.month_of(today)
-    errors: dict[str, str] = {}
-    days: list[date] = []
-    for name, raw, fallback in (("from", raw_from, default[0]), ("to", raw_to, default[1])):
-        try:
-            days.append(parse_date(raw) if raw else fallback)
-        except BadValue:
-            errors[name] = _("Enter a date as YYYY-MM-DD, like 2027-03-01.")
-    if not errors and days[0] >= days[1]:
-        errors["to"] = _("The end of the period must come after its start.")
-    if errors:
-        raise FieldErrors(errors)
-    return Period(days[0], days[1])
+    form = forms.Form()
+    starts_on = form.read("from", forms.day, raw_from) if raw_from else default[0]
+    ends_on = form.read("to", forms.day, raw_to) if raw_to else default[1]
+    if starts_on and ends_on and starts_on >= ends_on:
+        form.refuse("to", _("The end of the period must come after its start."))
+    form.check()
+    assert starts_on is not None and ends_on is not None
+    return Period(starts_on, ends_on)
 
 
 @dataclass(frozen=True)

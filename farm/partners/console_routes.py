@@ -4,9 +4,9 @@ one service, and renders or redirects; bad input is shown beside its field (422)
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -17,16 +17,23 @@ from farm.errors import FieldErrors
 from farm.paging import parse_page
 from farm.partners import console, console_redemptions
 from farm.partners.models import Partner, PartnerKind
-from farm.web import int_param, read_form, redirect, render, require_manager, today
+from farm.web import (
+    Shown,
+    form_on_page,
+    form_page,
+    form_template,
+    int_param,
+    read_form,
+    redirect,
+    render,
+    require_manager,
+    today,
+)
 
 PARTNER_NAMES = ("kind", "name", "address", "opening_hours", "phone")
 ROOM_NAMES = ("name", "capacity")
 STAFF_NAMES = ("email", "name")
 KINDS = (PartnerKind.SCENIC_SPOT, PartnerKind.GUESTHOUSE)
-
-
-def _values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
-    return {name: str(form.get(name) or "") for name in names}
 
 
 def _timezone(request: Request) -> str:
@@ -50,19 +57,16 @@ async def partners_page(request: Request) -> Response:
 
 async def partner_new(request: Request) -> Response:
     manager = require_manager(request)
-    context: dict[str, Any] = {
-        "section": "partners", "form": {"kind": PartnerKind.SCENIC_SPOT.value}, "errors": {},
-        "kinds": KINDS,
-    }  # fmt: skip
-    if request.method == "GET":
-        return render(request, "partners/manage_partner_new.html", context)
-    values = _values(await read_form(request), PARTNER_NAMES)
-    try:
+
+    async def save(values: dict[str, str]) -> str:
         partner = await console.create_partner(manager=manager, data=console.PartnerInput(**values))
-    except FieldErrors as exc:
-        context.update(form=values, errors=exc.errors)
-        return render(request, "partners/manage_partner_new.html", context, status_code=422)
-    return redirect(f"/manage/partners/{partner.id}?saved=1")
+        return f"/manage/partners/{partner.id}?saved=1"
+
+    fresh = {"kind": PartnerKind.SCENIC_SPOT.value}
+    context = {"section": "partners", "form": fresh, "errors": {}, "kinds": KINDS}
+    return await form_template(
+        request, "partners/manage_partner_new.html", context, save=save, names=PARTNER_NAMES
+    )
 
 
 # ---- one partner: details, rooms, staff ----
@@ -91,56 +95,55 @@ async def _partner_page(
     return render(request, "partners/manage_partner.html", context, status_code=status_code)
 
 
-async def partner_page(request: Request) -> Response:
-    manager = require_manager(request)
-    partner_id = int_param(request, "partner_id")
-    if request.method == "GET":
-        return await _partner_page(request, manager, partner_id)
-    values = _values(await read_form(request), PARTNER_NAMES)
-    try:
-        await console.update_partner(
-            manager=manager, partner_id=partner_id, data=console.PartnerInput(**values)
-        )
-    except FieldErrors as exc:
-        return await _partner_page(
-            request, manager, partner_id, 422, edit_form=values, edit_errors=exc.errors
-        )
-    return redirect(f"/manage/partners/{partner_id}?done=saved")
+async def _update_partner(
+    request: Request, manager: User, partner_id: int, values: dict[str, str]
+) -> str:
+    data = console.PartnerInput(**values)
+    await console.update_partner(manager=manager, partner_id=partner_id, data=data)
+    return f"/manage/partners/{partner_id}?done=saved"
 
 
-async def add_room(request: Request) -> Response:
-    manager = require_manager(request)
-    partner_id = int_param(request, "partner_id")
-    if request.method == "GET":  # this address after a refused form: reloaded, or re-languaged
-        return await _partner_page(request, manager, partner_id)
-    values = _values(await read_form(request), ROOM_NAMES)
-    try:
-        await console.add_room(
-            manager=manager, partner_id=partner_id, data=console.RoomInput(**values)
-        )
-    except FieldErrors as exc:
-        return await _partner_page(
-            request, manager, partner_id, 422, room_form=values, room_errors=exc.errors
-        )
-    return redirect(f"/manage/partners/{partner_id}?done=room#rooms")
+async def _add_room(
+    request: Request, manager: User, partner_id: int, values: dict[str, str]
+) -> str:
+    await console.add_room(manager=manager, partner_id=partner_id, data=console.RoomInput(**values))
+    return f"/manage/partners/{partner_id}?done=room#rooms"
+
+
+async def _add_staff(
+    request: Request, manager: User, partner_id: int, values: dict[str, str]
+) -> str:
+    settings = request.app.state.settings
+    await console.add_staff(
+        manager=manager, partner_id=partner_id, data=console.StaffInput(**values),
+        language=i18n.DEFAULT_LANGUAGE, secret=str(settings.secret_key),
+        base_url=settings.base_url, mailer=request.app.state.mailer,
+    )  # fmt: skip
+    return f"/manage/partners/{partner_id}?done=staff#staff"
+
+
+_partner_form_route = partial(
+    form_on_page, guard=require_manager, param="partner_id", page=_partner_page
+)
+partner_page = _partner_form_route(prefix="edit", names=PARTNER_NAMES, save=_update_partner)
+add_room = _partner_form_route(prefix="room", names=ROOM_NAMES, save=_add_room)
+add_staff = _partner_form_route(prefix="staff", names=STAFF_NAMES, save=_add_staff)
 
 
 async def room_page(request: Request) -> Response:
     manager = require_manager(request)
     room = await console.own_room(manager=manager, room_id=int_param(request, "room_id"))
-    if request.method == "GET":
-        return await _partner_page(request, manager, room.partner_id)
-    values = _values(await read_form(request), ROOM_NAMES)
-    try:
-        await console.update_room(
-            manager=manager, room_id=room.id, data=console.RoomInput(**values)
-        )
-    except FieldErrors as exc:
-        return await _partner_page(
-            request, manager, room.partner_id, 422,
-            edit_room=room.id, edit_room_form=values, edit_room_errors=exc.errors,
-        )  # fmt: skip
-    return redirect(f"/manage/partners/{room.partner_id}?done=room#rooms")
+
+    async def show(shown: Shown) -> Response:
+        refused = {"edit_room": room.id, **shown.context("edit_room")} if shown.posted else {}
+        return await _partner_page(request, manager, room.partner_id, shown.status_code, **refused)
+
+    async def save(values: dict[str, str]) -> str:
+        data = console.RoomInput(**values)
+        await console.update_room(manager=manager, room_id=room.id, data=data)
+        return f"/manage/partners/{room.partner_id}?done=room#rooms"
+
+    return await form_page(request, show=show, save=save, names=ROOM_NAMES)
 
 
 async def room_active(request: Request) -> Response:
@@ -159,26 +162,6 @@ async def room_delete(request: Request) -> Response:
     await read_form(request)
     partner_id = await console.delete_room(manager=manager, room_id=room_id)
     return redirect(f"/manage/partners/{partner_id}?done=room_deleted#rooms")
-
-
-async def add_staff(request: Request) -> Response:
-    manager = require_manager(request)
-    partner_id = int_param(request, "partner_id")
-    if request.method == "GET":
-        return await _partner_page(request, manager, partner_id)
-    values = _values(await read_form(request), STAFF_NAMES)
-    settings = request.app.state.settings
-    try:
-        await console.add_staff(
-            manager=manager, partner_id=partner_id, data=console.StaffInput(**values),
-            language=i18n.DEFAULT_LANGUAGE, secret=str(settings.secret_key),
-            base_url=settings.base_url, mailer=request.app.state.mailer,
-        )  # fmt: skip
-    except FieldErrors as exc:
-        return await _partner_page(
-            request, manager, partner_id, 422, staff_form=values, staff_errors=exc.errors
-        )
-    return redirect(f"/manage/partners/{partner_id}?done=staff#staff")
 
 
 # ---- redemptions ----

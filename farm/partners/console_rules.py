@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from farm.partners.models import PartnerKind
+from farm import forms
+from farm.i18n import _
 
 MAX_NAME = 100  # Partner.name
 MAX_ADDRESS = 200  # Partner.address
@@ -17,41 +18,26 @@ MIN_CAPACITY = 1
 MAX_CAPACITY = 20  # guests a night in one room
 
 
-def text_problem(text: str, *, limit: int, required: bool = False) -> str | None:
-    """'required', 'too_long' or 'invalid' (a control character, a line break) for a trimmed
-    one-line text, or None when it is fine."""
-    if required and not text:
-        return "required"
-    if len(text) > limit:
-        return "too_long"
-    if any(not ch.isprintable() for ch in text):
-        return "invalid"
-    return None
-
-
-def parse_kind(text: str) -> PartnerKind | None:
-    try:
-        return PartnerKind(text.strip())
-    except ValueError:
-        return None
-
-
 def kind_change_problem(
     *, current: str, new: str, perks: int, vouchers: int, bookings: int, rooms: int
-) -> str | None:
-    """Why a partner's kind cannot change now, or None. Plans promise its tickets or nights,
-    vouchers were issued or redeemed for it, guests booked its rooms: all of these assume
-    what it is. Rooms belong to guesthouses only."""
+) -> forms.Problem | None:
+    """Why a partner's kind cannot change now (code: perks, vouchers, bookings or rooms), or
+    None. Plans promise its tickets or nights, vouchers were issued or redeemed for it,
+    guests booked its rooms: all of these assume what it is. Rooms belong to guesthouses
+    only."""
     if current == new:
         return None
-    for reason, count in (
-        ("perks", perks),
-        ("vouchers", vouchers),
-        ("bookings", bookings),
-        ("rooms", rooms),
-    ):
+    for reason, count, message in (
+        ("perks", perks,
+         _("Plans offer this partner's vouchers, so its kind can no longer change.")),
+        ("vouchers", vouchers,
+         _("Vouchers were issued for this partner, so its kind can no longer change.")),
+        ("bookings", bookings,
+         _("This partner has farm-stay bookings, so its kind can no longer change.")),
+        ("rooms", rooms, _("This guesthouse has rooms, so it cannot become a scenic spot.")),
+    ):  # fmt: skip
         if count:
-            return reason
+            return forms.Problem(reason, message)
     return None
 
 

@@ -16,7 +16,9 @@ import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
+
+from farm import forms
+from farm.i18n import _
 
 CANCEL_DAYS = 2  # the last day to cancel is the first night less two days
 HORIZON_NIGHTS = 60  # how far ahead the calendar shows the nights
@@ -25,18 +27,6 @@ NEAR_SHIP_DAY = 3  # a night this many days or fewer from a ship day is suggeste
 HARVEST_LOOKBACK_DAYS = 365  # harvests of the last year hint at this year's busy weeks
 MAX_NIGHTS = 31  # a stay longer than this is refused before any work
 MAX_GUESTS = 20
-
-
-class Problem(StrEnum):
-    """What is wrong with a booking request (the service words it for the customer)."""
-
-    NO_NIGHT = "no_night"  # the first night is missing or not a date
-    IN_THE_PAST = "in_the_past"  # tonight or earlier
-    OUTSIDE_VALIDITY = "outside_validity"  # a night the vouchers do not cover
-    BAD_NIGHTS = "bad_nights"  # not a number from 1 to MAX_NIGHTS
-    TOO_MANY_NIGHTS = "too_many_nights"  # more nights than free vouchers
-    BAD_GUESTS = "bad_guests"  # not a number from 1
-    TOO_MANY_GUESTS = "too_many_guests"  # more than the largest room takes
 
 
 def first_bookable_night(today: date) -> date:
@@ -72,27 +62,46 @@ def booking_problems(
     valid_until: date,
     free_vouchers: int,
     max_capacity: int,
-) -> dict[str, Problem]:
-    """Each form field's problem, if any: {} when the request may be tried. `nights` and
-    `guests` are None when they were not whole numbers; the validity window is the span of
-    the free vouchers (each night must still find a voucher valid on it: assign_vouchers)."""
-    problems: dict[str, Problem] = {}
+) -> dict[str, forms.Problem]:
+    """Each form field's problem, if any, worded for the customer: {} when the request may be
+    tried. `nights` and `guests` are None when they were not whole numbers; the validity
+    window is the span of the free vouchers (each night must still find a voucher valid on
+    it: assign_vouchers). Codes: no_night, in_the_past, outside_validity (a night the
+    vouchers do not cover), bad_nights, too_many_nights (more than free vouchers),
+    bad_guests, too_many_guests (more than the largest room takes)."""
+    problems: dict[str, forms.Problem] = {}
     if nights is None or not 1 <= nights <= MAX_NIGHTS:
-        problems["nights"] = Problem.BAD_NIGHTS
+        problems["nights"] = forms.Problem(
+            "bad_nights", _("Enter a number of nights from 1 to %(max)d.") % {"max": MAX_NIGHTS}
+        )
     elif nights > free_vouchers:
-        problems["nights"] = Problem.TOO_MANY_NIGHTS
+        problems["nights"] = forms.Problem(
+            "too_many_nights",
+            _("One voucher pays for one night: you have %(free)d free for this guesthouse.")
+            % {"free": free_vouchers},
+        )
+    outside = forms.Problem(
+        "outside_validity",
+        _("Your vouchers are good for nights from %(start)s to %(end)s.")
+        % {"start": valid_from.isoformat(), "end": (valid_until - timedelta(days=1)).isoformat()},
+    )
     if first_night is None:
-        problems["first_night"] = Problem.NO_NIGHT
+        problems["first_night"] = forms.Problem("no_night", _("Choose the first night."))
     elif first_night < first_bookable_night(today):
-        problems["first_night"] = Problem.IN_THE_PAST
+        problems["first_night"] = forms.Problem(
+            "in_the_past", _("Nights can be booked from tomorrow on.")
+        )
     elif not valid_from <= first_night < valid_until:
-        problems["first_night"] = Problem.OUTSIDE_VALIDITY
+        problems["first_night"] = outside
     elif "nights" not in problems and nights and first_night + timedelta(nights) > valid_until:
-        problems["first_night"] = Problem.OUTSIDE_VALIDITY  # the last night is past the end
+        problems["first_night"] = outside  # the last night is past the end
     if guests is None or not 1 <= guests <= MAX_GUESTS:
-        problems["guests"] = Problem.BAD_GUESTS
+        problems["guests"] = forms.Problem("bad_guests", _("Enter the number of guests."))
     elif guests > max_capacity:
-        problems["guests"] = Problem.TOO_MANY_GUESTS
+        problems["guests"] = forms.Problem(
+            "too_many_guests",
+            _("The largest room here takes %(capacity)d guests.") % {"capacity": max_capacity},
+        )
     return problems
 
 

@@ -12,10 +12,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
+from farm import forms
 from farm.accounts.models import User
-from farm.errors import Conflict, FieldErrors, NotFound
+from farm.errors import Conflict, NotFound
 from farm.i18n import _
-from farm.land.rules import BadValue, parse_yuan
 from farm.paging import Page, ids_then, paginate
 from farm.payments import rules
 from farm.payments.gateway import Gateway
@@ -216,30 +216,24 @@ def manual_method_name(method: str) -> str:
 
 
 def _read_manual(*, owed_fen: int, amount: str, method: str, note: str) -> tuple[int, str, str]:
-    errors: dict[str, str] = {}
-    paid = 0
-    try:
-        paid = parse_yuan(amount)
-    except BadValue as exc:
-        errors["amount"] = {
-            "required": _("This field is required."),
-            "negative": _("Enter an amount above zero."),
-            "zero": _("Enter an amount above zero."),
-            "too_precise": _("An amount has at most 2 decimal places (fen)."),
-        }.get(exc.problem, _("Enter the amount in yuan, like 580 or 580.50."))
-    if paid > owed_fen and "amount" not in errors:
-        errors["amount"] = _("At most the %(amount)s owed.") % {
-            "amount": "¥" + format_yuan(owed_fen)
-        }
-    if method not in set(ManualMethod):
-        errors["method"] = _("Choose how the money was paid back.")
-    text = note.strip()
-    if len(text) > MANUAL_NOTE_MAX:
-        errors["note"] = _("This is too long.")
-    elif method == ManualMethod.OTHER and not text:
-        errors["note"] = _("Say how the money was paid back.")
-    if errors:
-        raise FieldErrors(errors)
+    form = forms.Form()
+    paid = form.read("amount", forms.yuan, amount)
+    if paid is not None and paid > owed_fen:
+        form.refuse(
+            "amount", _("At most the %(amount)s owed.") % {"amount": "¥" + format_yuan(owed_fen)}
+        )
+    form.read(
+        "method",
+        forms.choice,
+        method,
+        set(ManualMethod),
+        message=_("Choose how the money was paid back."),
+    )
+    text = form.read("note", forms.text, note, limit=MANUAL_NOTE_MAX, one_line=False)
+    if method == ManualMethod.OTHER and text == "":
+        form.refuse("note", _("Say how the money was paid back."))
+    form.check()
+    assert paid is not None and text is not None
     return paid, method, text
 
 

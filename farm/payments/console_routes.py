@@ -9,11 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from farm.errors import FieldErrors
 from farm.paging import parse_page
 from farm.payments import console
 from farm.payments.models import ManualMethod
-from farm.web import int_param, now, read_form, redirect, render, require_manager
+from farm.web import Shown, form_page, int_param, now, read_form, redirect, render, require_manager
 
 MANUAL_NAMES = ("amount", "method", "note")
 
@@ -59,19 +58,22 @@ async def retry(request: Request) -> Response:
 async def record_manual(request: Request) -> Response:
     manager = require_manager(request)
     refund_id = int_param(request, "refund_id")
-    form = await read_form(request)
-    values = {name: str(form.get(name) or "") for name in MANUAL_NAMES}
-    shown, page = str(form.get("list") or ""), parse_page(form.get("page"))
-    try:
-        await console.record_manual_refund(
-            manager=manager, refund_id=refund_id, now=now(), **values
-        )
-    except FieldErrors as exc:
+
+    async def show(shown: Shown) -> Response:  # a refused form: this route takes POSTs
+        posted = shown.posted or {}
         return await _page(
-            request, shown=shown, page=page, status_code=422, errors=exc.errors, form=values,
-            refused=refund_id,
+            request, shown=str(posted.get("list") or ""), page=parse_page(posted.get("page")),
+            status_code=shown.status_code, refused=refund_id, **shown.context(),
         )  # fmt: skip
-    return redirect(_back(shown, page, "recorded"))
+
+    async def save(values: dict[str, str]) -> str:
+        manual = {name: values[name] for name in MANUAL_NAMES}
+        await console.record_manual_refund(
+            manager=manager, refund_id=refund_id, now=now(), **manual
+        )
+        return _back(values["list"], parse_page(values["page"]), "recorded")
+
+    return await form_page(request, show=show, save=save, names=(*MANUAL_NAMES, "list", "page"))
 
 
 routes = [

@@ -17,8 +17,9 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
 from tortoise.transactions import in_transaction
 
+from farm import forms
 from farm.accounts.models import User
-from farm.errors import Conflict, FieldErrors, NotFound
+from farm.errors import Conflict, NotFound
 from farm.fieldwork.models import Crop
 from farm.i18n import _
 from farm.land.models import Plot, Season
@@ -291,19 +292,17 @@ async def transit_rows(*, manager: User, typed: dict[str, str] | None = None) ->
 async def save_transit_table(*, manager: User, days: dict[str, str]) -> None:
     """Save the days (0 to 15) of every province for the cooperative; on any bad value,
     FieldErrors keyed by province and nothing saved."""
-    errors: dict[str, str] = {}
+    form = forms.Form()
+    message = _("Enter a whole number of days from %(low)d to %(high)d.")
     values: dict[str, int] = {}
     for province in PROVINCES:
-        text = days.get(province, "").strip()
-        digits = text.isascii() and text.isdigit() and len(text) <= 2
-        if not digits or int(text) > rules.MAX_TRANSIT_DAYS:
-            errors[province] = _("Enter a whole number of days from 0 to %(max)s.") % {
-                "max": rules.MAX_TRANSIT_DAYS
-            }
-        else:
-            values[province] = int(text)
-    if errors:
-        raise FieldErrors(errors)
+        found = form.read(
+            province, forms.whole, days.get(province, ""), low=0, high=rules.MAX_TRANSIT_DAYS,
+            message=message,
+        )  # fmt: skip
+        if found is not None:
+            values[province] = found
+    form.check()
     try:
         await _write_transit(manager.cooperative_id, values)
     except IntegrityError:  # another manager saved the first table at the same moment

@@ -3,21 +3,33 @@ the transit table. Diverting a harvest lot by hand is on the harvests page (fiel
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from farm.errors import DomainError, FieldErrors
+from farm.errors import DomainError
 from farm.i18n import _
 from farm.paging import parse_day_span, parse_page, search_text
 from farm.parsing import parse_id
 from farm.shipments import console, dispatch, documents
 from farm.shipments.models import DiversionReason, ShipmentStatus
 from farm.shipments.tracking_csv import MAX_BYTES
-from farm.web import int_param, now, read_form, redirect, render, require_manager, today
+from farm.web import (
+    Shown,
+    form_page,
+    int_param,
+    now,
+    read_form,
+    redirect,
+    render,
+    require_manager,
+    today,
+)
 
 MAX_PROBLEMS_SHOWN = 200
 
@@ -80,13 +92,17 @@ async def batch(request: Request) -> Response:
 
 
 def _back(request: Request, form, done: str) -> Response:
-    """Back to the page and filter the form was sent from."""
+    return redirect(_back_to(request, form, done))
+
+
+def _back_to(request: Request, form, done: str) -> str:
+    """The page and filter the form was sent from."""
     query = {"page": parse_page(form.get("page")), "done": done}
     if str(form.get("status") or "") in set(ShipmentStatus):
         query["status"] = str(form.get("status"))
     if text := search_text(form.get("q"), limit=40):
         query["q"] = text
-    return redirect(f"/manage/shipments/{request.path_params['batch_id']}?{urlencode(query)}")
+    return f"/manage/shipments/{request.path_params['batch_id']}?{urlencode(query)}"
 
 
 async def pack(request: Request) -> Response:
@@ -113,23 +129,25 @@ async def pack_all(request: Request) -> Response:
 async def ship(request: Request) -> Response:
     manager = require_manager(request)
     batch_id = int_param(request, "batch_id")
-    form = await read_form(request)
-    shipment_id = parse_id(form.get("shipment_id")) or 0
-    try:
+
+    async def show(shown: Shown) -> Response:  # a refused row: this route takes POSTs
+        row = parse_id((shown.posted or {}).get("shipment_id")) or 0
+        refused = {"row_errors": {row: shown.errors}, "row_form": {row: shown.posted}}
+        return await _batch_response(request, shown.status_code, **refused)
+
+    async def save(form: FormData) -> str:
         await dispatch.mark_shipped(
             manager=manager,
             batch_id=batch_id,
-            shipment_id=shipment_id,
+            shipment_id=parse_id(form.get("shipment_id")) or 0,
             courier=str(form.get("courier") or ""),
             tracking_no=str(form.get("tracking_no") or ""),
             base_url=request.app.state.settings.base_url,
             now=now(),
         )
-    except FieldErrors as exc:
-        return await _batch_response(
-            request, 422, row_errors={shipment_id: exc.errors}, row_form={shipment_id: form}
-        )
-    return _back(request, form, "shipped")
+        return _back_to(request, form, "shipped")
+
+    return await form_page(request, show=show, save=save)
 
 
 async def upload_tracking(request: Request) -> Response:
@@ -160,30 +178,22 @@ async def upload_tracking(request: Request) -> Response:
 
 async def transit(request: Request) -> Response:
     manager = require_manager(request)
-    context = {"section": "shipments", "errors": {}}
-    if request.method == "GET":
-        rows = await console.transit_rows(manager=manager)
-        saved = "saved" in request.query_params
-        return render(
-            request, "shipments/manage_transit.html", {**context, "rows": rows, "saved": saved}
-        )
-    form = await read_form(request)
-    typed = {
-        key.removeprefix("days_"): str(value)
-        for key, value in form.items()
-        if key.startswith("days_")
-    }
-    try:
-        await console.save_transit_table(manager=manager, days=typed)
-    except FieldErrors as exc:
-        rows = await console.transit_rows(manager=manager, typed=typed)
-        return render(
-            request,
-            "shipments/manage_transit.html",
-            {**context, "rows": rows, "errors": exc.errors},
-            status_code=422,
-        )
-    return redirect("/manage/shipments/transit?saved=1")
+
+    def typed(form: Mapping[str, Any]) -> dict[str, str]:
+        return {k.removeprefix("days_"): str(v) for k, v in form.items() if k.startswith("days_")}
+
+    async def show(shown: Shown) -> Response:
+        posted = typed(shown.posted) if shown.posted is not None else None
+        rows = await console.transit_rows(manager=manager, typed=posted)
+        context = {"section": "shipments", "errors": shown.errors, "rows": rows,
+                   "saved": "saved" in request.query_params}  # fmt: skip
+        return render(request, "shipments/manage_transit.html", context, shown.status_code)
+
+    async def save(form: FormData) -> str:
+        await console.save_transit_table(manager=manager, days=typed(form))
+        return "/manage/shipments/transit?saved=1"
+
+    return await form_page(request, show=show, save=save)
 
 
 routes = [

@@ -9,11 +9,10 @@ from datetime import date, datetime
 
 from tortoise.transactions import in_transaction
 
+from farm import forms
 from farm.accounts.models import User
-from farm.errors import FieldErrors, NotFound
+from farm.errors import NotFound
 from farm.fieldwork.models import HarvestLot
-from farm.fieldwork.rules import parse_kg
-from farm.fieldwork.services import number_message
 from farm.i18n import _
 from farm.land.models import Season
 from farm.shipments import rules
@@ -30,14 +29,12 @@ async def divert_lot(
 ) -> Allocation:
     """Record grams of a lot as donated or sold locally. Never more than the lot still has
     open: the lot row is locked, and its settled grams grow in the same transaction."""
-    errors: dict[str, str] = {}
-    grams, problem = parse_kg(kg)
-    if problem:
-        errors["kg"] = number_message(problem)
-    if reason not in set(MANUAL_REASONS):
-        errors["reason"] = _("Choose donated or sold locally.")
-    if len(note.strip()) > 200:
-        errors["note"] = _("This is too long.")
+    form = forms.Form()
+    grams = form.read("kg", forms.kg, kg)
+    form.read(
+        "reason", forms.choice, reason, MANUAL_REASONS, message=_("Choose donated or sold locally.")
+    )
+    text = form.read("note", forms.text, note, limit=200, one_line=False)
     async with in_transaction() as conn:
         lot = (
             await HarvestLot.filter(id=lot_id, cooperative_id=manager.cooperative_id)
@@ -49,11 +46,12 @@ async def divert_lot(
             raise NotFound(_("This harvest lot does not exist."))
         open_g = lot.weight_g - lot.settled_g
         if grams is not None and grams > open_g:
-            errors["kg"] = _("Only %(kg)s kg of this lot is still open.") % {
-                "kg": plain_number(grams_to_kg(open_g))
-            }
-        if errors:
-            raise FieldErrors(errors)
+            form.refuse(
+                "kg",
+                _("Only %(kg)s kg of this lot is still open.")
+                % {"kg": plain_number(grams_to_kg(open_g))},
+            )
+        form.check()
         assert grams is not None
         await HarvestLot.filter(id=lot.id).using_db(conn).update(settled_g=lot.settled_g + grams)
         return await Allocation.create(
@@ -62,7 +60,7 @@ async def divert_lot(
             state=AllocationState.DIVERTED,
             reason=DiversionReason(reason),
             decided_by_id=manager.id,
-            note=note.strip(),
+            note=text or "",
             ship_on=None,
             decided_at=now,
             using_db=conn,

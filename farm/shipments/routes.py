@@ -6,20 +6,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from farm import forms
 from farm.accounts.models import Role
-from farm.errors import DomainError, NotFound
+from farm.errors import DomainError
 from farm.i18n import _
-from farm.land.rules import BadValue, parse_date
 from farm.shipments import services
 from farm.subscriptions.rules import PROVINCES
-from farm.web import int_param, now, read_form, redirect, render, require_user, today
+from farm.web import Shown, form_page, int_param, now, render, require_user, today
 
 
 def _day_param(request: Request, name: str) -> str:
     """A date from the query string (shown in a notice after a change), else nothing."""
     try:
-        return parse_date(request.query_params.get(name, "")).isoformat()
-    except BadValue:
+        return forms.day(request.query_params.get(name, "")).isoformat()
+    except forms.Problem:
         return ""
 
 
@@ -49,13 +49,18 @@ async def change_hold(request: Request) -> Response:
     """Hold a ship day, or deliver it as usual after all (action=hold|release)."""
     customer = require_user(request, Role.CUSTOMER)
     sub_id = int_param(request, "sub_id")
-    form = await read_form(request)
-    action = str(form.get("action") or "")
-    try:
-        ship_on = parse_date(str(form.get("ship_on") or ""))
-    except BadValue:
-        return await _page(request, sub_id, error=_("Choose a ship day from the list."), status=422)
-    try:
+
+    async def show(shown: Shown) -> Response:  # refused: this route takes POSTs
+        return await _page(request, sub_id, error=shown.notice, status=shown.status_code)
+
+    async def save(values: dict[str, str]) -> str:
+        try:
+            ship_on = forms.day(values["ship_on"])
+        except forms.Problem:
+            ship_on = None
+        action = values["action"]
+        if ship_on is None or action not in ("hold", "release"):
+            raise DomainError(_("Choose a ship day from the list."), status_code=422)
         if action == "hold":
             await services.hold_ship_day(
                 customer=customer,
@@ -65,20 +70,16 @@ async def change_hold(request: Request) -> Response:
                 now=now(),
                 base_url=request.app.state.settings.base_url,
             )
-        elif action == "release":
+        else:
             await services.release_hold(
                 customer=customer, subscription_id=sub_id, ship_on=ship_on, today=today(request)
             )
-        else:
-            return await _page(
-                request, sub_id, error=_("Choose a ship day from the list."), status=422
-            )
-    except NotFound:
-        raise
-    except DomainError as exc:
-        return await _page(request, sub_id, error=exc.message, status=exc.status_code)
-    done = "held" if action == "hold" else "released"
-    return redirect(f"/account/subscriptions/{sub_id}/deliveries?{done}={ship_on.isoformat()}")
+        done = "held" if action == "hold" else "released"
+        return f"/account/subscriptions/{sub_id}/deliveries?{done}={ship_on.isoformat()}"
+
+    return await form_page(
+        request, show=show, save=save, names=("action", "ship_on"), notices=(DomainError,)
+    )
 
 
 routes = [

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from farm import forms
+from farm.i18n import _
 from farm.land.rules import cutoff_for
-from farm.phones import mobile_number
 
 
 def reservation_expires_at(*, now: datetime, minutes: int) -> datetime:
@@ -66,27 +67,23 @@ PROVINCES: dict[str, str] = {
 }  # fmt: skip
 
 
-def address_problems(
+def read_address(
     *, recipient: str, phone: str, province: str, city: str, address: str
 ) -> dict[str, str]:
-    """Field name -> problem key ('required', 'too_long', 'invalid')."""
-    problems: dict[str, str] = {}
-    for name, value, limit in (
-        ("recipient", recipient, 60),
-        ("city", city, 40),
-        ("address", address, 200),
-    ):
-        if not value.strip():
-            problems[name] = "required"
-        elif len(value.strip()) > limit:
-            problems[name] = "too_long"
-    if not phone.strip():
-        problems["phone"] = "required"
-    elif mobile_number(phone) is None:
-        problems["phone"] = "invalid"
-    if province not in PROVINCES:
-        problems["province"] = "invalid"
-    return problems
+    """A delivery address as typed, clean (the phone as its 11 digits), or FieldErrors with
+    a message beside each wrong field."""
+    form = forms.Form()
+    clean = {
+        "recipient": form.read("recipient", forms.text, recipient, limit=60, required=True),
+        "phone": form.read("phone", forms.mobile, phone),
+        "province": form.read(
+            "province", forms.choice, province, PROVINCES, message=_("Choose a province.")
+        ),
+        "city": form.read("city", forms.text, city, limit=40, required=True),
+        "address": form.read("address", forms.text, address, limit=200, required=True),
+    }
+    form.check()
+    return {name: value or "" for name, value in clean.items()}
 
 
 def locked_ship_day(days: Sequence[date], *, cutoff_days: int, today: date) -> date | None:

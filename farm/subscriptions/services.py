@@ -13,13 +13,12 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from farm.accounts.models import User
-from farm.errors import Conflict, FieldErrors, NotFound
+from farm.errors import Conflict, NotFound
 from farm.i18n import _
 from farm.land import rules as land_rules
 from farm.land.models import Plan, Plot
 from farm.land.services import season_ship_days
 from farm.payments.models import Payment, PaymentStatus
-from farm.phones import mobile_number
 from farm.sql import is_postgres
 from farm.subscriptions import claims, rules
 from farm.subscriptions.models import PlotClaim, Status, Subscription
@@ -393,14 +392,6 @@ async def _views(subs: list[Subscription], *, today: date) -> list[SubscriptionV
     return views
 
 
-def address_message(problem: str) -> str:
-    return {
-        "required": _("This field is required."),
-        "too_long": _("This is too long."),
-        "invalid": _("This value is not valid."),
-    }[problem]
-
-
 async def update_address(
     *,
     customer: User,
@@ -433,21 +424,10 @@ async def update_address(
                     "cutoff": land_rules.cutoff_for(locked, sub.season.cutoff_days).isoformat(),
                 }
             )
-    problems = rules.address_problems(
+    clean = rules.read_address(
         recipient=recipient, phone=phone, province=province, city=city, address=address
     )
-    if problems:
-        errors = {name: address_message(p) for name, p in problems.items()}
-        if problems.get("phone") == "invalid":
-            errors["phone"] = _("Enter an 11-digit mainland mobile number.")
-        raise FieldErrors(errors)
-    await Subscription.filter(id=sub.id).update(
-        recipient=recipient.strip(),
-        phone=mobile_number(phone) or "",
-        province=province,
-        city=city.strip(),
-        address=address.strip(),
-    )
+    await Subscription.filter(id=sub.id).update(**clean)
     await sub.refresh_from_db()
     return sub
 

@@ -549,8 +549,8 @@ async def test_the_waiting_pages_poll_asks_stripe_about_a_payment_at_most_once_p
 ):
     from datetime import UTC, datetime, timedelta
 
-    from farm.payments.polling import StripeReadGate
     from farm.lifecycle import routes
+    from farm.payments.polling import StripeReadGate
 
     sub, token = await reserved_with_address(client)
     await pay(client, sub, token, "wechat_pay")

@@ -280,7 +280,7 @@ async def test_a_field_cannot_shrink_from_under_its_plots_but_may_be_renamed(con
 @pytest.mark.parametrize(
     ("width", "message"),
     [("", "This field is required."), ("abc", "Enter a number."), ("1e3", "Enter a number."),
-     ("-5", "Enter 0 or more."), ("0", "Enter a number above zero."),
+     ("-5", "Enter a number above zero."), ("0", "Enter a number above zero."),
      ("10.123", "Use at most 2 decimal places."),
      ("99999", "This number is too large: at most 5000.")],
 )  # fmt: skip
@@ -460,11 +460,11 @@ async def test_a_manager_adds_a_plan_with_its_price_in_yuan_and_its_perks(client
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"price": "580.505"}, "price", "A price has at most 2 decimal places (fen)."),
-        ({"price": "-580"}, "price", "A price cannot be negative."),
-        ({"price": "0"}, "price", "Enter a price above zero."),
-        ({"price": "五百八"}, "price", "Enter the price in yuan, like 580 or 580.50."),
-        ({"price": "10000000"}, "price", "This price is too large: at most ¥1,000,000."),
+        ({"price": "580.505"}, "price", "An amount has at most 2 decimal places (fen)."),
+        ({"price": "-580"}, "price", "Enter an amount above zero."),
+        ({"price": "0"}, "price", "Enter an amount above zero."),
+        ({"price": "五百八"}, "price", "Enter the amount in yuan, like 580 or 580.50."),
+        ({"price": "10000000"}, "price", "This amount is too large: at most ¥1,000,000."),
         ({"plot_area_m2": "333.33"}, "plot_area_m2",
          "No plot of 试验田 measures 333.33 m². Its plots measure: 66.67 m²."),
         ({"max_plots": "0"}, "max_plots", "Enter a whole number from 1 to 10000."),

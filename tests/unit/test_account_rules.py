@@ -1,5 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from farm import forms
 from farm.accounts import rules
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
@@ -12,9 +15,11 @@ def test_emails_are_trimmed_lower_cased_and_checked():
 
 
 def test_passwords_need_8_to_200_characters():
-    assert rules.password_problem("short") == "too_short"
-    assert rules.password_problem("x" * 201) == "too_long"
-    assert rules.password_problem("long enough") is None
+    for text, code in (("short", "too_short"), ("x" * 201, "too_long")):
+        with pytest.raises(forms.Problem) as refused:
+            rules.password(text)
+        assert refused.value.code == code
+    assert rules.password("long enough") == "long enough"
 
 
 def test_the_first_failed_logins_cost_no_wait():

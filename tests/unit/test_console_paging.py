@@ -62,10 +62,10 @@ def test_plot_codes_are_read_from_lists_and_ranges_each_once_in_the_order_typed(
 def test_a_backwards_or_huge_range_is_refused():
     with pytest.raises(BadCodes) as backwards:
         parse_plot_codes("A09-A03")
-    assert backwards.value.problem == "bad_range" and backwards.value.token == "A09-A03"
+    assert backwards.value.code == "bad_range" and backwards.value.token == "A09-A03"
     with pytest.raises(BadCodes) as huge:
         parse_plot_codes(f"A1-A{MAX_CODES_PER_ENTRY + 5}")
-    assert huge.value.problem == "too_many"
+    assert huge.value.code == "too_many"
     with pytest.raises(BadCodes):
         parse_plot_codes("X" * 21)
 
@@ -79,4 +79,4 @@ def test_a_plot_range_with_a_number_of_thousands_of_digits_is_too_long_not_an_er
     huge = "A" + "9" * 4301
     with pytest.raises(BadCodes) as refused:
         parse_plot_codes(f"{huge}-{huge}")
-    assert refused.value.problem == "too_long"
+    assert refused.value.code == "too_long"

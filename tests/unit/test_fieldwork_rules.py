@@ -7,26 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from farm import units
+from farm import forms, units
 from farm.fieldwork import rules
 from farm.fieldwork.photos import BadPhoto, check_photo
-
-
-def test_kilograms_typed_become_whole_grams():
-    assert rules.parse_kg("12.5") == (12500, None)
-    assert rules.parse_kg(" 0.001 ") == (1, None)
-    assert rules.parse_kg("1,200") == (1_200_000, None)
-
-
-@pytest.mark.parametrize(
-    ("text", "problem"),
-    [("", "invalid"), ("abc", "invalid"), ("NaN", "invalid"), ("inf", "invalid"), ("0", "not_positive"),
-     ("-2", "not_positive"), ("0.0005", "too_precise"), ("100001", "too_large"), ("1e9", "invalid"),
-     ("1e-999999999", "invalid"), ("1_0", "invalid"), ("1,5", "invalid"), ("９", "invalid"),
-     ("9" * 30, "invalid")],
-)  # fmt: skip
-def test_absurd_weights_are_refused_with_a_reason(text, problem):
-    assert rules.parse_kg(text) == (None, problem)
 
 
 @given(st.integers(min_value=1, max_value=100_000_000))
@@ -34,20 +17,14 @@ def test_grams_shown_as_kg_and_jin_agree_two_jin_to_the_kilo(grams):
     assert abs(units.grams_to_jin(grams) - 2 * units.grams_to_kg(grams)) <= Decimal("0.01")
 
 
-def test_hours_are_counted_in_quarters_up_to_a_day():
-    assert rules.parse_hours("3.5") == (Decimal("3.5"), None)
-    assert rules.parse_hours("0.25") == (Decimal("0.25"), None)
-    assert rules.parse_hours("0.1") == (None, "too_precise")
-    assert rules.parse_hours("25") == (None, "too_large")
-    assert rules.parse_hours("0") == (None, "not_positive")
-    assert rules.parse_hours("1e-999999999") == (None, "invalid")
-
-
 def test_work_is_logged_for_today_or_the_past_year_only():
     today = date(2026, 11, 23)
-    assert rules.date_problem(today, today=today) is None
-    assert rules.date_problem(date(2026, 11, 24), today=today) == "future"
-    assert rules.date_problem(date(2025, 11, 1), today=today) == "too_old"
+    assert rules.log_day("2026-11-23", today=today) == today
+    assert rules.log_day("2025-11-23", today=today) == date(2025, 11, 23)
+    for text, code in (("2026-11-24", "future"), ("2025-11-01", "too_old"), ("x", "invalid")):
+        with pytest.raises(forms.Problem) as refused:
+            rules.log_day(text, today=today)
+        assert refused.value.code == code
 
 
 def test_lot_codes_use_only_characters_that_cannot_be_misread():

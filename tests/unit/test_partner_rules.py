@@ -7,7 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from farm import forms
 from farm.partners import console_rules as rules
+from farm.partners.models import PartnerKind
 from farm.phones import MAX_CONTACT_PHONE, contact_phone
 
 # ---- phone numbers: landlines and mobiles as people write them ----
@@ -56,24 +58,33 @@ def test_a_phone_that_is_accepted_fits_its_column_and_reads_back_the_same(text):
         assert set(shown) <= set("0123456789 -+")
 
 
-# ---- text fields ----
+# ---- text fields and the kind (read by farm.forms) ----
 
 
 def test_a_required_text_must_be_there_and_fit_its_limit_on_one_line():
-    assert rules.text_problem("", limit=100, required=True) == "required"
-    assert rules.text_problem("", limit=100) is None
-    assert rules.text_problem("x" * 100, limit=100, required=True) is None
-    assert rules.text_problem("x" * 101, limit=100) == "too_long"
-    assert rules.text_problem("8:00–17:30，周一闭馆", limit=200) is None
-    assert rules.text_problem("8:00\n17:30", limit=200) == "invalid"
-    assert rules.text_problem("a\x07b", limit=200) == "invalid"
+    def code(text, **options):
+        try:
+            forms.text(text, **options)
+        except forms.Problem as problem:
+            return problem.code
+        return None
+
+    assert code("", limit=100, required=True) == "required"
+    assert code("", limit=100) is None
+    assert code("x" * 100, limit=100, required=True) is None
+    assert code("x" * 101, limit=100) == "too_long"
+    assert code("8:00–17:30，周一闭馆", limit=200) is None
+    assert code("8:00\n17:30", limit=200) == "invalid"
+    assert code("a\x07b", limit=200) == "invalid"
 
 
 def test_the_kind_is_read_only_from_its_own_words():
-    assert rules.parse_kind(" guesthouse ") == "guesthouse"
-    assert rules.parse_kind("scenic_spot") == "scenic_spot"
-    assert rules.parse_kind("hotel") is None
-    assert rules.parse_kind("") is None
+    kinds = set(PartnerKind)
+    assert forms.choice(" guesthouse ", kinds, message="") == "guesthouse"
+    assert forms.choice("scenic_spot", kinds, message="") == "scenic_spot"
+    for text in ("hotel", ""):
+        with pytest.raises(forms.Problem):
+            forms.choice(text, kinds, message="")
 
 
 # ---- when the kind of a partner is fixed ----
@@ -88,7 +99,8 @@ def test_a_partner_nothing_depends_on_may_change_its_kind():
 @pytest.mark.parametrize("reason", ["perks", "vouchers", "bookings", "rooms"])
 def test_plans_vouchers_bookings_or_rooms_fix_the_kind_and_say_which(reason):
     depends = {**NOTHING, reason: 1}
-    assert rules.kind_change_problem(current="guesthouse", new="scenic_spot", **depends) == reason
+    found = rules.kind_change_problem(current="guesthouse", new="scenic_spot", **depends)
+    assert found is not None and found.code == reason
     # Saving the same kind again is not a change, whatever depends on it.
     assert rules.kind_change_problem(current="guesthouse", new="guesthouse", **depends) is None
 

@@ -191,14 +191,14 @@ async def test_a_manual_diversion_waits_for_a_running_field_and_never_double_cou
                          harvested_on=date(2026, 11, 10))  # fmt: skip
     manager = await User.get(role=Role.MANAGER, cooperative_id=season.cooperative_id)
     reached, gate = asyncio.Event(), asyncio.Event()
-    create_shipments = batches._create_shipments
+    write_plan = batches.write_plan
 
     async def paused(conn_, **kw):  # the run has read and locked the lot, and waits here
         reached.set()
         await gate.wait()
-        return await create_shipments(conn_, **kw)
+        return await write_plan(conn_, **kw)
 
-    monkeypatch.setattr(batches, "_create_shipments", paused)
+    monkeypatch.setattr(batches, "write_plan", paused)
     run = asyncio.create_task(batches.make_due_batches(today=date(2026, 11, 16), now=NOW))
     await reached.wait()
     divert = asyncio.create_task(diversions.divert_lot(

@@ -14,12 +14,14 @@ stores the plan."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -48,9 +50,10 @@ from farm.shipments.planning import (
     Subscriber,
     plan_field,
 )
-from farm.sql import insert_rows, try_advisory_lock
+from farm.sql import insert_columns, is_postgres, try_advisory_lock
 from farm.subscriptions.models import Status, Subscription
 
+FIELDS_AT_ONCE = 2  # fields run side by side on PostgreSQL (see make_batch)
 CHUNK = 500  # ids per UPDATE ... WHERE id IN (...)
 ADDRESS = ("recipient", "phone", "province", "city", "address")
 
@@ -124,20 +127,29 @@ async def make_batch(due: DueBatch, *, today: date, now: datetime) -> BatchResul
     batch = await _batch_row(cooperative_id=due.cooperative_id, ship_on=due.ship_on, now=now)
     result = BatchResult(due.ship_on, due.cooperative_id)
     transit = await transit_table(due.cooperative_id)
-    for field_id in sorted(due.fields):
-        made = await run_field(
-            batch=batch,
-            field_id=field_id,
-            seasons=due.fields[field_id],
-            transit=transit,
-            today=today,
-            now=now,
-        )
-        if made is None:
-            result.fields_busy += 1
-        else:
-            result.fields_run += 1
-            result.shipments += made
+    waiting = sorted(due.fields)
+
+    async def run_fields() -> None:
+        while waiting:
+            field_id = waiting.pop(0)
+            made = await run_field(
+                batch=batch,
+                field_id=field_id,
+                seasons=due.fields[field_id],
+                transit=transit,
+                today=today,
+                now=now,
+            )
+            if made is None:
+                result.fields_busy += 1
+            else:
+                result.fields_run += 1
+                result.shipments += made
+
+    # On PostgreSQL two fields at once (each its own transaction, on rows no other field's
+    # run touches): the server writes one while this process loads and plans the other.
+    at_once = FIELDS_AT_ONCE if is_postgres(connections.get("default")) else 1
+    await asyncio.gather(*(run_fields() for _ in range(at_once)))
     if await FieldRun.filter(batch_id=batch.id).count() >= len(due.fields):
         await Batch.filter(id=batch.id, completed_at__isnull=True).update(completed_at=now)
         result.completed = True
@@ -275,16 +287,11 @@ async def _eligible(
         .order_by("id")
         .values_list("id", "plot_id", "season_id", "plot__area_m2", *ADDRESS)
     )
-    ids = [row[0] for row in rows]
-    held: set[int] = set()
-    for start in range(0, len(ids), CHUNK):  # on the unique (subscription, ship_on) index
-        held.update(
-            await ShipDayHold.filter(
-                ship_on=ship_on, subscription_id__in=ids[start : start + CHUNK]
-            )
-            .using_db(conn)
-            .values_list("subscription_id", flat=True)
-        )
+    held = set(  # from the field's plots, on the unique (subscription, ship_on) index
+        await ShipDayHold.filter(ship_on=ship_on, subscription__plot__field_id=field_id)
+        .using_db(conn)
+        .values_list("subscription_id", flat=True)
+    )
     subscribers = [
         Subscriber(
             id=sub_id,
@@ -320,24 +327,19 @@ async def write_plan(
             return None
         return box_of[sub_id]
 
-    await insert_rows(
+    shares = plan.shares
+    await insert_columns(
         conn,
         Allocation,
-        [
-            {
-                "lot_id": share.lot_id,
-                "grams": share.grams,
-                "state": share.outcome.state,
-                "reason": share.outcome.reason,
-                "subscription_id": share.subscription_id,
-                "shipment_id": shipment_of(share.subscription_id, share.outcome),
-                "ship_on": ship_on,
-                "decided_by_id": None,
-                "note": "",
-                "decided_at": now,
-            }
-            for share in plan.shares
-        ],
+        same={"ship_on": ship_on, "decided_by_id": None, "note": "", "decided_at": now},
+        columns={
+            "lot_id": [share.lot_id for share in shares],
+            "grams": [share.grams for share in shares],
+            "state": [share.outcome.state for share in shares],
+            "reason": [share.outcome.reason for share in shares],
+            "subscription_id": [share.subscription_id for share in shares],
+            "shipment_id": [shipment_of(s.subscription_id, s.outcome) for s in shares],
+        },
     )
     for item in plan.released:
         await (
@@ -351,7 +353,12 @@ async def write_plan(
                 decided_at=now,
             )
         )
-    lot_ids = plan.settled_lot_ids
+    lot_ids = list(plan.settled_lot_ids)
+    if is_postgres(conn):  # one statement, the ids as one array
+        await conn.execute_query(
+            "UPDATE harvest_lots SET settled_g = weight_g WHERE id = ANY($1::int[])", [lot_ids]
+        )
+        return
     for start in range(0, len(lot_ids), CHUNK):
         await (
             HarvestLot.filter(id__in=lot_ids[start : start + CHUNK])
@@ -371,31 +378,29 @@ async def _create_shipments(
     """Insert the plan's shipments; returns the shipment id of each subscription boxed."""
     if not boxes:
         return {}
-    await insert_rows(
+    address = [addresses[box.subscription_id] for box in boxes]
+    made = await insert_columns(
         conn,
         Shipment,
-        [
-            {
-                "batch_id": batch.id,
-                "subscription_id": box.subscription_id,
-                "ship_on": batch.ship_on,
-                "status": ShipmentStatus.CREATED if box.has_items else ShipmentStatus.EMPTY,
-                "transit_days": box.transit_days,
-                "courier": "",
-                "tracking_no": "",
-                "created_at": now,
-                "packed_at": None,
-                "shipped_at": None,
-                **dict(zip(ADDRESS, addresses[box.subscription_id], strict=True)),
-            }
-            for box in boxes
-        ],
-    )
+        same={"batch_id": batch.id, "ship_on": batch.ship_on, "courier": "", "tracking_no": "",
+              "created_at": now, "packed_at": None, "shipped_at": None},
+        columns={
+            "subscription_id": [box.subscription_id for box in boxes],
+            "status": [
+                ShipmentStatus.CREATED if box.has_items else ShipmentStatus.EMPTY for box in boxes
+            ],
+            "transit_days": [box.transit_days for box in boxes],
+            **{name: [a[i] for a in address] for i, name in enumerate(ADDRESS)},
+        },
+        returning=("subscription_id", "id") if is_postgres(conn) else (),
+    )  # fmt: skip
+    if is_postgres(conn):
+        return dict(made)
     ids = [box.subscription_id for box in boxes]
     box_of: dict[int, int] = {}
     for start in range(0, len(ids), CHUNK):  # on the unique (subscription, ship_on) index
-        made = Shipment.filter(
+        query = Shipment.filter(
             ship_on=batch.ship_on, subscription_id__in=ids[start : start + CHUNK]
         )
-        box_of.update(await made.using_db(conn).values_list("subscription_id", "id"))
+        box_of.update(await query.using_db(conn).values_list("subscription_id", "id"))
     return box_of

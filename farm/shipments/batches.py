@@ -4,7 +4,8 @@ gram harvested since the last ship day.
 The unit of work is one field on one ship day, in one transaction: its field-run row, its
 shipments and the allocations of its lots commit together or not at all. So a scheduler
 killed at any moment leaves whole fields done and the rest untouched, a rerun skips what is
-done (the unique field-run row), and only one field's shipments are ever held in memory.
+done (the unique field-run row), and only a field's shipments (two fields' on PostgreSQL,
+which runs two at once) are ever held in memory.
 On PostgreSQL an advisory lock per field and ship day lets several schedulers share the
 work instead of queueing on the same field.
 

@@ -129,7 +129,7 @@ def owners(snapshot: FieldSnapshot) -> list[tuple[OpenLot, list[tuple[int | None
         sharing = [(s.id, s.area) for s in snapshot.subscribers if s.starts_on <= lot.harvested_on]
         if sharing:
             split = rules.split_by_area(lot.open_g, sharing)
-            out.append((lot, [(sub_id, g) for sub_id, g in split if g]))  # type: ignore[misc]
+            out.append((lot, [(sub_id, g) for sub_id, g in split if g]))
         elif snapshot.other_plots:
             continue
         else:

@@ -21,9 +21,10 @@ processes' peaks).
 PYTHONPATH pointing at a checkout of that code): the whole packing list, then all the
 labels, each drawn in one call as the old routes did, each in a fresh process.
 
-SQLite in a temporary directory by default; with --engine postgres, a `farm_bench_*` database
-made through the admin URL ($FARM_TEST_POSTGRES, else postgres://postgres@127.0.0.1:5432/postgres)
-and dropped afterwards. --profile prints the child's cProfile to stderr.
+SQLite in a temporary directory by default; with --engine postgres, a `farm_bench_shipday_*`
+database made through the admin URL ($FARM_TEST_POSTGRES, else
+postgres://postgres@127.0.0.1:5432/postgres) and dropped afterwards. --profile prints the
+child's cProfile to stderr.
 """
 
 from __future__ import annotations
@@ -284,7 +285,7 @@ async def bench(
 
     with tempfile.TemporaryDirectory() as tmp:
         if engine == "postgres":
-            name = f"farm_bench_{uuid.uuid4().hex[:8]}"
+            name = f"farm_bench_shipday_{uuid.uuid4().hex[:8]}"
             admin = await asyncpg.connect(PG_ADMIN.replace("postgres://", "postgresql://"))
             await admin.execute(f'CREATE DATABASE "{name}"')
             db_url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"

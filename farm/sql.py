@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Sequence
 from datetime import date
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -62,6 +63,63 @@ async def insert_rows(conn: BaseDBAsyncClient, model: type[Model], rows: list[di
             [db_value(c, row[c]) for c in columns] for row in rows[start : start + BATCH_ROWS]
         ]
         await conn.execute_many(sql, values)
+
+
+def _pg_type(model: type[Model], column: str) -> str:
+    field = model._meta.fields_map[column]  # a foreign key's `<name>_id` is a field too
+    return field.get_for_dialect("postgres", "SQL_TYPE")
+
+
+async def insert_columns(
+    conn: BaseDBAsyncClient,
+    model: type[Model],
+    *,
+    same: dict[str, object],
+    columns: dict[str, Sequence[object]],
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """Insert one row per position of the (equally long) lists in `columns`, each row also
+    taking the values in `same`; returns the `returning` columns of each row inserted.
+
+    On PostgreSQL this is one statement however many rows, `INSERT ... SELECT FROM unnest()`
+    of typed arrays sent in binary: the server plans and runs it once, not once a row as
+    with a prepared statement per row. Values are given as the driver takes them (int, str,
+    a StrEnum, date, an aware datetime, None). SQLite gets `insert_rows`, and no `returning`.
+    Column names come from the model, never from input."""
+    count = len(next(iter(columns.values()))) if columns else 0
+    if not count:
+        return []
+    if any(len(values) != count for values in columns.values()):
+        raise ValueError("columns of different lengths")
+    if not is_postgres(conn):
+        if returning:
+            raise ValueError("returning is for PostgreSQL only")
+        names = list(columns)
+        rows = [
+            dict(zip(names, row, strict=True)) | same for row in zip(*columns.values(), strict=True)
+        ]
+        await insert_rows(conn, model, rows)
+        return []
+    fields_map = model._meta.fields_map
+    for c in [*same, *columns, *returning]:
+        if c not in fields_map:
+            raise ValueError(f"{model.__name__} has no column {c}")
+    params: list[object] = [*same.values(), *(list(v) for v in columns.values())]
+    constants = [f"${i + 1}::{_pg_type(model, c)}" for i, c in enumerate(same)]
+    arrays = [f"${len(same) + i + 1}::{_pg_type(model, c)}[]" for i, c in enumerate(columns)]
+    names = ", ".join(f'"{c}"' for c in [*same, *columns])
+    values = ", ".join([*constants, *(f"u.c{i}" for i in range(len(columns)))])
+    aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+    sql = (
+        f'INSERT INTO "{model._meta.db_table}" ({names})'  # noqa: S608
+        f" SELECT {values} FROM unnest({', '.join(arrays)}) AS u({aliases})"
+    )
+    if not returning:
+        await conn.execute_query(sql, params)
+        return []
+    sql += " RETURNING " + ", ".join(f'"{c}"' for c in returning)
+    rows = await conn.execute_query_dict(sql, params)  # execute_query drops an INSERT's rows
+    return [tuple(row[c] for c in returning) for row in rows]
 
 
 def portable(conn: BaseDBAsyncClient, sql: str) -> str:

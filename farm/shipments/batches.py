@@ -4,17 +4,25 @@ gram harvested since the last ship day.
 The unit of work is one field on one ship day, in one transaction: its field-run row, its
 shipments and the allocations of its lots commit together or not at all. So a scheduler
 killed at any moment leaves whole fields done and the rest untouched, a rerun skips what is
-done (the unique field-run row), and only one field's shipments are ever held in memory.
+done (the unique field-run row), and only a field's shipments (two fields' on PostgreSQL,
+which runs two at once) are ever held in memory.
 On PostgreSQL an advisory lock per field and ship day lets several schedulers share the
-work instead of queueing on the same field."""
+work instead of queueing on the same field.
+
+A field's run is three steps: `load_field` reads (and locks) what it decides from into a
+snapshot, `planning.plan_field` decides every gram without the database, and `write_plan`
+stores the plan."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from types import MappingProxyType
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
@@ -28,16 +36,25 @@ from farm.shipments.models import (
     Allocation,
     AllocationState,
     Batch,
-    DiversionReason,
     FieldRun,
     ShipDayHold,
     Shipment,
     ShipmentStatus,
     TransitTime,
 )
-from farm.sql import insert_rows, try_advisory_lock
+from farm.shipments.planning import (
+    Box,
+    CarriedItem,
+    FieldPlan,
+    FieldSnapshot,
+    OpenLot,
+    Subscriber,
+    plan_field,
+)
+from farm.sql import insert_columns, is_postgres, try_advisory_lock
 from farm.subscriptions.models import Status, Subscription
 
+FIELDS_AT_ONCE = 2  # fields run side by side on PostgreSQL (see make_batch)
 CHUNK = 500  # ids per UPDATE ... WHERE id IN (...)
 ADDRESS = ("recipient", "phone", "province", "city", "address")
 
@@ -111,20 +128,29 @@ async def make_batch(due: DueBatch, *, today: date, now: datetime) -> BatchResul
     batch = await _batch_row(cooperative_id=due.cooperative_id, ship_on=due.ship_on, now=now)
     result = BatchResult(due.ship_on, due.cooperative_id)
     transit = await transit_table(due.cooperative_id)
-    for field_id in sorted(due.fields):
-        made = await run_field(
-            batch=batch,
-            field_id=field_id,
-            seasons=due.fields[field_id],
-            transit=transit,
-            today=today,
-            now=now,
-        )
-        if made is None:
-            result.fields_busy += 1
-        else:
-            result.fields_run += 1
-            result.shipments += made
+    waiting = sorted(due.fields)
+
+    async def run_fields() -> None:
+        while waiting:
+            field_id = waiting.pop(0)
+            made = await run_field(
+                batch=batch,
+                field_id=field_id,
+                seasons=due.fields[field_id],
+                transit=transit,
+                today=today,
+                now=now,
+            )
+            if made is None:
+                result.fields_busy += 1
+            else:
+                result.fields_run += 1
+                result.shipments += made
+
+    # On PostgreSQL two fields at once (each its own transaction, on rows no other field's
+    # run touches): the server writes one while this process loads and plans the other.
+    at_once = FIELDS_AT_ONCE if is_postgres(connections.get("default")) else 1
+    await asyncio.gather(*(run_fields() for _ in range(at_once)))
     if await FieldRun.filter(batch_id=batch.id).count() >= len(due.fields):
         await Batch.filter(id=batch.id, completed_at__isnull=True).update(completed_at=now)
         result.completed = True
@@ -134,19 +160,6 @@ async def make_batch(due: DueBatch, *, today: date, now: datetime) -> BatchResul
 async def make_due_batches(*, today: date, now: datetime) -> list[BatchResult]:
     """The scheduler's ship-day job: every batch due up to today, missed ones included."""
     return [await make_batch(due, today=today, now=now) for due in await due_batches(today=today)]
-
-
-@dataclass
-class _Sub:
-    id: int
-    plot_id: int
-    area: Decimal
-    province: str
-    on_hold: bool
-    next_ship_on: date | None
-    starts_on: date  # of the subscription's season
-    address: dict
-    shipment_id: int | None = None
 
 
 async def run_field(
@@ -170,84 +183,36 @@ async def run_field(
             run = await FieldRun.create(
                 batch_id=batch.id, field_id=field_id, ship_on=ship_on, done_at=now, using_db=conn
             )
-            made = await _fill_field(
-                conn,
-                batch=batch,
-                field_id=field_id,
-                seasons=seasons,
-                transit=transit,
+            snapshot, addresses = await load_field(
+                conn, field_id=field_id, seasons=seasons, ship_on=ship_on, transit=transit,
                 today=today,
-                now=now,
-            )
+            )  # fmt: skip
+            plan = plan_field(snapshot)
+            await write_plan(conn, batch=batch, plan=plan, addresses=addresses, now=now)
+            made = len(plan.boxes)
             await FieldRun.filter(id=run.id).using_db(conn).update(shipments=made)
             return made
     except IntegrityError:  # a concurrent run of the same field won
         return 0
 
 
-async def _eligible(conn, *, field_id: int, seasons: list[Season], ship_on: date) -> list[_Sub]:
-    """The field's subscriptions that get a box (or a hold) on this ship day: active, or
-    completed since (a catch-up after the season ended), and activated by that day."""
-    day_end = datetime.combine(ship_on + timedelta(days=1), time(), tzinfo=UTC)
-    next_by_season = {s.id: rules.next_ship_day(season_ship_days(s), ship_on) for s in seasons}
-    starts_by_season = {s.id: s.starts_on for s in seasons}
-    rows = (
-        await Subscription.filter(
-            season_id__in=list(next_by_season),
-            plot__field_id=field_id,
-            status__in=[Status.ACTIVE, Status.COMPLETED],
-            activated_at__lt=day_end,
-        )
-        .using_db(conn)
-        .order_by("id")
-        .values("id", "plot_id", "season_id", "plot__area_m2", *ADDRESS)
-    )
-    ids = [row["id"] for row in rows]
-    held: set[int] = set()
-    for start in range(0, len(ids), CHUNK):  # on the unique (subscription, ship_on) index
-        held.update(
-            await ShipDayHold.filter(
-                ship_on=ship_on, subscription_id__in=ids[start : start + CHUNK]
-            )
-            .using_db(conn)
-            .values_list("subscription_id", flat=True)
-        )
-    return [
-        _Sub(
-            id=row["id"],
-            plot_id=row["plot_id"],
-            area=Decimal(row["plot__area_m2"]),
-            province=row["province"],
-            on_hold=row["id"] in held,
-            next_ship_on=next_by_season[row["season_id"]],
-            starts_on=starts_by_season[row["season_id"]],
-            address={name: row[name] for name in ADDRESS},
-        )
-        for row in rows
-    ]
-
-
-async def _fill_field(
-    conn,
+async def load_field(
+    conn: BaseDBAsyncClient,
     *,
-    batch: Batch,
     field_id: int,
     seasons: list[Season],
+    ship_on: date,
     transit: dict[str, int],
     today: date,
-    now: datetime,
-) -> int:
-    ship_on = batch.ship_on
-    departs_on = max(ship_on, today)  # a catch-up box leaves late, and is judged so
-    subs = await _eligible(conn, field_id=field_id, seasons=seasons, ship_on=ship_on)
-    by_id = {s.id: s for s in subs}
-    by_plot = {s.plot_id: s for s in subs}
-    # (subscription id or None, lot row, grams) -> decided below
-    shares: list[tuple[int | None, dict, int]] = []
-
+) -> tuple[FieldSnapshot, dict[int, tuple]]:
+    """What one field's run decides from, and the addresses of its subscribers (by
+    subscription id, in ADDRESS order). Its open lots are locked until the transaction ends."""
+    subscribers, addresses = await _eligible(
+        conn, field_id=field_id, seasons=seasons, ship_on=ship_on
+    )
     # Subscribers of another season on this field, shipping on other days: their plots'
     # harvest waits for their own ship day.
-    others = set(
+    others = frozenset(
         await Subscription.filter(plot__field_id=field_id, status=Status.ACTIVE)
         .exclude(season_id__in=[s.id for s in seasons])
         .using_db(conn)
@@ -269,173 +234,174 @@ async def _fill_field(
         .using_db(conn)
         .values_list("id", "shelf_life_days")
     )
-    lots = []
-    for lot in locked:
-        row = {
-            "id": lot.id,
-            "harvested_on": lot.harvested_on,
-            "crop__shelf_life_days": shelf[lot.crop_id],
-        }
-        open_g = lot.weight_g - lot.settled_g
-        if lot.plot_id is not None:
-            owner = by_plot.get(lot.plot_id)
-            if owner is not None and lot.harvested_on < owner.starts_on:
-                owner = None  # grown before this subscriber's season: not theirs
-            elif owner is None and lot.plot_id in others:
-                continue
-            shares.append((owner.id if owner else None, row, open_g))
-        else:
-            sharing = [(s.id, s.area) for s in subs if s.starts_on <= lot.harvested_on]
-            if sharing:
-                split = rules.split_by_area(open_g, sharing)
-                shares.extend((sub_id, row, g) for sub_id, g in split if g)
-            elif others:
-                continue
-            else:
-                shares.append((None, row, open_g))
-        lots.append(row)
-
+    lots = tuple(
+        OpenLot(
+            id=lot.id,
+            plot_id=lot.plot_id,
+            harvested_on=lot.harvested_on,
+            open_g=lot.weight_g - lot.settled_g,
+            shelf_life_days=shelf[lot.crop_id],
+        )
+        for lot in locked
+    )
     # Items kept for this field's subscribers. Only a run of this field changes them (the
     # field run row and advisory lock serialize those), and a season closes after its last.
+    sub_ids = [s.id for s in subscribers]
     carried = (
         await Allocation.filter(
-            state=AllocationState.CARRIED, subscription_id__in=list(by_id), lot__field_id=field_id
+            state=AllocationState.CARRIED, subscription_id__in=sub_ids, lot__field_id=field_id
         )
         .using_db(conn)
         .order_by("id")
-        .values("id", "subscription_id", "lot__harvested_on", "lot__crop__shelf_life_days")
-        if by_id
+        .values_list("id", "subscription_id", "lot__harvested_on", "lot__crop__shelf_life_days")
+        if sub_ids
         else []
     )
+    snapshot = FieldSnapshot(
+        ship_on=ship_on,
+        today=today,
+        subscribers=tuple(subscribers),
+        other_plots=others,
+        lots=lots,
+        carried=tuple(CarriedItem(*row) for row in carried),
+        transit=MappingProxyType(dict(transit)),
+    )
+    return snapshot, addresses
 
-    def decide(sub_id: int | None, harvested_on: date, shelf_life: int) -> rules.Outcome:
-        if sub_id is None:
-            return rules.Outcome(AllocationState.DIVERTED, DiversionReason.UNCLAIMED)
-        sub = by_id[sub_id]
-        return rules.outcome_for_share(
-            harvested_on=harvested_on,
-            shelf_life_days=shelf_life,
-            departs_on=departs_on,
-            transit_days=transit.get(sub.province, rules.DEFAULT_TRANSIT_DAYS),
-            on_hold=sub.on_hold,
-            next_ship_on=sub.next_ship_on,
+
+async def _eligible(
+    conn: BaseDBAsyncClient, *, field_id: int, seasons: list[Season], ship_on: date
+) -> tuple[list[Subscriber], dict[int, tuple]]:
+    """The field's subscriptions that get a box (or a hold) on this ship day: active, or
+    completed since (a catch-up after the season ended), and activated by that day."""
+    day_end = datetime.combine(ship_on + timedelta(days=1), time(), tzinfo=UTC)
+    next_by_season = {s.id: rules.next_ship_day(season_ship_days(s), ship_on) for s in seasons}
+    starts_by_season = {s.id: s.starts_on for s in seasons}
+    rows = (
+        await Subscription.filter(
+            season_id__in=list(next_by_season),
+            plot__field_id=field_id,
+            status__in=[Status.ACTIVE, Status.COMPLETED],
+            activated_at__lt=day_end,
         )
-
-    new_outcomes = [
-        decide(sub_id, lot["harvested_on"], lot["crop__shelf_life_days"])
-        for sub_id, lot, _g in shares
+        .using_db(conn)
+        .order_by("id")
+        .values_list("id", "plot_id", "season_id", "plot__area_m2", *ADDRESS)
+    )
+    held = set(  # from the field's plots, on the unique (subscription, ship_on) index
+        await ShipDayHold.filter(ship_on=ship_on, subscription__plot__field_id=field_id)
+        .using_db(conn)
+        .values_list("subscription_id", flat=True)
+    )
+    subscribers = [
+        Subscriber(
+            id=sub_id,
+            plot_id=plot_id,
+            area=Decimal(area),
+            province=address[2],
+            on_hold=sub_id in held,
+            next_ship_on=next_by_season[season_id],
+            starts_on=starts_by_season[season_id],
+        )
+        for sub_id, plot_id, season_id, area, *address in rows
     ]
-    carried_outcomes = [
-        decide(c["subscription_id"], c["lot__harvested_on"], c["lot__crop__shelf_life_days"])
-        for c in carried
-    ]
-    with_items = {
-        sub_id
-        for (sub_id, _lot, _g), o in zip(shares, new_outcomes, strict=True)
-        if o.state == AllocationState.SHIPPED
-    } | {
-        c["subscription_id"]
-        for c, o in zip(carried, carried_outcomes, strict=True)
-        if o.state == AllocationState.SHIPPED
-    }
+    return subscribers, {row[0]: tuple(row[4:]) for row in rows}
 
-    await _create_shipments(
-        conn,
-        batch=batch,
-        field_id=field_id,
-        subs=subs,
-        with_items=with_items,
-        transit=transit,
-        now=now,
+
+async def write_plan(
+    conn: BaseDBAsyncClient,
+    *,
+    batch: Batch,
+    plan: FieldPlan,
+    addresses: dict[int, tuple],
+    now: datetime,
+) -> None:
+    """Store one field's plan: its shipments, addressed as the subscriptions are now, the
+    new allocations, the carried items decided again, and its lots settled."""
+    ship_on = batch.ship_on
+    box_of = await _create_shipments(
+        conn, batch=batch, boxes=plan.boxes, addresses=addresses, now=now
     )
 
     def shipment_of(sub_id: int | None, outcome: rules.Outcome) -> int | None:
         if sub_id is None or outcome.state != AllocationState.SHIPPED:
             return None
-        return by_id[sub_id].shipment_id
+        return box_of[sub_id]
 
-    await insert_rows(
+    shares = plan.shares
+    await insert_columns(
         conn,
         Allocation,
-        [
-            {
-                "lot_id": lot["id"],
-                "grams": grams,
-                "state": o.state,
-                "reason": o.reason,
-                "subscription_id": sub_id,
-                "shipment_id": shipment_of(sub_id, o),
-                "ship_on": ship_on,
-                "decided_by_id": None,
-                "note": "",
-                "decided_at": now,
-            }
-            for (sub_id, lot, grams), o in zip(shares, new_outcomes, strict=True)
-        ],
+        same={"ship_on": ship_on, "decided_by_id": None, "note": "", "decided_at": now},
+        columns={
+            "lot_id": [share.lot_id for share in shares],
+            "grams": [share.grams for share in shares],
+            "state": [share.outcome.state for share in shares],
+            "reason": [share.outcome.reason for share in shares],
+            "subscription_id": [share.subscription_id for share in shares],
+            "shipment_id": [shipment_of(s.subscription_id, s.outcome) for s in shares],
+        },
     )
-    for c, o in zip(carried, carried_outcomes, strict=True):
-        if o.state == AllocationState.CARRIED:
-            continue  # held again, and it still keeps: wait for the next box
+    for item in plan.released:
         await (
-            Allocation.filter(id=c["id"])
+            Allocation.filter(id=item.allocation_id)
             .using_db(conn)
             .update(
-                state=o.state,
-                reason=o.reason,
-                shipment_id=shipment_of(c["subscription_id"], o),
+                state=item.outcome.state,
+                reason=item.outcome.reason,
+                shipment_id=shipment_of(item.subscription_id, item.outcome),
                 ship_on=ship_on,
                 decided_at=now,
             )
         )
-    lot_ids = [lot["id"] for lot in lots]
+    lot_ids = list(plan.settled_lot_ids)
+    if is_postgres(conn):  # one statement, the ids as one array
+        await conn.execute_query(
+            "UPDATE harvest_lots SET settled_g = weight_g WHERE id = ANY($1::int[])", [lot_ids]
+        )
+        return
     for start in range(0, len(lot_ids), CHUNK):
         await (
             HarvestLot.filter(id__in=lot_ids[start : start + CHUNK])
             .using_db(conn)
             .update(settled_g=F("weight_g"))
         )
-    return sum(1 for s in subs if not s.on_hold)
 
 
 async def _create_shipments(
-    conn,
+    conn: BaseDBAsyncClient,
     *,
     batch: Batch,
-    field_id: int,
-    subs: list[_Sub],
-    with_items: set[int],
-    transit: dict[str, int],
+    boxes: tuple[Box, ...],
+    addresses: dict[int, tuple],
     now: datetime,
-) -> None:
-    """One shipment per subscription not on hold, addressed as the subscription is now;
-    an EMPTY one when nothing could be sent, so the customer still sees why."""
-    boxed = {s.id: s for s in subs if not s.on_hold}
-    if not boxed:
-        return
-    await insert_rows(
+) -> dict[int, int]:
+    """Insert the plan's shipments; returns the shipment id of each subscription boxed."""
+    if not boxes:
+        return {}
+    address = [addresses[box.subscription_id] for box in boxes]
+    made = await insert_columns(
         conn,
         Shipment,
-        [
-            {
-                "batch_id": batch.id,
-                "subscription_id": s.id,
-                "ship_on": batch.ship_on,
-                "status": ShipmentStatus.CREATED if s.id in with_items else ShipmentStatus.EMPTY,
-                "transit_days": transit.get(s.province, rules.DEFAULT_TRANSIT_DAYS),
-                "courier": "",
-                "tracking_no": "",
-                "created_at": now,
-                "packed_at": None,
-                "shipped_at": None,
-                **s.address,
-            }
-            for s in boxed.values()
-        ],
-    )
-    ids = list(boxed)
+        same={"batch_id": batch.id, "ship_on": batch.ship_on, "courier": "", "tracking_no": "",
+              "created_at": now, "packed_at": None, "shipped_at": None},
+        columns={
+            "subscription_id": [box.subscription_id for box in boxes],
+            "status": [
+                ShipmentStatus.CREATED if box.has_items else ShipmentStatus.EMPTY for box in boxes
+            ],
+            "transit_days": [box.transit_days for box in boxes],
+            **{name: [a[i] for a in address] for i, name in enumerate(ADDRESS)},
+        },
+        returning=("subscription_id", "id") if is_postgres(conn) else (),
+    )  # fmt: skip
+    if is_postgres(conn):
+        return dict(made)
+    ids = [box.subscription_id for box in boxes]
+    box_of: dict[int, int] = {}
     for start in range(0, len(ids), CHUNK):  # on the unique (subscription, ship_on) index
-        made = Shipment.filter(
+        query = Shipment.filter(
             ship_on=batch.ship_on, subscription_id__in=ids[start : start + CHUNK]
         )
-        for sub_id, shipment_id in await made.using_db(conn).values_list("subscription_id", "id"):
-            boxed[sub_id].shipment_id = shipment_id
+        box_of.update(await query.using_db(conn).values_list("subscription_id", "id"))
+    return box_of

@@ -191,14 +191,14 @@ async def test_a_manual_diversion_waits_for_a_running_field_and_never_double_cou
                          harvested_on=date(2026, 11, 10))  # fmt: skip
     manager = await User.get(role=Role.MANAGER, cooperative_id=season.cooperative_id)
     reached, gate = asyncio.Event(), asyncio.Event()
-    create_shipments = batches._create_shipments
+    write_plan = batches.write_plan
 
     async def paused(conn_, **kw):  # the run has read and locked the lot, and waits here
         reached.set()
         await gate.wait()
-        return await create_shipments(conn_, **kw)
+        return await write_plan(conn_, **kw)
 
-    monkeypatch.setattr(batches, "_create_shipments", paused)
+    monkeypatch.setattr(batches, "write_plan", paused)
     run = asyncio.create_task(batches.make_due_batches(today=date(2026, 11, 16), now=NOW))
     await reached.wait()
     divert = asyncio.create_task(diversions.divert_lot(
@@ -211,4 +211,55 @@ async def test_a_manual_diversion_waits_for_a_running_field_and_never_double_cou
     with pytest.raises(DomainError):  # by then all 5 kg had gone to the subscriber
         await divert
     assert sum(await Allocation.filter(lot_id=lot.id).values_list("grams", flat=True)) == 5000
+    assert await accounting_problems() == []
+
+
+@pytest.mark.postgres
+async def test_on_postgres_two_fields_are_written_at_once_and_every_field_adds_up(
+    conn, monkeypatch
+):
+    import asyncio
+    from decimal import Decimal
+
+    from farm.land.models import CareMode, Field, Plan
+
+    plan, season, plots, subs = await scene()
+    rice = await make_crop(season.cooperative_id)
+    fields = [plan.field_id]
+    for k in range(3):  # three more fields of the same season, a subscriber and a lot on each
+        field = await Field.create(cooperative_id=season.cooperative_id, name=f"田{k}",
+                                   width_m=10, height_m=10)  # fmt: skip
+        plot = await Plot.create(field=field, code=f"F{k}", area_m2=Decimal("66.67"), x_m=0,
+                                 y_m=0, w_m=10, h_m="6.667")  # fmt: skip
+        more = await Plan.create(season=season, field=field, name=f"田{k}",
+                                 plot_area_m2=Decimal("66.67"), care_mode=CareMode.MANAGED,
+                                 price_fen=58000, max_plots=1)  # fmt: skip
+        subs.append(await make_active_subscription(more, plot))
+        fields.append(field.id)
+    for field_id in fields:
+        await make_lot(rice, field_id=field_id, plot_id=None, grams=999,
+                       harvested_on=date(2026, 11, 10))  # fmt: skip
+    writing, most = 0, 0
+    write_plan = batches.write_plan
+
+    async def counted(conn_, **kw):
+        nonlocal writing, most
+        writing += 1
+        most = max(most, writing)
+        await asyncio.sleep(0.2)  # long enough for the other field to reach its write
+        try:
+            return await write_plan(conn_, **kw)
+        finally:
+            writing -= 1
+
+    monkeypatch.setattr(batches, "write_plan", counted)
+    (result,) = [r for r in await batches.make_due_batches(today=date(2026, 11, 16), now=NOW)
+                 if r.ship_on == date(2026, 11, 16)]  # fmt: skip
+    assert most == batches.FIELDS_AT_ONCE == 2
+    assert (result.fields_run, result.shipments, result.completed) == (4, len(subs), True)
+    assert await FieldRun.filter(ship_on=date(2026, 11, 16)).count() == 4
+    boxes = await Shipment.filter(ship_on=date(2026, 11, 16)).values_list(
+        "subscription_id", flat=True
+    )
+    assert sorted(boxes) == sorted(s.id for s in subs)
     assert await accounting_problems() == []

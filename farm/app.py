@@ -15,13 +15,12 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from farm import db, i18n
 from farm.accounts import routes as accounts_routes
-from farm.accounts.services import session_user
 from farm.bootstrap import bootstrap
 from farm.errors import DomainError, FieldErrors
 from farm.fieldwork import report_routes
@@ -42,39 +41,37 @@ from farm.shipments import packing_routes
 from farm.shipments import routes as shipment_routes
 from farm.subscriptions import console_routes as subscriber_console_routes
 from farm.vouchers import routes as voucher_routes
-from farm.web import STATIC_DIR, LoginRequired, make_templates, redirect, render, wants_json
+from farm.web import (
+    STATIC_DIR,
+    LoginRequired,
+    make_templates,
+    read_session_user,
+    redirect,
+    render,
+    wants_json,
+)
 
 log = logging.getLogger("farm")
 
 
 class RequestContext:
-    """Per request: the signed-in user and the language, before any route runs."""
+    """Per request: the signed-in user and the language, before any route runs (except the
+    routes that read their user themselves, see farm.web.reads_its_own_user)."""
 
-    def __init__(self, app: ASGIApp, default_language: str):
+    def __init__(self, app: ASGIApp, default_language: str, own_user_routes: list[Route]):
         self.app = app
         self.default_language = default_language
+        self.own_user_routes = own_user_routes
+        self.own_user_methods = {m for route in own_user_routes for m in route.methods or ()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
-        user = None
-        user_id = request.session.get("user_id")
-        if isinstance(user_id, int):
-            user = await session_user(user_id)
-            if user is None or request.session.get("pw") != user.password_hash[-16:]:
-                # The account is gone or its password changed since: end this session.
-                request.session.clear()
-                user = None
-        scope.setdefault("state", {})["user"] = user
-        language = (
-            i18n.normalize(request.cookies.get("lang"))
-            or (user.language if user else None)
-            or i18n.from_accept_language(request.headers.get("accept-language"))
-            or self.default_language
-        )
-        i18n.set_language(language)
+        if scope["method"] not in self.own_user_methods or not any(
+            route.matches(scope)[0] is Match.FULL for route in self.own_user_routes
+        ):
+            await read_session_user(Request(scope), self.default_language)
         await self.app(scope, receive, send)
 
 
@@ -230,7 +227,16 @@ def create_app(
                 https_only=settings.base_url.startswith("https://"),
                 max_age=14 * 24 * 3600,
             ),
-            Middleware(RequestContext, default_language=settings.default_language),
+            Middleware(
+                RequestContext,
+                default_language=settings.default_language,
+                own_user_routes=[
+                    route
+                    for route in routes
+                    if isinstance(route, Route)
+                    and getattr(route.endpoint, "reads_its_own_user", False)
+                ],
+            ),
             Middleware(
                 GZipMiddleware,
                 minimum_size=GZIP_MINIMUM_BYTES,

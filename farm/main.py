@@ -1,5 +1,7 @@
 """The ASGI application for servers: `uvicorn --factory farm.main:app`."""
 
+import gc
+
 from starlette.applications import Starlette
 
 from farm.app import create_app
@@ -7,4 +9,8 @@ from farm.settings import load_settings
 
 
 def app() -> Starlette:
-    return create_app(load_settings())
+    application = create_app(load_settings())
+    # Modules, templates and routes live as long as the process: the collector's full passes
+    # need not walk them again under load.
+    gc.freeze()
+    return application

@@ -30,9 +30,12 @@ from farm.web import (
     now,
     parse_id,
     read_form,
+    read_user_now,
+    reads_its_own_user,
     redirect,
     render,
     require_user,
+    session_stamp,
     today,
     wants_json,
 )
@@ -40,14 +43,27 @@ from farm.web import (
 ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "address")
 
 
+@reads_its_own_user
 async def reserve(request: Request) -> Response:
+    stamp = session_stamp(request)
+    if stamp is not None:  # the flash sale's path: the session's customer checked in SQL
+        try:
+            plan_id = int_param(request, "plan_id")
+            plot_id = await _plot_asked(request)
+        except DomainError:  # refused: say why as the full path would (log in first...)
+            await read_user_now(request)
+            require_user(request, Role.CUSTOMER)
+            raise
+        sub_id = await services.reserve_for_session(
+            user_id=stamp[0], password_stamp=stamp[1], plan_id=plan_id, plot_id=plot_id,
+            today=today(request), now=now(), minutes=request.app.state.settings.reservation_minutes,
+        )  # fmt: skip
+        if sub_id is not None:
+            return redirect(f"/checkout/{sub_id}")
+    await read_user_now(request)
     customer = require_user(request, Role.CUSTOMER)
     plan_id = int_param(request, "plan_id")
-    form = await read_form(request)
-    raw_plot = str(form.get("plot_id") or "auto")
-    plot_id = None if raw_plot == "auto" else parse_id(raw_plot)
-    if raw_plot != "auto" and plot_id is None:
-        raise NotFound(_("This plot is not offered in this plan."))
+    plot_id = await _plot_asked(request)
     sub = await services.reserve_plot(
         customer=customer,
         plan_id=plan_id,
@@ -57,6 +73,16 @@ async def reserve(request: Request) -> Response:
         minutes=request.app.state.settings.reservation_minutes,
     )
     return redirect(f"/checkout/{sub.id}")
+
+
+async def _plot_asked(request: Request) -> int | None:
+    """The plot the form asks for (CSRF checked), or None to pick one."""
+    form = await read_form(request)
+    raw_plot = str(form.get("plot_id") or "auto")
+    plot_id = None if raw_plot == "auto" else parse_id(raw_plot)
+    if raw_plot != "auto" and plot_id is None:
+        raise NotFound(_("This plot is not offered in this plan."))
+    return plot_id
 
 
 def _address_form(sub) -> dict[str, str]:

@@ -17,7 +17,9 @@ import random
 from datetime import date, datetime
 from decimal import Decimal
 
+import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 
 from farm.land.models import Plan, Plot
@@ -145,16 +147,31 @@ def lapsed(claim: PlotClaim, now: datetime) -> bool:
 
 
 # The whole reservation in one statement on PostgreSQL (one round trip, one implicit
-# transaction): find the plot (the one asked for, if this plan offers it; else a free one from
-# a random start, SKIP LOCKED), take a place in the plan (only if a plot was found and the plan
-# is on sale and not full), then insert the subscription and its claim from what came before.
-# Any unique index refusing the claim undoes it all. No row back means: not on sale, not
-# offered, or full; the caller finds out which, off the fast path.
+# transaction): check the buyer (the session's user still exists, is a customer, and its
+# password is the one the session was opened with: a session ended by a password change
+# reserves nothing), find the plot (the one asked for, if this plan offers it; else a free one
+# from a random start, SKIP LOCKED), take a place in the plan (only if a plot was found and the
+# plan is on sale and not full), then insert the subscription and its claim from what came
+# before. Any unique index refusing the claim undoes it all. No row back means: not this
+# buyer, not on sale, not offered, or full; the caller finds out which, off the fast path.
+#
+# The reservation commits without waiting for its WAL to reach the disk (synchronous_commit
+# off for this transaction only). Every buyer of a plan takes the plan's row, and a row lock is
+# held until commit: waiting for the flush made each plan's buyers queue one disk flush apart.
+# What this risks is the last fraction of a second of reservations if the database server
+# crashes (never a half-made one): the buyer's checkout is then gone and they reserve again.
+# Nothing durable can point at a lost reservation: WAL is written in order, so the first
+# synchronous commit after it (the checkout's payment attempt, a webhook) flushes it too.
 _RESERVE_PG = """
-WITH offer AS (
+WITH buyer AS (
+    SELECT u.id, left(u.name, $5) AS sign_name FROM users u
+    WHERE u.id = $4 AND u.role = 'customer' AND right(u.password_hash, 16) = $9
+      AND set_config('synchronous_commit', 'off', true) = 'off'  -- see above
+), offer AS (
     SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2, pl.price_fen
     FROM plans pl JOIN seasons s ON s.id = pl.season_id
     WHERE pl.id = $1 AND s.sale_starts_on <= $2 AND s.sale_ends_on > $2
+      AND EXISTS (SELECT 1 FROM buyer)
       AND pl.held < pl.max_plots  -- a full plan answers at once, before any plot is searched
 ), chosen AS (
     SELECT p.id FROM plots p, offer o
@@ -180,15 +197,15 @@ WITH offer AS (
         customer_id, season_id, plan_id, plot_id, status, price_fen, sign_name, reserved_at,
         cancel_reason, refunded_fen, recipient, phone, province, city, address
     )
-    SELECT $4, place.season_id, place.id, plot.id, 'pending_payment', place.price_fen, $5, $6,
-           '', 0, '', '', '', '', ''
-    FROM place, plot
-    RETURNING id, season_id, plan_id, plot_id, price_fen
+    SELECT $4, place.season_id, place.id, plot.id, 'pending_payment', place.price_fen,
+           buyer.sign_name, $6, '', 0, '', '', '', '', ''
+    FROM place, plot, buyer
+    RETURNING id, season_id, plan_id, plot_id, price_fen, sign_name
 )
 INSERT INTO plot_claims (season_id, plot_id, plan_id, customer_id, subscription_id, expires_at)
 SELECT sub.season_id, sub.plot_id, sub.plan_id, $4, sub.id, $7 FROM sub
 RETURNING subscription_id AS id, season_id, plan_id, plot_id,
-          (SELECT price_fen FROM place) AS price_fen
+          (SELECT price_fen FROM place) AS price_fen, (SELECT sign_name FROM sub) AS sign_name
 """
 # First among a few random plots of the plan (a handful of index probes, whatever has been
 # sold, and thousands of pickers rarely want the same plot), then, if all of those are taken,
@@ -206,20 +223,30 @@ async def reserve_in_one_statement(
     plan_id: int,
     plot_id: int | None,
     customer_id: int,
-    sign_name: str,
+    password_stamp: str,
+    sign_name_max: int,
     today: date,
     now: datetime,
     expires_at: datetime,
     candidates: list[int],
 ) -> dict | None:
     """PostgreSQL only. The new subscription's columns, or None when nothing was reserved
-    (raises IntegrityError when a unique index refused the claim). Picking (no plot_id), a
-    free plot among `candidates`, or with none given the first free plot."""
+    (raises IntegrityError when a unique index refused the claim). The buyer is the customer
+    `customer_id` whose password hash ends in `password_stamp` (what a session holds).
+    Picking (no plot_id), a free plot among `candidates`, or with none given the first free
+    plot."""
     sql = _RESERVE_SAMPLED if candidates else _RESERVE_FIRST_FREE
-    rows = await conn.execute_query_dict(
-        sql, [plan_id, today, plot_id, customer_id, sign_name, now, expires_at, candidates]
-    )
-    return rows[0] if rows else None
+    # The driver's connection itself (a prepared statement, one row back): on the hot path
+    # the ORM's wrapping of each query cost a noticeable share of a worker's time.
+    async with conn.acquire_connection() as driver:
+        try:
+            row = await driver.fetchrow(
+                sql, plan_id, today, plot_id, customer_id, sign_name_max, now, expires_at,
+                candidates, password_stamp,
+            )  # fmt: skip
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(exc) from exc
+    return dict(row) if row is not None else None
 
 
 def pick_candidates(plan_id: int) -> list[int] | None:

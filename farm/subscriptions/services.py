@@ -56,11 +56,18 @@ async def reserve_plot(
     the same checkout back, whatever plot it asked for."""
     if is_postgres(connections.get("default")):
         reserved = await _reserve_in_one_statement(
-            customer=customer, plan_id=plan_id, plot_id=plot_id, today=today, now=now,
-            minutes=minutes,
+            customer_id=customer.id, password_stamp=customer.password_hash[-16:],
+            plan_id=plan_id, plot_id=plot_id, today=today, now=now, minutes=minutes,
         )  # fmt: skip
         if reserved is not None:
-            return reserved
+            sub = Subscription(
+                id=reserved["id"], customer_id=customer.id, season_id=reserved["season_id"],
+                plan_id=reserved["plan_id"], plot_id=reserved["plot_id"],
+                status=Status.PENDING_PAYMENT, price_fen=reserved["price_fen"],
+                sign_name=reserved["sign_name"], reserved_at=now,
+            )  # fmt: skip
+            sub._saved_in_db = True
+            return sub
     # The way that explains a refusal, releases lapsed claims in the way, returns a double
     # click's checkout, and retries: SQLite's, and PostgreSQL's when one statement was not all.
     plan = await Plan.get_or_none(id=plan_id).select_related("season")
@@ -103,11 +110,30 @@ async def reserve_plot(
     raise Conflict(full)
 
 
+async def reserve_for_session(
+    *, user_id: int, password_stamp: str, plan_id: int, plot_id: int | None, today: date,
+    now: datetime, minutes: int,
+) -> int | None:  # fmt: skip
+    """The flash sale's fast path, before the session's user is read: on PostgreSQL, the
+    customer a session names (`user_id` and its password stamp, checked in the same statement)
+    reserves in one round trip. The new subscription's id, or None when that did not reserve
+    (SQLite; or not this customer, not on sale, full, taken, a double click...): then
+    `reserve_plot` with the user read decides and explains."""
+    if not is_postgres(connections.get("default")):
+        return None
+    row = await _reserve_in_one_statement(
+        customer_id=user_id, password_stamp=password_stamp, plan_id=plan_id, plot_id=plot_id,
+        today=today, now=now, minutes=minutes,
+    )  # fmt: skip
+    return row["id"] if row is not None else None
+
+
 async def _reserve_in_one_statement(
-    *, customer: User, plan_id: int, plot_id: int | None, today: date, now: datetime,
-    minutes: int,
-) -> Subscription | None:  # fmt: skip
-    """The flash-sale path on PostgreSQL: the whole reservation in one round trip, or None."""
+    *, customer_id: int, password_stamp: str, plan_id: int, plot_id: int | None, today: date,
+    now: datetime, minutes: int,
+) -> dict | None:  # fmt: skip
+    """The flash-sale path on PostgreSQL: the whole reservation in one round trip; the new
+    subscription's columns, or None."""
     conn = connections.get("default")
     tries: list[list[int]] = [[]]
     if plot_id is None:
@@ -116,25 +142,18 @@ async def _reserve_in_one_statement(
             await claims.learn_plot_ids(conn, plan_id)
             sample = claims.pick_candidates(plan_id)
         tries = [sample, []] if sample else [[]]
-    sign_name = customer.name[:SIGN_NAME_MAX]
     for candidates in tries:
         try:
             row = await claims.reserve_in_one_statement(
-                conn, plan_id=plan_id, plot_id=plot_id, customer_id=customer.id,
-                sign_name=sign_name, today=today, now=now,
-                expires_at=rules.reservation_expires_at(now=now, minutes=minutes),
+                conn, plan_id=plan_id, plot_id=plot_id, customer_id=customer_id,
+                password_stamp=password_stamp, sign_name_max=SIGN_NAME_MAX, today=today,
+                now=now, expires_at=rules.reservation_expires_at(now=now, minutes=minutes),
                 candidates=candidates,
             )  # fmt: skip
         except IntegrityError:
             return None
         if row is not None:
-            sub = Subscription(
-                id=row["id"], customer_id=customer.id, season_id=row["season_id"],
-                plan_id=row["plan_id"], plot_id=row["plot_id"], status=Status.PENDING_PAYMENT,
-                price_fen=row["price_fen"], sign_name=sign_name, reserved_at=now,
-            )  # fmt: skip
-            sub._saved_in_db = True
-            return sub
+            return row
     return None
 
 

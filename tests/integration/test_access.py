@@ -130,6 +130,53 @@ async def test_reserving_needs_a_login_and_a_visitor_is_sent_to_log_in(client):
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
 
 
+async def test_a_session_ended_by_a_password_change_reserves_nothing(client):
+    """The reservation checks the session's user in its own statement: an old session of a
+    customer whose password changed since is sent to log in, and holds no plot."""
+    plan, _ = await owners_subscription()
+    buyer = await make_customer("buyer@example.com", "买家")
+    token = await log_in_client(client, "buyer@example.com")
+    from farm.accounts.services import hasher
+
+    buyer.password_hash = hasher.hash("changed elsewhere")
+    await buyer.save()
+    r = await client.post(
+        f"/plans/{plan.id}/reserve", data={"plot_id": "auto", "csrf_token": token}
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert await Subscription.filter(customer_id=buyer.id).count() == 0
+    assert (await client.get("/account")).status_code == 303  # the session was ended
+
+
+async def test_a_reservation_with_a_wrong_csrf_token_is_refused_and_holds_nothing(client):
+    plan, _ = await owners_subscription()
+    buyer = await make_customer("buyer@example.com", "买家")
+    await log_in_client(client, "buyer@example.com")
+    r = await client.post(
+        f"/plans/{plan.id}/reserve", data={"plot_id": "auto", "csrf_token": "forged"}
+    )
+    assert r.status_code == 403
+    assert await Subscription.filter(customer_id=buyer.id).count() == 0
+
+
+async def test_a_customer_reserving_through_the_page_gets_a_checkout_and_a_double_click_the_same(
+    client,
+):
+    plan, _ = await owners_subscription()
+    buyer = await make_customer("buyer@example.com", "买家买家买家")
+    token = await log_in_client(client, "buyer@example.com")
+    first = await client.post(
+        f"/plans/{plan.id}/reserve", data={"plot_id": "auto", "csrf_token": token}
+    )
+    again = await client.post(
+        f"/plans/{plan.id}/reserve", data={"plot_id": "auto", "csrf_token": token}
+    )
+    sub = await Subscription.get(customer_id=buyer.id)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"] == f"/checkout/{sub.id}"
+    assert sub.sign_name == "买家买家买家" and sub.status == Status.PENDING_PAYMENT
+
+
 @pytest.mark.parametrize("plot_id", ["", "abc", "-1", "99999999999999999999", "1 OR 1=1"])
 async def test_a_malformed_plot_choice_is_a_clear_4xx_and_writes_nothing(client, plot_id):
     plan, _ = await owners_subscription()

@@ -217,3 +217,43 @@ def test_every_page_passes_wcag_21_aa_on_phone_and_desk_in_both_languages(settin
     )
     assert audited >= 100
     assert not violations, f"{len(violations)} violations ({summary}):\n" + "\n".join(violations)
+
+
+def _focused_plot(page) -> dict | None:
+    return page.evaluate(
+        """() => {
+            const a = document.activeElement;
+            if (!a || !a.closest("svg.fieldmap")) return null;
+            const r = a.getBoundingClientRect();
+            return {code: a.querySelector("g").dataset.code, x: r.left, y: r.top};
+        }"""
+    )
+
+
+def test_the_field_map_is_one_tab_stop_and_the_arrow_keys_move_between_plots(
+    live_server, browser_page
+):
+    page = browser_page
+    page.goto(live_server.url + "/")
+    page.locator("main a[href^='/plans/']").first.click()
+    for _ in range(40):  # the skip link, the header, the plan's links, then the map
+        page.keyboard.press("Tab")
+        if _focused_plot(page):
+            break
+    first = _focused_plot(page)
+    assert first, "Tab never reached the map"
+    page.keyboard.press("Tab")
+    assert _focused_plot(page) is None  # one Tab stop: the next Tab leaves the map
+    page.keyboard.press("Shift+Tab")
+    back = _focused_plot(page)  # Shift+Tab comes back to the same plot (the page scrolled)
+    assert back and back["code"] == first["code"]
+    first = back
+    page.keyboard.press("ArrowRight")
+    right = _focused_plot(page)
+    assert right and right["x"] > first["x"] and abs(right["y"] - first["y"]) < 1
+    page.keyboard.press("ArrowDown")
+    below = _focused_plot(page)
+    assert below and below["y"] > right["y"] and abs(below["x"] - right["x"]) < 1
+    page.keyboard.press("Enter")  # follows the link: that plot is chosen
+    page.locator("g.plot.chosen").wait_for()
+    assert page.locator("g.plot.chosen").get_attribute("data-code") == below["code"]

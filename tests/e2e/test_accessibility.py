@@ -48,6 +48,7 @@ PEOPLE = {  # who: the demo account (password "correct horse"), None for a visit
 }
 # Not pages: switching language redirects; a plan's map fragment is swapped into its page.
 NOT_PAGES = ("/lang/{code}", "/plans/{plan_id}/map")
+NOT_FOUND = "/no-such-page"  # the error page, which answers 404: audited as the visitor's
 
 
 async def _prepare(settings) -> dict:
@@ -188,6 +189,7 @@ def test_every_page_passes_wcag_21_aa_on_phone_and_desk_in_both_languages(settin
     by_rule: Counter[str] = Counter()
     audited = 0
     public: set[str] = set()
+    seen: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -208,6 +210,8 @@ def test_every_page_passes_wcag_21_aa_on_phone_and_desk_in_both_languages(settin
                     pages = ["/"] + [path for path in pages if path not in public]
                 else:
                     public = set(pages)
+                    pages.append(NOT_FOUND)
+                seen.extend(f"{who}: {path}" for path in pages)
                 for language in LANGUAGES:
                     page.goto(f"{url}/lang/{language}?next=/")
                     for path in pages:
@@ -235,7 +239,11 @@ def test_every_page_passes_wcag_21_aa_on_phone_and_desk_in_both_languages(settin
     summary = ", ".join(f"{rule}: {n}" for rule, n in by_rule.most_common())
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "axe-violations.txt").write_text(
-        f"{audited} page views audited\n{summary}\n" + "\n".join(violations) + "\n"
+        f"{audited} page views audited\n{summary}\n"
+        + "\n".join(violations)
+        + "\n\nPages audited, each in both languages at both sizes:\n"
+        + "\n".join(seen)
+        + "\n"
     )
     assert audited >= 100
     assert not violations, f"{len(violations)} violations ({summary}):\n" + "\n".join(violations)

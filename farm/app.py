@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -172,6 +172,11 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "unavailable"}, status_code=503)
 
 
+async def favicon(request: Request) -> Response:
+    """Browsers and crawlers ask for /favicon.ico whatever the pages link to: the same icon."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
+
+
 # Pages, styles and scripts are compressed for browsers that accept gzip; downloads are not
 # (CSV exports and PDFs stream as they are made, with their own length; PDFs and photos are
 # compressed already), nor JSON answers such as the Stripe webhook's.
@@ -195,6 +200,7 @@ def create_app(
 
     routes = [
         Route("/healthz", healthz),
+        Route("/favicon.ico", favicon),
         *land_routes.routes,
         *console_routes.routes,
         *accounts_routes.routes,

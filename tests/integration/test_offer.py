@@ -56,8 +56,8 @@ async def test_choosing_a_plot_on_the_map_highlights_it_and_offers_to_reserve_it
     plot = await Plot.filter(field_id=plan.field_id).order_by("code").first()
     r = await client.get(f"/plans/{plan.id}?plot={plot.id}")
     assert 'class="plot chosen"' in r.text
-    # a visitor is offered to sign up and come back to the same choice
-    assert f"/signup?next=/plans/{plan.id}%3Fplot%3D{plot.id}" in r.text
+    # a visitor is offered to sign up and come back to the same choice, at its Reserve button
+    assert f"/signup?next=/plans/{plan.id}%3Fplot%3D{plot.id}%23pick" in r.text
     await make_customer()
     await log_in_client(client, "wang@example.com")
     r = await client.get(f"/plans/{plan.id}?plot={plot.id}")

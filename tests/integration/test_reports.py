@@ -3,6 +3,7 @@ page and as CSV files; only for the cooperative's own managers and seasons."""
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -280,7 +281,11 @@ async def test_the_page_shows_the_latest_season_as_tables_and_svg_bar_charts(cli
     html = page.text
     assert f'<option value="{farm.season.id}" selected>' in html  # the latest, by default
     assert 'aria-current="page"' in html and 'href="/manage/reports"' in html
-    assert 'class="table-wrap"><table class="data">' in html
+    # each table scrolls sideways in a region that keyboards reach and screen readers name
+    assert re.search(
+        r'class="table-wrap" tabindex="0" role="region" aria-label="[^"]+"><table class="data">',
+        html,
+    )
     assert '<td class="num">¥955</td>' in html  # 王家's total, 95500 fen
     assert '<td class="num">¥2,228</td>' in html  # everyone's total
     assert '<td class="num">103.33</td><td class="num">206.67</td>' in html  # rice: kg, jin

@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from farm import i18n
 from farm.accounts.models import Role, User
+from farm.accounts.rules import password_stamp
 from farm.accounts.services import session_user
 from farm.errors import DomainError, FieldErrors, Forbidden, NotFound
 from farm.parsing import parse_id
@@ -181,7 +182,7 @@ async def read_session_user(request: Request, default_language: str) -> None:
     user_id = request.session.get("user_id")
     if isinstance(user_id, int):
         user = await session_user(user_id)
-        if user is None or request.session.get("pw") != user.password_hash[-16:]:
+        if user is None or request.session.get("pw") != password_stamp(user.password_hash):
             request.session.clear()
             user = None
     request.state.user = user

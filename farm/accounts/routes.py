@@ -9,6 +9,7 @@ from starlette.routing import Route
 from farm import i18n
 from farm.accounts import services
 from farm.accounts.models import User
+from farm.accounts.rules import password_stamp
 from farm.errors import DomainError, FieldErrors
 from farm.web import Shown, form_page, form_template, now, read_form, redirect, render, safe_next
 
@@ -16,7 +17,7 @@ from farm.web import Shown, form_page, form_template, now, read_form, redirect, 
 def start_session(request: Request, user: User) -> None:
     request.session.clear()  # a fresh session at login: no fixation
     request.session["user_id"] = user.id
-    request.session["pw"] = user.password_hash[-16:]
+    request.session["pw"] = password_stamp(user.password_hash)
 
 
 def home_for(user: User) -> str:

@@ -15,6 +15,16 @@ FAILURE_WINDOW = timedelta(minutes=15)
 MAX_DELAY = timedelta(minutes=15)
 
 
+STAMP_CHARS = 16  # how much of the password hash a session keeps (see password_stamp)
+
+
+def password_stamp(password_hash: str) -> str:
+    """What a session keeps of its user's password hash (the hash's last characters, which
+    change with every new hash): a session whose stamp no longer matches was opened before a
+    password change, and is ended."""
+    return password_hash[-STAMP_CHARS:]
+
+
 def normalize_email(email: str) -> str | None:
     """The address lower-cased and trimmed, or None if it is not an email address."""
     cleaned = email.strip().lower()

@@ -60,13 +60,7 @@ async def mark_paid(
         # paid twice. The subscription keeps the first payment; this one goes back whole.
         log.warning("a second payment %s of subscription %s is refunded",
                     payment.intent_id, payment.subscription_id)  # fmt: skip
-        payment.status = PaymentStatus.REFUND_DUE
-        await payment.save(using_db=conn)
-        refund = await refunds.open_refund(
-            payment_id=payment.id, amount_fen=payment.amount_fen, reason=RefundReason.DUPLICATE,
-            now=now, conn=conn,
-        )  # fmt: skip
-        return refund.id
+        return await _give_back(payment, RefundReason.DUPLICATE, now=now, conn=conn)
     kept = await subscriptions.activate_paid(
         subscription_id=payment.subscription_id, now=now, conn=conn
     )
@@ -76,8 +70,6 @@ async def mark_paid(
         )
         await payment.save(using_db=conn)
         return None
-    payment.status = PaymentStatus.REFUND_DUE
-    await payment.save(using_db=conn)
     sub = await Subscription.get(id=payment.subscription_id).using_db(conn)
     if sub.status == Status.PENDING_PAYMENT or sub.cancel_reason == "lapsed":
         sub.cancelled_at = now
@@ -86,10 +78,19 @@ async def mark_paid(
     sub.status = Status.REFUNDED
     sub.refunded_fen = payment.amount_fen
     await sub.save(using_db=conn)
+    return await _give_back(payment, RefundReason.PLOT_LOST, now=now, conn=conn)
+
+
+async def _give_back(
+    payment: Payment, reason: RefundReason, *, now: datetime, conn: BaseDBAsyncClient
+) -> int:
+    """The payment is owed back whole: marked so, and its refund attempt stored in the
+    caller's transaction (sent once that commits). The attempt's id."""
+    payment.status = PaymentStatus.REFUND_DUE
+    await payment.save(using_db=conn)
     refund = await refunds.open_refund(
-        payment_id=payment.id, amount_fen=payment.amount_fen, reason=RefundReason.PLOT_LOST,
-        now=now, conn=conn,
-    )  # fmt: skip
+        payment_id=payment.id, amount_fen=payment.amount_fen, reason=reason, now=now, conn=conn
+    )
     return refund.id
 
 

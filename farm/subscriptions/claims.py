@@ -22,6 +22,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 
+from farm.accounts.rules import STAMP_CHARS
 from farm.land.models import Plan, Plot
 from farm.sql import is_postgres, portable
 from farm.subscriptions.models import PlotClaim
@@ -165,7 +166,7 @@ def lapsed(claim: PlotClaim, now: datetime) -> bool:
 _RESERVE_PG = """
 WITH buyer AS (
     SELECT u.id, left(u.name, $5) AS sign_name FROM users u
-    WHERE u.id = $4 AND u.role = 'customer' AND right(u.password_hash, 16) = $9
+    WHERE u.id = $4 AND u.role = 'customer' AND right(u.password_hash, $10) = $9
       AND set_config('synchronous_commit', 'off', true) = 'off'  -- see above
 ), offer AS (
     SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2, pl.price_fen
@@ -242,7 +243,7 @@ async def reserve_in_one_statement(
         try:
             row = await driver.fetchrow(
                 sql, plan_id, today, plot_id, customer_id, sign_name_max, now, expires_at,
-                candidates, password_stamp,
+                candidates, password_stamp, STAMP_CHARS,
             )  # fmt: skip
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(exc) from exc

@@ -12,6 +12,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from farm.accounts import rules as account_rules
 from farm.accounts.models import User
 from farm.errors import Conflict, NotFound
 from farm.i18n import _
@@ -56,7 +57,8 @@ async def reserve_plot(
     the same checkout back, whatever plot it asked for."""
     if is_postgres(connections.get("default")):
         reserved = await _reserve_in_one_statement(
-            customer_id=customer.id, password_stamp=customer.password_hash[-16:],
+            customer_id=customer.id,
+            password_stamp=account_rules.password_stamp(customer.password_hash),
             plan_id=plan_id, plot_id=plot_id, today=today, now=now, minutes=minutes,
         )  # fmt: skip
         if reserved is not None:

@@ -46,6 +46,7 @@ from farm.web import (
     LoginRequired,
     make_templates,
     read_session_user,
+    reads_its_own_user,
     redirect,
     render,
     wants_json,
@@ -75,10 +76,25 @@ class RequestContext:
         await self.app(scope, receive, send)
 
 
+# A year, subdomains included: production is served over https only (README, production).
+HSTS = b"max-age=31536000; includeSubDomains"
+
+
+def security_headers(csp: str, *, hsts: bool) -> list[tuple[bytes, bytes]]:
+    """What every answer carries, error pages included."""
+    headers = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+        (b"content-security-policy", csp.encode()),
+    ]
+    return [*headers, (b"strict-transport-security", HSTS)] if hsts else headers
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, csp: str):
+    def __init__(self, app: ASGIApp, headers: list[tuple[bytes, bytes]]):
         self.app = app
-        self.csp = csp
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,14 +103,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"content-security-policy", self.csp.encode()),
-                ]
-                message["headers"] = headers
+                message["headers"] = [*message.get("headers", []), *self.headers]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -156,16 +165,22 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    """Starlette runs this outside every middleware (its ServerErrorMiddleware is outermost),
+    so the page carries the security headers itself."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if not hasattr(request.state, "user"):
         request.state.user = None
     message = i18n._("Something went wrong on our side. Please try again in a moment.")
     try:
-        return render(request, "errors/error.html", {"message": message}, 500)
+        response = render(request, "errors/error.html", {"message": message}, 500)
     except Exception:  # the error page itself failed: say it plainly
-        return Response(message, status_code=500, media_type="text/plain; charset=utf-8")
+        response = Response(message, status_code=500, media_type="text/plain; charset=utf-8")
+    for name, value in request.app.state.security_headers:
+        response.headers[name.decode()] = value.decode()
+    return response
 
 
+@reads_its_own_user  # none: with the database down, a session cookie must not make it a 500
 async def healthz(request: Request) -> Response:
     if await db.is_healthy():
         return JSONResponse({"status": "ok"})
@@ -198,6 +213,8 @@ def create_app(
             await app.state.runtime.aclose()
             await db.close()
 
+    production = not settings.is_development
+    headers = security_headers(content_security_policy(settings), hsts=production)
     routes = [
         Route("/healthz", healthz),
         Route("/favicon.ico", favicon),
@@ -224,13 +241,14 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         middleware=[
-            Middleware(SecurityHeaders, csp=content_security_policy(settings)),
+            Middleware(SecurityHeaders, headers=headers),
             Middleware(
                 SessionMiddleware,
                 secret_key=str(settings.secret_key),
                 session_cookie="farm_session",
                 same_site="lax",
-                https_only=settings.base_url.startswith("https://"),
+                # Production cookies are Secure whatever FARM_BASE_URL says.
+                https_only=production or settings.base_url.startswith("https://"),
                 max_age=14 * 24 * 3600,
             ),
             Middleware(
@@ -265,4 +283,5 @@ def create_app(
     app.state.mailer = runtime.mailer
     app.state.templates = make_templates(settings.timezone)
     app.state.stripe_reads = StripeReadGate(timedelta(seconds=settings.stripe_poll_seconds))
+    app.state.security_headers = headers
     return app

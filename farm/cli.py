@@ -121,9 +121,16 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     scheduler_main()
 
 
+# run-due's exit status when a ship day's batch is still incomplete after the run (a field
+# held by another scheduler at that moment): sysexits' "temporary failure, try again".
+EX_TEMPFAIL = 75
+
+
 def cmd_run_due(args: argparse.Namespace) -> None:
-    """Run every job once for the given day: backfills, operators and tests."""
+    """Run every job once for the given day: backfills, operators and tests. Exits with
+    EX_TEMPFAIL when a batch due by that day is still not complete."""
     from farm.bootstrap import Clock, bootstrap
+    from farm.shipments.batches import due_batches
     from scheduler.jobs import run_due
 
     settings = _settings()
@@ -137,13 +144,18 @@ def cmd_run_due(args: argparse.Namespace) -> None:
     async def go():
         runtime = bootstrap(settings)
         try:
-            return await run_due(runtime, today=args.today, now=runtime.clock.now())
+            done = await run_due(runtime, today=args.today, now=runtime.clock.now())
+            return done, await due_batches(today=args.today)
         finally:
             await runtime.aclose()
 
-    done = asyncio.run(_with_db(settings, go))
+    done, left = asyncio.run(_with_db(settings, go))
     for name, count in done.items():
         print(f"{name}: {count}")
+    if left:  # another scheduler is running one of its fields: not done, try again later
+        days = ", ".join(f"{b.ship_on} (cooperative {b.cooperative_id})" for b in left)
+        print(f"incomplete: {len(left)} ship day batch(es) not complete: {days}", file=sys.stderr)
+        sys.exit(EX_TEMPFAIL)
 
 
 def _day(text: str) -> date:

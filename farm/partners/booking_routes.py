@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from farm import forms
 from farm.accounts.models import Role
 from farm.errors import Conflict
 from farm.partners import bookings, checkin, rules
@@ -30,9 +31,11 @@ FORM_FIELDS = ("partner_id", "first_night", "nights", "guests")
 
 
 def _date(raw: object) -> date | None:
+    """The first night as the date box sends it; None (the service says what is wrong) for
+    anything else, years far past or far ahead included."""
     try:
-        return date.fromisoformat(str(raw or "").strip()[:10])
-    except ValueError:
+        return forms.day(str(raw or "")[:10])
+    except forms.Problem:
         return None
 
 

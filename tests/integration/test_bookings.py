@@ -317,6 +317,8 @@ async def test_a_customer_books_on_the_page_and_sees_the_stay(client, today_is):
         ({"first_night": "2027-08-31", "nights": "2"}, 422,
          "Your vouchers are good for nights from 2026-09-01 to 2027-08-31."),
         ({"first_night": "30/11/2026"}, 422, "Choose the first night."),
+        ({"first_night": "9999-12-31", "nights": "31"}, 422, "Choose the first night."),
+        ({"first_night": "0001-01-01"}, 422, "Choose the first night."),
         ({"nights": "3"}, 422, "One voucher pays for one night: you have 2 free for this"),
         ({"nights": "0"}, 422, "Enter a number of nights from 1 to 31."),
         ({"nights": "two"}, 422, "Enter a number of nights from 1 to 31."),

@@ -14,11 +14,15 @@ from PIL import Image
 from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
 from farm.fieldwork.models import Photo
+from farm.fieldwork.photos import check_photo
 from tests.support import csrf_of, log_in_client, make_season
 
 LOGINS = 20
-HEALTHZ_LIMIT_S = 0.100  # what nine answers in ten must meet
-HEALTHZ_CEILING_S = 0.250  # what none may pass: a photo decoded on the loop stalls it ~350 ms
+HEALTHZ_LIMIT_S = 0.100  # what nine answers in ten must meet, on a quiet machine
+# What none may pass: a fraction of one photo check measured in the same run, so that a photo
+# checked on the loop (which stalls it for a whole check) fails whatever the machine's load.
+CEILING_SHARE_OF_A_CHECK = 0.7
+QUIET_CHECK_S = 0.35  # one check of large_photo() on a quiet machine of this kind
 
 
 def large_photo() -> bytes:
@@ -43,6 +47,11 @@ async def test_healthz_answers_within_100_ms_while_20_logins_and_a_photo_upload_
     await sign_up(email="li@coop.cn", name="李经理", password="correct horse", language="zh_CN",
                   role=Role.MANAGER, cooperative_id=plan.field.cooperative_id)  # fmt: skip
     photo = large_photo()
+    started = time.perf_counter()
+    await asyncio.to_thread(check_photo, photo)
+    check_s = time.perf_counter() - started
+    # A busy machine slows everything alike: the bounds grow with it, never shrink.
+    slower = max(1.0, check_s / QUIET_CHECK_S)
 
     def new_client() -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
@@ -97,5 +106,7 @@ async def test_healthz_answers_within_100_ms_while_20_logins_and_a_photo_upload_
     # is on nine answers in ten, with a ceiling that work put back on the loop passes at once.
     ordered = sorted(latencies)
     p90 = ordered[int(0.9 * (len(ordered) - 1))]
-    assert p90 < HEALTHZ_LIMIT_S, f"/healthz p90: {p90 * 1000:.0f} ms"
-    assert ordered[-1] < HEALTHZ_CEILING_S, f"slowest /healthz: {ordered[-1] * 1000:.0f} ms"
+    load = f"(one photo check took {check_s * 1000:.0f} ms in this run)"
+    assert p90 < HEALTHZ_LIMIT_S * slower, f"/healthz p90: {p90 * 1000:.0f} ms {load}"
+    ceiling = CEILING_SHARE_OF_A_CHECK * check_s
+    assert ordered[-1] < ceiling, f"slowest /healthz: {ordered[-1] * 1000:.0f} ms {load}"

@@ -11,89 +11,33 @@ tests/e2e/vendor/ (see its README), and runs in Debian's chromium through Playwr
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from starlette.routing import Route
-from tortoise.transactions import in_transaction
 
 from farm import db
-from farm.accounts.models import User
 from farm.app import create_app
-from farm.demo import load_demo
-from farm.fieldwork.models import HarvestLot, Household
-from farm.land.models import Field, Plan, Plot, Season
-from farm.partners.models import Partner, PartnerKind, Room
-from farm.shipments.models import Batch
-from farm.subscriptions.models import PlotClaim, Status, Subscription
-from farm.vouchers.models import Voucher
-from farm.vouchers.services import issue_vouchers
 from tests import support
 from tests.e2e.conftest import CHROMIUM, SHOTS
 from tests.e2e.test_farm_log_journey import log_in
+from tests.walks import PEOPLE, demo_world, route_paths
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 VIEWPORTS = ({"width": 390, "height": 844}, {"width": 1366, "height": 900})
 LANGUAGES = ("zh_CN", "en")
-PEOPLE = {  # who: the demo account (password "correct horse"), None for a visitor
-    "visitor": None,
-    "customer": "demo@example.com",
-    "manager": "li@coop.example",
-    "gate staff": "gate@scenic.example",
-    "guesthouse staff": "desk@stay.example",
-}
 # Not pages: switching language redirects; a plan's map fragment is swapped into its page.
 NOT_PAGES = ("/lang/{code}", "/plans/{plan_id}/map")
 NOT_FOUND = "/no-such-page"  # the error page, which answers 404: audited as the visitor's
 
 
 async def _prepare(settings) -> dict:
-    """The demo with its accounts, plus what some pages need to show something: the demo
-    customer's vouchers, a plot in checkout, and a shipment batch. Returns the ids to put in
-    paths, by parameter name, and by route path where one name means different things."""
     await db.connect(settings)
     try:
         await support.wipe(settings)
-        now = datetime.now(UTC)
-        await load_demo(today=now.date(), with_accounts=True)
-        customer = await User.get(email="demo@example.com")
-        active = await Subscription.get(customer=customer, status=Status.ACTIVE)
-        async with in_transaction() as conn:
-            await issue_vouchers(subscription_id=active.id, now=now, conn=conn)
-        on_sale = await Season.filter(sale_ends_on__gt=now.date()).order_by("-starts_on").first()
-        plan = await Plan.filter(season=on_sale).order_by("id").first()
-        plot = await Plot.filter(field_id=plan.field_id).order_by("code").first()
-        pending = await Subscription.create(
-            customer=customer, season=on_sale, plan=plan, plot=plot, price_fen=plan.price_fen,
-            sign_name=customer.name, reserved_at=now, status=Status.PENDING_PAYMENT,
-        )  # fmt: skip
-        await PlotClaim.create(
-            season=on_sale, plot=plot, plan=plan, subscription=pending, customer=customer
-        )
-        await Plan.filter(id=plan.id).update(held=await PlotClaim.filter(plan=plan).count())
-        coop_id = on_sale.cooperative_id
-        batch = await Batch.create(
-            cooperative_id=coop_id, ship_on=now.date() + timedelta(days=5), created_at=now
-        )
-        scenic = await Partner.get(cooperative_id=coop_id, kind=PartnerKind.SCENIC_SPOT)
-        ticket = await Voucher.filter(subscription=active, partner=scenic).first()
-        farm_stay = await Voucher.filter(subscription=active).exclude(partner=scenic).first()
-        guesthouse = await Partner.get(cooperative_id=coop_id, kind=PartnerKind.GUESTHOUSE)
-        return {
-            "plan_id": plan.id, "sub_id": active.id, "field_id": plan.field_id,
-            "season_id": on_sale.id, "household_id": (await Household.first()).id,
-            "plot_id": plot.id, "batch_id": batch.id, "partner_id": guesthouse.id,
-            "room_id": (await Room.filter(partner=guesthouse).first()).id,
-            "/checkout/{sub_id}": {"sub_id": pending.id},
-            "/account/vouchers/{code}": {"code": farm_stay.code},
-            "/v/{code}": {"code": ticket.code},
-            "/trace/{code}": {"code": (await HarvestLot.first()).code},
-            "/manage/fields/{field_id}": {"field_id": (await Field.first()).id},
-        }  # fmt: skip
+        return await demo_world(datetime.now(UTC))
     finally:
         await db.close()
 
@@ -120,20 +64,7 @@ def demo_site(settings, stripe_port):
 
 def page_paths(settings, ids: dict) -> list[str]:
     """Every GET route of the app with its parameters filled in."""
-    paths = []
-    for route in create_app(settings).routes:
-        if not isinstance(route, Route) or "GET" not in route.methods:
-            continue
-        if route.path in NOT_PAGES:
-            continue
-        special = ids.get(route.path, {})
-
-        def one(match, special=special):
-            name = match.group(1).split(":")[0]
-            return str(special.get(name, ids.get(name, "1")))
-
-        paths.append(re.sub(r"\{([^}]+)\}", one, route.path))
-    return paths
+    return route_paths(create_app(settings).routes, ids, method="GET", skip=NOT_PAGES)
 
 
 def reachable(context, url: str, paths: list[str]) -> list[str]:

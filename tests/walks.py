@@ -1,0 +1,90 @@
+"""What the walks over every route share (the accessibility audit, the fuzzing): the demo with
+ids to put in paths, and the app's routes with those ids filled in."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from starlette.routing import Route
+from tortoise.transactions import in_transaction
+
+from farm.accounts.models import User
+from farm.demo import load_demo
+from farm.fieldwork.models import HarvestLot, Household
+from farm.land.models import Field, Plan, Plot, Season
+from farm.partners.models import Partner, PartnerKind, Room
+from farm.shipments.models import Batch
+from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.vouchers.models import Voucher
+from farm.vouchers.services import issue_vouchers
+
+PEOPLE = {  # who: the demo account (password "correct horse"), None for a visitor
+    "visitor": None,
+    "customer": "demo@example.com",
+    "manager": "li@coop.example",
+    "gate staff": "gate@scenic.example",
+    "guesthouse staff": "desk@stay.example",
+}
+
+
+async def demo_world(now: datetime) -> dict:
+    """The demo with its accounts, plus what some pages need to show something: the demo
+    customer's vouchers, a plot in checkout, and a shipment batch. Returns the ids to put in
+    paths, by parameter name, and by route path where one name means different things. The
+    database must be connected and empty."""
+    await load_demo(today=now.date(), with_accounts=True)
+    customer = await User.get(email="demo@example.com")
+    active = await Subscription.get(customer=customer, status=Status.ACTIVE)
+    async with in_transaction() as conn:
+        await issue_vouchers(subscription_id=active.id, now=now, conn=conn)
+    on_sale = await Season.filter(sale_ends_on__gt=now.date()).order_by("-starts_on").first()
+    plan = await Plan.filter(season=on_sale).order_by("id").first()
+    plot = await Plot.filter(field_id=plan.field_id).order_by("code").first()
+    pending = await Subscription.create(
+        customer=customer, season=on_sale, plan=plan, plot=plot, price_fen=plan.price_fen,
+        sign_name=customer.name, reserved_at=now, status=Status.PENDING_PAYMENT,
+    )  # fmt: skip
+    await PlotClaim.create(season=on_sale, plot=plot, plan=plan, subscription=pending,
+                           customer=customer)  # fmt: skip
+    await Plan.filter(id=plan.id).update(held=await PlotClaim.filter(plan=plan).count())
+    coop_id = on_sale.cooperative_id
+    batch = await Batch.create(
+        cooperative_id=coop_id, ship_on=now.date() + timedelta(days=5), created_at=now
+    )
+    scenic = await Partner.get(cooperative_id=coop_id, kind=PartnerKind.SCENIC_SPOT)
+    ticket = await Voucher.filter(subscription=active, partner=scenic).first()
+    farm_stay = await Voucher.filter(subscription=active).exclude(partner=scenic).first()
+    guesthouse = await Partner.get(cooperative_id=coop_id, kind=PartnerKind.GUESTHOUSE)
+    return {
+        "plan_id": plan.id, "sub_id": active.id, "field_id": plan.field_id,
+        "season_id": on_sale.id, "household_id": (await Household.first()).id,
+        "plot_id": plot.id, "batch_id": batch.id, "partner_id": guesthouse.id,
+        "room_id": (await Room.filter(partner=guesthouse).first()).id,
+        "/checkout/{sub_id}": {"sub_id": pending.id},
+        "/account/vouchers/{code}": {"code": farm_stay.code},
+        "/v/{code}": {"code": ticket.code},
+        "/trace/{code}": {"code": (await HarvestLot.first()).code},
+        "/manage/fields/{field_id}": {"field_id": (await Field.first()).id},
+    }  # fmt: skip
+
+
+def filled_path(path: str, ids: dict) -> str:
+    """A route's path with its parameters replaced by the world's ids ("1" where it has none):
+    ids by route path first, then by parameter name."""
+    special = ids.get(path, {})
+
+    def one(match: re.Match) -> str:
+        name = match.group(1).split(":")[0]
+        return str(special.get(name, ids.get(name, "1")))
+
+    return re.sub(r"\{([^}]+)\}", one, path)
+
+
+def route_paths(routes, ids: dict, *, method: str, skip: tuple[str, ...] = ()) -> list[str]:
+    """Every route of the app taking `method`, its parameters filled in from `ids`."""
+    return [
+        filled_path(route.path, ids)
+        for route in routes
+        if isinstance(route, Route) and method in (route.methods or ()) and route.path not in skip
+    ]

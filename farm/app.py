@@ -30,6 +30,7 @@ from farm.land import routes as land_routes
 from farm.lifecycle import routes as lifecycle_routes
 from farm.mail import Mailer
 from farm.notifications import routes as notification_routes
+from farm.notifications.services import queue_mail
 from farm.partners import booking_routes, gate_routes
 from farm.partners import console_routes as partner_console_routes
 from farm.payments import console_routes as payment_console_routes
@@ -284,4 +285,5 @@ def create_app(
     app.state.templates = make_templates(settings.timezone)
     app.state.stripe_reads = StripeReadGate(timedelta(seconds=settings.stripe_poll_seconds))
     app.state.security_headers = headers
+    app.state.queue_mail = queue_mail  # accounts queue reset mail with it (they stand below)
     return app

@@ -200,6 +200,12 @@ async def read_user_now(request: Request) -> None:
         await read_session_user(request, request.app.state.settings.default_language)
 
 
+def client_address(request: Request) -> str:
+    """The client's IP address, as uvicorn found it (behind the proxy: its X-Forwarded-For,
+    from the addresses FORWARDED_ALLOW_IPS trusts)."""
+    return request.client.host if request.client else ""
+
+
 def reads_its_own_user(endpoint: Any) -> Any:
     """Marks a route whose fast path checks the session's user in its own statement (one
     database round trip instead of two): the user is not read before it runs. Anything off

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
+from farm.accounts import limits
 from farm.bootstrap import Runtime
 from farm.lifecycle.completion import expire_vouchers as expire_ended_vouchers
 from farm.notifications.services import deliver_pending
@@ -85,6 +86,10 @@ async def send_mail(runtime: Runtime, *, today: date, now: datetime) -> int:
     return await deliver_pending(mailer=runtime.mailer, now=now)
 
 
+async def purge_attempts(runtime: Runtime, *, today: date, now: datetime) -> int:
+    return await limits.purge(now=now)
+
+
 Job = Callable[..., Awaitable[int]]
 
 # (job, seconds between runs), in the order run-due runs them: ship days before seasons
@@ -98,6 +103,7 @@ JOBS: list[tuple[Job, int]] = [
     (issue_vouchers, 600),
     (expire_vouchers, 3600),
     (send_mail, 30),
+    (purge_attempts, 3600),
 ]
 
 

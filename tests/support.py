@@ -139,15 +139,14 @@ def settings_environ(settings: Settings) -> dict[str, str]:
 class LiveServer:
     """`farm web` in a child process, on a free port."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, workers: int = 1):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, **settings_environ(settings), "PYTHONWARNINGS": "ignore"}
         env["FARM_BASE_URL"] = self.url  # Stripe sends customers back here (return_url)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "farm.cli", "web", "--port", str(self.port)], env=env
-        )
-        deadline = time.monotonic() + 30
+        command = [sys.executable, "-m", "farm.cli", "web", "--port", str(self.port)]
+        self.proc = subprocess.Popen([*command, "--workers", str(workers)], env=env)
+        deadline = time.monotonic() + 90  # workers start slowly on a busy machine
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("the live server exited")

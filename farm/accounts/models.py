@@ -33,12 +33,18 @@ class User(Model):
         table = "users"
 
 
-class LoginAttempt(Model):
-    """A failed login, kept to slow down guessing (per email address)."""
+class Attempt(Model):
+    """One attempt counted against a limit (farm.accounts.limits): a login per account and
+    per client address, a sign-up or a password reset per address. Written before the
+    attempt is checked, so concurrent attempts count each other."""
 
-    id = fields.IntField(primary_key=True)
-    email = fields.CharField(max_length=254, db_index=True)
-    failed_at = fields.DatetimeField(db_index=True)
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=32)
+    key = fields.CharField(max_length=254)
+    # The browser's device token (a login from a device its owner signed in on before)
+    device = fields.CharField(max_length=32, default="")
+    at = fields.DatetimeField()
 
     class Meta:
-        table = "login_attempts"
+        table = "attempts"
+        indexes = (("kind", "key", "at"), ("at",))

@@ -7,11 +7,21 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from farm import i18n
-from farm.accounts import services
+from farm.accounts import limits, services
 from farm.accounts.models import User
 from farm.accounts.rules import password_stamp
 from farm.errors import DomainError, FieldErrors
-from farm.web import Shown, form_page, form_template, now, read_form, redirect, render, safe_next
+from farm.web import (
+    Shown,
+    client_address,
+    form_page,
+    form_template,
+    now,
+    read_form,
+    redirect,
+    render,
+    safe_next,
+)
 
 
 def start_session(request: Request, user: User) -> None:
@@ -36,6 +46,8 @@ async def signup(request: Request) -> Response:
             name=values["name"],
             password=values["password"],
             language=i18n.current_language(),
+            address=client_address(request),
+            now=now(),
         )
         start_session(request, user)
         return safe_next(values["next"], "/account")
@@ -58,12 +70,17 @@ async def login(request: Request) -> Response:
     form = await read_form(request)
     email = str(form.get("email") or "")
     next_url = safe_next(str(form.get("next") or ""), "")
+    secret = str(request.app.state.settings.secret_key)
+    device = request.cookies.get(limits.DEVICE_COOKIE, "")
     try:
         user = await services.authenticate(
             email=email,
             password=str(form.get("password") or ""),
             now=now(),
             free_attempts=request.app.state.settings.login_attempts_before_delay,
+            address=client_address(request),
+            device_cookie=device,
+            secret=secret,
         )
     except DomainError as exc:
         return render(
@@ -73,7 +90,18 @@ async def login(request: Request) -> Response:
             status_code=exc.status_code,
         )
     start_session(request, user)
-    return redirect(next_url or home_for(user))
+    response = redirect(next_url or home_for(user))
+    # This browser is now its owner's: others' guesses at the account do not lock it out.
+    known = limits.device_of(device, secret=secret, user_id=user.id)
+    response.set_cookie(
+        limits.DEVICE_COOKIE,
+        limits.device_cookie(secret=secret, user_id=user.id, token=known or None),
+        max_age=limits.DEVICE_MAX_AGE_S,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https" or not request.app.state.settings.is_development,
+    )
+    return response
 
 
 async def logout(request: Request) -> Response:
@@ -93,7 +121,9 @@ async def forgot_password(request: Request) -> Response:
             email=email,
             secret=str(settings.secret_key),
             base_url=settings.base_url,
-            mailer=request.app.state.mailer,
+            now=now(),
+            queue_mail=request.app.state.queue_mail,
+            address=client_address(request),
         )
     except FieldErrors as exc:
         return render(

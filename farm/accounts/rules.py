@@ -57,6 +57,7 @@ def login_wait(*, failures: list[datetime], now: datetime, free_attempts: int) -
     extra = len(recent) - free_attempts
     if extra < 0:
         return timedelta(0)
-    delay = min(timedelta(seconds=30 * 2**extra), MAX_DELAY)
+    # 30 s × 2^5 already passes the cap: a larger power only overflows timedelta.
+    delay = min(timedelta(seconds=30 * 2 ** min(extra, 6)), MAX_DELAY)
     remaining = recent[-1] + delay - now
     return max(remaining, timedelta(0))

@@ -8,7 +8,9 @@ import functools
 import hashlib
 import os
 import threading
+import uuid
 import weakref
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import anyio
@@ -20,11 +22,10 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from farm import forms
-from farm.accounts import rules
-from farm.accounts.models import LoginAttempt, Role, User
+from farm.accounts import limits, rules
+from farm.accounts.models import Role, User
 from farm.errors import DomainError, FieldErrors, NotFound, TooManyRequests
-from farm.i18n import _, use_language
-from farm.mail import Mail, Mailer
+from farm.i18n import _
 
 hasher = PasswordHasher()
 RESET_MAX_AGE_S = 3600
@@ -98,9 +99,14 @@ async def sign_up(
     role: Role = Role.CUSTOMER,
     cooperative_id: int | None = None,
     partner_id: int | None = None,
+    address: str = "",
+    now: datetime | None = None,
 ) -> User:
-    """Create an account. Staff roles need their cooperative or partner."""
+    """Create an account. Staff roles need their cooperative or partner. A sign-up from the
+    web counts against its client address (farm.accounts.limits)."""
     clean_email, clean_name = check_new_account(email=email, name=name, password=password)
+    if address and now is not None:
+        await limits.take(limits.SIGNUP_ADDRESS, address, now=now)
     if role == Role.MANAGER and cooperative_id is None:
         raise DomainError(_("A manager belongs to a cooperative."))
     if role == Role.PARTNER_STAFF and partner_id is None:
@@ -121,27 +127,40 @@ async def sign_up(
         ) from None
 
 
-async def authenticate(*, email: str, password: str, now: datetime, free_attempts: int) -> User:
+async def authenticate(
+    *,
+    email: str,
+    password: str,
+    now: datetime,
+    free_attempts: int,
+    address: str = "",
+    device_cookie: str = "",
+    secret: str = "",
+) -> User:
+    """The user these credentials name, or DomainError (wrong) / TooManyRequests (too many
+    failures for the account, or from the client's address: farm.accounts.limits). A browser
+    that signed in to the account before (its device cookie) is counted on its own, so others'
+    guesses cannot lock the owner out."""
     clean = rules.normalize_email(email) or email.strip().lower()[:254]
-    failures = [
-        a.failed_at
-        for a in await LoginAttempt.filter(
-            email=clean, failed_at__gt=now - rules.FAILURE_WINDOW
-        ).only("failed_at")
-    ]
-    wait = rules.login_wait(failures=failures, now=now, free_attempts=free_attempts)
-    if wait.total_seconds() > 0:
-        seconds = int(wait.total_seconds()) + 1
-        raise TooManyRequests(
-            _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": seconds}
-        )
     user = await User.get_or_none(email=clean)
+    taken = []
+    if address:
+        taken.append(await limits.take(limits.LOGIN_ADDRESS, address, now=now))
+    device = limits.device_of(device_cookie, secret=secret, user_id=user.id if user else None)
+    try:
+        taken.append(
+            await limits.take(
+                limits.LOGIN_ACCOUNT, clean, now=now, device=device, free=free_attempts
+            )
+        )
+    except TooManyRequests:
+        await limits.forgive(*taken)
+        raise
     ok = await verify_password(user.password_hash if user else _DUMMY_HASH, password)
-    ok = ok and user is not None
-    if not ok or user is None:
-        await LoginAttempt.create(email=clean, failed_at=now)
+    if not ok or user is None:  # the attempts stay counted: they are failures
         raise DomainError(_("Wrong email or password."), status_code=400)
-    await LoginAttempt.filter(email=clean).delete()
+    await limits.forgive(*taken)
+    await limits.clear(limits.LOGIN_ACCOUNT, clean)
     return user
 
 
@@ -154,29 +173,47 @@ def _hash_fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
-async def request_password_reset(*, email: str, secret: str, base_url: str, mailer: Mailer) -> None:
-    """Email a reset link if the account exists; say nothing either way."""
+# notifications.services.queue_mail, which the app passes down (notifications stands above
+# accounts): (user=, key=, render=, now=) -> queued or not.
+QueueMail = Callable[..., Awaitable[bool]]
+
+
+async def request_password_reset(
+    *,
+    email: str,
+    secret: str,
+    base_url: str,
+    now: datetime,
+    queue_mail: QueueMail,
+    address: str = "",
+) -> None:
+    """Queue a reset link for the account's owner (the scheduler's send_mail job sends it),
+    if the account exists and has not asked too often; say nothing either way. Only too many
+    requests from one address are refused, which says nothing about any account."""
     clean = rules.normalize_email(email)
     if clean is None:
         raise FieldErrors({"email": _("Enter a valid email address.")})
+    if address:
+        await limits.take(limits.RESET_ADDRESS, address, now=now)
     user = await User.get_or_none(email=clean)
     if user is None:
         return
+    try:
+        await limits.take(limits.RESET_ACCOUNT, clean, now=now)
+    except TooManyRequests:
+        return  # the owner has links enough in their inbox
     token = _reset_serializer(secret).dumps(
         {"u": user.id, "h": _hash_fingerprint(user.password_hash)}
     )
-    with use_language(user.language):
-        await mailer.send(
-            Mail(
-                to=user.email,
-                subject=_("Reset your password"),
-                body=_(
-                    "Hello %(name)s,\n\nOpen this link within an hour to choose a new "
-                    "password:\n%(link)s\n\nIf you did not ask for this, ignore this email."
-                )
-                % {"name": user.name, "link": f"{base_url}/password/reset/{token}"},
-            )
-        )
+
+    def render() -> tuple[str, str]:
+        body = _(
+            "Hello %(name)s,\n\nOpen this link within an hour to choose a new "
+            "password:\n%(link)s\n\nIf you did not ask for this, ignore this email."
+        ) % {"name": user.name, "link": f"{base_url}/password/reset/{token}"}
+        return _("Reset your password"), body
+
+    await queue_mail(user=user, key=f"reset:{user.id}:{uuid.uuid4().hex}", render=render, now=now)
 
 
 async def user_for_reset_token(*, token: str, secret: str) -> User:
@@ -199,7 +236,7 @@ async def reset_password(*, token: str, password: str, secret: str) -> User:
         form.check()
         user.password_hash = await hash_password(password)
         await user.save(update_fields=["password_hash"])
-        await LoginAttempt.filter(email=user.email).delete()
+        await limits.clear(limits.LOGIN_ACCOUNT, user.email)
     return user
 
 

@@ -1,7 +1,10 @@
 import re
+from datetime import UTC, datetime
 
-from farm.accounts.models import LoginAttempt, User
+from farm.accounts.models import Attempt, User
 from farm.mail import OutboxMailer
+from farm.notifications.models import Notification
+from farm.notifications.services import deliver_pending
 from tests.support import csrf_of, log_in_client, make_customer
 
 
@@ -96,7 +99,8 @@ async def test_wrong_password_is_refused_and_repeated_failures_are_slowed_down(c
         data={"email": "wang@example.com", "password": "correct horse", "csrf_token": token},
     )
     assert r.status_code == 429
-    assert await LoginAttempt.filter(email="wang@example.com").count() == 5
+    # every guess at the account counts, the refused ones too
+    assert await Attempt.filter(kind="login-account", key="wang@example.com").count() == 7
 
 
 async def test_a_forgotten_password_is_reset_by_the_emailed_link_which_works_once(client, app):
@@ -107,6 +111,8 @@ async def test_a_forgotten_password_is_reset_by_the_emailed_link_which_works_onc
     )
     assert r.status_code == 200
     mailer: OutboxMailer = app.state.mailer
+    assert mailer.messages() == []  # queued, not sent in the request
+    assert await deliver_pending(mailer=mailer, now=datetime.now(UTC)) == 1
     [mail] = mailer.messages(to="wang@example.com")
     assert "重置" in mail.subject  # the customer's language
     link = re.search(r"http://\S+/password/reset/(\S+)", mail.body)
@@ -129,6 +135,7 @@ async def test_asking_a_reset_for_an_unknown_email_says_the_same_and_sends_nothi
     )
     assert r.status_code == 200
     assert app.state.mailer.messages() == []
+    assert await Notification.all().count() == 0
 
 
 async def test_a_forged_reset_token_is_a_404(client):

@@ -40,7 +40,7 @@ HOSTILE: dict[str, str | list[str]] = {
 # Sent to one field at a time too, the others as the page gave them.
 ONE_AT_A_TIME = ("huge number", "far future", "not a number")
 # Writes a refused post makes on purpose: a failed login is counted.
-WRITES_WHEN_REFUSED = {"/login": {"login_attempts"}}
+WRITES_WHEN_REFUSED = {"/login": {"attempts"}}
 VISITOR_FORMS = ("/login", "/signup", "/password/forgot")
 # Routes whose success would end the walk (the session) or that are not forms.
 NOT_FUZZED = ("/logout",)

@@ -32,6 +32,8 @@ def test_each_failure_past_the_free_ones_doubles_the_wait_up_to_15_minutes():
     assert rules.login_wait(failures=five, now=NOW, free_attempts=5) == timedelta(seconds=30)
     assert rules.login_wait(failures=[NOW] * 6, now=NOW, free_attempts=5) == timedelta(seconds=60)
     assert rules.login_wait(failures=[NOW] * 40, now=NOW, free_attempts=5) == timedelta(minutes=15)
+    # a crowd of guesses: capped, not an overflow
+    assert rules.login_wait(failures=[NOW] * 500, now=NOW, free_attempts=5) == timedelta(minutes=15)
 
 
 def test_failures_older_than_the_window_are_forgotten():

@@ -1,5 +1,5 @@
 """The manager's console for land: fields cut into plots (seasons and plans are in
-console_seasons.py).
+farm/seasons/console.py).
 
 Every service reads and writes only the manager's own cooperative; anything else is "not
 found". Services take what the forms typed (the *Input dataclasses, plain text) and refuse bad
@@ -22,10 +22,9 @@ from farm.accounts.models import User
 from farm.errors import FieldErrors, NotFound
 from farm.i18n import _
 from farm.land import rules
-from farm.land.models import Field, Plot, Season
+from farm.land.models import Field, Plot, PlotClaim, Season
 from farm.paging import Page, paginate
 from farm.sql import select
-from farm.subscriptions.models import PlotClaim
 
 MAX_FIRST_NUMBER = 9999
 MAX_NAME = 100

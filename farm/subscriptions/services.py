@@ -17,12 +17,12 @@ from farm.accounts.models import User
 from farm.errors import Conflict, NotFound
 from farm.i18n import _
 from farm.land import rules as land_rules
-from farm.land.models import Plan, Plot
+from farm.land.models import Plan, Plot, PlotClaim
 from farm.land.services import season_ship_days
 from farm.payments.models import Payment, PaymentStatus
 from farm.sql import is_postgres
 from farm.subscriptions import claims, rules
-from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.subscriptions.models import Status, Subscription
 
 AUTO_PICK_TRIES = 8
 PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.REFUND_DUE)

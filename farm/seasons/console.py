@@ -1,4 +1,6 @@
-"""The manager's console for seasons and their plans.
+"""The manager's console for seasons and their plans: what the cooperative puts on sale. It
+stands above land (seasons and plans are land's models), the sales (subscriptions), the
+perks' partners and the vouchers issued for them, and reads them all.
 
 Once plots are sold, what the buyers paid for stays as it was (rules.refused_changes): the
 plan's price, field, plot size, care mode and perks, and the season's dates, ship days and

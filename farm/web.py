@@ -23,6 +23,7 @@ from farm.accounts.models import Role, User
 from farm.accounts.rules import password_stamp
 from farm.accounts.services import session_user
 from farm.errors import DomainError, FieldErrors, Forbidden, NotFound
+from farm.links import Links
 from farm.parsing import parse_id
 from farm.units import format_yuan, grams_to_jin, grams_to_kg, m2_to_fen, m2_to_mu, plain_number
 
@@ -73,6 +74,11 @@ def days_of_month(text: str) -> str:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def links(request: Request) -> Links:
+    """The site's absolute links (the runtime's, built once from the public base URL)."""
+    return request.app.state.runtime.links
 
 
 def today(request: Request) -> date:

@@ -11,7 +11,17 @@ from farm.accounts import services
 from farm.accounts.models import User
 from farm.accounts.rules import password_stamp
 from farm.errors import DomainError, FieldErrors
-from farm.web import Shown, form_page, form_template, now, read_form, redirect, render, safe_next
+from farm.web import (
+    Shown,
+    form_page,
+    form_template,
+    links,
+    now,
+    read_form,
+    redirect,
+    render,
+    safe_next,
+)
 
 
 def start_session(request: Request, user: User) -> None:
@@ -92,7 +102,7 @@ async def forgot_password(request: Request) -> Response:
         await services.request_password_reset(
             email=email,
             secret=str(settings.secret_key),
-            base_url=settings.base_url,
+            links=links(request),
             mailer=request.app.state.mailer,
         )
     except FieldErrors as exc:

@@ -24,6 +24,7 @@ from farm.accounts import rules
 from farm.accounts.models import LoginAttempt, Role, User
 from farm.errors import DomainError, FieldErrors, NotFound, TooManyRequests
 from farm.i18n import _, use_language
+from farm.links import Links
 from farm.mail import Mail, Mailer
 
 hasher = PasswordHasher()
@@ -154,7 +155,7 @@ def _hash_fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
-async def request_password_reset(*, email: str, secret: str, base_url: str, mailer: Mailer) -> None:
+async def request_password_reset(*, email: str, secret: str, links: Links, mailer: Mailer) -> None:
     """Email a reset link if the account exists; say nothing either way."""
     clean = rules.normalize_email(email)
     if clean is None:
@@ -174,7 +175,7 @@ async def request_password_reset(*, email: str, secret: str, base_url: str, mail
                     "Hello %(name)s,\n\nOpen this link within an hour to choose a new "
                     "password:\n%(link)s\n\nIf you did not ask for this, ignore this email."
                 )
-                % {"name": user.name, "link": f"{base_url}/password/reset/{token}"},
+                % {"name": user.name, "link": links.password_reset(token)},
             )
         )
 

@@ -26,6 +26,7 @@ from farm.accounts.services import request_password_reset, sign_up
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.i18n import _
 from farm.land.models import PlanPerk
+from farm.links import Links
 from farm.mail import Mailer
 from farm.partners import console_rules as rules
 from farm.partners.models import Booking, BookingNight, Partner, PartnerKind, Room
@@ -317,7 +318,7 @@ async def add_staff(
     data: StaffInput,
     language: str,
     secret: str,
-    base_url: str,
+    links: Links,
     mailer: Mailer,
 ) -> User:
     """An account for one of the partner's staff, and an email with a link to choose its
@@ -343,5 +344,5 @@ async def add_staff(
         if "email" in exc.errors and email is not None:  # registered at the same moment
             raise taken from None
         raise
-    await request_password_reset(email=staff.email, secret=secret, base_url=base_url, mailer=mailer)
+    await request_password_reset(email=staff.email, secret=secret, links=links, mailer=mailer)
     return staff

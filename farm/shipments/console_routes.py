@@ -23,6 +23,7 @@ from farm.web import (
     Shown,
     form_page,
     int_param,
+    links,
     now,
     read_form,
     redirect,
@@ -142,7 +143,7 @@ async def ship(request: Request) -> Response:
             shipment_id=parse_id(form.get("shipment_id")) or 0,
             courier=str(form.get("courier") or ""),
             tracking_no=str(form.get("tracking_no") or ""),
-            base_url=request.app.state.settings.base_url,
+            links=links(request),
             now=now(),
         )
         return _back_to(request, form, "shipped")
@@ -168,7 +169,7 @@ async def upload_tracking(request: Request) -> Response:
             manager=manager,
             batch_id=batch_id,
             data=data,
-            base_url=request.app.state.settings.base_url,
+            links=links(request),
             now=now(),
         )
     except dispatch.TrackingFileErrors as exc:

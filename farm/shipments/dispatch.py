@@ -17,6 +17,7 @@ from farm.accounts.models import User
 from farm.errors import Conflict, DomainError, FieldErrors, NotFound
 from farm.fieldwork.models import Crop
 from farm.i18n import _, localized
+from farm.links import Links
 from farm.notifications.services import queue_mail
 from farm.shipments import rules, tracking_csv
 from farm.shipments.batches import CHUNK
@@ -80,7 +81,7 @@ async def mark_shipped(
     shipment_id: int,
     courier: str,
     tracking_no: str,
-    base_url: str,
+    links: Links,
     now: datetime,
 ) -> bool:
     """A box handed to the courier (packed or not): its courier and tracking number, and
@@ -91,7 +92,7 @@ async def mark_shipped(
     _check_tracking(courier, tracking_no)
     line = TrackingLine(0, shipment_id, courier.strip(), tracking_no.strip())
     async with in_transaction() as conn:
-        if await _ship(conn, batch, [line], base_url=base_url, now=now):
+        if await _ship(conn, batch, [line], links=links, now=now):
             return True
         await _refuse(batch, shipment_id, conn)
         await (
@@ -107,7 +108,7 @@ async def _ship(
     batch: Batch,
     lines: list[TrackingLine],
     *,
-    base_url: str,
+    links: Links,
     now: datetime,
 ) -> int:
     """Ship each line's box if it is still to be shipped (a conditional update each), and
@@ -127,7 +128,7 @@ async def _ship(
         if changed:
             shipped.append(line)
     for start in range(0, len(shipped), CHUNK):
-        await _mail_shipped(conn, batch, shipped[start : start + CHUNK], base_url, now)
+        await _mail_shipped(conn, batch, shipped[start : start + CHUNK], links, now)
     return len(shipped)
 
 
@@ -135,7 +136,7 @@ async def _mail_shipped(
     conn: BaseDBAsyncClient,
     batch: Batch,
     lines: list[TrackingLine],
-    base_url: str,
+    links: Links,
     now: datetime,
 ) -> None:
     ids = [line.shipment_id for line in lines]
@@ -164,13 +165,15 @@ async def _mail_shipped(
         await queue_mail(
             user=users[customer_of[sub_id]],
             key=f"shipped:{line.shipment_id}",
-            render=_shipped_mail(batch.ship_on, line, contents, sub_id, base_url),
+            render=_shipped_mail(
+                batch.ship_on, line, contents, links.subscription(sub_id, "deliveries")
+            ),
             now=now,
             conn=conn,
         )
 
 
-def _shipped_mail(ship_on: date, line: TrackingLine, contents: list, sub_id: int, base_url: str):
+def _shipped_mail(ship_on: date, line: TrackingLine, contents: list, link: str):
     def render() -> tuple[str, str]:
         listed = "\n".join(
             f"- {localized(crop.name, crop.name_en)}: "
@@ -187,7 +190,7 @@ def _shipped_mail(ship_on: date, line: TrackingLine, contents: list, sub_id: int
             "courier": line.courier,
             "tracking": line.tracking_no,
             "items": listed,
-            "link": f"{base_url}/account/subscriptions/{sub_id}/deliveries",
+            "link": link,
         }
         return subject, body
 
@@ -205,7 +208,7 @@ class TrackingFileErrors(DomainError):
 
 
 async def apply_tracking_csv(
-    *, manager: User, batch_id: int, data: bytes, base_url: str, now: datetime
+    *, manager: User, batch_id: int, data: bytes, links: Links, now: datetime
 ) -> int:
     """Ship every box listed in an uploaded CSV of this batch, all or nothing, each with its
     email; boxes already shipped get their courier and tracking number corrected. Raises
@@ -231,7 +234,7 @@ async def apply_tracking_csv(
                 problems.append(LineProblem(line.line, problem, number))
         if problems:
             raise TrackingFileErrors(sorted(problems, key=lambda p: p.line))
-        shipped = await _ship(conn, batch, lines, base_url=base_url, now=now)
+        shipped = await _ship(conn, batch, lines, links=links, now=now)
         for line in lines:
             if status_of[line.shipment_id] == ShipmentStatus.SHIPPED:
                 await (

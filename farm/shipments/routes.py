@@ -12,7 +12,7 @@ from farm.errors import DomainError
 from farm.i18n import _
 from farm.shipments import services
 from farm.subscriptions.rules import PROVINCES
-from farm.web import Shown, form_page, int_param, now, render, require_user, today
+from farm.web import Shown, form_page, int_param, links, now, render, require_user, today
 
 
 def _day_param(request: Request, name: str) -> str:
@@ -68,7 +68,7 @@ async def change_hold(request: Request) -> Response:
                 ship_on=ship_on,
                 today=today(request),
                 now=now(),
-                base_url=request.app.state.settings.base_url,
+                links=links(request),
             )
         else:
             await services.release_hold(

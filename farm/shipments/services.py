@@ -15,6 +15,7 @@ from farm.errors import Conflict, DomainError, NotFound
 from farm.i18n import _
 from farm.land.models import Cooperative, Plot, Season
 from farm.land.rules import cutoff_for
+from farm.links import Links
 from farm.notifications.services import queue_mail
 from farm.shipments import delivery_rules, rules
 from farm.shipments.batches import season_ship_days
@@ -239,7 +240,7 @@ async def hold_ship_day(
     ship_on: date,
     today: date,
     now: datetime,
-    base_url: str,
+    links: Links,
 ) -> bool:
     """Put a ship day of the customer's own active subscription on hold, up to its cutoff:
     no box that day; what keeps comes in the next box. Mails the customer once, in the same
@@ -260,7 +261,7 @@ async def hold_ship_day(
                 subscription_id=sub.id, ship_on=ship_on, created_at=now, using_db=conn
             )
             next_on = rules.next_ship_day(days, ship_on)
-            link = f"{base_url}/account/subscriptions/{sub.id}/deliveries"
+            link = links.subscription(sub.id, "deliveries")
             await queue_mail(
                 user=customer,
                 key=f"hold:{sub.id}:{ship_on.isoformat()}",

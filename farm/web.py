@@ -274,12 +274,15 @@ U = TypeVar("U")
 @dataclass(frozen=True)
 class Shown:
     """How a form page is shown: fresh (`posted` None), or refused with what was typed and
-    each field's problem, or with a `notice` about the whole form (its own status code)."""
+    each field's problem (`refused`: the refusal itself, for a page that shows more of it, as
+    an uploaded file's bad lines), or with a `notice` about the whole form (its own status
+    code)."""
 
     posted: Mapping[str, Any] | None = None
     errors: dict[str, str] = field(default_factory=dict)
     notice: str = ""
     notice_status: int = 0
+    refused: FieldErrors | None = None
 
     @property
     def status_code(self) -> int:
@@ -324,7 +327,7 @@ async def form_page(
     try:
         target = await save(posted)
     except FieldErrors as exc:
-        return await show(Shown(posted, exc.errors))
+        return await show(Shown(posted, exc.errors, refused=exc))
     except notices as exc:
         if isinstance(exc, NotFound):
             raise

@@ -10,7 +10,7 @@ from farm import i18n
 from farm.accounts import services
 from farm.accounts.models import User
 from farm.accounts.rules import password_stamp
-from farm.errors import DomainError, FieldErrors
+from farm.errors import DomainError
 from farm.web import (
     Shown,
     form_page,
@@ -62,28 +62,28 @@ async def signup(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    next_url = safe_next(request.query_params.get("next"), "")
-    if request.method == "GET":
-        return render(request, "accounts/login.html", {"form": {}, "error": "", "next": next_url})
-    form = await read_form(request)
-    email = str(form.get("email") or "")
-    next_url = safe_next(str(form.get("next") or ""), "")
-    try:
+    async def save(values: dict[str, str]) -> str:
         user = await services.authenticate(
-            email=email,
-            password=str(form.get("password") or ""),
+            email=values["email"],
+            password=values["password"],
             now=now(),
             free_attempts=request.app.state.settings.login_attempts_before_delay,
         )
-    except DomainError as exc:
-        return render(
-            request,
-            "accounts/login.html",
-            {"form": {"email": email}, "error": exc.message, "next": next_url},
-            status_code=exc.status_code,
-        )
-    start_session(request, user)
-    return redirect(next_url or home_for(user))
+        start_session(request, user)
+        return safe_next(values["next"], "") or home_for(user)
+
+    async def show(shown: Shown) -> Response:
+        posted = shown.posted or {"email": "", "next": request.query_params.get("next")}
+        context = {
+            "form": {"email": posted["email"]} if shown.posted else {},  # not the password
+            "errors": shown.errors,
+            "error": shown.notice,  # a wrong password (400) or too many tries (429)
+            "next": safe_next(posted["next"], ""),
+        }
+        return render(request, "accounts/login.html", context, shown.status_code)
+
+    names = ("email", "password", "next")
+    return await form_page(request, show=show, save=save, names=names, notices=(DomainError,))
 
 
 async def logout(request: Request) -> Response:
@@ -93,26 +93,20 @@ async def logout(request: Request) -> Response:
 
 
 async def forgot_password(request: Request) -> Response:
-    if request.method == "GET":
-        return render(request, "accounts/forgot.html", {"form": {}, "errors": {}, "sent": False})
-    form = await read_form(request)
-    email = str(form.get("email") or "")
-    settings = request.app.state.settings
-    try:
+    async def save(values: dict[str, str]) -> str:
         await services.request_password_reset(
-            email=email,
-            secret=str(settings.secret_key),
+            email=values["email"],
+            secret=str(request.app.state.settings.secret_key),
             links=links(request),
             mailer=request.app.state.mailer,
         )
-    except FieldErrors as exc:
-        return render(
-            request,
-            "accounts/forgot.html",
-            {"form": {"email": email}, "errors": exc.errors, "sent": False},
-            status_code=422,
-        )
-    return render(request, "accounts/forgot.html", {"form": {}, "errors": {}, "sent": True})
+        return "/password/forgot?sent=1"  # said whether or not the account exists
+
+    sent = request.query_params.get("sent") == "1"
+    context = {"form": {}, "errors": {}, "sent": sent}
+    return await form_template(
+        request, "accounts/forgot.html", context, save=save, names=("email",)
+    )
 
 
 async def reset_password(request: Request) -> Response:

@@ -123,7 +123,14 @@ async def sign_up(
 
 
 async def authenticate(*, email: str, password: str, now: datetime, free_attempts: int) -> User:
-    clean = rules.normalize_email(email) or email.strip().lower()[:254]
+    """The user of this email and password. An email that is not one, or nothing typed, is
+    refused field by field (FieldErrors, 422) and counts as no attempt; a wrong password is
+    counted, and repeated failures wait (TooManyRequests)."""
+    form = forms.Form()
+    clean = form.read("email", rules.email, email)
+    form.read("password", rules.typed_password, password)
+    form.check()
+    assert clean is not None
     failures = [
         a.failed_at
         for a in await LoginAttempt.filter(
@@ -157,9 +164,9 @@ def _hash_fingerprint(password_hash: str) -> str:
 
 async def request_password_reset(*, email: str, secret: str, links: Links, mailer: Mailer) -> None:
     """Email a reset link if the account exists; say nothing either way."""
-    clean = rules.normalize_email(email)
-    if clean is None:
-        raise FieldErrors({"email": _("Enter a valid email address.")})
+    form = forms.Form()
+    clean = form.read("email", rules.email, email)
+    form.check()
     user = await User.get_or_none(email=clean)
     if user is None:
         return

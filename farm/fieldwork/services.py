@@ -179,14 +179,6 @@ class WorkInputForm:
     photos: list[bytes] = field(default_factory=list)
 
 
-def photo_message(problem: str) -> str:
-    return {
-        "too_large": _("A photo is larger than 10 MB."),
-        "not_image": _("A file is not a JPEG, PNG or WebP photo."),
-        "too_many": _("At most 6 photos per entry."),
-    }[problem]
-
-
 async def _check_common(
     form: WorkInputForm, *, today: date, activities: set[str], errors: forms.Form
 ):
@@ -206,15 +198,15 @@ async def _check_common(
         inputs.append(line)
     checked = []
     if len(form.photos) > MAX_PHOTOS:
-        errors.refuse("photos", photo_message("too_many"))
+        errors.refuse("photos", BadPhoto("too_many").message)
     else:
         for data in form.photos:
             try:
                 # Decoding and re-encoding a 10 MB photo takes CPU for a while: in a worker
                 # thread, so every other request goes on meanwhile.
                 checked.append(await anyio.to_thread.run_sync(check_photo, data))
-            except BadPhoto as exc:
-                errors.refuse("photos", photo_message(exc.problem))
+            except BadPhoto as problem:
+                errors.refuse("photos", problem.message)
                 break
     return day, inputs, checked
 

@@ -13,8 +13,9 @@ from datetime import date, datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from farm import forms
 from farm.accounts.models import User
-from farm.errors import Conflict, DomainError, FieldErrors, NotFound
+from farm.errors import Conflict, FieldErrors, NotFound
 from farm.fieldwork.models import Crop
 from farm.i18n import _, localized
 from farm.links import Links
@@ -31,13 +32,10 @@ SHIPPABLE = (ShipmentStatus.CREATED, ShipmentStatus.PACKED)
 
 
 def _check_tracking(courier: str, tracking_no: str) -> None:
-    errors = {}
-    if problem := tracking_csv.courier_problem(courier):
-        errors["courier"] = problem_message(LineProblem(0, problem))
-    if problem := tracking_csv.tracking_problem(tracking_no):
-        errors["tracking_no"] = problem_message(LineProblem(0, problem))
-    if errors:
-        raise FieldErrors(errors)
+    form = forms.Form()
+    form.read("courier", tracking_csv.courier_name, courier)
+    form.read("tracking_no", tracking_csv.tracking_number, tracking_no)
+    form.check()
 
 
 async def _refuse(batch: Batch, shipment_id: int, conn: BaseDBAsyncClient) -> Shipment:
@@ -197,13 +195,11 @@ def _shipped_mail(ship_on: date, line: TrackingLine, contents: list, link: str):
     return render
 
 
-class TrackingFileErrors(DomainError):
-    """A tracking file with bad lines: nothing was applied."""
-
-    status_code = 422
+class TrackingFileErrors(FieldErrors):
+    """A tracking file with bad lines (`problems`): nothing was applied."""
 
     def __init__(self, problems: list[LineProblem]):
-        super().__init__(_("Nothing was saved: the file has mistakes."))
+        super().__init__({"file": _("Nothing was saved: the file has mistakes.")})
         self.problems = problems
 
 
@@ -247,6 +243,8 @@ async def apply_tracking_csv(
 
 def problem_message(p: LineProblem) -> str:
     """A tracking problem in the user's language."""
+    if p.message:  # a field reader's, already in it
+        return p.message
     return {
         "too_large": _("The file is too large: at most 1 MB."),
         "too_many_rows": _("The file has too many lines: at most 20,000."),
@@ -254,10 +252,6 @@ def problem_message(p: LineProblem) -> str:
         "no_lines": _("The file has no lines."),
         "columns": _("Expected three columns: shipment number, courier, tracking number."),
         "number": _("“%(value)s” is not a shipment number."),
-        "courier_required": _("Enter the courier."),
-        "courier_too_long": _("The courier is too long: at most 40 characters."),
-        "courier_invalid": _("The courier contains characters that are not allowed."),
-        "tracking_invalid": _("A tracking number is 6 to 30 letters, digits or hyphens (-)."),
         "duplicate": _("Shipment %(value)s is also on line %(other)s."),
         "unknown": _("Shipment %(value)s is not in this batch."),
         "empty_box": _("Shipment %(value)s is an empty box: there is nothing to ship."),

@@ -24,6 +24,7 @@ from farm.accounts.rules import password_stamp
 from farm.accounts.services import session_user
 from farm.errors import DomainError, FieldErrors, Forbidden, NotFound
 from farm.links import Links
+from farm.paging import parse_page, search_text
 from farm.parsing import parse_id
 from farm.units import format_yuan, grams_to_jin, grams_to_kg, m2_to_fen, m2_to_mu, plain_number
 
@@ -240,6 +241,22 @@ def require_manager(request: Request) -> User:
     if user.cooperative_id is None:
         raise NotFound(i18n._("Page not found."))
     return user
+
+
+def manager_list(
+    template: str, *, section: str, name: str, lister: Callable[..., Awaitable[Any]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """The route of a manager's list with its search box and pager: `lister(manager=, text=,
+    page=)` gives the page of rows, shown as `name` beside the search text `q`."""
+
+    async def route(request: Request) -> Response:
+        manager = require_manager(request)
+        text = search_text(request.query_params.get("q"))
+        page = parse_page(request.query_params.get("page"))
+        rows = await lister(manager=manager, text=text, page=page)
+        return render(request, template, {"section": section, name: rows, "q": text})
+
+    return route
 
 
 class LoginRequired(Exception):

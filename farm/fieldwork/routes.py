@@ -19,6 +19,7 @@ from farm.web import (
     Shown,
     form_page,
     int_param,
+    manager_list,
     now,
     parse_id,
     render,
@@ -89,17 +90,9 @@ def _date_problem(days) -> str:
     return _("A date was not understood; write it as YYYY-MM-DD.") if days.problem else ""
 
 
-async def household_list(request: Request) -> Response:
-    manager = require_manager(request)
-    text = search_text(request.query_params.get("q"))
-    page = await lists.household_page(
-        manager=manager, text=text, page=parse_page(request.query_params.get("page"))
-    )
-    return render(
-        request,
-        "fieldwork/households.html",
-        {"section": "households", "page": page, "q": text},
-    )
+household_list = manager_list(
+    "fieldwork/households.html", section="households", name="page", lister=lists.household_page
+)
 
 
 async def plot_search(request: Request) -> Response:

@@ -34,6 +34,7 @@ from farm.i18n import _
 from farm.land.console import own_field
 from farm.land.models import CareMode, Field, Plot
 from farm.parsing import parse_id
+from farm.sql import one_or_not_found
 from farm.subscriptions.models import Status, Subscription
 
 # Shelf life at room temperature, in days; leafy greens wilt first.
@@ -115,10 +116,10 @@ async def save_household(
 
 
 async def own_household(*, manager: User, household_id: int) -> Household:
-    household = await Household.get_or_none(id=household_id, cooperative_id=manager.cooperative_id)
-    if household is None:
-        raise NotFound(_("This household does not exist."))
-    return household
+    return await one_or_not_found(
+        Household.filter(id=household_id, cooperative_id=manager.cooperative_id),
+        _("This household does not exist."),
+    )
 
 
 async def households(*, manager: User) -> list[Household]:

@@ -24,7 +24,7 @@ from farm.i18n import _
 from farm.land import rules
 from farm.land.models import Field, Plot, PlotClaim, Season
 from farm.paging import Page, paginate
-from farm.sql import select
+from farm.sql import one_or_not_found, select
 
 MAX_FIRST_NUMBER = 9999
 MAX_NAME = 100
@@ -99,13 +99,11 @@ async def own_field(
     *, manager: User, field_id: int, conn: BaseDBAsyncClient | None = None
 ) -> Field:
     """The manager's field (locked, within `conn`); any other is 'not found'."""
-    query = Field.filter(id=field_id, cooperative_id=manager.cooperative_id)
-    if conn is not None:
-        query = query.select_for_update().using_db(conn)
-    found = await query.first()
-    if found is None:
-        raise NotFound(_("This field does not exist."))
-    return found
+    return await one_or_not_found(
+        Field.filter(id=field_id, cooperative_id=manager.cooperative_id),
+        _("This field does not exist."),
+        conn=conn,
+    )
 
 
 async def list_fields(*, manager: User, text: str = "", page: int = 1) -> Page[FieldRow]:

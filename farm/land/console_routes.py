@@ -20,6 +20,7 @@ from farm.paging import parse_page, search_text
 from farm.web import (
     form_on_page,
     form_template,
+    manager_list,
     now,
     parse_id,
     render,
@@ -38,15 +39,9 @@ def _count_param(request: Request, name: str) -> int:
 # ---- fields and plots ----
 
 
-async def fields_page(request: Request) -> Response:
-    manager = require_manager(request)
-    text = search_text(request.query_params.get("q"))
-    rows = await console.list_fields(
-        manager=manager, text=text, page=parse_page(request.query_params.get("page"))
-    )
-    return render(
-        request, "manage/land/fields.html", {"section": "fields", "rows": rows, "q": text}
-    )
+fields_page = manager_list(
+    "manage/land/fields.html", section="fields", name="rows", lister=console.list_fields
+)
 
 
 async def field_new(request: Request) -> Response:

@@ -16,7 +16,15 @@ from farm.land.models import CareMode, Season
 from farm.paging import parse_page, search_text
 from farm.seasons import console
 from farm.seasons.console import PERK_ROWS, PerkInput, PlanInput, SeasonInput
-from farm.web import Shown, form_page, form_template, int_param, render, require_manager
+from farm.web import (
+    Shown,
+    form_page,
+    form_template,
+    int_param,
+    manager_list,
+    render,
+    require_manager,
+)
 
 SEASON_NAMES = (
     "name", "name_en", "starts_on", "ends_on", "sale_starts_on", "sale_ends_on",
@@ -31,15 +39,9 @@ PERK_NAMES = tuple(
 )
 
 
-async def seasons_page(request: Request) -> Response:
-    manager = require_manager(request)
-    text = search_text(request.query_params.get("q"))
-    views = await console.list_seasons(
-        manager=manager, text=text, page=parse_page(request.query_params.get("page"))
-    )
-    return render(
-        request, "manage/land/seasons.html", {"section": "seasons", "views": views, "q": text}
-    )
+seasons_page = manager_list(
+    "manage/land/seasons.html", section="seasons", name="views", lister=console.list_seasons
+)
 
 
 def _season_form(season: Season) -> dict[str, str]:

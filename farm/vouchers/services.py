@@ -22,6 +22,7 @@ from farm.land.models import PerkKind, PlanPerk, Season
 from farm.land.services import season_ship_days
 from farm.links import Links
 from farm.notifications.services import queue_mail
+from farm.sql import one_or_not_found
 from farm.subscriptions.models import Status, Subscription
 from farm.vouchers import rules
 from farm.vouchers.models import Voucher, VoucherStatus
@@ -232,13 +233,12 @@ async def subscription_vouchers(
     *, customer: User, subscription_id: int, today: date
 ) -> tuple[Subscription, list[VoucherView]]:
     """One of the customer's own subscriptions and its vouchers; anyone else's is 404."""
-    sub = await (
-        Subscription.filter(id=subscription_id, customer_id=customer.id)
-        .select_related("plot", "season", "plan")
-        .first()
+    sub = await one_or_not_found(
+        Subscription.filter(id=subscription_id, customer_id=customer.id).select_related(
+            "plot", "season", "plan"
+        ),
+        _("This subscription does not exist."),
     )
-    if sub is None:
-        raise NotFound(_("This subscription does not exist."))
     vouchers = await (
         Voucher.filter(subscription_id=sub.id)
         .order_by("kind", "perk_id", "seq")

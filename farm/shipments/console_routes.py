@@ -1,5 +1,5 @@
 """The manager's shipment console: batches, a batch's boxes (packed, shipped, tracking CSV),
-the transit table. Diverting a harvest lot by hand is on the harvests page (fieldwork)."""
+the transit table. Diverting a harvest lot by hand is on the harvests page (harvest_routes)."""
 
 from __future__ import annotations
 

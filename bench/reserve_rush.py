@@ -23,9 +23,8 @@ from farm import db
 from farm.accounts.models import User
 from farm.demo import load_demo
 from farm.errors import Conflict
-from farm.land.models import Plan
+from farm.land.models import Plan, PlotClaim
 from farm.settings import Settings
-from farm.subscriptions.models import PlotClaim
 from farm.subscriptions.services import reserve_plot
 
 PG = "postgresql://postgres@127.0.0.1:5432/postgres"

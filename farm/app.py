@@ -36,9 +36,10 @@ from farm.partners import console_routes as partner_console_routes
 from farm.payments import console_routes as payment_console_routes
 from farm.payments.gateway import Gateway
 from farm.payments.polling import StripeReadGate
+from farm.seasons import console_routes as season_console_routes
 from farm.settings import Settings
 from farm.shipments import console_routes as shipment_console_routes
-from farm.shipments import packing_routes
+from farm.shipments import harvest_routes, packing_routes
 from farm.shipments import routes as shipment_routes
 from farm.subscriptions import console_routes as subscriber_console_routes
 from farm.vouchers import routes as voucher_routes
@@ -221,10 +222,12 @@ def create_app(
         Route("/favicon.ico", favicon),
         *land_routes.routes,
         *console_routes.routes,
+        *season_console_routes.routes,
         *accounts_routes.routes,
         *lifecycle_routes.routes,
         *subscriber_console_routes.routes,
         *fieldwork_routes.routes,
+        *harvest_routes.routes,
         *report_routes.routes,
         *payment_console_routes.routes,
         *shipment_routes.routes,

@@ -1,6 +1,7 @@
 """bootstrap(settings) -> Runtime: what the web app, the scheduler and the CLI share, built in
 one place from the settings: the payment gateway, the mailer, the clock (now, and today in the
-service's time zone), the public base URL, the secret key, and how documents are drawn.
+service's time zone), the public base URL and the links made from it (farm.links), the secret
+key, and how documents are drawn.
 
 The web app keeps it in app.state.runtime; the scheduler hands it to every job; `farm
 run-due` builds the same one. Services still take what they use as arguments (a gateway,
@@ -12,6 +13,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from farm.links import Links
 from farm.mail import Mailer, make_mailer
 from farm.payments.gateway import Gateway, StripeGateway
 from farm.settings import Settings
@@ -42,8 +44,13 @@ class Runtime:
     document_workers: int = 1  # processes drawing them
 
     @property
+    def links(self) -> Links:
+        """The site's absolute links, from the public address, for mail and QR codes."""
+        return Links(self.settings.base_url)
+
+    @property
     def base_url(self) -> str:
-        """The public address, for links in mail, QR codes and Stripe's return."""
+        """The public address itself (Stripe's return and the labels' QR codes take it)."""
         return self.settings.base_url
 
     @property

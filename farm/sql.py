@@ -1,4 +1,5 @@
-"""Database helpers the services share: the dialect, advisory locks, bulk inserts."""
+"""Database helpers the services share: the dialect, advisory locks, bulk inserts, and one
+row of one's own or "not found"."""
 
 from __future__ import annotations
 
@@ -6,10 +7,15 @@ import re
 import zlib
 from collections.abc import Sequence
 from datetime import date
+from typing import TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
+from farm.errors import NotFound
+
+M = TypeVar("M", bound=Model)
 BATCH_ROWS = 5000  # rows per prepared-statement call
 
 
@@ -133,3 +139,17 @@ def portable(conn: BaseDBAsyncClient, sql: str) -> str:
 async def select(conn: BaseDBAsyncClient, sql: str, params: list[object]) -> list[dict]:
     """Rows of a read-only query written for `portable`."""
     return await conn.execute_query_dict(portable(conn, sql), params)
+
+
+async def one_or_not_found(
+    query: QuerySet[M], missing: str, *, conn: BaseDBAsyncClient | None = None
+) -> M:
+    """The row `query` finds, or NotFound(missing). The query says whose it must be (the
+    manager's cooperative, the customer), so anyone else's is "not found" too. Within `conn`
+    the row is locked (FOR UPDATE) for the caller's transaction."""
+    if conn is not None:
+        query = query.select_for_update().using_db(conn)
+    found = await query.first()
+    if found is None:
+        raise NotFound(missing)
+    return found

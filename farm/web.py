@@ -23,6 +23,8 @@ from farm.accounts.models import Role, User
 from farm.accounts.rules import password_stamp
 from farm.accounts.services import session_user
 from farm.errors import DomainError, FieldErrors, Forbidden, NotFound
+from farm.links import Links
+from farm.paging import parse_page, search_text
 from farm.parsing import parse_id
 from farm.units import format_yuan, grams_to_jin, grams_to_kg, m2_to_fen, m2_to_mu, plain_number
 
@@ -73,6 +75,11 @@ def days_of_month(text: str) -> str:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def links(request: Request) -> Links:
+    """The site's absolute links (the runtime's, built once from the public base URL)."""
+    return request.app.state.runtime.links
 
 
 def today(request: Request) -> date:
@@ -242,6 +249,22 @@ def require_manager(request: Request) -> User:
     return user
 
 
+def manager_list(
+    template: str, *, section: str, name: str, lister: Callable[..., Awaitable[Any]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """The route of a manager's list with its search box and pager: `lister(manager=, text=,
+    page=)` gives the page of rows, shown as `name` beside the search text `q`."""
+
+    async def route(request: Request) -> Response:
+        manager = require_manager(request)
+        text = search_text(request.query_params.get("q"))
+        page = parse_page(request.query_params.get("page"))
+        rows = await lister(manager=manager, text=text, page=page)
+        return render(request, template, {"section": section, name: rows, "q": text})
+
+    return route
+
+
 class LoginRequired(Exception):
     pass
 
@@ -274,12 +297,15 @@ U = TypeVar("U")
 @dataclass(frozen=True)
 class Shown:
     """How a form page is shown: fresh (`posted` None), or refused with what was typed and
-    each field's problem, or with a `notice` about the whole form (its own status code)."""
+    each field's problem (`refused`: the refusal itself, for a page that shows more of it, as
+    an uploaded file's bad lines), or with a `notice` about the whole form (its own status
+    code)."""
 
     posted: Mapping[str, Any] | None = None
     errors: dict[str, str] = field(default_factory=dict)
     notice: str = ""
     notice_status: int = 0
+    refused: FieldErrors | None = None
 
     @property
     def status_code(self) -> int:
@@ -324,7 +350,7 @@ async def form_page(
     try:
         target = await save(posted)
     except FieldErrors as exc:
-        return await show(Shown(posted, exc.errors))
+        return await show(Shown(posted, exc.errors, refused=exc))
     except notices as exc:
         if isinstance(exc, NotFound):
             raise

@@ -69,7 +69,7 @@ async def close_seasons(runtime: Runtime, *, today: date, now: datetime) -> int:
 
 
 async def issue_vouchers(runtime: Runtime, *, today: date, now: datetime) -> int:
-    issued = await issue_missing_vouchers(today=today, now=now, base_url=runtime.base_url)
+    issued = await issue_missing_vouchers(today=today, now=now, links=runtime.links)
     if issued:
         log.info("issued %d missing voucher(s)", issued)
     return issued

@@ -307,7 +307,8 @@ async def make_active_subscription(
     activated_at: datetime = datetime(2026, 8, 20, tzinfo=UTC),
 ):
     """A paid subscription holding its plot, with a delivery address."""
-    from farm.subscriptions.models import PlotClaim, Status, Subscription
+    from farm.land.models import PlotClaim
+    from farm.subscriptions.models import Status, Subscription
 
     if customer is None:  # no password hashing: these customers never log in
         from farm.accounts.models import User

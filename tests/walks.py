@@ -12,10 +12,10 @@ from tortoise.transactions import in_transaction
 from farm.accounts.models import User
 from farm.demo import load_demo
 from farm.fieldwork.models import HarvestLot, Household
-from farm.land.models import Field, Plan, Plot, Season
+from farm.land.models import Field, Plan, Plot, PlotClaim, Season
 from farm.partners.models import Partner, PartnerKind, Room
 from farm.shipments.models import Batch
-from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.subscriptions.models import Status, Subscription
 from farm.vouchers.models import Voucher
 from farm.vouchers.services import issue_vouchers
 

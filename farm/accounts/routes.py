@@ -10,12 +10,13 @@ from farm import i18n
 from farm.accounts import limits, services
 from farm.accounts.models import User
 from farm.accounts.rules import password_stamp
-from farm.errors import DomainError, FieldErrors
+from farm.errors import DomainError
 from farm.web import (
     Shown,
     client_address,
     form_page,
     form_template,
+    links,
     now,
     read_form,
     redirect,
@@ -64,43 +65,47 @@ async def signup(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    next_url = safe_next(request.query_params.get("next"), "")
-    if request.method == "GET":
-        return render(request, "accounts/login.html", {"form": {}, "error": "", "next": next_url})
-    form = await read_form(request)
-    email = str(form.get("email") or "")
-    next_url = safe_next(str(form.get("next") or ""), "")
     secret = str(request.app.state.settings.secret_key)
     device = request.cookies.get(limits.DEVICE_COOKIE, "")
-    try:
+    signed_in: list[User] = []
+
+    async def save(values: dict[str, str]) -> str:
         user = await services.authenticate(
-            email=email,
-            password=str(form.get("password") or ""),
+            email=values["email"],
+            password=values["password"],
             now=now(),
             free_attempts=request.app.state.settings.login_attempts_before_delay,
             address=client_address(request),
             device_cookie=device,
             secret=secret,
         )
-    except DomainError as exc:
-        return render(
-            request,
-            "accounts/login.html",
-            {"form": {"email": email}, "error": exc.message, "next": next_url},
-            status_code=exc.status_code,
+        start_session(request, user)
+        signed_in.append(user)
+        return safe_next(values["next"], "") or home_for(user)
+
+    async def show(shown: Shown) -> Response:
+        posted = shown.posted or {"email": "", "next": request.query_params.get("next")}
+        context = {
+            "form": {"email": posted["email"]} if shown.posted else {},  # not the password
+            "errors": shown.errors,
+            "error": shown.notice,  # a wrong password (400) or too many tries (429)
+            "next": safe_next(posted["next"], ""),
+        }
+        return render(request, "accounts/login.html", context, shown.status_code)
+
+    names = ("email", "password", "next")
+    response = await form_page(request, show=show, save=save, names=names, notices=(DomainError,))
+    for user in signed_in:
+        # This browser is now its owner's: others' guesses at the account do not lock it out.
+        known = limits.device_of(device, secret=secret, user_id=user.id)
+        response.set_cookie(
+            limits.DEVICE_COOKIE,
+            limits.device_cookie(secret=secret, user_id=user.id, token=known or None),
+            max_age=limits.DEVICE_MAX_AGE_S,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https" or not request.app.state.settings.is_development,
         )
-    start_session(request, user)
-    response = redirect(next_url or home_for(user))
-    # This browser is now its owner's: others' guesses at the account do not lock it out.
-    known = limits.device_of(device, secret=secret, user_id=user.id)
-    response.set_cookie(
-        limits.DEVICE_COOKIE,
-        limits.device_cookie(secret=secret, user_id=user.id, token=known or None),
-        max_age=limits.DEVICE_MAX_AGE_S,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https" or not request.app.state.settings.is_development,
-    )
     return response
 
 
@@ -111,28 +116,22 @@ async def logout(request: Request) -> Response:
 
 
 async def forgot_password(request: Request) -> Response:
-    if request.method == "GET":
-        return render(request, "accounts/forgot.html", {"form": {}, "errors": {}, "sent": False})
-    form = await read_form(request)
-    email = str(form.get("email") or "")
-    settings = request.app.state.settings
-    try:
+    async def save(values: dict[str, str]) -> str:
         await services.request_password_reset(
-            email=email,
-            secret=str(settings.secret_key),
-            base_url=settings.base_url,
+            email=values["email"],
+            secret=str(request.app.state.settings.secret_key),
+            links=links(request),
             now=now(),
             queue_mail=request.app.state.queue_mail,
             address=client_address(request),
         )
-    except FieldErrors as exc:
-        return render(
-            request,
-            "accounts/forgot.html",
-            {"form": {"email": email}, "errors": exc.errors, "sent": False},
-            status_code=422,
-        )
-    return render(request, "accounts/forgot.html", {"form": {}, "errors": {}, "sent": True})
+        return "/password/forgot?sent=1"  # said whether or not the account exists
+
+    sent = request.query_params.get("sent") == "1"
+    context = {"form": {}, "errors": {}, "sent": sent}
+    return await form_template(
+        request, "accounts/forgot.html", context, save=save, names=("email",)
+    )
 
 
 async def reset_password(request: Request) -> Response:

@@ -50,6 +50,13 @@ def password(text: str) -> str:
     return text
 
 
+def typed_password(text: str) -> str:
+    """A password typed to log in, as typed; raises forms.Problem when nothing was."""
+    if not text:
+        raise forms.Problem("required", _("This field is required."))
+    return text
+
+
 def login_wait(*, failures: list[datetime], now: datetime, free_attempts: int) -> timedelta:
     """How long the next attempt must wait. The first `free_attempts` failures in the window
     cost nothing; each one after doubles the wait from 30 s, up to 15 minutes."""

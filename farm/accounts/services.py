@@ -26,6 +26,7 @@ from farm.accounts import limits, rules
 from farm.accounts.models import Role, User
 from farm.errors import DomainError, FieldErrors, NotFound, TooManyRequests
 from farm.i18n import _
+from farm.links import Links
 
 hasher = PasswordHasher()
 RESET_MAX_AGE_S = 3600
@@ -137,11 +138,16 @@ async def authenticate(
     device_cookie: str = "",
     secret: str = "",
 ) -> User:
-    """The user these credentials name, or DomainError (wrong) / TooManyRequests (too many
-    failures for the account, or from the client's address: farm.accounts.limits). A browser
-    that signed in to the account before (its device cookie) is counted on its own, so others'
-    guesses cannot lock the owner out."""
-    clean = rules.normalize_email(email) or email.strip().lower()[:254]
+    """The user of this email and password. An email that is not one, or nothing typed, is
+    refused field by field (FieldErrors, 422) and counts as no attempt; a wrong password is
+    counted, and too many failures for the account, or from the client's address, wait
+    (TooManyRequests: farm.accounts.limits). A browser that signed in to the account before
+    (its device cookie) is counted on its own, so others' guesses cannot lock the owner out."""
+    form = forms.Form()
+    clean = form.read("email", rules.email, email)
+    form.read("password", rules.typed_password, password)
+    form.check()
+    assert clean is not None
     user = await User.get_or_none(email=clean)
     taken = []
     if address:
@@ -182,7 +188,7 @@ async def request_password_reset(
     *,
     email: str,
     secret: str,
-    base_url: str,
+    links: Links,
     now: datetime,
     queue_mail: QueueMail,
     address: str = "",
@@ -190,9 +196,9 @@ async def request_password_reset(
     """Queue a reset link for the account's owner (the scheduler's send_mail job sends it),
     if the account exists and has not asked too often; say nothing either way. Only too many
     requests from one address are refused, which says nothing about any account."""
-    clean = rules.normalize_email(email)
-    if clean is None:
-        raise FieldErrors({"email": _("Enter a valid email address.")})
+    form = forms.Form()
+    clean = form.read("email", rules.email, email)
+    form.check()
     if address:
         await limits.take(limits.RESET_ADDRESS, address, now=now)
     user = await User.get_or_none(email=clean)
@@ -210,7 +216,7 @@ async def request_password_reset(
         body = _(
             "Hello %(name)s,\n\nOpen this link within an hour to choose a new "
             "password:\n%(link)s\n\nIf you did not ask for this, ignore this email."
-        ) % {"name": user.name, "link": f"{base_url}/password/reset/{token}"}
+        ) % {"name": user.name, "link": links.password_reset(token)}
         return _("Reset your password"), body
 
     await queue_mail(user=user, key=f"reset:{user.id}:{uuid.uuid4().hex}", render=render, now=now)

@@ -12,9 +12,19 @@ from farm.accounts.services import sign_up
 from farm.fieldwork.models import HarvestLot
 from farm.fieldwork.rules import LOT_CODE_ALPHABET, LOT_CODE_LENGTH
 from farm.fieldwork.services import crops
-from farm.land.models import CareMode, Cooperative, Field, PerkKind, Plan, PlanPerk, Plot, Season
+from farm.land.models import (
+    CareMode,
+    Cooperative,
+    Field,
+    PerkKind,
+    Plan,
+    PlanPerk,
+    Plot,
+    PlotClaim,
+    Season,
+)
 from farm.partners.models import Partner, PartnerKind
-from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.subscriptions.models import Status, Subscription
 
 DEMO_PASSWORD = "correct horse"  # development only: see load_running_season
 NEIGHBOURS = [  # name, province, city, address

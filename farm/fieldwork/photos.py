@@ -10,6 +10,9 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from farm import forms
+from farm.i18n import _
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS = 6
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: what some phone cameras write
@@ -18,12 +21,17 @@ THUMB_SIDE = 320
 MAX_PIXELS = 60_000_000  # refuse decompression bombs before decoding
 
 
-class BadPhoto(ValueError):
-    """Not an image we accept: `problem` is 'too_large', 'not_image' or 'too_many'."""
+class BadPhoto(forms.Problem):
+    """Not an image we accept, a form's problem: `code` is 'too_large', 'not_image' or
+    'too_many', with its message in the current language."""
 
-    def __init__(self, problem: str):
-        super().__init__(problem)
-        self.problem = problem
+    def __init__(self, code: str):
+        messages = {
+            "too_large": _("A photo is larger than 10 MB."),
+            "not_image": _("A file is not a JPEG, PNG or WebP photo."),
+            "too_many": _("At most 6 photos per entry."),
+        }
+        super().__init__(code, messages[code])
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from farm.fieldwork.models import Activity
 from farm.fieldwork.photos import MAX_BYTES, MAX_PHOTOS, PhotoStore
 from farm.i18n import _
 from farm.paging import parse_day_span, parse_page, search_text
-from farm.shipments import diversions as shipment_diversions
 from farm.web import (
     Shown,
     form_page,
     int_param,
+    manager_list,
     now,
     parse_id,
     render,
@@ -90,17 +90,9 @@ def _date_problem(days) -> str:
     return _("A date was not understood; write it as YYYY-MM-DD.") if days.problem else ""
 
 
-async def household_list(request: Request) -> Response:
-    manager = require_manager(request)
-    text = search_text(request.query_params.get("q"))
-    page = await lists.household_page(
-        manager=manager, text=text, page=parse_page(request.query_params.get("page"))
-    )
-    return render(
-        request,
-        "fieldwork/households.html",
-        {"section": "households", "page": page, "q": text},
-    )
+household_list = manager_list(
+    "fieldwork/households.html", section="households", name="page", lister=lists.household_page
+)
 
 
 async def plot_search(request: Request) -> Response:
@@ -214,9 +206,10 @@ async def work_log(request: Request) -> Response:
     return await form_page(request, show=show, save=save, max_files=MAX_PHOTOS + 1)
 
 
-async def _harvest_context(request: Request, manager) -> dict:
+async def harvest_context(request: Request, manager: User) -> dict:
+    """The harvests page's lists and filters (farm.shipments.harvest_routes serves the page,
+    with what happens to a lot's grams)."""
     params = request.query_params
-    logged = params.get("logged")
     days = parse_day_span(params.get("from"), params.get("to"))
     filters = lists.HarvestFilter(
         text=search_text(params.get("q"), limit=20),
@@ -236,63 +229,7 @@ async def _harvest_context(request: Request, manager) -> dict:
         "today": today(request),
         "form": {},
         "errors": {},
-        # A lot just logged that would spoil before the next ship day: warn the manager.
-        "early": await shipment_diversions.early_harvest(manager=manager, code=logged)
-        if logged
-        else None,
-        "divert_reasons": shipment_diversions.MANUAL_REASONS,
-        "divert_lot": None,
-        "divert_form": {},
-        "divert_errors": {},
     }
-
-
-async def _harvest_page(
-    request: Request, manager: User, shown: Shown, prefix: str = ""
-) -> Response:
-    context = await _harvest_context(request, manager)
-    context.update(shown.context(prefix))
-    if prefix and shown.posted is not None:
-        context["divert_lot"] = int_param(request, "lot_id")
-    return render(request, "fieldwork/harvests.html", context, shown.status_code)
-
-
-async def harvests(request: Request) -> Response:
-    manager = require_manager(request)
-
-    async def save(form: FormData) -> str:
-        lot = await services.record_harvest(
-            manager=manager,
-            crop_id=parse_id(form.get("crop_id")) or 0,
-            target=str(form.get("target") or ""),
-            field_id=parse_id(form.get("field_id")),
-            plot_code=str(form.get("plot_code") or ""),
-            kg=str(form.get("kg") or ""),
-            harvested_on=str(form.get("harvested_on") or ""),
-            today=today(request),
-            now=now(),
-        )
-        return f"/manage/harvests?logged={lot.code}"
-
-    return await form_page(
-        request, show=lambda shown: _harvest_page(request, manager, shown), save=save
-    )
-
-
-async def divert_harvest(request: Request) -> Response:
-    manager = require_manager(request)
-    lot_id = int_param(request, "lot_id")
-
-    async def save(form: FormData) -> str:
-        await shipment_diversions.divert_lot(
-            manager=manager, lot_id=lot_id, kg=str(form.get("kg") or ""),
-            reason=str(form.get("reason") or ""), note=str(form.get("note") or ""), now=now(),
-        )  # fmt: skip
-        return f"/manage/harvests?diverted={lot_id}"
-
-    return await form_page(
-        request, show=lambda shown: _harvest_page(request, manager, shown, "divert"), save=save
-    )
 
 
 # ---- subscriber ----
@@ -365,8 +302,6 @@ routes = [
     Route("/manage/households/new", household_form, methods=["GET", "POST"]),
     Route("/manage/households/{household_id}", household_form, methods=["GET", "POST"]),
     Route("/manage/log", work_log, methods=["GET", "POST"], name="manage_log"),
-    Route("/manage/harvests", harvests, methods=["GET", "POST"], name="manage_harvests"),
-    Route("/manage/harvests/{lot_id}/divert", divert_harvest, methods=["POST"]),
     Route("/account/subscriptions/{sub_id}/plot", plot_page, name="plot_page"),
     Route("/account/subscriptions/{sub_id}/plot/log", log_own_work, methods=["POST"]),
     Route("/photos/{photo_id}", photo, name="photo"),

@@ -34,6 +34,7 @@ from farm.i18n import _
 from farm.land.console import own_field
 from farm.land.models import CareMode, Field, Plot
 from farm.parsing import parse_id
+from farm.sql import one_or_not_found
 from farm.subscriptions.models import Status, Subscription
 
 # Shelf life at room temperature, in days; leafy greens wilt first.
@@ -115,10 +116,10 @@ async def save_household(
 
 
 async def own_household(*, manager: User, household_id: int) -> Household:
-    household = await Household.get_or_none(id=household_id, cooperative_id=manager.cooperative_id)
-    if household is None:
-        raise NotFound(_("This household does not exist."))
-    return household
+    return await one_or_not_found(
+        Household.filter(id=household_id, cooperative_id=manager.cooperative_id),
+        _("This household does not exist."),
+    )
 
 
 async def households(*, manager: User) -> list[Household]:
@@ -179,14 +180,6 @@ class WorkInputForm:
     photos: list[bytes] = field(default_factory=list)
 
 
-def photo_message(problem: str) -> str:
-    return {
-        "too_large": _("A photo is larger than 10 MB."),
-        "not_image": _("A file is not a JPEG, PNG or WebP photo."),
-        "too_many": _("At most 6 photos per entry."),
-    }[problem]
-
-
 async def _check_common(
     form: WorkInputForm, *, today: date, activities: set[str], errors: forms.Form
 ):
@@ -206,15 +199,15 @@ async def _check_common(
         inputs.append(line)
     checked = []
     if len(form.photos) > MAX_PHOTOS:
-        errors.refuse("photos", photo_message("too_many"))
+        errors.refuse("photos", BadPhoto("too_many").message)
     else:
         for data in form.photos:
             try:
                 # Decoding and re-encoding a 10 MB photo takes CPU for a while: in a worker
                 # thread, so every other request goes on meanwhile.
                 checked.append(await anyio.to_thread.run_sync(check_photo, data))
-            except BadPhoto as exc:
-                errors.refuse("photos", photo_message(exc.problem))
+            except BadPhoto as problem:
+                errors.refuse("photos", problem.message)
                 break
     return day, inputs, checked
 

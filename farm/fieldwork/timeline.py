@@ -14,6 +14,7 @@ from farm.fieldwork import rules
 from farm.fieldwork.models import HarvestLot, Photo, WorkEntry, WorkEntryPlot
 from farm.i18n import _
 from farm.land.models import CareMode, Cooperative, Plot, Season
+from farm.sql import one_or_not_found
 from farm.subscriptions.models import Status, Subscription
 
 VISIBLE = (Status.ACTIVE, Status.COMPLETED)
@@ -46,13 +47,12 @@ class PlotPage:
 async def plot_page(*, customer: User, subscription_id: int) -> PlotPage:
     """The subscriber's own plot: its sign, what grows, and the season's work and harvests on
     the plot and its field, newest first."""
-    sub = await (
-        Subscription.filter(id=subscription_id, customer_id=customer.id, status__in=VISIBLE)
-        .select_related("plan", "season", "plot__field")
-        .first()
+    sub = await one_or_not_found(
+        Subscription.filter(
+            id=subscription_id, customer_id=customer.id, status__in=VISIBLE
+        ).select_related("plan", "season", "plot__field"),
+        _("This subscription does not exist."),
     )
-    if sub is None:
-        raise NotFound(_("This subscription does not exist."))
     season, plot = sub.season, sub.plot
     where = _work_on_plot(plot, season.starts_on, season.ends_on)
     # the page does not list an entry's plots: only its inputs and photos are fetched

@@ -1,5 +1,5 @@
 """The manager's console for land: fields cut into plots (seasons and plans are in
-console_seasons.py).
+farm/seasons/console.py).
 
 Every service reads and writes only the manager's own cooperative; anything else is "not
 found". Services take what the forms typed (the *Input dataclasses, plain text) and refuse bad
@@ -22,10 +22,9 @@ from farm.accounts.models import User
 from farm.errors import FieldErrors, NotFound
 from farm.i18n import _
 from farm.land import rules
-from farm.land.models import Field, Plot, Season
+from farm.land.models import Field, Plot, PlotClaim, Season
 from farm.paging import Page, paginate
-from farm.sql import select
-from farm.subscriptions.models import PlotClaim
+from farm.sql import one_or_not_found, select
 
 MAX_FIRST_NUMBER = 9999
 MAX_NAME = 100
@@ -100,13 +99,11 @@ async def own_field(
     *, manager: User, field_id: int, conn: BaseDBAsyncClient | None = None
 ) -> Field:
     """The manager's field (locked, within `conn`); any other is 'not found'."""
-    query = Field.filter(id=field_id, cooperative_id=manager.cooperative_id)
-    if conn is not None:
-        query = query.select_for_update().using_db(conn)
-    found = await query.first()
-    if found is None:
-        raise NotFound(_("This field does not exist."))
-    return found
+    return await one_or_not_found(
+        Field.filter(id=field_id, cooperative_id=manager.cooperative_id),
+        _("This field does not exist."),
+        conn=conn,
+    )
 
 
 async def list_fields(*, manager: User, text: str = "", page: int = 1) -> Page[FieldRow]:

@@ -1,9 +1,9 @@
-"""The manager's console for land: fields and plots, seasons and plans. Each route reads the
-form, calls one service, and renders or redirects; bad input is shown beside its field (422)."""
+"""The manager's console for land: fields cut into plots (seasons and plans: farm.seasons).
+Each route reads the form, calls one service, and renders or redirects; bad input is shown
+beside its field (422)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -15,16 +15,12 @@ from farm import units
 from farm.accounts.models import User
 from farm.errors import NotFound
 from farm.i18n import _
-from farm.land import console, console_seasons
-from farm.land.console_seasons import PERK_ROWS, PerkInput, PlanInput, SeasonInput
-from farm.land.models import CareMode, Season
+from farm.land import console
 from farm.paging import parse_page, search_text
 from farm.web import (
-    Shown,
     form_on_page,
-    form_page,
     form_template,
-    int_param,
+    manager_list,
     now,
     parse_id,
     render,
@@ -34,17 +30,6 @@ from farm.web import (
 FIELD_NAMES = ("name", "width_m", "height_m")
 GRID_NAMES = ("prefix", "plot_w", "plot_h", "cols", "rows", "x", "y", "first_number", "area_m2")
 PLOT_NAMES = ("code", "x", "y", "w", "h", "area_m2")
-SEASON_NAMES = (
-    "name", "name_en", "starts_on", "ends_on", "sale_starts_on", "sale_ends_on",
-    "ship_days_of_month", "cutoff_days",
-)  # fmt: skip
-PLAN_NAMES = (
-    "name", "name_en", "field_id", "plot_area_m2", "care_mode", "crop_plan", "crop_plan_en",
-    "price", "max_plots",
-)  # fmt: skip
-PERK_NAMES = tuple(
-    f"perk_{part}_{i}" for i in range(PERK_ROWS) for part in ("kind", "partner", "count")
-)
 
 
 def _count_param(request: Request, name: str) -> int:
@@ -54,15 +39,9 @@ def _count_param(request: Request, name: str) -> int:
 # ---- fields and plots ----
 
 
-async def fields_page(request: Request) -> Response:
-    manager = require_manager(request)
-    text = search_text(request.query_params.get("q"))
-    rows = await console.list_fields(
-        manager=manager, text=text, page=parse_page(request.query_params.get("page"))
-    )
-    return render(
-        request, "manage/land/fields.html", {"section": "fields", "rows": rows, "q": text}
-    )
+fields_page = manager_list(
+    "manage/land/fields.html", section="fields", name="rows", lister=console.list_fields
+)
 
 
 async def field_new(request: Request) -> Response:
@@ -141,161 +120,6 @@ cut_grid = _field_form(prefix="grid", names=GRID_NAMES, save=_cut_grid)
 add_plot = _field_form(prefix="plot", names=PLOT_NAMES, save=_add_plot)
 
 
-# ---- seasons and plans ----
-
-
-async def seasons_page(request: Request) -> Response:
-    manager = require_manager(request)
-    text = search_text(request.query_params.get("q"))
-    views = await console_seasons.list_seasons(
-        manager=manager, text=text, page=parse_page(request.query_params.get("page"))
-    )
-    return render(
-        request, "manage/land/seasons.html", {"section": "seasons", "views": views, "q": text}
-    )
-
-
-def _season_form(season: Season) -> dict[str, str]:
-    return {name: str(getattr(season, name)) for name in SEASON_NAMES}
-
-
-async def season_new(request: Request) -> Response:
-    manager = require_manager(request)
-
-    async def save(values: dict[str, str]) -> str:
-        season = await console_seasons.create_season(manager=manager, data=SeasonInput(**values))
-        return f"/manage/seasons/{season.id}"
-
-    fresh = {"ship_days_of_month": "1,16", "cutoff_days": "2"}
-    context = {"section": "seasons", "view": None, "form": fresh, "errors": {}}
-    return await form_template(
-        request, "manage/land/season.html", context, save=save, names=SEASON_NAMES
-    )
-
-
-async def season_page(request: Request) -> Response:
-    manager = require_manager(request)
-    season_id = int_param(request, "season_id")
-
-    async def show(shown: Shown) -> Response:
-        text = search_text(request.query_params.get("q"))
-        view = await console_seasons.season_view(
-            manager=manager,
-            season_id=season_id,
-            text=text,
-            page=parse_page(request.query_params.get("page")),
-        )
-        context = {
-            "q": text,
-            "section": "seasons",
-            "view": view,
-            "form": shown.form(_season_form(view.season)),
-            "errors": shown.errors,
-            "saved": request.query_params.get("saved") == "1",
-        }
-        return render(request, "manage/land/season.html", context, shown.status_code)
-
-    async def save(values: dict[str, str]) -> str:
-        await console_seasons.update_season(
-            manager=manager, season_id=season_id, data=SeasonInput(**values)
-        )
-        return f"/manage/seasons/{season_id}?saved=1"
-
-    return await form_page(request, show=show, save=save, names=SEASON_NAMES)
-
-
-def _plan_input(form: dict[str, str]) -> PlanInput:
-    perks = [
-        PerkInput(
-            kind=form[f"perk_kind_{i}"],
-            partner_id=form[f"perk_partner_{i}"],
-            count=form[f"perk_count_{i}"],
-        )
-        for i in range(PERK_ROWS)
-    ]
-    return PlanInput(**{name: form[name] for name in PLAN_NAMES}, perks=perks)
-
-
-def _plan_form(view: console_seasons.PlanView) -> dict[str, str]:
-    plan = view.plan
-    form = {
-        "name": plan.name,
-        "name_en": plan.name_en,
-        "field_id": str(plan.field_id),
-        "plot_area_m2": units.plain_number(plan.plot_area_m2),
-        "care_mode": str(plan.care_mode),
-        "crop_plan": plan.crop_plan,
-        "crop_plan_en": plan.crop_plan_en,
-        "price": units.yuan_text(plan.price_fen),
-        "max_plots": str(plan.max_plots),
-    }
-    for i, perk in enumerate(view.perks):
-        form[f"perk_kind_{i}"] = str(perk.kind)
-        form[f"perk_partner_{i}"] = str(perk.partner_id or "")
-        form[f"perk_count_{i}"] = str(perk.count)
-    return form
-
-
-async def _plan_page(
-    request: Request,
-    manager: User,
-    *,
-    season: Season,
-    view: console_seasons.PlanView | None,
-    form: Mapping[str, Any],
-    shown: Shown,
-) -> Response:
-    choices = await console_seasons.plan_choices(manager=manager)
-    context = {
-        "section": "seasons",
-        "season": season,
-        "view": view,
-        "choices": choices,
-        "form": shown.form(form),
-        "errors": shown.errors,
-        "perk_rows": range(PERK_ROWS),
-        "saved": request.query_params.get("saved") == "1",
-    }
-    return render(request, "manage/land/plan.html", context, shown.status_code)
-
-
-async def plan_new(request: Request) -> Response:
-    manager = require_manager(request)
-    season_id = int_param(request, "season_id")
-
-    async def show(shown: Shown) -> Response:
-        season = await console_seasons.own_season(manager=manager, season_id=season_id)
-        fresh = {"care_mode": CareMode.MANAGED.value, "max_plots": "1"}
-        return await _plan_page(request, manager, season=season, view=None, form=fresh, shown=shown)
-
-    async def save(values: dict[str, str]) -> str:
-        plan = await console_seasons.create_plan(
-            manager=manager, season_id=season_id, data=_plan_input(values)
-        )
-        return f"/manage/plans/{plan.id}?saved=1"
-
-    return await form_page(request, show=show, save=save, names=PLAN_NAMES + PERK_NAMES)
-
-
-async def plan_page(request: Request) -> Response:
-    manager = require_manager(request)
-    plan_id = int_param(request, "plan_id")
-
-    async def show(shown: Shown) -> Response:
-        view = await console_seasons.plan_view(manager=manager, plan_id=plan_id)
-        return await _plan_page(
-            request, manager, season=view.season, view=view, form=_plan_form(view), shown=shown
-        )
-
-    async def save(values: dict[str, str]) -> str:
-        await console_seasons.update_plan(
-            manager=manager, plan_id=plan_id, data=_plan_input(values)
-        )
-        return f"/manage/plans/{plan_id}?saved=1"
-
-    return await form_page(request, show=show, save=save, names=PLAN_NAMES + PERK_NAMES)
-
-
 routes = [
     Route("/manage/fields", fields_page, name="manage_fields"),
     Route("/manage/fields/new", field_new, methods=["GET", "POST"], name="manage_field_new"),
@@ -306,16 +130,4 @@ routes = [
     Route(
         "/manage/fields/{field_id}/plots", add_plot, methods=["GET", "POST"], name="manage_add_plot"
     ),
-    Route("/manage/seasons", seasons_page, name="manage_seasons"),
-    Route("/manage/seasons/new", season_new, methods=["GET", "POST"], name="manage_season_new"),
-    Route(
-        "/manage/seasons/{season_id}", season_page, methods=["GET", "POST"], name="manage_season"
-    ),
-    Route(
-        "/manage/seasons/{season_id}/plans/new",
-        plan_new,
-        methods=["GET", "POST"],
-        name="manage_plan_new",
-    ),
-    Route("/manage/plans/{plan_id}", plan_page, methods=["GET", "POST"], name="manage_plan"),
 ]

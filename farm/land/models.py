@@ -136,3 +136,33 @@ class PlanPerk(Model):
 
     class Meta:
         table = "plan_perks"
+
+
+class PlotClaim(Model):
+    """The one live hold on a plot in a season: a reservation (expires_at set) or a paid
+    subscription (expires_at null). The unique (season, plot) pair is what makes a double
+    sale impossible, whatever the application does."""
+
+    id = fields.IntField(primary_key=True)
+    season: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Season", related_name="claims", on_delete=fields.RESTRICT
+    )
+    plot: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Plot", related_name="claims", on_delete=fields.RESTRICT
+    )
+    plan: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Plan", related_name="claims", on_delete=fields.RESTRICT
+    )
+    subscription: fields.OneToOneRelation = fields.OneToOneField(
+        "farm.Subscription", related_name="claim", on_delete=fields.CASCADE
+    )
+    # The buyer, for the one-unpaid-reservation rule: a partial unique index on (season,
+    # customer) over unpaid claims (migration 0007) refuses a second checkout.
+    customer: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "farm.User", null=True, related_name="claims", on_delete=fields.RESTRICT
+    )
+    expires_at = fields.DatetimeField(null=True, db_index=True)
+
+    class Meta:
+        table = "plot_claims"
+        unique_together = (("season", "plot"),)

@@ -18,10 +18,9 @@ from tortoise.expressions import Q
 from farm.errors import NotFound
 from farm.i18n import _
 from farm.land import rules
-from farm.land.models import Field, Plan, PlanPerk, Plot, Season
+from farm.land.models import Field, Plan, PlanPerk, Plot, PlotClaim, Season
 from farm.land.sections import Grid, Scale, Section, readable_scale, section_grid
 from farm.sql import is_postgres, select
-from farm.subscriptions.models import PlotClaim
 
 
 def live_claims(now: datetime) -> Q:

@@ -29,6 +29,7 @@ from farm.land.services import season_ship_days
 from farm.partners import rules
 from farm.partners.models import Booking, BookingNight, BookingStatus, Partner, PartnerKind, Room
 from farm.partners.redemption import accepts
+from farm.sql import one_or_not_found
 from farm.subscriptions.models import Status, Subscription
 from farm.vouchers.models import Voucher, VoucherStatus
 
@@ -148,13 +149,12 @@ async def stay_options(*, customer: User, subscription_id: int, today: date) -> 
     good at with each night's free rooms over the coming weeks, the suggested nights, and the
     subscription's own stays: a fixed number of queries, however many guesthouses, rooms,
     nights and stays."""
-    sub = await (
-        Subscription.filter(id=subscription_id, customer_id=customer.id)
-        .select_related("plot", "season")
-        .first()
+    sub = await one_or_not_found(
+        Subscription.filter(id=subscription_id, customer_id=customer.id).select_related(
+            "plot", "season"
+        ),
+        _("This subscription does not exist."),
     )
-    if sub is None:
-        raise NotFound(_("This subscription does not exist."))
     season: Season = sub.season
     vouchers = await _free_vouchers(sub, today=today)
     nights: list[date] = []

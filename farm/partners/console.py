@@ -23,12 +23,14 @@ from farm import forms
 from farm.accounts import rules as account_rules
 from farm.accounts.models import Role, User
 from farm.accounts.services import request_password_reset, sign_up
-from farm.errors import Conflict, FieldErrors, NotFound
+from farm.errors import Conflict, FieldErrors
 from farm.i18n import _
 from farm.land.models import PlanPerk
+from farm.links import Links
 from farm.mail import Mailer
 from farm.partners import console_rules as rules
 from farm.partners.models import Booking, BookingNight, Partner, PartnerKind, Room
+from farm.sql import one_or_not_found
 from farm.vouchers.models import Voucher
 
 
@@ -87,13 +89,11 @@ async def own_partner(
     *, manager: User, partner_id: int, conn: BaseDBAsyncClient | None = None
 ) -> Partner:
     """The manager's partner (locked, within `conn`); any other is 'not found'."""
-    query = Partner.filter(id=partner_id, cooperative_id=manager.cooperative_id)
-    if conn is not None:
-        query = query.select_for_update().using_db(conn)
-    found = await query.first()
-    if found is None:
-        raise NotFound(_("This partner does not exist."))
-    return found
+    return await one_or_not_found(
+        Partner.filter(id=partner_id, cooperative_id=manager.cooperative_id),
+        _("This partner does not exist."),
+        conn=conn,
+    )
 
 
 async def list_partners(*, manager: User, today: date, timezone: str) -> list[PartnerRow]:
@@ -217,13 +217,11 @@ async def update_partner(*, manager: User, partner_id: int, data: PartnerInput) 
 
 async def own_room(*, manager: User, room_id: int, conn: BaseDBAsyncClient | None = None) -> Room:
     """The room of one of the manager's partners (locked, within `conn`); else 'not found'."""
-    query = Room.filter(id=room_id, partner__cooperative_id=manager.cooperative_id)
-    if conn is not None:
-        query = query.select_for_update().using_db(conn)
-    found = await query.first()
-    if found is None:
-        raise NotFound(_("This room does not exist."))
-    return found
+    return await one_or_not_found(
+        Room.filter(id=room_id, partner__cooperative_id=manager.cooperative_id),
+        _("This room does not exist."),
+        conn=conn,
+    )
 
 
 def _check_room(data: RoomInput) -> tuple[str, int]:
@@ -317,7 +315,7 @@ async def add_staff(
     data: StaffInput,
     language: str,
     secret: str,
-    base_url: str,
+    links: Links,
     mailer: Mailer,
 ) -> User:
     """An account for one of the partner's staff, and an email with a link to choose its
@@ -343,5 +341,5 @@ async def add_staff(
         if "email" in exc.errors and email is not None:  # registered at the same moment
             raise taken from None
         raise
-    await request_password_reset(email=staff.email, secret=secret, base_url=base_url, mailer=mailer)
+    await request_password_reset(email=staff.email, secret=secret, links=links, mailer=mailer)
     return staff

@@ -23,6 +23,7 @@ from farm.web import (
     form_page,
     form_template,
     int_param,
+    links,
     read_form,
     redirect,
     render,
@@ -117,7 +118,7 @@ async def _add_staff(
     await console.add_staff(
         manager=manager, partner_id=partner_id, data=console.StaffInput(**values),
         language=i18n.DEFAULT_LANGUAGE, secret=str(settings.secret_key),
-        base_url=settings.base_url, mailer=request.app.state.mailer,
+        links=links(request), mailer=request.app.state.mailer,
     )  # fmt: skip
     return f"/manage/partners/{partner_id}?done=staff#staff"
 

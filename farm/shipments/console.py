@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from farm import forms
 from farm.accounts.models import User
-from farm.errors import Conflict, NotFound
+from farm.errors import Conflict
 from farm.fieldwork.models import Crop
 from farm.i18n import _
 from farm.land.models import Plot, Season
@@ -34,6 +34,7 @@ from farm.shipments.models import (
     ShipmentStatus,
     TransitTime,
 )
+from farm.sql import one_or_not_found
 from farm.subscriptions.models import Subscription
 from farm.subscriptions.rules import PROVINCES
 
@@ -54,10 +55,10 @@ class BatchSummary:
 
 
 async def own_batch(*, manager: User, batch_id: int) -> Batch:
-    found = await Batch.get_or_none(id=batch_id, cooperative_id=manager.cooperative_id)
-    if found is None:
-        raise NotFound(_("This batch does not exist."))
-    return found
+    return await one_or_not_found(
+        Batch.filter(id=batch_id, cooperative_id=manager.cooperative_id),
+        _("This batch does not exist."),
+    )
 
 
 async def _status_counts(batch_ids: list[int]) -> dict[int, dict[str, int]]:

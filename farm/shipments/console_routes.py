@@ -1,5 +1,5 @@
 """The manager's shipment console: batches, a batch's boxes (packed, shipped, tracking CSV),
-the transit table. Diverting a harvest lot by hand is on the harvests page (fieldwork)."""
+the transit table. Diverting a harvest lot by hand is on the harvests page (harvest_routes)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from farm.web import (
     Shown,
     form_page,
     int_param,
+    links,
     now,
     read_form,
     redirect,
@@ -142,7 +143,7 @@ async def ship(request: Request) -> Response:
             shipment_id=parse_id(form.get("shipment_id")) or 0,
             courier=str(form.get("courier") or ""),
             tracking_no=str(form.get("tracking_no") or ""),
-            base_url=request.app.state.settings.base_url,
+            links=links(request),
             now=now(),
         )
         return _back_to(request, form, "shipped")
@@ -157,23 +158,24 @@ async def upload_tracking(request: Request) -> Response:
     length = request.headers.get("content-length", "")
     if not length.isdigit() or int(length) > MAX_BYTES + 64_000:  # the file and its envelope
         raise DomainError(_("The file is too large: at most 1 MB."), status_code=413)
-    form = await read_form(request, max_files=1)
-    upload = form.get("file")
-    try:
-        data = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
-    finally:
-        await form.close()
-    try:
+
+    async def show(shown: Shown) -> Response:  # a refused file: this route takes POSTs
+        refused = shown.refused
+        problems = refused.problems if isinstance(refused, dispatch.TrackingFileErrors) else []
+        return await _batch_response(request, shown.status_code, problems=problems)
+
+    async def save(form: FormData) -> str:
+        upload = form.get("file")
+        try:
+            data = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+        finally:
+            await form.close()
         shipped = await dispatch.apply_tracking_csv(
-            manager=manager,
-            batch_id=batch_id,
-            data=data,
-            base_url=request.app.state.settings.base_url,
-            now=now(),
+            manager=manager, batch_id=batch_id, data=data, links=links(request), now=now()
         )
-    except dispatch.TrackingFileErrors as exc:
-        return await _batch_response(request, 422, problems=exc.problems)
-    return redirect(f"/manage/shipments/{batch_id}?{urlencode({'uploaded': shipped})}")
+        return f"/manage/shipments/{batch_id}?{urlencode({'uploaded': shipped})}"
+
+    return await form_page(request, show=show, save=save, max_files=1)
 
 
 async def transit(request: Request) -> Response:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from farm.shipments.rules import can_change
+from farm import forms
+from farm.i18n import _
 
 COMING_SHOWN = 6
 
@@ -23,13 +24,11 @@ def past_ship_days(days: Sequence[date], *, today: date, since: date | None) -> 
     )
 
 
-def hold_problem(
-    *, ship_on: date, ship_days: Sequence[date], cutoff_days: int, today: date
-) -> str | None:
-    """Why a ship day cannot be held or released today: 'not_ship_day' (not one of the
-    season's), 'closed' (its cutoff has passed), or None when it can."""
+def ship_day_of_season(ship_on: date, ship_days: Sequence[date]) -> date:
+    """A day to hold or release, read from the form: one of the season's ship days; raises
+    forms.Problem ('not_ship_day'). Whether it may still change is `can_change` (its cutoff)."""
     if ship_on not in ship_days:
-        return "not_ship_day"
-    if not can_change(ship_on=ship_on, cutoff_days=cutoff_days, today=today):
-        return "closed"
-    return None
+        raise forms.Problem(
+            "not_ship_day", _("%(day)s is not a ship day of this season.") % {"day": ship_on}
+        )
+    return ship_on

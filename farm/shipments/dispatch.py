@@ -13,10 +13,12 @@ from datetime import date, datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from farm import forms
 from farm.accounts.models import User
-from farm.errors import Conflict, DomainError, FieldErrors, NotFound
+from farm.errors import Conflict, FieldErrors, NotFound
 from farm.fieldwork.models import Crop
 from farm.i18n import _, localized
+from farm.links import Links
 from farm.notifications.services import queue_mail
 from farm.shipments import rules, tracking_csv
 from farm.shipments.batches import CHUNK
@@ -30,13 +32,10 @@ SHIPPABLE = (ShipmentStatus.CREATED, ShipmentStatus.PACKED)
 
 
 def _check_tracking(courier: str, tracking_no: str) -> None:
-    errors = {}
-    if problem := tracking_csv.courier_problem(courier):
-        errors["courier"] = problem_message(LineProblem(0, problem))
-    if problem := tracking_csv.tracking_problem(tracking_no):
-        errors["tracking_no"] = problem_message(LineProblem(0, problem))
-    if errors:
-        raise FieldErrors(errors)
+    form = forms.Form()
+    form.read("courier", tracking_csv.courier_name, courier)
+    form.read("tracking_no", tracking_csv.tracking_number, tracking_no)
+    form.check()
 
 
 async def _refuse(batch: Batch, shipment_id: int, conn: BaseDBAsyncClient) -> Shipment:
@@ -80,7 +79,7 @@ async def mark_shipped(
     shipment_id: int,
     courier: str,
     tracking_no: str,
-    base_url: str,
+    links: Links,
     now: datetime,
 ) -> bool:
     """A box handed to the courier (packed or not): its courier and tracking number, and
@@ -91,7 +90,7 @@ async def mark_shipped(
     _check_tracking(courier, tracking_no)
     line = TrackingLine(0, shipment_id, courier.strip(), tracking_no.strip())
     async with in_transaction() as conn:
-        if await _ship(conn, batch, [line], base_url=base_url, now=now):
+        if await _ship(conn, batch, [line], links=links, now=now):
             return True
         await _refuse(batch, shipment_id, conn)
         await (
@@ -107,7 +106,7 @@ async def _ship(
     batch: Batch,
     lines: list[TrackingLine],
     *,
-    base_url: str,
+    links: Links,
     now: datetime,
 ) -> int:
     """Ship each line's box if it is still to be shipped (a conditional update each), and
@@ -127,7 +126,7 @@ async def _ship(
         if changed:
             shipped.append(line)
     for start in range(0, len(shipped), CHUNK):
-        await _mail_shipped(conn, batch, shipped[start : start + CHUNK], base_url, now)
+        await _mail_shipped(conn, batch, shipped[start : start + CHUNK], links, now)
     return len(shipped)
 
 
@@ -135,7 +134,7 @@ async def _mail_shipped(
     conn: BaseDBAsyncClient,
     batch: Batch,
     lines: list[TrackingLine],
-    base_url: str,
+    links: Links,
     now: datetime,
 ) -> None:
     ids = [line.shipment_id for line in lines]
@@ -164,13 +163,15 @@ async def _mail_shipped(
         await queue_mail(
             user=users[customer_of[sub_id]],
             key=f"shipped:{line.shipment_id}",
-            render=_shipped_mail(batch.ship_on, line, contents, sub_id, base_url),
+            render=_shipped_mail(
+                batch.ship_on, line, contents, links.subscription(sub_id, "deliveries")
+            ),
             now=now,
             conn=conn,
         )
 
 
-def _shipped_mail(ship_on: date, line: TrackingLine, contents: list, sub_id: int, base_url: str):
+def _shipped_mail(ship_on: date, line: TrackingLine, contents: list, link: str):
     def render() -> tuple[str, str]:
         listed = "\n".join(
             f"- {localized(crop.name, crop.name_en)}: "
@@ -187,25 +188,23 @@ def _shipped_mail(ship_on: date, line: TrackingLine, contents: list, sub_id: int
             "courier": line.courier,
             "tracking": line.tracking_no,
             "items": listed,
-            "link": f"{base_url}/account/subscriptions/{sub_id}/deliveries",
+            "link": link,
         }
         return subject, body
 
     return render
 
 
-class TrackingFileErrors(DomainError):
-    """A tracking file with bad lines: nothing was applied."""
-
-    status_code = 422
+class TrackingFileErrors(FieldErrors):
+    """A tracking file with bad lines (`problems`): nothing was applied."""
 
     def __init__(self, problems: list[LineProblem]):
-        super().__init__(_("Nothing was saved: the file has mistakes."))
+        super().__init__({"file": _("Nothing was saved: the file has mistakes.")})
         self.problems = problems
 
 
 async def apply_tracking_csv(
-    *, manager: User, batch_id: int, data: bytes, base_url: str, now: datetime
+    *, manager: User, batch_id: int, data: bytes, links: Links, now: datetime
 ) -> int:
     """Ship every box listed in an uploaded CSV of this batch, all or nothing, each with its
     email; boxes already shipped get their courier and tracking number corrected. Raises
@@ -231,7 +230,7 @@ async def apply_tracking_csv(
                 problems.append(LineProblem(line.line, problem, number))
         if problems:
             raise TrackingFileErrors(sorted(problems, key=lambda p: p.line))
-        shipped = await _ship(conn, batch, lines, base_url=base_url, now=now)
+        shipped = await _ship(conn, batch, lines, links=links, now=now)
         for line in lines:
             if status_of[line.shipment_id] == ShipmentStatus.SHIPPED:
                 await (
@@ -244,6 +243,8 @@ async def apply_tracking_csv(
 
 def problem_message(p: LineProblem) -> str:
     """A tracking problem in the user's language."""
+    if p.message:  # a field reader's, already in it
+        return p.message
     return {
         "too_large": _("The file is too large: at most 1 MB."),
         "too_many_rows": _("The file has too many lines: at most 20,000."),
@@ -251,10 +252,6 @@ def problem_message(p: LineProblem) -> str:
         "no_lines": _("The file has no lines."),
         "columns": _("Expected three columns: shipment number, courier, tracking number."),
         "number": _("“%(value)s” is not a shipment number."),
-        "courier_required": _("Enter the courier."),
-        "courier_too_long": _("The courier is too long: at most 40 characters."),
-        "courier_invalid": _("The courier contains characters that are not allowed."),
-        "tracking_invalid": _("A tracking number is 6 to 30 letters, digits or hyphens (-)."),
         "duplicate": _("Shipment %(value)s is also on line %(other)s."),
         "unknown": _("Shipment %(value)s is not in this batch."),
         "empty_box": _("Shipment %(value)s is an empty box: there is nothing to ship."),

@@ -1,6 +1,6 @@
 """Harvest diverted by hand from the manager's console (donated or sold locally, never more
 than a lot still has open), and the warning for a lot harvested too early to reach even the
-nearest customer on the next ship day. Both are shown on the harvests page (fieldwork)."""
+nearest customer on the next ship day. Both are shown on the harvests page (harvest_routes)."""
 
 from __future__ import annotations
 

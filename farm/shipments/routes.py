@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -12,7 +14,7 @@ from farm.errors import DomainError
 from farm.i18n import _
 from farm.shipments import services
 from farm.subscriptions.rules import PROVINCES
-from farm.web import Shown, form_page, int_param, now, render, require_user, today
+from farm.web import Shown, form_page, int_param, links, now, render, require_user, today
 
 
 def _day_param(request: Request, name: str) -> str:
@@ -21,6 +23,18 @@ def _day_param(request: Request, name: str) -> str:
         return forms.day(request.query_params.get(name, "")).isoformat()
     except forms.Problem:
         return ""
+
+
+def _choose_day() -> str:
+    return _("Choose a ship day from the list.")
+
+
+def _listed_day(value: str) -> date:
+    """A day picked from the page's list of ship days (it sends YYYY-MM-DD)."""
+    try:
+        return forms.day(value)
+    except forms.Problem:
+        raise forms.Problem("invalid", _choose_day()) from None
 
 
 async def _page(request: Request, sub_id: int, **extra) -> Response:
@@ -51,16 +65,17 @@ async def change_hold(request: Request) -> Response:
     sub_id = int_param(request, "sub_id")
 
     async def show(shown: Shown) -> Response:  # refused: this route takes POSTs
-        return await _page(request, sub_id, error=shown.notice, status=shown.status_code)
+        error = shown.notice or next(iter(shown.errors.values()), "")
+        return await _page(request, sub_id, error=error, status=shown.status_code)
 
     async def save(values: dict[str, str]) -> str:
-        try:
-            ship_on = forms.day(values["ship_on"])
-        except forms.Problem:
-            ship_on = None
-        action = values["action"]
-        if ship_on is None or action not in ("hold", "release"):
-            raise DomainError(_("Choose a ship day from the list."), status_code=422)
+        form = forms.Form()
+        ship_on = form.read("ship_on", _listed_day, values["ship_on"])
+        action = form.read(
+            "action", forms.choice, values["action"], ("hold", "release"), message=_choose_day()
+        )
+        form.check()
+        assert ship_on is not None
         if action == "hold":
             await services.hold_ship_day(
                 customer=customer,
@@ -68,7 +83,7 @@ async def change_hold(request: Request) -> Response:
                 ship_on=ship_on,
                 today=today(request),
                 now=now(),
-                base_url=request.app.state.settings.base_url,
+                links=links(request),
             )
         else:
             await services.release_hold(

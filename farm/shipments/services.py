@@ -10,11 +10,13 @@ from datetime import date, datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from farm import forms
 from farm.accounts.models import User
-from farm.errors import Conflict, DomainError, NotFound
+from farm.errors import Conflict, NotFound
 from farm.i18n import _
 from farm.land.models import Cooperative, Plot, Season
 from farm.land.rules import cutoff_for
+from farm.links import Links
 from farm.notifications.services import queue_mail
 from farm.shipments import delivery_rules, rules
 from farm.shipments.batches import season_ship_days
@@ -214,17 +216,13 @@ async def _check_change(conn, *, customer: User, subscription_id: int, ship_on: 
         raise Conflict(_("Only an active subscription's deliveries can be changed."))
     season = await Season.get(id=sub.season_id).using_db(conn)
     days = season_ship_days(season)
-    problem = delivery_rules.hold_problem(
-        ship_on=ship_on, ship_days=days, cutoff_days=season.cutoff_days, today=today
-    )
-    if problem == "not_ship_day":
-        raise DomainError(
-            _("%(day)s is not a ship day of this season.") % {"day": ship_on}, status_code=422
-        )
+    form = forms.Form()
+    form.read("ship_on", delivery_rules.ship_day_of_season, ship_on, days)
+    form.check()
     cutoff = cutoff_for(ship_on, season.cutoff_days)
     field_id = await Plot.get(id=sub.plot_id).using_db(conn).values_list("field_id", flat=True)
     made = await FieldRun.filter(field_id=field_id, ship_on=ship_on).using_db(conn).exists()
-    if problem == "closed" or made:
+    if made or not rules.can_change(ship_on=ship_on, cutoff_days=season.cutoff_days, today=today):
         raise Conflict(
             _("Changes to the delivery of %(day)s closed on %(cutoff)s.")
             % {"day": ship_on, "cutoff": cutoff}
@@ -239,7 +237,7 @@ async def hold_ship_day(
     ship_on: date,
     today: date,
     now: datetime,
-    base_url: str,
+    links: Links,
 ) -> bool:
     """Put a ship day of the customer's own active subscription on hold, up to its cutoff:
     no box that day; what keeps comes in the next box. Mails the customer once, in the same
@@ -260,7 +258,7 @@ async def hold_ship_day(
                 subscription_id=sub.id, ship_on=ship_on, created_at=now, using_db=conn
             )
             next_on = rules.next_ship_day(days, ship_on)
-            link = f"{base_url}/account/subscriptions/{sub.id}/deliveries"
+            link = links.subscription(sub.id, "deliveries")
             await queue_mail(
                 user=customer,
                 key=f"hold:{sub.id}:{ship_on.isoformat()}",

@@ -14,6 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from farm import forms
+from farm.i18n import _
 from farm.shipments.rules import parse_shipment_number
 
 MAX_BYTES = 1_000_000
@@ -34,28 +36,44 @@ class TrackingLine:
 @dataclass(frozen=True)
 class LineProblem:
     """`problem` is a key: too_large, too_many_rows, encoding, no_lines, columns, number,
-    courier_required, courier_too_long, courier_invalid, tracking_invalid, duplicate (other_line
-    says where it was first), and, found by the service, unknown and empty_box."""
+    duplicate (other_line says where it was first), and, found by the service, unknown and
+    empty_box; or the code of a field reader's problem (courier_required, courier_too_long,
+    courier_invalid, tracking_invalid), whose `message` it keeps."""
 
     line: int  # 0 for the whole file
     problem: str
     value: str = ""
     other_line: int = 0
+    message: str = ""
 
 
-def courier_problem(courier: str) -> str | None:
-    text = courier.strip()
+# ---- readers of a line's fields (and of the batch page's form for one box) ----
+
+
+def courier_name(value: str) -> str:
+    """The courier, trimmed; raises forms.Problem."""
+    text = value.strip()
     if not text:
-        return "courier_required"
+        raise forms.Problem("courier_required", _("Enter the courier."))
     if len(text) > MAX_COURIER:
-        return "courier_too_long"
+        raise forms.Problem(
+            "courier_too_long", _("The courier is too long: at most 40 characters.")
+        )
     if any(unicodedata.category(c) in ("Cc", "Cf") for c in text):
-        return "courier_invalid"
-    return None
+        raise forms.Problem(
+            "courier_invalid", _("The courier contains characters that are not allowed.")
+        )
+    return text
 
 
-def tracking_problem(tracking_no: str) -> str | None:
-    return None if TRACKING_RE.fullmatch(tracking_no.strip()) else "tracking_invalid"
+def tracking_number(value: str) -> str:
+    """A tracking number, trimmed: 6 to 30 letters, digits or hyphens; raises forms.Problem."""
+    text = value.strip()
+    if not TRACKING_RE.fullmatch(text):
+        raise forms.Problem(
+            "tracking_invalid", _("A tracking number is 6 to 30 letters, digits or hyphens (-).")
+        )
+    return text
 
 
 def decode(data: bytes) -> str | None:
@@ -130,10 +148,11 @@ def _read_row(
     shipment_id = parse_shipment_number(number)
     if shipment_id is None:
         return LineProblem(line, "number", number[:30])
-    if problem := courier_problem(courier):
-        return LineProblem(line, problem, courier[:60])
-    if problem := tracking_problem(tracking):
-        return LineProblem(line, problem, tracking[:40])
+    for reader, value, shown in ((courier_name, courier, 60), (tracking_number, tracking, 40)):
+        try:
+            reader(value)
+        except forms.Problem as problem:
+            return LineProblem(line, problem.code, value[:shown], message=problem.message)
     if shipment_id in first_line:
         return LineProblem(line, "duplicate", number, other_line=first_line[shipment_id])
     return TrackingLine(line, shipment_id, courier, tracking)

@@ -23,9 +23,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 
 from farm.accounts.rules import STAMP_CHARS
-from farm.land.models import Plan, Plot
+from farm.land.models import Plan, Plot, PlotClaim
 from farm.sql import is_postgres, portable
-from farm.subscriptions.models import PlotClaim
 
 # A per-process hint of where a plan's plots lie (first and last id), so thousands of buyers
 # letting the service pick start at different plots instead of queueing for the first free one.

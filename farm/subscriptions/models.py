@@ -5,6 +5,10 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+# The hold on a plot (PlotClaim) lives with the land, in farm.land.models. Named here too only
+# for farm.lifecycle, until its imports move there (it is being changed on another branch).
+from farm.land.models import PlotClaim  # noqa: F401
+
 
 class Status(StrEnum):
     PENDING_PAYMENT = "pending_payment"
@@ -51,33 +55,3 @@ class Subscription(Model):
             ("plot_id", "season_id"),  # a field's subscribers, on each ship day
             ("customer_id", "reserved_at"),  # the customer's account page, newest first
         )
-
-
-class PlotClaim(Model):
-    """The one live hold on a plot in a season: a reservation (expires_at set) or a paid
-    subscription (expires_at null). The unique (season, plot) pair is what makes a double
-    sale impossible, whatever the application does."""
-
-    id = fields.IntField(primary_key=True)
-    season: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "farm.Season", related_name="claims", on_delete=fields.RESTRICT
-    )
-    plot: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "farm.Plot", related_name="claims", on_delete=fields.RESTRICT
-    )
-    plan: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "farm.Plan", related_name="claims", on_delete=fields.RESTRICT
-    )
-    subscription: fields.OneToOneRelation = fields.OneToOneField(
-        "farm.Subscription", related_name="claim", on_delete=fields.CASCADE
-    )
-    # The buyer, for the one-unpaid-reservation rule: a partial unique index on (season,
-    # customer) over unpaid claims (migration 0007) refuses a second checkout.
-    customer: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "farm.User", null=True, related_name="claims", on_delete=fields.RESTRICT
-    )
-    expires_at = fields.DatetimeField(null=True, db_index=True)
-
-    class Meta:
-        table = "plot_claims"
-        unique_together = (("season", "plot"),)

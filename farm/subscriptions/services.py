@@ -17,12 +17,12 @@ from farm.accounts.models import User
 from farm.errors import Conflict, NotFound
 from farm.i18n import _
 from farm.land import rules as land_rules
-from farm.land.models import Plan, Plot
+from farm.land.models import Plan, Plot, PlotClaim
 from farm.land.services import season_ship_days
 from farm.payments.models import Payment, PaymentStatus
-from farm.sql import is_postgres
+from farm.sql import is_postgres, one_or_not_found
 from farm.subscriptions import claims, rules
-from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.subscriptions.models import Status, Subscription
 
 AUTO_PICK_TRIES = 8
 PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.REFUND_DUE)
@@ -335,10 +335,10 @@ async def release_reservation(*, subscription_id: int, now: datetime) -> bool:
 
 async def own_subscription(*, customer: User, subscription_id: int) -> Subscription:
     """The customer's own subscription; anyone else's is 'not found'."""
-    sub = await Subscription.get_or_none(id=subscription_id, customer_id=customer.id)
-    if sub is None:
-        raise NotFound(_("This subscription does not exist."))
-    return sub
+    return await one_or_not_found(
+        Subscription.filter(id=subscription_id, customer_id=customer.id),
+        _("This subscription does not exist."),
+    )
 
 
 @dataclass(frozen=True)
@@ -354,13 +354,12 @@ class SubscriptionView:
 async def subscription_view(
     *, customer: User, subscription_id: int, today: date
 ) -> SubscriptionView:
-    sub = await (
-        Subscription.filter(id=subscription_id, customer_id=customer.id)
-        .select_related("season", "plan", "plot__field")
-        .first()
+    sub = await one_or_not_found(
+        Subscription.filter(id=subscription_id, customer_id=customer.id).select_related(
+            "season", "plan", "plot__field"
+        ),
+        _("This subscription does not exist."),
     )
-    if sub is None:
-        raise NotFound(_("This subscription does not exist."))
     return (await _views([sub], today=today))[0]
 
 

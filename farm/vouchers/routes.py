@@ -8,8 +8,8 @@ from starlette.routing import Route
 
 from farm.accounts.models import Role
 from farm.qr import qr_svg
-from farm.vouchers import rules, services
-from farm.web import int_param, render, require_user, today
+from farm.vouchers import services
+from farm.web import int_param, links, render, require_user, today
 
 QR_SIZE_PX = 240
 
@@ -29,7 +29,7 @@ async def voucher_page(request: Request) -> Response:
     )
     qr = None
     if view.shows_qr:
-        url = rules.scan_url(request.app.state.settings.base_url, view.voucher.code)
+        url = links(request).voucher_scan(view.voucher.code)
         qr = qr_svg(url, size_px=QR_SIZE_PX, label=view.display_code)
     return render(request, "vouchers/voucher.html", {"view": view, "qr": qr})
 

@@ -80,11 +80,6 @@ def shows_qr(state: VoucherState) -> bool:
     return state in (VoucherState.VALID, VoucherState.NOT_YET_VALID)
 
 
-def scan_url(base_url: str, code: str) -> str:
-    """What the QR code holds: the partner's scan page for this code."""
-    return f"{base_url}/v/{code}"
-
-
 def missing_vouchers(
     perks: Iterable[tuple[int, int]], existing: Iterable[tuple[int, int]]
 ) -> list[tuple[int, int]]:

@@ -20,7 +20,9 @@ from farm.errors import NotFound
 from farm.i18n import N_, _, localized
 from farm.land.models import PerkKind, PlanPerk, Season
 from farm.land.services import season_ship_days
+from farm.links import Links
 from farm.notifications.services import queue_mail
+from farm.sql import one_or_not_found
 from farm.subscriptions.models import Status, Subscription
 from farm.vouchers import rules
 from farm.vouchers.models import Voucher, VoucherStatus
@@ -131,7 +133,8 @@ async def on_activated(
 ) -> list[Voucher]:
     """What follows a subscription turning active, in the transaction that activated it:
     its vouchers are issued, and the activation and vouchers mails queued (once per key,
-    however often this runs). Returns the vouchers issued now."""
+    however often this runs). Returns the vouchers issued now. (`base_url`: the runtime's, as
+    farm.lifecycle.activation passes it; a Links once that module is changed.)"""
     issued = await issue_vouchers(subscription_id=subscription_id, now=now, conn=conn)
     sub = await (
         Subscription.get(id=subscription_id)
@@ -140,12 +143,13 @@ async def on_activated(
     )
     if sub.status != Status.ACTIVE:
         return issued
-    await _queue_activated_mail(sub, now=now, conn=conn, base_url=base_url)
-    await _queue_vouchers_mail(sub, now=now, conn=conn, base_url=base_url)
+    links = Links(base_url)
+    await _queue_activated_mail(sub, now=now, conn=conn, links=links)
+    await _queue_vouchers_mail(sub, now=now, conn=conn, links=links)
     return issued
 
 
-async def issue_missing_vouchers(*, today: date, now: datetime, base_url: str) -> int:
+async def issue_missing_vouchers(*, today: date, now: datetime, links: Links) -> int:
     """The catch-up job: issue the vouchers that active subscriptions of seasons not yet over
     lack (activation that did not issue them, a failure, a perk added), each subscription in
     its own transaction, and mail them. Returns how many vouchers were issued."""
@@ -172,7 +176,7 @@ async def issue_missing_vouchers(*, today: date, now: datetime, base_url: str) -
                             .using_db(conn)
                             .prefetch_related("customer", "plot", "season")
                         )
-                        await _queue_vouchers_mail(sub, now=now, conn=conn, base_url=base_url)
+                        await _queue_vouchers_mail(sub, now=now, conn=conn, links=links)
             except IntegrityError:
                 # Issued by another copy of the scheduler at the same moment: nothing is lost.
                 log.warning("vouchers of subscription %s were being issued elsewhere", sub_id)
@@ -229,13 +233,12 @@ async def subscription_vouchers(
     *, customer: User, subscription_id: int, today: date
 ) -> tuple[Subscription, list[VoucherView]]:
     """One of the customer's own subscriptions and its vouchers; anyone else's is 404."""
-    sub = await (
-        Subscription.filter(id=subscription_id, customer_id=customer.id)
-        .select_related("plot", "season", "plan")
-        .first()
+    sub = await one_or_not_found(
+        Subscription.filter(id=subscription_id, customer_id=customer.id).select_related(
+            "plot", "season", "plan"
+        ),
+        _("This subscription does not exist."),
     )
-    if sub is None:
-        raise NotFound(_("This subscription does not exist."))
     vouchers = await (
         Voucher.filter(subscription_id=sub.id)
         .order_by("kind", "perk_id", "seq")
@@ -264,12 +267,12 @@ async def own_voucher(*, customer: User, code: str, today: date) -> VoucherView:
 
 
 async def _queue_activated_mail(
-    sub: Subscription, *, now: datetime, conn: BaseDBAsyncClient, base_url: str
+    sub: Subscription, *, now: datetime, conn: BaseDBAsyncClient, links: Links
 ) -> None:
     customer: User = sub.customer
     season: Season = sub.season
     days = [d for d in season_ship_days(season) if d >= now.date()][:FIRST_SHIP_DAYS]
-    link = f"{base_url}/account/subscriptions/{sub.id}"
+    link = links.subscription(sub.id)
 
     def render() -> tuple[str, str]:
         subject = _("Plot %(code)s is yours for the season") % {"code": sub.plot.code}
@@ -294,7 +297,7 @@ async def _queue_activated_mail(
 
 
 async def _queue_vouchers_mail(
-    sub: Subscription, *, now: datetime, conn: BaseDBAsyncClient, base_url: str
+    sub: Subscription, *, now: datetime, conn: BaseDBAsyncClient, links: Links
 ) -> None:
     vouchers = await (
         Voucher.filter(subscription_id=sub.id, status=VoucherStatus.ISSUED)
@@ -305,7 +308,7 @@ async def _queue_vouchers_mail(
     if not vouchers:
         return
     customer: User = sub.customer
-    link = f"{base_url}/account/subscriptions/{sub.id}/vouchers"
+    link = links.subscription(sub.id, "vouchers")
 
     def render() -> tuple[str, str]:
         subject = _("Your vouchers for plot %(code)s") % {"code": sub.plot.code}

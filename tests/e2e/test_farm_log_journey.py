@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 from farm import db
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
-from farm.land.models import Cooperative, Plan, Plot, Season
-from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.land.models import Cooperative, Plan, Plot, PlotClaim, Season
+from farm.subscriptions.models import Status, Subscription
 from tests.e2e.conftest import SHOTS
 from tests.e2e.test_customer_journey import zh
 from tests.support import NOW

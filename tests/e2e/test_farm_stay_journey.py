@@ -24,9 +24,9 @@ from tortoise.transactions import in_transaction
 from farm import db
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
-from farm.land.models import PerkKind, Plan, PlanPerk, Plot, Season
+from farm.land.models import PerkKind, Plan, PlanPerk, Plot, PlotClaim, Season
 from farm.partners.models import Booking, BookingNight, Partner, PartnerKind
-from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.subscriptions.models import Status, Subscription
 from farm.vouchers.models import Voucher
 from farm.vouchers.services import issue_vouchers
 from tests.e2e.conftest import SHOTS

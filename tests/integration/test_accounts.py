@@ -109,7 +109,7 @@ async def test_a_forgotten_password_is_reset_by_the_emailed_link_which_works_onc
     r = await client.post(
         "/password/forgot", data={"email": "wang@example.com", "csrf_token": token}
     )
-    assert r.status_code == 200
+    assert r.status_code == 303 and r.headers["location"] == "/password/forgot?sent=1"
     mailer: OutboxMailer = app.state.mailer
     assert mailer.messages() == []  # queued, not sent in the request
     assert await deliver_pending(mailer=mailer, now=datetime.now(UTC)) == 1
@@ -133,9 +133,30 @@ async def test_asking_a_reset_for_an_unknown_email_says_the_same_and_sends_nothi
     r = await client.post(
         "/password/forgot", data={"email": "ghost@example.com", "csrf_token": token}
     )
-    assert r.status_code == 200
+    assert r.status_code == 303 and r.headers["location"] == "/password/forgot?sent=1"
     assert app.state.mailer.messages() == []
     assert await Notification.all().count() == 0
+    sent = (await client.get(r.headers["location"])).text
+    assert "如果该邮箱已注册，我们已向其发送设置新密码的链接" in sent
+
+
+async def test_a_reset_asked_for_a_malformed_address_is_refused_beside_it(client, app):
+    token = await csrf_of(client, "/password/forgot")
+    r = await client.post("/password/forgot", data={"email": "wang@", "csrf_token": token})
+    assert r.status_code == 422
+    assert "请输入有效的邮箱地址。" in r.text and 'value="wang@"' in r.text
+    assert app.state.mailer.messages() == []
+
+
+async def test_a_login_without_a_valid_email_or_password_is_refused_and_counts_no_attempt(client):
+    await make_customer("wang@example.com")
+    token = await csrf_of(client)
+    for data, field in (({"email": "wang@", "password": "x"}, "email"),
+                        ({"email": "wang@example.com", "password": ""}, "password")):  # fmt: skip
+        r = await client.post("/login", data={**data, "csrf_token": token})
+        assert r.status_code == 422
+        assert f'aria-describedby="err-{field}"' in r.text
+    assert await Attempt.all().count() == 0
 
 
 async def test_a_forged_reset_token_is_a_404(client):

@@ -3,10 +3,11 @@ from datetime import date
 import pytest
 
 from farm.errors import Conflict, NotFound
+from farm.land.models import PlotClaim
 from farm.lifecycle import cancellation
 from farm.payments.models import Payment
 from farm.subscriptions import services
-from farm.subscriptions.models import PlotClaim, Status
+from farm.subscriptions.models import Status
 from tests.support import ADDRESS, NOW, card_id, make_customer, make_season
 
 

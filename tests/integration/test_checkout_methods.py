@@ -8,10 +8,11 @@ import httpx
 import pytest
 
 from farm.errors import Conflict
+from farm.land.models import PlotClaim
 from farm.payments.gateway import PaymentProviderError, StripeGateway
 from farm.payments.models import Payment
 from farm.qr import qr_svg
-from farm.subscriptions.models import PlotClaim, Status
+from farm.subscriptions.models import Status
 from tests import emulator_support as emu
 from tests.integration.test_payments import reserved_with_address
 from tests.support import log_in_client, make_customer

@@ -10,13 +10,14 @@ from tortoise.transactions import in_transaction
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
 from farm.errors import FieldErrors, NotFound
-from farm.land import console, console_routes, console_seasons
+from farm.land import console, console_routes
 from farm.land.console import FieldInput, GridInput, PlotInput
-from farm.land.console_seasons import PerkInput, PlanInput, SeasonInput
-from farm.land.models import Cooperative, Field, Plan, PlanPerk, Plot, Season
+from farm.land.models import Cooperative, Field, Plan, PlanPerk, Plot, PlotClaim, Season
 from farm.partners.models import Partner, PartnerKind
+from farm.seasons import console as console_seasons
+from farm.seasons import console_routes as season_routes
+from farm.seasons.console import PerkInput, PlanInput, SeasonInput
 from farm.subscriptions import services as subscriptions
-from farm.subscriptions.models import PlotClaim
 from tests.support import NOW, TODAY, csrf_of, log_in_client, make_customer, make_season
 
 FAR = 60 * 24 * 365 * 10  # minutes: a reservation that is still live whatever the clock says
@@ -84,7 +85,7 @@ def plan_input(plan, **changes) -> PlanInput:
 
 
 def season_input(season, **changes) -> SeasonInput:
-    values = {name: str(getattr(season, name)) for name in console_routes.SEASON_NAMES}
+    values = {name: str(getattr(season, name)) for name in season_routes.SEASON_NAMES}
     return SeasonInput(**{**values, **changes})
 
 
@@ -616,7 +617,8 @@ def test_the_access_walk_covers_every_console_route_and_method():
     walk = console_walk("{field_id}", "{season_id}", "{plan_id}")
     walked = {(path, "GET") for path, gets, _form in walk if gets}
     walked |= {(path, "POST") for path, _gets, form in walk if form}
-    routes = {(r.path, m) for r in console_routes.routes for m in r.methods - {"HEAD"}}
+    every = [*console_routes.routes, *season_routes.routes]
+    routes = {(r.path, m) for r in every for m in r.methods - {"HEAD"}}
     assert walked == routes
 
 
@@ -690,6 +692,7 @@ async def test_unknown_or_malformed_ids_are_404_for_the_manager_too(client, bad)
 
 async def test_a_plans_perks_with_issued_vouchers_cannot_be_removed_after_all_sales_ended(conn):
     from farm.errors import Conflict
+    from farm.land.models import PlotClaim
     from farm.subscriptions.models import Status, Subscription
     from farm.vouchers.services import issue_vouchers
 

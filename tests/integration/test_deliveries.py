@@ -10,6 +10,7 @@ import pytest
 
 from farm.errors import Conflict, DomainError, NotFound
 from farm.land.models import Plot, Season
+from farm.links import Links
 from farm.notifications.models import Notification
 from farm.shipments import batches, services
 from farm.shipments.models import ShipDayHold, Shipment, ShipmentStatus
@@ -29,6 +30,8 @@ from tests.support import (
 )
 
 DEC16 = date(2026, 12, 16)  # a ship day of SHIP_SEASON; its cutoff (2 days) is 14 December
+
+NO_LINKS = Links("")
 
 
 async def two_subscribers():
@@ -51,7 +54,7 @@ async def test_a_day_held_before_its_cutoff_gets_no_box_and_the_other_days_do(co
         ship_on=DEC16,
         today=date(2026, 12, 14),
         now=NOW,
-        base_url="",
+        links=NO_LINKS,
     )
     assert held is True
     await batches.make_due_batches(today=date(2026, 12, 16), now=NOW)
@@ -67,8 +70,10 @@ async def test_holding_twice_keeps_one_hold_and_queues_one_mail_in_the_customers
     owner.language = "en"
     await owner.save()
     args = {"customer": owner, "subscription_id": sub.id, "ship_on": DEC16, "now": NOW}
-    assert await services.hold_ship_day(**args, today=date(2026, 12, 1), base_url="https://x.cn")
-    assert await services.hold_ship_day(**args, today=date(2026, 12, 2), base_url="") is False
+    assert await services.hold_ship_day(
+        **args, today=date(2026, 12, 1), links=Links("https://x.cn")
+    )
+    assert await services.hold_ship_day(**args, today=date(2026, 12, 2), links=NO_LINKS) is False
     assert await ShipDayHold.filter(subscription_id=sub.id).count() == 1
     (mail,) = await Notification.all()
     assert mail.key == f"hold:{sub.id}:2026-12-16"
@@ -84,7 +89,7 @@ async def test_a_hold_after_the_cutoff_is_refused_with_the_reason_and_nothing_wr
     with pytest.raises(Conflict) as refused:
         await services.hold_ship_day(
             customer=owner, subscription_id=sub.id, ship_on=DEC16, today=date(2026, 12, 15),
-            now=NOW, base_url="",
+            now=NOW, links=NO_LINKS,
         )  # fmt: skip
     assert "2026-12-14" in refused.value.message
     assert not await ShipDayHold.all().exists()
@@ -96,14 +101,14 @@ async def test_a_day_that_is_not_a_ship_day_or_an_ended_subscription_cannot_be_h
     with pytest.raises(DomainError) as not_a_day:
         await services.hold_ship_day(
             customer=owner, subscription_id=sub.id, ship_on=date(2026, 12, 17),
-            today=date(2026, 12, 1), now=NOW, base_url="",
+            today=date(2026, 12, 1), now=NOW, links=NO_LINKS,
         )  # fmt: skip
     assert not_a_day.value.status_code == 422
     await Subscription.filter(id=sub.id).update(status=Status.REFUNDED)
     with pytest.raises(Conflict):
         await services.hold_ship_day(
             customer=owner, subscription_id=sub.id, ship_on=DEC16, today=date(2026, 12, 1),
-            now=NOW, base_url="",
+            now=NOW, links=NO_LINKS,
         )  # fmt: skip
     assert not await ShipDayHold.all().exists()
 
@@ -111,7 +116,7 @@ async def test_a_day_that_is_not_a_ship_day_or_an_ended_subscription_cannot_be_h
 async def test_someone_elses_subscription_cannot_be_held_or_released(conn):
     plan, owner, sub, other = await two_subscribers()
     for change in (services.hold_ship_day, services.release_hold):
-        extra = {"now": NOW, "base_url": ""} if change is services.hold_ship_day else {}
+        extra = {"now": NOW, "links": NO_LINKS} if change is services.hold_ship_day else {}
         with pytest.raises(NotFound):
             await change(
                 customer=owner, subscription_id=other.id, ship_on=DEC16,
@@ -129,7 +134,7 @@ async def test_a_hold_is_released_before_the_cutoff_but_not_after(conn):
             ship_on=day,
             today=date(2026, 12, 1),
             now=NOW,
-            base_url="",
+            links=NO_LINKS,
         )
     released = await services.release_hold(
         customer=owner, subscription_id=sub.id, ship_on=DEC16, today=date(2026, 12, 14)
@@ -160,7 +165,7 @@ async def test_a_held_day_shows_as_held_with_what_waits_for_the_next_box_and_wha
         ship_on=DEC16,
         today=date(2026, 12, 1),
         now=NOW,
-        base_url="",
+        links=NO_LINKS,
     )
     await batches.make_due_batches(today=DEC16, now=NOW)
     view = await services.deliveries_view(

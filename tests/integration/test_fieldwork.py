@@ -10,8 +10,8 @@ from PIL import Image
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
 from farm.fieldwork.models import HarvestLot, Household, Photo, WorkEntry, WorkEntryPlot
-from farm.land.models import CareMode, Plan, Plot
-from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.land.models import CareMode, Plan, Plot, PlotClaim
+from farm.subscriptions.models import Status, Subscription
 from tests.support import NOW, csrf_of, log_in_client, make_customer, make_season
 
 TODAY = date.today()

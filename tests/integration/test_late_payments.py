@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from farm.land.models import PlotClaim
 from farm.lifecycle import activation
 from farm.lifecycle.activation import apply_event, record_success
 from farm.lifecycle.checkout import open_payment
@@ -13,7 +14,7 @@ from farm.payments.gateway import Event, PaymentProviderError
 from farm.payments.models import Payment, PaymentStatus, Refund
 from farm.payments.services import refund_due_payments
 from farm.subscriptions import services
-from farm.subscriptions.models import PlotClaim, Status
+from farm.subscriptions.models import Status
 from tests.support import (
     ADDRESS,
     NOW,

@@ -17,10 +17,10 @@ from starlette.routing import Route
 
 from farm.app import GZIP_MINIMUM_BYTES, GZIP_SKIPPED_TYPES
 from farm.land import sections
-from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, Plot, PlotSize
+from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, Plot, PlotClaim, PlotSize
 from farm.land.services import open_offers
 from farm.partners.models import Partner, PartnerKind
-from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.subscriptions.models import Status, Subscription
 from tests.support import NOW, TODAY, count_queries, make_active_subscription, make_season
 
 EN = {"accept-language": "en"}

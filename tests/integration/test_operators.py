@@ -6,10 +6,10 @@ import subprocess
 import sys
 
 from farm.accounts.models import Role, User
-from farm.land.models import Cooperative
+from farm.land.models import Cooperative, PlotClaim
 from farm.partners.models import Partner, PartnerKind
 from farm.subscriptions import services
-from farm.subscriptions.models import PlotClaim, Status
+from farm.subscriptions.models import Status
 from tests.support import NOW, make_customer, make_season, settings_environ
 
 

@@ -4,9 +4,9 @@ import time
 import httpx
 import pytest
 
-from farm.land.models import Plot
+from farm.land.models import Plot, PlotClaim
 from farm.payments.models import Payment, ProcessedEvent
-from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.subscriptions.models import Status, Subscription
 from tests.support import (
     ADDRESS,
     LiveServer,

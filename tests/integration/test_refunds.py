@@ -17,13 +17,13 @@ import pytest
 
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
-from farm.land.models import Plot
+from farm.land.models import Plot, PlotClaim
 from farm.lifecycle import cancellation
 from farm.payments import console, refunds
 from farm.payments.gateway import PaymentProviderError, RefundRefused, RefundResult
 from farm.payments.models import Dispute, Payment, PaymentStatus, ProcessedEvent, Refund
 from farm.payments.services import refund_due_payments
-from farm.subscriptions.models import PlotClaim, Status
+from farm.subscriptions.models import Status
 from tests.support import (
     NOW,
     TODAY,

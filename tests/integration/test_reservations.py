@@ -2,8 +2,9 @@ import pytest
 from tortoise.exceptions import IntegrityError
 
 from farm.errors import Conflict, NotFound
+from farm.land.models import PlotClaim
 from farm.subscriptions import services
-from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.subscriptions.models import Status, Subscription
 from tests.support import NOW, TODAY, later, make_customer, make_season
 
 

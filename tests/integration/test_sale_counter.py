@@ -8,9 +8,9 @@ import pytest
 
 from farm.accounts.models import User
 from farm.errors import Conflict
-from farm.land.models import Plan, Plot
+from farm.land.models import Plan, Plot, PlotClaim
 from farm.subscriptions import services
-from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.subscriptions.models import Status, Subscription
 from tests.support import NOW, TODAY, later, make_customer, make_season
 
 

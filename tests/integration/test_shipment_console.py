@@ -15,6 +15,7 @@ from farm.accounts.services import sign_up
 from farm.errors import Conflict, FieldErrors
 from farm.fieldwork.models import HarvestLot
 from farm.land.models import Plot, Season
+from farm.links import Links
 from farm.notifications.models import Notification
 from farm.shipments import batches, console, dispatch, diversions
 from farm.shipments.models import (
@@ -130,7 +131,7 @@ async def test_shipping_a_shipped_box_again_corrects_tracking_without_a_second_e
         shipment_id=full.id,
         courier="EMS",
         tracking_no="E12345678CN",
-        base_url=BASE,
+        links=Links(BASE),
         now=NOW,
     )
     again = await dispatch.mark_shipped(
@@ -139,7 +140,7 @@ async def test_shipping_a_shipped_box_again_corrects_tracking_without_a_second_e
         shipment_id=full.id,
         courier="EMS",
         tracking_no="E87654321CN",
-        base_url=BASE,
+        links=Links(BASE),
         now=NOW,
     )
     assert (first, again) == (True, False)
@@ -159,7 +160,7 @@ async def test_two_managers_shipping_the_same_box_at_once_send_one_email(conn):
                 shipment_id=full.id,
                 courier="EMS",
                 tracking_no=f"E1234567{i}CN",
-                base_url=BASE,
+                links=Links(BASE),
                 now=NOW,
             )
             for i in range(2)

@@ -14,6 +14,7 @@ from farm.accounts.services import sign_up
 from farm.bootstrap import Runtime
 from farm.land.models import PerkKind, Plan, PlanPerk, Plot, Season
 from farm.lifecycle.activation import record_success
+from farm.links import Links
 from farm.mail import OutboxMailer
 from farm.notifications.models import Notification
 from farm.notifications.services import deliver_pending
@@ -272,10 +273,12 @@ async def test_the_catch_up_job_leaves_seasons_that_have_ended(conn):
     await with_perks(plan)
     sub = await make_active_subscription(plan, (await plots_of(plan))[0])
     assert (
-        await services.issue_missing_vouchers(today=date(2027, 9, 1), now=NOW, base_url=BASE) == 0
+        await services.issue_missing_vouchers(today=date(2027, 9, 1), now=NOW, links=Links(BASE))
+        == 0
     )
     assert (
-        await services.issue_missing_vouchers(today=date(2027, 8, 31), now=NOW, base_url=BASE) == 3
+        await services.issue_missing_vouchers(today=date(2027, 8, 31), now=NOW, links=Links(BASE))
+        == 3
     )
     assert await Voucher.filter(subscription_id=sub.id).count() == 3
 
@@ -321,7 +324,7 @@ async def test_cancelling_voids_the_unused_vouchers(client, stripe_port):
     assert page.status_code == 200 and '<svg class="qr"' not in page.text
     assert "voucher-state-void" in page.text
     # nothing to catch up on a cancelled subscription
-    assert await services.issue_missing_vouchers(today=NOW.date(), now=NOW, base_url=BASE) == 0
+    assert await services.issue_missing_vouchers(today=NOW.date(), now=NOW, links=Links(BASE)) == 0
 
 
 # ---- the customer's pages ----

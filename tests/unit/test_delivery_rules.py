@@ -2,9 +2,12 @@
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from farm import forms
+from farm.i18n import use_language
 from farm.land.rules import ship_days
 from farm.shipments import delivery_rules
 from farm.shipments.rules import can_change
@@ -31,18 +34,21 @@ def test_past_ship_days_are_newest_first_and_start_with_the_subscription():
 
 def test_a_ship_day_can_be_held_up_to_and_including_its_cutoff():
     day = date(2026, 12, 16)
-    ok = {"ship_on": day, "ship_days": DAYS, "cutoff_days": 2}
-    assert delivery_rules.hold_problem(**ok, today=date(2026, 12, 14)) is None
-    assert delivery_rules.hold_problem(**ok, today=date(2026, 12, 15)) == "closed"
-    assert delivery_rules.hold_problem(**ok, today=date(2026, 12, 17)) == "closed"
+    assert can_change(ship_on=day, cutoff_days=2, today=date(2026, 12, 14))
+    assert not can_change(ship_on=day, cutoff_days=2, today=date(2026, 12, 15))
+    assert not can_change(ship_on=day, cutoff_days=2, today=date(2026, 12, 17))
 
 
 def test_a_day_that_is_not_a_ship_day_of_the_season_cannot_be_held():
     for day in (date(2026, 12, 17), date(2027, 9, 1), date(2026, 8, 16)):
-        problem = delivery_rules.hold_problem(
-            ship_on=day, ship_days=DAYS, cutoff_days=2, today=date(2026, 8, 1)
-        )
-        assert problem == "not_ship_day"
+        with pytest.raises(forms.Problem) as refused:
+            delivery_rules.ship_day_of_season(day, DAYS)
+        assert refused.value.code == "not_ship_day"
+        assert refused.value.message == f"{day}不是本认购季的发货日。"
+    with use_language("en"), pytest.raises(forms.Problem) as refused:
+        delivery_rules.ship_day_of_season(date(2026, 12, 17), DAYS)
+    assert refused.value.message == "2026-12-17 is not a ship day of this season."
+    assert delivery_rules.ship_day_of_season(date(2026, 12, 16), DAYS) == date(2026, 12, 16)
 
 
 @given(
@@ -50,11 +56,10 @@ def test_a_day_that_is_not_a_ship_day_of_the_season_cannot_be_held():
     cutoff_days=st.integers(min_value=0, max_value=10),
     today_offset=st.integers(min_value=-40, max_value=40),
 )
-def test_a_hold_is_open_exactly_when_the_ship_day_can_change(offset, cutoff_days, today_offset):
+def test_a_hold_is_open_exactly_until_the_cutoff(offset, cutoff_days, today_offset):
     day = DAYS[offset]
     today = day + timedelta(days=today_offset)
-    problem = delivery_rules.hold_problem(
-        ship_on=day, ship_days=DAYS, cutoff_days=cutoff_days, today=today
+    assert delivery_rules.ship_day_of_season(day, DAYS) == day
+    assert can_change(ship_on=day, cutoff_days=cutoff_days, today=today) == (
+        today_offset <= -cutoff_days
     )
-    assert (problem is None) == can_change(ship_on=day, cutoff_days=cutoff_days, today=today)
-    assert (problem is None) == (today_offset <= -cutoff_days)

@@ -103,12 +103,6 @@ def test_only_a_voucher_still_usable_shows_its_qr_code():
     assert shown == {VoucherState.VALID, VoucherState.NOT_YET_VALID}
 
 
-def test_the_qr_code_holds_the_partners_scan_page():
-    assert rules.scan_url("https://farm.example", "ABCDEFGHJKMN") == (
-        "https://farm.example/v/ABCDEFGHJKMN"
-    )
-
-
 def test_missing_vouchers_are_each_perks_count_less_those_issued():
     perks = [(7, 2), (9, 1), (11, 0)]
     assert rules.missing_vouchers(perks, []) == [(7, 1), (7, 2), (9, 1)]

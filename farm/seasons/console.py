@@ -1,4 +1,6 @@
-"""The manager's console for seasons and their plans.
+"""The manager's console for seasons and their plans: what the cooperative puts on sale. It
+stands above land (seasons and plans are land's models), the sales (subscriptions), the
+perks' partners and the vouchers issued for them, and reads them all.
 
 Once plots are sold, what the buyers paid for stays as it was (rules.refused_changes): the
 plan's price, field, plot size, care mode and perks, and the season's dates, ship days and
@@ -25,7 +27,7 @@ from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, Plot, Se
 from farm.paging import Page, paginate
 from farm.parsing import parse_id
 from farm.partners.models import Partner
-from farm.sql import select
+from farm.sql import one_or_not_found, select
 from farm.subscriptions.models import Status
 from farm.vouchers.models import Voucher
 
@@ -161,13 +163,11 @@ async def own_season(
     *, manager: User, season_id: int, conn: BaseDBAsyncClient | None = None
 ) -> Season:
     """The manager's season (locked, within `conn`); any other is 'not found'."""
-    query = Season.filter(id=season_id, cooperative_id=manager.cooperative_id)
-    if conn is not None:
-        query = query.select_for_update().using_db(conn)
-    found = await query.first()
-    if found is None:
-        raise NotFound(_("This season does not exist."))
-    return found
+    return await one_or_not_found(
+        Season.filter(id=season_id, cooperative_id=manager.cooperative_id),
+        _("This season does not exist."),
+        conn=conn,
+    )
 
 
 async def _views(seasons: Sequence[Season]) -> list[SeasonView]:
@@ -267,10 +267,10 @@ async def update_season(*, manager: User, season_id: int, data: SeasonInput) -> 
 
 async def own_plan(*, manager: User, plan_id: int) -> Plan:
     """The manager's plan; any other is 'not found'."""
-    found = await Plan.get_or_none(id=plan_id, season__cooperative_id=manager.cooperative_id)
-    if found is None:
-        raise NotFound(_("This plan does not exist."))
-    return found
+    return await one_or_not_found(
+        Plan.filter(id=plan_id, season__cooperative_id=manager.cooperative_id),
+        _("This plan does not exist."),
+    )
 
 
 async def plan_view(*, manager: User, plan_id: int) -> PlanView:

@@ -43,6 +43,16 @@ class PaymentProviderError(Exception):
     """Stripe could not be reached or refused the request for a reason not the card's."""
 
 
+class StripeUnavailable(PaymentProviderError):
+    """Stripe did not answer in time, could not be reached, or failed on its side (5xx): it may
+    answer the same request later. The customer is told payment is unavailable just now."""
+
+
+class IntentGone(PaymentProviderError):
+    """Stripe does not know the PaymentIntent (resource_missing): deleted with a test account,
+    or made by an emulator that restarted since. It can never be paid."""
+
+
 class RefundRefused(PaymentProviderError):
     """Stripe answered a refund for good (a 4xx other than 409 and 429): sending the same
     request again changes nothing. `code` is Stripe's, e.g. charge_already_refunded."""
@@ -69,6 +79,7 @@ class Intent:
     status: str  # Stripe's: requires_payment_method, requires_action, processing, succeeded, ...
     amount_fen: int
     method: str = ""  # card, alipay or wechat_pay when the intent allows just one
+    currency: str = ""  # Stripe's, lower case: cny
     card_last4: str = ""
     error_code: str = ""
     decline_code: str = ""
@@ -224,6 +235,7 @@ def _intent(obj: Any) -> Intent:
         status=data.get("status") or "",
         amount_fen=int(data.get("amount") or 0),
         method=str(types[0]) if len(types) == 1 else "",
+        currency=str(data.get("currency") or "").lower(),
         card_last4=_last4(data),
         error_code=error.get("code") or "",
         decline_code=error.get("decline_code") or "",
@@ -265,11 +277,22 @@ def _dispute(obj: dict[str, Any]) -> DisputeData:
     )
 
 
+def _provider_error(exc: stripe.StripeError) -> PaymentProviderError:
+    """Stripe's error as ours: unreachable or failing (retry later), an intent it does not
+    know (never payable), or any other refusal."""
+    if isinstance(exc, stripe.APIConnectionError) or (exc.http_status or 0) >= 500:
+        return StripeUnavailable(str(exc))
+    code = getattr(exc, "code", None) or (exc.error.code if exc.error else None)
+    if exc.http_status == 404 and code == "resource_missing":
+        return IntentGone(str(exc))
+    return PaymentProviderError(str(exc))
+
+
 def _refund_error(exc: stripe.StripeError) -> PaymentProviderError:
     """Retry only what may go through on the same key: connection errors, 5xx, 409, 429."""
     connection = isinstance(exc, stripe.APIConnectionError)
     if retriable_error(http_status=exc.http_status, connection_error=connection):
-        return PaymentProviderError(str(exc))
+        return StripeUnavailable(str(exc)) if connection else PaymentProviderError(str(exc))
     code = getattr(exc, "code", None) or (exc.error.code if exc.error else None) or ""
     if isinstance(exc, stripe.IdempotencyError):
         code = "idempotency_error"
@@ -311,7 +334,7 @@ class StripeGateway:
                 {"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:
-            raise PaymentProviderError(str(exc)) from exc
+            raise _provider_error(exc) from exc
         return _intent(obj)
 
     async def confirm(
@@ -342,7 +365,7 @@ class StripeGateway:
                 error_message=exc.user_message or str(exc),
             )
         except stripe.StripeError as exc:
-            raise PaymentProviderError(str(exc)) from exc
+            raise _provider_error(exc) from exc
         intent = _intent(obj)
         if method == CARD and not intent.card_last4 and intent.status == "succeeded":
             return await self.retrieve(intent_id)  # the receipt shows the card's last 4
@@ -354,14 +377,14 @@ class StripeGateway:
                 intent_id, {"expand": ["latest_charge", "payment_method"]}
             )
         except stripe.StripeError as exc:
-            raise PaymentProviderError(str(exc)) from exc
+            raise _provider_error(exc) from exc
         return _intent(obj)
 
     async def cancel(self, intent_id: str) -> None:
         try:
             await self.client.v1.payment_intents.cancel_async(intent_id)
         except stripe.StripeError as exc:
-            raise PaymentProviderError(str(exc)) from exc
+            raise _provider_error(exc) from exc
 
     async def refund(
         self,
@@ -399,7 +422,7 @@ class StripeGateway:
             )
             found = [_refund(r) async for r in page.auto_paging_iter()]
         except stripe.StripeError as exc:
-            raise PaymentProviderError(str(exc)) from exc
+            raise _provider_error(exc) from exc
         return found
 
     async def aclose(self) -> None:

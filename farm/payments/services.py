@@ -60,7 +60,7 @@ async def as_stripe_holds_it(event: Event, *, gateway: Gateway) -> Event:
     of ours: a signed body is only as safe as the webhook secret, so what it says of the
     amount, currency and status is never applied; the id is all it is trusted with. The
     intent comes back expanded, so a card payment's receipt shows the card's last 4. An intent
-    Stripe does not know is dropped from the event (nothing to apply). Raises
+    Stripe does not know can never be paid: it is taken as cancelled. Raises
     PaymentProviderError when Stripe cannot answer: the webhook then fails, and Stripe
     delivers the event again later."""
     intent = event.intent
@@ -71,9 +71,9 @@ async def as_stripe_holds_it(event: Event, *, gateway: Gateway) -> Event:
     ):
         return event
     try:
-        fetched: Intent | None = await gateway.retrieve(intent.id)
+        fetched = await gateway.retrieve(intent.id)
     except IntentGone:
-        fetched = None
+        fetched = Intent(id=intent.id, client_secret="", status="canceled", amount_fen=0)
     return replace(event, intent=fetched)
 
 

@@ -57,7 +57,11 @@ class PaymentUnavailable(DomainError):
 
     def __init__(self, message: str = ""):
         super().__init__(
-            message or _("Payment is unavailable just now. Please try again in a minute.")
+            message
+            or _(
+                "Payment is unavailable right now and nothing was charged. Your plot stays "
+                "reserved; please try again in a minute."
+            )
         )
 
 
@@ -162,7 +166,9 @@ async def close_open_payment(
         except IntentGone:
             intent = None
         except PaymentProviderError:
-            raise PaymentUnavailable() from None
+            raise PaymentUnavailable(
+                _("Payment is unavailable just now. Please try again in a minute.")
+            ) from None
         if intent is None or intent.status == "canceled":
             pass
         elif intent.status == "succeeded":

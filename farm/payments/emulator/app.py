@@ -205,15 +205,18 @@ class Idempotency:
 
 @dataclass
 class Latency:
-    """Test helper: make every API answer wait (to hold a request in flight, or time out)."""
+    """Test helper: make every API answer wait (to hold a request in flight, or time out). The
+    work is done at once and the answer comes late, as when Stripe made a refund but its
+    answer was lost on the way."""
 
     seconds: float = 0.0
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
         if self.seconds and request.path.startswith("/v1/"):
             await asyncio.sleep(self.seconds)
-        return await handler(request)
+        return response
 
 
 # ---- API routes ----

@@ -64,11 +64,14 @@ async def as_stripe_holds_it(event: Event, *, gateway: Gateway) -> Event:
     PaymentProviderError when Stripe cannot answer: the webhook then fails, and Stripe
     delivers the event again later."""
     intent = event.intent
-    if (
-        event.type not in VERIFIED_EVENTS
-        or intent is None
-        or not await Payment.exists(intent_id=intent.id)
-    ):
+    if event.type not in VERIFIED_EVENTS or intent is None:
+        return event
+    ours = Payment.filter(intent_id=intent.id)
+    if event.type == "payment_intent.succeeded":
+        ours = ours.exclude(status__in=PAID)  # a paid one is not paid again: Stripe not asked
+    else:
+        ours = ours.filter(status=PaymentStatus.REQUIRES_PAYMENT)
+    if not await ours.exists():
         return event
     try:
         fetched = await gateway.retrieve(intent.id)

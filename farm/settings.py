@@ -50,6 +50,8 @@ class Settings:
     # A waiting page's poll asks Stripe about one payment at most this often (farm/payments/
     # polling.py); in between, our row, which the webhook updates, answers.
     stripe_poll_seconds: int = 20
+    # Each call to Stripe waits at most this long for an answer, and is sent at most twice.
+    stripe_timeout_seconds: float = 8.0
     # Mail: an SMTP host in production, else the outbox folder under data_dir.
     smtp_host: str = ""
     smtp_port: int = 587
@@ -114,6 +116,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stripe_api_base=config("FARM_STRIPE_API_BASE", default="").rstrip("/"),
         stripe_js_url=config("FARM_STRIPE_JS_URL", default="https://js.stripe.com/v3/"),
         stripe_poll_seconds=config("FARM_STRIPE_POLL_SECONDS", cast=int, default=20),
+        stripe_timeout_seconds=config("FARM_STRIPE_TIMEOUT_SECONDS", cast=float, default=8.0),
         smtp_host=config("FARM_SMTP_HOST", default=""),
         smtp_port=config("FARM_SMTP_PORT", cast=int, default=587),
         smtp_user=config("FARM_SMTP_USER", default=""),
@@ -131,6 +134,8 @@ def check_settings(settings: Settings) -> None:
         raise SettingsError("FARM_RESERVATION_MINUTES must be at least 1")
     if settings.stripe_poll_seconds < 0:
         raise SettingsError("FARM_STRIPE_POLL_SECONDS must be 0 or more")
+    if not 0.1 <= settings.stripe_timeout_seconds <= 30:
+        raise SettingsError("FARM_STRIPE_TIMEOUT_SECONDS must be between 0.1 and 30")
     if not 1 <= settings.db_pool_size <= 100:
         raise SettingsError("FARM_DB_POOL_SIZE must be between 1 and 100")
     if settings.is_development:

@@ -11,7 +11,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from farm.bootstrap import Runtime
-from farm.payments import refunds
+from farm.payments import refunds, rules
 from farm.payments import services as payments
 from farm.payments.gateway import Event, Intent
 from farm.payments.models import Payment, PaymentStatus, RefundReason
@@ -38,10 +38,21 @@ async def mark_paid(
     payment of the subscription was already paid, or the plot was released by the customer
     or lost after the reservation lapsed), a full refund attempt is stored in this same
     transaction, so it cannot be forgotten; its id is returned for the caller to send once
-    the transaction is committed."""
+    the transaction is committed.
+
+    `intent` must be Stripe's own answer (a confirm or a retrieve), never a webhook's payload:
+    nothing is marked paid unless it succeeded for the payment's amount and currency."""
     found = await Payment.get_or_none(intent_id=intent.id).using_db(conn)
     if found is None:
         return None  # not one of ours
+    if not rules.pays_for(
+        status=intent.status, amount_fen=intent.amount_fen, currency=intent.currency,
+        owed_fen=found.amount_fen, owed_currency=found.currency,
+    ):  # fmt: skip
+        log.error("intent %s (%s, %s %s) does not pay payment %s (%s %s): not activated",
+                  intent.id, intent.status, intent.amount_fen, intent.currency, found.id,
+                  found.amount_fen, found.currency)  # fmt: skip
+        return None
     # Lock order everywhere: the subscription, then its payment (else releases deadlock).
     await Subscription.select_for_update().using_db(conn).get(id=found.subscription_id)
     payment = await Payment.select_for_update().using_db(conn).get(id=found.id)

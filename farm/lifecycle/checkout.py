@@ -22,6 +22,7 @@ from farm.payments.gateway import (
     METHODS,
     Gateway,
     Intent,
+    IntentGone,
     NextAction,
     PaymentProviderError,
     new_idempotency_key,
@@ -46,6 +47,22 @@ class PayOutcome:
 
 class AlreadyPaid(Conflict):
     """The open intent was paid while the customer chose another method."""
+
+
+class PaymentUnavailable(DomainError):
+    """Stripe cannot be reached just now (or keeps failing): a 503 page saying so in the
+    customer's language; the plot stays reserved."""
+
+    status_code = 503
+
+    def __init__(self, message: str = ""):
+        super().__init__(
+            message
+            or _(
+                "Payment is unavailable right now and nothing was charged. Your plot stays "
+                "reserved; please try again in a minute."
+            )
+        )
 
 
 async def _payable(*, customer: User, subscription_id: int, now: datetime) -> Subscription:
@@ -103,9 +120,7 @@ async def open_payment(
         )
     except PaymentProviderError as exc:
         log.warning("could not open a PaymentIntent for subscription %s: %s", sub.id, exc)
-        raise Conflict(
-            _("Payment is unavailable just now. Please try again in a minute.")
-        ) from None
+        raise PaymentUnavailable() from None
     if intent.method != method:  # not enabled on the account: Stripe filtered it out
         with contextlib.suppress(PaymentProviderError):
             await gateway.cancel(intent.id)
@@ -143,17 +158,23 @@ async def close_open_payment(
     gateway = runtime.gateway
     try:
         await gateway.cancel(payment.intent_id)
+    except IntentGone:
+        pass  # Stripe does not know it: nothing can pay it any more
     except PaymentProviderError:
         try:
             intent = await gateway.retrieve(payment.intent_id)
+        except IntentGone:
+            intent = None
         except PaymentProviderError:
-            raise Conflict(
+            raise PaymentUnavailable(
                 _("Payment is unavailable just now. Please try again in a minute.")
             ) from None
-        if intent.status == "succeeded":
+        if intent is None or intent.status == "canceled":
+            pass
+        elif intent.status == "succeeded":
             await record_success(intent, now=now, runtime=runtime)
             raise AlreadyPaid(_("Your payment has just gone through.")) from None
-        if intent.status != "canceled":
+        else:
             raise Conflict(
                 _("Your last payment is still being processed. Please wait a moment.")
             ) from None
@@ -184,33 +205,34 @@ async def pay(
 ) -> PayOutcome:
     """Confirm the reservation's payment on the server with the chosen method: a card from
     Stripe.js (pm_), Alipay (a redirect) or WeChat Pay (a QR code). A decline leaves the plot
-    reserved and closes the attempt; the next try gets a fresh intent."""
+    reserved and closes the attempt; the next try gets a fresh intent. An open intent that can
+    never be paid (cancelled at Stripe, or unknown to it) is closed and replaced at once, and
+    this payment goes to the new one."""
     gateway = runtime.gateway
     if method not in METHODS:
         raise DomainError(_("Choose a way to pay."), status_code=422)
     if method == CARD and not accepts_payment_method(payment_method, gateway=gateway):
         raise DomainError(_("Enter your card details."), status_code=422)
-    try:
-        payment = await open_payment(
-            customer=customer,
-            subscription_id=subscription_id,
-            runtime=runtime,
-            now=now,
-            method=method,
-        )
-    except AlreadyPaid:
-        return PayOutcome("succeeded")
-    try:
-        intent = await gateway.confirm(
-            intent_id=payment.intent_id,
-            method=method,
-            payment_method=payment_method if method == CARD else "",
-            return_url=return_url(gateway, subscription_id),
-            idempotency_key=new_idempotency_key(),
-        )
-    except PaymentProviderError as exc:
-        log.warning("could not confirm %s: %s", payment.intent_id, exc)
-        intent = await _after_failed_confirm(payment, gateway=gateway)
+    for _attempt in range(2):
+        try:
+            payment = await open_payment(
+                customer=customer,
+                subscription_id=subscription_id,
+                runtime=runtime,
+                now=now,
+                method=method,
+            )
+        except AlreadyPaid:
+            return PayOutcome("succeeded")
+        intent = await _confirm(payment, method=method, payment_method=payment_method,
+                                gateway=gateway)  # fmt: skip
+        if intent is not None:
+            break
+        # The open intent can never be paid (cancelled at Stripe, or unknown to it): closed,
+        # and this same payment goes to a new one.
+        await forget_unusable(payment)
+    else:
+        raise PaymentUnavailable()
     if intent.status == "succeeded":
         await record_success(intent, now=now, runtime=runtime)
         return PayOutcome("succeeded")
@@ -224,13 +246,53 @@ async def pay(
     return PayOutcome("declined", message=decline_message(*_failure(intent), method=method))
 
 
-async def _after_failed_confirm(payment: Payment, *, gateway: Gateway) -> Intent:
+async def _confirm(
+    payment: Payment, *, method: str, payment_method: str, gateway: Gateway
+) -> Intent | None:
+    """Confirm the payment's intent at Stripe: what Stripe made of it, or None when the intent
+    can never be paid (Stripe does not know it, or it was cancelled there)."""
+    try:
+        intent = await gateway.confirm(
+            intent_id=payment.intent_id,
+            method=method,
+            payment_method=payment_method if method == CARD else "",
+            return_url=return_url(gateway, payment.subscription_id),
+            idempotency_key=new_idempotency_key(),
+        )
+    except IntentGone:
+        return None
+    except PaymentProviderError as exc:
+        log.warning("could not confirm %s: %s", payment.intent_id, exc)
+        intent = await _after_failed_confirm(payment, gateway=gateway)
+    return None if intent is None or unusable(intent) else intent
+
+
+def unusable(intent: Intent) -> bool:
+    """An intent that can never take a payment: cancelled at Stripe (in the dashboard, or by
+    Stripe itself after a long wait)."""
+    return intent.status == "canceled"
+
+
+async def forget_unusable(payment: Payment) -> None:
+    """Close the row of an intent that can never be paid, so that the subscription's next
+    payment can open (one open payment per subscription: payments_one_open)."""
+    log.warning("intent %s of subscription %s can no longer be paid: replaced",
+                payment.intent_id, payment.subscription_id)  # fmt: skip
+    await Payment.filter(id=payment.id, status=PaymentStatus.REQUIRES_PAYMENT).update(
+        status=PaymentStatus.CANCELLED
+    )
+
+
+async def _after_failed_confirm(payment: Payment, *, gateway: Gateway) -> Intent | None:
     """A confirm that failed on the way (a timeout) may still have reached Stripe and taken
-    the money: ask Stripe once what became of the intent before telling the customer."""
+    the money: ask Stripe once what became of the intent before telling the customer. None
+    if Stripe does not know the intent."""
     try:
         intent = await gateway.retrieve(payment.intent_id)
+    except IntentGone:
+        return None
     except PaymentProviderError:
-        raise Conflict(
+        raise PaymentUnavailable(
             _(
                 "We could not confirm your payment just now. It may still go through: reload "
                 "this page in a minute to see, before you pay again."
@@ -239,7 +301,7 @@ async def _after_failed_confirm(payment: Payment, *, gateway: Gateway) -> Intent
     if intent.status in ("requires_payment_method", "requires_confirmation") and not (
         intent.error_code or intent.decline_code
     ):
-        raise Conflict(
+        raise PaymentUnavailable(
             _("The payment could not be started just now. Nothing was taken; please try again.")
         )
     return intent
@@ -302,6 +364,9 @@ async def payment_state(
         return PaymentState("waiting", sub, method)
     try:
         intent = await gateway.retrieve(payment.intent_id)
+    except IntentGone:  # nothing can pay it: the customer pays afresh from the checkout
+        await forget_unusable(payment)
+        return PaymentState("open", sub, method)
     except PaymentProviderError:
         return PaymentState("waiting", sub, method)
     if intent.status == "succeeded":

@@ -18,7 +18,7 @@ from farm.lifecycle import checkout as paying
 from farm.payments import rules as refund_rules
 from farm.payments import services as payments
 from farm.payments.declines import method_name
-from farm.payments.gateway import CARD, METHODS, BadSignature
+from farm.payments.gateway import CARD, METHODS, BadSignature, PaymentProviderError
 from farm.qr import qr_svg
 from farm.shipments import services as delivery_services
 from farm.subscriptions import rules, services
@@ -348,7 +348,10 @@ async def stripe_webhook(request: Request) -> Response:
         )
     except BadSignature:
         return JSONResponse({"error": "invalid signature"}, status_code=400)
-    applied = await activation.apply_event(event, now=at, runtime=runtime)
+    try:
+        applied = await activation.apply_event(event, now=at, runtime=runtime)
+    except PaymentProviderError:  # the intent could not be read back: Stripe sends it again
+        return JSONResponse({"error": "payment provider unavailable"}, status_code=503)
     return JSONResponse({"received": True, "duplicate": not applied})
 
 

@@ -22,6 +22,11 @@ CARD, ALIPAY, WECHAT_PAY = "card", "alipay", "wechat_pay"
 METHODS = (CARD, ALIPAY, WECHAT_PAY)
 
 
+# A call that gets no answer within the timeout (Settings.stripe_timeout_seconds) is sent once
+# more, on the same idempotency key, and then given up: a customer waits at most about two
+# timeouts per call, never the library's default of 80 s three times.
+NETWORK_RETRIES = 1
+
 WEBHOOK_TOLERANCE_SECONDS = 300  # Stripe's default: how old a signature may be
 WEBHOOK_CLOCK_SKEW_SECONDS = 60  # how far ahead of our clock Stripe's may be
 
@@ -41,6 +46,16 @@ class BadSignature(Exception):
 
 class PaymentProviderError(Exception):
     """Stripe could not be reached or refused the request for a reason not the card's."""
+
+
+class StripeUnavailable(PaymentProviderError):
+    """Stripe did not answer in time, could not be reached, or failed on its side (5xx): it may
+    answer the same request later. The customer is told payment is unavailable just now."""
+
+
+class IntentGone(PaymentProviderError):
+    """Stripe does not know the PaymentIntent (resource_missing): deleted with a test account,
+    or made by an emulator that restarted since. It can never be paid."""
 
 
 class RefundRefused(PaymentProviderError):
@@ -69,6 +84,7 @@ class Intent:
     status: str  # Stripe's: requires_payment_method, requires_action, processing, succeeded, ...
     amount_fen: int
     method: str = ""  # card, alipay or wechat_pay when the intent allows just one
+    currency: str = ""  # Stripe's, lower case: cny
     card_last4: str = ""
     error_code: str = ""
     decline_code: str = ""
@@ -224,6 +240,7 @@ def _intent(obj: Any) -> Intent:
         status=data.get("status") or "",
         amount_fen=int(data.get("amount") or 0),
         method=str(types[0]) if len(types) == 1 else "",
+        currency=str(data.get("currency") or "").lower(),
         card_last4=_last4(data),
         error_code=error.get("code") or "",
         decline_code=error.get("decline_code") or "",
@@ -265,11 +282,22 @@ def _dispute(obj: dict[str, Any]) -> DisputeData:
     )
 
 
+def _provider_error(exc: stripe.StripeError) -> PaymentProviderError:
+    """Stripe's error as ours: unreachable or failing (retry later), an intent it does not
+    know (never payable), or any other refusal."""
+    if isinstance(exc, stripe.APIConnectionError) or (exc.http_status or 0) >= 500:
+        return StripeUnavailable(str(exc))
+    code = getattr(exc, "code", None) or (exc.error.code if exc.error else None)
+    if exc.http_status == 404 and code == "resource_missing":
+        return IntentGone(str(exc))
+    return PaymentProviderError(str(exc))
+
+
 def _refund_error(exc: stripe.StripeError) -> PaymentProviderError:
     """Retry only what may go through on the same key: connection errors, 5xx, 409, 429."""
     connection = isinstance(exc, stripe.APIConnectionError)
     if retriable_error(http_status=exc.http_status, connection_error=connection):
-        return PaymentProviderError(str(exc))
+        return StripeUnavailable(str(exc)) if connection else PaymentProviderError(str(exc))
     code = getattr(exc, "code", None) or (exc.error.code if exc.error else None) or ""
     if isinstance(exc, stripe.IdempotencyError):
         code = "idempotency_error"
@@ -279,13 +307,13 @@ def _refund_error(exc: stripe.StripeError) -> PaymentProviderError:
 class StripeGateway:
     def __init__(self, settings: Settings):
         base = settings.stripe_api_base
-        self._http = stripe.HTTPXClient()
+        self._http = stripe.HTTPXClient(timeout=settings.stripe_timeout_seconds)
         self.client = stripe.StripeClient(
             str(settings.stripe_secret_key),
             stripe_version=STRIPE_API_VERSION,
             base_addresses={"api": base} if base else None,
             http_client=self._http,
-            max_network_retries=2,
+            max_network_retries=NETWORK_RETRIES,
         )
         self.webhook_secret = str(settings.stripe_webhook_secret)
         self.publishable_key = settings.stripe_publishable_key
@@ -311,7 +339,7 @@ class StripeGateway:
                 {"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:
-            raise PaymentProviderError(str(exc)) from exc
+            raise _provider_error(exc) from exc
         return _intent(obj)
 
     async def confirm(
@@ -342,7 +370,7 @@ class StripeGateway:
                 error_message=exc.user_message or str(exc),
             )
         except stripe.StripeError as exc:
-            raise PaymentProviderError(str(exc)) from exc
+            raise _provider_error(exc) from exc
         intent = _intent(obj)
         if method == CARD and not intent.card_last4 and intent.status == "succeeded":
             return await self.retrieve(intent_id)  # the receipt shows the card's last 4
@@ -354,14 +382,14 @@ class StripeGateway:
                 intent_id, {"expand": ["latest_charge", "payment_method"]}
             )
         except stripe.StripeError as exc:
-            raise PaymentProviderError(str(exc)) from exc
+            raise _provider_error(exc) from exc
         return _intent(obj)
 
     async def cancel(self, intent_id: str) -> None:
         try:
             await self.client.v1.payment_intents.cancel_async(intent_id)
         except stripe.StripeError as exc:
-            raise PaymentProviderError(str(exc)) from exc
+            raise _provider_error(exc) from exc
 
     async def refund(
         self,
@@ -375,7 +403,12 @@ class StripeGateway:
         """Create one refund. The key is also put in the refund's metadata, so that the
         refund can be recognised among the intent's refunds after the key expired at Stripe.
         Raises RefundRefused when Stripe said no for good, PaymentProviderError when the
-        same request may be sent again."""
+        same request may be sent again.
+
+        Sent once, without the library's own retry: a refund whose answer was lost may have
+        been made, and is sent again only by refunds.submit_refund, after it looked for the
+        key among the intent's refunds (so a Stripe that forgot or ignored the key still
+        makes one refund)."""
         params: dict[str, Any] = {
             "payment_intent": intent_id,
             "amount": amount_fen,
@@ -385,7 +418,7 @@ class StripeGateway:
             params["reason"] = reason
         try:
             obj = await self.client.v1.refunds.create_async(
-                params, {"idempotency_key": idempotency_key}
+                params, {"idempotency_key": idempotency_key, "max_network_retries": 0}
             )
         except stripe.StripeError as exc:
             raise _refund_error(exc) from exc
@@ -399,7 +432,7 @@ class StripeGateway:
             )
             found = [_refund(r) async for r in page.auto_paging_iter()]
         except stripe.StripeError as exc:
-            raise PaymentProviderError(str(exc)) from exc
+            raise _provider_error(exc) from exc
         return found
 
     async def aclose(self) -> None:

@@ -37,7 +37,8 @@ from farm.payments.models import (
 
 log = logging.getLogger("farm.payments")
 
-# Longer than one refund call can take (the Stripe client retries twice, 80 s each at most).
+# Far longer than sending an attempt can take (a list and a refund call, each given up after
+# twice FARM_STRIPE_TIMEOUT_SECONDS at most): nobody else sends it meanwhile.
 LEASE = timedelta(minutes=10)
 # Stripe's own reason for a refund the customer asked for; other reasons go in metadata.
 STRIPE_REASON = {

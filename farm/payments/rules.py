@@ -116,3 +116,16 @@ def owed_after(*, owed_fen: int, paid_fen: int) -> int:
 
 def dispute_is_open(status: str) -> bool:
     return status not in CLOSED_DISPUTES
+
+
+def pays_for(
+    *, status: str, amount_fen: int, currency: str, owed_fen: int, owed_currency: str
+) -> bool:
+    """Whether a PaymentIntent, as Stripe itself describes it, is the payment we asked for:
+    succeeded, for exactly the amount, in the same currency. Only then does a subscription
+    turn active (whatever a webhook's payload claims)."""
+    return (
+        status == "succeeded"
+        and amount_fen == owed_fen
+        and currency.lower() == owed_currency.lower()
+    )

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from farm.payments import refunds
 from farm.payments.declines import decline_message
-from farm.payments.gateway import CARD, Event, Gateway, Intent, PaymentProviderError
+from farm.payments.gateway import Event, Gateway, Intent, IntentGone
 from farm.payments.models import Payment, PaymentStatus, ProcessedEvent
 
 REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated")
@@ -51,30 +51,41 @@ async def refund_due_payments(*, now: datetime, gateway: Gateway) -> int:
     return await refunds.submit_due_refunds(now=now, gateway=gateway)
 
 
-async def with_card_details(event: Event, *, gateway: Gateway) -> Event:
-    """A succeeded card payment's event names its charge by id only (latest_charge is not
-    expanded in events): fetch the intent expanded so the receipt shows the card's last 4.
-    Not reachable now: applied without them rather than not at all."""
+# Events whose intent is read again from Stripe before anything is applied.
+VERIFIED_EVENTS = ("payment_intent.succeeded", "payment_intent.canceled")
+
+
+async def as_stripe_holds_it(event: Event, *, gateway: Gateway) -> Event:
+    """The event with its intent as Stripe holds it now, for the events that change a payment
+    of ours: a signed body is only as safe as the webhook secret, so what it says of the
+    amount, currency and status is never applied; the id is all it is trusted with. The
+    intent comes back expanded, so a card payment's receipt shows the card's last 4. An intent
+    Stripe does not know can never be paid: it is taken as cancelled. Raises
+    PaymentProviderError when Stripe cannot answer: the webhook then fails, and Stripe
+    delivers the event again later."""
     intent = event.intent
-    if (
-        event.type != "payment_intent.succeeded"
-        or intent is None
-        or intent.card_last4
-        or intent.method not in (CARD, "")
-        or not await Payment.exists(intent_id=intent.id, status=PaymentStatus.REQUIRES_PAYMENT)
-    ):
+    if event.type not in VERIFIED_EVENTS or intent is None:
+        return event
+    ours = Payment.filter(intent_id=intent.id)
+    if event.type == "payment_intent.succeeded":
+        ours = ours.exclude(status__in=PAID)  # a paid one is not paid again: Stripe not asked
+    else:
+        ours = ours.filter(status=PaymentStatus.REQUIRES_PAYMENT)
+    if not await ours.exists():
         return event
     try:
         fetched = await gateway.retrieve(intent.id)
-    except PaymentProviderError:
-        return event
-    return replace(event, intent=replace(intent, card_last4=fetched.card_last4))
+    except IntentGone:
+        fetched = Intent(id=intent.id, client_secret="", status="canceled", amount_fen=0)
+    return replace(event, intent=fetched)
 
 
 async def apply_event(event: Event, *, now: datetime, gateway: Gateway, on_paid: OnPaid) -> bool:
     """Apply a verified provider event exactly once. False if it was seen before. A succeeded
-    intent is handed to `on_paid` inside the transaction that stores the event id."""
-    event = await with_card_details(event, gateway=gateway)
+    intent, as retrieved from Stripe (see as_stripe_holds_it), is handed to `on_paid` inside
+    the transaction that stores the event id; `on_paid` checks its status, amount and
+    currency."""
+    event = await as_stripe_holds_it(event, gateway=gateway)
     lost = None
     try:
         # The event id and its effects commit together: applied once, or not at all.
@@ -98,7 +109,7 @@ async def apply_event(event: Event, *, now: datetime, gateway: Gateway, on_paid:
                     .using_db(conn)
                     .update(failure_message=event.intent.error_message[:300])
                 )
-            elif event.type == "payment_intent.canceled":
+            elif event.type == "payment_intent.canceled" and event.intent.status == "canceled":
                 await (
                     Payment.filter(intent_id=event.intent.id, status=PaymentStatus.REQUIRES_PAYMENT)
                     .using_db(conn)

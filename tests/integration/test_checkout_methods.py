@@ -7,8 +7,8 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from farm.errors import Conflict
 from farm.land.models import PlotClaim
+from farm.lifecycle.checkout import PaymentUnavailable
 from farm.payments.gateway import PaymentProviderError, StripeGateway
 from farm.payments.models import Payment
 from farm.qr import qr_svg
@@ -184,7 +184,7 @@ async def test_in_production_only_pm_payment_methods_are_accepted_never_card_or_
                     assert r.status_code == 422 and "银行卡" in r.json()["error"]
                 assert gateway.created == 0  # refused before any call to Stripe
                 r = await pay(c, sub, token, "card", reference="pm_1NrealPaymentMethod")
-                assert r.status_code == 409 and gateway.created == 1  # pm_ goes on to Stripe
+                assert r.status_code == 503 and gateway.created == 1  # pm_ goes on to Stripe
             finally:
                 from tests.support import wipe
 
@@ -248,7 +248,7 @@ async def test_a_confirm_that_times_out_after_stripe_took_the_money_records_the_
 
 async def test_a_confirm_timeout_we_cannot_check_never_says_nothing_was_taken(app, stripe_port):
     gateway = ConfirmTimesOut(app.state.gateway, reached=True, retrieve_down=True)
-    with pytest.raises(Conflict) as refused:
+    with pytest.raises(PaymentUnavailable) as refused:
         await pay_through(app, gateway, stripe_port)
     assert "未扣任何款项" not in refused.value.message  # "Nothing was taken"
     assert "暂时无法确认您的付款" in refused.value.message
@@ -256,7 +256,7 @@ async def test_a_confirm_timeout_we_cannot_check_never_says_nothing_was_taken(ap
 
 
 async def test_a_confirm_that_never_reached_stripe_says_nothing_was_taken(app, stripe_port):
-    with pytest.raises(Conflict) as refused:
+    with pytest.raises(PaymentUnavailable) as refused:
         await pay_through(app, ConfirmTimesOut(app.state.gateway, reached=False), stripe_port)
     assert "未扣任何款项" in refused.value.message  # "Nothing was taken": true here
 

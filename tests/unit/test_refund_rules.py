@@ -157,3 +157,47 @@ def test_every_refund_reason_has_a_name_in_both_languages_and_an_unknown_one_no_
             assert refund_reason_name("made_up_reason") != "made_up_reason"
     with use_language("zh_CN"):
         assert refund_reason_name("duplicate_payment") == "重复付款：退还第二笔"
+
+
+@pytest.mark.parametrize(
+    ("status", "amount_fen", "currency", "pays"),
+    [
+        ("succeeded", 58000, "cny", True),
+        ("succeeded", 58000, "CNY", True),
+        ("succeeded", 1, "cny", False),
+        ("succeeded", 58001, "cny", False),
+        ("succeeded", 58000, "usd", False),
+        ("requires_payment_method", 58000, "cny", False),
+        ("processing", 58000, "cny", False),
+    ],
+)
+def test_only_a_succeeded_intent_for_the_amount_and_currency_pays(
+    status, amount_fen, currency, pays
+):
+    assert (
+        rules.pays_for(
+            status=status,
+            amount_fen=amount_fen,
+            currency=currency,
+            owed_fen=58000,
+            owed_currency="cny",
+        )  # fmt: skip
+        is pays
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (stripe.APIConnectionError("read timeout"), gateway.StripeUnavailable),
+        (stripe.APIError("Stripe is down", http_status=503), gateway.StripeUnavailable),
+        (stripe.InvalidRequestError("No such payment_intent: 'pi_x'", "intent",
+                                    code="resource_missing", http_status=404), gateway.IntentGone),
+        (stripe.InvalidRequestError("unexpected state", None,
+                                    code="payment_intent_unexpected_state", http_status=400),
+         PaymentProviderError),
+    ],
+)  # fmt: skip
+def test_the_gateway_tells_stripe_down_and_an_unknown_intent_from_other_refusals(error, kind):
+    mapped = gateway._provider_error(error)
+    assert type(mapped) is kind

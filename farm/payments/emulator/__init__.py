@@ -11,6 +11,7 @@ Test helpers (not Stripe's API, all under the API base):
 - POST /_emulator/disputes/<dp>/close              status=won|lost
 - POST /_emulator/charges/<ch>/age                 days=… (the payment happened that long ago)
 - POST /_emulator/latency                          seconds=… (every API answer waits)
+- POST /_emulator/idempotency                      honour=false (Idempotency-Key ignored)
 Pending refunds also settle by themselves after FARM_EMULATOR_REFUND_SECONDS (default 3).
 Alipay refunds are refused after 90 days, WeChat Pay refunds after 180 (charge_not_refundable).
 """

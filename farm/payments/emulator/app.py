@@ -130,11 +130,16 @@ class Idempotency:
     the endpoint started work (successes and card declines), not validation errors or 5xx."""
 
     entries: dict[tuple[str, str], _Stored] = field(default_factory=dict)
+    # Test helper (POST /_emulator/idempotency honour=false): a Stripe that ignores the keys,
+    # so that tests prove what we do not leave to them.
+    honoured: bool = True
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         key = request.headers.get("Idempotency-Key")
         if request.method != "POST" or not key or not request.path.startswith("/v1/"):
+            return await handler(request)
+        if not self.honoured:
             return await handler(request)
         data = await server.get_post_data(request, remove_auth=False) or {}
         account = _secret_key(request) or str(data.get("key", ""))
@@ -200,15 +205,18 @@ class Idempotency:
 
 @dataclass
 class Latency:
-    """Test helper: make every API answer wait (to hold a request in flight, or time out)."""
+    """Test helper: make every API answer wait (to hold a request in flight, or time out). The
+    work is done at once and the answer comes late, as when Stripe made a refund but its
+    answer was lost on the way."""
 
     seconds: float = 0.0
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
         if self.seconds and request.path.startswith("/v1/"):
             await asyncio.sleep(self.seconds)
-        return await handler(request)
+        return response
 
 
 # ---- API routes ----
@@ -475,11 +483,13 @@ def _stripe_params(name: str) -> frozenset[str]:
 
 def build_app() -> web.Application:
     latency = Latency()
+    idempotency = Idempotency()
     app = web.Application(
-        middlewares=[errors, authentication, Idempotency().middleware, latency.middleware]
+        middlewares=[errors, authentication, idempotency.middleware, latency.middleware]
     )
     app.on_response_prepare.append(server.add_cors_headers)
     app["latency"] = latency
+    app["idempotency"] = idempotency
     r = app.router
     r.add_post("/v1/payment_intents", create_intent)
     r.add_get("/v1/payment_intents/{id}", retrieve_intent)
@@ -501,6 +511,7 @@ def build_app() -> web.Application:
     r.add_get("/_emulator/wechat/{id}", wechat_instructions)
     r.add_get("/_emulator/qr/{id}.{ext:png|svg}", qr_image)
     r.add_post("/_emulator/latency", set_latency)
+    r.add_post("/_emulator/idempotency", set_idempotency)
     r.add_get("/js.stripe.com/v3/", stripe_js)
     for route in server.app.router.routes():  # localstripe's, for everything else
         info = route.resource.get_info() if route.resource else {}
@@ -514,3 +525,13 @@ async def set_latency(request: web.Request) -> web.Response:
     form = await request.post()
     request.app["latency"].seconds = float(str(form.get("seconds", "0")))
     return _json({"seconds": request.app["latency"].seconds})
+
+
+async def set_idempotency(request: web.Request) -> web.Response:
+    """honour=false: every request runs again whatever its Idempotency-Key (true: as Stripe)."""
+    form = await request.post()
+    honour = str(form.get("honour", "true")).lower()
+    if honour not in ("true", "false"):
+        raise invalid("honour must be true or false", param="honour")
+    request.app["idempotency"].honoured = honour == "true"
+    return _json({"honour": request.app["idempotency"].honoured})

@@ -28,7 +28,7 @@ from farm.shipments.pdf_writer import (
     text_op,
 )
 from farm.shipments.rules import shipment_number
-from farm.units import grams_to_jin, grams_to_kg
+from farm.units import jin_text, kg_text
 
 mm = 72 / 25.4
 A4 = (210 * mm, 297 * mm)
@@ -68,7 +68,7 @@ class Box:
 
 
 def weight_text(grams: int) -> str:
-    return _("%(kg)s kg (%(jin)s jin)") % {"kg": grams_to_kg(grams), "jin": grams_to_jin(grams)}
+    return _("%(kg)s kg (%(jin)s jin)") % {"kg": kg_text(grams), "jin": jin_text(grams)}
 
 
 def wrap_text(text: str, *, font: str, size: float, width: float) -> list[str]:
@@ -214,8 +214,8 @@ class PackingList:
                 [
                     (6 * mm, fit(item.crop, size=9.5, width=52 * mm)),
                     (60 * mm, item.lot_code),
-                    (-125 * mm, f"{grams_to_kg(item.grams)} kg"),
-                    (-155 * mm, f"{grams_to_jin(item.grams)} {jin}"),
+                    (-125 * mm, f"{kg_text(item.grams)} kg"),
+                    (-155 * mm, f"{jin_text(item.grams)} {jin}"),
                 ],
                 size=9.5,
             )

@@ -8,6 +8,8 @@ import re
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pdfminer.high_level import extract_pages, extract_text
 from reportlab.pdfbase import pdfmetrics
 
@@ -171,3 +173,10 @@ def test_a_field_splits_into_even_parts_of_at_most_the_part_size():
         parts = split(boxes)
         assert sum(n for _first, n in parts) == boxes and max(n for _f, n in parts) <= 1000
         assert all(first == sum(n for _f, n in parts[:k]) for k, (first, _n) in enumerate(parts))
+
+
+@given(st.integers(0, 10**12))
+def test_jin_text_is_grams_to_jin_written_out(grams):
+    from farm.units import grams_to_jin, jin_text
+
+    assert jin_text(grams) == str(grams_to_jin(grams))

@@ -11,6 +11,7 @@ Helvetica; widths come from reportlab's metrics, once per character."""
 from __future__ import annotations
 
 import zlib
+from functools import lru_cache
 from typing import BinaryIO
 
 from reportlab.pdfbase import pdfmetrics
@@ -68,10 +69,12 @@ def char_widths(font: str) -> _Widths:
     return found
 
 
+@lru_cache(maxsize=8192)  # crop names, lot codes and weights come back box after box
 def string_width(text: str, font: str, size: float) -> float:
     return sum(map(char_widths(font).__getitem__, text)) * size / 1000
 
 
+@lru_cache(maxsize=8192)
 def _cjk(text: str) -> str:
     encoded = text.encode("utf-16-be")
     if len(encoded) != 2 * len(text):

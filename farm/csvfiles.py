@@ -65,6 +65,14 @@ async def csv_chunks(
             yield _lines(rows).encode("utf-8")
 
 
+async def csv_header(header: Sequence[str], body: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    """The byte-order mark and the header, then CSV lines already written (by the database,
+    see farm.sql.copy_csv) as they come."""
+    yield _lines([header]).encode("utf-8-sig")
+    async for chunk in body:
+        yield chunk
+
+
 @dataclass(frozen=True)
 class CsvStream:
     chunks: AsyncIterator[bytes]

@@ -1,21 +1,22 @@
-"""QR codes as inline SVG (pages) or dark-module runs (PDFs).
+"""QR codes as inline SVG (pages), one-bit images (PDFs) or dark-module runs.
 
 Byte mode, error correction level M, one fixed mask (the standard allows any; scoring all
 eight, as generic encoders do, costs eight times the work). The encoder is table-driven,
-because a ship day prints a QR code on each of up to 100,000 box labels: per QR version, the
-function patterns (finders, timing, alignment, format and version bits) with the mask already
-applied are one integer, each codeword's bits land on the matrix through two precomputed
-nibble tables, and Reed-Solomon is linear, so a block's error correction is the XOR of one
-precomputed entry per data byte. A code costs a few dozen integer operations instead of a
-module-by-module walk. reportlab's encoder supplies the standard's tables (block sizes,
-alignment positions, format bits) and is the reference the unit tests compare with."""
+because a ship day prints a QR code on each of up to 100,000 box labels. Per QR version, the
+code is one integer over the image (quiet zone included, rows of whole bytes): the function
+patterns (finders, timing, alignment, format and version bits) with the mask already applied
+are its starting value, and since Reed-Solomon, interleaving and placement are all linear
+(XOR), each nibble of each data codeword has a precomputed table of the modules it turns,
+its own and its block's error correction's. A code costs two XORs a data codeword instead
+of a module-by-module walk, and its image is the integer's bytes. reportlab's encoder
+supplies the standard's tables (block sizes, alignment positions, format bits) and is the
+reference the unit tests compare with."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from functools import cache
-from itertools import zip_longest
 
 from markupsafe import Markup
 from reportlab.graphics.barcode import qrencoder
@@ -48,40 +49,33 @@ def _remainder(message: list[int], generator: list[int]) -> list[int]:
     return rem[len(message) :]
 
 
-@cache
-def _ecc_table(data_count: int, ec_count: int) -> tuple[tuple[int, ...], ...]:
-    """[position][byte value] -> the error-correction bytes of that byte alone at that
-    position, as one integer; a block's are the XOR over its bytes (RS codes are linear)."""
+def _unit_ecc(data_count: int, ec_count: int, pos: int) -> list[int]:
+    """The error-correction bytes of a block whose only nonzero byte is a 1 at pos."""
     poly = qrencoder.QRUtil.getErrorCorrectPolynomial(ec_count)
     generator = [poly.get(i) for i in range(poly.getLength())]
-    table = []
-    for pos in range(data_count):
-        unit = [0] * data_count
-        unit[pos] = 1
-        base = _remainder(unit, generator)
-        logs = [_LOG[b] if b else None for b in base]
-        row = [0]
-        for value in range(1, 256):
-            lv = _LOG[value]
-            scaled = bytes(0 if lb is None else _EXP[(lb + lv) % 255] for lb in logs)
-            row.append(int.from_bytes(scaled, "big"))
-        table.append(tuple(row))
-    return tuple(table)
+    unit = [0] * data_count
+    unit[pos] = 1
+    return _remainder(unit, generator)
 
 
 @dataclass(frozen=True)
 class _Layout:
+    """One QR version as an image: the modules in rows of `stride` bytes, the quiet zone
+    included, so a code is one integer whose bytes are the image a PDF draws."""
+
     version: int
-    n: int  # modules a side
+    n: int  # modules a side, without the quiet zone
+    stride: int  # bytes an image row: (n + 2 QUIET) bits, rounded up to whole bytes
     data_count: int  # data codewords
-    blocks: tuple[tuple[int, int], ...]  # (data, error correction) codewords per block
     base: int  # function patterns, and the mask over the data area (all data bits 0)
-    high: tuple[tuple[int, ...], ...]  # [codeword][high nibble] -> its dark modules
+    # [data codeword][high / low nibble value] -> the modules it turns: its own and, through
+    # its block's error correction, those of the error-correction codewords
+    high: tuple[tuple[int, ...], ...]
     low: tuple[tuple[int, ...], ...]
 
     @property
-    def width(self) -> int:  # bits a row, with a zero column so runs never join rows
-        return self.n + 1
+    def side(self) -> int:
+        return self.n + 2 * QUIET
 
 
 @cache
@@ -97,10 +91,12 @@ def _layout(version: int) -> _Layout:
     if version >= 7:
         code.setupTypeNumber(False)
     mask = qrencoder.QRUtil.getMask(FIXED_MASK)
-    length = n * (n + 1)
+    side = n + 2 * QUIET
+    stride = -(-side // 8)
+    length = side * stride * 8
 
     def bit(row: int, col: int) -> int:
-        return 1 << (length - 1 - (row * (n + 1) + col))
+        return 1 << (length - 1 - ((row + QUIET) * stride * 8 + col + QUIET))
 
     positions = code.dataPosIterator()
     for col, row in positions:
@@ -110,22 +106,48 @@ def _layout(version: int) -> _Layout:
         for c, dark in enumerate(cells):
             if dark:
                 base |= bit(r, c)
-    blocks = tuple(
+
+    def place(k: int, value: int) -> int:  # codeword k of the interleaved sequence
+        cells = positions[8 * k : 8 * k + 8]  # most significant bit first
+        return sum(bit(row, col) for i, (col, row) in enumerate(cells) if value & (128 >> i))
+
+    blocks = [
         (b.dataCount, b.totalCount - b.dataCount)
         for b in qrencoder.QRRSBlock.getRSBlocks(version, LEVEL)
-    )
-    total = sum(d + e for d, e in blocks)
+    ]
+    # Where each block's data and error-correction codewords land once interleaved.
+    data_at: list[list[int]] = [[] for _ in blocks]
+    ec_at: list[list[int]] = [[] for _ in blocks]
+    k = 0
+    for which, size in ((data_at, 0), (ec_at, 1)):
+        for i in range(max(b[size] for b in blocks)):
+            for b, block in enumerate(blocks):
+                if i < block[size]:
+                    which[b].append(k)
+                    k += 1
     high, low = [], []
-    for k in range(total):
-        cells = positions[8 * k : 8 * k + 8]  # most significant bit first
-        masks = [bit(row, col) for col, row in cells] + [0] * (8 - len(cells))
+    for b, (data_count, ec_count) in enumerate(blocks):
+        for pos in range(data_count):
+            unit = _unit_ecc(data_count, ec_count, pos)
+            bits = []  # what each of the codeword's eight bits turns, most significant first
+            for shift in range(7, -1, -1):
+                value = 1 << shift
+                turned = place(data_at[b][pos], value)
+                for j, e in enumerate(unit):
+                    turned ^= place(ec_at[b][j], _gf_mul(e, value))
+                bits.append(turned)
 
-        def nibble(value: int, bits: list[int]) -> int:
-            return sum(m for i, m in enumerate(bits) if value & (8 >> i))
+            def nibble(value: int, four: list[int]) -> int:
+                out = 0
+                for i, turned in enumerate(four):
+                    if value & (8 >> i):
+                        out ^= turned
+                return out
 
-        high.append(tuple(nibble(v, masks[:4]) for v in range(16)))
-        low.append(tuple(nibble(v, masks[4:]) for v in range(16)))
-    return _Layout(version, n, sum(d for d, _e in blocks), blocks, base, tuple(high), tuple(low))
+            high.append(tuple(nibble(v, bits[:4]) for v in range(16)))
+            low.append(tuple(nibble(v, bits[4:]) for v in range(16)))
+    data_count = sum(d for d, _e in blocks)
+    return _Layout(version, n, stride, data_count, base, tuple(high), tuple(low))
 
 
 def _version_for(length: int) -> int:
@@ -142,9 +164,8 @@ def _capacity(version: int) -> int:
     return sum(b.dataCount for b in qrencoder.QRRSBlock.getRSBlocks(version, LEVEL))
 
 
-def _codewords(data: bytes, layout: _Layout) -> bytes:
-    """Mode, count, the bytes, terminator and padding; then each block's error correction,
-    interleaved as the standard lays them out."""
+def _data_codewords(data: bytes, layout: _Layout) -> bytes:
+    """Mode, count, the bytes, terminator and padding: the message before error correction."""
     count_bits = 8 if layout.version < 10 else 16
     bits = ((0b0100 << count_bits) | len(data)) << (8 * len(data)) | int.from_bytes(data, "big")
     size = 4 + count_bits + 8 * len(data)
@@ -155,34 +176,37 @@ def _codewords(data: bytes, layout: _Layout) -> bytes:
     bits, size = bits << fill, size + fill
     body = bits.to_bytes(size // 8, "big")
     pad = layout.data_count - len(body)
-    body += (b"\xec\x11" * (pad // 2 + 1))[:pad]
-    data_blocks, ec_blocks, at = [], [], 0
-    for data_count, ec_count in layout.blocks:
-        block = body[at : at + data_count]
-        at += data_count
-        table = _ecc_table(data_count, ec_count)
-        ec = 0
-        for pos, value in enumerate(block):
-            ec ^= table[pos][value]
-        data_blocks.append(block)
-        ec_blocks.append(ec.to_bytes(ec_count, "big"))
-    out = bytearray()
-    for group in (data_blocks, ec_blocks):
-        for column in zip_longest(*group):
-            out.extend(b for b in column if b is not None)
-    return bytes(out)
+    return body + (b"\xec\x11" * (pad // 2 + 1))[:pad]
+
+
+def _encode(text: str) -> tuple[_Layout, int]:
+    """The code as one integer over the layout's image: a few dozen XORs of precomputed
+    integers, one a nibble of the message (error correction, interleaving and placement
+    are all linear, so each nibble's share of them is a table entry)."""
+    data = text.encode("utf-8")
+    layout = _layout(_version_for(len(data)))
+    matrix = layout.base
+    body = _data_codewords(data, layout)  # data_count bytes, one a table
+    for high, low, value in zip(layout.high, layout.low, body, strict=True):
+        matrix ^= high[value >> 4] ^ low[value & 15]
+    return layout, matrix
+
+
+def qr_image(text: str) -> tuple[int, bytes]:
+    """The code as a one-bit image, quiet zone included: its side in pixels, and its rows
+    (dark = 1), each padded to whole bytes."""
+    layout, matrix = _encode(text)
+    return layout.side, matrix.to_bytes(layout.side * layout.stride, "big")
 
 
 def qr_bits(text: str) -> tuple[int, str]:
     """The code's side in modules and its modules as a string of '0'/'1', row by row, each
     row followed by one '0' (so a run of dark modules never continues on the next row)."""
-    data = text.encode("utf-8")
-    layout = _layout(_version_for(len(data)))
-    matrix = layout.base
-    high, low = layout.high, layout.low
-    for k, value in enumerate(_codewords(data, layout)):
-        matrix ^= high[k][value >> 4] ^ low[k][value & 15]
-    return layout.n, format(matrix, f"0{layout.n * layout.width}b")
+    layout, matrix = _encode(text)
+    n, row = layout.n, layout.stride * 8
+    image = format(matrix, f"0{layout.side * row}b")
+    first = QUIET * row + QUIET
+    return n, "0".join(image[first + r * row : first + r * row + n] for r in range(n)) + "0"
 
 
 def qr_runs(text: str) -> tuple[int, list[tuple[int, int, int]]]:

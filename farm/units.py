@@ -72,3 +72,10 @@ def kg_text(grams: int) -> str:
 
 def grams_to_jin(grams: int) -> Decimal:
     return (Decimal(grams) / GRAMS_PER_JIN).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def jin_text(grams: int) -> str:
+    """grams_to_jin as text, in integer arithmetic like kg_text (a ship day's paper writes
+    hundreds of thousands): 3 -> '0.01', half up, always two decimals. Never negative."""
+    hundredths = (2 * grams + 5) // 10  # grams / 5, rounded half up
+    return f"{hundredths // 100}.{hundredths % 100:02d}"

@@ -51,7 +51,7 @@ from farm.shipments.planning import (
     Subscriber,
     plan_field,
 )
-from farm.sql import insert_columns, is_postgres, try_advisory_lock
+from farm.sql import insert_columns, is_postgres, portable, try_advisory_lock
 from farm.subscriptions.models import Status, Subscription
 
 FIELDS_AT_ONCE = 2  # fields run side by side on PostgreSQL (see make_batch)
@@ -218,31 +218,27 @@ async def load_field(
         .using_db(conn)
         .values_list("plot_id", flat=True)
     )
-    # Every open lot harvested before the ship day, its row locked (model rows: tortoise drops
-    # FOR UPDATE from .values() queries) so a manager's diversion or a season's closing waits.
-    locked = (
-        await HarvestLot.filter(
-            field_id=field_id, harvested_on__lt=ship_on, settled_g__lt=F("weight_g")
-        )
-        .select_for_update()
-        .using_db(conn)
-        .order_by("id")
-        .only("id", "plot_id", "harvested_on", "weight_g", "settled_g", "crop_id")
-    )
+    # Every open lot harvested before the ship day, its row locked so a manager's diversion
+    # or a season's closing waits; plain rows (a field has thousands of lots, and model
+    # instances cost more than the planning). SQLite has one writer at a time: no FOR UPDATE.
+    pg = is_postgres(conn)
+    sql = _OPEN_LOTS_SQL + (" FOR UPDATE" if pg else "")
+    day = ship_on if pg else ship_on.isoformat()
+    _n, locked = await conn.execute_query(portable(conn, sql), [field_id, day])
     shelf = dict(
-        await Crop.filter(id__in={lot.crop_id for lot in locked})
+        await Crop.filter(id__in={row[4] for row in locked})
         .using_db(conn)
         .values_list("id", "shelf_life_days")
     )
     lots = tuple(
         OpenLot(
-            id=lot.id,
-            plot_id=lot.plot_id,
-            harvested_on=lot.harvested_on,
-            open_g=lot.weight_g - lot.settled_g,
-            shelf_life_days=shelf[lot.crop_id],
+            id=lot_id,
+            plot_id=plot_id,
+            harvested_on=_as_date(harvested_on),
+            open_g=open_g,
+            shelf_life_days=shelf[crop_id],
         )
-        for lot in locked
+        for lot_id, plot_id, harvested_on, open_g, crop_id in locked
     )
     # Items kept for this field's subscribers. Only a run of this field changes them (the
     # field run row and advisory lock serialize those), and a season closes after its last.
@@ -267,6 +263,17 @@ async def load_field(
         transit=MappingProxyType(dict(transit)),
     )
     return snapshot, addresses
+
+
+_OPEN_LOTS_SQL = (
+    "SELECT id, plot_id, harvested_on, weight_g - settled_g, crop_id FROM harvest_lots"
+    " WHERE field_id = $1 AND harvested_on < $2 AND settled_g < weight_g ORDER BY id"
+)
+
+
+def _as_date(value: date | str) -> date:
+    """A date column as read raw: a date from PostgreSQL, ISO text from SQLite."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 async def _eligible(

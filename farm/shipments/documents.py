@@ -12,8 +12,9 @@ of under 1 MB: what one packing table gets through in a shift, and a file any pr
 - Claimed one part at a time by a conditional update with a lease, so several schedulers
   share the parts and never make one twice at once; a scheduler killed mid-part leaves it
   claimed until the lease runs out, then it is made again. Done parts are never redone.
-- Made from at most PART_BOXES boxes read by shipment id a few hundred at a time, and
-  written page by page to a file under the data folder: memory does not grow with the batch.
+- Made from at most PART_BOXES boxes read by shipment id (one query on PostgreSQL, a few
+  hundred at a time elsewhere), once for a part's packing list and its labels, and written
+  page by page to a file under the data folder: memory does not grow with the batch.
 - Drawn in a pool of worker processes (both cores) while this process reads the next part.
 """
 
@@ -58,19 +59,20 @@ from farm.shipments.models import (
     ShipmentStatus,
 )
 from farm.shipments.packing import (
+    READ_BOXES,
     boxes_of,
     cooperative_name,
     crop_names,
     manager_batch,
     sorted_diversions,
 )
+from farm.shipments.packing_pdf import Box
 from farm.sql import is_postgres
 from farm.subscriptions.models import Subscription
 
 log = logging.getLogger("farm.documents")
 
 PART_BOXES = 1000  # boxes a part at most (see the module's docstring)
-READ_BOXES = 250  # shipments whose rows and items are read at a time
 LEASE = timedelta(minutes=5)  # a claimed part is another scheduler's for this long
 RECENT = timedelta(days=31)  # ship days whose paper is made without being asked
 FOLDER = "documents"
@@ -91,13 +93,26 @@ def split(boxes: int, most: int | None = None) -> list[tuple[int, int]]:
     return out
 
 
+_FIELD_BOXES_SQL = (
+    "SELECT p.code, s.id FROM plots p JOIN subscriptions sub ON sub.plot_id = p.id"
+    " JOIN shipments s ON s.subscription_id = sub.id AND s.ship_on = $2"
+    " WHERE p.field_id = $1 AND s.batch_id = $3 AND s.status <> 'empty'"
+)
+
+
 async def field_box_ids(batch: Batch, field_id: int) -> list[int]:
     """The field's boxes with something in them, in packing order (by plot code). Read
     from the field's plots down, by the indexes the batch itself uses, so a part costs its
-    field and not the whole batch (a join from the batch's shipments grows with the batch)."""
+    field and not the whole batch (a join from the batch's shipments grows with the batch):
+    on PostgreSQL one query, elsewhere the shipments a few hundred subscriptions at a time."""
+    conn = connections.get("default")
+    found: list[tuple[str, int]] = []
+    if is_postgres(conn):
+        params = [field_id, batch.ship_on, batch.id]
+        found = [tuple(row) for row in (await conn.execute_query(_FIELD_BOXES_SQL, params))[1]]
+        return [box for _code, box in sorted(found)]
     subs = await Subscription.filter(plot__field_id=field_id).values_list("id", "plot__code")
     code = dict(subs)
-    found: list[tuple[str, int]] = []
     ids = list(code)
     for start in range(0, len(ids), READ_BOXES):  # on the unique (subscription, ship_on)
         rows = (
@@ -229,6 +244,7 @@ class _Known:
         self.batches: dict[int, tuple[Batch, dict[int, str], str]] = {}
         self.diverted: dict[int, dict[int, list[tuple[str, int, int]]]] = {}
         self.fields: dict[tuple[int, int], list[int]] = {}
+        self.slices: dict[tuple[int, int, int, int], asyncio.Future[list[Box]]] = {}
 
     async def batch(self, batch_id: int) -> tuple[Batch, dict[int, str], str]:
         if batch_id not in self.batches:
@@ -244,6 +260,20 @@ class _Known:
                 del self.fields[next(iter(self.fields))]
             self.fields[key] = await field_box_ids(batch, field_id)
         return self.fields[key]
+
+    async def boxes(self, batch: Batch, part: DocumentPart, crops: dict[int, str]) -> list[Box]:
+        """The boxes of a part, read once for its packing list and its labels (claimed one
+        after the other, often drawn at once): the last few parts' boxes are kept."""
+        key = (batch.id, part.field_id, part.first_box, part.boxes)
+        if key not in self.slices:
+            while len(self.slices) >= 4:
+                del self.slices[next(iter(self.slices))]
+            self.slices[key] = asyncio.ensure_future(self._read(batch, part, crops))
+        return await self.slices[key]
+
+    async def _read(self, batch: Batch, part: DocumentPart, crops: dict[int, str]) -> list[Box]:
+        ids = await self.box_ids(batch, part.field_id)
+        return await boxes_of(ids[part.first_box : part.first_box + part.boxes], crops)
 
     async def diverted_on_field(self, batch: Batch, field_id: int) -> list[tuple[str, int, int]]:
         """What the ship day did not send from the field, per reason and crop: one query
@@ -308,9 +338,7 @@ async def _job(
         "num": part.seq,
         "of": part.of_parts,
     }
-    ids = (await known.box_ids(batch, part.field_id))[part.first_box : part.first_box + part.boxes]
-    for start in range(0, len(ids), READ_BOXES):
-        job.boxes.extend(await boxes_of(ids[start : start + READ_BOXES], crops))
+    job.boxes = await known.boxes(batch, part, crops)
     if part.kind == DocumentKind.PACKING and part.seq == part.of_parts:
         # The field's last part ends with what this ship day did not send from the field.
         job.diverted = sorted_diversions(await known.diverted_on_field(batch, part.field_id), crops)

@@ -8,13 +8,15 @@ so it is tested without one. `farm.shipments.packing` gathers the rows."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from itertools import accumulate
 from typing import BinaryIO
 
 from farm.i18n import _
-from farm.qr import QUIET, qr_bits
+from farm.qr import qr_image
 from farm.shipments.pdf_writer import (
     CJK,
     LATIN,
@@ -26,7 +28,7 @@ from farm.shipments.pdf_writer import (
     text_op,
 )
 from farm.shipments.rules import shipment_number
-from farm.units import grams_to_jin, grams_to_kg
+from farm.units import jin_text, kg_text
 
 mm = 72 / 25.4
 A4 = (210 * mm, 297 * mm)
@@ -66,7 +68,7 @@ class Box:
 
 
 def weight_text(grams: int) -> str:
-    return _("%(kg)s kg (%(jin)s jin)") % {"kg": grams_to_kg(grams), "jin": grams_to_jin(grams)}
+    return _("%(kg)s kg (%(jin)s jin)") % {"kg": kg_text(grams), "jin": jin_text(grams)}
 
 
 def wrap_text(text: str, *, font: str, size: float, width: float) -> list[str]:
@@ -77,19 +79,23 @@ def wrap_text(text: str, *, font: str, size: float, width: float) -> list[str]:
     lines: list[str] = []
     line, used = "", 0.0
     for token in _TOKEN.findall(text.strip()):  # printable ASCII runs, or a char
-        wide = sum(widths[ch] for ch in token)
+        wide = widths[token] if len(token) == 1 else sum(map(widths.__getitem__, token))
         if used + wide > limit and line.strip():
             lines.append(line.rstrip())
             line, used = "", 0.0
             if token.isspace():
                 continue
         if wide > limit:  # a run too long for any line (a URL): cut it by characters
-            for ch in token:
-                step = widths[ch]
-                if used + step > limit and line:
+            steps, at = list(map(widths.__getitem__, token)), 0
+            while at < len(token):
+                ends = list(accumulate(steps[at:], initial=used))  # `used` after each char
+                fits = bisect_right(ends, limit) - 1  # chars that fit (one on an empty line)
+                fits = max(fits, 0 if line else 1)
+                if fits:
+                    line, used, at = line + token[at : at + fits], ends[fits], at + fits
+                if at < len(token):
                     lines.append(line)
                     line, used = "", 0.0
-                line, used = line + ch, used + step
             continue
         line, used = line + token, used + wide
     if line.strip():
@@ -111,20 +117,11 @@ def qr_ops(text: str, *, x: float, y: float, size: float) -> str:
     """The QR code as an image mask of one bit a module, quiet zone included, scaled to
     size: its dark modules are painted, the rest left to the paper. Nearest-neighbour
     scaling (no interpolation) keeps the edges as sharp as rectangles would, and the image
-    is written straight from the encoder's bits, with no operator per run of modules."""
-    n, bits = qr_bits(text)
-    width, side = n + 1, n + 2 * QUIET
-    pad = "0" * QUIET
-    blank = "0" * side
-    rows = [blank] * QUIET
-    rows += [pad + bits[r * width : r * width + n] + pad for r in range(n)]
-    rows += [blank] * QUIET
-    fill = -side % 8
-    stride = (side + fill) // 8
-    data = "".join(f"{int(row + '0' * fill, 2):0{2 * stride}x}" for row in rows)
+    is the encoder's bytes as they come, with no operator per run of modules."""
+    side, image = qr_image(text)
     return (
         f"q {size:.2f} 0 0 {size:.2f} {x:.2f} {y:.2f} cm 0 g"
-        f" BI /W {side} /H {side} /IM true /BPC 1 /D [1 0] /F /AHx ID\n{data}>\nEI Q"
+        f" BI /W {side} /H {side} /IM true /BPC 1 /D [1 0] /F /AHx ID\n{image.hex()}>\nEI Q"
     )
 
 
@@ -217,8 +214,8 @@ class PackingList:
                 [
                     (6 * mm, fit(item.crop, size=9.5, width=52 * mm)),
                     (60 * mm, item.lot_code),
-                    (-125 * mm, f"{grams_to_kg(item.grams)} kg"),
-                    (-155 * mm, f"{grams_to_jin(item.grams)} {jin}"),
+                    (-125 * mm, f"{kg_text(item.grams)} kg"),
+                    (-155 * mm, f"{jin_text(item.grams)} {jin}"),
                 ],
                 size=9.5,
             )

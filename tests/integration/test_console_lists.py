@@ -6,6 +6,8 @@ import io
 import re
 from datetime import UTC, date, datetime
 
+import pytest
+
 from farm.fieldwork.models import Crop, HarvestLot, WorkEntry, WorkEntryPlot
 from farm.land.models import Field, Plot
 from farm.subscriptions.models import Status, Subscription
@@ -234,3 +236,33 @@ async def test_the_subscribers_csv_is_the_seasons_own_with_a_bom_and_no_formula_
     assert row["付款日期"] == "2026-08-21 01:30" and row["价格（元）"] == "580.00"
     filtered = await client.get("/manage/subscribers.csv", params={"status": "cancelled"})
     assert len(parse_csv(filtered.content)) == 1  # the header only
+
+
+@pytest.mark.postgres
+async def test_the_subscribers_csv_written_by_postgresql_is_byte_for_byte_the_one_python_writes(
+    client, monkeypatch
+):
+    from farm.subscriptions import console
+
+    plan, manager, _ = await coop_with_manager(client)
+    plots = await Plot.filter(field_id=plan.field_id).order_by("code")
+    _, one = await subscriber_of(plan, plots[0], "wang@example.com", "王家")
+    _, two = await subscriber_of(plan, plots[1], "li@example.com", "李家")
+    await Subscription.filter(id=one.id).update(
+        sign_name='-1, "quoted"\nnext line', phone="", address="@home, 3 幢",
+        activated_at=datetime(2026, 8, 20, 17, 30, tzinfo=UTC),
+    )  # fmt: skip
+    await Subscription.filter(id=two.id).update(recipient="", activated_at=None, price_fen=5)
+
+    async def written(filters) -> bytes:
+        stream = await console.subscribers_csv(
+            manager=manager, filters=filters, timezone="Asia/Shanghai"
+        )
+        return b"".join([chunk async for chunk in stream.chunks])
+
+    for filters in (console.SubscriberFilter(), console.SubscriberFilter(text="王")):
+        copied = await written(filters)
+        monkeypatch.setattr(console, "is_postgres", lambda conn: False)
+        assert copied == await written(filters)
+        monkeypatch.undo()
+    assert b"'-1" in copied and b"'@home" in copied

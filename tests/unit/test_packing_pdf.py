@@ -7,6 +7,9 @@ import io
 import re
 from datetime import date
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pdfminer.high_level import extract_pages, extract_text
 from reportlab.pdfbase import pdfmetrics
 
@@ -134,6 +137,31 @@ def test_a_box_token_gives_back_its_shipment_and_a_changed_one_gives_nothing():
     assert shipment_id_from_token(SECRET, "") is None
 
 
+@pytest.mark.parametrize("shipment_id", [0, 7, 123, 98_765, 12_345_678, 2**40])
+@pytest.mark.parametrize("secret", [SECRET, "另一个密钥" * 8])
+def test_a_box_token_is_exactly_what_itsdangerous_makes_of_the_shipment_id(secret, shipment_id):
+    from itsdangerous import URLSafeSerializer
+
+    from farm.shipments.packing import TOKEN_SALT
+
+    made = URLSafeSerializer(secret, salt=TOKEN_SALT).dumps(shipment_id)
+    assert box_token(secret, shipment_id) == made
+
+
+def test_wrapping_cuts_a_run_too_long_for_a_line_by_characters_and_keeps_every_one():
+    from farm.shipments.pdf_writer import LATIN, string_width
+
+    url = "https://farm.example.cn/trace/box/MTIzNDU2.i74BjheRdej4U2oCbwL_HoROVhI"
+    for width in (20, 40, 76.5):
+        lines = wrap_text(url, font=LATIN, size=4.5, width=width)
+        assert "".join(lines) == url and len(lines) > 1
+        assert all(string_width(line, LATIN, 4.5) <= width for line in lines)
+        # each line but the last is full: its next character would not have fitted
+        for line, after in zip(lines, lines[1:], strict=False):
+            assert string_width(line + after[0], LATIN, 4.5) > width
+    assert wrap_text(url, font=LATIN, size=4.5, width=1) == list(url)  # one a line, at least
+
+
 def test_a_field_splits_into_even_parts_of_at_most_the_part_size():
     from farm.shipments.documents import split
 
@@ -145,3 +173,10 @@ def test_a_field_splits_into_even_parts_of_at_most_the_part_size():
         parts = split(boxes)
         assert sum(n for _first, n in parts) == boxes and max(n for _f, n in parts) <= 1000
         assert all(first == sum(n for _f, n in parts[:k]) for k, (first, _n) in enumerate(parts))
+
+
+@given(st.integers(0, 10**12))
+def test_jin_text_is_grams_to_jin_written_out(grams):
+    from farm.units import grams_to_jin, jin_text
+
+    assert jin_text(grams) == str(grams_to_jin(grams))

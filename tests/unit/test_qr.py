@@ -62,3 +62,24 @@ def reference_matrix(text: str) -> list[list[bool]]:
 def test_the_table_driven_encoder_makes_the_same_code_as_the_reference_encoder(length):
     text = (URL * 8)[:length]
     assert qr_matrix(text) == reference_matrix(text)
+
+
+@pytest.mark.parametrize("length", [14, len(URL), 200])
+def test_the_image_is_the_matrix_inside_its_quiet_zone_in_rows_of_whole_bytes(length):
+    from farm.qr import qr_image
+
+    text = (URL * 8)[:length]
+    m = qr_matrix(text)
+    side, image = qr_image(text)
+    assert side == len(m) + 2 * QUIET
+    stride = -(-side // 8)
+    assert len(image) == side * stride
+    pixels = [
+        [bool(image[r * stride + c // 8] & (128 >> (c % 8))) for c in range(stride * 8)]
+        for r in range(side)
+    ]
+    blank = [False] * QUIET
+    expected = [[False] * side] * QUIET
+    expected += [blank + row + blank for row in m] + [[False] * side] * QUIET
+    assert [row[:side] for row in pixels] == expected
+    assert not any(any(row[side:]) for row in pixels)  # the padding of each row stays blank

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import threading
 import time
 from collections import defaultdict
@@ -114,6 +115,11 @@ def watch_parent(parent: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True, name="watch-parent").start()
+    # Ctrl-C or a SIGTERM to the process group (`farm dev` stopping) is the scheduler's to
+    # handle: it cancels its jobs and shuts the pool down, and this process ends with it (or
+    # with the watcher above), rather than dying under a part and breaking the pool.
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, signal.SIG_IGN)
     # Paper can wait; the web workers sharing the host's cores should not.
     with contextlib.suppress(OSError, AttributeError):
         os.nice(10)

@@ -176,3 +176,20 @@ def parse_plot_codes(text: str) -> list[str]:
         if len(codes) > MAX_CODES_PER_ENTRY:
             raise BadCodes("too_many")
     return list(codes)
+
+
+# ---- a household's hours in one day ----
+
+MAX_HOURS_A_DAY = Decimal(24)
+
+
+def over_a_day(logged: dict[int, Decimal], adding: list[tuple[int, Decimal]]) -> dict[int, Decimal]:
+    """Households that would be paid for more than 24 hours in one day: `logged` is the day's
+    hours in every other entry (by household), `adding` the hours being saved; for each
+    household of `adding` over the limit, its day's total."""
+    over: dict[int, Decimal] = {}
+    for household_id, hours in adding:
+        total = logged.get(household_id, Decimal(0)) + Decimal(hours)
+        if total > MAX_HOURS_A_DAY:
+            over[household_id] = total
+    return over

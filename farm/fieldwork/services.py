@@ -16,6 +16,7 @@ from farm import forms
 from farm.accounts.models import User
 from farm.errors import Conflict, NotFound
 from farm.fieldwork import rules
+from farm.fieldwork.corrections import check_day_hours
 from farm.fieldwork.models import (
     Activity,
     Crop,
@@ -318,6 +319,8 @@ async def log_work(
             shifts.append((line.household_id, forms.hours(line.hours)))
         except forms.Problem as problem:
             errors.refuse("shifts", _("Hours: %(problem)s") % {"problem": problem.message})
+    if day is not None and "shifts" not in errors:
+        await check_day_hours(None, cooperative_id=coop_id, day=day, shifts=shifts, form=errors)
     errors.check()
     assert day is not None
     return await _save_entry(

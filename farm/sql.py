@@ -6,6 +6,7 @@ import re
 import zlib
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
@@ -133,3 +134,16 @@ def portable(conn: BaseDBAsyncClient, sql: str) -> str:
 async def select(conn: BaseDBAsyncClient, sql: str, params: list[object]) -> list[dict]:
     """Rows of a read-only query written for `portable`."""
     return await conn.execute_query_dict(portable(conn, sql), params)
+
+
+async def own_row(query: Any, *, conn: BaseDBAsyncClient | None, missing: str) -> Any:
+    """The first row of `query` (already scoped to its owner), locked for the transaction
+    `conn` when given; none is NotFound(`missing`), whoever's it is."""
+    from farm.errors import NotFound
+
+    if conn is not None:
+        query = query.select_for_update().using_db(conn)
+    found = await query.first()
+    if found is None:
+        raise NotFound(missing)
+    return found

@@ -21,6 +21,7 @@ from farm.errors import Conflict, NotFound
 from farm.fieldwork import rules
 from farm.fieldwork.models import Activity, Household, WorkEntry, WorkShift
 from farm.i18n import _
+from farm.sql import own_row
 
 
 @dataclass
@@ -44,12 +45,7 @@ class EntryCorrection:
 
 async def _own_entry(manager: User, entry_id: int, conn: BaseDBAsyncClient | None = None):
     query = WorkEntry.filter(id=entry_id, cooperative_id=manager.cooperative_id)
-    if conn is not None:
-        query = query.select_for_update().using_db(conn)
-    entry = await query.first()
-    if entry is None:
-        raise NotFound(_("This work entry does not exist."))
-    return entry
+    return await own_row(query, conn=conn, missing=_("This work entry does not exist."))
 
 
 async def entry_correction(*, manager: User, entry_id: int) -> EntryCorrection:

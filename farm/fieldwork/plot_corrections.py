@@ -18,11 +18,12 @@ from farm.accounts.models import User
 from farm.audit import records
 from farm.audit import rules as audit_rules
 from farm.audit.models import Correction, CorrectionAction, RecordKind
-from farm.errors import Conflict, FieldErrors, NotFound
+from farm.errors import Conflict, FieldErrors
 from farm.fieldwork.models import HarvestLot, WorkEntryPlot
 from farm.i18n import _
 from farm.land import rules as land_rules
 from farm.land.models import Field, Plot
+from farm.sql import own_row
 from farm.subscriptions.models import PlotClaim, Subscription
 
 
@@ -47,12 +48,7 @@ class PlotCorrection:
 
 async def _own_plot(manager: User, plot_id: int, conn: BaseDBAsyncClient | None = None) -> Plot:
     query = Plot.filter(id=plot_id, field__cooperative_id=manager.cooperative_id)
-    if conn is not None:
-        query = query.select_for_update().using_db(conn)
-    plot = await query.first()
-    if plot is None:
-        raise NotFound(_("This plot does not exist."))
-    return plot
+    return await own_row(query, conn=conn, missing=_("This plot does not exist."))
 
 
 async def _ever_sold(plot_id: int, conn: BaseDBAsyncClient | None = None) -> bool:

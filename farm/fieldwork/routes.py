@@ -173,6 +173,7 @@ async def _log_context(request: Request, manager, field_id: int | None) -> dict:
         field_id=parse_id(params.get("in_field")),
         activity=str(params.get("activity") or ""),
         days=days,
+        household_id=parse_id(params.get("household")),
     )
     return {
         "section": "log",
@@ -271,6 +272,7 @@ async def harvests(request: Request) -> Response:
             harvested_on=str(form.get("harvested_on") or ""),
             today=today(request),
             now=now(),
+            confirmed=form.get("confirm_heavy") == "1",
         )
         return f"/manage/harvests?logged={lot.code}"
 

@@ -22,7 +22,7 @@ from farm.accounts.models import User
 from farm.errors import FieldErrors, NotFound
 from farm.i18n import _
 from farm.land import rules
-from farm.land.models import Field, Plot, Season
+from farm.land.models import Cooperative, Field, Plot, Season
 from farm.paging import Page, paginate
 from farm.sql import select
 from farm.subscriptions.models import PlotClaim
@@ -140,12 +140,26 @@ def _check_field(data: FieldInput) -> tuple[str, Decimal | None, Decimal | None]
     return name or "", width, height
 
 
+async def _name_taken(manager: User, name: str, conn: BaseDBAsyncClient, but: int = 0) -> None:
+    """Field names are unique in a cooperative (compared without case): refused if taken."""
+    query = Field.filter(cooperative_id=manager.cooperative_id, name__iexact=name).exclude(id=but)
+    if await query.using_db(conn).exists():
+        raise FieldErrors(
+            {"name": _("Your cooperative already has a field named %(name)s.") % {"name": name}}
+        )
+
+
 async def create_field(*, manager: User, data: FieldInput) -> Field:
     """A new field of the manager's cooperative; plots are cut from it afterwards."""
     name, width, height = _check_field(data)
-    return await Field.create(
-        cooperative_id=manager.cooperative_id, name=name, width_m=width, height_m=height
-    )
+    async with in_transaction() as conn:
+        # Two managers naming a field at once: the cooperative's row serializes them.
+        await Cooperative.filter(id=manager.cooperative_id).select_for_update().using_db(conn)
+        await _name_taken(manager, name, conn)
+        return await Field.create(
+            cooperative_id=manager.cooperative_id, name=name, width_m=width, height_m=height,
+            using_db=conn,
+        )  # fmt: skip
 
 
 async def update_field(*, manager: User, field_id: int, data: FieldInput) -> Field:
@@ -154,7 +168,9 @@ async def update_field(*, manager: User, field_id: int, data: FieldInput) -> Fie
     name, width, height = _check_field(data)
     assert width is not None and height is not None
     async with in_transaction() as conn:
+        await Cooperative.filter(id=manager.cooperative_id).select_for_update().using_db(conn)
         found = await own_field(manager=manager, field_id=field_id, conn=conn)
+        await _name_taken(manager, name, conn, but=found.id)
         plots = await Plot.filter(field_id=found.id).using_db(conn).order_by("code")
         outside = rules.sticking_out([_shape(p) for p in plots], width=width, height=height)
         if outside:

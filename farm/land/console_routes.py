@@ -4,6 +4,7 @@ form, calls one service, and renders or redirects; bad input is shown beside its
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -156,7 +157,11 @@ async def seasons_page(request: Request) -> Response:
 
 
 def _season_form(season: Season) -> dict[str, str]:
-    return {name: str(getattr(season, name)) for name in SEASON_NAMES}
+    """The season as its form shows it: end dates as the last day included, as lists do."""
+    values = {name: str(getattr(season, name)) for name in SEASON_NAMES}
+    for name in console_seasons.LAST_DAYS:
+        values[name] = str(getattr(season, name) - timedelta(days=1))
+    return values
 
 
 async def season_new(request: Request) -> Response:

@@ -17,7 +17,7 @@ from farm.accounts.models import User
 from farm.audit import records
 from farm.audit import rules as audit_rules
 from farm.audit.models import Correction, CorrectionAction, RecordKind
-from farm.errors import Conflict, NotFound
+from farm.errors import Conflict
 from farm.fieldwork.models import Crop, HarvestLot
 from farm.i18n import _
 from farm.land.models import Season
@@ -33,7 +33,7 @@ from farm.shipments.correction_plan import (
 )
 from farm.shipments.models import Allocation, AllocationState, Shipment, ShipmentStatus
 from farm.shipments.planning import OpenLot
-from farm.sql import try_advisory_lock
+from farm.sql import own_row, try_advisory_lock
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,7 @@ class LotCorrection:
 
 async def _own_lot(manager: User, lot_id: int, conn: BaseDBAsyncClient | None = None):
     query = HarvestLot.filter(id=lot_id, cooperative_id=manager.cooperative_id)
-    if conn is not None:
-        query = query.select_for_update().using_db(conn)
-    lot = await query.first()
-    if lot is None:
-        raise NotFound(_("This harvest lot does not exist."))
-    return lot
+    return await own_row(query, conn=conn, missing=_("This harvest lot does not exist."))
 
 
 async def _placed(conn: BaseDBAsyncClient | None, lot_id: int) -> list[Placed]:

@@ -12,14 +12,13 @@ from farm.accounts.models import Role, User
 from farm.audit.models import Correction, CorrectionAction, RecordKind
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.fieldwork.models import HarvestLot
-from farm.land.models import Plot, Season
 from farm.shipments import batches, corrections, diversions
 from farm.shipments.models import Allocation, AllocationState, Shipment, ShipmentStatus
+from tests.integration.test_ship_days import scene as ship_day_scene
 from tests.support import (
     NOW,
     SHIP_SEASON,
     accounting_problems,
-    make_active_subscription,
     make_crop,
     make_lot,
     make_season,
@@ -29,10 +28,8 @@ SHIP_ON = date(2026, 11, 16)
 
 
 async def scene(plots: int = 3):
-    plan = await make_season(plots=plots, **SHIP_SEASON)
-    season = await Season.get(id=plan.season_id)
-    plot_list = list(await Plot.filter(field_id=plan.field_id).order_by("code"))
-    subs = [await make_active_subscription(plan, p) for p in plot_list[:-1]]  # last plot free
+    """test_ship_days' scene (the last plot free), with a crop and the manager."""
+    plan, season, plot_list, subs = await ship_day_scene(plots)
     rice = await make_crop(season.cooperative_id)
     manager = await User.create(email="li@coop.cn", name="李经理", password_hash="x",
                                 role=Role.MANAGER, cooperative_id=season.cooperative_id)  # fmt: skip

@@ -22,6 +22,7 @@ from farm.errors import Conflict, FieldErrors
 from farm.fieldwork.models import HarvestLot, WorkEntryPlot
 from farm.i18n import _
 from farm.land import rules as land_rules
+from farm.land.console import PlotInput, misfit_message, read_plot
 from farm.land.models import Field, Plot
 from farm.sql import own_row
 from farm.subscriptions.models import PlotClaim, Subscription
@@ -77,32 +78,6 @@ def _shown(code: str, area: Decimal, x: Decimal, y: Decimal, w: Decimal, h: Deci
     return {"code": code, "area_m2": n(area), "place": f"{n(x)}, {n(y)}, {n(w)} × {n(h)}"}
 
 
-def _read(fix: PlotFix, form: forms.Form):
-    side = land_rules.MAX_SIDE_M
-    code = form.read("code", land_rules.plot_code, fix.code)
-    x = form.read("x", forms.decimal, fix.x, maximum=side, allow_zero=True)
-    y = form.read("y", forms.decimal, fix.y, maximum=side, allow_zero=True)
-    w = form.read("w", forms.decimal, fix.w, maximum=side)
-    h = form.read("h", forms.decimal, fix.h, maximum=side)
-    area = None
-    if w is not None and h is not None:
-        if not fix.area_m2.strip():
-            area = land_rules.plot_area(w=w, h=h)
-        else:
-            area = form.read("area_m2", forms.decimal, fix.area_m2, maximum=land_rules.MAX_AREA_M2)
-            if area is not None and land_rules.far_from_drawn(area_m2=area, w=w, h=h):
-                form.refuse(
-                    "area_m2",
-                    _("This is far from the %(drawn)s m² drawn on the map (%(w)s × %(h)s m).")
-                    % {
-                        "drawn": units.plain_number(land_rules.plot_area(w=w, h=h)),
-                        "w": units.plain_number(w),
-                        "h": units.plain_number(h),
-                    },
-                )
-    return code, x, y, w, h, area
-
-
 async def correct_plot(
     *, manager: User, plot_id: int, fix: PlotFix, today: date, now: datetime
 ) -> Plot | None:
@@ -111,7 +86,8 @@ async def correct_plot(
     await _own_plot(manager, plot_id)
     form = forms.Form()
     why = form.read("reason", audit_rules.reason, fix.reason)
-    values = None if fix.void else _read(fix, form)
+    typed = PlotInput(code=fix.code, x=fix.x, y=fix.y, w=fix.w, h=fix.h, area_m2=fix.area_m2)
+    values = None if fix.void else read_plot(form, typed)
     async with in_transaction() as conn:
         plot = await _own_plot(manager, plot_id, conn)
         if await _ever_sold(plot.id, conn):
@@ -153,13 +129,7 @@ async def correct_plot(
                 new=[shape], existing=others, width=field.width_m, height=field.height_m
             ):
                 name = "code" if misfit.kind == "duplicate_code" else "x"
-                form.refuse(name, {
-                    "outside": _("Plot %(code)s would not lie inside the field (%(w)s × %(h)s m)."),
-                    "overlap": _("Plot %(code)s would overlap plot %(other)s."),
-                    "duplicate_code": _("The code %(code)s is already used in this field."),
-                }[misfit.kind] % {"code": misfit.code, "other": misfit.other,
-                                  "w": units.plain_number(field.width_m),
-                                  "h": units.plain_number(field.height_m)})  # fmt: skip
+                form.refuse(name, misfit_message(misfit, field))
             after = _shown(code, area, x, y, w, h)  # type: ignore[arg-type]
             was, became = audit_rules.changes(before, after)
             if not was and not form:

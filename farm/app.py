@@ -23,6 +23,7 @@ from farm import db, i18n
 from farm.accounts import routes as accounts_routes
 from farm.bootstrap import bootstrap
 from farm.errors import DomainError, FieldErrors
+from farm.fieldwork import correction_routes as entry_correction_routes
 from farm.fieldwork import report_routes
 from farm.fieldwork import routes as fieldwork_routes
 from farm.land import console_routes
@@ -39,6 +40,7 @@ from farm.payments.polling import StripeReadGate
 from farm.seasons import console_routes as season_console_routes
 from farm.settings import Settings
 from farm.shipments import console_routes as shipment_console_routes
+from farm.shipments import correction_routes as lot_correction_routes
 from farm.shipments import harvest_routes, packing_routes
 from farm.shipments import routes as shipment_routes
 from farm.subscriptions import console_routes as subscriber_console_routes
@@ -229,10 +231,12 @@ def create_app(
         *fieldwork_routes.routes,
         *harvest_routes.routes,
         *report_routes.routes,
+        *entry_correction_routes.routes,
         *payment_console_routes.routes,
         *shipment_routes.routes,
         *shipment_console_routes.routes,
         *packing_routes.routes,
+        *lot_correction_routes.routes,
         *voucher_routes.routes,
         *partner_console_routes.routes,
         *gate_routes.routes,

@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "farm.shipments.models",
     "farm.vouchers.models",
     "farm.notifications.models",
+    "farm.audit.models",
 ]
 
 

@@ -11,7 +11,7 @@ from tortoise.transactions import in_transaction
 
 from farm.accounts.models import User
 from farm.demo import load_demo
-from farm.fieldwork.models import HarvestLot, Household
+from farm.fieldwork.models import HarvestLot, Household, WorkEntry
 from farm.land.models import Field, Plan, Plot, PlotClaim, Season
 from farm.partners.models import Partner, PartnerKind, Room
 from farm.shipments.models import Batch
@@ -56,11 +56,17 @@ async def demo_world(now: datetime) -> dict:
     ticket = await Voucher.filter(subscription=active, partner=scenic).first()
     farm_stay = await Voucher.filter(subscription=active).exclude(partner=scenic).first()
     guesthouse = await Partner.get(cooperative_id=coop_id, kind=PartnerKind.GUESTHOUSE)
+    manager = await User.filter(cooperative_id=coop_id).exclude(cooperative_id=None).first()
+    entry = await WorkEntry.create(  # the correction page of a work entry
+        cooperative_id=coop_id, field_id=plan.field_id, activity="weeding",
+        worked_on=now.date(), whole_field=True, logged_by=manager, created_at=now,
+    )  # fmt: skip
     return {
         "plan_id": plan.id, "sub_id": active.id, "field_id": plan.field_id,
         "season_id": on_sale.id, "household_id": (await Household.first()).id,
         "plot_id": plot.id, "batch_id": batch.id, "partner_id": guesthouse.id,
         "room_id": (await Room.filter(partner=guesthouse).first()).id,
+        "lot_id": (await HarvestLot.first()).id, "entry_id": entry.id,
         "/checkout/{sub_id}": {"sub_id": pending.id},
         "/account/vouchers/{code}": {"code": farm_stay.code},
         "/v/{code}": {"code": ticket.code},

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from farm.accounts.models import User
-from farm.fieldwork.models import Activity, HarvestLot, Household, WorkEntry
+from farm.fieldwork.models import Activity, HarvestLot, Household, WorkEntry, WorkShift
 from farm.paging import DaySpan, Page, paginate
 
 ENTRIES_PER_PAGE = 30
@@ -22,6 +22,7 @@ class WorkFilter:
     field_id: int | None = None
     activity: str = ""
     days: DaySpan = DaySpan()
+    household_id: int | None = None  # entries this household worked on
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ async def work_page(*, manager: User, filters: WorkFilter, page: int) -> Page[Wo
         query = query.filter(field_id=filters.field_id)
     if filters.activity in set(Activity):
         query = query.filter(activity=filters.activity)
+    if filters.household_id is not None:
+        worked = WorkShift.filter(household_id=filters.household_id).values("entry_id")
+        query = query.filter(id__in=Subquery(worked))
     query = _days(query, "worked_on", filters.days)
     return await paginate(
         query,

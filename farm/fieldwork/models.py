@@ -87,6 +87,10 @@ class WorkEntry(Model):
         "farm.User", related_name="work_entries", on_delete=fields.RESTRICT
     )
     created_at = fields.DatetimeField()
+    # Set by a manager's correction (farm.audit keeps what it was and why): a voided entry
+    # counts nowhere (timelines, wages), a corrected one says so where it is shown.
+    corrected_at = fields.DatetimeField(null=True)
+    voided_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "work_entries"
@@ -180,6 +184,10 @@ class HarvestLot(Model):
         "farm.User", related_name="harvest_lots", on_delete=fields.RESTRICT
     )
     created_at = fields.DatetimeField()
+    # Set by a manager's correction (farm.audit keeps what it was and why). A voided lot
+    # weighs 0 g: nothing of it was ever shipped, and it is shown nowhere but the console.
+    corrected_at = fields.DatetimeField(null=True)
+    voided_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "harvest_lots"

@@ -205,7 +205,7 @@ async def _household_report(season: Season) -> HouseholdReport:
             " FROM work_shifts s JOIN work_entries e ON e.id = s.entry_id"
             " JOIN households h ON h.id = s.household_id"
             " WHERE e.cooperative_id = $1 AND e.worked_on >= $2 AND e.worked_on < $3"
-            " AND h.cooperative_id = $4 GROUP BY s.household_id",
+            " AND e.voided_at IS NULL AND h.cooperative_id = $4 GROUP BY s.household_id",
             [coop_id, season.starts_on, season.ends_on, coop_id],
         )
     }
@@ -230,12 +230,13 @@ async def _household_report(season: Season) -> HouseholdReport:
 
 LOTS_OF_SEASON = (
     " FROM harvest_lots l WHERE l.cooperative_id = $1"
-    " AND l.harvested_on >= $2 AND l.harvested_on < $3"
+    " AND l.harvested_on >= $2 AND l.harvested_on < $3 AND l.voided_at IS NULL"
 )
 PLOT_YIELDS = (
     "SELECT l.plot_id, p.code, l.field_id, SUM(l.weight_g) AS grams, COUNT(*) AS lots"
     " FROM harvest_lots l JOIN plots p ON p.id = l.plot_id JOIN fields f ON f.id = l.field_id"
     " WHERE l.cooperative_id = $1 AND l.harvested_on >= $2 AND l.harvested_on < $3"
+    " AND l.voided_at IS NULL"
 )
 PLOT_ORDER = (
     " GROUP BY l.plot_id, p.code, l.field_id, f.name ORDER BY f.name, l.field_id, p.code, l.plot_id"

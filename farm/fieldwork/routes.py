@@ -165,6 +165,7 @@ async def _log_context(request: Request, manager, field_id: int | None) -> dict:
         field_id=parse_id(params.get("in_field")),
         activity=str(params.get("activity") or ""),
         days=days,
+        household_id=parse_id(params.get("household")),
     )
     return {
         "section": "log",

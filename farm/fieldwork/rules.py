@@ -176,3 +176,46 @@ def parse_plot_codes(text: str) -> list[str]:
         if len(codes) > MAX_CODES_PER_ENTRY:
             raise BadCodes("too_many")
     return list(codes)
+
+
+# ---- a household's hours in one day ----
+
+MAX_HOURS_A_DAY = Decimal(24)
+
+
+def over_a_day(logged: dict[int, Decimal], adding: list[tuple[int, Decimal]]) -> dict[int, Decimal]:
+    """Households that would be paid for more than 24 hours in one day: `logged` is the day's
+    hours in every other entry (by household), `adding` the hours being saved; for each
+    household of `adding` over the limit, its day's total."""
+    over: dict[int, Decimal] = {}
+    for household_id, hours in adding:
+        total = logged.get(household_id, Decimal(0)) + Decimal(hours)
+        if total > MAX_HOURS_A_DAY:
+            over[household_id] = total
+    return over
+
+
+# ---- a harvest far above what the land can bear ----
+
+# The most a crop yields in one harvest, kg per m², generously (a typo of a tonne on a fen is
+# what this catches): by the default list's names, else by leafy or not.
+MAX_KG_PER_M2 = {
+    "青菜": Decimal(4), "菠菜": Decimal(3), "生菜": Decimal(4), "番茄": Decimal(15),
+    "豆角": Decimal(5), "萝卜": Decimal(10), "红薯": Decimal(6), "土豆": Decimal(8),
+    "大米": Decimal("1.5"), "菜籽油": Decimal("0.2"), "土鸡蛋": Decimal(1),
+}  # fmt: skip
+MAX_KG_PER_M2_LEAFY = Decimal(4)
+MAX_KG_PER_M2_OTHER = Decimal(15)
+
+
+def max_kg_per_m2(*, name: str, leafy: bool) -> Decimal:
+    """The rule for a crop: at most this many kg per m² in one harvest."""
+    found = MAX_KG_PER_M2.get(name.strip())
+    if found is not None:
+        return found
+    return MAX_KG_PER_M2_LEAFY if leafy else MAX_KG_PER_M2_OTHER
+
+
+def harvest_ceiling_g(*, per_m2: Decimal, area_m2: Decimal) -> int:
+    """The most grams land of `area_m2` yields of a crop of `per_m2` kg per m²."""
+    return int(Decimal(per_m2) * Decimal(area_m2) * 1000)

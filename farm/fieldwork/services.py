@@ -12,10 +12,11 @@ import anyio
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from farm import forms
+from farm import forms, i18n, units
 from farm.accounts.models import User
 from farm.errors import Conflict, NotFound
 from farm.fieldwork import rules
+from farm.fieldwork.corrections import check_day_hours
 from farm.fieldwork.models import (
     Activity,
     Crop,
@@ -94,6 +95,7 @@ async def save_household(
                          maximum=f.width_m * f.height_m, allow_zero=True)  # fmt: skip
         if area:
             land[field_id] = area
+    await _check_transferred(form, land=land, fields=fields_of_coop, household_id=household_id)
     form.check()
     assert name is not None and village is not None
     async with in_transaction() as conn:
@@ -113,6 +115,33 @@ async def save_household(
                 household_id=household.id, field_id=field_id, area_m2=area, using_db=conn
             )
     return household
+
+
+async def _check_transferred(
+    form: forms.Form, *, land: dict[int, Decimal], fields: dict[int, Field],
+    household_id: int | None,
+) -> None:  # fmt: skip
+    """All households together cannot have transferred more of a field than it has."""
+    if not land:
+        return
+    others = LandTransfer.filter(field_id__in=list(land))
+    if household_id is not None:
+        others = others.exclude(household_id=household_id)
+    taken: dict[int, Decimal] = {}
+    for field_id, area in await others.values_list("field_id", "area_m2"):
+        taken[field_id] = taken.get(field_id, Decimal(0)) + Decimal(area)
+    for field_id, area in land.items():
+        f = fields[field_id]
+        size = Decimal(f.width_m) * Decimal(f.height_m)
+        if area + taken.get(field_id, Decimal(0)) > size:
+            form.refuse(
+                f"land_{field_id}",
+                _("%(field)s has %(size)s m², and other households transferred %(taken)s m² of "
+                  "it: at most %(left)s m² is left.")
+                % {"field": f.name, "size": units.plain_number(size),
+                   "taken": units.plain_number(taken.get(field_id, Decimal(0))),
+                   "left": units.plain_number(max(size - taken.get(field_id, Decimal(0)), 0))},
+            )  # fmt: skip
 
 
 async def own_household(*, manager: User, household_id: int) -> Household:
@@ -311,6 +340,8 @@ async def log_work(
             shifts.append((line.household_id, forms.hours(line.hours)))
         except forms.Problem as problem:
             errors.refuse("shifts", _("Hours: %(problem)s") % {"problem": problem.message})
+    if day is not None and "shifts" not in errors:
+        await check_day_hours(None, cooperative_id=coop_id, day=day, shifts=shifts, form=errors)
     errors.check()
     assert day is not None
     return await _save_entry(
@@ -422,10 +453,12 @@ async def record_harvest(
     target: str = "",
     field_id: int | None = None,
     plot_code: str = "",
+    confirmed: bool = False,
 ) -> HarvestLot:
     """A lot of one crop from a plot or a whole field, with a short code for its boxes. The
     form names the plot by its code (`plot_code`, within `field_id` if given) or the whole
-    field (`field_id` alone); `target` ("<plot id>" or "field:<id>") names it by id."""
+    field (`field_id` alone); `target` ("<plot id>" or "field:<id>") names it by id. A
+    weight far above what the land can bear is refused (under 'heavy') unless `confirmed`."""
     coop_id = manager.cooperative_id
     crop = await Crop.get_or_none(id=crop_id, cooperative_id=coop_id)
     if crop is None:
@@ -446,6 +479,8 @@ async def record_harvest(
         raise NotFound(_("This plot does not exist."))
     grams = errors.read("kg", forms.kg, kg)
     day = errors.read("harvested_on", rules.log_day, harvested_on, today=today)
+    if grams is not None and field_ is not None and not confirmed:
+        await _check_yield(errors, crop=crop, field_=field_, plot_id=plot_id, grams=grams)
     errors.check()
     assert field_ is not None
     for _attempt in range(5):
@@ -461,6 +496,30 @@ async def record_harvest(
         except IntegrityError:
             continue  # that code exists: draw another
     raise Conflict(_("Could not make a lot code. Please try again."))
+
+
+async def _check_yield(
+    errors: forms.Form, *, crop: Crop, field_: Field, plot_id: int | None, grams: int
+) -> None:
+    """Ask for a confirmation when a harvest is far above what its plot (or field) can bear."""
+    if plot_id is not None:
+        area = Decimal((await Plot.get(id=plot_id)).area_m2)
+    else:
+        area = Decimal(field_.width_m) * Decimal(field_.height_m)
+    per_m2 = rules.max_kg_per_m2(name=crop.name, leafy=crop.leafy)
+    ceiling = rules.harvest_ceiling_g(per_m2=per_m2, area_m2=area)
+    if grams <= ceiling:
+        return
+    crop_name = i18n.localized(crop.name, crop.name_en)
+    errors.refuse(
+        "heavy",
+        _("%(kg)s kg of %(crop)s from %(area)s m² is far more than the land can bear: "
+          "%(crop)s yields at most %(per)s kg per m² at a harvest, so %(most)s kg here. "
+          "Check the weight; if it is right, tick the box below and log it again.")
+        % {"kg": units.plain_number(units.grams_to_kg(grams)), "crop": crop_name,
+           "area": units.plain_number(area), "per": units.plain_number(per_m2),
+           "most": units.plain_number(units.grams_to_kg(ceiling))},
+    )  # fmt: skip
 
 
 async def harvest_lots(*, manager: User, limit: int = 100) -> list[HarvestLot]:

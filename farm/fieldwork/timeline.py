@@ -24,9 +24,12 @@ def _work_on_plot(plot: Plot, starts_on: date, ends_on: date) -> Q:
     """Work on this plot, or on its whole field, inside the season. The plot's entries come
     from a subquery on its own index, not from a join with every link of the field's work."""
     on_plot = WorkEntryPlot.filter(plot_id=plot.id).values("entry_id")
-    return Q(field_id=plot.field_id, worked_on__gte=starts_on, worked_on__lt=ends_on) & (
-        Q(whole_field=True) | Q(id__in=Subquery(on_plot))
-    )
+    return Q(
+        field_id=plot.field_id,
+        worked_on__gte=starts_on,
+        worked_on__lt=ends_on,
+        voided_at__isnull=True,
+    ) & (Q(whole_field=True) | Q(id__in=Subquery(on_plot)))
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ async def plot_page(*, customer: User, subscription_id: int) -> PlotPage:
         Q(plot_id=plot.id) | Q(plot_id=None, field_id=plot.field_id),
         harvested_on__gte=season.starts_on,
         harvested_on__lt=season.ends_on,
+        voided_at__isnull=True,
     ).select_related("crop")
     items = [TimelineItem(day=e.worked_on, entry=e) for e in entries]
     items += [TimelineItem(day=lot.harvested_on, lot=lot) for lot in lots]
@@ -102,6 +106,7 @@ async def trace(*, code: str) -> Trace:
             field_id=lot.field_id,
             worked_on__gte=season.starts_on,
             worked_on__lte=lot.harvested_on,
+            voided_at__isnull=True,
         )
         if lot.plot_id is not None:
             where &= Q(whole_field=True) | Q(plot_links__plot_id=lot.plot_id)

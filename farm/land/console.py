@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -22,7 +23,7 @@ from farm.accounts.models import User
 from farm.errors import FieldErrors, NotFound
 from farm.i18n import _
 from farm.land import rules
-from farm.land.models import Field, Plot, PlotClaim, Season
+from farm.land.models import Cooperative, Field, Plot, PlotClaim, Season
 from farm.paging import Page, paginate
 from farm.sql import one_or_not_found, select
 
@@ -137,12 +138,26 @@ def _check_field(data: FieldInput) -> tuple[str, Decimal | None, Decimal | None]
     return name or "", width, height
 
 
+async def _name_taken(manager: User, name: str, conn: BaseDBAsyncClient, but: int = 0) -> None:
+    """Field names are unique in a cooperative (compared without case): refused if taken."""
+    query = Field.filter(cooperative_id=manager.cooperative_id, name__iexact=name).exclude(id=but)
+    if await query.using_db(conn).exists():
+        raise FieldErrors(
+            {"name": _("Your cooperative already has a field named %(name)s.") % {"name": name}}
+        )
+
+
 async def create_field(*, manager: User, data: FieldInput) -> Field:
     """A new field of the manager's cooperative; plots are cut from it afterwards."""
     name, width, height = _check_field(data)
-    return await Field.create(
-        cooperative_id=manager.cooperative_id, name=name, width_m=width, height_m=height
-    )
+    async with in_transaction() as conn:
+        # Two managers naming a field at once: the cooperative's row serializes them.
+        await Cooperative.filter(id=manager.cooperative_id).select_for_update().using_db(conn)
+        await _name_taken(manager, name, conn)
+        return await Field.create(
+            cooperative_id=manager.cooperative_id, name=name, width_m=width, height_m=height,
+            using_db=conn,
+        )  # fmt: skip
 
 
 async def update_field(*, manager: User, field_id: int, data: FieldInput) -> Field:
@@ -151,7 +166,9 @@ async def update_field(*, manager: User, field_id: int, data: FieldInput) -> Fie
     name, width, height = _check_field(data)
     assert width is not None and height is not None
     async with in_transaction() as conn:
+        await Cooperative.filter(id=manager.cooperative_id).select_for_update().using_db(conn)
         found = await own_field(manager=manager, field_id=field_id, conn=conn)
+        await _name_taken(manager, name, conn, but=found.id)
         plots = await Plot.filter(field_id=found.id).using_db(conn).order_by("code")
         outside = rules.sticking_out([_shape(p) for p in plots], width=width, height=height)
         if outside:
@@ -194,6 +211,20 @@ def _stated_area(
     return area
 
 
+def misfit_message(misfit: rules.Misfit, field: Field) -> str:
+    """Why a plot cannot be cut (or moved) there, in words."""
+    return {
+        "outside": _("Plot %(code)s would not lie inside the field (%(w)s × %(h)s m)."),
+        "overlap": _("Plot %(code)s would overlap plot %(other)s."),
+        "duplicate_code": _("The code %(code)s is already used in this field."),
+    }[misfit.kind] % {
+        "code": misfit.code,
+        "other": misfit.other,
+        "w": units.plain_number(field.width_m),
+        "h": units.plain_number(field.height_m),
+    }
+
+
 async def _cut(
     *, manager: User, field_id: int, shapes: list[rules.PlotShape], area: Decimal, on: dict
 ) -> list[Plot]:
@@ -208,16 +239,7 @@ async def _cut(
             name = on[misfit.kind]
             if name in errors:
                 continue
-            errors[name] = {
-                "outside": _("Plot %(code)s would not lie inside the field (%(w)s × %(h)s m)."),
-                "overlap": _("Plot %(code)s would overlap plot %(other)s."),
-                "duplicate_code": _("The code %(code)s is already used in this field."),
-            }[misfit.kind] % {
-                "code": misfit.code,
-                "other": misfit.other,
-                "w": units.plain_number(found.width_m),
-                "h": units.plain_number(found.height_m),
-            }
+            errors[name] = misfit_message(misfit, found)
         if errors:
             raise FieldErrors(errors)
         plots = [
@@ -300,17 +322,23 @@ async def cut_grid(*, manager: User, field_id: int, data: GridInput) -> list[Plo
     return await _cut(manager=manager, field_id=field_id, shapes=shapes, area=area, on=on)
 
 
-async def add_plot(*, manager: User, field_id: int, data: PlotInput) -> Plot:
-    """Cut one plot at (x, y), w × h; it must lie inside the field and overlap no other."""
-    await own_field(manager=manager, field_id=field_id)
-    form = forms.Form()
+def read_plot(form: forms.Form, data: PlotInput) -> tuple[Any, ...]:
+    """One plot's form: its code, x, y, w, h and area (w × h when none is typed), each None
+    when wrong (the problem kept in `form`)."""
     side = rules.MAX_SIDE_M
     code = form.read("code", rules.plot_code, data.code)
     x = form.read("x", forms.decimal, data.x, maximum=side, allow_zero=True)
     y = form.read("y", forms.decimal, data.y, maximum=side, allow_zero=True)
     w = form.read("w", forms.decimal, data.w, maximum=side)
     h = form.read("h", forms.decimal, data.h, maximum=side)
-    area = _stated_area(form, data.area_m2, w=w, h=h)
+    return code, x, y, w, h, _stated_area(form, data.area_m2, w=w, h=h)
+
+
+async def add_plot(*, manager: User, field_id: int, data: PlotInput) -> Plot:
+    """Cut one plot at (x, y), w × h; it must lie inside the field and overlap no other."""
+    await own_field(manager=manager, field_id=field_id)
+    form = forms.Form()
+    code, x, y, w, h, area = read_plot(form, data)
     form.check()
     assert code and x is not None and y is not None and w and h and area is not None
     on = {"outside": "x", "overlap": "x", "duplicate_code": "code"}

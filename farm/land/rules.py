@@ -236,3 +236,52 @@ def refused_changes(
     if isinstance(max_plots, int) and max_plots < sold:
         refused.append("max_plots")
     return refused
+
+
+# ---- a perk's voucher is used at a partner of its kind ----
+
+# The partner kind (partners.models.PartnerKind) each perk kind (models.PerkKind) is used at.
+PARTNER_KIND_OF_PERK = {"scenic_ticket": "scenic_spot", "farm_stay_night": "guesthouse"}
+
+
+def perk_fits(kind: str, partner_kind: str | None) -> bool:
+    """A perk names no partner (any of its kind), or a partner of the kind its voucher is
+    used at: a scenic-spot ticket at a scenic spot, a farm-stay night at a guesthouse."""
+    return partner_kind is None or PARTNER_KIND_OF_PERK.get(str(kind)) == str(partner_kind)
+
+
+def perk_fixes(
+    *,
+    before: Sequence[tuple[int, str, int | None, int]],
+    after: Sequence[tuple[str, int | None, int]],
+    partner_kinds: Mapping[int, str],
+) -> dict[int, int | None] | None:
+    """When a plan's perks change only by giving perks whose partner is of the wrong kind a
+    partner that fits (same kind, same count), the new partner of each such perk (by perk
+    id); None for any other change. `before` holds (perk id, kind, partner id, count)."""
+    wanted = list(after)
+    left = []
+    for perk_id, kind, partner_id, count in before:
+        if (kind, partner_id, count) in wanted:
+            wanted.remove((kind, partner_id, count))
+        else:
+            left.append((perk_id, kind, partner_id, count))
+    fixes: dict[int, int | None] = {}
+    for perk_id, kind, partner_id, count in left:
+        if perk_fits(kind, partner_kinds.get(partner_id) if partner_id else None):
+            return None  # a perk that was right changes: not a fix
+        match = next(
+            (
+                w
+                for w in wanted
+                if w[0] == kind
+                and w[2] == count
+                and perk_fits(kind, partner_kinds.get(w[1]) if w[1] else None)
+            ),
+            None,
+        )
+        if match is None:
+            return None
+        wanted.remove(match)
+        fixes[perk_id] = match[1]
+    return fixes if not wanted else None

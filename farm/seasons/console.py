@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +30,7 @@ from farm.parsing import parse_id
 from farm.partners.models import Partner
 from farm.sql import one_or_not_found, select
 from farm.subscriptions.models import Status
-from farm.vouchers.models import Voucher
+from farm.vouchers.models import Voucher, VoucherStatus
 
 PERK_ROWS = 3  # perk rows a plan form offers
 MAX_PLOTS_PER_PLAN = 10_000
@@ -39,6 +40,7 @@ MAX_NAME = 100
 MAX_CROP_TEXT = 2000
 SEASONS_PER_PAGE = 20
 PLANS_PER_PAGE = 50
+LAST_DAYS = ("ends_on", "sale_ends_on")  # typed as the last day included, stored exclusive
 # The rules' names for what a form calls otherwise.
 FORM_NAMES = {"price_fen": "price"}
 
@@ -48,9 +50,9 @@ class SeasonInput:
     name: str
     name_en: str
     starts_on: str
-    ends_on: str  # exclusive: the first day after the season
+    ends_on: str  # the season's last day, included (stored as the day after: half-open)
     sale_starts_on: str
-    sale_ends_on: str  # exclusive
+    sale_ends_on: str  # the sale's last day, included (stored as the day after)
     ship_days_of_month: str = "1,16"
     cutoff_days: str = "2"
 
@@ -219,6 +221,9 @@ def _check_season(data: SeasonInput) -> dict[str, Any]:
     dates = ("starts_on", "ends_on", "sale_starts_on", "sale_ends_on")
     for name in dates:
         values[name] = form.read(name, forms.day, getattr(data, name))
+    for name in LAST_DAYS:  # the form's last day, included; the period ends the day after
+        if values[name] is not None:
+            values[name] += timedelta(days=1)
     days = form.read("ship_days_of_month", rules.days_of_month, data.ship_days_of_month)
     if days is not None:
         values["ship_days_of_month"] = ",".join(str(d) for d in days)
@@ -365,6 +370,14 @@ async def _check_plan(*, manager: User, data: PlanInput) -> dict[str, Any]:
                     "sizes": ", ".join(units.plain_number(s) for s in sizes),
                 },
             )
+        elif values["max_plots"] is not None:
+            has = await Plot.filter(field_id=plan_field.id, area_m2=area).count()
+            if values["max_plots"] > has:
+                form.refuse(
+                    "max_plots",
+                    _("%(field)s has %(count)d plots of %(area)s m²: a plan cannot offer more.")
+                    % {"field": plan_field.name, "count": has, "area": units.plain_number(area)},
+                )
     values["perks"] = await _check_perks(manager=manager, rows=data.perks, form=form)
     form.check()
     return values
@@ -373,8 +386,8 @@ async def _check_plan(*, manager: User, data: PlanInput) -> dict[str, Any]:
 async def _check_perks(
     *, manager: User, rows: Sequence[PerkInput], form: forms.Form
 ) -> list[PerkTerms]:
-    partners = set(
-        await Partner.filter(cooperative_id=manager.cooperative_id).values_list("id", flat=True)
+    partners = dict(
+        await Partner.filter(cooperative_id=manager.cooperative_id).values_list("id", "kind")
     )
     perks: list[PerkTerms] = []
     for i, row in enumerate(rows):
@@ -391,9 +404,49 @@ async def _check_perks(
                 form.refuse(f"perk_partner_{i}", _("This value is not valid."))
             elif partner_id not in partners:
                 raise NotFound(_("This partner does not exist."))
+            elif kind is not None and not rules.perk_fits(kind, partners[partner_id]):
+                form.refuse(f"perk_partner_{i}", perk_misfit_message(kind))
         if count is not None and kind is not None:
             perks.append((kind, partner_id, count))
     return perks
+
+
+def perk_misfit_message(kind: str) -> str:
+    if kind == PerkKind.SCENIC_TICKET:
+        return _("A scenic-spot ticket is used at a scenic spot: choose a scenic spot, or no "
+                 "partner (then any of the cooperative's scenic spots takes it).")  # fmt: skip
+    return _("A farm-stay night is spent at a guesthouse: choose a guesthouse, or no partner "
+             "(then any of the cooperative's guesthouses takes it).")  # fmt: skip
+
+
+async def _fix_perks(
+    plan: Plan, perks: Sequence[PerkTerms], conn: BaseDBAsyncClient, *, coop_id: int
+) -> bool:
+    """Give perks whose partner is of the wrong kind a partner that fits, and their vouchers
+    not yet used with them, even after plots were sold: what buyers received could not be
+    used. False when the change is not such a fix; refused (Conflict) once a voucher of
+    those perks was used."""
+    before = [
+        (p.id, str(p.kind), p.partner_id, p.count)
+        for p in await PlanPerk.filter(plan_id=plan.id).using_db(conn)
+    ]
+    kinds = dict(
+        await Partner.filter(cooperative_id=coop_id).using_db(conn).values_list("id", "kind")
+    )
+    fixes = rules.perk_fixes(before=before, after=perks, partner_kinds=kinds)
+    if not fixes:
+        return False
+    used = Voucher.filter(perk_id__in=list(fixes), status=VoucherStatus.REDEEMED)
+    if await used.using_db(conn).exists():
+        raise Conflict(_("A voucher of this perk was used already: its partner stays."))
+    for perk_id, partner_id in fixes.items():
+        await PlanPerk.filter(id=perk_id).using_db(conn).update(partner_id=partner_id)
+        await (
+            Voucher.filter(perk_id=perk_id, status=VoucherStatus.ISSUED)
+            .using_db(conn)
+            .update(partner_id=partner_id)
+        )
+    return True
 
 
 async def _write_perks(plan: Plan, perks: Sequence[PerkTerms], conn: BaseDBAsyncClient) -> None:
@@ -453,6 +506,10 @@ async def update_plan(*, manager: User, plan_id: int, data: PlanInput) -> Plan:
             for p in await PlanPerk.filter(plan_id=plan.id).using_db(conn)
         ]
         before = {name: getattr(plan, name) for name in rules.PLAN_TERMS if name != "perks"}
+        if perk_terms(old_perks) != perk_terms(perks):
+            assert manager.cooperative_id is not None
+            if await _fix_perks(plan, perks, conn, coop_id=manager.cooperative_id):
+                old_perks = list(perks)  # fixed: not a change of what buyers paid for
         refused = rules.refused_changes(
             sold=sold,
             before={**before, "perks": perk_terms(old_perks)},

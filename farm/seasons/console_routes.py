@@ -4,6 +4,7 @@ service, and renders or redirects; bad input is shown beside its field (422)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -45,7 +46,11 @@ seasons_page = manager_list(
 
 
 def _season_form(season: Season) -> dict[str, str]:
-    return {name: str(getattr(season, name)) for name in SEASON_NAMES}
+    """The season as its form shows it: end dates as the last day included, as lists do."""
+    values = {name: str(getattr(season, name)) for name in SEASON_NAMES}
+    for name in console.LAST_DAYS:
+        values[name] = str(getattr(season, name) - timedelta(days=1))
+    return values
 
 
 async def season_new(request: Request) -> Response:

@@ -49,6 +49,7 @@ async def harvests(request: Request) -> Response:
             harvested_on=str(form.get("harvested_on") or ""),
             today=today(request),
             now=now(),
+            confirmed=form.get("confirm_heavy") == "1",
         )
         return f"/manage/harvests?logged={lot.code}"
 

@@ -12,11 +12,19 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from farm import db
+from farm.accounts.models import Role, User
+from farm.errors import FieldErrors
 from farm.fieldwork.models import HarvestLot
 from farm.land.models import Plot, Season
-from farm.shipments import batches
+from farm.shipments import batches, corrections
 from farm.shipments.closing import close_ended_seasons
-from farm.shipments.models import Allocation, AllocationState, ShipDayHold, Shipment
+from farm.shipments.models import (
+    Allocation,
+    AllocationState,
+    ShipDayHold,
+    Shipment,
+    ShipmentStatus,
+)
 from farm.subscriptions.models import Status, Subscription
 from tests.support import (
     accounting_problems,
@@ -51,6 +59,18 @@ worlds = st.fixed_dictionaries(
         "holds": st.sets(st.tuples(st.integers(0, 3), st.integers(0, 5)), max_size=6),
         "cancel": st.one_of(st.none(), st.tuples(st.integers(0, 3), st.integers(0, SPAN))),
         "runs": st.lists(st.integers(min_value=0, max_value=SPAN + 3), min_size=1, max_size=5),
+        # Lots corrected by a manager after a run: (lot, new grams, after which run, void),
+        # a box of the lot packed or shipped before (its grams then fixed) or not.
+        "corrections": st.lists(
+            st.tuples(
+                st.integers(min_value=0, max_value=11),
+                st.integers(min_value=1, max_value=40_000),
+                st.integers(min_value=0, max_value=5),
+                st.booleans(),
+                st.sampled_from([None, ShipmentStatus.PACKED, ShipmentStatus.SHIPPED]),
+            ),
+            max_size=3,
+        ),
     }
 )
 
@@ -79,7 +99,11 @@ async def _play(world: dict) -> None:
         cancel_on = STARTS + timedelta(days=world["cancel"][1])
 
     run_days = sorted(STARTS + timedelta(days=d) for d in world["runs"])
-    for today in [*run_days, ENDS + timedelta(days=3)]:
+    lots = list(await HarvestLot.all().order_by("id"))
+    manager = (
+        await User.get(role=Role.MANAGER, cooperative_id=season.cooperative_id) if lots else None
+    )
+    for run_i, today in enumerate([*run_days, ENDS + timedelta(days=3)]):
         if cancel_on and today >= cancel_on:
             await Subscription.filter(id=subs[world["cancel"][0]].id).update(
                 status=Status.CANCELLED)  # fmt: skip
@@ -89,6 +113,18 @@ async def _play(world: dict) -> None:
         await batches.make_due_batches(today=today, now=now)  # a rerun changes nothing
         await close_ended_seasons(today=today, now=now)
         assert await accounting_problems() == []
+        for lot_i, grams, after_run, void, box_status in world["corrections"]:
+            if after_run != run_i or lot_i >= len(lots):
+                continue
+            await _correct(manager, lots[lot_i].id, grams, void, box_status, today, now)
+            assert await accounting_problems() == []
+
+    # The scheduler's hourly close after the last correction: what a correction left open
+    # after the last ship day gets its place.
+    last = ENDS + timedelta(days=3)
+    await close_ended_seasons(
+        today=last, now=datetime.combine(last, datetime.min.time(), tzinfo=UTC)
+    )
 
     # After the season: every gram of every lot grown before its end has its place (from
     # before it began: unclaimed), none is waiting; later lots wait for a next season.
@@ -118,6 +154,27 @@ async def _play(world: dict) -> None:
         if item.lot.plot_id is not None:
             assert item.subscription.plot_id == item.lot.plot_id
         assert item.lot.harvested_on >= STARTS  # nobody is sent what grew before their season
+
+
+async def _correct(manager, lot_id, grams, void, box_status, today, now) -> None:
+    """A manager corrects a lot (perhaps after a box of it was packed or shipped): refused
+    below what is fixed, and then nothing changes; else placed again."""
+    if box_status is not None:  # the first box holding some of the lot leaves
+        item = await Allocation.filter(lot_id=lot_id, state=AllocationState.SHIPPED).first()
+        if item is not None:
+            await Shipment.filter(id=item.shipment_id).update(status=box_status)
+    before = await HarvestLot.get(id=lot_id)
+    if before.voided_at is not None:
+        return
+    try:
+        await corrections.correct_lot(manager=manager, lot_id=lot_id, kg=f"{grams / 1000}",
+                                      reason="typo", void=void, today=today, now=now)  # fmt: skip
+    except FieldErrors:
+        after = await HarvestLot.get(id=lot_id)
+        assert (after.weight_g, after.settled_g) == (before.weight_g, before.settled_g)
+        return
+    after = await HarvestLot.get(id=lot_id)
+    assert after.weight_g == (0 if void else grams)
 
 
 @hypothesis_settings(

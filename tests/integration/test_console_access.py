@@ -51,11 +51,15 @@ async def owned_objects():
 
 
 async def shipping_ids(coop_id: int, field_id: int) -> dict[str, int]:
-    """A batch and a harvest lot of the cooperative, for the shipment and diversion pages."""
+    """A batch, a harvest lot and a work entry of the cooperative, for the shipment, diversion
+    and correction pages."""
     batch = await Batch.create(cooperative_id=coop_id, ship_on=NOW.date(), created_at=NOW)
     crop = await make_crop(coop_id)
     lot = await make_lot(crop, field_id=field_id, plot_id=None, grams=1000, harvested_on=NOW.date())
-    return {"batch_id": batch.id, "lot_id": lot.id}
+    entry = await WorkEntry.create(cooperative_id=coop_id, field_id=field_id, activity="weeding",
+                                   worked_on=NOW.date(), whole_field=True,
+                                   logged_by_id=lot.logged_by_id, created_at=NOW)  # fmt: skip
+    return {"batch_id": batch.id, "lot_id": lot.id, "entry_id": entry.id}
 
 
 async def partner_ids(coop_id: int) -> dict[str, int]:

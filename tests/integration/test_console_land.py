@@ -85,7 +85,10 @@ def plan_input(plan, **changes) -> PlanInput:
 
 
 def season_input(season, **changes) -> SeasonInput:
+    """The season's form as shown: its end dates are the last days, included."""
     values = {name: str(getattr(season, name)) for name in season_routes.SEASON_NAMES}
+    for name in ("ends_on", "sale_ends_on"):
+        values[name] = str(getattr(season, name) - timedelta(days=1))
     return SeasonInput(**{**values, **changes})
 
 
@@ -343,7 +346,7 @@ async def test_the_field_page_draws_sold_and_reserved_plots_for_the_season_asked
 
 SEASON_FORM = {
     "name": "2027年度认购季", "name_en": "2027 season", "starts_on": "2027-03-01",
-    "ends_on": "2028-03-01", "sale_starts_on": "2026-11-01", "sale_ends_on": "2027-03-01",
+    "ends_on": "2028-02-29", "sale_starts_on": "2026-11-01", "sale_ends_on": "2027-02-28",
     "ship_days_of_month": "16,1", "cutoff_days": "2",
 }  # fmt: skip
 
@@ -363,10 +366,10 @@ async def test_a_manager_creates_a_season_with_its_ship_days_in_order(client):
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"ends_on": "2027-03-01"}, "ends_on", "This must come after the start."),
+        ({"ends_on": "2027-02-28"}, "ends_on", "This must come after the start."),
         ({"sale_ends_on": "2028-03-02"}, "sale_ends_on",
          "The sale must end no later than the season ends."),
-        ({"sale_ends_on": "2026-11-01"}, "sale_ends_on", "This must come after the start."),
+        ({"sale_ends_on": "2026-10-31"}, "sale_ends_on", "This must come after the start."),
         ({"ship_days_of_month": "1,31"}, "ship_days_of_month",
          "Enter days of the month from 1 to 28, separated by commas, like 1,16."),
         ({"cutoff_days": "15"}, "cutoff_days", "Enter a whole number from 1 to 14."),
@@ -415,7 +418,10 @@ async def test_a_season_with_sold_plots_keeps_its_dates_ship_days_and_cutoff(con
         data=season_input(season, name="改名", sale_ends_on="2027-02-01"),
     )  # fmt: skip
     kept = await Season.get(id=season.id)
-    assert (kept.name, kept.sale_ends_on) == ("改名", date(2027, 2, 1))
+    assert (kept.name, kept.sale_ends_on) == (
+        "改名",
+        date(2027, 2, 2),
+    )  # the last day typed, included
 
 
 async def test_a_season_with_only_reservations_may_still_change_its_ship_days(conn):

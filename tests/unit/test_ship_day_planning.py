@@ -7,6 +7,7 @@ database, is checked on fewer worlds in tests/integration/test_accounting_proper
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from types import MappingProxyType
@@ -15,8 +16,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from farm.shipments import rules
-from farm.shipments.models import AllocationState, DiversionReason
+from farm.shipments.correction_plan import (
+    Placed,
+    fixed_grams,
+    is_fixed,
+    plan_correction,
+    replan_day,
+)
+from farm.shipments.models import AllocationState, DiversionReason, ShipmentStatus
 from farm.shipments.planning import (
+    UNCLAIMED,
     CarriedItem,
     FieldSnapshot,
     OpenLot,
@@ -272,3 +281,71 @@ def test_a_held_day_carries_rice_and_diverts_greens_then_the_next_box_takes_the_
     plan = plan_field(_snapshot([back], [], carried=[kept]))
     assert [(r.allocation_id, r.outcome) for r in plan.released] == [(9, rules.SHIP)]
     assert [(b.subscription_id, b.has_items) for b in plan.boxes] == [(1, True)]
+
+
+# ---- a lot corrected: its open grams placed again by the same engine ----
+
+
+@settings(max_examples=200)
+@given(snapshot=snapshots(), data=st.data())
+def test_a_corrected_lot_is_placed_again_whole_and_only_in_boxes_still_open(snapshot, data):
+    if not snapshot.lots:
+        return
+    lot = data.draw(st.sampled_from(snapshot.lots))
+    ids = [s.id for s in snapshot.subscribers]
+    open_boxes = frozenset(data.draw(st.sets(st.sampled_from(ids)))) if ids else frozenset()
+    corrected = replace(lot, open_g=data.draw(st.integers(1, 60_000)))
+    plan = plan_correction(snapshot, lot=corrected, open_boxes=open_boxes)
+    assert plan.released == ()  # nothing carried is decided again
+    assert all(share.lot_id == lot.id for share in plan.shares)
+    placed = sum(share.grams for share in plan.shares)
+    assert placed == (corrected.open_g if lot.id in plan.settled_lot_ids else 0)
+    by_id = {s.id: s for s in snapshot.subscribers}
+    for share in plan.shares:
+        if share.subscription_id is None:
+            assert share.outcome == UNCLAIMED
+            continue
+        sub = by_id[share.subscription_id]
+        assert sub.on_hold or sub.id in open_boxes  # a closed box gains nothing
+        if share.outcome.state == SHIPPED:
+            assert sub.id in open_boxes and not sub.on_hold
+            assert fresh(snapshot, sub, lot.harvested_on, lot.shelf_life_days)
+        if lot.plot_id is not None:
+            assert sub.plot_id == lot.plot_id
+    # A plot lot whose subscriber's box is closed waits for their next ship day.
+    owner = next((s for s in snapshot.subscribers if s.plot_id == lot.plot_id), None)
+    if lot.plot_id is not None and owner is not None:
+        closed = not owner.on_hold and owner.id not in open_boxes
+        if closed:
+            assert lot.id not in plan.settled_lot_ids
+
+
+placed_rows = st.lists(
+    st.builds(
+        Placed,
+        allocation_id=st.integers(1, 10_000),
+        grams=st.integers(1, 50_000),
+        state=st.sampled_from([SHIPPED, CARRIED, DIVERTED]),
+        by_hand=st.booleans(),
+        box_status=st.sampled_from([None, *ShipmentStatus]),
+        ship_on=st.sampled_from([None, SHIP_ON, NEXT]),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=300)
+@given(placed=placed_rows)
+def test_a_lot_can_be_corrected_down_to_what_is_packed_shipped_or_given_away_only(placed):
+    fixed = fixed_grams(placed)
+    movable = [p for p in placed if not is_fixed(p)]
+    assert fixed + sum(p.grams for p in movable) == sum(p.grams for p in placed)
+    for p in placed:
+        if p.by_hand or (
+            p.state == SHIPPED and p.box_status in (ShipmentStatus.PACKED, ShipmentStatus.SHIPPED)
+        ):
+            assert is_fixed(p)
+        elif p.state != SHIPPED or p.box_status in (ShipmentStatus.CREATED, ShipmentStatus.EMPTY):
+            assert not is_fixed(p)
+    days = [p.ship_on for p in movable if p.ship_on]
+    assert replan_day(placed) == (max(days) if days else None)

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from farm.land.console_seasons import PerkInput
 
 from farm.errors import Conflict, FieldErrors
 from farm.fieldwork.models import HarvestLot, Household, LandTransfer
-from farm.land import console_seasons
 from farm.land.models import Cooperative, Field, PlanPerk, Season
 from farm.partners.models import Partner, PartnerKind
+from farm.seasons import console as console_seasons
+from farm.seasons.console import PerkInput
 from farm.vouchers.models import Voucher, VoucherStatus
 from farm.vouchers.services import issue_vouchers
 from tests.integration.test_console_land import (

@@ -23,9 +23,9 @@ from farm.fieldwork.models import HarvestLot, WorkEntryPlot
 from farm.i18n import _
 from farm.land import rules as land_rules
 from farm.land.console import PlotInput, misfit_message, read_plot
-from farm.land.models import Field, Plot
+from farm.land.models import Field, Plot, PlotClaim
 from farm.sql import one_or_not_found
-from farm.subscriptions.models import PlotClaim, Subscription
+from farm.subscriptions.models import Subscription
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ from tortoise.transactions import in_transaction
 from farm.accounts.models import User
 from farm.errors import Conflict
 from farm.i18n import _
+from farm.land.models import PlotClaim
 from farm.partners.bookings import cancel_stays_of
 from farm.payments import refunds
 from farm.payments.gateway import Gateway, PaymentProviderError
 from farm.payments.models import Payment, PaymentStatus, RefundReason
 from farm.subscriptions import claims
-from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.subscriptions.models import Status, Subscription
 from farm.subscriptions.services import own_subscription, release_reservation, subscription_view
 from farm.vouchers.services import void_vouchers
 

@@ -15,6 +15,7 @@ from farm.accounts.models import User
 from farm.bootstrap import Runtime
 from farm.errors import Conflict, DomainError
 from farm.i18n import _
+from farm.land.models import PlotClaim
 from farm.lifecycle.activation import record_success
 from farm.payments.declines import decline_message, method_name
 from farm.payments.gateway import (
@@ -31,7 +32,7 @@ from farm.payments.models import Payment, PaymentStatus
 from farm.payments.polling import StripeReadGate
 from farm.payments.services import failure_message, last_attempt
 from farm.subscriptions import services as subscriptions
-from farm.subscriptions.models import PlotClaim, Status, Subscription
+from farm.subscriptions.models import Status, Subscription
 from farm.subscriptions.rules import is_lapsed
 
 log = logging.getLogger("farm.payments")

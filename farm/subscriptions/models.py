@@ -5,10 +5,6 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
-# The hold on a plot (PlotClaim) lives with the land, in farm.land.models. Named here too only
-# for farm.lifecycle, until its imports move there (it is being changed on another branch).
-from farm.land.models import PlotClaim  # noqa: F401
-
 
 class Status(StrEnum):
     PENDING_PAYMENT = "pending_payment"

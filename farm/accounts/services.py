@@ -163,7 +163,8 @@ async def authenticate(
         await limits.forgive(*taken)
         raise
     ok = await verify_password(user.password_hash if user else _DUMMY_HASH, password)
-    if not ok or user is None:  # the attempts stay counted: they are failures
+    if not ok or user is None or not user.is_active:  # counted: they are failures
+        # A deactivated account is refused like a wrong password: nothing more is said.
         raise DomainError(_("Wrong email or password."), status_code=400)
     await limits.forgive(*taken)
     await limits.clear(limits.LOGIN_ACCOUNT, clean)
@@ -202,7 +203,7 @@ async def request_password_reset(
     if address:
         await limits.take(limits.RESET_ADDRESS, address, now=now)
     user = await User.get_or_none(email=clean)
-    if user is None:
+    if user is None or not user.is_active:
         return
     try:
         await limits.take(limits.RESET_ACCOUNT, clean, now=now)
@@ -229,7 +230,7 @@ async def user_for_reset_token(*, token: str, secret: str) -> User:
     except (BadSignature, KeyError, TypeError, ValueError):
         user = None
         data = {}
-    if user is None or data.get("h") != _hash_fingerprint(user.password_hash):
+    if user is None or not user.is_active or data.get("h") != _hash_fingerprint(user.password_hash):
         raise NotFound(_("This reset link is invalid or has expired. Ask for a new one."))
     return user
 

@@ -344,3 +344,16 @@ async def test_farm_create_user_makes_the_first_admin_who_reaches_admin(client, 
     assert (await User.get(email="root@farm.example")).role == Role.ADMIN
     await log_in_client(client, "root@farm.example")
     assert (await client.get("/admin")).status_code == 200
+
+
+async def test_the_plan_page_shows_the_cooperatives_profile_to_customers(client):
+    from tests.support import make_season
+
+    plan = await make_season()
+    season = await plan.season
+    await Cooperative.filter(id=season.cooperative_id).update(
+        village="青山村", phone="0551-6543 2100", description="山里的稻田。"
+    )
+    page = await client.get(f"/plans/{plan.id}")
+    assert page.status_code == 200
+    assert "Test cooperative" in page.text and "青山村" in page.text and "山里的稻田。" in page.text

@@ -4,7 +4,6 @@ admins. The routes are read from the app, so a new page is walked without asking
 
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from starlette.routing import Route
 

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import hashlib
 import os
+import secrets
 import threading
 import uuid
 import weakref
@@ -126,6 +127,34 @@ async def sign_up(
         raise FieldErrors(
             {"email": _("An account with this email already exists. Try logging in.")}
         ) from None
+
+
+async def add_staff_account(
+    *,
+    email: str,
+    name: str,
+    language: str,
+    role: Role,
+    cooperative_id: int | None = None,
+    partner_id: int | None = None,
+    taken: str,
+) -> User:
+    """A staff account made for someone else, with a password nobody knows (its owner chooses
+    one through a link mailed to them). An address that already has an account is refused
+    with `taken` (FieldErrors on `email`), and nothing is written."""
+    refused = FieldErrors({"email": taken})
+    clean = rules.normalize_email(email)
+    if clean is not None and await User.filter(email=clean).exists():
+        raise refused
+    try:
+        return await sign_up(
+            email=email, name=name, password=secrets.token_urlsafe(24), language=language,
+            role=role, cooperative_id=cooperative_id, partner_id=partner_id,
+        )  # fmt: skip
+    except FieldErrors as exc:
+        if "email" in exc.errors and clean is not None:  # registered at the same moment
+            raise refused from None
+        raise
 
 
 async def authenticate(

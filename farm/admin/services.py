@@ -8,7 +8,6 @@ partners. Anything else is "not found", so another cooperative's records are not
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,8 +18,8 @@ from tortoise.transactions import in_transaction
 from farm import forms
 from farm.accounts import rules as account_rules
 from farm.accounts.models import Role, User
-from farm.accounts.services import QueueMail, hash_password, sign_up
-from farm.errors import FieldErrors, NotFound
+from farm.accounts.services import QueueMail, add_staff_account, hash_password
+from farm.errors import NotFound
 from farm.i18n import _
 from farm.land.models import Cooperative
 from farm.links import Links
@@ -148,20 +147,12 @@ async def invite_manager(
     an email with a link (good for 7 days, once) where its owner chooses name and password.
     An address that already has an account is refused (FieldErrors on `email`)."""
     cooperative = await own_cooperative(user=user, cooperative_id=cooperative_id)
-    taken = FieldErrors({"email": _("This email address already has an account.")})
     email = account_rules.normalize_email(data.email)
-    if email is not None and await User.filter(email=email).exists():
-        raise taken
-    name = data.name.strip() or (email or "").split("@")[0]
-    try:
-        invited = await sign_up(
-            email=data.email, name=name, password=secrets.token_urlsafe(24),
-            language=language, role=Role.MANAGER, cooperative_id=cooperative.id,
-        )  # fmt: skip
-    except FieldErrors as exc:
-        if "email" in exc.errors and email is not None:  # registered at the same moment
-            raise taken from None
-        raise
+    invited = await add_staff_account(
+        email=data.email, name=data.name.strip() or (email or "").split("@")[0],
+        language=language, role=Role.MANAGER, cooperative_id=cooperative.id,
+        taken=_("This email address already has an account."),
+    )  # fmt: skip
     token = _invitations(secret).dumps({"u": invited.id, "h": _fingerprint(invited.password_hash)})
     coop_name = cooperative.name
 

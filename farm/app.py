@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from farm import db, i18n
 from farm.accounts import routes as accounts_routes
+from farm.admin import routes as admin_routes
 from farm.bootstrap import bootstrap
 from farm.errors import DomainError, FieldErrors
 from farm.fieldwork import correction_routes as entry_correction_routes
@@ -226,6 +227,7 @@ def create_app(
         *console_routes.routes,
         *season_console_routes.routes,
         *accounts_routes.routes,
+        *admin_routes.routes,
         *lifecycle_routes.routes,
         *subscriber_console_routes.routes,
         *fieldwork_routes.routes,

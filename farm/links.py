@@ -23,6 +23,10 @@ class Links:
     def password_reset(self, token: str) -> str:
         return self.to(f"/password/reset/{token}")
 
+    def invitation(self, token: str) -> str:
+        """Where an invited manager chooses their name and password."""
+        return self.to(f"/invitation/{token}")
+
     def voucher_scan(self, code: str) -> str:
         """What a voucher's QR code holds: the partner's scan page for this code."""
         return self.to(f"/v/{code}")

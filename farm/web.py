@@ -183,13 +183,17 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 async def read_session_user(request: Request, default_language: str) -> None:
     """The session's user into `request.state.user` (None for a visitor), and the language of
-    the request. A session whose account is gone or whose password changed since it was opened
-    is ended here."""
+    the request. A session whose account is gone or deactivated, or whose password changed
+    since it was opened, is ended here."""
     user = None
     user_id = request.session.get("user_id")
     if isinstance(user_id, int):
         user = await session_user(user_id)
-        if user is None or request.session.get("pw") != password_stamp(user.password_hash):
+        if (
+            user is None
+            or not user.is_active
+            or request.session.get("pw") != password_stamp(user.password_hash)
+        ):
             request.session.clear()
             user = None
     request.state.user = user
@@ -222,7 +226,9 @@ def reads_its_own_user(endpoint: Any) -> Any:
 
 
 def session_stamp(request: Request) -> tuple[int, str] | None:
-    """The user id and password stamp the session holds, unchecked; None for a visitor."""
+    """The user id and password stamp the session holds, unchecked; None for a visitor. A
+    statement that trusts them checks them itself: the user exists, is active and has a
+    password hash ending in the stamp (as farm/subscriptions/claims.py's buyer does)."""
     user_id, stamp = request.session.get("user_id"), request.session.get("pw")
     if type(user_id) is int and isinstance(stamp, str):
         return user_id, stamp

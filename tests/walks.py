@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
-from farm.accounts.models import User
+from farm.accounts.models import Role, User
+from farm.accounts.services import sign_up
 from farm.demo import load_demo
 from farm.fieldwork.models import HarvestLot, Household, WorkEntry
 from farm.land.models import Field, Plan, Plot, PlotClaim, Season
@@ -25,6 +26,7 @@ PEOPLE = {  # who: the demo account (password "correct horse"), None for a visit
     "manager": "li@coop.example",
     "gate staff": "gate@scenic.example",
     "guesthouse staff": "desk@stay.example",
+    "admin": "admin@farm.example",  # made by demo_world: the demo has no admin
 }
 
 
@@ -34,6 +36,8 @@ async def demo_world(now: datetime) -> dict:
     paths, by parameter name, and by route path where one name means different things. The
     database must be connected and empty."""
     await load_demo(today=now.date(), with_accounts=True)
+    await sign_up(email=PEOPLE["admin"], name="平台管理员", password="correct horse",
+                  language="zh_CN", role=Role.ADMIN)  # fmt: skip
     customer = await User.get(email="demo@example.com")
     active = await Subscription.get(customer=customer, status=Status.ACTIVE)
     async with in_transaction() as conn:
@@ -67,6 +71,8 @@ async def demo_world(now: datetime) -> dict:
         "plot_id": plot.id, "batch_id": batch.id, "partner_id": guesthouse.id,
         "room_id": (await Room.filter(partner=guesthouse).first()).id,
         "lot_id": (await HarvestLot.first()).id, "entry_id": entry.id,
+        "cooperative_id": coop_id,
+        "user_id": (await User.get(email=PEOPLE["guesthouse staff"])).id,
         "/checkout/{sub_id}": {"sub_id": pending.id},
         "/account/vouchers/{code}": {"code": farm_stay.code},
         "/v/{code}": {"code": ticket.code},

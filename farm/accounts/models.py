@@ -27,6 +27,8 @@ class User(Model):
     partner: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "farm.Partner", null=True, related_name="staff", on_delete=fields.RESTRICT
     )
+    # A deactivated account cannot log in, and its sessions end at its next request.
+    is_active = fields.BooleanField(default=True, db_default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -33,9 +33,12 @@ def start_session(request: Request, user: User) -> None:
 
 def home_for(user: User) -> str:
     """Where each role starts after logging in."""
-    return {"customer": "/account", "manager": "/manage", "partner_staff": "/partner"}.get(
-        user.role, "/"
-    )
+    return {
+        "customer": "/account",
+        "manager": "/manage",
+        "partner_staff": "/partner",
+        "admin": "/admin",
+    }.get(user.role, "/")
 
 
 async def signup(request: Request) -> Response:

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import hashlib
 import os
+import secrets
 import threading
 import uuid
 import weakref
@@ -128,6 +129,34 @@ async def sign_up(
         ) from None
 
 
+async def add_staff_account(
+    *,
+    email: str,
+    name: str,
+    language: str,
+    role: Role,
+    cooperative_id: int | None = None,
+    partner_id: int | None = None,
+    taken: str,
+) -> User:
+    """A staff account made for someone else, with a password nobody knows (its owner chooses
+    one through a link mailed to them). An address that already has an account is refused
+    with `taken` (FieldErrors on `email`), and nothing is written."""
+    refused = FieldErrors({"email": taken})
+    clean = rules.normalize_email(email)
+    if clean is not None and await User.filter(email=clean).exists():
+        raise refused
+    try:
+        return await sign_up(
+            email=email, name=name, password=secrets.token_urlsafe(24), language=language,
+            role=role, cooperative_id=cooperative_id, partner_id=partner_id,
+        )  # fmt: skip
+    except FieldErrors as exc:
+        if "email" in exc.errors and clean is not None:  # registered at the same moment
+            raise refused from None
+        raise
+
+
 async def authenticate(
     *,
     email: str,
@@ -163,7 +192,8 @@ async def authenticate(
         await limits.forgive(*taken)
         raise
     ok = await verify_password(user.password_hash if user else _DUMMY_HASH, password)
-    if not ok or user is None:  # the attempts stay counted: they are failures
+    if not ok or user is None or not user.is_active:  # counted: they are failures
+        # A deactivated account is refused like a wrong password: nothing more is said.
         raise DomainError(_("Wrong email or password."), status_code=400)
     await limits.forgive(*taken)
     await limits.clear(limits.LOGIN_ACCOUNT, clean)
@@ -202,7 +232,7 @@ async def request_password_reset(
     if address:
         await limits.take(limits.RESET_ADDRESS, address, now=now)
     user = await User.get_or_none(email=clean)
-    if user is None:
+    if user is None or not user.is_active:
         return
     try:
         await limits.take(limits.RESET_ACCOUNT, clean, now=now)
@@ -229,7 +259,7 @@ async def user_for_reset_token(*, token: str, secret: str) -> User:
     except (BadSignature, KeyError, TypeError, ValueError):
         user = None
         data = {}
-    if user is None or data.get("h") != _hash_fingerprint(user.password_hash):
+    if user is None or not user.is_active or data.get("h") != _hash_fingerprint(user.password_hash):
         raise NotFound(_("This reset link is invalid or has expired. Ask for a new one."))
     return user
 

@@ -22,6 +22,9 @@ class Cooperative(Model):
     name_en = fields.CharField(max_length=100, default="")
     village = fields.CharField(max_length=100, default="")
     province = fields.CharField(max_length=50, default="")
+    phone = fields.CharField(max_length=32, default="", db_default="")
+    # Shown to customers beside the cooperative's plans
+    description = fields.TextField(default="", db_default="")
 
     class Meta:
         table = "cooperatives"

@@ -218,8 +218,11 @@ class FieldMap:
 
 
 async def plan_offer(*, plan_id: int, now: datetime) -> PlanOffer:
-    """One plan with its perks and plots left."""
-    plan = await Plan.get_or_none(id=plan_id).select_related("season", "field")
+    """One plan with its perks and plots left (and its season's cooperative, whose profile
+    the page shows)."""
+    plan = await Plan.get_or_none(id=plan_id).select_related(
+        "season", "field", "season__cooperative"
+    )
     if plan is None:
         raise NotFound(_("This plan does not exist."))
     perks = await PlanPerk.filter(plan_id=plan.id).select_related("partner").order_by("id")

@@ -7,9 +7,8 @@ input with FieldErrors before writing anything."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -20,14 +19,12 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from farm import forms
-from farm.accounts import rules as account_rules
 from farm.accounts.models import Role, User
-from farm.accounts.services import request_password_reset, sign_up
+from farm.accounts.services import QueueMail, add_staff_account, request_password_reset
 from farm.errors import Conflict, FieldErrors
 from farm.i18n import _
 from farm.land.models import PlanPerk
 from farm.links import Links
-from farm.mail import Mailer
 from farm.partners import console_rules as rules
 from farm.partners.models import Booking, BookingNight, Partner, PartnerKind, Room
 from farm.sql import one_or_not_found
@@ -316,30 +313,19 @@ async def add_staff(
     language: str,
     secret: str,
     links: Links,
-    mailer: Mailer,
+    now: datetime,
+    queue_mail: QueueMail,
 ) -> User:
     """An account for one of the partner's staff, and an email with a link to choose its
     password: the account is made with a random password nobody knows. An address that
     already has an account is refused (FieldErrors on `email`) and nothing is written."""
     partner = await own_partner(manager=manager, partner_id=partner_id)
-    taken = FieldErrors(
-        {
-            "email": _(
-                "This email address already has an account. Staff need an address of their own."
-            )
-        }
+    staff = await add_staff_account(
+        email=data.email, name=data.name, language=language, role=Role.PARTNER_STAFF,
+        partner_id=partner.id,
+        taken=_("This email address already has an account. Staff need an address of their own."),
+    )  # fmt: skip
+    await request_password_reset(
+        email=staff.email, secret=secret, links=links, now=now, queue_mail=queue_mail
     )
-    email = account_rules.normalize_email(data.email)
-    if email is not None and await User.filter(email=email).exists():
-        raise taken
-    try:
-        staff = await sign_up(
-            email=data.email, name=data.name, password=secrets.token_urlsafe(24),
-            language=language, role=Role.PARTNER_STAFF, partner_id=partner.id,
-        )  # fmt: skip
-    except FieldErrors as exc:
-        if "email" in exc.errors and email is not None:  # registered at the same moment
-            raise taken from None
-        raise
-    await request_password_reset(email=staff.email, secret=secret, links=links, mailer=mailer)
     return staff

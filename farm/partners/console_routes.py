@@ -24,6 +24,7 @@ from farm.web import (
     form_template,
     int_param,
     links,
+    now,
     read_form,
     redirect,
     render,
@@ -118,7 +119,7 @@ async def _add_staff(
     await console.add_staff(
         manager=manager, partner_id=partner_id, data=console.StaffInput(**values),
         language=i18n.DEFAULT_LANGUAGE, secret=str(settings.secret_key),
-        links=links(request), mailer=request.app.state.mailer,
+        links=links(request), now=now(), queue_mail=request.app.state.queue_mail,
     )  # fmt: skip
     return f"/manage/partners/{partner_id}?done=staff#staff"
 

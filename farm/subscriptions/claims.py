@@ -165,7 +165,7 @@ def lapsed(claim: PlotClaim, now: datetime) -> bool:
 _RESERVE_PG = """
 WITH buyer AS (
     SELECT u.id, left(u.name, $5) AS sign_name FROM users u
-    WHERE u.id = $4 AND u.role = 'customer' AND right(u.password_hash, $10) = $9
+    WHERE u.id = $4 AND u.role = 'customer' AND u.is_active AND right(u.password_hash, $10) = $9
       AND set_config('synchronous_commit', 'off', true) = 'off'  -- see above
 ), offer AS (
     SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2, pl.price_fen
@@ -232,7 +232,7 @@ async def reserve_in_one_statement(
 ) -> dict | None:
     """PostgreSQL only. The new subscription's columns, or None when nothing was reserved
     (raises IntegrityError when a unique index refused the claim). The buyer is the customer
-    `customer_id` whose password hash ends in `password_stamp` (what a session holds).
+    `customer_id`, active, whose password hash ends in `password_stamp` (what a session holds).
     Picking (no plot_id), a free plot among `candidates`, or with none given the first free
     plot."""
     sql = _RESERVE_SAMPLED if candidates else _RESERVE_FIRST_FREE

@@ -185,7 +185,10 @@ async def test_a_managers_ids_of_another_cooperative_are_404(client, app):
                "household_id": (await Household.create(cooperative_id=other.field.cooperative_id, name="别社农户")).id,
                "plot_id": (await Plot.filter(field_id=other.field_id).first()).id,
                **await shipping_ids(other.field.cooperative_id, other.field_id),
-               **await partner_ids(other.field.cooperative_id)}  # fmt: skip
+               **await partner_ids(other.field.cooperative_id),
+               "user_id": (await sign_up(email="m2@coop.cn", name="别社经理", password="correct horse",
+                                         language="zh_CN", role=Role.MANAGER,
+                                         cooperative_id=other.field.cooperative_id)).id}  # fmt: skip
     await log_in_client(client, "owner@coop.cn")
     token = await csrf_of(client, "/manage")
     for route in console_routes(app):

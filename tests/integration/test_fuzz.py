@@ -39,8 +39,9 @@ HOSTILE: dict[str, str | list[str]] = {
 }
 # Sent to one field at a time too, the others as the page gave them.
 ONE_AT_A_TIME = ("huge number", "far future", "not a number")
-# Writes a refused post makes on purpose: a failed login is counted.
-WRITES_WHEN_REFUSED = {"/login": {"attempts"}}
+# Writes a refused post makes on purpose: a failed login is counted, and so is a sign-up
+# refused for an email that has an account (or sign-ups could probe for accounts unlimited).
+WRITES_WHEN_REFUSED = {"/login": {"attempts"}, "/signup": {"attempts"}}
 VISITOR_FORMS = ("/login", "/signup", "/password/forgot")
 # Routes whose success would end the walk (the session) or that are not forms.
 NOT_FUZZED = ("/logout",)

@@ -431,6 +431,8 @@ async def record_harvest(
     if crop is None:
         raise NotFound(_("This crop is not on your list."))
     errors = forms.Form()
+    if crop.retired:
+        errors.refuse("crop_id", _("This crop is retired: it takes no new harvests."))
     plot_id = None
     if not target:
         field_, plot_id = await _harvest_source(
@@ -444,7 +446,7 @@ async def record_harvest(
         plot_id = plot.id if plot else None
     if field_ is None and not errors:
         raise NotFound(_("This plot does not exist."))
-    grams = errors.read("kg", forms.kg, kg)
+    grams = errors.read("kg", forms.amount, kg, unit=crop.unit)  # a count for a crop in pieces
     day = errors.read("harvested_on", rules.log_day, harvested_on, today=today)
     errors.check()
     assert field_ is not None

@@ -134,6 +134,22 @@ async def test_eggs_are_entered_and_shown_as_pieces_on_the_console_trace_and_plo
     client.cookies.set("lang", "en")
     assert "12 pcs" in (await client.get(f"/trace/{lot.code}")).text
     client.cookies.delete("lang")
+    # The reports: eggs on their own row as pieces, never added to the weights.
+    r = await client.post("/manage/harvests", data={
+        "crop_id": (await Crop.get(cooperative_id=manager.cooperative_id, name="大米")).id,
+        "target": str(plot.id), "kg": "3", "harvested_on": TODAY.isoformat(), "csrf_token": token,
+    })  # fmt: skip
+    report = await client.get("/manage/reports")
+    assert report.status_code == 200 and "12个" in report.text
+    from farm.fieldwork import reports
+    from farm.land.models import Season
+
+    season = await Season.get(id=plan.season_id)
+    yields = await reports._yield_report(season)
+    assert (yields.total.weight_g, yields.total.lots) == (3000, 1)
+    assert [r.weight_g for r in yields.by_field] == [3000]
+    csv = (await client.get("/manage/reports/yields.csv", params={"season": season.id})).text
+    assert "按作物,土鸡蛋,,,1,,12\r\n" in csv and "合计,,,,1,3.00,\r\n" in csv
     await client.post("/logout", data={"csrf_token": token})
     _, sub = await subscriber_of(plan, plot)
     await log_in_client(client, "wang@example.com")

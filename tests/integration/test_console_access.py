@@ -55,7 +55,7 @@ async def shipping_ids(coop_id: int, field_id: int) -> dict[str, int]:
     batch = await Batch.create(cooperative_id=coop_id, ship_on=NOW.date(), created_at=NOW)
     crop = await make_crop(coop_id)
     lot = await make_lot(crop, field_id=field_id, plot_id=None, grams=1000, harvested_on=NOW.date())
-    return {"batch_id": batch.id, "lot_id": lot.id}
+    return {"batch_id": batch.id, "lot_id": lot.id, "crop_id": crop.id}
 
 
 async def partner_ids(coop_id: int) -> dict[str, int]:

@@ -610,6 +610,7 @@ def console_walk(field_id, season_id, plan_id):
         (f"/manage/seasons/{season_id}", True, season),
         (f"/manage/seasons/{season_id}/plans/new", True, plan),
         (f"/manage/plans/{plan_id}", True, plan),
+        (f"/manage/plans/{plan_id}/publish", False, {"publish": "1"}),
     ]
 
 

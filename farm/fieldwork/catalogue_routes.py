@@ -5,10 +5,13 @@ a refused delete as a notice (409)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from farm.accounts.models import User
 from farm.errors import Conflict
 from farm.fieldwork import catalogue
 from farm.fieldwork.catalogue import CropInput
@@ -78,34 +81,43 @@ async def crop_page(request: Request) -> Response:
     return await form_page(request, show=show, save=save, names=NAMES)
 
 
-async def crop_retire(request: Request) -> Response:
+def _crop_button(
+    act: Callable[[User, int, dict[str, str]], Awaitable[str]],
+    *,
+    names: tuple[str, ...] = (),
+) -> Callable[[Request], Awaitable[Response]]:
+    """The route of a button on a crop's page (retire, delete): `act` does it and says where
+    to go next; a refusal (Conflict: a crop in use) shows the crop's page with it, 409."""
+
+    async def route(request: Request) -> Response:
+        manager = require_manager(request)
+        crop_id = int_param(request, "crop_id")
+
+        async def show(shown: Shown) -> Response:
+            return await _show(request, crop_id, shown)
+
+        async def save(values: dict[str, str]) -> str:
+            return await act(manager, crop_id, values)
+
+        return await form_page(request, show=show, save=save, names=names, notices=(Conflict,))
+
+    return route
+
+
+async def _retire(manager: User, crop_id: int, values: dict[str, str]) -> str:
     """Retire a crop (retired=1) or bring it back (retired=0)."""
-    manager = require_manager(request)
-    crop_id = int_param(request, "crop_id")
-
-    async def show(shown: Shown) -> Response:
-        return await _show(request, crop_id, shown)
-
-    async def save(values: dict[str, str]) -> str:
-        retired = values["retired"] == "1"
-        await catalogue.set_retired(manager=manager, crop_id=crop_id, retired=retired)
-        return f"/manage/crops/{crop_id}?saved=1"
-
-    return await form_page(request, show=show, save=save, names=("retired",))
+    retired = values["retired"] == "1"
+    await catalogue.set_retired(manager=manager, crop_id=crop_id, retired=retired)
+    return f"/manage/crops/{crop_id}?saved=1"
 
 
-async def crop_delete(request: Request) -> Response:
-    manager = require_manager(request)
-    crop_id = int_param(request, "crop_id")
+async def _delete(manager: User, crop_id: int, values: dict[str, str]) -> str:
+    await catalogue.delete_crop(manager=manager, crop_id=crop_id)
+    return "/manage/crops?deleted=1"
 
-    async def show(shown: Shown) -> Response:
-        return await _show(request, crop_id, shown)
 
-    async def save(values: dict[str, str]) -> str:
-        await catalogue.delete_crop(manager=manager, crop_id=crop_id)
-        return "/manage/crops?deleted=1"
-
-    return await form_page(request, show=show, save=save, names=(), notices=(Conflict,))
+crop_retire = _crop_button(_retire, names=("retired",))
+crop_delete = _crop_button(_delete)
 
 
 routes = [

@@ -24,8 +24,8 @@ from farm.accounts import routes as accounts_routes
 from farm.admin import routes as admin_routes
 from farm.bootstrap import bootstrap
 from farm.errors import DomainError, FieldErrors
+from farm.fieldwork import catalogue_routes, report_routes
 from farm.fieldwork import correction_routes as entry_correction_routes
-from farm.fieldwork import report_routes
 from farm.fieldwork import routes as fieldwork_routes
 from farm.land import console_routes
 from farm.land import routes as land_routes
@@ -231,6 +231,7 @@ def create_app(
         *lifecycle_routes.routes,
         *subscriber_console_routes.routes,
         *fieldwork_routes.routes,
+        *catalogue_routes.routes,
         *harvest_routes.routes,
         *report_routes.routes,
         *entry_correction_routes.routes,

@@ -22,7 +22,7 @@ from typing import ParamSpec, TypeVar
 from farm.errors import FieldErrors
 from farm.i18n import _
 from farm.phones import contact_phone, mobile_number
-from farm.units import GRAMS_PER_KG, format_yuan, plain_number
+from farm.units import GRAMS_PER_KG, PIECES, format_yuan, plain_number
 
 MAX_YUAN_FEN = 100_000_000  # ¥1,000,000: no price, rent or refund on this farm comes near
 MAX_KG = Decimal(100_000)  # more than a hundred tonnes in one lot is a typo
@@ -158,6 +158,18 @@ def yuan(value: str, *, maximum_fen: int = MAX_YUAN_FEN, allow_zero: bool = Fals
 def kg(value: str, *, maximum: Decimal = MAX_KG) -> int:
     """A weight typed in kg ('12.5', '1,200') -> whole grams, at least one."""
     return int(decimal(value, maximum=maximum, places=3) * GRAMS_PER_KG)
+
+
+MAX_PIECES = 100_000  # eggs in one lot: more is a typo
+
+
+def amount(value: str, *, unit: str) -> int:
+    """A harvest's amount as its crop is counted: kg typed ('12.5') -> whole grams, or a
+    whole number of pieces for a crop counted in pieces (eggs). Both are stored in the same
+    integer columns (farm/units.py amount_text shows them)."""
+    if unit == PIECES:
+        return whole(value, low=1, high=MAX_PIECES)
+    return kg(value)
 
 
 def hours(value: str, *, maximum: Decimal = MAX_HOURS) -> Decimal:

@@ -1,9 +1,12 @@
 """Every conversion and display of money, area and weight, once: fen and yuan; m², mu and
-fen of land; grams, kg and jin. Pure functions, no I/O; templates use them as filters."""
+fen of land; grams, kg and jin, and pieces for a crop counted. Pure functions, no I/O;
+templates use them as filters."""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+
+from farm.i18n import gettext, ngettext
 
 M2_PER_MU = Decimal(2000) / Decimal(3)  # 1 mu = 666.67 m²
 FEN_PER_MU = 10  # area fen: 1 fen = 0.1 mu = 66.67 m²
@@ -79,3 +82,22 @@ def jin_text(grams: int) -> str:
     hundreds of thousands): 3 -> '0.01', half up, always two decimals. Never negative."""
     hundredths = (2 * grams + 5) // 10  # grams / 5, rounded half up
     return f"{hundredths // 100}.{hundredths % 100:02d}"
+
+
+# ---- a harvest's amount: grams, or pieces for a crop counted (eggs) ----
+
+PIECES = "pieces"  # farm.fieldwork.models.CropUnit.PIECES
+
+
+def amount_text(amount: int, unit: str, *, jin: bool = True) -> str:
+    """A lot's or a box's amount in the reader's language, by its crop's unit. The engine
+    stores both in the same integer columns (weight_g, grams): grams for a weighed crop, a
+    count for a crop in pieces. 3335, 'kg' -> '3.34 kg (6.67 jin)' (or '3.34 kg' without
+    jin); 12, 'pieces' -> '12 pcs'."""
+    if unit == PIECES:
+        return ngettext("%(num)d pc", "%(num)d pcs", amount) % {"num": amount}
+    kg = plain_number(grams_to_kg(amount))
+    if not jin:
+        return gettext("%(kg)s kg") % {"kg": kg}
+    jin = plain_number(grams_to_jin(amount))
+    return gettext("%(kg)s kg (%(jin)s jin)") % {"kg": kg, "jin": jin}

@@ -26,7 +26,15 @@ from farm.errors import DomainError, FieldErrors, Forbidden, NotFound
 from farm.links import Links
 from farm.paging import parse_page, search_text
 from farm.parsing import parse_id
-from farm.units import format_yuan, grams_to_jin, grams_to_kg, m2_to_fen, m2_to_mu, plain_number
+from farm.units import (
+    amount_text,
+    format_yuan,
+    grams_to_jin,
+    grams_to_kg,
+    m2_to_fen,
+    m2_to_mu,
+    plain_number,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -51,6 +59,7 @@ def make_templates(timezone: str = "Asia/Shanghai") -> Environment:
     env.filters["days_of_month"] = days_of_month
     env.filters["kg"] = lambda grams: plain_number(grams_to_kg(grams))
     env.filters["jin"] = lambda grams: plain_number(grams_to_jin(grams))
+    env.globals["amount"] = amount_text  # grams or pieces, by the crop's unit
     zone = ZoneInfo(timezone)
     # Stored in UTC, shown in the service's time zone.
     env.filters["local"] = lambda dt, fmt="%Y-%m-%d %H:%M": dt.astimezone(zone).strftime(fmt)

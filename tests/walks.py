@@ -69,6 +69,7 @@ async def demo_world(now: datetime) -> dict:
         "plan_id": plan.id, "sub_id": active.id, "field_id": plan.field_id,
         "season_id": on_sale.id, "household_id": (await Household.first()).id,
         "plot_id": plot.id, "batch_id": batch.id, "partner_id": guesthouse.id,
+        "crop_id": (await HarvestLot.first()).crop_id,
         "room_id": (await Room.filter(partner=guesthouse).first()).id,
         "lot_id": (await HarvestLot.first()).id, "entry_id": entry.id,
         "cooperative_id": coop_id,

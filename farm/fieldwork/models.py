@@ -52,8 +52,19 @@ class LandTransfer(Model):
         unique_together = (("household", "field"),)
 
 
+class CropUnit(StrEnum):
+    """How a crop is harvested and shipped: weighed in kg, or counted (eggs)."""
+
+    KG = "kg"
+    PIECES = "pieces"
+
+
 class Crop(Model):
-    """A crop of a cooperative's list, with its shelf life at room temperature."""
+    """A crop of a cooperative's list, with its shelf life at room temperature and its unit.
+    For a crop counted in pieces, the lots' and allocations' gram columns (weight_g,
+    settled_g, grams) hold a count of pieces: the every-gram engine works on whole units
+    and does not care which (farm/units.py shows them). A retired crop is offered in no new
+    harvest entry and stays in the history."""
 
     id = fields.IntField(primary_key=True)
     cooperative: fields.ForeignKeyRelation = fields.ForeignKeyField(
@@ -63,6 +74,8 @@ class Crop(Model):
     name_en = fields.CharField(max_length=40, default="")
     shelf_life_days = fields.IntField()
     leafy = fields.BooleanField(default=False)
+    unit = fields.CharEnumField(CropUnit, max_length=10, default=CropUnit.KG, db_default="kg")
+    retired = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "crops"
@@ -176,7 +189,8 @@ class HarvestLot(Model):
         "farm.Plot", null=True, related_name="harvest_lots", on_delete=fields.RESTRICT
     )
     harvested_on = fields.DateField(db_index=True)
-    weight_g = fields.IntField()  # grams: integer arithmetic, shown in kg and jin
+    # grams (integer arithmetic, shown in kg and jin), or pieces for a crop counted in pieces
+    weight_g = fields.IntField()
     # Grams already given a place (shipped, carried over or diverted): the sum of the lot's
     # allocations. Kept on the lot so a ship day finds what is still open with one index.
     settled_g = fields.IntField(default=0)

@@ -62,7 +62,8 @@ def households_csv(report: HouseholdReport) -> CsvFile:
 def yields_csv(report: YieldReport) -> CsvStream:
     """One table for the three roll-ups, told apart by the first column, so that a
     spreadsheet can filter or pivot it. The plots, as many as were harvested, are streamed."""
-    header = [_("Grouping"), _("Crop"), _("Field"), _("Plot"), _("Lots"), _("Weight (kg)")]
+    header = [_("Grouping"), _("Crop"), _("Field"), _("Plot"), _("Lots"), _("Weight (kg)"),
+              _("Pieces")]  # fmt: skip
     # Read now, in the reader's language: the stream runs after the request's context.
     names = {
         "crop": _("By crop"),
@@ -81,7 +82,8 @@ def yields_csv(report: YieldReport) -> CsvStream:
             row.field.name if row.field else "",
             row.plot.code if row.plot else "",
             row.lots,
-            row.kg,
+            "" if row.counted else row.kg,
+            row.weight_g if row.counted else "",  # a crop counted: its pieces
         ]
 
     async def chunks() -> AsyncIterator[list[list[object]]]:
@@ -89,7 +91,7 @@ def yields_csv(report: YieldReport) -> CsvStream:
         rows: list[list[object]] = []
         by_plot = names["plot"]
         async for field_name, code, lots, grams in every_plot_yield(report.season):
-            rows.append([by_plot, "", field_name, code, lots, units.kg_text(grams)])
+            rows.append([by_plot, "", field_name, code, lots, units.kg_text(grams), ""])
             if len(rows) >= 5000:
                 yield rows
                 rows = []

@@ -94,6 +94,11 @@ class YieldRow:
         return self.tally.lots
 
     @property
+    def counted(self) -> bool:
+        """A crop counted in pieces: `weight_g` is its count, `kg` and `jin` mean nothing."""
+        return self.crop is not None and self.crop.unit == units.PIECES
+
+    @property
     def kg(self) -> Decimal:
         return units.grams_to_kg(self.tally.grams)
 
@@ -232,11 +237,15 @@ LOTS_OF_SEASON = (
     " FROM harvest_lots l WHERE l.cooperative_id = $1"
     " AND l.harvested_on >= $2 AND l.harvested_on < $3 AND l.voided_at IS NULL"
 )
+# Weights add up; a crop counted in pieces (its weight_g holds a count) is left out of the
+# sums over crops (fields, plots, the total) and shown on its own row by crop, as pieces.
+WEIGHED = " AND l.crop_id NOT IN (SELECT c.id FROM crops c WHERE c.unit = 'pieces')"
 PLOT_YIELDS = (
     "SELECT l.plot_id, p.code, l.field_id, SUM(l.weight_g) AS grams, COUNT(*) AS lots"
     " FROM harvest_lots l JOIN plots p ON p.id = l.plot_id JOIN fields f ON f.id = l.field_id"
     " WHERE l.cooperative_id = $1 AND l.harvested_on >= $2 AND l.harvested_on < $3"
     " AND l.voided_at IS NULL"
+    " AND l.crop_id NOT IN (SELECT c.id FROM crops c WHERE c.unit = 'pieces')"  # WEIGHED
 )
 PLOT_ORDER = (
     " GROUP BY l.plot_id, p.code, l.field_id, f.name ORDER BY f.name, l.field_id, p.code, l.plot_id"
@@ -281,6 +290,7 @@ async def _yield_report(season: Season, *, plot_page: int = 1) -> YieldReport:
                 conn,
                 "SELECT l.field_id, SUM(l.weight_g) AS grams, COUNT(*) AS lots"
                 + LOTS_OF_SEASON
+                + WEIGHED
                 + " GROUP BY l.field_id",
                 span,
             )
@@ -290,13 +300,18 @@ async def _yield_report(season: Season, *, plot_page: int = 1) -> YieldReport:
     total = tally(
         (
             await select(
-                conn, "SELECT SUM(l.weight_g) AS grams, COUNT(*) AS lots" + LOTS_OF_SEASON, span
+                conn,
+                "SELECT SUM(l.weight_g) AS grams, COUNT(*) AS lots" + LOTS_OF_SEASON + WEIGHED,
+                span,
             )
         )[0]
     )
     counted = await select(
         conn,
-        "SELECT COUNT(DISTINCT l.plot_id) AS n" + LOTS_OF_SEASON + " AND l.plot_id IS NOT NULL",
+        "SELECT COUNT(DISTINCT l.plot_id) AS n"
+        + LOTS_OF_SEASON
+        + WEIGHED
+        + " AND l.plot_id IS NOT NULL",
         span,
     )
     plots_total = int(counted[0]["n"])

@@ -20,6 +20,7 @@ from farm.fieldwork.corrections import check_day_hours
 from farm.fieldwork.models import (
     Activity,
     Crop,
+    CropUnit,
     HarvestLot,
     Household,
     LandTransfer,
@@ -464,6 +465,8 @@ async def record_harvest(
     if crop is None:
         raise NotFound(_("This crop is not on your list."))
     errors = forms.Form()
+    if crop.retired:
+        errors.refuse("crop_id", _("This crop is retired: it takes no new harvests."))
     plot_id = None
     if not target:
         field_, plot_id = await _harvest_source(
@@ -477,7 +480,7 @@ async def record_harvest(
         plot_id = plot.id if plot else None
     if field_ is None and not errors:
         raise NotFound(_("This plot does not exist."))
-    grams = errors.read("kg", forms.kg, kg)
+    grams = errors.read("kg", forms.amount, kg, unit=crop.unit)  # a count for a crop in pieces
     day = errors.read("harvested_on", rules.log_day, harvested_on, today=today)
     if grams is not None and field_ is not None and not confirmed:
         await _check_yield(errors, crop=crop, field_=field_, plot_id=plot_id, grams=grams)
@@ -501,7 +504,10 @@ async def record_harvest(
 async def _check_yield(
     errors: forms.Form, *, crop: Crop, field_: Field, plot_id: int | None, grams: int
 ) -> None:
-    """Ask for a confirmation when a harvest is far above what its plot (or field) can bear."""
+    """Ask for a confirmation when a harvest is far above what its plot (or field) can bear.
+    The rule is in kg per m²: a crop counted in pieces (eggs) is not weighed, so not checked."""
+    if crop.unit == CropUnit.PIECES:
+        return
     if plot_id is not None:
         area = Decimal((await Plot.get(id=plot_id)).area_m2)
     else:

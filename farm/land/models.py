@@ -121,6 +121,9 @@ class Plan(Model):
     # claim's own transaction: `UPDATE ... SET held = held + 1 WHERE held < max_plots` is what
     # keeps max_plots at a flash sale, without counting claims (farm/subscriptions/claims.py).
     held = fields.IntField(default=0, db_default=0)
+    # A draft (False) is seen by its cooperative's managers only: not offered, not reservable.
+    # The console saves every new plan as a draft; rows made otherwise are published.
+    published = fields.BooleanField(default=True, db_default=True)
 
     class Meta:
         table = "plans"

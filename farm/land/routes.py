@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from farm.accounts.models import Role
 from farm.land import services
 from farm.land.models import PerkKind
 from farm.web import int_param, now, parse_id, render, today
@@ -22,7 +23,14 @@ async def home(request: Request) -> Response:
 async def _plan_context(request: Request) -> dict:
     """The offer and the map a plan's page shows: ?section=N shows one section of a big
     field, ?plot=ID chooses a plot (and shows its section)."""
-    offer = await services.plan_offer(plan_id=int_param(request, "plan_id"), now=now())
+    user = request.state.user
+    offer = await services.plan_offer(
+        plan_id=int_param(request, "plan_id"),
+        now=now(),
+        previewer_cooperative_id=(
+            user.cooperative_id if user is not None and user.role == Role.MANAGER else None
+        ),
+    )
     section = parse_id(request.query_params.get("section"))
     fmap = await services.field_map(
         offer=offer,
@@ -34,6 +42,7 @@ async def _plan_context(request: Request) -> dict:
         "offer": offer,
         "fmap": fmap,
         "PerkKind": PerkKind,
+        # A draft's preview shows what customers will see; its reservation is refused.
         "on_sale": offer.season.sale_starts_on <= today(request) < offer.season.sale_ends_on,
     }
 

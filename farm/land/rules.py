@@ -203,6 +203,18 @@ def season_problems(
     return problems
 
 
+def sale_end_problem(*, sold: int, before: date, after: date, today: date) -> forms.Problem | None:
+    """Once plots are sold, the sale (ending before `after`, exclusive) may be extended, and
+    may be cut short only down to today: the sale can end, never retroactively."""
+    if sold > 0 and after < before and after < today:
+        return forms.Problem(
+            "shortened",
+            _("Plots are sold already: the sale can end today at the earliest (%(day)s).")
+            % {"day": today.isoformat()},
+        )
+    return None
+
+
 # What a buyer paid for. Once a plan has sold plots these stay as they were; its name and
 # crop texts may still change (a drought changes what grows), and it may offer more plots.
 PLAN_TERMS = ("price_fen", "field_id", "plot_area_m2", "care_mode", "perks")

@@ -154,7 +154,9 @@ async def open_offers(*, today: date, now: datetime) -> list[PlanOffer]:
     """Every plan of every season on sale today, with what is left to buy: four queries,
     however many plans and plots there are."""
     plans = (
-        await Plan.filter(season__sale_starts_on__lte=today, season__sale_ends_on__gt=today)
+        await Plan.filter(
+            season__sale_starts_on__lte=today, season__sale_ends_on__gt=today, published=True
+        )
         .select_related("season")
         .order_by("season__starts_on", "season_id", "price_fen", "id")
     )
@@ -163,7 +165,9 @@ async def open_offers(*, today: date, now: datetime) -> list[PlanOffer]:
     perks: dict[int, list[PlanPerk]] = {}
     perk_rows = (
         await PlanPerk.filter(
-            plan__season__sale_starts_on__lte=today, plan__season__sale_ends_on__gt=today
+            plan__season__sale_starts_on__lte=today,
+            plan__season__sale_ends_on__gt=today,
+            plan__published=True,
         )
         .select_related("partner")
         .order_by("id")
@@ -217,13 +221,19 @@ class FieldMap:
         return sum(1 for m in self.plots if m.free)
 
 
-async def plan_offer(*, plan_id: int, now: datetime) -> PlanOffer:
+async def plan_offer(
+    *, plan_id: int, now: datetime, previewer_cooperative_id: int | None = None
+) -> PlanOffer:
     """One plan with its perks and plots left (and its season's cooperative, whose profile
-    the page shows)."""
+    the page shows). A draft is shown only to a manager of its own cooperative
+    (`previewer_cooperative_id`), as its customers will see it once published; to anyone
+    else it does not exist."""
     plan = await Plan.get_or_none(id=plan_id).select_related(
         "season", "field", "season__cooperative"
     )
-    if plan is None:
+    if plan is None or (
+        not plan.published and plan.season.cooperative_id != previewer_cooperative_id
+    ):
         raise NotFound(_("This plan does not exist."))
     perks = await PlanPerk.filter(plan_id=plan.id).select_related("partner").order_by("id")
     return PlanOffer(

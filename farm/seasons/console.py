@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -247,8 +247,9 @@ async def create_season(*, manager: User, data: SeasonInput) -> Season:
     return await Season.create(cooperative_id=manager.cooperative_id, **values)
 
 
-async def update_season(*, manager: User, season_id: int, data: SeasonInput) -> Season:
-    """Change a season; once any of its plots is sold, its dates, ship days and cutoff stay."""
+async def update_season(*, manager: User, season_id: int, data: SeasonInput, today: date) -> Season:
+    """Change a season; once any of its plots is sold, its dates, ship days and cutoff stay,
+    and its sale may be extended but not end before `today`."""
     await own_season(manager=manager, season_id=season_id)
     values = _check_season(data)
     async with in_transaction() as conn:
@@ -262,6 +263,11 @@ async def update_season(*, manager: User, season_id: int, data: SeasonInput) -> 
                 "longer change: buyers paid for them."
             )
             raise FieldErrors(dict.fromkeys(refused, message))
+        cut = rules.sale_end_problem(
+            sold=sold, before=season.sale_ends_on, after=values["sale_ends_on"], today=today
+        )
+        if cut is not None:
+            raise FieldErrors({"sale_ends_on": cut.message})
         season.update_from_dict(values)
         await season.save(using_db=conn)
     return season
@@ -475,7 +481,8 @@ async def create_plan(*, manager: User, season_id: int, data: PlanInput) -> Plan
     values = await _check_plan(manager=manager, data=data)
     perks = values.pop("perks")
     async with in_transaction() as conn:
-        plan = await Plan.create(season_id=season_id, **values, using_db=conn)
+        # A draft: its managers preview it (the public plan page) and publish it.
+        plan = await Plan.create(season_id=season_id, **values, published=False, using_db=conn)
         await _write_perks(plan, perks, conn)
     return plan
 
@@ -523,4 +530,13 @@ async def update_plan(*, manager: User, plan_id: int, data: PlanInput) -> Plan:
         await plan.save(using_db=conn)
         if perk_terms(old_perks) != perk_terms(perks):
             await _write_perks(plan, perks, conn)
+    return plan
+
+
+async def publish_plan(*, manager: User, plan_id: int) -> Plan:
+    """Put a draft plan on the offer: from now on customers see it and may reserve its plots
+    while its season is on sale. Publishing twice changes nothing."""
+    plan = await own_plan(manager=manager, plan_id=plan_id)
+    await Plan.filter(id=plan.id).update(published=True)
+    plan.published = True
     return plan

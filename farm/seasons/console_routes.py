@@ -23,8 +23,10 @@ from farm.web import (
     form_template,
     int_param,
     manager_list,
+    redirect,
     render,
     require_manager,
+    today,
 )
 
 SEASON_NAMES = (
@@ -91,7 +93,7 @@ async def season_page(request: Request) -> Response:
 
     async def save(values: dict[str, str]) -> str:
         await console.update_season(
-            manager=manager, season_id=season_id, data=SeasonInput(**values)
+            manager=manager, season_id=season_id, data=SeasonInput(**values), today=today(request)
         )
         return f"/manage/seasons/{season_id}?saved=1"
 
@@ -188,6 +190,21 @@ async def plan_page(request: Request) -> Response:
     return await form_page(request, show=show, save=save, names=PLAN_NAMES + PERK_NAMES)
 
 
+async def plan_publish(request: Request) -> Response:
+    """Publish a draft plan (a button on its console page, after the preview)."""
+    manager = require_manager(request)
+    plan_id = int_param(request, "plan_id")
+
+    async def show(shown: Shown) -> Response:
+        return redirect(f"/manage/plans/{plan_id}")  # a button only: nothing to refuse
+
+    async def save(values: dict[str, str]) -> str:
+        await console.publish_plan(manager=manager, plan_id=plan_id)
+        return f"/manage/plans/{plan_id}?published=1"
+
+    return await form_page(request, show=show, save=save, names=())
+
+
 routes = [
     Route("/manage/seasons", seasons_page, name="manage_seasons"),
     Route("/manage/seasons/new", season_new, methods=["GET", "POST"], name="manage_season_new"),
@@ -201,4 +218,10 @@ routes = [
         name="manage_plan_new",
     ),
     Route("/manage/plans/{plan_id}", plan_page, methods=["GET", "POST"], name="manage_plan"),
+    Route(
+        "/manage/plans/{plan_id}/publish",
+        plan_publish,
+        methods=["POST"],
+        name="manage_plan_publish",
+    ),
 ]

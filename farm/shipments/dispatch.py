@@ -26,7 +26,7 @@ from farm.shipments.console import own_batch
 from farm.shipments.models import Allocation, Batch, Shipment, ShipmentStatus
 from farm.shipments.tracking_csv import LineProblem, TrackingLine
 from farm.subscriptions.models import Subscription
-from farm.units import grams_to_kg, plain_number
+from farm.units import amount_text
 
 SHIPPABLE = (ShipmentStatus.CREATED, ShipmentStatus.PACKED)
 
@@ -174,8 +174,7 @@ async def _mail_shipped(
 def _shipped_mail(ship_on: date, line: TrackingLine, contents: list, link: str):
     def render() -> tuple[str, str]:
         listed = "\n".join(
-            f"- {localized(crop.name, crop.name_en)}: "
-            + _("%(kg)s kg") % {"kg": plain_number(grams_to_kg(grams))}
+            f"- {localized(crop.name, crop.name_en)}: " + amount_text(grams, crop.unit, jin=False)
             for crop, grams in contents
         )
         subject = _("Your box of %(day)s is on its way") % {"day": ship_on.isoformat()}

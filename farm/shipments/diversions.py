@@ -12,14 +12,14 @@ from tortoise.transactions import in_transaction
 from farm import forms
 from farm.accounts.models import User
 from farm.errors import NotFound
-from farm.fieldwork.models import HarvestLot
+from farm.fieldwork.models import Crop, HarvestLot
 from farm.i18n import _
 from farm.land.models import Season
 from farm.shipments import rules
 from farm.shipments.batches import season_ship_days, transit_table
 from farm.shipments.models import Allocation, AllocationState, DiversionReason
 from farm.subscriptions.models import Status, Subscription
-from farm.units import grams_to_kg, plain_number
+from farm.units import amount_text
 
 MANUAL_REASONS = (DiversionReason.DONATED, DiversionReason.SOLD_LOCALLY)
 
@@ -30,7 +30,6 @@ async def divert_lot(
     """Record grams of a lot as donated or sold locally. Never more than the lot still has
     open: the lot row is locked, and its settled grams grow in the same transaction."""
     form = forms.Form()
-    grams = form.read("kg", forms.kg, kg)
     form.read(
         "reason", forms.choice, reason, MANUAL_REASONS, message=_("Choose donated or sold locally.")
     )
@@ -44,12 +43,14 @@ async def divert_lot(
         )
         if lot is None:
             raise NotFound(_("This harvest lot does not exist."))
+        crop = await Crop.get(id=lot.crop_id).using_db(conn)
+        grams = form.read("kg", forms.amount, kg, unit=crop.unit)  # or pieces: farm/units.py
         open_g = lot.weight_g - lot.settled_g
         if grams is not None and grams > open_g:
             form.refuse(
                 "kg",
-                _("Only %(kg)s kg of this lot is still open.")
-                % {"kg": plain_number(grams_to_kg(open_g))},
+                _("Only %(amount)s of this lot is still open.")
+                % {"amount": amount_text(open_g, crop.unit, jin=False)},
             )
         form.check()
         assert grams is not None

@@ -29,7 +29,7 @@ from farm.shipments.models import (
     DiversionReason,
     Shipment,
 )
-from farm.shipments.packing_pdf import Box, Item
+from farm.shipments.packing_pdf import Box, CropName, Item
 from farm.shipments.rules import shipment_number
 from farm.sql import is_postgres
 
@@ -89,8 +89,11 @@ async def manager_batch(*, user: User, batch_id: int) -> Batch:
 
 
 async def crop_names(cooperative_id: int) -> dict[int, str]:
-    crops = await Crop.filter(cooperative_id=cooperative_id).values("id", "name", "name_en")
-    return {c["id"]: i18n.localized(c["name"], c["name_en"]) for c in crops}
+    """The crops' names as the documents print them, each carrying its unit (CropName)."""
+    crops = await Crop.filter(cooperative_id=cooperative_id).values("id", "name", "name_en", "unit")
+    return {
+        c["id"]: CropName(i18n.localized(c["name"], c["name_en"]), str(c["unit"])) for c in crops
+    }
 
 
 _BOXES_SQL = (

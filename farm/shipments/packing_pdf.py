@@ -28,7 +28,7 @@ from farm.shipments.pdf_writer import (
     text_op,
 )
 from farm.shipments.rules import shipment_number
-from farm.units import jin_text, kg_text
+from farm.units import PIECES, amount_text, jin_text, kg_text
 
 mm = 72 / 25.4
 A4 = (210 * mm, 297 * mm)
@@ -39,11 +39,31 @@ _TOKEN = re.compile(r"[!-~]+|.", re.DOTALL)
 # ---- what the PDFs show ----
 
 
+class CropName(str):
+    """A crop's name as the documents print it, carrying the crop's unit (kg, or pieces for
+    a crop counted): the name travels through every list and total, and its amounts are
+    shown by units.amount_text."""
+
+    unit: str = "kg"
+
+    def __new__(cls, name: str, unit: str = "kg") -> CropName:
+        made = super().__new__(cls, name)
+        made.unit = unit
+        return made
+
+    def __reduce__(self) -> tuple[type[CropName], tuple[str, str]]:
+        return (CropName, (str(self), self.unit))
+
+
+def unit_of(crop: str) -> str:
+    return getattr(crop, "unit", "kg")
+
+
 @dataclass(frozen=True)
 class Item:
-    crop: str
+    crop: str  # a CropName, or a plain name (weighed)
     lot_code: str
-    grams: int
+    grams: int  # or pieces, for a crop counted
 
 
 @dataclass(frozen=True)
@@ -64,10 +84,27 @@ class Box:
 
     @property
     def grams(self) -> int:
-        return sum(i.grams for i in self.items)
+        """The weighed items' grams (pieces are counted apart: `pieces`)."""
+        return sum(i.grams for i in self.items if unit_of(i.crop) != PIECES)
+
+    @property
+    def pieces(self) -> int:
+        return sum(i.grams for i in self.items if unit_of(i.crop) == PIECES)
+
+    @property
+    def total_text(self) -> str:
+        """The box's weight, and its pieces when it holds a crop counted: '5 kg (10 jin)',
+        '5 kg (10 jin) + 12 pcs'."""
+        text = weight_text(self.grams) if self.grams or not self.pieces else ""
+        if self.pieces:
+            text = " + ".join(t for t in (text, amount_text(self.pieces, PIECES)) if t)
+        return text
 
 
-def weight_text(grams: int) -> str:
+def weight_text(grams: int, unit: str = "kg") -> str:
+    """The documents' amount: kg and jin to two decimals, or pieces (units.amount_text)."""
+    if unit == PIECES:
+        return amount_text(grams, PIECES)
     return _("%(kg)s kg (%(jin)s jin)") % {"kg": kg_text(grams), "jin": jin_text(grams)}
 
 
@@ -192,7 +229,8 @@ class PackingList:
         """What to bring to the packing table: grams per crop over the boxes listed."""
         self.heading(heading or _("To pick for this ship day"))
         for crop, grams in totals:
-            self.row([(0, fit(crop, size=10, width=70 * mm)), (-110 * mm, weight_text(grams))])
+            amount = weight_text(grams, unit_of(crop))
+            self.row([(0, fit(crop, size=10, width=70 * mm)), (-110 * mm, amount)])
         if not totals:
             self.row([(0, _("Nothing to ship on this day."))])
 
@@ -210,16 +248,20 @@ class PackingList:
         self.text(to, size=9.5, x=6 * mm, gap=6 * mm)
         jin = _("jin")
         for item in box.items:
+            counted = unit_of(item.crop) == PIECES
             self.row(
                 [
                     (6 * mm, fit(item.crop, size=9.5, width=52 * mm)),
                     (60 * mm, item.lot_code),
-                    (-125 * mm, f"{kg_text(item.grams)} kg"),
-                    (-155 * mm, f"{jin_text(item.grams)} {jin}"),
+                    (
+                        -125 * mm,
+                        amount_text(item.grams, PIECES) if counted else f"{kg_text(item.grams)} kg",
+                    ),
+                    (-155 * mm, "" if counted else f"{jin_text(item.grams)} {jin}"),
                 ],
                 size=9.5,
             )
-        self.row([(6 * mm, _("Box total: %(weight)s") % {"weight": weight_text(box.grams)})])
+        self.row([(6 * mm, _("Box total: %(weight)s") % {"weight": box.total_text})])
         self.ops.append("[1 2] 0 d")
         self.line(self.y + 0.5 * mm)
         self.ops.append("[] 0 d")
@@ -229,7 +271,9 @@ class PackingList:
         self.heading(_("Not shipped on this day"))
         for reason, crop, grams in rows:
             reason, crop = fit(reason, size=10, width=58 * mm), fit(crop, size=10, width=50 * mm)
-            self.row([(0, reason), (60 * mm, crop), (-155 * mm, weight_text(grams))])
+            amount = weight_text(grams, unit_of(crop))
+            reason, crop = fit(reason, size=10, width=58 * mm), fit(crop, size=10, width=50 * mm)
+            self.row([(0, reason), (60 * mm, crop), (-155 * mm, amount)])
         if not rows:
             self.row([(0, _("Nothing was diverted."))])
 
@@ -290,7 +334,7 @@ class Labels:
         ops.append(text_op(LATIN_BOLD, 16, m, 14 * mm, box.number))
         sign = fit(f"{box.plot_code}  {box.sign_name}", size=10, width=w - 2 * m)
         ops.append(text_op(CJK, 10, m, 8.5 * mm, sign))
-        ops.append(right_text_op(CJK, 8, w - m, m, weight_text(box.grams)))
+        ops.append(right_text_op(CJK, 8, w - m, m, box.total_text))
         self.pdf.page("\n".join(ops))
         self.count += 1
 

@@ -171,6 +171,7 @@ WITH buyer AS (
     SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2, pl.price_fen
     FROM plans pl JOIN seasons s ON s.id = pl.season_id
     WHERE pl.id = $1 AND s.sale_starts_on <= $2 AND s.sale_ends_on > $2
+      AND pl.published  -- a draft takes no reservation
       AND EXISTS (SELECT 1 FROM buyer)
       AND pl.held < pl.max_plots  -- a full plan answers at once, before any plot is searched
 ), chosen AS (

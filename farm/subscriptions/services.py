@@ -73,7 +73,7 @@ async def reserve_plot(
     # The way that explains a refusal, releases lapsed claims in the way, returns a double
     # click's checkout, and retries: SQLite's, and PostgreSQL's when one statement was not all.
     plan = await Plan.get_or_none(id=plan_id).select_related("season")
-    if plan is None:
+    if plan is None or not plan.published:  # a draft is its managers' alone
         raise NotFound(_("This plan does not exist."))
     season = plan.season
     if not land_rules.is_on_sale(

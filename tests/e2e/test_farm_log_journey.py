@@ -71,7 +71,7 @@ def test_a_harvest_logged_by_the_manager_appears_on_the_subscribers_plot_page(
     plot_box.fill(code[:-1])
     expect(page.locator(f'#plot-codes option[value="{code}"]')).to_have_count(1)
     plot_box.fill(code)
-    form.get_by_label(zh("Weight in kg")).fill("5.5")
+    form.get_by_label(zh("Weight in kg (a count, for what is counted in pieces)")).fill("5.5")
     page.get_by_role("button", name=zh("Log the harvest")).click()
     banner = page.locator(".ok.banner").text_content()
     lot_code = re.search(r"[2-9A-HJ-NP-Z]{8}", banner).group(0)

@@ -59,7 +59,7 @@ async def shipping_ids(coop_id: int, field_id: int) -> dict[str, int]:
     entry = await WorkEntry.create(cooperative_id=coop_id, field_id=field_id, activity="weeding",
                                    worked_on=NOW.date(), whole_field=True,
                                    logged_by_id=lot.logged_by_id, created_at=NOW)  # fmt: skip
-    return {"batch_id": batch.id, "lot_id": lot.id, "entry_id": entry.id}
+    return {"batch_id": batch.id, "lot_id": lot.id, "entry_id": entry.id, "crop_id": crop.id}
 
 
 async def partner_ids(coop_id: int) -> dict[str, int]:

@@ -405,7 +405,10 @@ async def test_a_season_with_sold_plots_keeps_its_dates_ship_days_and_cutoff(con
                     {"starts_on": "2027-04-01"}, {"ends_on": "2028-02-01"}):  # fmt: skip
         with pytest.raises(FieldErrors) as refused:
             await console_seasons.update_season(
-                manager=manager, season_id=season.id, data=season_input(season, **changes)
+                manager=manager,
+                season_id=season.id,
+                today=TODAY,
+                data=season_input(season, **changes),
             )
         [(name, message)] = refused.value.errors.items()
         assert name == next(iter(changes))
@@ -414,7 +417,7 @@ async def test_a_season_with_sold_plots_keeps_its_dates_ship_days_and_cutoff(con
     assert (kept.ship_days_of_month, kept.cutoff_days) == ("1,16", 2)
     # The name and the sale window may still change.
     await console_seasons.update_season(
-        manager=manager, season_id=season.id,
+        manager=manager, season_id=season.id, today=TODAY,
         data=season_input(season, name="改名", sale_ends_on="2027-02-01"),
     )  # fmt: skip
     kept = await Season.get(id=season.id)
@@ -429,7 +432,10 @@ async def test_a_season_with_only_reservations_may_still_change_its_ship_days(co
     season = await Season.get(id=plan.season_id)
     await sell(plan, "T01", email="a@example.com", paid=False)
     await console_seasons.update_season(
-        manager=manager, season_id=season.id, data=season_input(season, ship_days_of_month="5,20")
+        manager=manager,
+        season_id=season.id,
+        today=TODAY,
+        data=season_input(season, ship_days_of_month="5,20"),
     )
     assert (await Season.get(id=season.id)).ship_days_of_month == "5,20"
 
@@ -616,6 +622,7 @@ def console_walk(field_id, season_id, plan_id):
         (f"/manage/seasons/{season_id}", True, season),
         (f"/manage/seasons/{season_id}/plans/new", True, plan),
         (f"/manage/plans/{plan_id}", True, plan),
+        (f"/manage/plans/{plan_id}/publish", False, {"publish": "1"}),
     ]
 
 

@@ -31,7 +31,7 @@ def test_a_mistyped_harvest_is_confirmed_then_corrected_and_the_family_sees_the_
     form = page.locator("form", has=page.get_by_role("button", name=zh("Log the harvest")))
     form.get_by_label(zh("Crop")).select_option(label="番茄")
     form.get_by_label(zh("Plot code")).fill(plot_code)
-    form.get_by_label(zh("Weight in kg")).fill("5000")
+    form.get_by_label(zh("Weight in kg (a count, for what is counted in pieces)")).fill("5000")
     page.get_by_role("button", name=zh("Log the harvest")).click()
     # Far above what a fen bears: the rule is stated, and a tick confirms.
     warning = page.locator("#err-heavy")

@@ -98,15 +98,16 @@ async def test_after_a_sale_the_sale_may_be_extended_but_not_end_before_today(cl
         customer=customer, plan_id=plan.id, plot_id=plot.id, today=TODAY, now=NOW, minutes=FAR
     )
     await Subscription.filter(plan_id=plan.id).update(status=Status.ACTIVE)
-    later = season.ends_on
+    later = season.ends_on  # stored exclusive; the form types the last day, included
     # Extended (and back): allowed after the sale.
-    shorter = season_input(season, sale_ends_on=str(season.ends_on - timedelta(days=1)))
+    shorter = season_input(season, sale_ends_on=str(season.ends_on - timedelta(days=2)))
     await seasons.update_season(manager=manager, season_id=season.id, data=shorter, today=TODAY)
-    extended = season_input(season, sale_ends_on=str(later))
+    extended = season_input(season, sale_ends_on=str(later - timedelta(days=1)))
     await seasons.update_season(manager=manager, season_id=season.id, data=extended, today=TODAY)
     assert (await Season.get(id=season.id)).sale_ends_on == later
-    # Cut short below today: refused, nothing changed; by the page too, 422.
-    past = TODAY - timedelta(days=1)
+    # Cut short below today (its last day the day before yesterday): refused, nothing
+    # changed; by the page too, 422.
+    past = TODAY - timedelta(days=2)
     with pytest.raises(FieldErrors) as refused:
         await seasons.update_season(
             manager=manager, season_id=season.id,
@@ -119,9 +120,9 @@ async def test_after_a_sale_the_sale_may_be_extended_but_not_end_before_today(cl
     )
     assert r.status_code == 422
     assert (await Season.get(id=season.id)).sale_ends_on == later
-    # Ending the sale today is allowed.
+    # Closing the sale now (its last day yesterday, so it ends as today begins) is allowed.
     await seasons.update_season(
         manager=manager, season_id=season.id,
-        data=season_input(season, sale_ends_on=str(TODAY)), today=TODAY,
+        data=season_input(season, sale_ends_on=str(TODAY - timedelta(days=1))), today=TODAY,
     )  # fmt: skip
     assert (await Season.get(id=season.id)).sale_ends_on == TODAY

@@ -218,8 +218,7 @@ def create_app(
             await app.state.runtime.aclose()
             await db.close()
 
-    production = not settings.is_development
-    headers = security_headers(content_security_policy(settings), hsts=production)
+    headers = security_headers(content_security_policy(settings), hsts=not settings.is_development)
     routes = [
         Route("/healthz", healthz),
         Route("/favicon.ico", favicon),
@@ -258,8 +257,7 @@ def create_app(
                 secret_key=str(settings.secret_key),
                 session_cookie="farm_session",
                 same_site="lax",
-                # Production cookies are Secure whatever FARM_BASE_URL says.
-                https_only=production or settings.base_url.startswith("https://"),
+                https_only=settings.secure_cookies,
                 max_age=14 * 24 * 3600,
             ),
             Middleware(

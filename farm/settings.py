@@ -74,6 +74,12 @@ class Settings:
         return self.environment in ("development", "test")
 
     @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over https: always in production, whatever FARM_BASE_URL says (the
+        proxy in front terminates TLS), and in development when the base URL is https."""
+        return not self.is_development or self.base_url.startswith("https://")
+
+    @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite://{(self.data_dir / 'farm.sqlite3').as_posix()}"
 

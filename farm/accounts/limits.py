@@ -11,8 +11,8 @@ account's owner signs in from a known browser, below); an attempt refused by the
 limits is taken back. One that succeeds is taken back too, where the limit counts failures.
 
 The owner of an account is not locked out by someone else's guesses: a browser that signed in
-to the account before carries a device token (see `device_token`), and its attempts are
-counted against that device, not against the account."""
+to the account before carries a device token (`device_cookie`, read back by `device_of`), and
+its attempts are counted against that device, not against the account."""
 
 from __future__ import annotations
 

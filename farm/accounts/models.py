@@ -33,6 +33,9 @@ class User(Model):
 
     class Meta:
         table = "users"
+        # staff among 100,000 customers: the staff lists by role and name, a cooperative's
+        # managers, a partner's staff
+        indexes = (("role", "name"), ("cooperative_id",), ("partner_id",))
 
 
 class Attempt(Model):

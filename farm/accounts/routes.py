@@ -107,7 +107,7 @@ async def login(request: Request) -> Response:
             max_age=limits.DEVICE_MAX_AGE_S,
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https" or not request.app.state.settings.is_development,
+            secure=request.app.state.settings.secure_cookies,
         )
     return response
 

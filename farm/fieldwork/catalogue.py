@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
@@ -94,12 +95,16 @@ def _check(data: CropInput) -> dict[str, Any]:
     return values
 
 
+def _name_taken() -> FieldErrors:
+    return FieldErrors({"name": _("Your list has a crop of this name already.")})
+
+
 async def _refuse_taken_name(*, manager: User, name: str, crop_id: int | None) -> None:
     taken = Crop.filter(cooperative_id=manager.cooperative_id, name=name)
     if crop_id is not None:
         taken = taken.exclude(id=crop_id)
     if await taken.exists():
-        raise FieldErrors({"name": _("Your list has a crop of this name already.")})
+        raise _name_taken()
 
 
 async def create_crop(*, manager: User, data: CropInput) -> Crop:
@@ -107,7 +112,10 @@ async def create_crop(*, manager: User, data: CropInput) -> Crop:
     values = _check(data)
     await services.crops(cooperative_id=manager.cooperative_id)  # the defaults first
     await _refuse_taken_name(manager=manager, name=values["name"], crop_id=None)
-    return await Crop.create(cooperative_id=manager.cooperative_id, **values)
+    try:
+        return await Crop.create(cooperative_id=manager.cooperative_id, **values)
+    except IntegrityError:  # another manager added it a moment ago: the unique index says so
+        raise _name_taken() from None
 
 
 async def update_crop(*, manager: User, crop_id: int, data: CropInput) -> Crop:
@@ -115,15 +123,19 @@ async def update_crop(*, manager: User, crop_id: int, data: CropInput) -> Crop:
     await own_crop(manager=manager, crop_id=crop_id)
     values = _check(data)
     await _refuse_taken_name(manager=manager, name=values["name"], crop_id=crop_id)
-    async with in_transaction() as conn:
-        crop = await Crop.select_for_update().using_db(conn).get(id=crop_id)
-        in_use = await HarvestLot.filter(crop_id=crop.id).using_db(conn).exists()
-        if in_use and values["unit"] != crop.unit:
-            raise FieldErrors(
-                {"unit": _("Harvests of this crop are recorded, so its unit can no longer change.")}
-            )
-        crop.update_from_dict(values)
-        await crop.save(using_db=conn)
+    try:
+        async with in_transaction() as conn:
+            crop = await Crop.select_for_update().using_db(conn).get(id=crop_id)
+            in_use = await HarvestLot.filter(crop_id=crop.id).using_db(conn).exists()
+            if in_use and values["unit"] != crop.unit:
+                raise FieldErrors(
+                    {"unit": _("Harvests of this crop are recorded, so its unit can no longer "
+                               "change.")}
+                )  # fmt: skip
+            crop.update_from_dict(values)
+            await crop.save(using_db=conn)
+    except IntegrityError:  # the name was taken a moment ago: the unique index says so
+        raise _name_taken() from None
     return crop
 
 

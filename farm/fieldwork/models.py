@@ -155,6 +155,8 @@ class WorkShift(Model):
 
     class Meta:
         table = "work_shifts"
+        # an entry's shifts; a household's (its hours on a day, the work log's filter)
+        indexes = (("entry_id",), ("household_id", "entry_id"))
 
 
 class Photo(Model):
@@ -206,4 +208,5 @@ class HarvestLot(Model):
     class Meta:
         table = "harvest_lots"
         # a field's lots on a ship day; a plot's lots (its timeline, its stays page)
-        indexes = (("field_id", "harvested_on"), ("plot_id", "harvested_on"))
+        # ... and a crop's lots (the catalogue's counts, whether a crop is in use)
+        indexes = (("field_id", "harvested_on"), ("plot_id", "harvested_on"), ("crop_id",))

@@ -23,7 +23,7 @@ from farm.fieldwork.models import HarvestLot, WorkEntryPlot
 from farm.i18n import _
 from farm.land import rules as land_rules
 from farm.land.console import PlotInput, misfit_message, read_plot
-from farm.land.models import Field, Plot, PlotClaim
+from farm.land.models import Field, Plot
 from farm.sql import one_or_not_found
 from farm.subscriptions.models import Subscription
 
@@ -53,11 +53,9 @@ async def _own_plot(manager: User, plot_id: int, conn: BaseDBAsyncClient | None 
 
 
 async def _ever_sold(plot_id: int, conn: BaseDBAsyncClient | None = None) -> bool:
-    """Held now (reserved or paid), or subscribed to in any season, whatever became of it."""
-    return (
-        await PlotClaim.filter(plot_id=plot_id).using_db(conn).exists()
-        or await Subscription.filter(plot_id=plot_id).using_db(conn).exists()
-    )
+    """Held now (reserved or paid), or subscribed to in any season, whatever became of it:
+    every hold belongs to a subscription of the same plot, so the subscriptions say it all."""
+    return await Subscription.filter(plot_id=plot_id).using_db(conn).exists()
 
 
 async def plot_correction(*, manager: User, plot_id: int) -> PlotCorrection:

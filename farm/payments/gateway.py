@@ -288,7 +288,10 @@ def _provider_error(exc: stripe.StripeError) -> PaymentProviderError:
     if isinstance(exc, stripe.APIConnectionError) or (exc.http_status or 0) >= 500:
         return StripeUnavailable(str(exc))
     code = getattr(exc, "code", None) or (exc.error.code if exc.error else None)
-    if exc.http_status == 404 and code == "resource_missing":
+    param = getattr(exc, "param", None) or (exc.error.param if exc.error else None)
+    # The intent itself unknown; not a missing payment method named in the request (a card
+    # Stripe does not know), which leaves the intent as usable as it was.
+    if exc.http_status == 404 and code == "resource_missing" and param != "payment_method":
         return IntentGone(str(exc))
     return PaymentProviderError(str(exc))
 

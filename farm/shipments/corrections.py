@@ -77,8 +77,32 @@ async def lot_correction(*, manager: User, lot_id: int) -> LotCorrection:
     )
 
 
-def _kg(grams: int) -> str:
-    return units.plain_number(units.grams_to_kg(grams))
+def _kept(amount: int, unit: str) -> dict[str, str]:
+    """A lot's amount as its corrections keep it: kg, or pieces for a crop counted."""
+    if unit == units.PIECES:
+        return {"pieces": str(amount)}
+    return {"weight_kg": units.plain_number(units.grams_to_kg(amount))}
+
+
+def _below_fixed(fixed: int, unit: str, *, void: bool) -> str:
+    """Why a lot cannot go below what is packed, shipped or given away: in kg, or in pieces
+    for a crop counted."""
+    if unit == units.PIECES:
+        return (
+            _("%(num)d pieces of this lot are already packed, shipped or given away: it "
+              "cannot be voided. Correct it instead, to %(num)d pieces or more.")
+            if void
+            else _("%(num)d pieces of this lot are already packed, shipped or given away: "
+                   "there cannot be fewer than that.")
+        ) % {"num": fixed}  # fmt: skip
+    kg = units.plain_number(units.grams_to_kg(fixed))
+    return (
+        _("%(kg)s kg of this lot is already packed, shipped or given away: it "
+          "cannot be voided. Correct its weight instead, to %(kg)s kg or more.")
+        if void
+        else _("%(kg)s kg of this lot is already packed, shipped or given away: "
+               "the weight cannot be less than that.")
+    ) % {"kg": kg}  # fmt: skip
 
 
 async def correct_lot(
@@ -93,9 +117,10 @@ async def correct_lot(
 ) -> HarvestLot:
     """Correct a lot's weight to `kg` (or void it: 0 kg, shown nowhere any more), with a
     reason. Refused below what is packed, shipped or given away by hand."""
-    await _own_lot(manager, lot_id)  # another cooperative's lot: not found, before the form
+    found = await _own_lot(manager, lot_id)  # another's lot: not found, before the form
+    unit = (await Crop.get(id=found.crop_id)).unit  # grams, or a count for a crop in pieces
     form = forms.Form()
-    grams = 0 if void else form.read("kg", forms.kg, kg)
+    grams = 0 if void else form.read("kg", lambda text: forms.amount(text, unit=unit), kg)
     why = form.read("reason", audit_rules.reason, reason)
     async with in_transaction() as conn:
         lot = await _own_lot(manager, lot_id, conn)
@@ -104,21 +129,17 @@ async def correct_lot(
         placed = await _placed(conn, lot.id)
         fixed = fixed_grams(placed)
         if grams is not None and grams < fixed:
+            form.refuse("kg", _below_fixed(fixed, unit, void=void))
+        elif grams == lot.weight_g:
             form.refuse(
                 "kg",
-                (
-                    _("%(kg)s kg of this lot is already packed, shipped or given away: it "
-                      "cannot be voided. Correct its weight instead, to %(kg)s kg or more.")
-                    if void
-                    else _("%(kg)s kg of this lot is already packed, shipped or given away: "
-                           "the weight cannot be less than that.")
-                ) % {"kg": _kg(fixed)},
-            )  # fmt: skip
-        elif grams == lot.weight_g:
-            form.refuse("kg", _("This is the weight already recorded."))
+                _("This is the number of pieces already recorded.")
+                if unit == units.PIECES
+                else _("This is the weight already recorded."),
+            )
         form.check()
         assert grams is not None and why is not None
-        before = {"weight_kg": _kg(lot.weight_g)}
+        before = _kept(lot.weight_g, unit)
         await _replace(conn, lot=lot, placed=placed, grams=grams, fixed=fixed, today=today, now=now)
         lot.weight_g = grams
         if void:
@@ -129,7 +150,7 @@ async def correct_lot(
         await records.keep(
             conn, manager=manager, kind=RecordKind.HARVEST_LOT, record_id=lot.id,
             label=lot.code, action=CorrectionAction.VOIDED if void else CorrectionAction.CORRECTED,
-            before=before, after={"weight_kg": _kg(grams)}, reason=why, day=lot.harvested_on,
+            before=before, after=_kept(grams, unit), reason=why, day=lot.harvested_on,
             now=now,
         )  # fmt: skip
     return lot

@@ -270,8 +270,7 @@ class PackingList:
         """(reason, crop, grams): what this ship day decided not to send, and why."""
         self.heading(_("Not shipped on this day"))
         for reason, crop, grams in rows:
-            reason, crop = fit(reason, size=10, width=58 * mm), fit(crop, size=10, width=50 * mm)
-            amount = weight_text(grams, unit_of(crop))
+            amount = weight_text(grams, unit_of(crop))  # before fit(), which drops the unit
             reason, crop = fit(reason, size=10, width=58 * mm), fit(crop, size=10, width=50 * mm)
             self.row([(0, reason), (60 * mm, crop), (-155 * mm, amount)])
         if not rows:

@@ -193,6 +193,10 @@ def test_only_a_succeeded_intent_for_the_amount_and_currency_pays(
         (stripe.APIError("Stripe is down", http_status=503), gateway.StripeUnavailable),
         (stripe.InvalidRequestError("No such payment_intent: 'pi_x'", "intent",
                                     code="resource_missing", http_status=404), gateway.IntentGone),
+        # a card Stripe does not know: the intent stays usable, the card is refused
+        (stripe.InvalidRequestError("No such PaymentMethod: 'pm_x'", "payment_method",
+                                    code="resource_missing", http_status=404),
+         PaymentProviderError),
         (stripe.InvalidRequestError("unexpected state", None,
                                     code="payment_intent_unexpected_state", http_status=400),
          PaymentProviderError),

@@ -23,8 +23,8 @@ labels, each drawn in one call as the old routes did, each in a fresh process.
 
 SQLite in a temporary directory by default; with --engine postgres, a `farm_bench_shipday_*`
 database made through the admin URL ($FARM_TEST_POSTGRES, else
-postgres://postgres@127.0.0.1:5432/postgres) and dropped afterwards. --profile prints the
-child's cProfile to stderr.
+postgres://postgres@127.0.0.1:5432/postgres) and dropped afterwards (--keep keeps it).
+--profile prints the child's cProfile to stderr.
 """
 
 from __future__ import annotations
@@ -278,7 +278,7 @@ def documents_line(docs: dict) -> str:
 
 
 async def bench(
-    engine: str, n: int, profile: bool, legacy: bool, overlap: bool
+    engine: str, n: int, profile: bool, legacy: bool, overlap: bool, keep: bool = False
 ) -> tuple[float, float]:
     from farm import db
     from farm.settings import Settings
@@ -318,7 +318,10 @@ async def bench(
                 checks = check_sqlite(db_url.removeprefix("sqlite://"))
         finally:
             if admin is not None:
-                await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                if keep:
+                    print(f"kept the database {name} (drop it yourself)", flush=True)
+                else:
+                    await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
                 await admin.close()
     days = ", ".join(b["ship_on"] for b in run["batches"])
     print(
@@ -401,6 +404,9 @@ def main() -> None:
         "--subscriptions", type=int, action="append", help="repeat for several sizes"
     )
     parser.add_argument("--profile", action="store_true", help="cProfile of the batch, to stderr")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the PostgreSQL database (for EXPLAIN)"
+    )
     parser.add_argument("--run-only", metavar="DB_URL", help=argparse.SUPPRESS)
     parser.add_argument("--ship-day", type=date.fromisoformat, help=argparse.SUPPRESS)
     parser.add_argument("--phase", default="batch", help=argparse.SUPPRESS)
@@ -416,7 +422,7 @@ def main() -> None:
         print(json.dumps(result))
         return
     for n in sorted(set(args.subscriptions or [10_000, 100_000])):
-        asyncio.run(bench(args.engine, n, args.profile, args.legacy, args.overlap))
+        asyncio.run(bench(args.engine, n, args.profile, args.legacy, args.overlap, args.keep))
 
 
 if __name__ == "__main__":

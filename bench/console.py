@@ -231,7 +231,7 @@ def table(title: str, rows: list[dict]) -> None:
         )
 
 
-async def main_async(n: int, repeats: int, before: str | None) -> None:
+async def main_async(n: int, repeats: int, before: str | None, keep: bool = False) -> None:
     name = f"farm_bench_console_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(PG_ADMIN.replace("postgres://", "postgresql://"))
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -253,7 +253,10 @@ async def main_async(n: int, repeats: int, before: str | None) -> None:
             print("measuring this tree …", flush=True)
             new_rows = run_child(ROOT, db_url, n, repeats)
     finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        if keep:
+            print(f"kept the database {name} (drop it yourself)", flush=True)
+        else:
+            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.close()
     if old_rows is not None:
         table(f"before ({before}), {n} subscriptions, PostgreSQL", old_rows)
@@ -281,6 +284,7 @@ def main() -> None:
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--before", metavar="REV", help="also measure this git revision")
+    parser.add_argument("--keep", action="store_true", help="keep the database (for EXPLAIN)")
     parser.add_argument("--measure", metavar="DB_URL", help=argparse.SUPPRESS)
     parser.add_argument("--migrate", metavar="DB_URL", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
@@ -294,7 +298,7 @@ def main() -> None:
         rows = asyncio.run(measure(args.measure, args.subscriptions, args.repeats))
         print(json.dumps(rows))
         return
-    asyncio.run(main_async(args.subscriptions, args.repeats, args.before))
+    asyncio.run(main_async(args.subscriptions, args.repeats, args.before, args.keep))
 
 
 if __name__ == "__main__":

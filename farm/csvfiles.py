@@ -41,11 +41,27 @@ def spreadsheet_row(row: Sequence[object]) -> list[object]:
     return ["'" + c if isinstance(c, str) and c[:1] in _FORMULA_FIRST else c for c in row]
 
 
+def safe_cell_sql(column: str) -> str:
+    """SQL for a text cell as spreadsheet_row makes it, for a CSV written by PostgreSQL
+    (farm.sql.copy_csv): an apostrophe before a formula's first character, and empty (not "")
+    when empty. `column` is SQL of our own, never a value."""
+    starts = ", ".join("'" + c.replace("'", "''") + "'" for c in FORMULA_STARTS)
+    return (
+        f"NULLIF(CASE WHEN left({column}, 1) IN ({starts}) THEN '''' || {column}"
+        f" ELSE {column} END, '')"
+    )
+
+
 def _lines(rows: Iterable[Sequence[object]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # the csv module ends lines with CRLF, as Excel expects
     writer.writerows(map(spreadsheet_row, rows))
     return buffer.getvalue()
+
+
+def csv_lines(rows: Iterable[Sequence[object]]) -> bytes:
+    """Rows as the middle of a streamed file (no byte-order mark, no header)."""
+    return _lines(rows).encode("utf-8")
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:

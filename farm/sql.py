@@ -3,9 +3,8 @@ row of one's own or "not found"."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
+import tempfile
 import zlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
@@ -157,49 +156,42 @@ async def one_or_not_found(
     return found
 
 
+COPY_SPOOL_BYTES = 1 << 20  # a copy's first MiB is kept in memory, the rest in a temporary file
+COPY_READ_BYTES = 1 << 16
+
+
 async def copy_csv(
     conn: BaseDBAsyncClient, query: str, args: Sequence[object]
 ) -> AsyncIterator[bytes]:
     """PostgreSQL only: the rows of a query as CSV written by the server (`COPY ... TO
-    STDOUT`), in the chunks it sends, with CRLF line ends as Python's csv writer makes them
-    (a line break inside a quoted cell stays as it is). The server formats every cell, so
-    a file of 100,000 rows costs this process little more than passing its bytes on; and
-    since it waits for each chunk to be taken, memory stays flat however slow the reader.
-    NULL is an empty cell and an empty string a quoted one (""), so write NULLIF(x, '') for
-    text shown empty. `args` are quoted into the query by the server ($1, $2, … as usual)."""
-    chunks: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=4)
+    STDOUT`), with CRLF line ends as Python's csv writer makes them (a line break inside a
+    quoted cell stays as it is). The server formats every cell, so a file of 100,000 rows
+    costs this process little more than passing its bytes on. The copy is taken as fast as
+    the server sends it into a spooled temporary file (memory stays at a MiB whatever the
+    size) and the connection goes back to the pool at once: a slow reader, or many, never
+    hold the pool's connections. NULL is an empty cell and an empty string a quoted one
+    (""), so write NULLIF(x, '') for text shown empty. `args` are quoted into the query by
+    the server ($1, $2, … as usual)."""
+    with tempfile.SpooledTemporaryFile(max_size=COPY_SPOOL_BYTES) as spool:
 
-    async def copy() -> None:
-        try:
-            async with conn.acquire_connection() as raw:  # type: ignore[attr-defined]
-                await raw.copy_from_query(query, *args, output=chunks.put, format="csv")
-        except asyncio.CancelledError:  # the reader is gone: nobody waits for the end
-            raise
-        except BaseException:
-            await chunks.put(None)
-            raise
-        await chunks.put(None)
+        async def write(chunk: bytes) -> None:
+            spool.write(chunk)
 
-    task = asyncio.ensure_future(copy())
-    quoted = False  # whether the bytes so far end inside a quoted cell
-    try:
-        while (chunk := await chunks.get()) is not None:
+        async with conn.acquire_connection() as raw:  # type: ignore[attr-defined]
+            await raw.copy_from_query(query, *args, output=write, format="csv")
+        spool.seek(0)
+        quoted = False  # whether the bytes so far end inside a quoted cell
+        while chunk := spool.read(COPY_READ_BYTES):
             if not quoted and b'"' not in chunk:
-                yield bytes(chunk).replace(b"\n", b"\r\n")  # asyncpg gives a bytearray
+                yield chunk.replace(b"\n", b"\r\n")
                 continue
             out = bytearray()
-            for k, piece in enumerate(bytes(chunk).split(b"\n")):
+            for k, piece in enumerate(chunk.split(b"\n")):
                 if k:
                     out += b"\n" if quoted else b"\r\n"
                 out += piece
                 quoted ^= piece.count(b'"') % 2 == 1  # an escaped quote ("") counts twice
             yield bytes(out)
-        await task  # its error, if it failed
-    finally:
-        if not task.done():  # the reader stopped early: stop the copy, free the connection
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 def parameterized(query) -> tuple[str, list[object]]:

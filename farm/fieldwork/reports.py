@@ -14,13 +14,14 @@ from decimal import Decimal
 from tortoise import connections
 
 from farm import units
+from farm.csvfiles import safe_cell_sql
 from farm.errors import NotFound
 from farm.fieldwork import rules
 from farm.fieldwork.models import Crop, Household
 from farm.i18n import _
 from farm.land.models import Field, Season
 from farm.paging import Page, clamp_page, page_count
-from farm.sql import select
+from farm.sql import copy_csv, is_postgres, select
 
 PLOTS_PER_PAGE = 100
 
@@ -357,3 +358,30 @@ async def every_plot_yield(season: Season) -> AsyncIterator[tuple[str, str, int,
             [season.cooperative_id, season.starts_on, season.ends_on],
         ):
             yield names[r["field_id"]], r["code"], int(r["lots"]), int(r["grams"])
+
+
+# Every harvested plot's yield as CSV lines, on PostgreSQL: summed per plot first (integers,
+# a hash aggregate), then named and put in the report's order. The cells are those of
+# report_csv.yields_csv's "by plot" lines.
+_PLOT_YIELDS_CSV = (
+    "SELECT {label}, NULL, {field}, {code}, y.lots, round(y.grams::numeric / 1000, 2), NULL"
+    " FROM (SELECT l.plot_id, COUNT(*) AS lots, SUM(l.weight_g) AS grams FROM harvest_lots l"
+    "  WHERE l.cooperative_id = $1 AND l.harvested_on >= $2 AND l.harvested_on < $3"
+    "  AND l.voided_at IS NULL AND l.plot_id IS NOT NULL"
+    "  AND l.crop_id NOT IN (SELECT c.id FROM crops c WHERE c.unit = 'pieces')"  # WEIGHED
+    "  GROUP BY l.plot_id) y"
+    " JOIN plots p ON p.id = y.plot_id JOIN fields f ON f.id = p.field_id"
+    " ORDER BY f.name, f.id, p.code, p.id"
+)
+
+
+def copy_plot_yields(season: Season, label: str) -> AsyncIterator[bytes] | None:
+    """every_plot_yield's lines as CSV written by PostgreSQL (farm.sql.copy_csv), `label`
+    in the first cell; None elsewhere (the caller writes every_plot_yield's rows)."""
+    conn = connections.get("default")
+    if not is_postgres(conn):
+        return None
+    query = _PLOT_YIELDS_CSV.format(
+        label=safe_cell_sql("$4::text"), field=safe_cell_sql("f.name"), code=safe_cell_sql("p.code")
+    )
+    return copy_csv(conn, query, [season.cooperative_id, season.starts_on, season.ends_on, label])

@@ -14,7 +14,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
 from farm.accounts.models import User
-from farm.csvfiles import FORMULA_STARTS, CsvStream, csv_chunks, csv_header
+from farm.csvfiles import CsvStream, csv_chunks, csv_header, safe_cell_sql
 from farm.errors import NotFound
 from farm.i18n import _, current_language, localized
 from farm.land.models import Plot, Season
@@ -206,16 +206,6 @@ async def subscribers_csv(*, manager: User, filters: SubscriberFilter, timezone:
     return CsvStream(chunks=csv_chunks(header, chunks()), filename=filename, fallback=fallback)
 
 
-def _safe(column: str) -> str:
-    """SQL for a text cell as the CSV writer makes it (farm.csvfiles.spreadsheet_row): an
-    apostrophe before a formula's first character, and empty (not "") when empty."""
-    starts = ", ".join("'" + c.replace("'", "''") + "'" for c in FORMULA_STARTS)
-    return (
-        f"NULLIF(CASE WHEN left({column}, 1) IN ({starts}) THEN '''' || {column}"
-        f" ELSE {column} END, '')"
-    )
-
-
 def _copy_subscribers(
     conn, season: Season, filters: SubscriberFilter, names: dict[str, str], english: bool,
     timezone: str,
@@ -231,11 +221,12 @@ def _copy_subscribers(
 
     status = " ".join(f"WHEN {arg(code)} THEN {arg(name)}" for code, name in names.items())
     plan = "COALESCE(NULLIF(pl.name_en, ''), pl.name)" if english else "pl.name"
+    safe = safe_cell_sql
     cells = [
-        "s.id", f"CASE s.status {status} ELSE s.status END", _safe("s.sign_name"),
-        _safe("u.name"), _safe("u.email"), _safe("COALESCE(NULLIF(s.phone, ''), u.phone)"),
-        _safe("s.recipient"), _safe("s.province"), _safe("s.city"), _safe("s.address"),
-        _safe("f.name"), _safe("p.code"), _safe(plan), "round(s.price_fen::numeric / 100, 2)",
+        "s.id", f"CASE s.status {status} ELSE s.status END", safe("s.sign_name"),
+        safe("u.name"), safe("u.email"), safe("COALESCE(NULLIF(s.phone, ''), u.phone)"),
+        safe("s.recipient"), safe("s.province"), safe("s.city"), safe("s.address"),
+        safe("f.name"), safe("p.code"), safe(plan), "round(s.price_fen::numeric / 100, 2)",
         f"to_char(s.activated_at AT TIME ZONE {arg(timezone)}, 'YYYY-MM-DD HH24:MI')",
     ]  # fmt: skip
     query = (

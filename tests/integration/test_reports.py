@@ -377,6 +377,29 @@ async def test_a_name_that_a_spreadsheet_would_run_is_exported_as_text(client):
     assert row[:2] == ['\'=HYPERLINK("http://x")', "'@a"]
 
 
+async def test_a_field_or_plot_name_a_spreadsheet_would_run_is_text_in_the_yields_csv(client):
+    """The plots' lines are written by PostgreSQL there (COPY) and by Python elsewhere: both
+    escape a formula, and write the same weights, half up to two decimals."""
+    farm = await a_farm()
+    await harvests_of(farm)
+    await Field.filter(id=farm.east.id).update(name="=1+2")
+    await Plot.filter(id=farm.plots["E01"].id).update(code="@E01")
+    await manager_of(farm.coop)
+    await log_in_client(client, "li@coop.cn")
+    r = await client.get(YIELDS_CSV, params={"season": farm.season.id})
+    _, *rows = parse_csv(r.content)
+    plot_lines = [row for row in rows if row[3]]
+    assert ["'=1+2", "'@E01", "1", "1.00", ""] in [row[2:] for row in plot_lines]
+    assert sorted(row[2:4] for row in plot_lines) == [
+        ["'=1+2", "'@E01"],
+        ["试验田", "T01"],
+        ["试验田", "T02"],
+    ]
+    assert r.content.count(b"\r\n") == len(rows) + 1 and b"\n" not in r.content.replace(
+        b"\r\n", b""
+    )
+
+
 # ---- access ----
 
 

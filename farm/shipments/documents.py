@@ -45,7 +45,7 @@ from farm.errors import NotFound
 from farm.i18n import _
 from farm.land.models import Field
 from farm.paging import Page, clamp_page, page_count
-from farm.shipments.console import diverted_grams
+from farm.shipments.console import diverted_grams, own_batch
 from farm.shipments.documents_draw import FieldLine, PartJob, draw_part, watch_parent
 from farm.shipments.models import (
     Allocation,
@@ -63,7 +63,6 @@ from farm.shipments.packing import (
     boxes_of,
     cooperative_name,
     crop_names,
-    manager_batch,
     sorted_diversions,
 )
 from farm.shipments.packing_pdf import Box
@@ -269,7 +268,14 @@ class _Known:
             while len(self.slices) >= 4:
                 del self.slices[next(iter(self.slices))]
             self.slices[key] = asyncio.ensure_future(self._read(batch, part, crops))
-        return await self.slices[key]
+        read = self.slices[key]
+        try:
+            # Shielded: a worker stopped while it waits does not cancel its sibling's read.
+            return await asyncio.shield(read)
+        except BaseException:
+            if read.done() and self.slices.get(key) is read:
+                del self.slices[key]  # a failed read is not kept: the sibling reads again
+            raise
 
     async def _read(self, batch: Batch, part: DocumentPart, crops: dict[int, str]) -> list[Box]:
         ids = await self.box_ids(batch, part.field_id)
@@ -494,7 +500,7 @@ class DocumentsView:
 
 async def batch_documents(*, manager: User, batch_id: int, page: int = 1) -> DocumentsView:
     """The progress of a batch's paper and one page of its parts, for the batch page."""
-    batch = await manager_batch(user=manager, batch_id=batch_id)
+    batch = await own_batch(manager=manager, batch_id=batch_id)
     view = DocumentsView()
     counts = (
         await DocumentPart.filter(batch_id=batch.id)
@@ -542,7 +548,7 @@ async def batch_documents(*, manager: User, batch_id: int, page: int = 1) -> Doc
 async def document_file(*, manager: User, batch_id: int, part_id: int, data_dir: Path):
     """A made part of the manager's own batch: (path, download name). Anything else,
     another cooperative's included, is not found."""
-    batch = await manager_batch(user=manager, batch_id=batch_id)
+    batch = await own_batch(manager=manager, batch_id=batch_id)
     part = await DocumentPart.get_or_none(id=part_id, batch_id=batch.id, status=DocumentStatus.DONE)
     path = data_dir / part.file if part is not None else None
     if part is None or path is None or not path.is_file():
@@ -553,7 +559,7 @@ async def document_file(*, manager: User, batch_id: int, part_id: int, data_dir:
 async def only_part(*, manager: User, batch_id: int, kind: str) -> DocumentPart | None:
     """The batch's one made part of a kind, when the whole batch is one part (a small
     batch on one field): the old single-file downloads serve it. None otherwise."""
-    batch = await manager_batch(user=manager, batch_id=batch_id)
+    batch = await own_batch(manager=manager, batch_id=batch_id)
     parts = await DocumentPart.filter(batch_id=batch.id, kind=kind).limit(2)
     if len(parts) == 1 and parts[0].status == DocumentStatus.DONE:
         return parts[0]
@@ -564,7 +570,7 @@ async def remake_documents(*, manager: User, batch_id: int, data_dir: Path, now:
     """Forget the batch's parts (and their files) and plan them again from the batch as it
     is now, so the scheduler makes them on its next run, however old the ship day; a part
     being made meanwhile is dropped when it finishes. Returns the parts planned."""
-    batch = await manager_batch(user=manager, batch_id=batch_id)
+    batch = await own_batch(manager=manager, batch_id=batch_id)
     files = await DocumentPart.filter(batch_id=batch.id).values_list("file", flat=True)
     await DocumentPart.filter(batch_id=batch.id).delete()
     for name in files:

@@ -17,7 +17,6 @@ from itsdangerous.signer import Signer
 from tortoise import connections
 
 from farm import i18n
-from farm.accounts.models import User
 from farm.errors import NotFound
 from farm.fieldwork.models import Crop, HarvestLot
 from farm.i18n import N_, _
@@ -78,14 +77,6 @@ def box_url(base_url: str, secret: object, shipment_id: int) -> str:
 
 
 # ---- gathering the rows ----
-
-
-async def manager_batch(*, user: User, batch_id: int) -> Batch:
-    """A batch of the manager's own cooperative; any other is not found."""
-    batch = await Batch.get_or_none(id=batch_id, cooperative_id=user.cooperative_id)
-    if batch is None:
-        raise NotFound(_("This ship day does not exist."))
-    return batch
 
 
 async def crop_names(cooperative_id: int) -> dict[int, str]:

@@ -10,6 +10,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from farm.shipments import documents, packing
+from farm.shipments.console import own_batch
 from farm.shipments.models import DocumentKind
 from farm.web import int_param, now, read_form, redirect, render, require_manager
 
@@ -39,7 +40,7 @@ async def _whole(request: Request, kind: str, name: str) -> Response:
         part_id=part.id,
         data_dir=request.app.state.settings.data_dir,
     )
-    batch = await packing.manager_batch(user=user, batch_id=batch_id)
+    batch = await own_batch(manager=user, batch_id=batch_id)
     return _pdf(path, f"{name}-{batch.ship_on.isoformat()}.pdf")
 
 

@@ -24,7 +24,7 @@ from farm.accounts.models import User
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.i18n import _
 from farm.land import rules
-from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, Plot, Season
+from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, PlotSize, Season
 from farm.paging import Page, paginate
 from farm.parsing import parse_id
 from farm.partners.models import Partner
@@ -294,12 +294,10 @@ async def plan_view(*, manager: User, plan_id: int) -> PlanView:
 async def plan_choices(*, manager: User) -> PlanChoices:
     fields = list(await Field.filter(cooperative_id=manager.cooperative_id).order_by("name", "id"))
     sizes: dict[int, set[Decimal]] = {f.id: set() for f in fields}
-    # One row per field and size (the database groups), not one per plot.
-    for field_id, area in (
-        await Plot.filter(field__cooperative_id=manager.cooperative_id)
-        .group_by("field_id", "area_m2")
-        .values_list("field_id", "area_m2")
-    ):
+    # One row per field and size (kept by the database), not one per plot.
+    for field_id, area in await PlotSize.filter(
+        field__cooperative_id=manager.cooperative_id, plots__gt=0
+    ).values_list("field_id", "area_m2"):
         sizes[field_id].add(Decimal(area))
     partners = await Partner.filter(cooperative_id=manager.cooperative_id).order_by("name", "id")
     return PlanChoices(fields, {k: sorted(v) for k, v in sizes.items()}, list(partners))
@@ -352,14 +350,15 @@ async def _check_plan(*, manager: User, data: PlanInput) -> dict[str, Any]:
         values["field_id"] = plan_field.id
     area = values["plot_area_m2"]
     if plan_field is not None and area is not None:
-        sizes = sorted(
-            {
-                Decimal(a)
-                for a in await Plot.filter(field_id=plan_field.id)
-                .group_by("area_m2")
-                .values_list("area_m2", flat=True)
-            }
-        )
+        # The field's sizes and how many plots each, kept by the database (PlotSize): one
+        # small read however many plots the field has.
+        counts = {
+            Decimal(a): n
+            for a, n in await PlotSize.filter(field_id=plan_field.id, plots__gt=0).values_list(
+                "area_m2", "plots"
+            )
+        }
+        sizes = sorted(counts)
         if not sizes:
             form.refuse(
                 "plot_area_m2",
@@ -377,7 +376,7 @@ async def _check_plan(*, manager: User, data: PlanInput) -> dict[str, Any]:
                 },
             )
         elif values["max_plots"] is not None:
-            has = await Plot.filter(field_id=plan_field.id, area_m2=area).count()
+            has = counts[area]
             if values["max_plots"] > has:
                 form.refuse(
                     "max_plots",

@@ -173,31 +173,32 @@ def cmd_dev(args: argparse.Namespace) -> None:
     os.environ.setdefault("FARM_ENV", "development")
     settings = _settings()
     children: list[subprocess.Popen[bytes]] = []
-    if not str(settings.stripe_secret_key):
-        port = args.stripe_port
-        children.append(emulator.start_process(port))
-        base = f"http://127.0.0.1:{port}"
-        os.environ.update(
-            FARM_STRIPE_SECRET_KEY=DEV_SECRET_KEY,
-            FARM_STRIPE_PUBLISHABLE_KEY=DEV_PUBLISHABLE_KEY,
-            FARM_STRIPE_WEBHOOK_SECRET=DEV_WEBHOOK_SECRET,
-            FARM_STRIPE_API_BASE=base,
-            FARM_STRIPE_JS_URL=f"{base}/js.stripe.com/v3/",
-        )
-        emulator.register_webhook(
-            port=port,
-            url=f"http://127.0.0.1:{args.port}/stripe/webhook",
-            secret=DEV_WEBHOOK_SECRET,
-        )
-        print(f"Stripe emulator (localstripe) on {base}; test card 4242 4242 4242 4242")
-    asyncio.run(db.migrate(settings))
-    cmd_demo(args)
-    children.append(subprocess.Popen([sys.executable, "-m", "scheduler"]))
-    print(f"Open http://127.0.0.1:{args.port}  (mail outbox: /dev/outbox)")
-    # uvicorn re-raises the SIGTERM it stopped on once it is done; as SystemExit it reaches
-    # the `finally` below, which stops the emulator and the scheduler with it.
+    # A SIGTERM at any moment, even while the emulator starts, becomes SystemExit and reaches
+    # the `finally` below, which stops the children started so far (uvicorn, too, re-raises
+    # the SIGTERM it stopped on once it is done).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
+        if not str(settings.stripe_secret_key):
+            port = args.stripe_port
+            children.append(emulator.start_process(port))
+            base = f"http://127.0.0.1:{port}"
+            os.environ.update(
+                FARM_STRIPE_SECRET_KEY=DEV_SECRET_KEY,
+                FARM_STRIPE_PUBLISHABLE_KEY=DEV_PUBLISHABLE_KEY,
+                FARM_STRIPE_WEBHOOK_SECRET=DEV_WEBHOOK_SECRET,
+                FARM_STRIPE_API_BASE=base,
+                FARM_STRIPE_JS_URL=f"{base}/js.stripe.com/v3/",
+            )
+            emulator.register_webhook(
+                port=port,
+                url=f"http://127.0.0.1:{args.port}/stripe/webhook",
+                secret=DEV_WEBHOOK_SECRET,
+            )
+            print(f"Stripe emulator (localstripe) on {base}; test card 4242 4242 4242 4242")
+        asyncio.run(db.migrate(settings))
+        cmd_demo(args)
+        children.append(subprocess.Popen([sys.executable, "-m", "scheduler"]))
+        print(f"Open http://127.0.0.1:{args.port}  (mail outbox: /dev/outbox)")
         _uvicorn("127.0.0.1", args.port)
     finally:
         for child in children:

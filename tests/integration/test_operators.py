@@ -106,3 +106,52 @@ async def test_the_scheduler_catches_up_at_start_and_stops_cleanly(app, settings
     assert sub.status == Status.CANCELLED and sub.cancel_reason == "lapsed"
     assert not await PlotClaim.exists()
     assert "scheduler stopped" in output
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answers(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def test_farm_dev_stopped_while_it_starts_leaves_no_stripe_emulator_behind(tmp_path):
+    """A SIGTERM in `farm dev`'s first seconds (the emulator up, the demo being made) stops the
+    emulator it started, as a SIGTERM to the running server does."""
+    import signal
+
+    web, stripe = _free_port(), _free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FARM_")} | {
+        "FARM_ENV": "development",
+        "FARM_DATA_DIR": str(tmp_path),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "farm.cli", "dev", "--port", str(web), "--stripe-port", str(stripe),
+        env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(300):
+            if _answers(stripe):
+                break
+            await asyncio.sleep(0.1)
+        assert _answers(stripe), "the emulator never started"
+        assert not _answers(web)  # still starting: migrations and the demo come first
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), timeout=30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    for _ in range(50):
+        if not _answers(stripe):
+            break
+        await asyncio.sleep(0.1)
+    assert not _answers(stripe)

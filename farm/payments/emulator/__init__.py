@@ -57,16 +57,20 @@ def start_process(
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the Stripe emulator exited with code {proc.returncode}")
-        try:
-            httpx.get(f"{base}/js.stripe.com/v3/", timeout=1)
-            return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("the Stripe emulator did not start within 20 s")
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the Stripe emulator exited with code {proc.returncode}")
+            try:
+                httpx.get(f"{base}/js.stripe.com/v3/", timeout=1)
+                return proc
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("the Stripe emulator did not start within 20 s")
+    except BaseException:  # not started, or stopped (SIGTERM, Ctrl-C) while it started
+        proc.terminate()
+        proc.wait(timeout=10)
+        raise
 
 
 def register_webhook(*, port: int, url: str, secret: str, name: str = "farm") -> None:

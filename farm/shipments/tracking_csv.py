@@ -22,7 +22,15 @@ MAX_BYTES = 1_000_000
 MAX_ROWS = 20_000
 MAX_COURIER = 40
 TRACKING_RE = re.compile(r"[A-Za-z0-9-]{6,30}", re.ASCII)
-HEADERS = (("shipment", "courier", "tracking"), ("发货单号", "快递公司", "运单号"))
+# A header row names the three columns as the batch page describes them, in either language,
+# or as couriers' and spreadsheets' own exports often do; it is skipped.
+HEADER_NAMES = (
+    {"shipment", "shipment number", "shipment no", "box", "box number", "number",
+     "包裹编号", "发货单号", "箱号", "编号"},
+    {"courier", "courier company", "express", "快递公司", "快递", "物流公司"},
+    {"tracking", "tracking number", "tracking no", "waybill", "waybill number",
+     "快递单号", "运单号", "单号", "物流单号"},
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -93,8 +101,8 @@ def decode(data: bytes) -> str | None:
 
 
 def _is_header(cells: list[str]) -> bool:
-    names = tuple(c.strip().lower() for c in cells)
-    return names in HEADERS
+    names = [" ".join(c.strip().lower().replace(".", " ").split()) for c in cells]
+    return len(names) == 3 and all(n in known for n, known in zip(names, HEADER_NAMES, strict=True))
 
 
 def parse(data: bytes) -> tuple[list[TrackingLine], list[LineProblem]]:

@@ -23,6 +23,19 @@ def test_a_chinese_header_is_accepted_in_utf8_and_in_gbk_from_excel():
     assert parse(text.encode("gbk")) == expected
 
 
+def test_the_header_the_batch_page_describes_is_accepted_in_both_languages():
+    """The page says "包裹编号、快递公司、快递单号" (and in English "shipment number, courier,
+    tracking number"): a file with exactly that header is read from line two."""
+    for header in ("包裹编号,快递公司,快递单号", "Shipment number,Courier,Tracking number",
+                   "Shipment No.,Courier,Tracking No."):  # fmt: skip
+        text = f"{header}\r\nS000003,EMS,E12345678CN\r\n"
+        for encoding in ("utf-8-sig", "utf-8", "gbk"):
+            assert parse(text.encode(encoding)) == (
+                [TrackingLine(2, 3, "EMS", "E12345678CN")],
+                [],
+            ), (header, encoding)
+
+
 def test_a_file_without_header_starts_at_line_one_and_numbers_may_be_typed_loosely():
     lines, problems = parse(b"s7,EMS,E12345678CN\n 000008 ,EMS,E12345679CN\n")
     assert problems == []

@@ -25,6 +25,8 @@ class Cooperative(Model):
     phone = fields.CharField(max_length=32, default="", db_default="")
     # Shown to customers beside the cooperative's plans
     description = fields.TextField(default="", db_default="")
+    # Its box labels print 138****5678 rather than the whole mobile (the couriers' page).
+    labels_mask_phone = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "cooperatives"

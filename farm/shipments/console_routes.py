@@ -12,11 +12,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from farm.errors import DomainError
+from farm.csvfiles import csv_response
+from farm.errors import DomainError, NotFound
 from farm.i18n import _
 from farm.paging import parse_day_span, parse_page, search_text
 from farm.parsing import parse_id
-from farm.shipments import console, dispatch, documents
+from farm.shipments import console, couriers, dispatch, documents
 from farm.shipments.models import DiversionReason, ShipmentStatus
 from farm.shipments.tracking_csv import MAX_BYTES
 from farm.web import (
@@ -78,6 +79,7 @@ async def _batch_response(request: Request, status_code: int = 200, **extra) -> 
         "problem_message": dispatch.problem_message,
         "max_problems": MAX_PROBLEMS_SHOWN,
         "max_kb": MAX_BYTES // 1000,
+        "couriers": await couriers.active_couriers(manager.cooperative_id),
         "documents": await documents.batch_documents(
             manager=manager,
             batch_id=view.batch.id,
@@ -198,6 +200,19 @@ async def transit(request: Request) -> Response:
     return await form_page(request, show=show, save=save)
 
 
+async def addresses(request: Request) -> Response:
+    """The batch's boxes still to ship, as a CSV for a courier's bulk-order upload."""
+    manager = require_manager(request)
+    raw = request.query_params.get("courier")
+    courier_id = parse_id(raw) if raw else None
+    if raw and courier_id is None:
+        raise NotFound(_("This courier is not on your list."))
+    stream = await couriers.addresses_csv(
+        manager=manager, batch_id=int_param(request, "batch_id"), courier_id=courier_id
+    )
+    return csv_response(stream)
+
+
 routes = [
     Route("/manage/shipments", batches, name="manage_shipments"),
     Route("/manage/shipments/transit", transit, methods=["GET", "POST"], name="manage_transit"),
@@ -206,4 +221,5 @@ routes = [
     Route("/manage/shipments/{batch_id}/pack-all", pack_all, methods=["POST"]),
     Route("/manage/shipments/{batch_id}/ship", ship, methods=["POST"]),
     Route("/manage/shipments/{batch_id}/tracking", upload_tracking, methods=["POST"]),
+    Route("/manage/shipments/{batch_id}/addresses.csv", addresses, name="manage_addresses"),
 ]

@@ -20,15 +20,13 @@ from farm.fieldwork.models import Crop
 from farm.i18n import _, localized
 from farm.links import Links
 from farm.notifications.services import queue_mail
-from farm.shipments import rules, tracking_csv
+from farm.shipments import couriers, rules, tracking_csv
 from farm.shipments.batches import CHUNK
 from farm.shipments.console import own_batch
-from farm.shipments.models import Allocation, Batch, Shipment, ShipmentStatus
+from farm.shipments.models import SHIPPABLE, Allocation, Batch, Shipment, ShipmentStatus
 from farm.shipments.tracking_csv import LineProblem, TrackingLine
 from farm.subscriptions.models import Subscription
 from farm.units import amount_text
-
-SHIPPABLE = (ShipmentStatus.CREATED, ShipmentStatus.PACKED)
 
 
 def _check_tracking(courier: str, tracking_no: str) -> None:
@@ -88,7 +86,11 @@ async def mark_shipped(
     now."""
     batch = await own_batch(manager=manager, batch_id=batch_id)
     _check_tracking(courier, tracking_no)
-    line = TrackingLine(0, shipment_id, courier.strip(), tracking_no.strip())
+    typed = TrackingLine(0, shipment_id, courier.strip(), tracking_no.strip())
+    lines, problems = await couriers.checked_lines(batch.cooperative_id, [typed])
+    if problems:
+        raise FieldErrors({"courier": problems[0].message})
+    line = lines[0]
     async with in_transaction() as conn:
         if await _ship(conn, batch, [line], links=links, now=now):
             return True
@@ -96,9 +98,17 @@ async def mark_shipped(
         await (
             Shipment.filter(id=shipment_id, batch_id=batch.id, status=ShipmentStatus.SHIPPED)
             .using_db(conn)
-            .update(courier=line.courier, tracking_no=line.tracking_no)
+            .update(**_tracking(line))
         )
         return False
+
+
+def _tracking(line: TrackingLine) -> dict[str, str]:
+    return {
+        "courier": line.courier,
+        "tracking_no": line.tracking_no,
+        "tracking_url": line.tracking_url,
+    }
 
 
 async def _ship(
@@ -116,12 +126,7 @@ async def _ship(
         changed = await (
             Shipment.filter(id=line.shipment_id, batch_id=batch.id, status__in=SHIPPABLE)
             .using_db(conn)
-            .update(
-                status=ShipmentStatus.SHIPPED,
-                shipped_at=now,
-                courier=line.courier,
-                tracking_no=line.tracking_no,
-            )
+            .update(status=ShipmentStatus.SHIPPED, shipped_at=now, **_tracking(line))
         )
         if changed:
             shipped.append(line)
@@ -210,6 +215,8 @@ async def apply_tracking_csv(
     TrackingFileErrors listing every bad line. Returns how many boxes were shipped now."""
     batch = await own_batch(manager=manager, batch_id=batch_id)
     lines, problems = tracking_csv.parse(data)
+    lines, unknown = await couriers.checked_lines(batch.cooperative_id, lines)
+    problems.extend(unknown)
     async with in_transaction() as conn:
         status_of: dict[int, str] = {}
         ids = [line.shipment_id for line in lines]
@@ -235,7 +242,7 @@ async def apply_tracking_csv(
                 await (
                     Shipment.filter(id=line.shipment_id, batch_id=batch.id)
                     .using_db(conn)
-                    .update(courier=line.courier, tracking_no=line.tracking_no)
+                    .update(**_tracking(line))
                 )
         return shipped
 

@@ -27,7 +27,7 @@ import os
 import time as clock
 import uuid
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -43,7 +43,7 @@ from farm import i18n
 from farm.accounts.models import User
 from farm.errors import NotFound
 from farm.i18n import _
-from farm.land.models import Field
+from farm.land.models import Cooperative, Field
 from farm.paging import Page, clamp_page, page_count
 from farm.shipments.console import diverted_grams, own_batch
 from farm.shipments.documents_draw import FieldLine, PartJob, draw_part, watch_parent
@@ -66,6 +66,7 @@ from farm.shipments.packing import (
     sorted_diversions,
 )
 from farm.shipments.packing_pdf import Box
+from farm.shipments.rules import masked_phone
 from farm.sql import is_postgres
 from farm.subscriptions.models import Subscription
 
@@ -241,6 +242,7 @@ class _Known:
 
     def __init__(self) -> None:
         self.batches: dict[int, tuple[Batch, dict[int, str], str]] = {}
+        self.masked: dict[int, bool] = {}  # per cooperative: its labels hide phones' middles
         self.diverted: dict[int, dict[int, list[tuple[str, int, int]]]] = {}
         self.fields: dict[tuple[int, int], list[int]] = {}
         self.slices: dict[tuple[int, int, int, int], asyncio.Future[list[Box]]] = {}
@@ -251,6 +253,15 @@ class _Known:
             crops = await crop_names(batch.cooperative_id)
             self.batches[batch_id] = (batch, crops, await cooperative_name(batch.cooperative_id))
         return self.batches[batch_id]
+
+    async def masks_phone(self, cooperative_id: int) -> bool:
+        if cooperative_id not in self.masked:
+            self.masked[cooperative_id] = bool(
+                await Cooperative.filter(id=cooperative_id)
+                .first()
+                .values_list("labels_mask_phone", flat=True)
+            )
+        return self.masked[cooperative_id]
 
     async def box_ids(self, batch: Batch, field_id: int) -> list[int]:
         key = (batch.id, field_id)
@@ -345,6 +356,8 @@ async def _job(
         "of": part.of_parts,
     }
     job.boxes = await known.boxes(batch, part, crops)
+    if await known.masks_phone(batch.cooperative_id):
+        job.boxes = [replace(box, phone=masked_phone(box.phone)) for box in job.boxes]
     if part.kind == DocumentKind.PACKING and part.seq == part.of_parts:
         # The field's last part ends with what this ship day did not send from the field.
         job.diverted = sorted_diversions(await known.diverted_on_field(batch, part.field_id), crops)

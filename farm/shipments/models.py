@@ -15,6 +15,9 @@ class ShipmentStatus(StrEnum):
     SHIPPED = "shipped"
 
 
+SHIPPABLE = (ShipmentStatus.CREATED, ShipmentStatus.PACKED)  # boxes still to hand to a courier
+
+
 class AllocationState(StrEnum):
     SHIPPED = "shipped"  # in a shipment: a shipment item
     CARRIED = "carried"  # kept for the subscriber's next shipment (a held ship day)
@@ -117,6 +120,9 @@ class Shipment(Model):
     transit_days = fields.IntField(default=0)
     courier = fields.CharField(max_length=40, default="")
     tracking_no = fields.CharField(max_length=40, default="")
+    # Where the customer follows the box: the courier's link pattern (Courier.tracking_url)
+    # filled in with the number when it was shipped; "" for a courier without one.
+    tracking_url = fields.CharField(max_length=400, default="", db_default="")
     created_at = fields.DatetimeField()
     packed_at = fields.DatetimeField(null=True)
     shipped_at = fields.DatetimeField(null=True)
@@ -125,6 +131,27 @@ class Shipment(Model):
         table = "shipments"
         indexes = (("batch_id", "status"),)
         unique_together = (("subscription", "ship_on"),)
+
+
+class Courier(Model):
+    """A courier the cooperative ships with: its names, the link where a customer follows a
+    box (a pattern with {number}), and whether its waybills hide the middle of the phone
+    number (a "privacy waybill", asked for in the address export). Retired, not deleted:
+    shipped boxes keep its name."""
+
+    id = fields.IntField(primary_key=True)
+    cooperative: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Cooperative", related_name="couriers", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=40)
+    name_en = fields.CharField(max_length=40, default="")
+    tracking_url = fields.CharField(max_length=300, default="")
+    privacy_waybill = fields.BooleanField(default=True)
+    retired = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "couriers"
+        unique_together = (("cooperative", "name"),)
 
 
 class Allocation(Model):

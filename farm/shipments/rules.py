@@ -7,6 +7,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 from farm.land.rules import cutoff_for
 from farm.shipments.models import AllocationState, DiversionReason
@@ -152,3 +153,37 @@ def parse_shipment_number(text: str) -> int | None:
         return None
     value = int(raw)
     return value if 0 < value <= MAX_ID else None
+
+
+# ---- couriers ----
+
+TRACKING_NUMBER_SLOT = "{number}"
+
+
+def tracking_link(pattern: str, number: str) -> str:
+    """The page where a box is followed: the courier's pattern with the tracking number put
+    in (quoted for a URL); "" when the courier has no pattern or there is no number."""
+    if not pattern or not number:
+        return ""
+    return pattern.replace(TRACKING_NUMBER_SLOT, quote(number, safe=""))
+
+
+def tracking_pattern_ok(pattern: str) -> bool:
+    """A courier's link pattern: an https address with one {number} slot and nothing a
+    browser could run or that breaks out of an attribute."""
+    return (
+        pattern.startswith("https://")
+        and pattern.count(TRACKING_NUMBER_SLOT) == 1
+        and not any(c.isspace() or c in "\"'<>`\\" for c in pattern)
+    )
+
+
+def masked_phone(phone: str) -> str:
+    """A mainland mobile with its middle four digits hidden (138****5678), as couriers'
+    privacy waybills print it; another number keeps its first three and last two."""
+    digits = phone.strip()
+    if len(digits) == 11 and digits.isdigit():
+        return f"{digits[:3]}****{digits[7:]}"
+    if len(digits) > 5:
+        return digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
+    return digits

@@ -39,6 +39,7 @@ class TrackingLine:
     shipment_id: int
     courier: str
     tracking_no: str
+    tracking_url: str = ""  # the box's tracking page, from the courier's list (couriers.py)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from farm.accounts.services import sign_up
 from farm.fieldwork.models import HarvestLot, Household, Photo, WorkEntry
 from farm.land.models import Field, Plan, Plot, Season
 from farm.partners.models import Partner, PartnerKind, Room
-from farm.shipments.models import Allocation, Batch, Shipment, TransitTime
+from farm.shipments.models import Allocation, Batch, Courier, Shipment, TransitTime
 from tests.support import (
     NOW,
     csrf_of,
@@ -59,7 +59,9 @@ async def shipping_ids(coop_id: int, field_id: int) -> dict[str, int]:
     entry = await WorkEntry.create(cooperative_id=coop_id, field_id=field_id, activity="weeding",
                                    worked_on=NOW.date(), whole_field=True,
                                    logged_by_id=lot.logged_by_id, created_at=NOW)  # fmt: skip
-    return {"batch_id": batch.id, "lot_id": lot.id, "entry_id": entry.id, "crop_id": crop.id}
+    courier = await Courier.create(cooperative_id=coop_id, name="本社快递")
+    return {"batch_id": batch.id, "lot_id": lot.id, "entry_id": entry.id, "crop_id": crop.id,
+            "courier_id": courier.id}  # fmt: skip
 
 
 async def partner_ids(coop_id: int) -> dict[str, int]:

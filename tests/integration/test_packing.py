@@ -125,6 +125,20 @@ async def test_the_packing_list_shows_the_pick_each_box_with_items_and_what_was_
     assert re.search(r"1 /\s*1", text)  # page numbers
 
 
+async def test_labels_hide_the_middle_of_the_mobile_when_the_cooperative_chooses_it(
+    client, settings
+):
+    batch, _boxes, _lots = await scene()
+    token = await log_in_client(client, "li@coop.cn")
+    r = await client.post(
+        "/manage/couriers/labels", data={"labels_mask_phone": "1", "csrf_token": token}
+    )
+    assert r.status_code == 303
+    await make_documents(settings)
+    text = pdf_text((await client.get(f"/manage/shipments/{batch.id}/labels.pdf")).content)
+    assert "138****8000" in text and "13800138000" not in text
+
+
 async def test_the_labels_are_one_page_per_box_with_items_and_carry_the_box_trace_url(
     client, settings
 ):

@@ -73,19 +73,6 @@ def _work_form(form: FormData, photos: list[bytes], field_id: int) -> services.W
 # ---- console ----
 
 
-async def console_home(request: Request) -> Response:
-    manager = require_manager(request)
-    return render(
-        request,
-        "fieldwork/console.html",
-        {
-            "section": "home",
-            "entries": await services.work_log(manager=manager, limit=5),
-            "lots": await services.harvest_lots(manager=manager, limit=5),
-        },
-    )
-
-
 def _date_problem(days) -> str:
     return _("A date was not understood; write it as YYYY-MM-DD.") if days.problem else ""
 
@@ -297,7 +284,6 @@ async def trace(request: Request) -> Response:
 
 
 routes = [
-    Route("/manage", console_home, name="manage_home"),
     Route("/manage/households", household_list, name="manage_households"),
     Route("/manage/plots/search", plot_search, name="manage_plot_search"),
     Route("/manage/households/new", household_form, methods=["GET", "POST"]),

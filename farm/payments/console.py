@@ -63,7 +63,7 @@ def _disputes(manager: User):
     return Dispute.filter(payment__subscription__season__cooperative_id=manager.cooperative_id)
 
 
-def _needing_attention(manager: User, now: datetime):
+def needing_attention(manager: User, now: datetime):
     """rules.needs_attention, as a query."""
     followed = Refund.filter(retry_of_id__isnull=False).values("retry_of_id")
     return _refunds(manager).filter(
@@ -80,7 +80,7 @@ async def payments_page(*, manager: User, shown: str, page: int, now: datetime) 
     """One page of the list asked for (refunds needing attention by default, oldest first so
     the longest-owed comes first; every refund newest first; disputes newest first)."""
     shown = shown if shown in LISTS else "attention"
-    attention_query = _needing_attention(manager, now)
+    attention_query = needing_attention(manager, now)
     open_query = _disputes(manager).filter(status__not_in=list(rules.CLOSED_DISPUTES))
     attention = await attention_query.count()
     open_disputes = await open_query.count()

@@ -13,9 +13,10 @@ from starlette.routing import Route
 
 from farm import units
 from farm.accounts.models import User
+from farm.fieldwork import services as fieldwork
 from farm.land.models import CareMode, Season
 from farm.paging import parse_page, search_text
-from farm.seasons import console
+from farm.seasons import console, todo
 from farm.seasons.console import PERK_ROWS, PerkInput, PlanInput, SeasonInput
 from farm.web import (
     Shown,
@@ -23,6 +24,7 @@ from farm.web import (
     form_template,
     int_param,
     manager_list,
+    now,
     redirect,
     render,
     require_manager,
@@ -205,7 +207,20 @@ async def plan_publish(request: Request) -> Response:
     return await form_page(request, show=show, save=save, names=())
 
 
+async def console_home(request: Request) -> Response:
+    """The console's first page: what needs the manager, then the latest work and harvests."""
+    manager = require_manager(request)
+    context = {
+        "section": "home",
+        "todo": await todo.todo_list(manager=manager, today=today(request), now=now()),
+        "entries": await fieldwork.work_log(manager=manager, limit=5),
+        "lots": await fieldwork.harvest_lots(manager=manager, limit=5),
+    }
+    return render(request, "fieldwork/console.html", context)
+
+
 routes = [
+    Route("/manage", console_home, name="manage_home"),
     Route("/manage/seasons", seasons_page, name="manage_seasons"),
     Route("/manage/seasons/new", season_new, methods=["GET", "POST"], name="manage_season_new"),
     Route(

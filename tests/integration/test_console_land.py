@@ -600,7 +600,13 @@ async def test_sold_counts_each_sale_once_and_no_reservation(conn):
 # ---- who may see and change what ----
 
 
-WITHOUT_IDS = {"/manage/fields", "/manage/fields/new", "/manage/seasons", "/manage/seasons/new"}
+WITHOUT_IDS = {
+    "/manage",
+    "/manage/fields",
+    "/manage/fields/new",
+    "/manage/seasons",
+    "/manage/seasons/new",
+}
 
 
 def console_walk(field_id, season_id, plan_id):
@@ -612,6 +618,7 @@ def console_walk(field_id, season_id, plan_id):
     plan = {"name": "改名", "field_id": str(field_id), "plot_area_m2": "66.67",
             "care_mode": "managed", "price": "1", "max_plots": "1"}  # fmt: skip
     return [
+        ("/manage", True, None),  # the console's first page and its to-do list
         ("/manage/fields", True, None),
         ("/manage/fields/new", True, field),
         (f"/manage/fields/{field_id}", True, field),

@@ -129,8 +129,9 @@ async def phase_documents(ship_on: date, now: datetime, data_dir: Path) -> dict:
 
     from farm.shipments.documents import Paper, make_due_documents
     from farm.shipments.models import DocumentPart
+    from farm.storage import LocalStorage
 
-    paper = Paper(data_dir=data_dir, secret="s" * 40, base_url="https://farm.example.cn",
+    paper = Paper(storage=LocalStorage(data_dir), secret="s" * 40, base_url="https://farm.example.cn",
                   language="zh_CN", timezone="Asia/Shanghai")  # fmt: skip
     made = await make_due_documents(paper=paper, today=ship_on, now=now, workers=WORKERS)
     kinds = (
@@ -148,8 +149,9 @@ async def phase_day(ship_on: date, now: datetime, data_dir: Path) -> dict:
     each field's paper is made as soon as its run is done."""
     from farm.shipments.batches import make_due_batches
     from farm.shipments.documents import Paper, drawing_pool, make_due_documents
+    from farm.storage import LocalStorage
 
-    paper = Paper(data_dir=data_dir, secret="s" * 40, base_url="https://farm.example.cn",
+    paper = Paper(storage=LocalStorage(data_dir), secret="s" * 40, base_url="https://farm.example.cn",
                   language="zh_CN", timezone="Asia/Shanghai")  # fmt: skip
     batch = asyncio.ensure_future(make_due_batches(today=ship_on, now=now))
     made, batch_s, started = 0, 0.0, time.perf_counter()

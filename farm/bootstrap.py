@@ -1,7 +1,8 @@
 """bootstrap(settings) -> Runtime: what the web app, the scheduler and the CLI share, built in
 one place from the settings: the payment gateway, the mailer, the clock (now, and today in the
 service's time zone), the public base URL and the links made from it (farm.links), the secret
-key, and how documents are drawn.
+key, where files are kept (farm.storage: the data folder or a bucket), and how documents
+are drawn.
 
 The web app keeps it in app.state.runtime; the scheduler hands it to every job; `farm
 run-due` builds the same one. Services still take what they use as arguments (a gateway,
@@ -18,6 +19,7 @@ from farm.mail import Mailer, make_mailer
 from farm.payments.gateway import Gateway, StripeGateway
 from farm.settings import Settings
 from farm.shipments.documents import Paper
+from farm.storage import Storage, storage_for
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Runtime:
     mailer: Mailer
     clock: Clock
     paper: Paper | None = None  # where and how packing lists and labels are made
+    storage: Storage | None = None  # photos and documents: the data folder or a bucket
     document_workers: int = 1  # processes drawing them
 
     @property
@@ -61,9 +64,9 @@ class Runtime:
         await self.gateway.aclose()
 
 
-def paper_for(settings: Settings) -> Paper:
+def paper_for(settings: Settings, storage: Storage | None = None) -> Paper:
     return Paper(
-        data_dir=settings.data_dir,
+        storage=storage or storage_for(settings),
         secret=str(settings.secret_key),
         base_url=settings.base_url,
         language=settings.default_language,
@@ -79,12 +82,14 @@ def bootstrap(
     document_workers: int | None = None,
 ) -> Runtime:
     """The runtime from the settings; a test may pass its own gateway or mailer."""
+    storage = storage_for(settings)
     return Runtime(
         settings=settings,
         gateway=gateway or StripeGateway(settings),
         mailer=mailer or make_mailer(settings),
         clock=Clock(settings),
-        paper=paper_for(settings),
+        paper=paper_for(settings, storage),
+        storage=storage,
         # Drawing is CPU work: one process a core.
         document_workers=document_workers or os.cpu_count() or 1,
     )

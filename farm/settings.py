@@ -63,6 +63,16 @@ class Settings:
     # (off by default: at a sale it costs a log line per request; a proxy logs them anyway).
     db_pool_size: int = 10
     access_log: bool = False
+    # Where photos and documents are kept (farm/storage.py): the data folder, or a bucket of
+    # an S3-compatible store shared by every machine.
+    storage: str = "local"
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+    s3_endpoint_url: str = ""  # empty: AWS itself
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: Secret = field(default_factory=lambda: Secret(""))
+    s3_addressing_style: str = "auto"  # "path" for most MinIO setups, "virtual" for OSS
 
     def local_date(self, now: datetime) -> date:
         """The calendar day at `now` where the cooperative is: seasons, sale windows, ship
@@ -130,6 +140,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mail_from=config("FARM_MAIL_FROM", default="noreply@farm.example"),
         db_pool_size=config("FARM_DB_POOL_SIZE", cast=int, default=10),
         access_log=config("FARM_ACCESS_LOG", cast=bool, default=False),
+        storage=config("FARM_STORAGE", default="local"),
+        s3_bucket=config("FARM_S3_BUCKET", default=""),
+        s3_prefix=config("FARM_S3_PREFIX", default=""),
+        s3_endpoint_url=config("FARM_S3_ENDPOINT_URL", default="").rstrip("/"),
+        s3_region=config("FARM_S3_REGION", default=""),
+        s3_access_key_id=config("FARM_S3_ACCESS_KEY_ID", default=""),
+        s3_secret_access_key=config("FARM_S3_SECRET_ACCESS_KEY", cast=Secret, default=""),
+        s3_addressing_style=config("FARM_S3_ADDRESSING_STYLE", default="auto"),
     )
     check_settings(settings)
     return settings
@@ -144,6 +162,7 @@ def check_settings(settings: Settings) -> None:
         raise SettingsError("FARM_STRIPE_TIMEOUT_SECONDS must be between 0.1 and 30")
     if not 1 <= settings.db_pool_size <= 100:
         raise SettingsError("FARM_DB_POOL_SIZE must be between 1 and 100")
+    check_storage(settings)
     if settings.is_development:
         return
     missing = []
@@ -160,8 +179,22 @@ def check_settings(settings: Settings) -> None:
         missing.append("FARM_STRIPE_WEBHOOK_SECRET (the endpoint's whsec_…)")
     if not settings.smtp_host:
         missing.append("FARM_SMTP_HOST")
+    if settings.storage == "s3" and not (
+        settings.s3_access_key_id and str(settings.s3_secret_access_key)
+    ):
+        missing.append("FARM_S3_ACCESS_KEY_ID and FARM_S3_SECRET_ACCESS_KEY (the bucket's key)")
     if missing:
         raise SettingsError(f"{settings.environment} needs real values for: " + "; ".join(missing))
+
+
+def check_storage(settings: Settings) -> None:
+    """FARM_STORAGE names a back end, and a bucket needs its name in every environment."""
+    if settings.storage not in ("local", "s3"):
+        raise SettingsError("FARM_STORAGE must be local or s3")
+    if settings.s3_addressing_style not in ("auto", "path", "virtual"):
+        raise SettingsError("FARM_S3_ADDRESSING_STYLE must be auto, path or virtual")
+    if settings.storage == "s3" and not settings.s3_bucket:
+        raise SettingsError("FARM_STORAGE=s3 needs FARM_S3_BUCKET (the bucket's name)")
 
 
 def _random_enough(secret: str, *, prefixes: tuple[str, ...]) -> bool:

@@ -164,7 +164,7 @@ class Photo(Model):
     entry: fields.ForeignKeyRelation[WorkEntry] = fields.ForeignKeyField(
         "farm.WorkEntry", related_name="photos", on_delete=fields.CASCADE
     )
-    file_name = fields.CharField(max_length=80)  # under data_dir/photos
+    file_name = fields.CharField(max_length=80)  # photos/NAME.jpg in the storage
     width = fields.IntField()
     height = fields.IntField()
 

@@ -1,17 +1,19 @@
 """Photos from the field: checked to be real images, re-encoded (which drops EXIF, GPS
-included), stored under the data folder with a thumbnail."""
+included), stored with a thumbnail in the storage (the data folder, or a bucket)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
+import anyio
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from farm import forms
 from farm.i18n import _
+from farm.storage import Storage, Stored
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS = 6
@@ -19,6 +21,8 @@ ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}  # MPO: what some phone camera
 MAX_SIDE = 2048
 THUMB_SIDE = 320
 MAX_PIXELS = 60_000_000  # refuse decompression bombs before decoding
+FOLDER = "photos"
+JPEG = "image/jpeg"
 
 
 class BadPhoto(forms.Problem):
@@ -72,21 +76,31 @@ def check_photo(data: bytes) -> CheckedPhoto:
 
 
 class PhotoStore:
-    """Files under data_dir/photos: NAME.jpg and NAME.thumb.jpg."""
+    """Photos in the storage (farm/storage.py): photos/NAME.jpg and photos/NAME.thumb.jpg."""
 
-    def __init__(self, root: Path):
-        self.root = root
+    def __init__(self, storage: Storage):
+        self.storage = storage
 
-    def save(self, photo: CheckedPhoto) -> str:
-        self.root.mkdir(parents=True, exist_ok=True)
+    @staticmethod
+    def key(name: str, *, thumb: bool = False) -> str:
+        return f"{FOLDER}/{name}.thumb.jpg" if thumb else f"{FOLDER}/{name}.jpg"
+
+    async def save(self, photo: CheckedPhoto) -> str:
+        """Store the photo and its thumbnail under a new name: both, or neither."""
         name = uuid.uuid4().hex
-        (self.root / f"{name}.jpg").write_bytes(photo.full)
-        (self.root / f"{name}.thumb.jpg").write_bytes(photo.thumb)
+        try:
+            await self.storage.put_bytes(self.key(name), photo.full, content_type=JPEG)
+            await self.storage.put_bytes(self.key(name, thumb=True), photo.thumb, content_type=JPEG)
+        except BaseException:
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await self.delete(name)
+            raise
         return name
 
-    def path(self, name: str, *, thumb: bool = False) -> Path:
-        return self.root / (f"{name}.thumb.jpg" if thumb else f"{name}.jpg")
+    async def open(self, name: str, *, thumb: bool = False) -> Stored | None:
+        return await self.storage.open(self.key(name, thumb=thumb))
 
-    def delete(self, name: str) -> None:
-        for path in (self.path(name), self.path(name, thumb=True)):
-            path.unlink(missing_ok=True)
+    async def delete(self, *names: str) -> None:
+        keys = [self.key(name, thumb=thumb) for name in names for thumb in (False, True)]
+        if keys:
+            await self.storage.delete(*keys)

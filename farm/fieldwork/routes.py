@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from farm import units
@@ -15,6 +15,7 @@ from farm.fieldwork.models import Activity
 from farm.fieldwork.photos import MAX_BYTES, MAX_PHOTOS, PhotoStore
 from farm.i18n import _
 from farm.paging import parse_day_span, parse_page, search_text
+from farm.storage import streamed
 from farm.web import (
     Shown,
     form_page,
@@ -32,7 +33,7 @@ INPUT_LINES = 3
 
 
 def photo_store(request: Request) -> PhotoStore:
-    return PhotoStore(request.app.state.settings.data_dir / "photos")
+    return PhotoStore(request.app.state.runtime.storage)
 
 
 async def _photos(form: FormData) -> list[bytes]:
@@ -261,11 +262,14 @@ async def photo(request: Request) -> Response:
         user=request.state.user, photo_id=int_param(request, "photo_id")
     )
     thumb = request.url.path.endswith("/thumb")
-    path = photo_store(request).path(found.file_name, thumb=thumb)
-    if not path.is_file():  # the row outlived its file (a restore, another server)
+    # Streamed from the storage after the access check above, for a bucket too (a redirect to
+    # a presigned URL would need the bucket's origin in the CSP's img-src, and would let the
+    # link be passed on while it lasts).
+    stored = await photo_store(request).open(found.file_name, thumb=thumb)
+    if stored is None:  # the row outlived its file (a restore, a lost disk)
         raise NotFound(_("Page not found."))
-    return FileResponse(
-        path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
+    return streamed(
+        stored, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
     )
 
 

@@ -3,6 +3,7 @@ for many plots at once, or by a self-tending customer on their plot), harvest lo
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,7 +31,7 @@ from farm.fieldwork.models import (
     WorkInput,
     WorkShift,
 )
-from farm.fieldwork.photos import MAX_PHOTOS, BadPhoto, PhotoStore, check_photo
+from farm.fieldwork.photos import MAX_PHOTOS, BadPhoto, CheckedPhoto, PhotoStore, check_photo
 from farm.fieldwork.plot_choice import plot_ids_by_code
 from farm.i18n import _
 from farm.land.console import own_field
@@ -242,23 +243,28 @@ async def _check_common(
     return day, inputs, checked
 
 
-async def _save_entry(*, store: PhotoStore, **entry) -> WorkEntry:
-    """Write the entry in one transaction; if it fails, remove the photo files it wrote."""
-    saved: list[str] = []
+async def _save_entry(*, store: PhotoStore, photos: list[CheckedPhoto], **entry) -> WorkEntry:
+    """Store the photos, then write the entry in one transaction (no connection is held while
+    a photo goes to the storage); if anything fails, remove the photos it stored."""
+    saved: list[tuple[str, CheckedPhoto]] = []
     try:
+        for photo in photos:
+            saved.append((await store.save(photo), photo))
         async with in_transaction() as conn:
-            return await _write_entry(conn=conn, store=store, saved=saved, **entry)
+            return await _write_entry(conn=conn, photos=saved, **entry)
     except BaseException:
-        for name in saved:
-            store.delete(name)
+        # Shielded: a cancelled request still removes what it stored. A storage that is
+        # down as well leaves the files behind (no row points to them), not a second error.
+        with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+            await store.delete(*(name for name, _photo in saved))
         raise
 
 
 async def _write_entry(
     *, conn, coop_id: int, field_id: int, plot_ids: list[int], whole_field: bool,
     activity: str, day: date, notes: str, user: User, now: datetime,
-    inputs: list[InputLine], shifts: list[tuple[int, Decimal]], photos, store: PhotoStore,
-    saved: list[str],
+    inputs: list[InputLine], shifts: list[tuple[int, Decimal]],
+    photos: list[tuple[str, CheckedPhoto]],
 ) -> WorkEntry:  # fmt: skip
     entry = await WorkEntry.create(
         cooperative_id=coop_id, field_id=field_id, activity=activity, worked_on=day,
@@ -279,9 +285,7 @@ async def _write_entry(
         await WorkShift.create(
             entry_id=entry.id, household_id=household_id, hours=hours, using_db=conn
         )
-    for photo in photos:
-        name = await anyio.to_thread.run_sync(store.save, photo)
-        saved.append(name)
+    for name, photo in photos:
         await Photo.create(
             entry_id=entry.id, file_name=name, width=photo.width, height=photo.height,
             using_db=conn,

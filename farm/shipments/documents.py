@@ -14,7 +14,8 @@ of under 1 MB: what one packing table gets through in a shift, and a file any pr
   claimed until the lease runs out, then it is made again. Done parts are never redone.
 - Made from at most PART_BOXES boxes read by shipment id (one query on PostgreSQL, a few
   hundred at a time elsewhere), once for a part's packing list and its labels, and written
-  page by page to a file under the data folder: memory does not grow with the batch.
+  page by page to a temporary file, then put into the storage (farm/storage.py: the data
+  folder or a bucket) and the temporary file removed: memory does not grow with the batch.
 - Drawn in a pool of worker processes (both cores) while this process reads the next part.
 """
 
@@ -24,6 +25,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import tempfile
 import time as clock
 import uuid
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -68,6 +70,7 @@ from farm.shipments.packing import (
 from farm.shipments.packing_pdf import Box
 from farm.shipments.rules import masked_phone
 from farm.sql import is_postgres
+from farm.storage import Storage, StorageUnavailable, Stored
 from farm.subscriptions.models import Subscription
 
 log = logging.getLogger("farm.documents")
@@ -228,7 +231,7 @@ async def claim_next(*, now: datetime, token: str) -> DocumentPart | None:
 class Paper:
     """What every part needs besides its rows."""
 
-    data_dir: Path
+    storage: Storage  # where the made parts are kept
     secret: str
     base_url: str
     language: str
@@ -372,25 +375,35 @@ async def make_part(
     pool: Executor | None,
     known: _Known | None = None,
 ) -> bool:
-    """Make one claimed part and mark it done, if the claim is still ours."""
-    name = f"{part.slot}-{part.claim[:8]}.pdf"
-    relative = Path(FOLDER) / str(part.batch_id) / name
-    path = paper.data_dir / relative
-    with i18n.use_language(paper.language):  # crop and field names, the part's title
-        job = await _job(part, paper, now, path, known or _Known())
-    if pool is None:
-        pages, size = await to_thread.run_sync(draw_part, job)
-    else:
-        pages, size = await asyncio.get_running_loop().run_in_executor(pool, draw_part, job)
+    """Make one claimed part and mark it done, if the claim is still ours: drawn page by
+    page into a temporary file (TMPDIR), which is then put into the storage and removed."""
+    key = f"{FOLDER}/{part.batch_id}/{part.slot}-{part.claim[:8]}.pdf"
+    path = Path(tempfile.gettempdir()) / f"farm-part-{uuid.uuid4().hex}.pdf"
+    try:
+        with i18n.use_language(paper.language):  # crop and field names, the part's title
+            job = await _job(part, paper, now, path, known or _Known())
+        if pool is None:
+            pages, size = await to_thread.run_sync(draw_part, job)
+        else:
+            pages, size = await asyncio.get_running_loop().run_in_executor(pool, draw_part, job)
+        await paper.storage.put_file(key, path, content_type="application/pdf")
+    finally:
+        _remove(path)  # two unlinks: quick, and done even when the job is cancelled
     done = await DocumentPart.filter(
         id=part.id, claim=part.claim, status=DocumentStatus.MAKING
     ).update(
-        status=DocumentStatus.DONE, file=relative.as_posix(), pages=pages, size_bytes=size,
-        done_at=now, claimed_until=None,
+        status=DocumentStatus.DONE, file=key, pages=pages, size_bytes=size, done_at=now,
+        claimed_until=None,
     )  # fmt: skip
     if not done:  # the lease ran out and the part was made again, or a remake was asked
-        path.unlink(missing_ok=True)
+        await paper.storage.delete(key)
     return bool(done)
+
+
+def _remove(path: Path) -> None:
+    """The drawn file, and what a drawing that failed half-way left (draw_part's .partial)."""
+    for leftover in (path, path.with_name(path.name + ".partial")):
+        leftover.unlink(missing_ok=True)
 
 
 async def _fresh_statistics() -> None:
@@ -558,15 +571,17 @@ async def batch_documents(*, manager: User, batch_id: int, page: int = 1) -> Doc
     return view
 
 
-async def document_file(*, manager: User, batch_id: int, part_id: int, data_dir: Path):
-    """A made part of the manager's own batch: (path, download name). Anything else,
-    another cooperative's included, is not found."""
+async def document_file(
+    *, manager: User, batch_id: int, part_id: int, storage: Storage
+) -> tuple[Stored, str]:
+    """A made part of the manager's own batch, opened from the storage, and its download
+    name. Anything else, another cooperative's included, is not found."""
     batch = await own_batch(manager=manager, batch_id=batch_id)
     part = await DocumentPart.get_or_none(id=part_id, batch_id=batch.id, status=DocumentStatus.DONE)
-    path = data_dir / part.file if part is not None else None
-    if part is None or path is None or not path.is_file():
+    stored = await storage.open(part.file) if part is not None and part.file else None
+    if part is None or stored is None:
         raise NotFound(_("This document is not made yet."))
-    return path, f"{part.kind}-{batch.ship_on.isoformat()}-{part.slot}.pdf"
+    return stored, f"{part.kind}-{batch.ship_on.isoformat()}-{part.slot}.pdf"
 
 
 async def only_part(*, manager: User, batch_id: int, kind: str) -> DocumentPart | None:
@@ -579,14 +594,16 @@ async def only_part(*, manager: User, batch_id: int, kind: str) -> DocumentPart 
     return None
 
 
-async def remake_documents(*, manager: User, batch_id: int, data_dir: Path, now: datetime) -> int:
+async def remake_documents(*, manager: User, batch_id: int, storage: Storage, now: datetime) -> int:
     """Forget the batch's parts (and their files) and plan them again from the batch as it
     is now, so the scheduler makes them on its next run, however old the ship day; a part
     being made meanwhile is dropped when it finishes. Returns the parts planned."""
     batch = await own_batch(manager=manager, batch_id=batch_id)
     files = await DocumentPart.filter(batch_id=batch.id).values_list("file", flat=True)
     await DocumentPart.filter(batch_id=batch.id).delete()
-    for name in files:
-        if name:
-            (data_dir / name).unlink(missing_ok=True)
-    return await plan_batch(batch=batch, now=now)
+    planned = await plan_batch(batch=batch, now=now)
+    try:  # after planning: a storage that is down leaves old files behind, never no parts
+        await storage.delete(*(name for name in files if name))
+    except StorageUnavailable:
+        log.warning("batch %s: the old parts' files stay in the storage", batch.id)
+    return planned

@@ -219,7 +219,7 @@ class DocumentPart(Model):
     status = fields.CharEnumField(DocumentStatus, max_length=10, default=DocumentStatus.PENDING)
     claim = fields.CharField(max_length=32, default="")  # who is making it
     claimed_until = fields.DatetimeField(null=True)
-    file = fields.CharField(max_length=200, default="")  # under the data folder, when done
+    file = fields.CharField(max_length=200, default="")  # its key in the storage, when done
     pages = fields.IntField(default=0)
     size_bytes = fields.BigIntField(default=0)
     created_at = fields.DatetimeField()

@@ -3,21 +3,20 @@ managers: never drawn in a request), and the public page a box's QR code opens."
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from farm.shipments import documents, packing
 from farm.shipments.console import own_batch
 from farm.shipments.models import DocumentKind
+from farm.storage import Stored, streamed
 from farm.web import int_param, now, read_form, redirect, render, require_manager
 
 
-def _pdf(path: Path, name: str) -> Response:
-    return FileResponse(
-        path,
+def _pdf(stored: Stored, name: str) -> Response:
+    return streamed(
+        stored,
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
@@ -34,14 +33,14 @@ async def _whole(request: Request, kind: str, name: str) -> Response:
     part = await documents.only_part(manager=user, batch_id=batch_id, kind=kind)
     if part is None:
         return redirect(f"/manage/shipments/{batch_id}#documents")
-    path, _name = await documents.document_file(
+    batch = await own_batch(manager=user, batch_id=batch_id)
+    stored, _name = await documents.document_file(
         manager=user,
         batch_id=batch_id,
         part_id=part.id,
-        data_dir=request.app.state.settings.data_dir,
+        storage=request.app.state.runtime.storage,
     )
-    batch = await own_batch(manager=user, batch_id=batch_id)
-    return _pdf(path, f"{name}-{batch.ship_on.isoformat()}.pdf")
+    return _pdf(stored, f"{name}-{batch.ship_on.isoformat()}.pdf")
 
 
 async def packing_list(request: Request) -> Response:
@@ -54,13 +53,13 @@ async def labels(request: Request) -> Response:
 
 async def document(request: Request) -> Response:
     user = require_manager(request)
-    path, name = await documents.document_file(
+    stored, name = await documents.document_file(
         manager=user,
         batch_id=int_param(request, "batch_id"),
         part_id=int_param(request, "part_id"),
-        data_dir=request.app.state.settings.data_dir,
+        storage=request.app.state.runtime.storage,
     )
-    return _pdf(path, name)
+    return _pdf(stored, name)
 
 
 async def remake(request: Request) -> Response:
@@ -68,7 +67,7 @@ async def remake(request: Request) -> Response:
     batch_id = int_param(request, "batch_id")
     await read_form(request)  # the CSRF check
     await documents.remake_documents(
-        manager=user, batch_id=batch_id, data_dir=request.app.state.settings.data_dir, now=now()
+        manager=user, batch_id=batch_id, storage=request.app.state.runtime.storage, now=now()
     )
     return redirect(f"/manage/shipments/{batch_id}?done=remake#documents")
 

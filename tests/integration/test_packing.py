@@ -29,6 +29,7 @@ from farm.shipments.models import (
 )
 from farm.shipments.packing import box_token
 from farm.shipments.rules import shipment_number
+from farm.storage import storage_for
 from farm.subscriptions.models import Subscription
 from tests.support import (
     NOW,
@@ -79,7 +80,7 @@ async def scene():
 
 
 def paper(settings, language: str = "zh_CN") -> Paper:
-    return Paper(data_dir=settings.data_dir, secret=str(settings.secret_key),
+    return Paper(storage=storage_for(settings), secret=str(settings.secret_key),
                  base_url=settings.base_url, language=language, timezone=settings.timezone)  # fmt: skip
 
 

@@ -213,6 +213,7 @@ async def test_a_scheduler_killed_while_making_documents_leaves_only_unfinished_
     conn, settings
 ):
     from farm.shipments.documents import LEASE, Paper, make_due_documents
+    from farm.storage import LocalStorage
 
     await many_fields(fields=12, plots=8)
     await finished(await run_due(settings, date(2026, 11, 16)))  # the batches, and paper
@@ -227,7 +228,7 @@ async def test_a_scheduler_killed_while_making_documents_leaves_only_unfinished_
     total = await DocumentPart.all().count()
     done = {p.id: (p.file, p.done_at) for p in await DocumentPart.filter(status="done")}
     assert 0 < len(done) < total, f"the kill should land mid-way, after {len(done)} of {total}"
-    paper = Paper(data_dir=settings.data_dir, secret=str(settings.secret_key),
+    paper = Paper(storage=LocalStorage(settings.data_dir), secret=str(settings.secret_key),
                   base_url=settings.base_url, language="zh_CN", timezone="Asia/Shanghai")  # fmt: skip
     later = datetime.now(UTC) + LEASE + timedelta(minutes=1)  # the dead one's leases ran out
     rerun = await make_due_documents(paper=paper, today=date(2026, 11, 23), now=later)

@@ -244,7 +244,8 @@ def create_app(
         *partner_console_routes.routes,
         *gate_routes.routes,
         *booking_routes.routes,
-        *(notification_routes.routes if settings.is_development else []),
+        *notification_routes.routes,
+        *(notification_routes.dev_routes if settings.is_development else []),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

@@ -22,6 +22,9 @@ DEV_PUBLISHABLE_KEY = "pk_test_farm_local"
 # code, or guessed, is no secret: production refuses these and anything containing them.
 SHIPPED_SECRETS = (PLACEHOLDER, DEV_WEBHOOK_SECRET, DEV_SECRET_KEY, "farm_local", "bench")
 MIN_SECRET_CHARS = 32
+# How mail reaches the SMTP server, and the port each uses unless FARM_SMTP_PORT says.
+SMTP_PORTS = {"starttls": 587, "tls": 465, "plain": 25}
+LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 ENVIRONMENTS = ("development", "test", "production")
@@ -52,9 +55,14 @@ class Settings:
     stripe_poll_seconds: int = 20
     # Each call to Stripe waits at most this long for an answer, and is sent at most twice.
     stripe_timeout_seconds: float = 8.0
-    # Mail: an SMTP host in production, else the outbox folder under data_dir.
+    # Mail: an SMTP host in production, else the outbox folder under data_dir. Security:
+    # "starttls" (port 587 by default), "tls" (implicit TLS, port 465) or "plain" (port 25,
+    # only to a relay on this host); smtp_ca_file: a CA bundle to check the server against
+    # instead of the system's.
     smtp_host: str = ""
     smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_ca_file: str = ""
     smtp_user: str = ""
     smtp_password: Secret = field(default_factory=lambda: Secret(""))
     mail_from: str = "noreply@farm.example"
@@ -117,6 +125,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environment = config("FARM_ENV", default=PRODUCTION)
     if environment not in ENVIRONMENTS:
         raise SettingsError(f"FARM_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    smtp_security = config("FARM_SMTP_SECURITY", default="starttls").strip().lower()
     settings = Settings(
         environment=environment,
         data_dir=Path(config("FARM_DATA_DIR", default="data")),
@@ -134,7 +143,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stripe_poll_seconds=config("FARM_STRIPE_POLL_SECONDS", cast=int, default=20),
         stripe_timeout_seconds=config("FARM_STRIPE_TIMEOUT_SECONDS", cast=float, default=8.0),
         smtp_host=config("FARM_SMTP_HOST", default=""),
-        smtp_port=config("FARM_SMTP_PORT", cast=int, default=587),
+        smtp_port=config("FARM_SMTP_PORT", cast=int, default=SMTP_PORTS.get(smtp_security, 587)),
+        smtp_security=smtp_security,
+        smtp_ca_file=config("FARM_SMTP_CA_FILE", default=""),
         smtp_user=config("FARM_SMTP_USER", default=""),
         smtp_password=config("FARM_SMTP_PASSWORD", cast=Secret, default=""),
         mail_from=config("FARM_MAIL_FROM", default="noreply@farm.example"),
@@ -163,6 +174,17 @@ def check_settings(settings: Settings) -> None:
     if not 1 <= settings.db_pool_size <= 100:
         raise SettingsError("FARM_DB_POOL_SIZE must be between 1 and 100")
     check_storage(settings)
+    if settings.smtp_security not in SMTP_PORTS:
+        raise SettingsError("FARM_SMTP_SECURITY must be one of " + ", ".join(SMTP_PORTS))
+    if (
+        settings.smtp_security == "plain"
+        and settings.smtp_host
+        and settings.smtp_host not in LOCAL_HOSTS
+    ):
+        raise SettingsError(
+            "FARM_SMTP_SECURITY=plain sends passwords and mail unencrypted: only to a relay "
+            "on this host (FARM_SMTP_HOST=127.0.0.1 or localhost)"
+        )
     if settings.is_development:
         return
     missing = []

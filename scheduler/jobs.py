@@ -11,6 +11,7 @@ from datetime import date, datetime
 from farm.accounts import limits
 from farm.bootstrap import Runtime
 from farm.lifecycle.completion import expire_vouchers as expire_ended_vouchers
+from farm.mail import sender_domain
 from farm.notifications.services import deliver_pending
 from farm.payments.services import refund_due_payments
 from farm.shipments.batches import make_due_batches
@@ -83,7 +84,9 @@ async def expire_vouchers(runtime: Runtime, *, today: date, now: datetime) -> in
 
 
 async def send_mail(runtime: Runtime, *, today: date, now: datetime) -> int:
-    return await deliver_pending(mailer=runtime.mailer, now=now)
+    return await deliver_pending(
+        mailer=runtime.mailer, now=now, domain=sender_domain(runtime.settings)
+    )
 
 
 async def purge_attempts(runtime: Runtime, *, today: date, now: datetime) -> int:

@@ -29,6 +29,9 @@ class User(Model):
     )
     # A deactivated account cannot log in, and its sessions end at its next request.
     is_active = fields.BooleanField(default=True, db_default=True)
+    # Bulk mail the family chose to get (farm.notifications.rules.BULK); other mail is always sent.
+    mail_photos = fields.BooleanField(default=True, db_default=True)
+    mail_announcements = fields.BooleanField(default=True, db_default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -27,6 +27,7 @@ from farm.accounts import limits, rules
 from farm.accounts.models import Role, User
 from farm.errors import DomainError, FieldErrors, NotFound, TooManyRequests
 from farm.i18n import _
+from farm.letters import Letter
 from farm.links import Links
 
 hasher = PasswordHasher()
@@ -210,7 +211,7 @@ def _hash_fingerprint(password_hash: str) -> str:
 
 
 # notifications.services.queue_mail, which the app passes down (notifications stands above
-# accounts): (user=, key=, render=, now=) -> queued or not.
+# accounts): (user=, key=, render=, now=) -> queued or not; render returns a farm.letters.Letter.
 QueueMail = Callable[..., Awaitable[bool]]
 
 
@@ -242,12 +243,12 @@ async def request_password_reset(
         {"u": user.id, "h": _hash_fingerprint(user.password_hash)}
     )
 
-    def render() -> tuple[str, str]:
-        body = _(
-            "Hello %(name)s,\n\nOpen this link within an hour to choose a new "
-            "password:\n%(link)s\n\nIf you did not ask for this, ignore this email."
-        ) % {"name": user.name, "link": links.password_reset(token)}
-        return _("Reset your password"), body
+    def render() -> Letter:
+        return Letter(
+            "reset",
+            _("Reset your password"),
+            {"name": user.name, "link": links.password_reset(token)},
+        )
 
     await queue_mail(user=user, key=f"reset:{user.id}:{uuid.uuid4().hex}", render=render, now=now)
 

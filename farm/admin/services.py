@@ -22,6 +22,7 @@ from farm.accounts.services import QueueMail, add_staff_account, hash_password
 from farm.errors import NotFound
 from farm.i18n import _
 from farm.land.models import Cooperative
+from farm.letters import Letter
 from farm.links import Links
 from farm.paging import Page, paginate
 from farm.partners.models import Partner
@@ -156,13 +157,10 @@ async def invite_manager(
     token = _invitations(secret).dumps({"u": invited.id, "h": _fingerprint(invited.password_hash)})
     coop_name = cooperative.name
 
-    def render() -> tuple[str, str]:
-        body = _(
-            "Hello,\n\nYou are invited to manage %(cooperative)s on the farm's website. "
-            "Open this link within 7 days to choose your name and password:\n%(link)s\n\n"
-            "If you did not expect this, ignore this email."
-        ) % {"cooperative": coop_name, "link": links.invitation(token)}
-        return _("You are invited to manage %(cooperative)s") % {"cooperative": coop_name}, body
+    def render() -> Letter:
+        subject = _("You are invited to manage %(cooperative)s") % {"cooperative": coop_name}
+        link = links.invitation(token)
+        return Letter("invite", subject, {"cooperative": coop_name, "link": link})
 
     await queue_mail(user=invited, key=f"invite:{invited.id}", render=render, now=now)
     return invited

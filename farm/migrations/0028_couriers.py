@@ -4,7 +4,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('farm', '0020_lookup_indexes')]
+    dependencies = [('farm', '0025_mail_choices')]
 
     initial = False
 

@@ -18,6 +18,7 @@ from farm.accounts.models import User
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.fieldwork.models import Crop
 from farm.i18n import _, localized
+from farm.letters import Letter
 from farm.links import Links
 from farm.notifications.services import queue_mail
 from farm.shipments import couriers, rules, tracking_csv
@@ -173,28 +174,21 @@ async def _mail_shipped(
             ),
             now=now,
             conn=conn,
+            cooperative_id=batch.cooperative_id,
         )
 
 
 def _shipped_mail(ship_on: date, line: TrackingLine, contents: list, link: str):
-    def render() -> tuple[str, str]:
-        listed = "\n".join(
-            f"- {localized(crop.name, crop.name_en)}: " + amount_text(grams, crop.unit, jin=False)
-            for crop, grams in contents
-        )
+    def render() -> Letter:
         subject = _("Your box of %(day)s is on its way") % {"day": ship_on.isoformat()}
-        body = _(
-            "Your box of the ship day %(day)s has been handed to the courier.\n\n"
-            "Courier: %(courier)s\nTracking number: %(tracking)s\n\nIn the box:\n%(items)s\n\n"
-            "Your deliveries: %(link)s\n"
-        ) % {
-            "day": ship_on.isoformat(),
-            "courier": line.courier,
-            "tracking": line.tracking_no,
-            "items": listed,
-            "link": link,
-        }
-        return subject, body
+        items = [
+            (localized(crop.name, crop.name_en), amount_text(grams, crop.unit, jin=False))
+            for crop, grams in contents
+        ]
+        return Letter("shipped", subject, {
+            "day": ship_on.isoformat(), "courier": line.courier, "tracking": line.tracking_no,
+            "items": items, "link": link, "track": line.tracking_url,
+        })  # fmt: skip
 
     return render
 

@@ -16,6 +16,7 @@ from farm.errors import Conflict, NotFound
 from farm.i18n import _
 from farm.land.models import Cooperative, Plot, Season
 from farm.land.rules import cutoff_for
+from farm.letters import Letter
 from farm.links import Links
 from farm.notifications.services import queue_mail
 from farm.shipments import delivery_rules, rules
@@ -267,35 +268,20 @@ async def hold_ship_day(
                 ),
                 now=now,
                 conn=conn,
+                cooperative_id=await Season.filter(id=sub.season_id)
+                .using_db(conn)
+                .first()
+                .values_list("cooperative_id", flat=True),
             )
     except IntegrityError:  # the same hold, made a moment ago by another request
         return False
     return True
 
 
-def _hold_mail(*, ship_on: date, cutoff: date, next_on: date | None, link: str) -> tuple[str, str]:
+def _hold_mail(*, ship_on: date, cutoff: date, next_on: date | None, link: str) -> Letter:
     subject = _("Your delivery of %(day)s is on hold") % {"day": ship_on}
-    lines = [
-        _("You put the delivery of %(day)s on hold: no box will be sent that day.")
-        % {"day": ship_on},
-    ]
-    if next_on is not None:
-        lines.append(
-            _(
-                "Produce that keeps (rice, oil, roots) will come in your next box, on "
-                "%(next)s. Fresh produce that would not keep until then is not sent."
-            )
-            % {"next": next_on}
-        )
-    else:
-        lines.append(
-            _("This is the last ship day of the season, so produce of this ship day is not sent.")
-        )
-    lines.append(
-        _("Changed your mind? Choose “Deliver as usual” until the end of %(cutoff)s: %(link)s")
-        % {"cutoff": cutoff, "link": link}
-    )
-    return subject, "\n\n".join(lines)
+    context = {"ship_on": ship_on, "cutoff": cutoff, "next_on": next_on, "link": link}
+    return Letter("hold", subject, context)
 
 
 async def release_hold(*, customer: User, subscription_id: int, ship_on: date, today: date) -> bool:

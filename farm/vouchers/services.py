@@ -20,6 +20,7 @@ from farm.errors import NotFound
 from farm.i18n import N_, _, localized
 from farm.land.models import PerkKind, PlanPerk, Season
 from farm.land.services import season_ship_days
+from farm.letters import Letter
 from farm.links import Links
 from farm.notifications.services import queue_mail
 from farm.sql import one_or_not_found
@@ -274,26 +275,19 @@ async def _queue_activated_mail(
     days = [d for d in season_ship_days(season) if d >= now.date()][:FIRST_SHIP_DAYS]
     link = links.subscription(sub.id)
 
-    def render() -> tuple[str, str]:
+    def render() -> Letter:
         subject = _("Plot %(code)s is yours for the season") % {"code": sub.plot.code}
-        lines = [
-            _("Hello %(name)s,") % {"name": customer.name},
-            "",
-            _("We have received your payment: plot %(code)s is yours for %(season)s.")
-            % {"code": sub.plot.code, "season": localized(season.name, season.name_en)},
-            _("The season runs from %(start)s to %(end)s.")
-            % {"start": season.starts_on, "end": season.ends_on - timedelta(days=1)},
-            _("The sign on your plot will read: %(sign)s") % {"sign": sub.sign_name},
-        ]
-        if days:
-            lines.append(
-                _("The first boxes leave on: %(days)s")
-                % {"days": ", ".join(d.isoformat() for d in days)}
-            )
-        lines += ["", _("Your plot's page: %(link)s") % {"link": link}]
-        return subject, "\n".join(lines)
+        return Letter("activated", subject, {
+            "name": customer.name, "code": sub.plot.code,
+            "season": localized(season.name, season.name_en), "start": season.starts_on,
+            "end": season.ends_on - timedelta(days=1), "sign": sub.sign_name,
+            "days": [d.isoformat() for d in days], "link": link,
+        })  # fmt: skip
 
-    await queue_mail(user=customer, key=f"activated:{sub.id}", render=render, now=now, conn=conn)
+    await queue_mail(
+        user=customer, key=f"activated:{sub.id}", render=render, now=now, conn=conn,
+        cooperative_id=season.cooperative_id,
+    )  # fmt: skip
 
 
 async def _queue_vouchers_mail(
@@ -310,21 +304,22 @@ async def _queue_vouchers_mail(
     customer: User = sub.customer
     link = links.subscription(sub.id, "vouchers")
 
-    def render() -> tuple[str, str]:
+    def render() -> Letter:
         subject = _("Your vouchers for plot %(code)s") % {"code": sub.plot.code}
-        lines = [
-            _("Hello %(name)s,") % {"name": customer.name},
-            "",
-            _("These vouchers come with your plot. At the gate, show the voucher's QR code."),
-            "",
+        listed = [
+            {
+                "label": kind_label(v.kind),
+                "partner": v.partner.name if v.partner else "",
+                "code": rules.format_code(v.code),
+                "scan_url": links.voucher_scan(v.code),
+                "valid_until": v.valid_until - timedelta(days=1),
+            }  # fmt: skip
+            for v in vouchers
         ]
-        for v in vouchers:
-            partner = f" · {v.partner.name}" if v.partner else ""
-            lines.append(
-                f"- {kind_label(v.kind)}{partner} · {rules.format_code(v.code)} · "
-                + _("valid until %(date)s") % {"date": v.valid_until - timedelta(days=1)}
-            )
-        lines += ["", _("Your vouchers: %(link)s") % {"link": link}]
-        return subject, "\n".join(lines)
+        context = {"name": customer.name, "vouchers": listed, "link": link}
+        return Letter("vouchers", subject, context)
 
-    await queue_mail(user=customer, key=f"vouchers:{sub.id}", render=render, now=now, conn=conn)
+    await queue_mail(
+        user=customer, key=f"vouchers:{sub.id}", render=render, now=now, conn=conn,
+        cooperative_id=sub.season.cooperative_id,
+    )  # fmt: skip

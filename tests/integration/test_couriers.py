@@ -12,6 +12,7 @@ import pytest
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
 from farm.land.models import Cooperative
+from farm.notifications.models import Notification
 from farm.shipments.models import Courier, Shipment, ShipmentStatus
 from farm.shipments.rules import masked_phone, shipment_number, tracking_link
 from tests.integration.test_shipment_console import csv_upload, scene
@@ -99,6 +100,8 @@ async def test_with_a_list_a_box_ships_only_with_a_listed_courier_and_the_family
     shipped = await Shipment.get(id=full.id)
     assert shipped.courier == "顺丰速运"  # saved under its list name
     assert shipped.tracking_url == ("https://www.kuaidi100.com/chaxun?com=shunfeng&nu=SF1234567890")
+    (mail,) = await Notification.filter(key=f"shipped:{full.id}")
+    assert "https://www.kuaidi100.com/chaxun?com=shunfeng&nu=SF1234567890" in mail.body
     client.cookies.clear()
     await log_in_client(client, "box-li@coop.cn")
     page = await client.get(f"/account/subscriptions/{subs[0].id}/deliveries")

@@ -59,8 +59,12 @@ async def test_the_development_outbox_shows_mail_to_this_machine_only(app, clien
         Mail(to="m@example.com", subject="重置密码", body="http://x/reset/SECRET-LINK")
     )
     mine = await client.get("/dev/outbox")
-    assert mine.status_code == 200 and "SECRET-LINK" in mine.text
+    assert mine.status_code == 200 and "重置密码" in mine.text
+    [(name, _mail)] = app.state.mailer.entries()
+    message = await client.get(f"/dev/outbox/{name}")
+    assert message.status_code == 200 and "SECRET-LINK" in message.text
     lan = httpx.ASGITransport(app=app, client=("192.168.1.20", 50000))
     async with httpx.AsyncClient(transport=lan, base_url="http://testserver") as other:
-        r = await other.get("/dev/outbox")
-    assert r.status_code == 404 and "SECRET-LINK" not in r.text
+        for path in ("/dev/outbox", f"/dev/outbox/{name}"):
+            r = await other.get(path)
+            assert r.status_code == 404 and "SECRET-LINK" not in r.text and "重置密码" not in r.text

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from farm import i18n
+from farm.accounts import invitations
 from farm.accounts.models import Role, User
 from farm.accounts.routes import home_for, start_session
 from farm.admin import services
@@ -199,10 +200,10 @@ async def manager_staff_active(request: Request) -> Response:
 async def invitation(request: Request) -> Response:
     token = request.path_params["token"]
     secret = str(request.app.state.settings.secret_key)
-    invited = await services.invited_user(token=token, secret=secret)
+    invited = await invitations.invited_user(token=token, secret=secret)
 
     async def save(values: dict[str, str]) -> str:
-        user = await services.accept_invitation(
+        user = await invitations.accept_invitation(
             token=token, secret=secret, name=values["name"], password=values["password"]
         )
         start_session(request, user)

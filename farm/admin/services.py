@@ -165,6 +165,8 @@ class StaffRow:
     is_active: bool
     cooperative: str  # the manager's cooperative, or the staff's partner's
     partner: str
+    by_admin: bool = False  # deactivated by an admin: only an admin reactivates it
+    invited: bool = False  # invited, not joined yet
 
 
 def _staff_query(user: User) -> Q:
@@ -192,6 +194,10 @@ async def list_staff(*, user: User, text: str, page: int) -> Page[StaffRow]:
         p.cooperative_id for p in partners.values()
     }
     coops = {c.id: c for c in await Cooperative.filter(id__in=coop_ids)} if coop_ids else {}
+    by_ids = {u.deactivated_by_id for u in found.items if u.deactivated_by_id}  # type: ignore[attr-defined]
+    admins = set(
+        await User.filter(id__in=by_ids, role=Role.ADMIN).values_list("id", flat=True)
+    ) if by_ids else set()  # fmt: skip
     rows = []
     for u in found.items:
         partner = partners.get(u.partner_id) if u.partner_id else None
@@ -206,6 +212,8 @@ async def list_staff(*, user: User, text: str, page: int) -> Page[StaffRow]:
                 is_active=u.is_active,
                 cooperative=coop.name if coop else "",
                 partner=partner.name if partner else "",
+                by_admin=u.deactivated_by_id in admins,  # type: ignore[attr-defined]
+                invited=u.invitation_pending,
             )  # fmt: skip
         )
     return Page(items=rows, number=found.number, size=found.size, total=found.total)

@@ -369,6 +369,23 @@ async def test_an_invited_manager_opens_the_link_joins_and_lands_in_their_consol
     assert (await client.get(path)).status_code == 404  # spent
 
 
+async def test_the_cooperative_page_sends_a_pending_invitation_again(client):
+    _admin, coops, _managers, _gates = await world()
+    token = await log_in_client(client, "root@farm.example")
+    here = f"/admin/cooperatives/{coops[0].id}"
+    data = {"email": "new@coop.example", "name": "", "csrf_token": token}
+    assert (await client.post(f"{here}/invite", data=data)).status_code == 303
+    page = await client.get(here)
+    assert "Invited, not joined yet" in page.text and "Send the invitation again" in page.text
+    assert (await client.post(f"{here}/invite", data=data)).status_code == 303
+    first, second = await Notification.filter(to="new@coop.example").order_by("id")
+    old = LINK_RE.search(first.body).group(1)
+    new = LINK_RE.search(second.body).group(1)
+    client.cookies.clear()
+    assert (await client.get(f"/invitation/{old}")).status_code == 404
+    assert (await client.get(f"/invitation/{new}")).status_code == 200
+
+
 async def test_a_manager_edits_their_profile_and_a_bad_edit_changes_nothing(client):
     _admin, coops, managers, _gates = await world()
     token = await log_in_client(client, managers[0].email)

@@ -20,7 +20,7 @@ from farm.vouchers.models import Voucher, VoucherStatus
 from farm.vouchers.rules import format_code, new_code
 from tests.support import NOW, TODAY, csrf_of, log_in_client, make_active_subscription, make_season
 
-NOVEMBER = "from=2026-11-01&to=2026-12-01"
+NOVEMBER = "from=2026-11-01&to=2026-11-30"  # both days included
 
 
 @pytest.fixture(autouse=True)
@@ -403,7 +403,7 @@ async def test_the_redemptions_page_lists_a_partners_period_in_local_time_with_t
     )  # newest first
 
     december_page = await client.get(
-        f"/manage/partners/{stay.id}/redemptions?from=2026-12-01&to=2027-01-01"
+        f"/manage/partners/{stay.id}/redemptions?from=2026-12-01&to=2026-12-31"
     )
     assert format_code(december.code) in december_page.text
 
@@ -431,7 +431,7 @@ async def test_the_redemptions_page_is_paged(client, monkeypatch):
         "from=yesterday",
         "to=2026-11-31",
         "from=2026-12-01&to=2026-11-01",
-        "from=2026-11-01&to=2026-11-01",
+        "from=2026-11-02&to=2026-11-01",
         "from=1999-12-01&to=2026-11-01",
     ],
 )

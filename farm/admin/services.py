@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import anyio
 from tortoise.expressions import Q
 
 from farm import forms
 from farm.accounts import invitations
 from farm.accounts.models import Role, User
 from farm.accounts.services import QueueMail
-from farm.errors import Conflict, NotFound
+from farm.errors import Conflict, FieldErrors, NotFound
+from farm.fieldwork.photos import BadPhoto, PhotoStore, check_photo
 from farm.i18n import _
 from farm.land.models import Cooperative
 from farm.links import Links
@@ -108,6 +110,40 @@ async def managers_of(*, user: User, cooperative_id: int) -> list[User]:
     return list(
         await User.filter(cooperative_id=cooperative_id, role=Role.MANAGER).order_by("name", "id")
     )
+
+
+async def set_picture(
+    *, user: User, cooperative_id: int, data: bytes, store: PhotoStore
+) -> Cooperative:
+    """Give the cooperative (an admin's, or its own manager's) the picture customers see
+    beside its plans: checked and shrunk by the field photos' pipeline (decoded in a worker
+    thread), stored, and the one it replaces deleted."""
+    cooperative = await own_cooperative(user=user, cooperative_id=cooperative_id)
+    if not data:
+        raise FieldErrors({"picture": _("Choose a JPEG, PNG or WebP photo.")})
+    try:
+        checked = await anyio.to_thread.run_sync(check_photo, data)
+    except BadPhoto as problem:
+        raise FieldErrors({"picture": problem.message}) from None
+    name = await anyio.to_thread.run_sync(store.save, checked)
+    old = cooperative.picture
+    changed = await Cooperative.filter(id=cooperative.id, picture=old).update(picture=name)
+    if not changed:  # replaced by someone else meanwhile: theirs stays, ours goes
+        store.delete(name)
+        await cooperative.refresh_from_db()
+        return cooperative
+    if old:
+        store.delete(old)
+    cooperative.picture = name
+    return cooperative
+
+
+async def cooperative_picture(*, cooperative_id: int) -> str:
+    """The name of a cooperative's picture (public: customers see it); else not found."""
+    found = await Cooperative.get_or_none(id=cooperative_id).values_list("picture", flat=True)
+    if not found:
+        raise _not_found()
+    return str(found)
 
 
 # ---- invitations ----

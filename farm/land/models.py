@@ -25,6 +25,8 @@ class Cooperative(Model):
     phone = fields.CharField(max_length=32, default="", db_default="")
     # Shown to customers beside the cooperative's plans
     description = fields.TextField(default="", db_default="")
+    # Its picture, shown to customers beside its plans: a PhotoStore name, "" for none
+    picture = fields.CharField(max_length=64, default="", db_default="")
 
     class Meta:
         table = "cooperatives"

@@ -19,4 +19,9 @@ class Migration(migrations.Migration):
             name='invitation_pending',
             field=fields.BooleanField(default=False, db_default=False),
         ),
+        ops.AddField(
+            model_name='Cooperative',
+            name='picture',
+            field=fields.CharField(default='', db_default='', max_length=64),
+        ),
     ]

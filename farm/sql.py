@@ -31,13 +31,17 @@ def is_postgres(conn: BaseDBAsyncClient) -> bool:
     return conn.capabilities.dialect == "postgres"
 
 
-async def try_advisory_lock(conn: BaseDBAsyncClient, job: str, on: date, unit: int) -> bool:
-    """Take a transaction-scoped advisory lock on PostgreSQL (always True elsewhere: SQLite
-    has one writer at a time, and the unique rows decide)."""
+async def try_advisory_lock(
+    conn: BaseDBAsyncClient, job: str, on: date, unit: int, *, shared: bool = False
+) -> bool:
+    """Take a transaction-scoped advisory lock on PostgreSQL, without waiting: False when it
+    is held (a `shared` one: held alone). Always True elsewhere: SQLite has one writer at a
+    time, and the unique rows decide."""
     if not is_postgres(conn):
         return True
     key = advisory_key(job, on, unit)
-    rows = await conn.execute_query_dict("SELECT pg_try_advisory_xact_lock($1) AS got", [key])
+    take = "pg_try_advisory_xact_lock_shared" if shared else "pg_try_advisory_xact_lock"
+    rows = await conn.execute_query_dict(f"SELECT {take}($1) AS got", [key])
     return bool(rows[0]["got"])
 
 

@@ -32,6 +32,12 @@ class User(Model):
     # Bulk mail the family chose to get (farm.notifications.rules.BULK); other mail is always sent.
     mail_photos = fields.BooleanField(default=True, db_default=True)
     mail_announcements = fields.BooleanField(default=True, db_default=True)
+    # Who deactivated it: a manager may not reactivate an account an admin deactivated.
+    deactivated_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "farm.User", null=True, related_name=False, on_delete=fields.SET_NULL
+    )
+    # Invited and not yet joined: the invitation can be sent again (farm.accounts.invitations)
+    invitation_pending = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import os
 import secrets
 import threading
@@ -17,13 +16,13 @@ from datetime import datetime
 import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from farm import forms
-from farm.accounts import limits, rules
+from farm.accounts import limits, rules, tokens
 from farm.accounts.models import Role, User
 from farm.errors import DomainError, FieldErrors, NotFound, TooManyRequests
 from farm.i18n import _
@@ -201,15 +200,6 @@ async def authenticate(
     return user
 
 
-def _reset_serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="password-reset")
-
-
-def _hash_fingerprint(password_hash: str) -> str:
-    # Changing the password changes this, so a reset link works once.
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
-
-
 # notifications.services.queue_mail, which the app passes down (notifications stands above
 # accounts): (user=, key=, render=, now=) -> queued or not; render returns a farm.letters.Letter.
 QueueMail = Callable[..., Awaitable[bool]]
@@ -239,9 +229,7 @@ async def request_password_reset(
         await limits.take(limits.RESET_ACCOUNT, clean, now=now)
     except TooManyRequests:
         return  # the owner has links enough in their inbox
-    token = _reset_serializer(secret).dumps(
-        {"u": user.id, "h": _hash_fingerprint(user.password_hash)}
-    )
+    token = tokens.make_token(secret=secret, purpose=tokens.RESET, user=user)
 
     def render() -> Letter:
         return Letter(
@@ -253,26 +241,26 @@ async def request_password_reset(
     await queue_mail(user=user, key=f"reset:{user.id}:{uuid.uuid4().hex}", render=render, now=now)
 
 
-async def user_for_reset_token(*, token: str, secret: str) -> User:
-    try:
-        data = _reset_serializer(secret).loads(token, max_age=RESET_MAX_AGE_S)
-        user = await User.get_or_none(id=int(data["u"]))
-    except (BadSignature, KeyError, TypeError, ValueError):
-        user = None
-        data = {}
-    if user is None or not user.is_active or data.get("h") != _hash_fingerprint(user.password_hash):
+async def user_for_reset_token(
+    *, token: str, secret: str, conn: BaseDBAsyncClient | None = None
+) -> User:
+    """The account a reset link is for (locked, within `conn`); else not found."""
+    user = await tokens.account_of(
+        token, secret=secret, purpose=tokens.RESET, max_age_s=RESET_MAX_AGE_S, conn=conn
+    )
+    if user is None:
         raise NotFound(_("This reset link is invalid or has expired. Ask for a new one."))
     return user
 
 
 async def reset_password(*, token: str, password: str, secret: str) -> User:
-    async with in_transaction():
-        user = await user_for_reset_token(token=token, secret=secret)
+    async with in_transaction() as conn:
+        user = await user_for_reset_token(token=token, secret=secret, conn=conn)
         form = forms.Form()
         form.read("password", rules.password, password)
         form.check()
         user.password_hash = await hash_password(password)
-        await user.save(update_fields=["password_hash"])
+        await user.save(using_db=conn, update_fields=["password_hash"])
         await limits.clear(limits.LOGIN_ACCOUNT, user.email)
     return user
 

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from farm import i18n
+from farm.accounts import invitations
 from farm.accounts.models import Role, User
 from farm.accounts.routes import home_for, start_session
 from farm.admin import services
+from farm.errors import FieldErrors, NotFound
+from farm.fieldwork.photos import MAX_BYTES
+from farm.fieldwork.routes import photo_store
+from farm.i18n import _
 from farm.paging import parse_page, search_text
+from farm.storage import streamed
 from farm.web import (
     Shown,
     form_page,
@@ -87,6 +94,7 @@ async def _cooperative_page(
         "profile_errors": {},
         "invite_form": {},
         "invite_errors": {},
+        "picture_errors": {},
         **shown.context(prefix),
     }
     return render(request, "admin/cooperative.html", context, shown.status_code)
@@ -133,6 +141,41 @@ async def admin_invite(request: Request) -> Response:
     return await _invite(request, admin, coop_id, f"/admin/cooperatives/{coop_id}")
 
 
+async def _picture(request: Request, user: User, cooperative_id: int, here: str) -> Response:
+    """The picture's upload form, posted on the cooperative's page."""
+    form = await read_form(request, max_files=1)
+    try:
+        upload = form.get("picture")
+        data = await upload.read(MAX_BYTES + 1) if isinstance(upload, UploadFile) else b""
+    finally:
+        await form.close()
+    try:
+        await services.set_picture(
+            user=user, cooperative_id=cooperative_id, data=data, store=photo_store(request)
+        )
+    except FieldErrors as exc:
+        shown = Shown(posted={}, errors=exc.errors)
+        return await _cooperative_page(request, user, cooperative_id, shown, "picture")
+    return redirect(f"{here}?done=picture#picture")
+
+
+async def admin_picture(request: Request) -> Response:
+    admin = require_admin(request)
+    coop_id = int_param(request, "cooperative_id")
+    return await _picture(request, admin, coop_id, f"/admin/cooperatives/{coop_id}")
+
+
+async def picture(request: Request) -> Response:
+    """A cooperative's picture, public: customers see it beside its plans."""
+    name = await services.cooperative_picture(cooperative_id=int_param(request, "cooperative_id"))
+    stored = await photo_store(request).open(name, thumb=request.url.path.endswith("/thumb"))
+    if stored is None:
+        raise NotFound(_("Page not found."))
+    return streamed(
+        stored, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
 # ---- a manager's own cooperative ----
 
 
@@ -144,6 +187,11 @@ def _own_cooperative_id(manager: User) -> int:
 async def manager_cooperative(request: Request) -> Response:
     manager = require_manager(request)
     return await _profile(request, manager, _own_cooperative_id(manager), "/manage/cooperative")
+
+
+async def manager_picture(request: Request) -> Response:
+    manager = require_manager(request)
+    return await _picture(request, manager, _own_cooperative_id(manager), "/manage/cooperative")
 
 
 async def manager_invite(request: Request) -> Response:
@@ -199,10 +247,10 @@ async def manager_staff_active(request: Request) -> Response:
 async def invitation(request: Request) -> Response:
     token = request.path_params["token"]
     secret = str(request.app.state.settings.secret_key)
-    invited = await services.invited_user(token=token, secret=secret)
+    invited = await invitations.invited_user(token=token, secret=secret)
 
     async def save(values: dict[str, str]) -> str:
-        user = await services.accept_invitation(
+        user = await invitations.accept_invitation(
             token=token, secret=secret, name=values["name"], password=values["password"]
         )
         start_session(request, user)
@@ -224,6 +272,10 @@ routes = [
     Route("/admin/staff/{user_id}/active", admin_staff_active, methods=["POST"]),
     Route("/manage/cooperative", manager_cooperative, methods=GET_POST),
     Route("/manage/cooperative/invite", manager_invite, methods=GET_POST),
+    Route("/manage/cooperative/picture", manager_picture, methods=["POST"]),
+    Route("/admin/cooperatives/{cooperative_id}/picture", admin_picture, methods=["POST"]),
+    Route("/cooperatives/{cooperative_id}/picture", picture, name="cooperative_picture"),
+    Route("/cooperatives/{cooperative_id}/picture/thumb", picture),
     Route("/manage/staff", manager_staff),
     Route("/manage/staff/{user_id}/active", manager_staff_active, methods=["POST"]),
     Route("/invitation/{token}", invitation, methods=GET_POST, name="invitation"),

@@ -7,19 +7,18 @@ partners. Anything else is "not found", so another cooperative's records are not
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+import anyio
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from farm import forms
-from farm.accounts import rules as account_rules
+from farm.accounts import invitations
 from farm.accounts.models import Role, User
-from farm.accounts.services import QueueMail, add_staff_account, hash_password
-from farm.errors import NotFound
+from farm.accounts.services import QueueMail
+from farm.errors import Conflict, FieldErrors, NotFound
+from farm.fieldwork.photos import BadPhoto, PhotoStore, check_photo
 from farm.i18n import _
 from farm.land.models import Cooperative
 from farm.letters import Letter
@@ -28,7 +27,6 @@ from farm.paging import Page, paginate
 from farm.partners.models import Partner
 
 PAGE_SIZE = 50
-INVITATION_MAX_AGE_S = 7 * 24 * 3600
 STAFF_ROLES = (Role.MANAGER, Role.PARTNER_STAFF, Role.ADMIN)
 DESCRIPTION_MAX = 1000
 
@@ -115,16 +113,41 @@ async def managers_of(*, user: User, cooperative_id: int) -> list[User]:
     )
 
 
+async def set_picture(
+    *, user: User, cooperative_id: int, data: bytes, store: PhotoStore
+) -> Cooperative:
+    """Give the cooperative (an admin's, or its own manager's) the picture customers see
+    beside its plans: checked and shrunk by the field photos' pipeline (decoded in a worker
+    thread), stored, and the one it replaces deleted."""
+    cooperative = await own_cooperative(user=user, cooperative_id=cooperative_id)
+    if not data:
+        raise FieldErrors({"picture": _("Choose a JPEG, PNG or WebP photo.")})
+    try:
+        checked = await anyio.to_thread.run_sync(check_photo, data)
+    except BadPhoto as problem:
+        raise FieldErrors({"picture": problem.message}) from None
+    name = await store.save(checked)
+    old = cooperative.picture
+    changed = await Cooperative.filter(id=cooperative.id, picture=old).update(picture=name)
+    if not changed:  # replaced by someone else meanwhile: theirs stays, ours goes
+        await store.delete(name)
+        await cooperative.refresh_from_db()
+        return cooperative
+    if old:
+        await store.delete(old)
+    cooperative.picture = name
+    return cooperative
+
+
+async def cooperative_picture(*, cooperative_id: int) -> str:
+    """The name of a cooperative's picture (public: customers see it); else not found."""
+    found = await Cooperative.get_or_none(id=cooperative_id).values_list("picture", flat=True)
+    if not found:
+        raise _not_found()
+    return str(found)
+
+
 # ---- invitations ----
-
-
-def _invitations(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="manager-invitation")
-
-
-def _fingerprint(password_hash: str) -> str:
-    # Choosing a password changes this, so an invitation works once.
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -146,58 +169,21 @@ async def invite_manager(
 ) -> User:
     """Make a manager's account for the cooperative, with a password nobody knows, and queue
     an email with a link (good for 7 days, once) where its owner chooses name and password.
-    An address that already has an account is refused (FieldErrors on `email`)."""
+    An invitation not yet accepted is sent again (a new link; the old one is dead); an
+    address with any other account is refused (FieldErrors on `email`)."""
     cooperative = await own_cooperative(user=user, cooperative_id=cooperative_id)
-    email = account_rules.normalize_email(data.email)
-    invited = await add_staff_account(
-        email=data.email, name=data.name.strip() or (email or "").split("@")[0],
-        language=language, role=Role.MANAGER, cooperative_id=cooperative.id,
-        taken=_("This email address already has an account."),
-    )  # fmt: skip
-    token = _invitations(secret).dumps({"u": invited.id, "h": _fingerprint(invited.password_hash)})
     coop_name = cooperative.name
 
-    def render() -> Letter:
+    def mail(link: str) -> Letter:
         subject = _("You are invited to manage %(cooperative)s") % {"cooperative": coop_name}
-        link = links.invitation(token)
         return Letter("invite", subject, {"cooperative": coop_name, "link": link})
 
-    await queue_mail(user=invited, key=f"invite:{invited.id}", render=render, now=now)
-    return invited
-
-
-async def invited_user(*, token: str, secret: str) -> User:
-    """The manager an invitation link names, while it is unused and fresh; else not found."""
-    try:
-        data = _invitations(secret).loads(token, max_age=INVITATION_MAX_AGE_S)
-        user = await User.get_or_none(id=int(data["u"]))
-    except (BadSignature, KeyError, TypeError, ValueError):
-        user, data = None, {}
-    if (
-        user is None
-        or not user.is_active
-        or user.role != Role.MANAGER
-        or data.get("h") != _fingerprint(user.password_hash)
-    ):
-        raise NotFound(_("This invitation is invalid, used or expired. Ask for a new one."))
-    return user
-
-
-async def accept_invitation(*, token: str, secret: str, name: str, password: str) -> User:
-    """The invited manager chooses their name and password; the link is then spent."""
-    async with in_transaction():
-        user = await invited_user(token=token, secret=secret)
-        form = forms.Form()
-        if not name.strip():
-            form.refuse("name", _("Enter your name."))
-        clean_name = form.read("name", forms.text, name, limit=100)
-        form.read("password", account_rules.password, password)
-        form.check()
-        assert clean_name is not None
-        user.name = clean_name
-        user.password_hash = await hash_password(password)
-        await user.save(update_fields=["name", "password_hash"])
-    return user
+    return await invitations.invite_staff(
+        email=data.email, name=data.name, language=language,
+        scope={"role": Role.MANAGER, "cooperative_id": cooperative.id},
+        taken=_("This email address already has an account."), mail=mail,
+        secret=secret, links=links, now=now, queue_mail=queue_mail,
+    )  # fmt: skip
 
 
 # ---- staff accounts ----
@@ -212,6 +198,8 @@ class StaffRow:
     is_active: bool
     cooperative: str  # the manager's cooperative, or the staff's partner's
     partner: str
+    by_admin: bool = False  # deactivated by an admin: only an admin reactivates it
+    invited: bool = False  # invited, not joined yet
 
 
 def _staff_query(user: User) -> Q:
@@ -239,6 +227,10 @@ async def list_staff(*, user: User, text: str, page: int) -> Page[StaffRow]:
         p.cooperative_id for p in partners.values()
     }
     coops = {c.id: c for c in await Cooperative.filter(id__in=coop_ids)} if coop_ids else {}
+    by_ids = {u.deactivated_by_id for u in found.items if u.deactivated_by_id}  # type: ignore[attr-defined]
+    admins = set(
+        await User.filter(id__in=by_ids, role=Role.ADMIN).values_list("id", flat=True)
+    ) if by_ids else set()  # fmt: skip
     rows = []
     for u in found.items:
         partner = partners.get(u.partner_id) if u.partner_id else None
@@ -253,6 +245,8 @@ async def list_staff(*, user: User, text: str, page: int) -> Page[StaffRow]:
                 is_active=u.is_active,
                 cooperative=coop.name if coop else "",
                 partner=partner.name if partner else "",
+                by_admin=u.deactivated_by_id in admins,  # type: ignore[attr-defined]
+                invited=u.invitation_pending,
             )  # fmt: skip
         )
     return Page(items=rows, number=found.number, size=found.size, total=found.total)
@@ -260,10 +254,20 @@ async def list_staff(*, user: User, text: str, page: int) -> Page[StaffRow]:
 
 async def set_active(*, user: User, staff_id: int, active: bool) -> User:
     """Deactivate (its sessions end at their next request, it cannot log in) or reactivate
-    a staff account `user` looks after; anything else, themself included, is not found."""
+    a staff account `user` looks after; anything else, themself included, is not found.
+    Who deactivated it is kept: an account an admin deactivated is reactivated by an admin
+    only (409 for a manager)."""
     target = await User.filter(_staff_query(user), id=staff_id).first()
     if target is None:
         raise _not_found()
-    await User.filter(id=target.id).update(is_active=active)
+    if active and user.role != Role.ADMIN and target.deactivated_by_id is not None:  # type: ignore[attr-defined]
+        by = await User.get_or_none(id=target.deactivated_by_id)  # type: ignore[attr-defined]
+        if by is not None and by.role == Role.ADMIN:
+            raise Conflict(
+                _("The platform's administrators deactivated this account: only they can "
+                  "reactivate it.")
+            )  # fmt: skip
+    by_id = None if active else user.id
+    await User.filter(id=target.id).update(is_active=active, deactivated_by_id=by_id)
     target.is_active = active
     return target

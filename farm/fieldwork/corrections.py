@@ -74,9 +74,17 @@ async def check_day_hours(
     leave_out: int | None = None,
 ) -> None:
     """Refuse (under 'shifts') hours that would pay a household for more than 24 hours on
-    `day`, counting every other entry of that day that is not voided."""
+    `day`, counting every other entry of that day that is not voided. Within `conn` (the
+    transaction that writes the hours) the households' rows are locked first, in id order,
+    so two entries for a household saved at the same moment are counted one after the
+    other: the second sees the first's hours."""
     if not shifts:
         return
+    if conn is not None:
+        await (
+            Household.filter(id__in=sorted({h for h, _hours in shifts}))
+            .select_for_update().using_db(conn).order_by("id").only("id")
+        )  # fmt: skip
     query = WorkShift.filter(
         entry__cooperative_id=cooperative_id,
         entry__worked_on=day,

@@ -22,8 +22,8 @@ from farm.errors import Conflict, FieldErrors
 from farm.fieldwork.models import HarvestLot, WorkEntryPlot
 from farm.i18n import _
 from farm.land import rules as land_rules
-from farm.land.console import PlotInput, misfit_message, read_plot
-from farm.land.models import Field, Plot
+from farm.land.console import PlotInput, own_field, plot_misfits, read_plot
+from farm.land.models import Plot
 from farm.sql import one_or_not_found
 from farm.subscriptions.models import Subscription
 
@@ -81,12 +81,15 @@ async def correct_plot(
 ) -> Plot | None:
     """Correct a plot never sold (its code, place and area), or remove it (`fix.void`), with
     a reason. Returns the plot, or None once removed."""
-    await _own_plot(manager, plot_id)
+    found = await _own_plot(manager, plot_id)
     form = forms.Form()
     why = form.read("reason", audit_rules.reason, fix.reason)
     typed = PlotInput(code=fix.code, x=fix.x, y=fix.y, w=fix.w, h=fix.h, area_m2=fix.area_m2)
     values = None if fix.void else read_plot(form, typed)
     async with in_transaction() as conn:
+        # The field first, as cutting plots locks it (land.console): a plot moved here and
+        # one cut or moved there at the same moment are checked one after the other.
+        field = await own_field(manager=manager, field_id=found.field_id, conn=conn)  # type: ignore[attr-defined]
         plot = await _own_plot(manager, plot_id, conn)
         if await _ever_sold(plot.id, conn):
             raise Conflict(
@@ -116,18 +119,11 @@ async def correct_plot(
         assert values is not None
         code, x, y, w, h, area = values
         if code is not None and None not in (x, y, w, h, area):
-            field = await Field.get(id=plot.field_id).using_db(conn)  # type: ignore[attr-defined]
-            others = [
-                land_rules.PlotShape(p.code, Decimal(p.x_m), Decimal(p.y_m),
-                                     Decimal(p.w_m), Decimal(p.h_m))
-                for p in await Plot.filter(field_id=field.id).exclude(id=plot.id).using_db(conn)
-            ]  # fmt: skip
             shape = land_rules.PlotShape(code, x, y, w, h)  # type: ignore[arg-type]
-            for misfit in land_rules.misfits(
-                new=[shape], existing=others, width=field.width_m, height=field.height_m
-            ):
-                name = "code" if misfit.kind == "duplicate_code" else "x"
-                form.refuse(name, misfit_message(misfit, field))
+            on = {"outside": "x", "overlap": "x", "duplicate_code": "code"}
+            misfits = await plot_misfits(conn, field=field, shapes=[shape], on=on, moving=plot.id)
+            for name, message in misfits.items():
+                form.refuse(name, message)
             after = _shown(code, area, x, y, w, h)  # type: ignore[arg-type]
             was, became = audit_rules.changes(before, after)
             if not was and not form:

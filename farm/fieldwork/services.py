@@ -266,6 +266,10 @@ async def _write_entry(
     inputs: list[InputLine], shifts: list[tuple[int, Decimal]],
     photos: list[tuple[str, CheckedPhoto]],
 ) -> WorkEntry:  # fmt: skip
+    # Checked again with the households locked: an entry saved meanwhile counts too.
+    hours = forms.Form()
+    await check_day_hours(conn, cooperative_id=coop_id, day=day, shifts=shifts, form=hours)
+    hours.check()
     entry = await WorkEntry.create(
         cooperative_id=coop_id, field_id=field_id, activity=activity, worked_on=day,
         notes=notes.strip(), whole_field=whole_field, logged_by_id=user.id, created_at=now,

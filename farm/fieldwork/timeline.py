@@ -53,7 +53,7 @@ async def plot_page(*, customer: User, subscription_id: int) -> PlotPage:
     sub = await one_or_not_found(
         Subscription.filter(
             id=subscription_id, customer_id=customer.id, status__in=VISIBLE
-        ).select_related("plan", "season", "plot__field"),
+        ).select_related("plan", "season__cooperative", "plot__field"),
         _("This subscription does not exist."),
     )
     season, plot = sub.season, sub.plot

@@ -225,21 +225,37 @@ def misfit_message(misfit: rules.Misfit, field: Field) -> str:
     }
 
 
+async def plot_misfits(
+    conn: BaseDBAsyncClient,
+    *,
+    field: Field,
+    shapes: list[rules.PlotShape],
+    on: dict[str, str],
+    moving: int | None = None,
+) -> dict[str, str]:
+    """Why `shapes` would not fit `field` (locked by the caller, so plots cut or moved at the
+    same moment are checked one after the other): outside it, over another plot, a code
+    repeated; by form field (`on` names one for each kind of misfit), the first each.
+    `moving` is a plot being moved: its own place does not count."""
+    others = Plot.filter(field_id=field.id).using_db(conn)
+    if moving is not None:
+        others = others.exclude(id=moving)
+    existing = [_shape(p) for p in await others]
+    errors: dict[str, str] = {}
+    for misfit in rules.misfits(
+        new=shapes, existing=existing, width=field.width_m, height=field.height_m
+    ):
+        errors.setdefault(on[misfit.kind], misfit_message(misfit, field))
+    return errors
+
+
 async def _cut(
     *, manager: User, field_id: int, shapes: list[rules.PlotShape], area: Decimal, on: dict
 ) -> list[Plot]:
     """Write the plots once they fit the field; `on` names the form field for each misfit."""
     async with in_transaction() as conn:
         found = await own_field(manager=manager, field_id=field_id, conn=conn)
-        existing = [_shape(p) for p in await Plot.filter(field_id=found.id).using_db(conn)]
-        errors: dict[str, str] = {}
-        for misfit in rules.misfits(
-            new=shapes, existing=existing, width=found.width_m, height=found.height_m
-        ):
-            name = on[misfit.kind]
-            if name in errors:
-                continue
-            errors[name] = misfit_message(misfit, found)
+        errors = await plot_misfits(conn, field=found, shapes=shapes, on=on)
         if errors:
             raise FieldErrors(errors)
         plots = [

@@ -27,6 +27,8 @@ class Cooperative(Model):
     description = fields.TextField(default="", db_default="")
     # Its box labels print 138****5678 rather than the whole mobile (the couriers' page).
     labels_mask_phone = fields.BooleanField(default=False, db_default=False)
+    # Its picture, shown to customers beside its plans: a PhotoStore name, "" for none
+    picture = fields.CharField(max_length=64, default="", db_default="")
 
     class Meta:
         table = "cooperatives"

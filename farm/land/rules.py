@@ -205,13 +205,15 @@ def season_problems(
 
 def sale_end_problem(*, sold: int, before: date, after: date, today: date) -> forms.Problem | None:
     """Once plots are sold, the sale (ending before `after`, exclusive) may be extended, and
-    may be cut short only down to today: the sale can end, never retroactively."""
-    if sold > 0 and after < before and after < today:
+    may be cut short only down to a last day of today: never retroactively, and never to a
+    last day of yesterday (typed so, the sale would close at once)."""
+    if sold > 0 and after < before and after <= today:
         return forms.Problem(
             "shortened",
-            _("Plots are sold already: the sale can end today at the earliest (%(day)s).")
+            _("Plots are sold already: the last day of the sale can be today (%(day)s) at "
+              "the earliest, or the sale would close at once.")
             % {"day": today.isoformat()},
-        )
+        )  # fmt: skip
     return None
 
 

@@ -4,7 +4,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('farm', '0025_mail_choices')]
+    dependencies = [('farm', '0027_staff_invitations')]
 
     initial = False
 

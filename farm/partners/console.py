@@ -19,8 +19,9 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from farm import forms
+from farm.accounts import invitations
 from farm.accounts.models import Role, User
-from farm.accounts.services import QueueMail, add_staff_account, request_password_reset
+from farm.accounts.services import QueueMail
 from farm.errors import Conflict, FieldErrors
 from farm.i18n import _
 from farm.land.models import PlanPerk
@@ -316,16 +317,27 @@ async def add_staff(
     now: datetime,
     queue_mail: QueueMail,
 ) -> User:
-    """An account for one of the partner's staff, and an email with a link to choose its
-    password: the account is made with a random password nobody knows. An address that
-    already has an account is refused (FieldErrors on `email`) and nothing is written."""
+    """Invite one of the partner's staff: an account with a password nobody knows, and an
+    email with a link (good for 7 days, once) where they choose their name and password,
+    the same invitation as a manager's (farm.accounts.invitations). An invitation not yet
+    accepted is sent again; an address with any other account is refused (FieldErrors on
+    `email`) and nothing is written."""
     partner = await own_partner(manager=manager, partner_id=partner_id)
-    staff = await add_staff_account(
-        email=data.email, name=data.name, language=language, role=Role.PARTNER_STAFF,
-        partner_id=partner.id,
+    partner_name = partner.name
+
+    def mail(link: str) -> tuple[str, str]:
+        body = _(
+            "Hello,\n\nYou are invited to join the staff of %(partner)s on the farm's "
+            "website, to check vouchers and farm-stay guests. Open this link within 7 days "
+            "to choose your name and password:\n%(link)s\n\n"
+            "If you did not expect this, ignore this email."
+        ) % {"partner": partner_name, "link": link}
+        return _("You are invited to the staff of %(partner)s") % {"partner": partner_name}, body
+
+    return await invitations.invite_staff(
+        email=data.email, name=data.name, language=language,
+        scope={"role": Role.PARTNER_STAFF, "partner_id": partner.id},
         taken=_("This email address already has an account. Staff need an address of their own."),
+        mail=mail, secret=secret, links=links, now=now, queue_mail=queue_mail,
+        name_required=True,
     )  # fmt: skip
-    await request_password_reset(
-        email=staff.email, secret=secret, links=links, now=now, queue_mail=queue_mail
-    )
-    return staff

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
@@ -38,17 +38,18 @@ class Period:
 
 
 def read_period(raw_from: str | None, raw_to: str | None, *, today: date) -> Period:
-    """?from=&to= as typed (YYYY-MM-DD, `to` not included); either left out is this month's.
-    FieldErrors for anything else."""
+    """?from=&to= as typed (YYYY-MM-DD, both days included, as every date filter of the
+    console and the report's own heading say); either left out is this month's. FieldErrors
+    for anything else."""
     default = rules.month_of(today)
     form = forms.Form()
     starts_on = form.read("from", forms.day, raw_from) if raw_from else default[0]
-    ends_on = form.read("to", forms.day, raw_to) if raw_to else default[1]
-    if starts_on and ends_on and starts_on >= ends_on:
-        form.refuse("to", _("The end of the period must come after its start."))
+    last = form.read("to", forms.day, raw_to) if raw_to else default[1] - timedelta(days=1)
+    if starts_on and last and starts_on > last:
+        form.refuse("to", _("The last day must not come before the first."))
     form.check()
-    assert starts_on is not None and ends_on is not None
-    return Period(starts_on, ends_on)
+    assert starts_on is not None and last is not None
+    return Period(starts_on, last + timedelta(days=1))
 
 
 @dataclass(frozen=True)

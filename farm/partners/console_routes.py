@@ -4,6 +4,7 @@ one service, and renders or redirects; bad input is shown beside its field (422)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -184,7 +185,8 @@ async def redemptions_page(request: Request) -> Response:
         manager=manager, partner_id=partner_id, period=period, timezone=_timezone(request),
         page=parse_page(request.query_params.get("page")),
     )  # fmt: skip
-    form = {"from": period.starts_on.isoformat(), "to": period.ends_on.isoformat()}
+    last = period.ends_on - timedelta(days=1)  # typed and shown as the last day, included
+    form = {"from": period.starts_on.isoformat(), "to": last.isoformat()}
     context = {"section": "partners", "partner": report.partner, "report": report, "form": form,
                "errors": {}}  # fmt: skip
     return render(request, "partners/manage_redemptions.html", context)

@@ -7,7 +7,10 @@ killed at any moment leaves whole fields done and the rest untouched, a rerun sk
 done (the unique field-run row), and only a field's shipments (two fields' on PostgreSQL,
 which runs two at once) are ever held in memory.
 On PostgreSQL an advisory lock per field and ship day lets several schedulers share the
-work instead of queueing on the same field.
+work instead of queueing on the same field. Every run of a field, whatever its day, first
+shares the field's own lock, which a correction of one of its lots takes alone
+(shipments/corrections.py): a run and a correction never interleave. Both then lock the
+field's open lots in id order, so they never deadlock on them either.
 
 A field's run is three steps: `load_field` reads (and locks) what it decides from into a
 snapshot, `planning.plan_field` decides every gram without the database, and `write_plan`
@@ -176,6 +179,8 @@ async def run_field(
     ship_on = batch.ship_on
     try:
         async with in_transaction() as conn:
+            if not await lock_field(conn, field_id):
+                return None  # a lot of the field is being corrected
             if not await try_advisory_lock(conn, "ship", ship_on, field_id):
                 return None
             if await FieldRun.filter(field_id=field_id, ship_on=ship_on).using_db(conn).exists():
@@ -194,6 +199,31 @@ async def run_field(
             return made
     except IntegrityError:  # a concurrent run of the same field won
         return 0
+
+
+FIELD_LOCK_DAY = date.min  # the field's own lock is for no day in particular
+
+
+async def lock_field(conn: BaseDBAsyncClient, field_id: int, *, alone: bool = False) -> bool:
+    """The field's own lock, taken first: shared by the runs of its ship days, or taken
+    `alone` by a correction of one of its lots. Never waits: False when it is held the
+    other way (the caller says the field is busy)."""
+    return await try_advisory_lock(conn, "field", FIELD_LOCK_DAY, field_id, shared=not alone)
+
+
+async def lock_open_lots(
+    conn: BaseDBAsyncClient, *, field_id: int, before: date = date.max
+) -> list[tuple]:
+    """The field's open lots harvested before `before`, locked in id order (a run's and a
+    correction's order, so neither waits for the other in a cycle) until the transaction
+    ends: (id, plot id, harvested on, open grams, crop id). Plain rows: a field has thousands
+    of lots, and model instances cost more than the planning. SQLite has one writer at a
+    time: no FOR UPDATE."""
+    pg = is_postgres(conn)
+    sql = _OPEN_LOTS_SQL + (" FOR UPDATE" if pg else "")
+    day = before if pg else before.isoformat()
+    _n, locked = await conn.execute_query(portable(conn, sql), [field_id, day])
+    return list(locked)
 
 
 async def load_field(
@@ -219,12 +249,8 @@ async def load_field(
         .values_list("plot_id", flat=True)
     )
     # Every open lot harvested before the ship day, its row locked so a manager's diversion
-    # or a season's closing waits; plain rows (a field has thousands of lots, and model
-    # instances cost more than the planning). SQLite has one writer at a time: no FOR UPDATE.
-    pg = is_postgres(conn)
-    sql = _OPEN_LOTS_SQL + (" FOR UPDATE" if pg else "")
-    day = ship_on if pg else ship_on.isoformat()
-    _n, locked = await conn.execute_query(portable(conn, sql), [field_id, day])
+    # or a season's closing waits.
+    locked = await lock_open_lots(conn, field_id=field_id, before=ship_on)
     shelf = dict(
         await Crop.filter(id__in={row[4] for row in locked})
         .using_db(conn)

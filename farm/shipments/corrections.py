@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from farm import forms, units
@@ -19,10 +20,10 @@ from farm.audit import rules as audit_rules
 from farm.audit.models import Correction, CorrectionAction, RecordKind
 from farm.errors import Conflict
 from farm.fieldwork.models import Crop, HarvestLot
-from farm.i18n import _
+from farm.i18n import N_, _
 from farm.land.models import Season
 from farm.land.services import season_ship_days
-from farm.shipments import batches
+from farm.shipments import batches, documents
 from farm.shipments.correction_plan import (
     OPEN_BOXES,
     Placed,
@@ -34,6 +35,9 @@ from farm.shipments.correction_plan import (
 from farm.shipments.models import Allocation, AllocationState, Shipment, ShipmentStatus
 from farm.shipments.planning import OpenLot
 from farm.sql import one_or_not_found, try_advisory_lock
+from farm.subscriptions.models import Subscription
+
+BUSY = N_("This field's ship day is being made right now. Please try again in a minute.")
 
 
 @dataclass(frozen=True)
@@ -50,18 +54,36 @@ async def _own_lot(manager: User, lot_id: int, conn: BaseDBAsyncClient | None = 
     return await one_or_not_found(query, conn=conn, missing=_("This harvest lot does not exist."))
 
 
-async def _placed(conn: BaseDBAsyncClient | None, lot_id: int) -> list[Placed]:
-    rows = await Allocation.filter(lot_id=lot_id).using_db(conn).order_by("id")
-    box_ids = {a.shipment_id for a in rows if a.shipment_id}
-    status = (
-        dict(await Shipment.filter(id__in=box_ids).using_db(conn).values_list("id", "status"))
-        if box_ids
-        else {}
-    )
+async def _placed(conn: BaseDBAsyncClient | None, lot_id: int, field_id: int = 0) -> list[Placed]:
+    """The lot's allocations as they stand, with the status of their boxes. Within `conn`
+    (a correction), locked: the allocations by id, then in one statement by id the boxes
+    they are in and every box of the field on the ship days that decided them (the ones a
+    re-plan may fill), so a box cannot be packed or shipped while its items are decided
+    again; packing and shipping lock boxes one at a time or in id order too."""
+    rows = Allocation.filter(lot_id=lot_id).using_db(conn).order_by("id")
+    if conn is not None:
+        rows = rows.select_for_update()
+    allocations = await rows
+    box_ids = {a.shipment_id for a in allocations if a.shipment_id}
+    days = {a.ship_on for a in allocations if a.ship_on and a.decided_by_id is None}
+    status: dict[int, ShipmentStatus] = {}
+    if conn is None:
+        if box_ids:
+            status = dict(await Shipment.filter(id__in=box_ids).values_list("id", "status"))
+    elif box_ids or days:
+        which = Q(id__in=box_ids) if box_ids else Q(id__in=[0])
+        if days:
+            subscribers = Subscription.filter(plot__field_id=field_id).values("id")
+            which |= Q(ship_on__in=days, subscription_id__in=Subquery(subscribers))
+        found = (  # model rows: tortoise drops FOR UPDATE from .values() queries
+            await Shipment.filter(which).select_for_update().using_db(conn).order_by("id")
+            .only("id", "status")
+        )  # fmt: skip
+        status = {box.id: box.status for box in found}
     return [
         Placed(a.id, a.grams, a.state, a.decided_by_id is not None,
                status.get(a.shipment_id), a.ship_on)
-        for a in rows
+        for a in allocations
     ]  # fmt: skip
 
 
@@ -123,10 +145,16 @@ async def correct_lot(
     grams = 0 if void else form.read("kg", lambda text: forms.amount(text, unit=unit), kg)
     why = form.read("reason", audit_rules.reason, reason)
     async with in_transaction() as conn:
+        # The ship-day engine's locks in its order (batches.py): the field's own (here alone,
+        # so no run of any ship day interleaves), its open lots by id; then this lot, its
+        # allocations and their boxes (_placed).
+        if not await batches.lock_field(conn, found.field_id, alone=True):
+            raise Conflict(_(BUSY))
+        await batches.lock_open_lots(conn, field_id=found.field_id)
         lot = await _own_lot(manager, lot_id, conn)
         if lot.voided_at is not None:
             raise Conflict(_("This harvest lot was voided: it cannot be corrected any more."))
-        placed = await _placed(conn, lot.id)
+        placed = await _placed(conn, lot.id, lot.field_id)
         fixed = fixed_grams(placed)
         if grams is not None and grams < fixed:
             form.refuse("kg", _below_fixed(fixed, unit, void=void))
@@ -185,6 +213,7 @@ async def _replace(
     await HarvestLot.filter(id=lot.id).using_db(conn).update(settled_g=settled)
     lot.settled_g = settled
     await _box_states(conn, touched)
+    await documents.mark_stale(conn, shipment_ids=touched, now=now)
 
 
 async def _replan(
@@ -208,9 +237,7 @@ async def _replan(
     if not seasons:
         return 0  # decided at a season's close: the close decides it again
     if not await try_advisory_lock(conn, "ship", day, lot.field_id):
-        raise Conflict(
-            _("This field's ship day is being made right now. Please try again in a minute.")
-        )
+        raise Conflict(_(BUSY))
     transit = await batches.transit_table(lot.cooperative_id, conn=conn)
     base, _addresses = await batches.load_field(
         conn, field_id=lot.field_id, seasons=seasons, ship_on=day, transit=transit, today=today,

@@ -66,9 +66,21 @@ async def mark_packed(*, manager: User, batch_id: int, shipment_id: int, now: da
 async def mark_all_packed(*, manager: User, batch_id: int, now: datetime) -> int:
     """Every box of the batch still to be packed is packed; returns how many."""
     batch = await own_batch(manager=manager, batch_id=batch_id)
-    return await Shipment.filter(batch_id=batch.id, status=ShipmentStatus.CREATED).update(
-        status=ShipmentStatus.PACKED, packed_at=now
-    )
+    async with in_transaction() as conn:
+        # Locked in id order first, as a lot's correction locks boxes: never a deadlock.
+        boxes = (
+            await Shipment.filter(batch_id=batch.id, status=ShipmentStatus.CREATED)
+            .select_for_update().using_db(conn).order_by("id").only("id")
+        )  # fmt: skip
+        ids = [box.id for box in boxes]
+        packed = 0
+        for start in range(0, len(ids), CHUNK):
+            packed += await (
+                Shipment.filter(id__in=ids[start : start + CHUNK], status=ShipmentStatus.CREATED)
+                .using_db(conn)
+                .update(status=ShipmentStatus.PACKED, packed_at=now)
+            )
+        return packed
 
 
 async def mark_shipped(
@@ -213,12 +225,13 @@ async def apply_tracking_csv(
     problems.extend(unknown)
     async with in_transaction() as conn:
         status_of: dict[int, str] = {}
-        ids = [line.shipment_id for line in lines]
+        ids = sorted(line.shipment_id for line in lines)  # boxes are locked in id order
         for start in range(0, len(ids), CHUNK):
             rows = (  # model rows: tortoise drops FOR UPDATE from .values() queries
                 await Shipment.filter(id__in=ids[start : start + CHUNK], batch_id=batch.id)
                 .select_for_update()
                 .using_db(conn)
+                .order_by("id")
                 .only("id", "status")
             )
             status_of.update((row.id, row.status) for row in rows)

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from anyio import to_thread
 from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
@@ -511,6 +512,7 @@ class DocumentsView:
     boxes_done: int = 0  # boxes whose label is made
     boxes_total: int = 0  # boxes with something in them
     summary: DocumentPart | None = None
+    stale_since: datetime | None = None  # a correction changed boxes after they were made
     parts: Page[FieldParts] = field(
         default_factory=lambda: Page(items=[], number=1, size=PARTS_PER_PAGE, total=0)
     )
@@ -527,7 +529,7 @@ class DocumentsView:
 async def batch_documents(*, manager: User, batch_id: int, page: int = 1) -> DocumentsView:
     """The progress of a batch's paper and one page of its parts, for the batch page."""
     batch = await own_batch(manager=manager, batch_id=batch_id)
-    view = DocumentsView()
+    view = DocumentsView(stale_since=batch.documents_stale_at)
     counts = (
         await DocumentPart.filter(batch_id=batch.id)
         .annotate(n=Count("id"), b=Sum("boxes"))
@@ -594,6 +596,26 @@ async def only_part(*, manager: User, batch_id: int, kind: str) -> DocumentPart 
     return None
 
 
+async def mark_stale(conn: BaseDBAsyncClient, *, shipment_ids: set[int], now: datetime) -> int:
+    """After a correction changed these boxes' items: their batches whose paper is already
+    planned or made are marked, and the batch page says to make it again. Returns how many
+    batches were marked."""
+    if not shipment_ids:
+        return 0
+    batch_ids = set(
+        await Shipment.filter(id__in=shipment_ids).using_db(conn).values_list("batch_id", flat=True)
+    )
+    papered = set(
+        await DocumentPart.filter(batch_id__in=batch_ids)
+        .using_db(conn)
+        .distinct()
+        .values_list("batch_id", flat=True)
+    )
+    if not papered:
+        return 0
+    return await Batch.filter(id__in=papered).using_db(conn).update(documents_stale_at=now)
+
+
 async def remake_documents(*, manager: User, batch_id: int, storage: Storage, now: datetime) -> int:
     """Forget the batch's parts (and their files) and plan them again from the batch as it
     is now, so the scheduler makes them on its next run, however old the ship day; a part
@@ -601,6 +623,7 @@ async def remake_documents(*, manager: User, batch_id: int, storage: Storage, no
     batch = await own_batch(manager=manager, batch_id=batch_id)
     files = await DocumentPart.filter(batch_id=batch.id).values_list("file", flat=True)
     await DocumentPart.filter(batch_id=batch.id).delete()
+    await Batch.filter(id=batch.id).update(documents_stale_at=None)
     planned = await plan_batch(batch=batch, now=now)
     try:  # after planning: a storage that is down leaves old files behind, never no parts
         await storage.delete(*(name for name in files if name))

@@ -72,6 +72,9 @@ class Batch(Model):
     ship_on = fields.DateField()
     created_at = fields.DatetimeField()
     completed_at = fields.DatetimeField(null=True)  # every field of the batch has been run
+    # A harvest correction changed its boxes after its paper was planned or made: the batch
+    # page says to make the packing lists and labels again (remaking clears it).
+    documents_stale_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "batches"

@@ -143,7 +143,10 @@ def test_a_subscriber_books_a_night_and_the_front_desk_checks_the_family_in(
 
     # Tapping tomorrow on the calendar chooses it as the first night.
     page.locator(f'table.stay-cal a[href*="night={tomorrow.isoformat()}"]').first.click()
-    assert page.get_by_label(zh("First night")).input_value() == tomorrow.isoformat()
+    assert (
+        page.get_by_label(zh("First night (the night of this day)")).input_value()
+        == tomorrow.isoformat()
+    )
     page.get_by_label(zh("Guests")).fill("2")
     page.get_by_role("button", name=zh("Book with my vouchers")).click()
     page.wait_for_url(re.compile(r"/stays\?booked=1"))

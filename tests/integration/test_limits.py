@@ -48,12 +48,10 @@ async def test_a_password_reset_unlocks_a_locked_account(client, app):
         await try_login(client, "wang@example.com", WRONG, token)
     assert await try_login(client, "wang@example.com", "correct horse", token) == 429
     user = await User.get(email="wang@example.com")
-    from farm.accounts.services import _hash_fingerprint, _reset_serializer
+    from farm.accounts import tokens
 
     secret = str(app.state.settings.secret_key)
-    link = _reset_serializer(secret).dumps(
-        {"u": user.id, "h": _hash_fingerprint(user.password_hash)}
-    )
+    link = tokens.make_token(secret=secret, purpose=tokens.RESET, user=user)
     r = await client.post(
         f"/password/reset/{link}", data={"password": "a new one!", "csrf_token": token}
     )

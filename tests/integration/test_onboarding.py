@@ -9,10 +9,11 @@ import re
 
 import pytest
 
+from farm.accounts import invitations
 from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
 from farm.admin import services
-from farm.errors import FieldErrors, NotFound
+from farm.errors import Conflict, FieldErrors, NotFound
 from farm.land.models import Cooperative
 from farm.links import Links
 from farm.notifications.models import Notification
@@ -110,12 +111,12 @@ async def test_an_invitation_is_queued_and_lets_its_owner_choose_name_and_passwo
     token = await invite(admin, coops[1].id)
     invited = await User.get(email="new@coop.example")
     assert invited.role == Role.MANAGER and invited.cooperative_id == coops[1].id
-    joined = await services.accept_invitation(
+    joined = await invitations.accept_invitation(
         token=token, secret=SECRET, name="新经理", password="a good password"
     )
     assert joined.id == invited.id and joined.name == "新经理"
     with pytest.raises(NotFound):  # spent
-        await services.accept_invitation(
+        await invitations.accept_invitation(
             token=token, secret=SECRET, name="Someone", password="another password"
         )
     assert (await User.get(id=invited.id)).name == "新经理"
@@ -129,14 +130,79 @@ async def test_an_invitation_to_an_address_with_an_account_is_refused(conn):
     assert not await Notification.exists()
 
 
+async def test_an_invitation_not_yet_accepted_is_sent_again_with_a_new_link_the_old_one_dead(
+    conn, monkeypatch
+):
+    admin, coops, _managers, _gates = await world()
+    first = await invite(admin, coops[0].id)
+    monkeypatch.setattr(invitations, "MAX_AGE_S", -1)  # the first link has expired
+    with pytest.raises(NotFound):
+        await invitations.invited_user(token=first, secret=SECRET)
+    monkeypatch.undo()
+    await Notification.all().delete()
+    second = await invite(admin, coops[0].id)  # the account exists: sent again, not refused
+    assert second != first and await User.filter(email="new@coop.example").count() == 1
+    with pytest.raises(NotFound):  # the old link is dead, though it would still be fresh
+        await invitations.accept_invitation(token=first, secret=SECRET, name="X",
+                                            password="a good password")  # fmt: skip
+    await invitations.accept_invitation(token=second, secret=SECRET, name="新经理",
+                                        password="a good password")  # fmt: skip
+    with pytest.raises(FieldErrors):  # joined: no invitation any more
+        await invite(admin, coops[0].id)
+    with pytest.raises(FieldErrors):  # pending, but for another cooperative: refused
+        await Notification.all().delete()
+        await invite(admin, coops[1].id, email="other@coop.example")
+        await invite(admin, coops[0].id, email="other@coop.example")
+
+
+async def test_an_invitation_reads_its_form_like_every_form_and_refuses_a_blank_name(conn):
+    admin, coops, _managers, _gates = await world()
+    token = await invite(admin, coops[0].id)
+    with pytest.raises(FieldErrors) as refused:
+        await invitations.accept_invitation(token=token, secret=SECRET, name="  ",
+                                            password="short")  # fmt: skip
+    assert set(refused.value.errors) == {"name", "password"}
+    await invitations.invited_user(token=token, secret=SECRET)  # still good
+
+
+@pytest.mark.postgres
+async def test_one_invitation_accepted_twice_at_the_same_moment_joins_once(conn):
+    admin, coops, _managers, _gates = await world()
+    token = await invite(admin, coops[0].id)
+    results = await asyncio.gather(
+        *(invitations.accept_invitation(token=token, secret=SECRET, name=f"经理{n}",
+                                        password=f"password number {n}")
+          for n in range(4)),
+        return_exceptions=True,
+    )  # fmt: skip
+    joined = [r for r in results if isinstance(r, User)]
+    assert len(joined) == 1, results
+    assert all(isinstance(r, NotFound) for r in results if r not in joined)
+    assert (await User.get(email="new@coop.example")).name == joined[0].name
+
+
+async def test_a_manager_cannot_reactivate_an_account_an_admin_deactivated(conn):
+    admin, coops, managers, gates = await world()
+    await services.set_active(user=admin, staff_id=gates[0].id, active=False)
+    assert (await User.get(id=gates[0].id)).deactivated_by_id == admin.id
+    with pytest.raises(Conflict):
+        await services.set_active(user=managers[0], staff_id=gates[0].id, active=True)
+    assert not (await User.get(id=gates[0].id)).is_active
+    await services.set_active(user=admin, staff_id=gates[0].id, active=True)
+    # One a manager deactivated, a manager reactivates.
+    await services.set_active(user=managers[0], staff_id=gates[0].id, active=False)
+    await services.set_active(user=managers[0], staff_id=gates[0].id, active=True)
+    assert (await User.get(id=gates[0].id)).deactivated_by_id is None
+
+
 async def test_a_forged_or_foreign_token_opens_no_invitation(conn):
     admin, coops, _managers, _gates = await world()
     token = await invite(admin, coops[0].id)
     for bad in (token + "x", "nonsense", token.replace(".", "-", 1)):
         with pytest.raises(NotFound):
-            await services.invited_user(token=bad, secret=SECRET)
+            await invitations.invited_user(token=bad, secret=SECRET)
     with pytest.raises(NotFound):
-        await services.invited_user(token=token, secret="another-secret")
+        await invitations.invited_user(token=token, secret="another-secret")
 
 
 async def test_a_manager_invites_only_to_their_own_cooperative(conn):
@@ -301,6 +367,23 @@ async def test_an_invited_manager_opens_the_link_joins_and_lands_in_their_consol
     assert joined.status_code == 303 and joined.headers["location"] == "/manage"
     assert "合作社2" in (await client.get("/manage/cooperative")).text
     assert (await client.get(path)).status_code == 404  # spent
+
+
+async def test_the_cooperative_page_sends_a_pending_invitation_again(client):
+    _admin, coops, _managers, _gates = await world()
+    token = await log_in_client(client, "root@farm.example")
+    here = f"/admin/cooperatives/{coops[0].id}"
+    data = {"email": "new@coop.example", "name": "", "csrf_token": token}
+    assert (await client.post(f"{here}/invite", data=data)).status_code == 303
+    page = await client.get(here)
+    assert "Invited, not joined yet" in page.text and "Send the invitation again" in page.text
+    assert (await client.post(f"{here}/invite", data=data)).status_code == 303
+    first, second = await Notification.filter(to="new@coop.example").order_by("id")
+    old = LINK_RE.search(first.body).group(1)
+    new = LINK_RE.search(second.body).group(1)
+    client.cookies.clear()
+    assert (await client.get(f"/invitation/{old}")).status_code == 404
+    assert (await client.get(f"/invitation/{new}")).status_code == 200
 
 
 async def test_a_manager_edits_their_profile_and_a_bad_edit_changes_nothing(client):

@@ -20,7 +20,7 @@ from farm.vouchers.models import Voucher, VoucherStatus
 from farm.vouchers.rules import format_code, new_code
 from tests.support import NOW, TODAY, csrf_of, log_in_client, make_active_subscription, make_season
 
-NOVEMBER = "from=2026-11-01&to=2026-12-01"
+NOVEMBER = "from=2026-11-01&to=2026-11-30"  # both days included
 
 
 @pytest.fixture(autouse=True)
@@ -271,9 +271,7 @@ async def test_a_room_that_was_booked_is_never_deleted_but_a_mistaken_one_is(cli
 # ---- staff accounts ----
 
 
-async def test_a_staff_account_is_made_for_the_partner_and_emailed_a_link_to_choose_a_password(
-    client, app
-):
+async def test_partner_staff_are_invited_for_7_days_like_managers_and_join_once(client, app):
     plan, manager, token = await logged_in(client)
     partner = await guesthouse(manager.cooperative_id)
     r = await client.post(
@@ -285,16 +283,23 @@ async def test_a_staff_account_is_made_for_the_partner_and_emailed_a_link_to_cho
     assert (staff.role, staff.partner_id, staff.cooperative_id) == (
         Role.PARTNER_STAFF, partner.id, None,
     )  # fmt: skip
+    assert staff.invitation_pending
     assert "检票员小张" in (await client.get(f"/manage/partners/{partner.id}")).text
     [mail] = await Notification.filter(to="gate@scenic.example")  # queued, sent by the scheduler
-    assert "重置" in mail.subject  # the staff's language: Chinese, the service's default
-    link = re.search(r"http://\S+/password/reset/(\S+)", mail.body)
+    assert "邀请" in mail.subject  # the staff's language: Chinese, the service's default
+    assert "7" in mail.body and partner.name in mail.body
+    link = re.search(r"http://\S+(/invitation/\S+)", mail.body)
     assert link
     await client.post("/logout", data={"csrf_token": token})
-    path = f"/password/reset/{link.group(1)}"
+    path = link.group(1)
     token = await csrf_of(client, path)
-    r = await client.post(path, data={"password": "gate password 1", "csrf_token": token})
-    assert r.status_code == 303
+    r = await client.post(
+        path, data={"name": "小张", "password": "gate password 1", "csrf_token": token}
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/partner")
+    assert not (await User.get(id=staff.id)).invitation_pending
+    assert (await client.get(path)).status_code == 404  # spent
+    await client.post("/logout", data={"csrf_token": await csrf_of(client)})
     await log_in_client(client, "gate@scenic.example", "gate password 1")
 
 
@@ -398,7 +403,7 @@ async def test_the_redemptions_page_lists_a_partners_period_in_local_time_with_t
     )  # newest first
 
     december_page = await client.get(
-        f"/manage/partners/{stay.id}/redemptions?from=2026-12-01&to=2027-01-01"
+        f"/manage/partners/{stay.id}/redemptions?from=2026-12-01&to=2026-12-31"
     )
     assert format_code(december.code) in december_page.text
 
@@ -426,7 +431,7 @@ async def test_the_redemptions_page_is_paged(client, monkeypatch):
         "from=yesterday",
         "to=2026-11-31",
         "from=2026-12-01&to=2026-11-01",
-        "from=2026-11-01&to=2026-11-01",
+        "from=2026-11-02&to=2026-11-01",
         "from=1999-12-01&to=2026-11-01",
     ],
 )
@@ -435,7 +440,7 @@ async def test_bad_dates_for_redemptions_are_a_422_with_a_message(client, query)
     stay = await guesthouse(manager.cooperative_id)
     r = await client.get(f"/manage/partners/{stay.id}/redemptions?{query}")
     assert r.status_code == 422
-    assert "Enter a date as YYYY-MM-DD" in r.text or "must come after its start" in r.text
+    assert "Enter a date as YYYY-MM-DD" in r.text or "must not come before the first" in r.text
     r = await client.get(f"/manage/partners/redemptions.csv?{query}")
     assert r.status_code == 422 and not r.headers["content-type"].startswith("text/csv")
 

@@ -120,9 +120,17 @@ async def test_after_a_sale_the_sale_may_be_extended_but_not_end_before_today(cl
     )
     assert r.status_code == 422
     assert (await Season.get(id=season.id)).sale_ends_on == later
-    # Closing the sale now (its last day yesterday, so it ends as today begins) is allowed.
+    # Its last day typed as yesterday would close the sale at once: refused, and said why.
+    with pytest.raises(FieldErrors) as refused:
+        await seasons.update_season(
+            manager=manager, season_id=season.id,
+            data=season_input(season, sale_ends_on=str(TODAY - timedelta(days=1))), today=TODAY,
+        )  # fmt: skip
+    assert TODAY.isoformat() in refused.value.errors["sale_ends_on"]  # "today at the earliest"
+    assert (await Season.get(id=season.id)).sale_ends_on == later
+    # Its last day today: the sale ends as tomorrow begins.
     await seasons.update_season(
         manager=manager, season_id=season.id,
-        data=season_input(season, sale_ends_on=str(TODAY - timedelta(days=1))), today=TODAY,
+        data=season_input(season, sale_ends_on=str(TODAY)), today=TODAY,
     )  # fmt: skip
-    assert (await Season.get(id=season.id)).sale_ends_on == TODAY
+    assert (await Season.get(id=season.id)).sale_ends_on == TODAY + timedelta(days=1)

@@ -95,8 +95,9 @@ def test_the_packing_list_and_label_print_eggs_as_pieces():
     [
         (0, date(2027, 3, 1), date(2026, 11, 1), False),  # nothing sold: any change
         (1, date(2027, 3, 1), date(2027, 6, 1), False),  # extended
-        (1, date(2027, 3, 1), TODAY, False),  # ends today
-        (1, date(2027, 3, 1), date(2026, 11, 29), True),  # ended yesterday
+        (1, date(2027, 3, 1), date(2026, 12, 1), False),  # its last day is today
+        (1, date(2027, 3, 1), TODAY, True),  # its last day typed as yesterday: closed at once
+        (1, date(2027, 3, 1), date(2026, 11, 29), True),  # ended before yesterday
         (1, date(2026, 11, 1), date(2026, 10, 1), True),  # an ended sale moved further back
     ],
 )

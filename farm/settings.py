@@ -59,6 +59,12 @@ class Settings:
     smtp_password: Secret = field(default_factory=lambda: Secret(""))
     mail_from: str = "noreply@farm.example"
     login_attempts_before_delay: int = 5
+    # Hoarding: a new customer confirms their email before reserving (None: on in production,
+    # off in development and tests); reservations per client address an hour (0: no limit);
+    # minutes before a customer may hold again a plot whose hold they let lapse.
+    require_email_confirmation: bool | None = None
+    reservations_per_address: int = 20
+    relapse_minutes: int = 30
     # Serving: database connections per web worker (PostgreSQL), and uvicorn's access log
     # (off by default: at a sale it costs a log line per request; a proxy logs them anyway).
     db_pool_size: int = 10
@@ -72,6 +78,13 @@ class Settings:
     @property
     def is_development(self) -> bool:
         return self.environment in ("development", "test")
+
+    @property
+    def confirms_email(self) -> bool:
+        """Whether a new customer must confirm their email before reserving."""
+        if self.require_email_confirmation is None:
+            return not self.is_development
+        return self.require_email_confirmation
 
     @property
     def secure_cookies(self) -> bool:
@@ -97,6 +110,17 @@ class Settings:
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _optional_bool(text: str) -> bool | None:
+    """'' is None (the environment's default); else true/false as Starlette's Config reads."""
+    if not text.strip():
+        return None
+    if text.strip().lower() in ("true", "1", "yes", "on"):
+        return True
+    if text.strip().lower() in ("false", "0", "no", "off"):
+        return False
+    raise SettingsError("FARM_REQUIRE_EMAIL_CONFIRMATION must be true or false")
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -130,6 +154,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mail_from=config("FARM_MAIL_FROM", default="noreply@farm.example"),
         db_pool_size=config("FARM_DB_POOL_SIZE", cast=int, default=10),
         access_log=config("FARM_ACCESS_LOG", cast=bool, default=False),
+        require_email_confirmation=_optional_bool(
+            config("FARM_REQUIRE_EMAIL_CONFIRMATION", default="")
+        ),
+        reservations_per_address=config("FARM_RESERVATIONS_PER_ADDRESS", cast=int, default=20),
+        relapse_minutes=config("FARM_RELAPSE_MINUTES", cast=int, default=30),
     )
     check_settings(settings)
     return settings
@@ -138,6 +167,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def check_settings(settings: Settings) -> None:
     if settings.reservation_minutes < 1:
         raise SettingsError("FARM_RESERVATION_MINUTES must be at least 1")
+    if settings.reservations_per_address < 0 or settings.relapse_minutes < 0:
+        raise SettingsError(
+            "FARM_RESERVATIONS_PER_ADDRESS and FARM_RELAPSE_MINUTES must be 0 or more"
+        )
     if settings.stripe_poll_seconds < 0:
         raise SettingsError("FARM_STRIPE_POLL_SECONDS must be 0 or more")
     if not 0.1 <= settings.stripe_timeout_seconds <= 30:

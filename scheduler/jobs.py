@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
-from farm.accounts import limits
+from farm.accounts import limits, sessions
 from farm.bootstrap import Runtime
 from farm.lifecycle.completion import expire_vouchers as expire_ended_vouchers
 from farm.notifications.services import deliver_pending
@@ -87,7 +87,8 @@ async def send_mail(runtime: Runtime, *, today: date, now: datetime) -> int:
 
 
 async def purge_attempts(runtime: Runtime, *, today: date, now: datetime) -> int:
-    return await limits.purge(now=now)
+    """Old attempts at the limits, and sessions that expired or ended."""
+    return await limits.purge(now=now) + await sessions.purge(now=now)
 
 
 Job = Callable[..., Awaitable[int]]

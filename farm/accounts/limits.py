@@ -44,7 +44,16 @@ LOGIN_ADDRESS = Limit("login-address", free=20, window=timedelta(minutes=15))
 SIGNUP_ADDRESS = Limit("signup-address", free=10, window=timedelta(hours=1))
 RESET_ADDRESS = Limit("reset-address", free=10, window=timedelta(hours=1))
 RESET_ACCOUNT = Limit("reset-account", free=3, window=timedelta(hours=1))
-LIMITS = (LOGIN_ACCOUNT, LOGIN_ADDRESS, SIGNUP_ADDRESS, RESET_ADDRESS, RESET_ACCOUNT)
+# Mails to an account's owner that anyone can set off: "someone tried to sign up with your
+# address", and confirmation links sent again.
+SIGNUP_ACCOUNT = Limit("signup-account", free=3, window=timedelta(hours=1))
+CONFIRM_ACCOUNT = Limit("confirm-account", free=3, window=timedelta(hours=1))
+# Reservations per client address (its free count is FARM_RESERVATIONS_PER_ADDRESS).
+RESERVE_ADDRESS = Limit("reserve-address", free=20, window=timedelta(hours=1))
+LIMITS = (
+    LOGIN_ACCOUNT, LOGIN_ADDRESS, SIGNUP_ADDRESS, RESET_ADDRESS, RESET_ACCOUNT, SIGNUP_ACCOUNT,
+    CONFIRM_ACCOUNT, RESERVE_ADDRESS,
+)  # fmt: skip
 
 
 def wait_for(limit: Limit, others: list[datetime], *, now: datetime) -> timedelta:
@@ -92,6 +101,10 @@ def _wait_message(limit: Limit, wait: timedelta) -> str:
             "seconds": seconds
         }
     minutes = int(wait.total_seconds() // 60) + 1
+    if limit.kind == RESERVE_ADDRESS.kind:
+        return _(
+            "Too many plots were reserved from your network. Try again in %(minutes)d minutes."
+        ) % {"minutes": minutes}
     return _("Too many attempts from your network. Try again in %(minutes)d minutes.") % {
         "minutes": minutes
     }

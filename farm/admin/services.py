@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from tortoise.expressions import Q
@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from farm import forms
 from farm.accounts import rules as account_rules
+from farm.accounts import sessions
 from farm.accounts.models import Role, User
 from farm.accounts.services import QueueMail, add_staff_account, hash_password
 from farm.errors import NotFound
@@ -260,12 +261,16 @@ async def list_staff(*, user: User, text: str, page: int) -> Page[StaffRow]:
     return Page(items=rows, number=found.number, size=found.size, total=found.total)
 
 
-async def set_active(*, user: User, staff_id: int, active: bool) -> User:
-    """Deactivate (its sessions end at their next request, it cannot log in) or reactivate
-    a staff account `user` looks after; anything else, themself included, is not found."""
+async def set_active(
+    *, user: User, staff_id: int, active: bool, now: datetime | None = None
+) -> User:
+    """Deactivate (its sessions end at once, it cannot log in) or reactivate a staff
+    account `user` looks after; anything else, themself included, is not found."""
     target = await User.filter(_staff_query(user), id=staff_id).first()
     if target is None:
         raise _not_found()
     await User.filter(id=target.id).update(is_active=active)
+    if not active:
+        await sessions.end_sessions_of(target.id, now=now or datetime.now(UTC))
     target.is_active = active
     return target

@@ -116,9 +116,10 @@ async def seed(dsn: str, *, fields: int, customers: int, today: date) -> list[li
                           [(f, f"一分地 {f}", f"1 fen {f}", PLOT_AREA, "managed", "", "", 58000,
                             PLOTS_PER_FIELD, f, 1) for f in range(1, fields + 1)]),
                 "users": (("id", "email", "name", "phone", "password_hash", "role", "language",
-                           "created_at"),
+                           "created_at", "email_confirmed_at"),
                           [(u, f"b{u}@sale.bench", f"买家{u}", "", PASSWORD_HASH,
-                            "customer", "zh_CN", created) for u in range(1, customers + 1)]),
+                            "customer", "zh_CN", created, created)
+                           for u in range(1, customers + 1)]),
                 "sessions": (("id", "token_hash", "user_id", "created_at", "last_seen_at",
                               "expires_at", "user_agent"),
                              [(u, sessions.token_hash(session_token(u)), u, created, created,
@@ -165,6 +166,9 @@ def build_request(port: int, plan_id: int, plot: str, buyer: int, cookie: str, c
     head = (
         f"POST /plans/{plan_id}/reserve HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Cookie: farm_session={cookie}\r\nX-Buyer: {buyer}\r\n"
+        # each family from its own address (the proxy's header), as reservations per address
+        # are limited (FARM_RESERVATIONS_PER_ADDRESS)
+        f"X-Forwarded-For: 10.{buyer >> 16 & 255}.{buyer >> 8 & 255}.{buyer & 255}\r\n"
         "Content-Type: application/x-www-form-urlencoded\r\n"
         f"Origin: http://127.0.0.1:{port}\r\nContent-Length: {len(body)}\r\n\r\n"
     )

@@ -5,8 +5,10 @@ another amount or currency."""
 
 import pytest
 
-from farm.accounts.models import User
+from farm.accounts.models import Role, User
+from farm.accounts.services import sign_up
 from farm.lifecycle.checkout import open_payment
+from farm.payments import console
 from farm.payments.models import (
     Payment,
     PaymentStatus,
@@ -15,7 +17,7 @@ from farm.payments.models import (
     RefundReason,
     RefundStatus,
 )
-from farm.subscriptions.models import Status
+from farm.subscriptions.models import Status, Subscription
 from tests.integration.test_payments import intent_event, pay_at_stripe_only, reserved_with_address
 from tests.support import NOW, confirm_card_at_stripe, signed_event
 
@@ -105,6 +107,14 @@ async def test_an_intent_stripe_took_for_another_amount_or_currency_is_refunded_
     assert payment.status == PaymentStatus.REFUNDED and payment.refunded_fen == taken
     at_stripe = await app.state.gateway.list_refunds(payment.intent_id)
     assert [r.amount_fen for r in at_stripe] == [taken]
+    # The cooperative's manager sees it among the refunds, under its own reason.
+    coop_id = (await Subscription.get(id=sub.id).prefetch_related("season")).season.cooperative_id
+    manager = await sign_up(email="li@coop.example", name="李", password="correct horse",
+                            language="zh_CN", role=Role.MANAGER, cooperative_id=coop_id)  # fmt: skip
+    page = await console.payments_page(manager=manager, shown="refunds", page=1, now=NOW)
+    [row] = page.listed.items
+    assert row["id"] == refund.id and row["reason"] == RefundReason.MISMATCH
+    assert console.refund_reason_name(row["reason"]) != console.refund_reason_name("other")
 
 
 async def test_a_cancelled_event_for_an_intent_still_open_at_stripe_closes_nothing(

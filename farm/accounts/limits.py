@@ -48,11 +48,9 @@ RESET_ACCOUNT = Limit("reset-account", free=3, window=timedelta(hours=1))
 # address", and confirmation links sent again.
 SIGNUP_ACCOUNT = Limit("signup-account", free=3, window=timedelta(hours=1))
 CONFIRM_ACCOUNT = Limit("confirm-account", free=3, window=timedelta(hours=1))
-# Reservations per client address (its free count is FARM_RESERVATIONS_PER_ADDRESS).
-RESERVE_ADDRESS = Limit("reserve-address", free=20, window=timedelta(hours=1))
 LIMITS = (
     LOGIN_ACCOUNT, LOGIN_ADDRESS, SIGNUP_ADDRESS, RESET_ADDRESS, RESET_ACCOUNT, SIGNUP_ACCOUNT,
-    CONFIRM_ACCOUNT, RESERVE_ADDRESS,
+    CONFIRM_ACCOUNT,
 )  # fmt: skip
 
 
@@ -101,10 +99,6 @@ def _wait_message(limit: Limit, wait: timedelta) -> str:
             "seconds": seconds
         }
     minutes = int(wait.total_seconds() // 60) + 1
-    if limit.kind == RESERVE_ADDRESS.kind:
-        return _(
-            "Too many plots were reserved from your network. Try again in %(minutes)d minutes."
-        ) % {"minutes": minutes}
     return _("Too many attempts from your network. Try again in %(minutes)d minutes.") % {
         "minutes": minutes
     }

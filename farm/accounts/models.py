@@ -78,3 +78,19 @@ class Session(Model):
         table = "sessions"
         # a user's sessions (the account page, ending them all); the hourly purge
         indexes = (("user_id", "ended_at"), ("expires_at",))
+
+
+class WindowCount(Model):
+    """How many times `key` did `kind` in the fixed window starting at `window_start`
+    (farm.accounts.counters): one row per address and hour, counted by one atomic upsert."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=32)
+    key = fields.CharField(max_length=254)
+    window_start = fields.DatetimeField()
+    count = fields.IntField(default=0)
+
+    class Meta:
+        table = "window_counts"
+        unique_together = (("kind", "key", "window_start"),)
+        indexes = (("window_start",),)

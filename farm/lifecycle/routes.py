@@ -5,12 +5,13 @@ the event once, activate what was paid)."""
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from farm.accounts import limits
+from farm.accounts import counters
 from farm.accounts.models import Role
 from farm.errors import DomainError, NotFound
 from farm.i18n import _
@@ -67,7 +68,7 @@ async def reserve(request: Request) -> Response:
         )  # fmt: skip
         if sub_id is not None:
             return redirect(f"/checkout/{sub_id}")
-        await limits.forgive(*taken)  # the full path counts it again
+        await counters.uncount(*taken)  # the full path counts it again
     await read_user_now(request)
     customer = require_user(request, Role.CUSTOMER)
     plan_id = int_param(request, "plan_id")
@@ -79,23 +80,36 @@ async def reserve(request: Request) -> Response:
             now=now(), minutes=settings.reservation_minutes, hold=hold,
         )  # fmt: skip
     except services.EmailNotConfirmed:
-        await limits.forgive(*taken)
+        await counters.uncount(*taken)
         return render(request, "accounts/confirm_needed.html", {"sent": False}, 403)
     except DomainError:
-        await limits.forgive(*taken)  # only reservations made count
+        await counters.uncount(*taken)  # only reservations made count
         raise
     return redirect(f"/checkout/{sub.id}")
 
 
-async def _count_reservation(request: Request) -> list[limits.Taken]:
+RESERVATION_WINDOW = timedelta(hours=1)
+
+
+async def _count_reservation(request: Request) -> list[counters.Counted]:
     """Count a reservation against the client's address (FARM_RESERVATIONS_PER_ADDRESS an
-    hour), before it is made, so that concurrent ones count each other; 429 past the limit."""
+    hour) before it is made, in one atomic statement, so that concurrent ones count each
+    other; 429 past the limit."""
     free = request.app.state.settings.reservations_per_address
     if not free:
         return []
-    address = client_address(request)
+    refused = _("Too many plots were reserved from your network. Try again in %(minutes)d minutes.")
     try:
-        return [await limits.take(limits.RESERVE_ADDRESS, address, now=now(), free=free)]
+        return [
+            await counters.count(
+                "reserve-address",
+                client_address(request),
+                free=free,
+                window=RESERVATION_WINDOW,
+                now=now(),
+                refused=refused,
+            )  # fmt: skip
+        ]
     except DomainError:
         await read_user_now(request)  # the page that says so shows who is signed in
         raise

@@ -248,3 +248,33 @@ def _signed(data: dict, settings) -> str:
 
     payload = base64.b64encode(json.dumps(data).encode())
     return TimestampSigner(str(settings.secret_key)).sign(payload).decode()
+
+
+async def test_a_refused_reservation_does_not_count_against_the_address(settings):
+    async with serving(settings, reservations_per_address=2) as client:
+        plan = await make_season(plots=4)
+        first_plot = None
+        statuses = []
+        for i in range(4):
+            await make_customer(f"c{i}@example.com")
+            client.cookies.clear()
+            csrf = await log_in_client(client, f"c{i}@example.com")
+            data = {"csrf_token": csrf}
+            if i == 1:  # the plot the first family holds: 409, not counted
+                data["plot_id"] = str(first_plot)
+            r = await client.post(f"/plans/{plan.id}/reserve", data=data)
+            statuses.append(r.status_code)
+            if i == 0:
+                first_plot = (await Subscription.get()).plot_id
+        assert statuses == [303, 409, 303, 429]
+
+
+async def test_window_counts_of_past_hours_are_purged_and_the_window_is_the_clock_hour(conn):
+    from farm.accounts import counters
+
+    hour = timedelta(hours=1)
+    assert counters.window_start(NOW + timedelta(minutes=59), hour) == NOW  # NOW is 10:00
+    await counters.count("k", "a", free=5, window=hour, now=NOW - 3 * hour, refused="%(minutes)d")
+    await counters.count("k", "a", free=5, window=hour, now=NOW, refused="%(minutes)d")
+    assert await counters.purge(now=NOW, older_than=2 * hour) == 1
+    assert await counters.purge(now=NOW, older_than=2 * hour) == 0

@@ -50,6 +50,17 @@ async def test_the_cookie_holds_only_the_session_token_and_the_table_only_its_ha
     assert row.ended_at is None and row.expires_at - row.created_at == timedelta(days=14)
 
 
+async def test_the_session_cookie_is_httponly_and_samesite_lax(client):
+    await make_customer()
+    token = await csrf_of(client)
+    r = await client.post(
+        "/login",
+        data={"email": "wang@example.com", "password": "correct horse", "csrf_token": token},
+    )
+    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("farm_session="))
+    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+
+
 async def test_a_visitor_who_only_reads_pages_makes_no_session_row(client):
     await make_season()
     for path in ("/", "/login", "/signup"):

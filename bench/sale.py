@@ -45,13 +45,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from farm import db  # noqa: E402
+from farm.accounts import sessions  # noqa: E402
 from farm.settings import Settings  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 PLOTS_PER_FIELD = 4650  # 465 mu cut into one-fen plots
 COLUMNS = 75  # 75 x 62 plots of 10 m x 6.67 m
 PLOT_AREA = Decimal("66.67")
-PASSWORD_STAMP = "bench-password-stamp"  # the session's "pw": the hash's last 16 characters
+PASSWORD_HASH = "x-bench-password-hash"  # nobody logs in: the buyers' sessions are seeded
 WARMUP = 256
 
 
@@ -115,9 +116,15 @@ async def seed(dsn: str, *, fields: int, customers: int, today: date) -> list[li
                           [(f, f"一分地 {f}", f"1 fen {f}", PLOT_AREA, "managed", "", "", 58000,
                             PLOTS_PER_FIELD, f, 1) for f in range(1, fields + 1)]),
                 "users": (("id", "email", "name", "phone", "password_hash", "role", "language",
-                           "created_at"),
-                          [(u, f"b{u}@sale.bench", f"买家{u}", "", f"x{PASSWORD_STAMP}",
-                            "customer", "zh_CN", created) for u in range(1, customers + 1)]),
+                           "created_at", "email_confirmed_at"),
+                          [(u, f"b{u}@sale.bench", f"买家{u}", "", PASSWORD_HASH,
+                            "customer", "zh_CN", created, created)
+                           for u in range(1, customers + 1)]),
+                "sessions": (("id", "token_hash", "user_id", "created_at", "last_seen_at",
+                              "expires_at", "user_agent"),
+                             [(u, sessions.token_hash(session_token(u)), u, created, created,
+                               created + timedelta(days=1), "bench")
+                              for u in range(1, customers + 1)]),
             }  # fmt: skip
             for table, (columns, records) in rows.items():
                 await conn.copy_records_to_table(table, records=records, columns=list(columns))
@@ -138,9 +145,15 @@ async def seed(dsn: str, *, fields: int, customers: int, today: date) -> list[li
     return by_plan
 
 
-def session_cookie(secret: str, user_id: int, csrf: str) -> str:
-    """What Starlette's SessionMiddleware would have set after this user logged in."""
-    data = {"user_id": user_id, "pw": PASSWORD_STAMP[-16:], "csrf_token": csrf}
+def session_token(user_id: int) -> str:
+    """The seeded session of this buyer (farm.accounts.sessions keeps only its hash)."""
+    return f"bench-session-{user_id:08d}-{'x' * 24}"
+
+
+def session_cookie(secret: str, user_id: int) -> str:
+    """What Starlette's SessionMiddleware would have set after this user logged in: the
+    server-side session's token and nothing else."""
+    data = {"sid": session_token(user_id)}
     payload = base64.b64encode(json.dumps(data).encode())
     return TimestampSigner(secret).sign(payload).decode()
 
@@ -153,6 +166,9 @@ def build_request(port: int, plan_id: int, plot: str, buyer: int, cookie: str, c
     head = (
         f"POST /plans/{plan_id}/reserve HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Cookie: farm_session={cookie}\r\nX-Buyer: {buyer}\r\n"
+        # each family from its own address (the proxy's header), as reservations per address
+        # are limited (FARM_RESERVATIONS_PER_ADDRESS)
+        f"X-Forwarded-For: 10.{buyer >> 16 & 255}.{buyer >> 8 & 255}.{buyer & 255}\r\n"
         "Content-Type: application/x-www-form-urlencoded\r\n"
         f"Origin: http://127.0.0.1:{port}\r\nContent-Length: {len(body)}\r\n\r\n"
     )
@@ -297,8 +313,8 @@ def workload(
     for phase, count in (("warm-up", WARMUP), ("chosen", n), ("pick", picks)):
         reqs = []
         for j in range(count):
-            csrf = f"csrf{buyer:06d}{'x' * 24}"
-            cookie = session_cookie(secret, buyer, csrf)
+            csrf = sessions.csrf_secret(session_token(buyer), secret=secret)
+            cookie = session_cookie(secret, buyer)
             plan = j % plans
             # Warm-up holds plots from the start of each field, "chosen" from the end: no
             # buyer of either ever wants a plot someone else holds.

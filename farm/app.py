@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from farm import db, i18n
 from farm.accounts import routes as accounts_routes
+from farm.accounts import sessions
 from farm.admin import routes as admin_routes
 from farm.bootstrap import bootstrap
 from farm.errors import DomainError, FieldErrors
@@ -260,7 +261,7 @@ def create_app(
                 session_cookie="farm_session",
                 same_site="lax",
                 https_only=settings.secure_cookies,
-                max_age=14 * 24 * 3600,
+                max_age=sessions.SESSION_DAYS * 24 * 3600,  # the server's row ends sooner
             ),
             Middleware(
                 RequestContext,

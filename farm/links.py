@@ -23,6 +23,9 @@ class Links:
     def password_reset(self, token: str) -> str:
         return self.to(f"/password/reset/{token}")
 
+    def email_confirmation(self, token: str) -> str:
+        return self.to(f"/email/confirm/{token}")
+
     def invitation(self, token: str) -> str:
         """Where an invited manager chooses their name and password."""
         return self.to(f"/invitation/{token}")

@@ -67,6 +67,12 @@ class Settings:
     smtp_password: Secret = field(default_factory=lambda: Secret(""))
     mail_from: str = "noreply@farm.example"
     login_attempts_before_delay: int = 5
+    # Hoarding: a new customer confirms their email before reserving (None: on in production,
+    # off in development and tests); reservations per client address an hour (0: no limit);
+    # minutes before a customer may hold again a plot whose hold they let lapse.
+    require_email_confirmation: bool | None = None
+    reservations_per_address: int = 20
+    relapse_minutes: int = 30
     # Serving: database connections per web worker (PostgreSQL), and uvicorn's access log
     # (off by default: at a sale it costs a log line per request; a proxy logs them anyway).
     db_pool_size: int = 10
@@ -92,6 +98,13 @@ class Settings:
         return self.environment in ("development", "test")
 
     @property
+    def confirms_email(self) -> bool:
+        """Whether a new customer must confirm their email before reserving."""
+        if self.require_email_confirmation is None:
+            return not self.is_development
+        return self.require_email_confirmation
+
+    @property
     def secure_cookies(self) -> bool:
         """Cookies only over https: always in production, whatever FARM_BASE_URL says (the
         proxy in front terminates TLS), and in development when the base URL is https."""
@@ -115,6 +128,17 @@ class Settings:
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _optional_bool(text: str) -> bool | None:
+    """'' is None (the environment's default); else true/false as Starlette's Config reads."""
+    if not text.strip():
+        return None
+    if text.strip().lower() in ("true", "1", "yes", "on"):
+        return True
+    if text.strip().lower() in ("false", "0", "no", "off"):
+        return False
+    raise SettingsError("FARM_REQUIRE_EMAIL_CONFIRMATION must be true or false")
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -159,6 +183,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         s3_access_key_id=config("FARM_S3_ACCESS_KEY_ID", default=""),
         s3_secret_access_key=config("FARM_S3_SECRET_ACCESS_KEY", cast=Secret, default=""),
         s3_addressing_style=config("FARM_S3_ADDRESSING_STYLE", default="auto"),
+        require_email_confirmation=_optional_bool(
+            config("FARM_REQUIRE_EMAIL_CONFIRMATION", default="")
+        ),
+        reservations_per_address=config("FARM_RESERVATIONS_PER_ADDRESS", cast=int, default=20),
+        relapse_minutes=config("FARM_RELAPSE_MINUTES", cast=int, default=30),
     )
     check_settings(settings)
     return settings
@@ -167,6 +196,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 def check_settings(settings: Settings) -> None:
     if settings.reservation_minutes < 1:
         raise SettingsError("FARM_RESERVATION_MINUTES must be at least 1")
+    if settings.reservations_per_address < 0 or settings.relapse_minutes < 0:
+        raise SettingsError(
+            "FARM_RESERVATIONS_PER_ADDRESS and FARM_RELAPSE_MINUTES must be 0 or more"
+        )
     if settings.stripe_poll_seconds < 0:
         raise SettingsError("FARM_STRIPE_POLL_SECONDS must be 0 or more")
     if not 0.1 <= settings.stripe_timeout_seconds <= 30:

@@ -19,9 +19,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from farm import i18n
+from farm.accounts import sessions
 from farm.accounts.models import Role, User
-from farm.accounts.rules import password_stamp
-from farm.accounts.services import session_user
 from farm.errors import DomainError, FieldErrors, Forbidden, NotFound
 from farm.links import Links
 from farm.paging import parse_page, search_text
@@ -97,6 +96,11 @@ def today(request: Request) -> date:
 
 
 def csrf_token(request: Request) -> str:
+    """The session's CSRF token: a signed-in session's is derived from its token (its cookie
+    holds nothing else); a visitor's is random and kept in the cookie alone."""
+    signed_in = request.session.get(sessions.TOKEN_KEY)
+    if isinstance(signed_in, str):
+        return sessions.csrf_secret(signed_in, secret=str(request.app.state.settings.secret_key))
     token = request.session.get(CSRF_FIELD)
     if not token:
         token = secrets.token_urlsafe(32)
@@ -139,7 +143,7 @@ async def read_form(request: Request, *, max_files: int = 0) -> FormData:
             )
     form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=max_files)
     sent = str(form.get(CSRF_FIELD) or request.headers.get("x-csrf-token") or "")
-    expected = str(request.session.get(CSRF_FIELD, ""))
+    expected = csrf_token(request) if request.session else ""
     if not expected or not any(
         hmac.compare_digest(candidate.encode("utf-8", "replace"), expected.encode())
         for candidate in (sent, _unmasked(sent))
@@ -192,19 +196,21 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 async def read_session_user(request: Request, default_language: str) -> None:
     """The session's user into `request.state.user` (None for a visitor), and the language of
-    the request. A session whose account is gone or deactivated, or whose password changed
-    since it was opened, is ended here."""
+    the request. A session that ended (logged out, password changed, account deactivated) or
+    expired is forgotten here: the browser is a visitor again."""
     user = None
-    user_id = request.session.get("user_id")
-    if isinstance(user_id, int):
-        user = await session_user(user_id)
-        if (
-            user is None
-            or not user.is_active
-            or request.session.get("pw") != password_stamp(user.password_hash)
-        ):
+    request.state.session_id = None
+    token = request.session.get(sessions.TOKEN_KEY)
+    if isinstance(token, str):
+        found = await sessions.session_user(token, now=now())
+        if found is None:
             request.session.clear()
-            user = None
+        else:
+            user, opened = found
+            request.state.session_id = opened.id
+            await sessions.seen(opened, now=now())
+    elif "user_id" in request.session:  # a cookie of the signed-cookie days: log in again
+        request.session.clear()
     request.state.user = user
     i18n.set_language(
         i18n.normalize(request.cookies.get("lang"))
@@ -234,14 +240,12 @@ def reads_its_own_user(endpoint: Any) -> Any:
     return endpoint
 
 
-def session_stamp(request: Request) -> tuple[int, str] | None:
-    """The user id and password stamp the session holds, unchecked; None for a visitor. A
-    statement that trusts them checks them itself: the user exists, is active and has a
-    password hash ending in the stamp (as farm/subscriptions/claims.py's buyer does)."""
-    user_id, stamp = request.session.get("user_id"), request.session.get("pw")
-    if type(user_id) is int and isinstance(stamp, str):
-        return user_id, stamp
-    return None
+def session_token(request: Request) -> str | None:
+    """The session token the cookie holds, unchecked; None for a visitor. A statement that
+    trusts it checks it itself: the session is open and its user active (as
+    farm/subscriptions/claims.py's buyer does)."""
+    token = request.session.get(sessions.TOKEN_KEY)
+    return token if isinstance(token, str) else None
 
 
 def require_user(request: Request, *roles: Role) -> User:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from farm.accounts import limits
+from farm.accounts import counters, limits, sessions
 from farm.bootstrap import Runtime
 from farm.lifecycle.completion import expire_vouchers as expire_ended_vouchers
 from farm.mail import sender_domain
@@ -90,7 +90,10 @@ async def send_mail(runtime: Runtime, *, today: date, now: datetime) -> int:
 
 
 async def purge_attempts(runtime: Runtime, *, today: date, now: datetime) -> int:
-    return await limits.purge(now=now)
+    """Old attempts at the limits and counts of past windows, and sessions that expired or
+    ended."""
+    purged = await limits.purge(now=now) + await sessions.purge(now=now)
+    return purged + await counters.purge(now=now, older_than=timedelta(hours=2))
 
 
 Job = Callable[..., Awaitable[int]]

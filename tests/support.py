@@ -133,6 +133,11 @@ def settings_environ(settings: Settings) -> dict[str, str]:
         "FARM_STRIPE_API_BASE": settings.stripe_api_base,
         "FARM_STRIPE_JS_URL": settings.stripe_js_url,
         "FARM_STRIPE_POLL_SECONDS": str(settings.stripe_poll_seconds),
+        "FARM_REQUIRE_EMAIL_CONFIRMATION": ""
+        if settings.require_email_confirmation is None
+        else str(settings.require_email_confirmation).lower(),
+        "FARM_RESERVATIONS_PER_ADDRESS": str(settings.reservations_per_address),
+        "FARM_RELAPSE_MINUTES": str(settings.relapse_minutes),
     }
 
 

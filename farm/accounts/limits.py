@@ -44,7 +44,14 @@ LOGIN_ADDRESS = Limit("login-address", free=20, window=timedelta(minutes=15))
 SIGNUP_ADDRESS = Limit("signup-address", free=10, window=timedelta(hours=1))
 RESET_ADDRESS = Limit("reset-address", free=10, window=timedelta(hours=1))
 RESET_ACCOUNT = Limit("reset-account", free=3, window=timedelta(hours=1))
-LIMITS = (LOGIN_ACCOUNT, LOGIN_ADDRESS, SIGNUP_ADDRESS, RESET_ADDRESS, RESET_ACCOUNT)
+# Mails to an account's owner that anyone can set off: "someone tried to sign up with your
+# address", and confirmation links sent again.
+SIGNUP_ACCOUNT = Limit("signup-account", free=3, window=timedelta(hours=1))
+CONFIRM_ACCOUNT = Limit("confirm-account", free=3, window=timedelta(hours=1))
+LIMITS = (
+    LOGIN_ACCOUNT, LOGIN_ADDRESS, SIGNUP_ADDRESS, RESET_ADDRESS, RESET_ACCOUNT, SIGNUP_ACCOUNT,
+    CONFIRM_ACCOUNT,
+)  # fmt: skip
 
 
 def wait_for(limit: Limit, others: list[datetime], *, now: datetime) -> timedelta:

@@ -39,6 +39,9 @@ class User(Model):
     # Invited and not yet joined: the invitation can be sent again (farm.accounts.invitations)
     invitation_pending = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # When the owner opened the link mailed at sign-up (a customer reserves only after, when
+    # FARM_REQUIRE_EMAIL_CONFIRMATION is on); accounts older than the column count as confirmed.
+    email_confirmed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "users"
@@ -62,3 +65,41 @@ class Attempt(Model):
     class Meta:
         table = "attempts"
         indexes = (("kind", "key", "at"), ("at",))
+
+
+class Session(Model):
+    """A signed-in browser (farm.accounts.sessions). Its cookie holds a random token, and only the
+    token's SHA-256 is kept, so a copy of this table opens no session. Logging out, a password
+    change or reset, and deactivation end sessions here, wherever their cookie was copied."""
+
+    id = fields.BigIntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "farm.User", related_name="sessions", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField()
+    last_seen_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    user_agent = fields.CharField(max_length=120, default="")
+    ended_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "sessions"
+        # a user's sessions (the account page, ending them all); the hourly purge
+        indexes = (("user_id", "ended_at"), ("expires_at",))
+
+
+class WindowCount(Model):
+    """How many times `key` did `kind` in the fixed window starting at `window_start`
+    (farm.accounts.counters): one row per address and hour, counted by one atomic upsert."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharField(max_length=32)
+    key = fields.CharField(max_length=254)
+    window_start = fields.DatetimeField()
+    count = fields.IntField(default=0)
+
+    class Meta:
+        table = "window_counts"
+        unique_together = (("kind", "key", "window_start"),)
+        indexes = (("window_start",),)

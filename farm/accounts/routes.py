@@ -7,9 +7,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from farm import i18n
-from farm.accounts import limits, services
-from farm.accounts.models import User
-from farm.accounts.rules import password_stamp
+from farm.accounts import limits, rules, services, sessions
+from farm.accounts.models import Role, User
 from farm.errors import DomainError
 from farm.web import (
     Shown,
@@ -21,14 +20,20 @@ from farm.web import (
     read_form,
     redirect,
     render,
+    require_user,
     safe_next,
 )
 
 
-def start_session(request: Request, user: User) -> None:
+async def start_session(request: Request, user: User) -> None:
+    """A new server-side session for `user`; the cookie holds its token and nothing else."""
+    old = request.session.get(sessions.TOKEN_KEY)
+    if isinstance(old, str):  # signing in over an open session ends that one
+        await sessions.end_session(old, now=now())
     request.session.clear()  # a fresh session at login: no fixation
-    request.session["user_id"] = user.id
-    request.session["pw"] = password_stamp(user.password_hash)
+    request.session[sessions.TOKEN_KEY] = await sessions.open_session(
+        user=user, user_agent=request.headers.get("user-agent", ""), now=now()
+    )
 
 
 def home_for(user: User) -> str:
@@ -43,18 +48,26 @@ def home_for(user: User) -> str:
 
 async def signup(request: Request) -> Response:
     next_url = safe_next(request.query_params.get("next"), "/account")
+    settings = request.app.state.settings
 
     async def save(values: dict[str, str]) -> str:
-        user = await services.sign_up(
+        user = await services.register_customer(
             email=values["email"],
             name=values["name"],
             password=values["password"],
             language=i18n.current_language(),
             address=client_address(request),
             now=now(),
+            confirm=settings.confirms_email,
+            secret=str(settings.secret_key),
+            links=links(request),
+            queue_mail=request.app.state.queue_mail,
         )
-        start_session(request, user)
-        return safe_next(values["next"], "/account")
+        if user is not None and not settings.confirms_email:
+            await start_session(request, user)  # development and demos: in at once
+            return safe_next(values["next"], "/account")
+        # The same answer whether the address was free or taken: see your inbox.
+        return "/signup/sent"
 
     async def show(shown: Shown) -> Response:
         posted = shown.posted or {"next": next_url}
@@ -65,6 +78,36 @@ async def signup(request: Request) -> Response:
 
     names = ("email", "name", "password", "next")
     return await form_page(request, show=show, save=save, names=names)
+
+
+async def signup_sent(request: Request) -> Response:
+    return render(request, "accounts/signup_sent.html")
+
+
+async def confirm_email(request: Request) -> Response:
+    """The link mailed at sign-up: the address is confirmed (GET, as mail clients open it;
+    opening it twice changes nothing)."""
+    user = await services.confirm_email(
+        token=request.path_params["token"],
+        secret=str(request.app.state.settings.secret_key),
+        now=now(),
+    )
+    signed_in = request.state.user is not None and request.state.user.id == user.id
+    return render(request, "accounts/confirmed.html", {"signed_in": signed_in})
+
+
+async def send_confirmation(request: Request) -> Response:
+    """The signed-in customer asks for the confirmation link again."""
+    user = require_user(request, Role.CUSTOMER)
+    await read_form(request)
+    await services.send_confirmation(
+        user=user,
+        secret=str(request.app.state.settings.secret_key),
+        links=links(request),
+        now=now(),
+        queue_mail=request.app.state.queue_mail,
+    )
+    return render(request, "accounts/confirm_needed.html", {"sent": True})
 
 
 async def login(request: Request) -> Response:
@@ -82,7 +125,7 @@ async def login(request: Request) -> Response:
             device_cookie=device,
             secret=secret,
         )
-        start_session(request, user)
+        await start_session(request, user)
         signed_in.append(user)
         return safe_next(values["next"], "") or home_for(user)
 
@@ -114,6 +157,9 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     await read_form(request)
+    token = request.session.get(sessions.TOKEN_KEY)
+    if isinstance(token, str):
+        await sessions.end_session(token, now=now())
     request.session.clear()
     return redirect("/")
 
@@ -145,9 +191,9 @@ async def reset_password(request: Request) -> Response:
 
     async def save(values: dict[str, str]) -> str:
         user = await services.reset_password(
-            token=token, password=values["password"], secret=secret
+            token=token, password=values["password"], secret=secret, now=now()
         )
-        start_session(request, user)
+        await start_session(request, user)
         return home_for(user)
 
     # reset.html shows no typed value: the password is never sent back.
@@ -167,11 +213,42 @@ async def switch_language(request: Request) -> Response:
     return response
 
 
+async def session_list(request: Request) -> Response:
+    """The signed-in user's open sessions (any role), and a button to end all but this one."""
+    user = require_user(request)
+    found = await sessions.active_sessions(user.id, now=now())
+    rows = [
+        {
+            "current": s.id == request.state.session_id,
+            "device": rules.device_label(s.user_agent),
+            "agent": s.user_agent,
+            "created_at": s.created_at,
+            "last_seen_at": s.last_seen_at,
+        }
+        for s in found
+    ]
+    ended = request.query_params.get("ended")
+    context = {"sessions": rows, "ended": int(ended) if ended and ended.isdigit() else None}
+    return render(request, "accounts/sessions.html", context)
+
+
+async def end_other_sessions(request: Request) -> Response:
+    user = require_user(request)
+    await read_form(request)
+    ended = await sessions.end_sessions_of(user.id, now=now(), keep_id=request.state.session_id)
+    return redirect(f"/account/sessions?ended={ended}")
+
+
 routes = [
     Route("/signup", signup, methods=["GET", "POST"], name="signup"),
+    Route("/signup/sent", signup_sent),
+    Route("/email/confirm/{token}", confirm_email),
+    Route("/email/confirm", send_confirmation, methods=["POST"]),
     Route("/login", login, methods=["GET", "POST"], name="login"),
     Route("/logout", logout, methods=["POST"], name="logout"),
     Route("/password/forgot", forgot_password, methods=["GET", "POST"], name="forgot"),
     Route("/password/reset/{token}", reset_password, methods=["GET", "POST"], name="reset"),
     Route("/lang/{code}", switch_language, name="lang"),
+    Route("/account/sessions", session_list, name="sessions"),
+    Route("/account/sessions/end-others", end_other_sessions, methods=["POST"]),
 ]

@@ -15,16 +15,6 @@ FAILURE_WINDOW = timedelta(minutes=15)
 MAX_DELAY = timedelta(minutes=15)
 
 
-STAMP_CHARS = 16  # how much of the password hash a session keeps (see password_stamp)
-
-
-def password_stamp(password_hash: str) -> str:
-    """What a session keeps of its user's password hash (the hash's last characters, which
-    change with every new hash): a session whose stamp no longer matches was opened before a
-    password change, and is ended."""
-    return password_hash[-STAMP_CHARS:]
-
-
 def normalize_email(email: str) -> str | None:
     """The address lower-cased and trimmed, or None if it is not an email address."""
     cleaned = email.strip().lower()
@@ -68,3 +58,21 @@ def login_wait(*, failures: list[datetime], now: datetime, free_attempts: int) -
     delay = min(timedelta(seconds=30 * 2 ** min(extra, 6)), MAX_DELAY)
     remaining = recent[-1] + delay - now
     return max(remaining, timedelta(0))
+
+
+_BROWSERS = (  # the first that the user agent names, in this order (Edge says Chrome too)
+    ("Edg/", "Edge"), ("MicroMessenger", "WeChat"), ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"), ("Chromium/", "Chromium"), ("Safari/", "Safari"),
+)  # fmt: skip
+_SYSTEMS = (
+    ("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"),
+    ("Mac OS X", "macOS"), ("Linux", "Linux"),
+)  # fmt: skip
+
+
+def device_label(user_agent: str) -> str:
+    """A short name for a session's browser ('Chrome · Android'), from its user agent; ''
+    when it names none we know."""
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), "")
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), "")
+    return " · ".join(part for part in (browser, system) if part)

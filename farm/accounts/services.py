@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
 import secrets
 import threading
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from tortoise import connections
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from farm import forms
-from farm.accounts import limits, rules, tokens
+from farm.accounts import limits, rules, sessions, tokens
 from farm.accounts.models import Role, User
 from farm.errors import DomainError, FieldErrors, NotFound, TooManyRequests
 from farm.i18n import _
@@ -127,6 +126,121 @@ async def sign_up(
         raise FieldErrors(
             {"email": _("An account with this email already exists. Try logging in.")}
         ) from None
+
+
+CONFIRM_MAX_AGE_S = 7 * 24 * 3600
+
+
+def _confirm_serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="email-confirm")
+
+
+async def register_customer(
+    *,
+    email: str,
+    name: str,
+    password: str,
+    language: str,
+    address: str,
+    now: datetime,
+    confirm: bool,
+    secret: str,
+    links: Links,
+    queue_mail: QueueMail,
+) -> User | None:
+    """Sign-up from the web, saying nothing about whether the address has an account: the new
+    customer (with `confirm`, a link to confirm the address is queued for them), or None when
+    the address was taken, and then its owner is told by mail instead. Both take as long (a
+    password is hashed either way) and count against the client's address."""
+    clean_email, clean_name = check_new_account(email=email, name=name, password=password)
+    await limits.take(limits.SIGNUP_ADDRESS, address, now=now)
+    password_hash = await hash_password(password)
+    owner = await User.get_or_none(email=clean_email)
+    if owner is None:
+        try:
+            user = await User.create(
+                email=clean_email, name=clean_name, password_hash=password_hash,
+                role=Role.CUSTOMER, language=language,
+            )  # fmt: skip
+        except IntegrityError:  # registered at the same moment
+            owner = await User.get_or_none(email=clean_email)
+        else:
+            if confirm:
+                await _queue_confirmation(
+                    user, secret=secret, links=links, now=now, queue_mail=queue_mail
+                )
+            return user
+    if owner is not None and owner.is_active:
+        await _tell_owner_of_signup(owner, links=links, now=now, queue_mail=queue_mail)
+    return None
+
+
+async def _tell_owner_of_signup(
+    owner: User, *, links: Links, now: datetime, queue_mail: QueueMail
+) -> None:
+    try:
+        await limits.take(limits.SIGNUP_ACCOUNT, owner.email, now=now)
+    except TooManyRequests:
+        return  # told often enough this hour
+
+    def render() -> tuple[str, str]:
+        body = _(
+            "Hello %(name)s,\n\nSomeone tried to sign up with your email address, which "
+            "already has an account with us. If it was you, log in:\n%(login)s\n\nIf you "
+            "forgot your password, choose a new one:\n%(forgot)s\n\nIf it was not you, "
+            "ignore this email: nothing has changed."
+        ) % {
+            "name": owner.name,
+            "login": links.to("/login"),
+            "forgot": links.to("/password/forgot"),
+        }
+        return _("Someone tried to sign up with your address"), body
+
+    await queue_mail(user=owner, key=f"signup-taken:{owner.id}:{uuid.uuid4().hex}",
+                     render=render, now=now)  # fmt: skip
+
+
+async def _queue_confirmation(
+    user: User, *, secret: str, links: Links, now: datetime, queue_mail: QueueMail
+) -> None:
+    token = _confirm_serializer(secret).dumps({"u": user.id, "e": user.email})
+
+    def render() -> tuple[str, str]:
+        body = _(
+            "Hello %(name)s,\n\nWelcome! Open this link within 7 days to confirm your "
+            "email address; then you can reserve a plot:\n%(link)s\n\nIf you did not sign "
+            "up, ignore this email."
+        ) % {"name": user.name, "link": links.email_confirmation(token)}
+        return _("Confirm your email address"), body
+
+    await queue_mail(user=user, key=f"confirm:{user.id}:{uuid.uuid4().hex}", render=render,
+                     now=now)  # fmt: skip
+
+
+async def send_confirmation(
+    *, user: User, secret: str, links: Links, now: datetime, queue_mail: QueueMail
+) -> None:
+    """Mail the confirmation link again (a few times an hour at most: TooManyRequests)."""
+    if user.email_confirmed_at is not None:
+        return
+    await limits.take(limits.CONFIRM_ACCOUNT, user.email, now=now)
+    await _queue_confirmation(user, secret=secret, links=links, now=now, queue_mail=queue_mail)
+
+
+async def confirm_email(*, token: str, secret: str, now: datetime) -> User:
+    """The account whose address the link confirms, confirmed (once: opening it again
+    changes nothing). NotFound for a forged, expired or outdated link."""
+    try:
+        data = _confirm_serializer(secret).loads(token, max_age=CONFIRM_MAX_AGE_S)
+        user = await User.get_or_none(id=int(data["u"]))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        user, data = None, {}
+    if user is None or not user.is_active or data.get("e") != user.email:
+        raise NotFound(
+            _("This confirmation link is invalid or has expired. Log in to get a new one.")
+        )
+    await User.filter(id=user.id, email_confirmed_at__isnull=True).update(email_confirmed_at=now)
+    return await User.get(id=user.id)
 
 
 async def add_staff_account(
@@ -253,7 +367,11 @@ async def user_for_reset_token(
     return user
 
 
-async def reset_password(*, token: str, password: str, secret: str) -> User:
+async def reset_password(
+    *, token: str, password: str, secret: str, now: datetime | None = None
+) -> User:
+    """Set the new password; every session of the account ends (the caller opens a new one
+    for the browser that reset it)."""
     async with in_transaction() as conn:
         user = await user_for_reset_token(token=token, secret=secret, conn=conn)
         form = forms.Form()
@@ -262,30 +380,10 @@ async def reset_password(*, token: str, password: str, secret: str) -> User:
         user.password_hash = await hash_password(password)
         await user.save(using_db=conn, update_fields=["password_hash"])
         await limits.clear(limits.LOGIN_ACCOUNT, user.email)
+        await sessions.end_sessions_of(user.id, now=now or datetime.now(UTC))
     return user
 
 
 async def set_language(*, user: User, language: str) -> None:
     user.language = language
     await user.save(update_fields=["language"])
-
-
-@functools.cache
-def _session_user_sql(dialect: str) -> str | None:
-    """Built on first use: the model's columns are complete only once Tortoise is set up."""
-    mark = {"postgres": "$1", "sqlite": "?"}.get(dialect)
-    if mark is None:
-        return None
-    columns = ", ".join(f'"{c}"' for c in User._meta.fields_db_projection.values())
-    return f'SELECT {columns} FROM "users" WHERE "id" = {mark}'  # noqa: S608
-
-
-async def session_user(user_id: int) -> User | None:
-    """The user a session names, read on every request: one prepared statement and a model
-    built from its row, without the query builder (which cost more than the query itself)."""
-    conn = connections.get("default")
-    sql = _session_user_sql(conn.capabilities.dialect)
-    if sql is None:
-        return await User.get_or_none(id=user_id)
-    rows = await conn.execute_query_dict(sql, [user_id])
-    return User._init_from_db(**rows[0]) if rows else None

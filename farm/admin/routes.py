@@ -221,7 +221,7 @@ async def _set_active(request: Request, user: User, here: str) -> Response:
     staff_id = int_param(request, "user_id")
     form = await read_form(request)
     active = str(form.get("active", "")) == "1"
-    await services.set_active(user=user, staff_id=staff_id, active=active)
+    await services.set_active(user=user, staff_id=staff_id, active=active, now=now())
     return redirect(f"{here}?done={'reactivated' if active else 'deactivated'}")
 
 
@@ -253,7 +253,7 @@ async def invitation(request: Request) -> Response:
         user = await invitations.accept_invitation(
             token=token, secret=secret, name=values["name"], password=values["password"]
         )
-        start_session(request, user)
+        await start_session(request, user)
         return home_for(user)
 
     context = {"form": {"name": invited.name}, "errors": {}, "invited": invited}

@@ -8,13 +8,13 @@ partners. Anything else is "not found", so another cooperative's records are not
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import anyio
 from tortoise.expressions import Q
 
 from farm import forms
-from farm.accounts import invitations
+from farm.accounts import invitations, sessions
 from farm.accounts.models import Role, User
 from farm.accounts.services import QueueMail
 from farm.errors import Conflict, FieldErrors, NotFound
@@ -252,9 +252,11 @@ async def list_staff(*, user: User, text: str, page: int) -> Page[StaffRow]:
     return Page(items=rows, number=found.number, size=found.size, total=found.total)
 
 
-async def set_active(*, user: User, staff_id: int, active: bool) -> User:
-    """Deactivate (its sessions end at their next request, it cannot log in) or reactivate
-    a staff account `user` looks after; anything else, themself included, is not found.
+async def set_active(
+    *, user: User, staff_id: int, active: bool, now: datetime | None = None
+) -> User:
+    """Deactivate (its sessions end at once, it cannot log in) or reactivate a staff
+    account `user` looks after; anything else, themself included, is not found.
     Who deactivated it is kept: an account an admin deactivated is reactivated by an admin
     only (409 for a manager)."""
     target = await User.filter(_staff_query(user), id=staff_id).first()
@@ -269,5 +271,7 @@ async def set_active(*, user: User, staff_id: int, active: bool) -> User:
             )  # fmt: skip
     by_id = None if active else user.id
     await User.filter(id=target.id).update(is_active=active, deactivated_by_id=by_id)
+    if not active:
+        await sessions.end_sessions_of(target.id, now=now or datetime.now(UTC))
     target.is_active = active
     return target

@@ -52,7 +52,9 @@ async def mark_paid(
         log.error("intent %s (%s, %s %s) does not pay payment %s (%s %s): not activated",
                   intent.id, intent.status, intent.amount_fen, intent.currency, found.id,
                   found.amount_fen, found.currency)  # fmt: skip
-        return None
+        if intent.status != "succeeded":
+            return None  # nothing was taken
+        return await _refund_mismatch(found.id, intent, now=now, conn=conn)
     # Lock order everywhere: the subscription, then its payment (else releases deadlock).
     await Subscription.select_for_update().using_db(conn).get(id=found.subscription_id)
     payment = await Payment.select_for_update().using_db(conn).get(id=found.id)
@@ -90,6 +92,32 @@ async def mark_paid(
     sub.refunded_fen = payment.amount_fen
     await sub.save(using_db=conn)
     return await _give_back(payment, RefundReason.PLOT_LOST, now=now, conn=conn)
+
+
+async def _refund_mismatch(
+    payment_id: int, intent: Intent, *, now: datetime, conn: BaseDBAsyncClient
+) -> int | None:
+    """Stripe took money for this payment, but not the amount or currency asked for (the
+    intent was changed at Stripe before it was paid): the subscription is not activated, and
+    what was taken goes back whole through the refund path, listed for the manager under its
+    own reason. The payment row records what Stripe took. None when already applied."""
+    await (
+        Subscription.select_for_update()
+        .using_db(conn)
+        .get(id=(await Payment.get(id=payment_id).using_db(conn)).subscription_id)
+    )
+    payment = await Payment.select_for_update().using_db(conn).get(id=payment_id)
+    if payment.status in (
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.REFUNDED,
+        PaymentStatus.REFUND_DUE,
+    ):
+        return None  # already applied
+    payment.amount_fen = intent.amount_fen
+    payment.currency = intent.currency.lower()
+    payment.paid_at = now
+    payment.card_last4 = intent.card_last4 or payment.card_last4
+    return await _give_back(payment, RefundReason.MISMATCH, now=now, conn=conn)
 
 
 async def _give_back(

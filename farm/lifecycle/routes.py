@@ -5,11 +5,13 @@ the event once, activate what was paid)."""
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from farm.accounts import counters
 from farm.accounts.models import Role
 from farm.errors import DomainError, NotFound
 from farm.i18n import _
@@ -25,6 +27,7 @@ from farm.subscriptions import rules, services
 from farm.subscriptions.models import Status
 from farm.web import (
     Shown,
+    client_address,
     form_page,
     int_param,
     now,
@@ -35,7 +38,7 @@ from farm.web import (
     redirect,
     render,
     require_user,
-    session_stamp,
+    session_token,
     today,
     wants_json,
 )
@@ -45,8 +48,12 @@ ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "address")
 
 @reads_its_own_user
 async def reserve(request: Request) -> Response:
-    stamp = session_stamp(request)
-    if stamp is not None:  # the flash sale's path: the session's customer checked in SQL
+    settings = request.app.state.settings
+    hold = services.HoldRules(
+        require_confirmed=settings.confirms_email, relapse_minutes=settings.relapse_minutes
+    )
+    token = session_token(request)
+    if token is not None:  # the flash sale's path: the session's customer checked in SQL
         try:
             plan_id = int_param(request, "plan_id")
             plot_id = await _plot_asked(request)
@@ -54,25 +61,58 @@ async def reserve(request: Request) -> Response:
             await read_user_now(request)
             require_user(request, Role.CUSTOMER)
             raise
+        taken = await _count_reservation(request)
         sub_id = await services.reserve_for_session(
-            user_id=stamp[0], password_stamp=stamp[1], plan_id=plan_id, plot_id=plot_id,
-            today=today(request), now=now(), minutes=request.app.state.settings.reservation_minutes,
+            session_token=token, plan_id=plan_id, plot_id=plot_id, today=today(request),
+            now=now(), minutes=settings.reservation_minutes, hold=hold,
         )  # fmt: skip
         if sub_id is not None:
             return redirect(f"/checkout/{sub_id}")
+        await counters.uncount(*taken)  # the full path counts it again
     await read_user_now(request)
     customer = require_user(request, Role.CUSTOMER)
     plan_id = int_param(request, "plan_id")
     plot_id = await _plot_asked(request)
-    sub = await services.reserve_plot(
-        customer=customer,
-        plan_id=plan_id,
-        plot_id=plot_id,
-        today=today(request),
-        now=now(),
-        minutes=request.app.state.settings.reservation_minutes,
-    )
+    taken = await _count_reservation(request)
+    try:
+        sub = await services.reserve_plot(
+            customer=customer, plan_id=plan_id, plot_id=plot_id, today=today(request),
+            now=now(), minutes=settings.reservation_minutes, hold=hold,
+        )  # fmt: skip
+    except services.EmailNotConfirmed:
+        await counters.uncount(*taken)
+        return render(request, "accounts/confirm_needed.html", {"sent": False}, 403)
+    except DomainError:
+        await counters.uncount(*taken)  # only reservations made count
+        raise
     return redirect(f"/checkout/{sub.id}")
+
+
+RESERVATION_WINDOW = timedelta(hours=1)
+
+
+async def _count_reservation(request: Request) -> list[counters.Counted]:
+    """Count a reservation against the client's address (FARM_RESERVATIONS_PER_ADDRESS an
+    hour) before it is made, in one atomic statement, so that concurrent ones count each
+    other; 429 past the limit."""
+    free = request.app.state.settings.reservations_per_address
+    if not free:
+        return []
+    refused = _("Too many plots were reserved from your network. Try again in %(minutes)d minutes.")
+    try:
+        return [
+            await counters.count(
+                "reserve-address",
+                client_address(request),
+                free=free,
+                window=RESERVATION_WINDOW,
+                now=now(),
+                refused=refused,
+            )  # fmt: skip
+        ]
+    except DomainError:
+        await read_user_now(request)  # the page that says so shows who is signed in
+        raise
 
 
 async def _plot_asked(request: Request) -> int | None:

@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('farm', '0020_lookup_indexes')]
+    dependencies = [('farm', '0022_hoarding')]
 
     initial = False
 

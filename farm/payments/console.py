@@ -128,6 +128,7 @@ def refund_reason_name(reason: str) -> str:
         "customer_cancel": _("The customer cancelled"),
         "plot_lost": _("Paid after the plot was lost"),
         "duplicate_payment": _("Paid twice: the second payment"),
+        "amount_mismatch": _("Stripe took another amount or currency than asked: given back"),
     }.get(reason, _("Other"))
 
 

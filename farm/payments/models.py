@@ -85,6 +85,8 @@ class RefundReason(StrEnum):
     CUSTOMER_CANCEL = "customer_cancel"  # the customer cancelled by the rules
     PLOT_LOST = "plot_lost"  # the money arrived when the plot could not be kept
     DUPLICATE = "duplicate_payment"  # a second payment of a subscription already paid
+    # Stripe took another amount or currency than asked (the intent was changed at Stripe)
+    MISMATCH = "amount_mismatch"
 
 
 class ManualMethod(StrEnum):

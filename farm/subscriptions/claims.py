@@ -22,7 +22,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 
-from farm.accounts.rules import STAMP_CHARS
 from farm.land.models import Plan, Plot, PlotClaim
 from farm.sql import is_postgres, portable
 
@@ -147,13 +146,14 @@ def lapsed(claim: PlotClaim, now: datetime) -> bool:
 
 
 # The whole reservation in one statement on PostgreSQL (one round trip, one implicit
-# transaction): check the buyer (the session's user still exists, is a customer, and its
-# password is the one the session was opened with: a session ended by a password change
-# reserves nothing), find the plot (the one asked for, if this plan offers it; else a free one
-# from a random start, SKIP LOCKED), take a place in the plan (only if a plot was found and the
-# plan is on sale and not full), then insert the subscription and its claim from what came
-# before. Any unique index refusing the claim undoes it all. No row back means: not this
-# buyer, not on sale, not offered, or full; the caller finds out which, off the fast path.
+# transaction): check the buyer (the customer asked for, or else the user of the open session
+# whose token hash is given: a session ended by logging out, a password change or a
+# deactivation reserves nothing), find the plot (the one asked for, if this plan offers it;
+# else a free one from a random start, SKIP LOCKED), take a place in the plan (only if a plot
+# was found and the plan is on sale and not full), then insert the subscription and its claim
+# from what came before. Any unique index refusing the claim undoes it all. No row back means:
+# not this buyer, not on sale, not offered, or full; the caller finds out which, off the fast
+# path.
 #
 # The reservation commits without waiting for its WAL to reach the disk (synchronous_commit
 # off for this transaction only). Every buyer of a plan takes the plan's row, and a row lock is
@@ -165,7 +165,12 @@ def lapsed(claim: PlotClaim, now: datetime) -> bool:
 _RESERVE_PG = """
 WITH buyer AS (
     SELECT u.id, left(u.name, $5) AS sign_name FROM users u
-    WHERE u.id = $4 AND u.role = 'customer' AND u.is_active AND right(u.password_hash, $10) = $9
+    WHERE u.id = coalesce($4::int, (
+          SELECT s.user_id FROM sessions s
+          WHERE s.token_hash = $9::text AND s.ended_at IS NULL AND s.expires_at > $6
+      ))
+      AND u.role = 'customer' AND u.is_active
+      AND (u.email_confirmed_at IS NOT NULL OR NOT $10::bool)  -- hoarding: confirmed first
       AND set_config('synchronous_commit', 'off', true) = 'off'  -- see above
 ), offer AS (
     SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2, pl.price_fen
@@ -178,6 +183,12 @@ WITH buyer AS (
     SELECT p.id FROM plots p, offer o
     WHERE $3::int IS NOT NULL AND p.id = $3 AND p.field_id = o.field_id
       AND p.area_m2 = o.plot_area_m2
+      AND NOT EXISTS (  -- not a plot this buyer let lapse a moment ago
+          SELECT 1 FROM subscriptions x
+          WHERE x.customer_id = (SELECT id FROM buyer) AND x.plot_id = p.id
+            AND x.season_id = o.season_id AND x.cancel_reason = 'lapsed'
+            AND x.cancelled_at > $11
+      )
 ), picked AS (
     SELECT p.id FROM plots p, offer o
     WHERE $3::int IS NULL AND p.field_id = o.field_id AND p.area_m2 = o.plot_area_m2
@@ -198,13 +209,13 @@ WITH buyer AS (
         customer_id, season_id, plan_id, plot_id, status, price_fen, sign_name, reserved_at,
         cancel_reason, refunded_fen, recipient, phone, province, city, address
     )
-    SELECT $4, place.season_id, place.id, plot.id, 'pending_payment', place.price_fen,
+    SELECT buyer.id, place.season_id, place.id, plot.id, 'pending_payment', place.price_fen,
            buyer.sign_name, $6, '', 0, '', '', '', '', ''
     FROM place, plot, buyer
-    RETURNING id, season_id, plan_id, plot_id, price_fen, sign_name
+    RETURNING id, customer_id, season_id, plan_id, plot_id, price_fen, sign_name
 )
 INSERT INTO plot_claims (season_id, plot_id, plan_id, customer_id, subscription_id, expires_at)
-SELECT sub.season_id, sub.plot_id, sub.plan_id, $4, sub.id, $7 FROM sub
+SELECT sub.season_id, sub.plot_id, sub.plan_id, sub.customer_id, sub.id, $7 FROM sub
 RETURNING subscription_id AS id, season_id, plan_id, plot_id,
           (SELECT price_fen FROM place) AS price_fen, (SELECT sign_name FROM sub) AS sign_name
 """
@@ -223,8 +234,10 @@ async def reserve_in_one_statement(
     *,
     plan_id: int,
     plot_id: int | None,
-    customer_id: int,
-    password_stamp: str,
+    customer_id: int | None,
+    session_hash: str | None,
+    require_confirmed: bool,
+    relapse_since: datetime,
     sign_name_max: int,
     today: date,
     now: datetime,
@@ -232,8 +245,11 @@ async def reserve_in_one_statement(
     candidates: list[int],
 ) -> dict | None:
     """PostgreSQL only. The new subscription's columns, or None when nothing was reserved
-    (raises IntegrityError when a unique index refused the claim). The buyer is the customer
-    `customer_id`, active, whose password hash ends in `password_stamp` (what a session holds).
+    (raises IntegrityError when a unique index refused the claim). The buyer is the active
+    customer `customer_id`, or with None the user of the open session whose token hashes to
+    `session_hash` (farm.accounts.sessions); with `require_confirmed`, one whose email is
+    confirmed. A plot asked for that the buyer's hold lapsed on after `relapse_since` is not
+    taken.
     Picking (no plot_id), a free plot among `candidates`, or with none given the first free
     plot."""
     sql = _RESERVE_SAMPLED if candidates else _RESERVE_FIRST_FREE
@@ -243,7 +259,7 @@ async def reserve_in_one_statement(
         try:
             row = await driver.fetchrow(
                 sql, plan_id, today, plot_id, customer_id, sign_name_max, now, expires_at,
-                candidates, password_stamp, STAMP_CHARS,
+                candidates, session_hash, require_confirmed, relapse_since,
             )  # fmt: skip
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(exc) from exc

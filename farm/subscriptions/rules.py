@@ -93,3 +93,9 @@ def locked_ship_day(days: Sequence[date], *, cutoff_days: int, today: date) -> d
         (d for d in days if cutoff_for(d, cutoff_days) < today <= d),
         None,
     )
+
+
+def relapse_ends_at(*, lapsed_at: datetime, minutes: int) -> datetime:
+    """When a customer who let their hold on a plot lapse at `lapsed_at` may hold it again
+    (hoarders renewed holds every 15 minutes; a family that was too slow waits a little)."""
+    return lapsed_at + timedelta(minutes=minutes)

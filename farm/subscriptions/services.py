@@ -5,16 +5,16 @@ payments, stays and vouchers, is farm.lifecycle.cancellation's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from farm.accounts import rules as account_rules
+from farm.accounts import sessions
 from farm.accounts.models import User
-from farm.errors import Conflict, NotFound
+from farm.errors import Conflict, Forbidden, NotFound
 from farm.i18n import _
 from farm.land import rules as land_rules
 from farm.land.models import Plan, Plot, PlotClaim
@@ -33,6 +33,18 @@ class PlotTaken(Conflict):
     pass
 
 
+class EmailNotConfirmed(Forbidden):
+    """A customer who has not confirmed their email reserves nothing (hoarding)."""
+
+
+@dataclass(frozen=True)
+class HoldRules:
+    """What a reservation asks of its buyer against hoarding (the settings')."""
+
+    require_confirmed: bool = False
+    relapse_minutes: int = 0
+
+
 class _PlanFull(Exception):
     """The plan's counter refused one more place: roll back, reconcile, maybe try again."""
 
@@ -49,17 +61,21 @@ async def reserve_plot(
     today: date,
     now: datetime,
     minutes: int,
+    hold: HoldRules = HoldRules(),
 ) -> Subscription:
     """Hold a plot of this plan for `minutes` while the customer pays. With no plot given,
     pick a free one. Raises PlotTaken when the plot is held by someone else.
 
     A customer holds one unpaid reservation a season: a double click (or a second tab) gets
-    the same checkout back, whatever plot it asked for."""
+    the same checkout back, whatever plot it asked for. Against hoarding (`hold`): a customer
+    who must confirm their email first gets EmailNotConfirmed, and a plot whose hold the
+    customer let lapse is theirs again only `relapse_minutes` later."""
+    if hold.require_confirmed and customer.email_confirmed_at is None:
+        raise EmailNotConfirmed(_("Please confirm your email address before reserving a plot."))
     if is_postgres(connections.get("default")):
         reserved = await _reserve_in_one_statement(
-            customer_id=customer.id,
-            password_stamp=account_rules.password_stamp(customer.password_hash),
-            plan_id=plan_id, plot_id=plot_id, today=today, now=now, minutes=minutes,
+            customer_id=customer.id, session_hash=None, plan_id=plan_id, plot_id=plot_id,
+            today=today, now=now, minutes=minutes, hold=hold,
         )  # fmt: skip
         if reserved is not None:
             sub = Subscription(
@@ -84,6 +100,11 @@ async def reserve_plot(
         id=plot_id, field_id=plan.field_id, area_m2=plan.plot_area_m2
     ):
         raise NotFound(_("This plot is not offered in this plan."))
+    if plot_id is not None and hold.relapse_minutes:
+        await _refuse_relapse(
+            customer_id=customer.id, plot_id=plot_id, season_id=plan.season_id, now=now,
+            minutes=hold.relapse_minutes,
+        )  # fmt: skip
     full = _("Every plot of this plan is taken. Please choose another plan.")
     reconciled = False
     if plan.held >= plan.max_plots:  # full, or lapsed claims still count: release them first
@@ -112,27 +133,56 @@ async def reserve_plot(
     raise Conflict(full)
 
 
+async def _refuse_relapse(
+    *, customer_id: int, plot_id: int, season_id: int, now: datetime, minutes: int
+) -> None:
+    """Conflict when the customer let their hold on this plot lapse less than `minutes` ago
+    (released, or expired and not yet released), saying when they may hold it again."""
+    since = now - timedelta(minutes=minutes)
+    lapsed_at = [
+        *await Subscription.filter(
+            customer_id=customer_id, plot_id=plot_id, season_id=season_id,
+            status=Status.CANCELLED, cancel_reason="lapsed", cancelled_at__gt=since,
+        ).values_list("cancelled_at", flat=True),
+        *await PlotClaim.filter(
+            customer_id=customer_id, plot_id=plot_id, season_id=season_id,
+            expires_at__lte=now, expires_at__gt=since,
+        ).values_list("expires_at", flat=True),
+    ]  # fmt: skip
+    if lapsed_at:
+        again = rules.relapse_ends_at(lapsed_at=max(lapsed_at), minutes=minutes)
+        wait = max(1, -(-int((again - now).total_seconds()) // 60))
+        raise Conflict(
+            _(
+                "Your hold on this plot ran out before it was paid, so it is open to other "
+                "families for now. You can hold it again in %(minutes)d minutes, or pick "
+                "another plot."
+            )
+            % {"minutes": wait}
+        )
+
+
 async def reserve_for_session(
-    *, user_id: int, password_stamp: str, plan_id: int, plot_id: int | None, today: date,
-    now: datetime, minutes: int,
+    *, session_token: str, plan_id: int, plot_id: int | None, today: date, now: datetime,
+    minutes: int, hold: HoldRules = HoldRules(),
 ) -> int | None:  # fmt: skip
     """The flash sale's fast path, before the session's user is read: on PostgreSQL, the
-    customer a session names (`user_id` and its password stamp, checked in the same statement)
-    reserves in one round trip. The new subscription's id, or None when that did not reserve
+    customer of the open session `session_token` (checked in the same statement) reserves in
+    one round trip. The new subscription's id, or None when that did not reserve
     (SQLite; or not this customer, not on sale, full, taken, a double click...): then
     `reserve_plot` with the user read decides and explains."""
     if not is_postgres(connections.get("default")):
         return None
     row = await _reserve_in_one_statement(
-        customer_id=user_id, password_stamp=password_stamp, plan_id=plan_id, plot_id=plot_id,
-        today=today, now=now, minutes=minutes,
+        customer_id=None, session_hash=sessions.token_hash(session_token), plan_id=plan_id,
+        plot_id=plot_id, today=today, now=now, minutes=minutes, hold=hold,
     )  # fmt: skip
     return row["id"] if row is not None else None
 
 
 async def _reserve_in_one_statement(
-    *, customer_id: int, password_stamp: str, plan_id: int, plot_id: int | None, today: date,
-    now: datetime, minutes: int,
+    *, customer_id: int | None, session_hash: str | None, plan_id: int, plot_id: int | None,
+    today: date, now: datetime, minutes: int, hold: HoldRules,
 ) -> dict | None:  # fmt: skip
     """The flash-sale path on PostgreSQL: the whole reservation in one round trip; the new
     subscription's columns, or None."""
@@ -148,7 +198,9 @@ async def _reserve_in_one_statement(
         try:
             row = await claims.reserve_in_one_statement(
                 conn, plan_id=plan_id, plot_id=plot_id, customer_id=customer_id,
-                password_stamp=password_stamp, sign_name_max=SIGN_NAME_MAX, today=today,
+                session_hash=session_hash, require_confirmed=hold.require_confirmed,
+                relapse_since=now - timedelta(minutes=hold.relapse_minutes),
+                sign_name_max=SIGN_NAME_MAX, today=today,
                 now=now, expires_at=rules.reservation_expires_at(now=now, minutes=minutes),
                 candidates=candidates,
             )  # fmt: skip

@@ -47,7 +47,9 @@ async def test_bad_sign_up_speaks_english_to_an_english_browser(client):
     assert "Enter a valid email address." in response.text
 
 
-async def test_a_second_account_with_the_same_email_is_refused(client):
+async def test_a_second_account_with_the_same_email_is_not_made_and_the_page_says_nothing(
+    client,
+):
     await make_customer("wang@example.com")
     token = await csrf_of(client, "/signup")
     response = await client.post(
@@ -59,7 +61,8 @@ async def test_a_second_account_with_the_same_email_is_refused(client):
             "csrf_token": token,
         },
     )
-    assert response.status_code == 422
+    # The same answer as a sign-up that needs its address confirmed: nothing to probe.
+    assert response.status_code == 303 and response.headers["location"] == "/signup/sent"
     assert await User.all().count() == 1
 
 
@@ -161,17 +164,6 @@ async def test_a_login_without_a_valid_email_or_password_is_refused_and_counts_n
 
 async def test_a_forged_reset_token_is_a_404(client):
     assert (await client.get("/password/reset/forged.token.value")).status_code == 404
-
-
-async def test_changing_the_password_ends_other_sessions(client, app):
-    user = await make_customer("wang@example.com")
-    await log_in_client(client, "wang@example.com")
-    from farm.accounts.services import hasher
-
-    user.password_hash = hasher.hash("changed elsewhere")
-    await user.save()
-    r = await client.get("/account")
-    assert r.status_code == 303
 
 
 async def test_the_language_switch_sets_a_cookie_and_the_page_follows_it(client):

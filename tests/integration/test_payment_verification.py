@@ -5,10 +5,19 @@ another amount or currency."""
 
 import pytest
 
-from farm.accounts.models import User
+from farm.accounts.models import Role, User
+from farm.accounts.services import sign_up
 from farm.lifecycle.checkout import open_payment
-from farm.payments.models import Payment, PaymentStatus, ProcessedEvent
-from farm.subscriptions.models import Status
+from farm.payments import console
+from farm.payments.models import (
+    Payment,
+    PaymentStatus,
+    ProcessedEvent,
+    Refund,
+    RefundReason,
+    RefundStatus,
+)
+from farm.subscriptions.models import Status, Subscription
 from tests.integration.test_payments import intent_event, pay_at_stripe_only, reserved_with_address
 from tests.support import NOW, confirm_card_at_stripe, signed_event
 
@@ -72,11 +81,12 @@ async def test_a_paid_intent_activates_by_what_stripe_says_not_by_the_payload(
 
 
 @pytest.mark.parametrize("change", [{"amount": 500}, {"currency": "usd"}])
-async def test_an_intent_stripe_took_for_another_amount_or_currency_activates_nothing(
+async def test_an_intent_stripe_took_for_another_amount_or_currency_is_refunded_once_not_activated(
     client, app, stripe_port, change
 ):
     """Someone with the secret key changed the intent before paying it: the webhook, the
-    return page and the status poll all refuse to activate it."""
+    return page and the status poll all refuse to activate it, and what Stripe took goes back
+    through the refund path, once, listed for the manager under its own reason."""
     sub, payment = await unpaid_intent(client, app)
     await app.state.gateway.client.v1.payment_intents.update_async(payment.intent_id, change)
     intent = await confirm_card_at_stripe(app.state.gateway, payment.intent_id, stripe_port)
@@ -85,10 +95,26 @@ async def test_an_intent_stripe_took_for_another_amount_or_currency_activates_no
     assert r.status_code == 200
     await client.get(f"/checkout/{sub.id}/return")
     await client.get(f"/checkout/{sub.id}/status")
+    r = await post_event(client, await intent_event(app, payment, "evt_other_amount_again"))
+    assert r.status_code == 200
     await sub.refresh_from_db()
     await payment.refresh_from_db()
     assert sub.status == Status.PENDING_PAYMENT
-    assert payment.status == PaymentStatus.REQUIRES_PAYMENT
+    taken = change.get("amount", 58000)
+    refund = await Refund.get(payment_id=payment.id)  # one attempt, whatever came three times
+    assert refund.reason == RefundReason.MISMATCH and refund.amount_fen == taken
+    assert refund.status == RefundStatus.SUCCEEDED
+    assert payment.status == PaymentStatus.REFUNDED and payment.refunded_fen == taken
+    at_stripe = await app.state.gateway.list_refunds(payment.intent_id)
+    assert [r.amount_fen for r in at_stripe] == [taken]
+    # The cooperative's manager sees it among the refunds, under its own reason.
+    coop_id = (await Subscription.get(id=sub.id).prefetch_related("season")).season.cooperative_id
+    manager = await sign_up(email="li@coop.example", name="李", password="correct horse",
+                            language="zh_CN", role=Role.MANAGER, cooperative_id=coop_id)  # fmt: skip
+    page = await console.payments_page(manager=manager, shown="refunds", page=1, now=NOW)
+    [row] = page.listed.items
+    assert row["id"] == refund.id and row["reason"] == RefundReason.MISMATCH
+    assert console.refund_reason_name(row["reason"]) != console.refund_reason_name("other")
 
 
 async def test_a_cancelled_event_for_an_intent_still_open_at_stripe_closes_nothing(

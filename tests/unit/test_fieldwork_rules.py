@@ -56,6 +56,19 @@ def test_anything_but_a_jpeg_png_or_webp_photo_is_refused(data):
     assert err.value.code == "not_image"
 
 
+def test_a_48_megapixel_phone_picture_is_taken_and_a_60_megapixel_square_is_refused():
+    def plain(fmt: str, size: tuple[int, int]) -> bytes:  # one byte a pixel: cheap to build
+        buffer = io.BytesIO()
+        Image.new("L", size, 90).save(buffer, fmt)
+        return buffer.getvalue()
+
+    checked = check_photo(plain("JPEG", (8064, 6048)))  # an iPhone's 48 MP
+    assert (checked.width, checked.height) == (2048, 1536)
+    with pytest.raises(BadPhoto) as err:
+        check_photo(plain("PNG", (7745, 7745)))  # the attack's decompression bomb
+    assert err.value.code == "too_large"
+
+
 def test_a_photo_over_10_mb_is_refused_before_decoding():
     with pytest.raises(BadPhoto) as err:
         check_photo(b"\xff\xd8" + b"0" * (10 * 1024 * 1024))

@@ -28,12 +28,16 @@ JPEG = "image/jpeg"
 
 
 class BadPhoto(forms.Problem):
-    """Not an image we accept, a form's problem: `code` is 'too_large', 'not_image' or
-    'too_many', with its message in the current language."""
+    """Not an image we accept, a form's problem: `code` is 'too_large' (bytes),
+    'too_many_pixels', 'not_image' or 'too_many', with its message in the current language."""
 
     def __init__(self, code: str):
         messages = {
             "too_large": _("A photo is larger than 10 MB."),
+            "too_many_pixels": _(
+                "A photo has more than 50 million pixels (a phone's 48-megapixel picture is "
+                "fine): make it smaller first."
+            ),
             "not_image": _("A file is not a JPEG, PNG or WebP photo."),
             "too_many": _("At most 6 photos per entry."),
         }
@@ -57,7 +61,7 @@ def check_photo(data: bytes) -> CheckedPhoto:
             if probe.format not in ACCEPTED_FORMATS:
                 raise BadPhoto("not_image")
             if probe.width * probe.height > MAX_PIXELS:
-                raise BadPhoto("too_large")
+                raise BadPhoto("too_many_pixels")
             probe.verify()
         with Image.open(io.BytesIO(data)) as image:
             image = ImageOps.exif_transpose(image).convert("RGB")
@@ -73,7 +77,7 @@ def check_photo(data: bytes) -> CheckedPhoto:
             raise
         raise BadPhoto("not_image") from None
     except Image.DecompressionBombError:
-        raise BadPhoto("too_large") from None
+        raise BadPhoto("too_many_pixels") from None
     return CheckedPhoto(full.getvalue(), thumb.getvalue(), width, height)
 
 

@@ -1,3 +1,5 @@
+import secrets
+
 import pytest
 
 from farm import i18n
@@ -29,13 +31,17 @@ def test_production_refuses_placeholder_and_missing_secrets():
     assert "FARM_SECRET_KEY" in message and "FARM_STRIPE_WEBHOOK_SECRET" in message
 
 
+# Production settings as an operator gives them. The secrets are made afresh for each run:
+# a secret written here would ship in the repository, and production must not start with
+# anything that does (an attack re-run started the service with this file's old literals).
+_ACCOUNT = secrets.token_urlsafe(24)
 REAL = {
     "FARM_ENV": "production",
-    "FARM_SECRET_KEY": "kq3V9xZr7LmT2bWc8YdN4pHs6JfG1aQe",
+    "FARM_SECRET_KEY": secrets.token_urlsafe(32),
     "FARM_DATABASE_URL": "postgres://farm@db/farm",
-    "FARM_STRIPE_SECRET_KEY": "sk_live_51Hx9KqLmT2bWc8YdN4pHs6JfG1aQeZr7",
-    "FARM_STRIPE_PUBLISHABLE_KEY": "pk_live_51Hx9KqLmT2bWc8YdN4pHs6JfG1aQeZr7",
-    "FARM_STRIPE_WEBHOOK_SECRET": "whsec_Zr7LmT2bWc8YdN4pHs6JfG1aQekq3V9x",
+    "FARM_STRIPE_SECRET_KEY": f"sk_live_{_ACCOUNT}",
+    "FARM_STRIPE_PUBLISHABLE_KEY": f"pk_live_{_ACCOUNT}",
+    "FARM_STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_urlsafe(24)}",
     "FARM_SMTP_HOST": "smtp.example.com",
 }
 

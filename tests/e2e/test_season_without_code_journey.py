@@ -85,7 +85,10 @@ def _journey(page, url, settings, tmp_path) -> None:
 
     assert run(_with_db(settings, send)) >= 1
     page.goto(url + "/dev/outbox")
-    mail = page.locator("article.mail", has_text=MANAGER).first
+    row = page.locator("tr", has_text=MANAGER).first
+    expect(row).to_contain_text("青山村蔬菜合作社")  # the subject names the cooperative
+    row.get_by_role("link").first.click()  # the message's page: its HTML and plain text
+    mail = page.locator(".mail-text")
     expect(mail).to_contain_text("青山村蔬菜合作社")
     shoot(page, "02-outbox")
     link = mail.locator("a[href*='/invitation/']").first.get_attribute("href")

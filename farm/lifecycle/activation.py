@@ -54,15 +54,9 @@ async def mark_paid(
                   found.amount_fen, found.currency)  # fmt: skip
         if intent.status != "succeeded":
             return None  # nothing was taken
-        return await _refund_mismatch(found.id, intent, now=now, conn=conn)
-    # Lock order everywhere: the subscription, then its payment (else releases deadlock).
-    await Subscription.select_for_update().using_db(conn).get(id=found.subscription_id)
-    payment = await Payment.select_for_update().using_db(conn).get(id=found.id)
-    if payment.status in (
-        PaymentStatus.SUCCEEDED,
-        PaymentStatus.REFUNDED,
-        PaymentStatus.REFUND_DUE,
-    ):
+        return await _refund_mismatch(found, intent, now=now, conn=conn)
+    payment = await _unapplied(found, conn)
+    if payment is None:
         return None  # already applied
     payment.status = PaymentStatus.SUCCEEDED
     payment.paid_at = now
@@ -94,24 +88,24 @@ async def mark_paid(
     return await _give_back(payment, RefundReason.PLOT_LOST, now=now, conn=conn)
 
 
+async def _unapplied(found: Payment, conn: BaseDBAsyncClient) -> Payment | None:
+    """The payment locked for its outcome, or None when an outcome was applied already.
+    Lock order everywhere: the subscription, then its payment (else releases deadlock)."""
+    await Subscription.select_for_update().using_db(conn).get(id=found.subscription_id)
+    payment = await Payment.select_for_update().using_db(conn).get(id=found.id)
+    applied = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.REFUND_DUE)
+    return None if payment.status in applied else payment
+
+
 async def _refund_mismatch(
-    payment_id: int, intent: Intent, *, now: datetime, conn: BaseDBAsyncClient
+    found: Payment, intent: Intent, *, now: datetime, conn: BaseDBAsyncClient
 ) -> int | None:
     """Stripe took money for this payment, but not the amount or currency asked for (the
     intent was changed at Stripe before it was paid): the subscription is not activated, and
     what was taken goes back whole through the refund path, listed for the manager under its
     own reason. The payment row records what Stripe took. None when already applied."""
-    await (
-        Subscription.select_for_update()
-        .using_db(conn)
-        .get(id=(await Payment.get(id=payment_id).using_db(conn)).subscription_id)
-    )
-    payment = await Payment.select_for_update().using_db(conn).get(id=payment_id)
-    if payment.status in (
-        PaymentStatus.SUCCEEDED,
-        PaymentStatus.REFUNDED,
-        PaymentStatus.REFUND_DUE,
-    ):
+    payment = await _unapplied(found, conn)
+    if payment is None:
         return None  # already applied
     payment.amount_fen = intent.amount_fen
     payment.currency = intent.currency.lower()

@@ -149,6 +149,13 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, **settings_environ(settings), "PYTHONWARNINGS": "ignore"}
         env["FARM_BASE_URL"] = self.url  # Stripe sends customers back here (return_url)
+        # Every worker opens its own pool: share 40 connections among them, so the
+        # server and the test's own pool stay under PostgreSQL's max_connections (100).
+        per_worker = str(max(2, 40 // workers))
+        env["FARM_DATABASE_URL"] = re.sub(
+            r"maxsize=\d+", f"maxsize={per_worker}", env["FARM_DATABASE_URL"]
+        )
+        env["FARM_DB_POOL_SIZE"] = per_worker
         command = [sys.executable, "-m", "farm.cli", "web", "--port", str(self.port)]
         self.proc = subprocess.Popen([*command, "--workers", str(workers)], env=env)
         deadline = time.monotonic() + 90  # workers start slowly on a busy machine

@@ -173,14 +173,27 @@ async def http_error(request: Request, exc: Exception) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     """Starlette runs this outside every middleware (its ServerErrorMiddleware is outermost),
     so the page carries the security headers itself."""
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if not hasattr(request.state, "user"):
         request.state.user = None
-    message = i18n._("Something went wrong on our side. Please try again in a moment.")
+    if db.is_unreachable(exc):  # down, or out of connections: unavailable, try again soon
+        log.error("database unreachable on %s %s: %r", request.method, request.url.path, exc)
+        status = 503
+        message = i18n._(
+            "The service is very busy or briefly unavailable. Please try again in a moment."
+        )
+    else:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        status = 500
+        message = i18n._("Something went wrong on our side. Please try again in a moment.")
     try:
-        response = render(request, "errors/error.html", {"message": message}, 500)
+        if wants_json(request):
+            response: Response = JSONResponse({"error": message}, status_code=status)
+        else:
+            response = render(request, "errors/error.html", {"message": message}, status)
     except Exception:  # the error page itself failed: say it plainly
-        response = Response(message, status_code=500, media_type="text/plain; charset=utf-8")
+        response = Response(message, status_code=status, media_type="text/plain; charset=utf-8")
+    if status == 503:
+        response.headers["Retry-After"] = "5"
     for name, value in request.app.state.security_headers:
         response.headers[name.decode()] = value.decode()
     return response

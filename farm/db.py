@@ -91,3 +91,29 @@ async def is_healthy() -> bool:
     except Exception:
         return False
     return True
+
+
+# What a request meets when PostgreSQL cannot be reached or has no connection left for it:
+# the service is unavailable for a moment, not broken.
+_UNREACHABLE = (
+    ConnectionError,  # refused, reset
+    TimeoutError,  # connecting timed out
+    asyncpg.TooManyConnectionsError,
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether an exception, or one it was raised from, says the database is out of reach."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _UNREACHABLE):
+            return True
+        if type(current).__name__ == "DBConnectionError":  # tortoise's wrapper
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -69,3 +69,32 @@ async def test_production_sends_hsts_and_secure_session_cookies_even_behind_an_h
     assert r.headers["strict-transport-security"].startswith("max-age=31536000")
     cookie = r.headers.get("set-cookie", "")
     assert "farm_session=" in cookie and "secure" in cookie.lower() and "httponly" in cookie.lower()
+
+
+async def test_a_page_is_503_with_retry_after_not_500_when_the_database_is_down(app, database_down):
+    database_down()
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        page = await c.get("/")
+        api = await c.get("/", headers={"accept": "application/json"})
+    assert page.status_code == 503 and page.headers["retry-after"] == "5"
+    assert "briefly unavailable" in page.text and "Traceback" not in page.text
+    for name in HEADERS:
+        assert page.headers.get(name), name
+    assert api.status_code == 503 and "briefly unavailable" in api.json()["error"]
+
+
+async def test_out_of_connections_counts_as_unreachable_and_a_bug_does_not():
+    import asyncpg
+
+    from farm import db
+
+    try:
+        try:
+            raise asyncpg.TooManyConnectionsError("sorry, too many clients already")
+        except asyncpg.TooManyConnectionsError as exc:
+            raise RuntimeError("wrapped") from exc
+    except RuntimeError as wrapped:
+        assert db.is_unreachable(wrapped)
+    assert not db.is_unreachable(RuntimeError("a bug"))
+    assert not db.is_unreachable(ValueError("bad input"))

@@ -109,8 +109,24 @@ def _uvicorn(host: str, port: int, workers: int = 1, *, access_log: bool = True)
     )
 
 
+def _check_pool_budget(settings: Settings, workers: int) -> None:
+    """Warn, before serving, when the workers' pools together exceed PostgreSQL's limit."""
+    url = settings.pooled_db_url
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    try:
+        limit, reserved = asyncio.run(db.server_connection_limits(url))
+    except Exception as exc:  # unreachable now: uvicorn's own start will say so
+        print(f"farm: could not read PostgreSQL's connection limit: {exc!r}", file=sys.stderr)
+        return
+    problem = db.pool_budget_problem(workers, db.pool_size_of(url), limit, reserved)
+    if problem:
+        print(f"farm: warning: {problem}", file=sys.stderr)
+
+
 def cmd_web(args: argparse.Namespace) -> None:
     settings = _settings()  # fail fast on bad settings
+    _check_pool_budget(settings, args.workers)
     _uvicorn(args.host, args.port, args.workers, access_log=settings.access_log)
 
 

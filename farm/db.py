@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import asyncpg
@@ -117,3 +118,39 @@ def is_unreachable(exc: BaseException) -> bool:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
+
+
+def pool_size_of(url: str) -> int:
+    """The most connections one process opens for a database URL (its maxsize; SQLite: 1)."""
+    match = re.search(r"[?&]maxsize=(\d+)", url)
+    return int(match.group(1)) if match else 1
+
+
+def pool_budget_problem(
+    workers: int, per_worker: int, max_connections: int, reserved: int
+) -> str | None:
+    """Why `workers` processes with a pool of `per_worker` each would run PostgreSQL out of
+    connections at the busiest minute (the scheduler and a psql session need some too), or
+    None when they fit."""
+    wanted = workers * per_worker
+    available = max_connections - reserved - 5  # the scheduler's pool, a psql session
+    if wanted <= available:
+        return None
+    return (
+        f"{workers} workers × {per_worker} connections = {wanted}, but PostgreSQL allows "
+        f"{available} (max_connections {max_connections}, {reserved} reserved, 5 kept for the "
+        f"scheduler and psql): lower FARM_DB_POOL_SIZE to {max(1, available // workers)} "
+        "or raise max_connections, or requests will fail with 503 under load"
+    )
+
+
+async def server_connection_limits(url: str) -> tuple[int, int]:
+    """PostgreSQL's max_connections and superuser_reserved_connections."""
+    clean = re.sub(r"[?&]maxsize=\d+", "", url).replace("postgres://", "postgresql://", 1)
+    conn = await asyncpg.connect(clean, timeout=5)
+    try:
+        limit = int(await conn.fetchval("SHOW max_connections"))
+        reserved = int(await conn.fetchval("SHOW superuser_reserved_connections"))
+    finally:
+        await conn.close()
+    return limit, reserved

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from farm.accounts import counters
 from farm.accounts.models import Role
-from farm.errors import DomainError, NotFound
+from farm.errors import Conflict, DomainError, NotFound
 from farm.i18n import _
 from farm.lifecycle import activation, cancellation
 from farm.lifecycle import checkout as paying
@@ -69,6 +69,13 @@ async def reserve(request: Request) -> Response:
         if sub_id is not None:
             return redirect(f"/checkout/{sub_id}")
         await counters.uncount(*taken)  # the full path counts it again
+        if await services.sold_out(
+            plan_id=plan_id, plot_id=plot_id, today=today(request), now=now()
+        ):
+            await read_user_now(request)
+            customer = require_user(request, Role.CUSTOMER)
+            if not (hold.require_confirmed and customer.email_confirmed_at is None):
+                raise Conflict(services.plan_full_message())
     await read_user_now(request)
     customer = require_user(request, Role.CUSTOMER)
     plan_id = int_param(request, "plan_id")

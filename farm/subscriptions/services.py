@@ -105,7 +105,7 @@ async def reserve_plot(
             customer_id=customer.id, plot_id=plot_id, season_id=plan.season_id, now=now,
             minutes=hold.relapse_minutes,
         )  # fmt: skip
-    full = _("Every plot of this plan is taken. Please choose another plan.")
+    full = plan_full_message()
     reconciled = False
     if plan.held >= plan.max_plots:  # full, or lapsed claims still count: release them first
         if not await _release_lapsed(now=now, plan_id=plan.id):
@@ -178,6 +178,35 @@ async def reserve_for_session(
         plot_id=plot_id, today=today, now=now, minutes=minutes, hold=hold,
     )  # fmt: skip
     return row["id"] if row is not None else None
+
+
+# A plan on sale whose every place is held, none of them by a lapsed claim waiting to be
+# released: after the last plot went, thousands of buyers are told so at once, in one read,
+# rather than each taking the explaining path (a second try, the plan, the lapsed claims).
+_SOLD_OUT = """
+SELECT 1 FROM plans pl JOIN seasons s ON s.id = pl.season_id
+WHERE pl.id = $1 AND pl.published AND pl.held >= pl.max_plots
+  AND s.sale_starts_on <= $2 AND s.sale_ends_on > $2
+  AND NOT EXISTS (SELECT 1 FROM plot_claims c WHERE c.plan_id = pl.id AND c.expires_at <= $3)
+  AND ($4::int IS NULL OR EXISTS (
+      SELECT 1 FROM plots p
+      WHERE p.id = $4 AND p.field_id = pl.field_id AND p.area_m2 = pl.plot_area_m2
+  ))
+"""
+
+
+def plan_full_message() -> str:
+    return _("Every plot of this plan is taken. Please choose another plan.")
+
+
+async def sold_out(*, plan_id: int, plot_id: int | None, today: date, now: datetime) -> bool:
+    """Whether the plan is on sale and simply full (see _SOLD_OUT); False on SQLite, whose
+    buyers take the explaining path."""
+    conn = connections.get("default")
+    if not is_postgres(conn):
+        return False
+    rows = await conn.execute_query_dict(_SOLD_OUT, [plan_id, today, now, plot_id])
+    return bool(rows)
 
 
 async def _reserve_in_one_statement(

@@ -3,6 +3,7 @@ a plan's places (plans.held) never pass max_plots, a lapsed reservation gives it
 and a customer's double submit reserves once."""
 
 import asyncio
+from datetime import date
 
 import pytest
 
@@ -109,3 +110,49 @@ async def test_a_customer_whose_reservation_lapsed_can_reserve_again(conn):
     first = await reserve(wang, plan)
     second = await reserve(wang, plan, now=later(16))
     assert second.id != first.id and await held(plan) == 1
+
+
+@pytest.mark.postgres
+async def test_a_sold_out_plan_is_told_at_once_but_a_lapsed_hold_in_it_is_still_released(conn):
+    plan = await make_season(plots=4, max_plots=1)
+    other_plan = await make_season(plots=2)
+    sub = await reserve(await make_customer("a@example.com"), plan)
+    plot = await Plot.get(id=sub.plot_id)
+    foreign = await Plot.filter(field_id=other_plan.field_id).first()
+
+    async def sold_out(plot_id=None, now=NOW, today=TODAY):
+        return await services.sold_out(plan_id=plan.id, plot_id=plot_id, today=today, now=now)
+
+    assert await sold_out() and await sold_out(plot.id)
+    assert not await sold_out(foreign.id)  # a plot it does not offer: the explaining path
+    assert not await sold_out(today=date(2027, 3, 1))  # the sale is over: said so instead
+    assert not await services.sold_out(plan_id=other_plan.id, plot_id=None, today=TODAY, now=NOW)
+    # Its one hold lapsed: not sold out, the next buyer gets the place (the hold released).
+    assert not await sold_out(now=later(16))
+    late = await reserve(await make_customer("b@example.com"), plan, now=later(16))
+    assert late.status == Status.PENDING_PAYMENT and await held(plan) == 1
+
+
+@pytest.mark.postgres
+async def test_buyers_of_a_sold_out_plan_get_409_and_its_message_through_the_page(client):
+    from tests.support import log_in_client
+
+    plan = await make_season(plots=3, max_plots=1)
+    await make_customer("a@example.com")
+    await make_customer("b@example.com")
+    token = await log_in_client(client, "a@example.com")
+    first = await client.post(
+        f"/plans/{plan.id}/reserve", data={"plot_id": "auto", "csrf_token": token}
+    )
+    assert first.status_code == 303
+    client.cookies.clear()
+    token = await log_in_client(client, "b@example.com")
+    for plot_id in (
+        "auto",
+        str((await Plot.filter(field_id=plan.field_id).order_by("-id").first()).id),
+    ):
+        late = await client.post(
+            f"/plans/{plan.id}/reserve", data={"plot_id": plot_id, "csrf_token": token}
+        )
+        assert late.status_code == 409 and "该套餐的地块已全部认购" in late.text
+    assert await PlotClaim.filter(plan_id=plan.id).count() == 1 == await held(plan)

@@ -14,6 +14,7 @@ from farm.lifecycle.completion import expire_vouchers as expire_ended_vouchers
 from farm.mail import sender_domain
 from farm.notifications.services import deliver_pending
 from farm.payments.services import refund_due_payments
+from farm.seasons import ship_days
 from farm.shipments.batches import make_due_batches
 from farm.shipments.closing import close_ended_seasons
 from farm.shipments.documents import make_due_documents
@@ -83,6 +84,14 @@ async def expire_vouchers(runtime: Runtime, *, today: date, now: datetime) -> in
     return expired
 
 
+async def tell_ship_day_changes(runtime: Runtime, *, today: date, now: datetime) -> int:
+    """Mail the subscribers of ship days skipped or moved since the last run."""
+    queued = await ship_days.tell_ship_day_changes(links=runtime.links, now=now)
+    if queued:
+        log.info("queued %d mail(s) about changed ship days", queued)
+    return queued
+
+
 async def send_mail(runtime: Runtime, *, today: date, now: datetime) -> int:
     return await deliver_pending(
         mailer=runtime.mailer, now=now, domain=sender_domain(runtime.settings)
@@ -108,6 +117,7 @@ JOBS: list[tuple[Job, int]] = [
     (close_seasons, 3600),
     (issue_vouchers, 600),
     (expire_vouchers, 3600),
+    (tell_ship_day_changes, 60),
     (send_mail, 30),
     (purge_attempts, 3600),
 ]

@@ -100,9 +100,33 @@ class Season(Model):
     sale_ends_on = fields.DateField()
     ship_days_of_month = fields.CharField(max_length=40, default="1,16")
     cutoff_days = fields.IntField(default=2)
+    # Ship days skipped or moved after the sale (farm.land.rules.parse_ship_day_moves); each
+    # change and its reason is a ShipDayChange.
+    ship_day_moves = fields.CharField(max_length=400, default="", db_default="")
 
     class Meta:
         table = "seasons"
+
+
+class ShipDayChange(Model):
+    """A coming ship day of a season skipped (moved_to null) or moved, by a manager, with the
+    reason its subscribers are told (by mail, once: told_at)."""
+
+    id = fields.IntField(primary_key=True)
+    season: fields.ForeignKeyRelation[Season] = fields.ForeignKeyField(
+        "farm.Season", related_name="ship_day_changes", on_delete=fields.RESTRICT
+    )
+    ship_on = fields.DateField()  # the day as it fell before this change
+    moved_to = fields.DateField(null=True)
+    reason = fields.CharField(max_length=200)
+    changed_by: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.User", related_name="ship_day_changes", on_delete=fields.RESTRICT
+    )
+    changed_at = fields.DatetimeField()
+    told_at = fields.DatetimeField(null=True, db_index=True)
+
+    class Meta:
+        table = "ship_day_changes"
 
 
 class Plan(Model):

@@ -44,6 +44,78 @@ def ship_days(starts_on: date, ends_on: date, days_of_month: Iterable[int]) -> l
     return result
 
 
+# ---- Ship days skipped or moved after the sale (the Spring Festival, a storm, a strike) ----
+# A season keeps its moves as text, 'original>new' or 'original>' (skipped), ';'-separated:
+# '2027-02-16>2027-02-19;2027-03-01>'. Every reader of the season's ship days applies them.
+
+SHIP_DAY_NOTICE_DAYS = 3  # a ship day changes at least this many days ahead (and past its cutoff)
+MAX_SHIP_DAY_MOVES = 16  # what the season's column holds
+
+
+def parse_ship_day_moves(text: str) -> dict[date, date | None]:
+    moves: dict[date, date | None] = {}
+    for part in filter(None, (text or "").split(";")):
+        original, _sep, new = part.partition(">")
+        moves[date.fromisoformat(original)] = date.fromisoformat(new) if new else None
+    return moves
+
+
+def format_ship_day_moves(moves: Mapping[date, date | None]) -> str:
+    return ";".join(
+        f"{d.isoformat()}>{n.isoformat() if n else ''}" for d, n in sorted(moves.items())
+    )
+
+
+def apply_ship_day_moves(days: Sequence[date], moves: Mapping[date, date | None]) -> list[date]:
+    """The ship days as they will be: each moved one on its new date, skipped ones gone."""
+    result = []
+    for d in days:
+        new = moves.get(d, d)
+        if new is not None:
+            result.append(new)
+    return sorted(set(result))
+
+
+def original_ship_day(
+    day: date, days: Sequence[date], moves: Mapping[date, date | None]
+) -> date | None:
+    """The ship day of the season's calendar that now falls on `day` (itself, or the one
+    moved there), or None when `day` is no ship day."""
+    for d in days:
+        if moves.get(d, d) == day:
+            return d
+    return None
+
+
+def ship_day_change_problem(
+    *, days: Sequence[date], day: date, new_day: date | None, today: date, cutoff_days: int,
+    starts_on: date, ends_on: date,
+) -> str | None:  # fmt: skip
+    """Why a ship day (as it now falls, `days`) cannot be skipped (`new_day` None) or moved
+    to `new_day`, or None when it can: only a coming ship day, at least the notice ahead and
+    before its boxes are being packed; a move stays inside the season, between the ship days
+    before and after it, at least the notice ahead."""
+    notice = max(SHIP_DAY_NOTICE_DAYS, cutoff_days + 1)
+    if day not in days:
+        return _("%(day)s is not a ship day of this season.") % {"day": day.isoformat()}
+    if (day - today).days < notice:
+        return _("A ship day can be changed at least %(days)d days ahead.") % {"days": notice}
+    if new_day is None:
+        return None
+    if (new_day - today).days < notice:
+        return _("A ship day can move only to a day at least %(days)d days ahead.") % {
+            "days": notice
+        }
+    if not starts_on <= new_day < ends_on:
+        return _("The new day must fall inside the season.")
+    i = list(days).index(day)
+    before = days[i - 1] if i > 0 else None
+    after = days[i + 1] if i + 1 < len(days) else None
+    if new_day == day or (before and new_day <= before) or (after and new_day >= after):
+        return _("A ship day can move only between the ship days before and after it.")
+    return None
+
+
 def cutoff_for(ship_day: date, cutoff_days: int) -> date:
     """The last day on which a ship day can still be changed (held, re-addressed)."""
     return ship_day - timedelta(days=cutoff_days)

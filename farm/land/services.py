@@ -18,7 +18,7 @@ from tortoise.expressions import Q
 from farm.errors import NotFound
 from farm.i18n import _
 from farm.land import rules
-from farm.land.models import Field, Plan, PlanPerk, Plot, PlotClaim, Season
+from farm.land.models import Field, Plan, PlanPerk, Plot, PlotClaim, Season, ShipDayChange
 from farm.land.sections import Grid, Scale, Section, readable_scale, section_grid
 from farm.sql import is_postgres, select
 
@@ -55,6 +55,26 @@ async def taken_plot_ids(season_id: int, now: datetime) -> set[int]:
 
 
 def season_ship_days(season: Season) -> list[date]:
+    """The season's ship days as they will be: its calendar, with the days skipped or moved
+    since the sale."""
+    days = calendar_ship_days(season)
+    if not season.ship_day_moves:
+        return days
+    return rules.apply_ship_day_moves(days, rules.parse_ship_day_moves(season.ship_day_moves))
+
+
+async def season_changes(season_id: int) -> list[ShipDayChange]:
+    """The season's ship days skipped or moved, newest first, with who changed them."""
+    return list(
+        await ShipDayChange.filter(season_id=season_id)
+        .order_by("-changed_at", "-id")
+        .limit(rules.MAX_SHIP_DAY_MOVES * 2)
+        .select_related("changed_by")
+    )
+
+
+def calendar_ship_days(season: Season) -> list[date]:
+    """The season's ship days as its calendar gave them, before any change."""
     return rules.ship_days(
         season.starts_on, season.ends_on, rules.parse_days_of_month(season.ship_days_of_month)
     )

@@ -15,6 +15,7 @@ from farm.accounts import counters
 from farm.accounts.models import Role
 from farm.errors import Conflict, DomainError, NotFound
 from farm.i18n import _
+from farm.land import services as land_services
 from farm.lifecycle import activation, cancellation
 from farm.lifecycle import checkout as paying
 from farm.payments import rules as refund_rules
@@ -335,6 +336,7 @@ async def _subscription_page(request: Request, sub_id: int, **extra) -> Response
         "form": _address_form(view.subscription),
         "errors": {},
         "today": today(request),
+        "changes": await land_services.season_changes(view.subscription.season_id),
         "welcome": request.query_params.get("welcome") == "1",
         "saved": request.query_params.get("saved") == "1",
         **extra,

@@ -13,10 +13,11 @@ from starlette.routing import Route
 
 from farm import units
 from farm.accounts.models import User
+from farm.errors import Conflict
 from farm.fieldwork import services as fieldwork
 from farm.land.models import CareMode, Season
 from farm.paging import parse_page, search_text
-from farm.seasons import console, todo
+from farm.seasons import console, ship_days, todo
 from farm.seasons.console import PERK_ROWS, PerkInput, PlanInput, SeasonInput
 from farm.web import (
     Shown,
@@ -100,6 +101,39 @@ async def season_page(request: Request) -> Response:
         return f"/manage/seasons/{season_id}?saved=1"
 
     return await form_page(request, show=show, save=save, names=SEASON_NAMES)
+
+
+SHIP_DAY_NAMES = ("day", "action", "new_day", "reason")
+
+
+async def season_ship_days(request: Request) -> Response:
+    """Skip or move a coming ship day of the season, with the reason subscribers are told."""
+    manager = require_manager(request)
+    season_id = int_param(request, "season_id")
+
+    async def show(shown: Shown) -> Response:
+        view = await ship_days.ship_days_view(
+            manager=manager, season_id=season_id, today=today(request)
+        )
+        context = {
+            "section": "seasons",
+            "view": view,
+            "form": shown.form({"action": "move"}),
+            "errors": shown.errors,
+            "notice": shown.notice,
+            "saved": request.query_params.get("saved") == "1",
+        }
+        return render(request, "manage/land/ship_days.html", context, shown.status_code)
+
+    async def save(values: dict[str, str]) -> str:
+        change = ship_days.read_change(**values)
+        await ship_days.change_ship_day(
+            manager=manager, season_id=season_id, day=change["day"], new_day=change["new_day"],
+            reason=change["reason"], today=today(request), now=now(),
+        )  # fmt: skip
+        return f"/manage/seasons/{season_id}/ship-days?saved=1"
+
+    return await form_page(request, show=show, save=save, names=SHIP_DAY_NAMES, notices=(Conflict,))
 
 
 def _plan_input(form: dict[str, str]) -> PlanInput:
@@ -225,6 +259,12 @@ routes = [
     Route("/manage/seasons/new", season_new, methods=["GET", "POST"], name="manage_season_new"),
     Route(
         "/manage/seasons/{season_id}", season_page, methods=["GET", "POST"], name="manage_season"
+    ),
+    Route(
+        "/manage/seasons/{season_id}/ship-days",
+        season_ship_days,
+        methods=["GET", "POST"],
+        name="manage_season_ship_days",
     ),
     Route(
         "/manage/seasons/{season_id}/plans/new",

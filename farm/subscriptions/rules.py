@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -36,14 +36,18 @@ def refund_quote(
     ship_days: list[date],
     cutoff_days: int,
     today: date,
+    empty_days: Collection[date] = (),
 ) -> RefundQuote | None:
     """What a cancellation today gives back, or None when it is too late to cancel.
 
     Before the season starts: everything. After: the share of ship days whose cutoff has not
-    passed (those boxes are not yet being packed), rounded down to the fen.
+    passed (those boxes are not yet being packed), rounded down to the fen. Only ship days
+    that are sent count: `ship_days` are the season's as they now fall (skipped ones gone),
+    and a past ship day with nothing to send this subscriber (`empty_days`) is left out.
     """
     if today >= ends_on:
         return None
+    ship_days = [d for d in ship_days if d not in empty_days]
     total = len(ship_days)
     if today < starts_on:
         return RefundQuote(price_fen, total, total, True)

@@ -20,7 +20,7 @@ from farm.land import rules as land_rules
 from farm.land.models import Plan, Plot, PlotClaim
 from farm.land.services import season_ship_days
 from farm.payments.models import Payment, PaymentStatus
-from farm.sql import is_postgres, one_or_not_found
+from farm.sql import is_postgres, one_or_not_found, select
 from farm.subscriptions import claims, rules
 from farm.subscriptions.models import Status, Subscription
 
@@ -467,6 +467,21 @@ async def _views(subs: list[Subscription], *, today: date) -> list[SubscriptionV
     expiries = dict(
         await PlotClaim.filter(subscription_id__in=ids).values_list("subscription_id", "expires_at")
     )
+    empty: dict[int, set[date]] = {}
+    active = [s.id for s in subs if s.status == Status.ACTIVE]
+    if active:  # ship days that had nothing for them: not counted by the refund rule
+        conn = connections.get("default")
+        marks = ", ".join(f"${i}" for i in range(1, len(active) + 1))
+        rows = await select(
+            conn,
+            "SELECT subscription_id, ship_on FROM shipments "  # noqa: S608 (numbered marks)
+            f"WHERE status = 'empty' AND subscription_id IN ({marks})",
+            list(active),
+        )
+        for row in rows:
+            ship_on = row["ship_on"]
+            ship_on = date.fromisoformat(ship_on) if isinstance(ship_on, str) else ship_on
+            empty.setdefault(row["subscription_id"], set()).add(ship_on)
     views = []
     for sub in subs:
         days = season_ship_days(sub.season)
@@ -479,6 +494,7 @@ async def _views(subs: list[Subscription], *, today: date) -> list[SubscriptionV
                 ship_days=days,
                 cutoff_days=sub.season.cutoff_days,
                 today=today,
+                empty_days=empty.get(sub.id, ()),
             )
         views.append(
             SubscriptionView(

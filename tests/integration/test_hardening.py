@@ -78,10 +78,10 @@ async def test_a_page_is_503_with_retry_after_not_500_when_the_database_is_down(
         page = await c.get("/")
         api = await c.get("/", headers={"accept": "application/json"})
     assert page.status_code == 503 and page.headers["retry-after"] == "5"
-    assert "briefly unavailable" in page.text and "Traceback" not in page.text
+    assert "暂时不可用" in page.text and "Traceback" not in page.text  # the default language
     for name in HEADERS:
         assert page.headers.get(name), name
-    assert api.status_code == 503 and "briefly unavailable" in api.json()["error"]
+    assert api.status_code == 503 and "暂时不可用" in api.json()["error"]
 
 
 async def test_out_of_connections_counts_as_unreachable_and_a_bug_does_not():

@@ -85,3 +85,26 @@ def test_plain_numbers_drop_trailing_zeros():
         "66.67",
         "3",
     ]
+
+
+def test_ship_day_moves_read_back_as_written_and_apply_to_the_calendar():
+    from farm.land.rules import apply_ship_day_moves, format_ship_day_moves, parse_ship_day_moves
+
+    moves = {date(2027, 2, 16): date(2027, 2, 19), date(2027, 3, 1): None}
+    text = format_ship_day_moves(moves)
+    assert text == "2027-02-16>2027-02-19;2027-03-01>"
+    assert parse_ship_day_moves(text) == moves and parse_ship_day_moves("") == {}
+    days = [date(2027, 2, 1), date(2027, 2, 16), date(2027, 3, 1), date(2027, 3, 16)]
+    assert apply_ship_day_moves(days, moves) == [
+        date(2027, 2, 1), date(2027, 2, 19), date(2027, 3, 16)
+    ]  # fmt: skip
+
+
+def test_the_refund_rule_leaves_out_ship_days_that_had_nothing_to_send():
+    from farm.subscriptions.rules import refund_quote
+
+    days = [date(2026, 9, 1), date(2026, 9, 16), date(2026, 10, 1), date(2026, 10, 16)]
+    terms = dict(price_fen=40000, starts_on=date(2026, 9, 1), ends_on=date(2026, 11, 1),
+                 ship_days=days, cutoff_days=2, today=date(2026, 9, 20))  # fmt: skip
+    assert refund_quote(**terms).refund_fen == 20000  # 2 of 4
+    assert refund_quote(**terms, empty_days={date(2026, 9, 1)}).refund_fen == 26666  # 2 of 3

@@ -1,5 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+from farm.shipments.models import DiversionReason, ShipmentStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
@@ -24,9 +25,24 @@ class Migration(migrations.Migration):
             options={'table': 'ship_day_changes', 'app': 'farm', 'pk_attr': 'id', 'table_description': 'A coming ship day of a season skipped (moved_to null) or moved, by a manager, with the'},
             bases=['Model'],
         ),
+        ops.AlterField(
+            model_name='Allocation',
+            name='reason',
+            field=fields.CharEnumField(null=True, description='SHELF_LIFE: shelf_life\nHOLD: hold\nDONATED: donated\nSOLD_LOCALLY: sold_locally\nUNCLAIMED: unclaimed\nNOT_SENT: not_sent', enum_type=DiversionReason, max_length=20),
+        ),
         ops.AddField(
             model_name='Season',
             name='ship_day_moves',
             field=fields.CharField(default='', db_default='', max_length=400),
+        ),
+        ops.AlterField(
+            model_name='Shipment',
+            name='status',
+            field=fields.CharEnumField(default=ShipmentStatus.CREATED, description='CREATED: created\nEMPTY: empty\nPACKED: packed\nSHIPPED: shipped\nCLOSED: closed', enum_type=ShipmentStatus, max_length=10),
+        ),
+        ops.AddField(
+            model_name='Shipment',
+            name='close_reason',
+            field=fields.CharField(default='', db_default='', max_length=200),
         ),
     ]

@@ -73,6 +73,7 @@ async def _batch_response(request: Request, status_code: int = 200, **extra) -> 
         "section": "shipments",
         "view": view,
         "statuses": list(ShipmentStatus),
+        "today": today(request),
         "row_errors": {},
         "row_form": {},
         "problems": [],
@@ -127,6 +128,18 @@ async def pack_all(request: Request) -> Response:
     form = await read_form(request)
     await dispatch.mark_all_packed(manager=manager, batch_id=batch_id, now=now())
     return _back(request, form, "packed_all")
+
+
+async def close_unsent(request: Request) -> Response:
+    """Close a past ship day's boxes that never went, with the reason families read."""
+    manager = require_manager(request)
+    batch_id = int_param(request, "batch_id")
+    form = await read_form(request)
+    await dispatch.close_unsent(
+        manager=manager, batch_id=batch_id, reason=str(form.get("reason") or ""),
+        today=today(request), now=now(),
+    )  # fmt: skip
+    return _back(request, form, "closed")
 
 
 async def ship(request: Request) -> Response:
@@ -220,6 +233,7 @@ routes = [
     Route("/manage/shipments/{batch_id}/pack", pack, methods=["POST"]),
     Route("/manage/shipments/{batch_id}/pack-all", pack_all, methods=["POST"]),
     Route("/manage/shipments/{batch_id}/ship", ship, methods=["POST"]),
+    Route("/manage/shipments/{batch_id}/close", close_unsent, methods=["POST"]),
     Route("/manage/shipments/{batch_id}/tracking", upload_tracking, methods=["POST"]),
     Route("/manage/shipments/{batch_id}/addresses.csv", addresses, name="manage_addresses"),
 ]

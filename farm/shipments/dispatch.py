@@ -24,7 +24,15 @@ from farm.notifications.services import queue_mail
 from farm.shipments import couriers, rules, tracking_csv
 from farm.shipments.batches import CHUNK
 from farm.shipments.console import own_batch
-from farm.shipments.models import SHIPPABLE, Allocation, Batch, Shipment, ShipmentStatus
+from farm.shipments.models import (
+    SHIPPABLE,
+    Allocation,
+    AllocationState,
+    Batch,
+    DiversionReason,
+    Shipment,
+    ShipmentStatus,
+)
 from farm.shipments.tracking_csv import LineProblem, TrackingLine
 from farm.subscriptions.models import Subscription
 from farm.units import amount_text
@@ -81,6 +89,49 @@ async def mark_all_packed(*, manager: User, batch_id: int, now: datetime) -> int
                 .update(status=ShipmentStatus.PACKED, packed_at=now)
             )
         return packed
+
+
+CLOSE_REASON_LIMIT = 200
+
+
+async def close_unsent(
+    *, manager: User, batch_id: int, reason: str, today: date, now: datetime
+) -> int:
+    """Close the boxes of a past ship day that never went (still to pack, or packed and never
+    handed to a courier), with the reason their families read on their page, instead of a box
+    "being packed" for weeks. What was in them is recorded as not sent (every gram still in
+    one place), and such a ship day is not counted by the refund rule. Returns how many."""
+    batch = await own_batch(manager=manager, batch_id=batch_id)
+    form = forms.Form()
+    why = form.read("reason", forms.text, reason, limit=CLOSE_REASON_LIMIT, required=True)
+    form.check()
+    if batch.ship_on >= today:
+        raise Conflict(_("Only the boxes of a past ship day can be closed."))
+    async with in_transaction() as conn:
+        # Locked in id order first, as packing and corrections lock boxes: never a deadlock.
+        boxes = (
+            await Shipment.filter(batch_id=batch.id, status__in=SHIPPABLE)
+            .select_for_update().using_db(conn).order_by("id").only("id")
+        )  # fmt: skip
+        ids = [box.id for box in boxes]
+        closed = 0
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            closed += await (
+                Shipment.filter(id__in=chunk, status__in=SHIPPABLE)
+                .using_db(conn)
+                .update(status=ShipmentStatus.CLOSED, close_reason=why)
+            )
+            await (
+                Allocation.filter(shipment_id__in=chunk)
+                .using_db(conn)
+                .update(
+                    state=AllocationState.DIVERTED, reason=DiversionReason.NOT_SENT,
+                    shipment_id=None, decided_by_id=manager.id, decided_at=now,
+                    note=(why or "")[:200],
+                )
+            )  # fmt: skip
+        return closed
 
 
 async def mark_shipped(

@@ -13,6 +13,7 @@ class ShipmentStatus(StrEnum):
     EMPTY = "empty"  # nothing could be sent this time: no box
     PACKED = "packed"
     SHIPPED = "shipped"
+    CLOSED = "closed"  # a past ship day's box never sent: closed by a manager, with a reason
 
 
 SHIPPABLE = (ShipmentStatus.CREATED, ShipmentStatus.PACKED)  # boxes still to hand to a courier
@@ -30,6 +31,7 @@ class DiversionReason(StrEnum):
     DONATED = "donated"
     SOLD_LOCALLY = "sold_locally"
     UNCLAIMED = "unclaimed"  # no subscriber to send it to (free plot, after the last ship day)
+    NOT_SENT = "not_sent"  # its box was closed unsent (Shipment.close_reason says why)
 
 
 class TransitTime(Model):
@@ -126,6 +128,7 @@ class Shipment(Model):
     # Where the customer follows the box: the courier's link pattern (Courier.tracking_url)
     # filled in with the number when it was shipped; "" for a courier without one.
     tracking_url = fields.CharField(max_length=400, default="", db_default="")
+    close_reason = fields.CharField(max_length=200, default="", db_default="")  # CLOSED: why
     created_at = fields.DatetimeField()
     packed_at = fields.DatetimeField(null=True)
     shipped_at = fields.DatetimeField(null=True)

@@ -475,7 +475,7 @@ async def _views(subs: list[Subscription], *, today: date) -> list[SubscriptionV
         rows = await select(
             conn,
             "SELECT subscription_id, ship_on FROM shipments "  # noqa: S608 (numbered marks)
-            f"WHERE status = 'empty' AND subscription_id IN ({marks})",
+            f"WHERE status IN ('empty', 'closed') AND subscription_id IN ({marks})",
             list(active),
         )
         for row in rows:

@@ -191,3 +191,78 @@ async def test_the_manager_changes_a_day_through_the_page_and_the_customer_sees_
     await log_in_client(client, wang.email)
     mine = await client.get(f"/account/subscriptions/{mine_sub.id}")
     assert new_day in mine.text and "快递停运" in mine.text
+
+
+async def boxes_of_a_past_ship_day():
+    plan, season, subs, manager = await scene()
+    rice = await make_crop(season.cooperative_id)
+    await make_lot(rice, field_id=plan.field_id, plot_id=subs[0].plot_id, grams=3000,
+                   harvested_on=date(2026, 10, 10))  # fmt: skip
+    await batches.make_due_batches(today=date(2026, 10, 16), now=NOW)
+    batch = await Batch.get(ship_on=date(2026, 10, 16))
+    return plan, season, subs, manager, batch
+
+
+async def test_a_past_ship_days_boxes_that_never_went_are_closed_with_a_reason(conn):
+    from farm.shipments import dispatch
+    from farm.shipments.models import Allocation, AllocationState, DiversionReason
+    from tests.support import accounting_problems
+
+    plan, season, subs, manager, batch = await boxes_of_a_past_ship_day()
+    box = await Shipment.get(subscription_id=subs[0].id, ship_on=batch.ship_on)
+    assert box.status == ShipmentStatus.CREATED
+    closed = await dispatch.close_unsent(
+        manager=manager, batch_id=batch.id, reason="暴雪封路，没能发出", today=TODAY, now=NOW
+    )
+    assert closed == 1  # the other box was empty: nothing to close
+    box = await Shipment.get(id=box.id)
+    assert box.status == ShipmentStatus.CLOSED and box.close_reason == "暴雪封路，没能发出"
+    rice = await Allocation.get(lot__plot_id=subs[0].plot_id)
+    assert (rice.state, rice.reason, rice.shipment_id) == (
+        AllocationState.DIVERTED, DiversionReason.NOT_SENT, None
+    )  # fmt: skip
+    assert await accounting_problems() == []
+    again = await dispatch.close_unsent(
+        manager=manager, batch_id=batch.id, reason="再来一次", today=TODAY, now=NOW
+    )
+    assert again == 0
+    customer = await User.get(id=subs[0].customer_id)
+    view = await subscriptions.subscription_view(
+        customer=customer, subscription_id=subs[0].id, today=TODAY
+    )
+    not_sent = await Shipment.filter(  # the empty boxes before, and the closed one
+        subscription_id=subs[0].id, status__in=(ShipmentStatus.EMPTY, ShipmentStatus.CLOSED)
+    ).count()
+    assert not_sent == 4 and view.refund.total == len(season_ship_days(season)) - not_sent
+
+
+async def test_closing_is_refused_without_a_reason_before_the_day_or_for_another_cooperative(conn):
+    from farm.shipments import dispatch
+
+    plan, season, subs, manager, batch = await boxes_of_a_past_ship_day()
+    with pytest.raises(FieldErrors):
+        await dispatch.close_unsent(manager=manager, batch_id=batch.id, reason=" ",
+                                    today=TODAY, now=NOW)  # fmt: skip
+    with pytest.raises(Conflict):
+        await dispatch.close_unsent(manager=manager, batch_id=batch.id, reason="早了",
+                                    today=batch.ship_on, now=NOW)  # fmt: skip
+    other = await Cooperative.create(name="别的合作社")
+    stranger = await User.create(email="x@example.com", name="外人", password_hash="x",
+                                 role=Role.MANAGER, cooperative_id=other.id)  # fmt: skip
+    with pytest.raises(NotFound):
+        await dispatch.close_unsent(manager=stranger, batch_id=batch.id, reason="别人的",
+                                    today=TODAY, now=NOW)  # fmt: skip
+    assert not await Shipment.filter(status=ShipmentStatus.CLOSED).exists()
+
+
+async def test_the_family_reads_why_its_box_never_went(client):
+    from farm.shipments import dispatch
+
+    plan, season, subs, manager, batch = await boxes_of_a_past_ship_day()
+    wang = await make_customer()
+    await Subscription.filter(id=subs[0].id).update(customer_id=wang.id)
+    await dispatch.close_unsent(manager=manager, batch_id=batch.id, reason="暴雪封路，没能发出",
+                                today=TODAY, now=NOW)  # fmt: skip
+    await log_in_client(client, wang.email)
+    page = await client.get(f"/account/subscriptions/{subs[0].id}")
+    assert "暴雪封路，没能发出" in page.text and page.status_code == 200

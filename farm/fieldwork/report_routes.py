@@ -20,6 +20,7 @@ async def reports_page(request: Request) -> Response:
         cooperative_id=manager.cooperative_id,
         season_id=season_param(request),
         plot_page=parse_page(request.query_params.get("page")),
+        timezone=request.app.state.settings.timezone,
     )
     return render(request, "manage/reports/index.html", {"section": "reports", "page": page})
 

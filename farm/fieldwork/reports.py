@@ -18,9 +18,10 @@ from farm.csvfiles import safe_cell_sql
 from farm.errors import NotFound
 from farm.fieldwork import rules
 from farm.fieldwork.models import Crop, Household
-from farm.i18n import _
-from farm.land.models import Field, Season
+from farm.i18n import _, localized
+from farm.land.models import Field, Plan, Season
 from farm.paging import Page, clamp_page, page_count
+from farm.payments.accounts import SeasonMoney, season_money
 from farm.sql import copy_csv, is_postgres, select
 
 PLOTS_PER_PAGE = 100
@@ -130,6 +131,7 @@ class ReportsPage:
     season: Season | None
     households: HouseholdReport | None
     yields: YieldReport | None
+    money: SeasonMoney | None = None
 
 
 async def own_season(*, cooperative_id: int, season_id: int | None) -> Season:
@@ -162,8 +164,9 @@ async def yield_report(
 
 
 async def reports_page(
-    *, cooperative_id: int, season_id: int | None, plot_page: int = 1
-) -> ReportsPage:
+    *, cooperative_id: int, season_id: int | None, plot_page: int = 1,
+    timezone: str = "Asia/Shanghai",
+) -> ReportsPage:  # fmt: skip
     """Both reports for one season of the cooperative, by default the latest to start; and
     every season, to choose another."""
     seasons = list(await Season.filter(cooperative_id=cooperative_id).order_by("-starts_on", "-id"))
@@ -180,6 +183,13 @@ async def reports_page(
         season=season,
         households=await _household_report(season),
         yields=await _yield_report(season, plot_page=plot_page),
+        money=await season_money(
+            season,
+            timezone=timezone,
+            names={
+                p.id: localized(p.name, p.name_en) for p in await Plan.filter(season_id=season.id)
+            },
+        ),  # fmt: skip
     )
 
 

@@ -628,6 +628,11 @@ def console_walk(field_id, season_id, plan_id):
         ("/manage/seasons/new", True, season),
         (f"/manage/seasons/{season_id}", True, season),
         (f"/manage/seasons/{season_id}/plans/new", True, plan),
+        (
+            f"/manage/seasons/{season_id}/ship-days",
+            True,
+            {"day": "2027-02-01", "action": "skip", "reason": "春节"},
+        ),  # fmt: skip
         (f"/manage/plans/{plan_id}", True, plan),
         (f"/manage/plans/{plan_id}/publish", False, {"publish": "1"}),
     ]

@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from farm import i18n
 from farm.accounts import sessions
 from farm.accounts.models import Role, User
+from farm.assets import Fingerprints
 from farm.errors import DomainError, FieldErrors, Forbidden, NotFound
 from farm.links import Links
 from farm.paging import parse_page, search_text
@@ -38,6 +39,7 @@ from farm.units import (
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
+STATIC = Fingerprints(STATIC_DIR)
 CSRF_FIELD = "csrf_token"
 MAX_FORM_FIELDS = 400  # a work entry may tick every plot of a large field
 MAX_UPLOAD_BYTES = 62 * 1024 * 1024
@@ -58,6 +60,7 @@ def make_templates(timezone: str = "Asia/Shanghai") -> Environment:
     env.filters["days_of_month"] = days_of_month
     env.filters["kg"] = lambda grams: plain_number(grams_to_kg(grams))
     env.filters["jin"] = lambda grams: plain_number(grams_to_jin(grams))
+    env.globals["static_url"] = STATIC.url  # a fingerprinted name, cached for a year
     env.globals["amount"] = amount_text  # grams or pieces, by the crop's unit
     zone = ZoneInfo(timezone)
     # Stored in UTC, shown in the service's time zone.

@@ -30,6 +30,7 @@ class Fingerprints:
     def __init__(self, directory: Path):
         self.directory = directory
         self._known: dict[str, tuple[tuple[int, int], str]] = {}
+        self._texts: dict[str, tuple[str, str]] = {}
 
     def of(self, name: str) -> str | None:
         """The fingerprint of the file `name` (relative to the directory), None if absent."""
@@ -44,6 +45,17 @@ class Fingerprints:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:FINGERPRINT_LENGTH]
         self._known[name] = (key, digest)
         return digest
+
+    def text(self, name: str) -> str:
+        """The file's text, read again only when it changed (for a stylesheet put inline)."""
+        fingerprint = self.of(name)
+        if fingerprint is None:
+            raise LookupError(f"no static file {name!r}")
+        cached = self._texts.get(name)
+        if cached is None or cached[0] != fingerprint:
+            cached = (fingerprint, (self.directory / name).read_text())
+            self._texts[name] = cached
+        return cached[1]
 
     def url(self, name: str) -> str:
         """`/static/<stem>.<fingerprint><ext>`; a file that does not exist is a bug in a

@@ -36,7 +36,8 @@ async def test_a_refused_sign_up_summarises_each_field_in_error_with_a_link_to_i
         field = re.search(rf'<input [^>]*id="{target}"[^>]*>', r.text)
         assert field and 'aria-invalid="true"' in field.group(0), target
     assert r.text.count("autofocus") == 1  # the summary is the only element to take focus
-    assert r.text.index("error-summary") < r.text.index('name="name"')  # at the top
+    body = r.text[r.text.index("<body>") :]
+    assert body.index('class="error banner error-summary"') < body.index('name="name"')
 
 
 async def test_a_refused_log_in_links_its_summary_to_the_email_field(client):
@@ -52,4 +53,5 @@ async def test_a_refused_log_in_links_its_summary_to_the_email_field(client):
 
 async def test_a_fresh_form_has_no_summary_and_its_fields_no_ids(client):
     html = (await client.get("/signup")).text
-    assert "error-summary" not in html and 'id="f-' not in html and "autofocus" not in html
+    assert 'class="error banner error-summary"' not in html
+    assert 'id="f-' not in html and "autofocus" not in html

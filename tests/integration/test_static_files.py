@@ -1,6 +1,7 @@
 """Static files under fingerprinted names: pages refer to them, they are cached for a year as
 immutable, the plain name still answers (revalidated), and a fingerprint that is not the
-file's current one is a 404 rather than an old or wrong file kept for a year."""
+file's current one is a 404 rather than an old or wrong file kept for a year. The stylesheet,
+small, is put inline: no request blocks a page's first paint."""
 
 from __future__ import annotations
 
@@ -16,10 +17,18 @@ def fingerprint(name: str) -> str:
     return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
 
 
-async def test_pages_link_the_stylesheet_by_its_content_fingerprint(client):
+async def test_pages_link_the_icon_by_its_content_fingerprint(client):
     html = (await client.get("/")).text
-    linked = re.search(r'<link rel="stylesheet" href="([^"]+)">', html)
-    assert linked and linked.group(1) == f"/static/site.{fingerprint('site.css')}.css"
+    linked = re.search(r'<link rel="icon" href="([^"]+)"', html)
+    assert linked and linked.group(1) == f"/static/favicon.{fingerprint('favicon.svg')}.svg"
+
+
+async def test_pages_carry_the_stylesheet_inline_so_nothing_blocks_their_first_paint(client):
+    html = (await client.get("/")).text
+    head = html[: html.index("</head>")]
+    assert 'rel="stylesheet"' not in head
+    style = re.search(r"<style>(.*?)</style>", head, re.S)
+    assert style and style.group(1) == (STATIC_DIR / "site.css").read_text()
 
 
 async def test_a_fingerprinted_file_is_served_immutable_for_a_year(client):
@@ -65,6 +74,14 @@ def test_an_edited_file_gets_a_new_fingerprint_and_the_old_one_stops_answering(t
     assert first != second and re.fullmatch(r"/static/app\.[0-9a-f]{12}\.js", second)
     assert prints.plain_name(second.removeprefix("/static/")) == "app.js"
     assert prints.plain_name(first.removeprefix("/static/")) == ""
+
+
+def test_an_inline_stylesheet_is_read_again_when_it_changes(tmp_path):
+    (tmp_path / "a.css").write_text("p{}")
+    prints = Fingerprints(tmp_path)
+    assert prints.text("a.css") == "p{}"
+    (tmp_path / "a.css").write_text("p{color:red}")
+    assert prints.text("a.css") == "p{color:red}"
 
 
 def test_a_fingerprint_never_reaches_outside_the_folder(tmp_path):

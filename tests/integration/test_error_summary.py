@@ -55,3 +55,20 @@ async def test_a_fresh_form_has_no_summary_and_its_fields_no_ids(client):
     html = (await client.get("/signup")).text
     assert 'class="error banner error-summary"' not in html
     assert 'id="f-' not in html and "autofocus" not in html
+
+
+async def test_a_refused_delivery_address_summarises_its_fields_the_province_too(client):
+    from tests.integration.test_payments import ADDRESS, reserved_with_address
+
+    sub, token = await reserved_with_address(client)
+    r = await client.post(
+        f"/checkout/{sub.id}/address",
+        data={**ADDRESS, "phone": "123", "province": "", "csrf_token": token},
+    )
+    assert r.status_code == 422
+    links = summary_links(r.text)
+    assert [target for target, _ in links] == ["f-phone", "f-province"]  # in the form's order
+    assert links[1][1].startswith("省份：")  # the customer's language, its colon
+    province = re.search(r'<select name="province"[^>]*>', r.text)
+    assert province and 'id="f-province"' in province.group(0)
+    assert 'aria-invalid="true"' in province.group(0)

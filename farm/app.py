@@ -16,13 +16,13 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Match, Mount, Route
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from farm import db, i18n
 from farm.accounts import routes as accounts_routes
 from farm.accounts import sessions
 from farm.admin import routes as admin_routes
+from farm.assets import FingerprintedStatic
 from farm.bootstrap import bootstrap
 from farm.errors import DomainError, FieldErrors
 from farm.fieldwork import catalogue_routes, report_routes
@@ -48,6 +48,7 @@ from farm.shipments import routes as shipment_routes
 from farm.subscriptions import console_routes as subscriber_console_routes
 from farm.vouchers import routes as voucher_routes
 from farm.web import (
+    STATIC,
     STATIC_DIR,
     LoginRequired,
     make_templates,
@@ -260,7 +261,7 @@ def create_app(
         *booking_routes.routes,
         *notification_routes.routes,
         *(notification_routes.dev_routes if settings.is_development else []),
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        Mount("/static", FingerprintedStatic(STATIC), name="static"),
     ]
     app = Starlette(
         debug=False,

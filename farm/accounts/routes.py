@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -66,8 +68,10 @@ async def signup(request: Request) -> Response:
         if user is not None and not settings.confirms_email:
             await start_session(request, user)  # development and demos: in at once
             return safe_next(values["next"], "/account")
-        # The same answer whether the address was free or taken: see your inbox.
-        return "/signup/sent"
+        # The same answer whether the address was free or taken: see your inbox; its "Log
+        # in" leads back to where the person was going (a chosen plot's Reserve panel).
+        back = safe_next(values["next"], "/account")
+        return "/signup/sent" if back == "/account" else f"/signup/sent?next={quote(back)}"
 
     async def show(shown: Shown) -> Response:
         posted = shown.posted or {"next": next_url}
@@ -81,7 +85,8 @@ async def signup(request: Request) -> Response:
 
 
 async def signup_sent(request: Request) -> Response:
-    return render(request, "accounts/signup_sent.html")
+    back = safe_next(request.query_params.get("next"), "")
+    return render(request, "accounts/signup_sent.html", {"next": back})
 
 
 async def confirm_email(request: Request) -> Response:

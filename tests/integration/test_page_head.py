@@ -32,8 +32,9 @@ async def test_every_page_has_a_description_and_the_plan_page_describes_its_plan
 
 async def test_the_icon_is_linked_and_favicon_ico_answers_with_it(client):
     html = (await client.get("/")).text
-    assert '<link rel="icon" href="/static/favicon.svg"' in html
-    for path in ("/favicon.ico", "/static/favicon.svg"):
+    icon = re.search(r'<link rel="icon" href="(/static/favicon\.[0-9a-f]+\.svg)"', html)
+    assert icon, "no fingerprinted icon link"
+    for path in ("/favicon.ico", "/static/favicon.svg", icon.group(1)):
         r = await client.get(path)
         assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
         assert r.content.startswith(b"<svg")

@@ -1,0 +1,131 @@
+"""The plot's certificate: one A4 page, in Chinese and English, with the family's name sign
+and the season's numbers. Drawn with the ship day's PDF writer (farm.shipments.pdf_writer:
+STSong-Light for Chinese, Helvetica for Latin), in a worker thread."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+
+import anyio
+
+from farm import units
+from farm.shipments.pdf_writer import CJK, LATIN, LATIN_BOLD, PdfWriter, string_width, text_op
+from farm.story.summary import Summary
+
+WIDTH, HEIGHT = 842.0, 595.0  # A4 landscape, in points
+MARGIN = 60.0
+SOIL = "0.478 0.322 0.188"
+GREEN = "0.184 0.420 0.184"
+
+
+@dataclass(frozen=True)
+class CertificateText:
+    """What the certificate says, as plain text (the drawing reads nothing else)."""
+
+    sign_name: str
+    plot_code: str
+    area_m2: str
+    field_name: str
+    cooperative: str
+    cooperative_en: str
+    season: str
+    season_en: str
+    starts_on: str
+    last_day: str
+    kg: str
+    boxes: int
+    photos: int
+    visits: int
+    issued_on: str
+
+
+def text_of(summary: Summary, *, issued_on: str) -> CertificateText:
+    sub = summary.subscription
+    coop = sub.season.cooperative
+    return CertificateText(
+        sign_name=sub.sign_name or sub.plot.code,
+        plot_code=sub.plot.code,
+        area_m2=units.plain_number(sub.plot.area_m2),
+        field_name=sub.plot.field.name,
+        cooperative=coop.name,
+        cooperative_en=coop.name_en or coop.name,
+        season=sub.season.name,
+        season_en=sub.season.name_en or sub.season.name,
+        starts_on=sub.season.starts_on.isoformat(),
+        last_day=(sub.season.ends_on - timedelta(days=1)).isoformat(),  # periods are half-open
+        kg=units.plain_number(units.grams_to_kg(summary.received_kg_g)),
+        boxes=summary.boxes,
+        photos=summary.photos,
+        visits=summary.visits,
+        issued_on=issued_on,
+    )
+
+
+def _fit(text: str, font: str, size: float, width: float) -> float:
+    wide = string_width(text, font, size)
+    return size if wide <= width else size * width / wide
+
+
+def _centred(text: str, *, y: float, size: float, font: str | None = None) -> str:
+    font = font or (LATIN if text.isascii() else CJK)
+    size = _fit(text, font, size, WIDTH - 2 * MARGIN)
+    x = (WIDTH - string_width(text, font, size)) / 2
+    return text_op(font, size, x, y, text)
+
+
+def draw_certificate(c: CertificateText) -> bytes:
+    """The certificate as PDF bytes (CPU work: call it in a worker thread)."""
+    sign = f"{c.sign_name}家的地"
+    sign_size = _fit(sign, CJK, 40, 460)
+    board_w = string_width(sign, CJK, sign_size) + 80
+    board_x = (WIDTH - board_w) / 2
+    ops = [
+        f"{SOIL} RG 4 w 24 24 {WIDTH - 48:.2f} {HEIGHT - 48:.2f} re S",
+        f"{GREEN} RG 1 w 34 34 {WIDTH - 68:.2f} {HEIGHT - 68:.2f} re S",
+        f"{GREEN} rg",
+        _centred("地块认养证书", y=510, size=30, font=CJK),
+        _centred("CERTIFICATE OF THE PLOT", y=482, size=15, font=LATIN_BOLD),
+        # the name sign: a board on two stakes, the family's name on it
+        f"{SOIL} rg {board_x + 40:.2f} 330 10 60 re f {board_x + board_w - 50:.2f} 330 10 60 re f",
+        f"{SOIL} rg {board_x:.2f} 375 {board_w:.2f} 80 re f",
+        "1 1 1 rg",
+        _centred(sign, y=403, size=sign_size, font=CJK),
+        "0.13 0.13 0.13 rg",
+        _centred(f"The {c.sign_name} family's plot", y=345, size=16),
+        _centred(
+            f"兹证明 {c.sign_name} 家于 {c.season}（{c.starts_on} 至 {c.last_day}）"
+            f"认养 {c.cooperative} {c.field_name} {c.plot_code} 号地块（{c.area_m2} 平方米）。",
+            y=300, size=14,
+        ),
+        _centred(
+            f"This certifies that the {c.sign_name} family held plot {c.plot_code} "
+            f"({c.area_m2} m2) of {c.field_name}, {c.cooperative_en}, "
+            f"{c.season_en}, {c.starts_on} to {c.last_day}.",
+            y=278, size=11,
+        ),
+        _centred(
+            f"本季收到 {c.kg} 公斤 · {c.boxes} 箱 · {c.photos} 张照片 · {c.visits} 次农家住宿",
+            y=236, size=14, font=CJK,
+        ),
+        _centred(
+            f"This season: {c.kg} kg received, {c.boxes} boxes, {c.photos} photos, "
+            f"{c.visits} farm stays",
+            y=214, size=11,
+        ),
+        f"{GREEN} rg",
+        _centred(c.cooperative, y=130, size=16, font=CJK),
+        _centred(c.cooperative_en, y=110, size=11),
+        "0.35 0.35 0.35 rg",
+        _centred(f"签发日期 Issued on {c.issued_on}", y=80, size=10, font=CJK),
+    ]  # fmt: skip
+    out = io.BytesIO()
+    writer = PdfWriter(out, title=f"{sign} · {c.plot_code}", page_size=(WIDTH, HEIGHT))
+    writer.page("\n".join(ops))
+    writer.finish()
+    return out.getvalue()
+
+
+async def certificate_pdf(summary: Summary, *, issued_on: str) -> bytes:
+    return await anyio.to_thread.run_sync(draw_certificate, text_of(summary, issued_on=issued_on))

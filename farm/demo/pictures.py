@@ -1,7 +1,6 @@
-"""The demo's field photos, drawn here with Pillow (nothing is downloaded): soil being sown,
-sprouts, a field of greens, a harvest basket, a family's name sign, a farmer. Simple
-pictures, with enough texture to read as a photo on a phone. The same seed draws the same
-picture."""
+"""The demo's field photos, drawn here with Pillow (nothing is downloaded): seedlings, a
+field of greens, a harvest basket, a family's name sign, a farmer. Simple pictures, with
+enough texture to read as a photo on a phone. The same seed draws the same picture."""
 
 from __future__ import annotations
 
@@ -63,18 +62,6 @@ def _jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.filter(ImageFilter.SMOOTH).save(out, "JPEG", quality=82)
     return out.getvalue()
-
-
-def sowing(seed: int = 1) -> bytes:
-    image, draw, rng = _canvas(seed)
-    for y, gap in _rows(draw, 220):
-        for x in range(rng.randint(0, gap), SIZE[0], gap * 2):
-            r = max(1, gap // 12)
-            draw.ellipse([x - r, y - gap // 3 - r, x + r, y - gap // 3 + r], fill=(230, 214, 160))
-    # a hand scattering seed
-    draw.ellipse([700, 520, 860, 640], fill=(224, 178, 140))
-    draw.rectangle([760, 600, 960, 720], fill=(60, 90, 140))
-    return _jpeg(image)
 
 
 def sprouts(seed: int = 2) -> bytes:

@@ -73,12 +73,14 @@ async def load_story(
                 await WorkShift.create(entry=entry, household=household, hours=Decimal(h))
         return entry
 
-    sown = await work(starts + timedelta(days=1), Activity.SOWING,
-                      "播下青菜和萝卜种子，每垄两行。", on=tended,
-                      hours=[(shown, "4"), (hidden, "3")])  # fmt: skip
+    # Seedlings the cooperative raised go in on the first day: the first greens are thinned
+    # out and picked within days (the demo's harvests begin on the third).
+    sown = await work(starts, Activity.TRANSPLANTING,
+                      "移栽了合作社育好的青菜苗和萝卜苗，每垄两行；间下的嫩苗几天后就能吃。",
+                      on=tended, hours=[(shown, "4"), (hidden, "3")])  # fmt: skip
     if sown is not None:
-        await WorkInput.create(entry=sown, name="青菜、萝卜种子", dose="每分地 30 克")
-        await _photo(store, sown, pictures.sowing)
+        await WorkInput.create(entry=sown, name="青菜苗、萝卜苗", dose="每分地 600 棵")
+        await _photo(store, sown, pictures.sprouts)
     for plot in tended:  # each family's name sign goes up
         sub = await Subscription.filter(plot=plot).first()
         entry = await work(
@@ -90,9 +92,9 @@ async def load_story(
             await _photo(store, entry, lambda t=text, c=plot.code: pictures.name_sign(t, c),
                          sign=True)  # fmt: skip
     watered = await work(starts + timedelta(days=8), Activity.WATERING,
-                         "出苗了，全田浇了一遍水。", hours=[(shown, "2")])  # fmt: skip
+                         "苗都缓过来了，全田浇了一遍水。", hours=[(shown, "2")])  # fmt: skip
     if watered is not None:
-        await _photo(store, watered, pictures.sprouts)
+        await _photo(store, watered, lambda: pictures.greens(9))
     weeded = await work(starts + timedelta(days=20), Activity.WEEDING, "手工除草，不打除草剂。",
                         on=tended, hours=[(shown, "3"), (hidden, "3")])  # fmt: skip
     if weeded is not None:

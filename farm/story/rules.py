@@ -56,6 +56,7 @@ class HarvestWeek:
     monday: date
     last_day: date
     by_crop: dict[int, int] = field(default_factory=dict)  # crop id -> grams or pieces
+    shared_by_crop: dict[int, int] = field(default_factory=dict)  # the whole field's lots
     lots: list[Picked] = field(default_factory=list)
 
 
@@ -66,7 +67,9 @@ def harvest_weeks(lots: Iterable[Picked]) -> list[HarvestWeek]:
     for lot in sorted(lots, key=lambda p: (p.day, p.code)):
         monday = lot.day - timedelta(days=lot.day.weekday())
         week = weeks.setdefault(monday, HarvestWeek(monday=monday, last_day=lot.day))
-        week.by_crop[lot.crop_id] = week.by_crop.get(lot.crop_id, 0) + lot.amount
+        # the plot's own harvest; what the whole field gave is shared among its plots
+        totals = week.shared_by_crop if lot.shared else week.by_crop
+        totals[lot.crop_id] = totals.get(lot.crop_id, 0) + lot.amount
         week.last_day = max(week.last_day, lot.day)
         week.lots.insert(0, lot)
     return sorted(weeks.values(), key=lambda w: w.monday, reverse=True)

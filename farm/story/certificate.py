@@ -63,62 +63,71 @@ def text_of(summary: Summary, *, issued_on: str) -> CertificateText:
     )
 
 
-def _fit(text: str, font: str, size: float, width: float) -> float:
-    wide = string_width(text, font, size)
-    return size if wide <= width else size * width / wide
+def _runs(text: str, latin: str) -> list[tuple[str, str]]:
+    """(font, text) runs: Latin letters and digits in Helvetica, the rest in STSong (a reader
+    without the Adobe CJK pack substitutes a font that may lack STSong's Latin glyphs)."""
+    runs: list[tuple[str, str]] = []
+    for ch in text:
+        font = latin if ch.isascii() else CJK
+        if runs and runs[-1][0] == font:
+            runs[-1] = (font, runs[-1][1] + ch)
+        else:
+            runs.append((font, ch))
+    return runs
 
 
-def _centred(text: str, *, y: float, size: float, font: str | None = None) -> str:
-    font = font or (LATIN if text.isascii() else CJK)
-    size = _fit(text, font, size, WIDTH - 2 * MARGIN)
-    x = (WIDTH - string_width(text, font, size)) / 2
-    return text_op(font, size, x, y, text)
+def _width(runs: list[tuple[str, str]], size: float) -> float:
+    return sum(string_width(text, font, size) for font, text in runs)
+
+
+def _centred(text: str, *, y: float, size: float, latin: str = LATIN) -> str:
+    """One line, centred, shrunk to fit between the margins."""
+    runs = _runs(text, latin)
+    wide = _width(runs, size)
+    size = min(size, size * (WIDTH - 2 * MARGIN) / wide) if wide else size
+    x = (WIDTH - _width(runs, size)) / 2
+    ops = []
+    for font, part in runs:
+        ops.append(text_op(font, size, x, y, part))
+        x += string_width(part, font, size)
+    return " ".join(ops)
 
 
 def draw_certificate(c: CertificateText) -> bytes:
     """The certificate as PDF bytes (CPU work: call it in a worker thread)."""
     sign = f"{c.sign_name}家的地"
-    sign_size = _fit(sign, CJK, 40, 460)
-    board_w = string_width(sign, CJK, sign_size) + 80
+    sign_size = min(40.0, 40 * 460 / _width(_runs(sign, LATIN), 40))
+    board_w = _width(_runs(sign, LATIN), sign_size) + 80
     board_x = (WIDTH - board_w) / 2
     ops = [
         f"{SOIL} RG 4 w 24 24 {WIDTH - 48:.2f} {HEIGHT - 48:.2f} re S",
         f"{GREEN} RG 1 w 34 34 {WIDTH - 68:.2f} {HEIGHT - 68:.2f} re S",
         f"{GREEN} rg",
-        _centred("地块认养证书", y=510, size=30, font=CJK),
-        _centred("CERTIFICATE OF THE PLOT", y=482, size=15, font=LATIN_BOLD),
+        _centred("地块认养证书", y=510, size=30),
+        _centred("CERTIFICATE OF THE PLOT", y=482, size=15, latin=LATIN_BOLD),
         # the name sign: a board on two stakes, the family's name on it
-        f"{SOIL} rg {board_x + 40:.2f} 330 10 60 re f {board_x + board_w - 50:.2f} 330 10 60 re f",
+        f"{SOIL} rg {board_x + 40:.2f} 340 10 40 re f {board_x + board_w - 50:.2f} 340 10 40 re f",
         f"{SOIL} rg {board_x:.2f} 375 {board_w:.2f} 80 re f",
         "1 1 1 rg",
-        _centred(sign, y=403, size=sign_size, font=CJK),
+        _centred(sign, y=403, size=sign_size),
         "0.13 0.13 0.13 rg",
-        _centred(f"The {c.sign_name} family's plot", y=345, size=16),
-        _centred(
-            f"兹证明 {c.sign_name} 家于 {c.season}（{c.starts_on} 至 {c.last_day}）"
-            f"认养 {c.cooperative} {c.field_name} {c.plot_code} 号地块（{c.area_m2} 平方米）。",
-            y=300, size=14,
-        ),
-        _centred(
-            f"This certifies that the {c.sign_name} family held plot {c.plot_code} "
-            f"({c.area_m2} m2) of {c.field_name}, {c.cooperative_en}, "
-            f"{c.season_en}, {c.starts_on} to {c.last_day}.",
-            y=278, size=11,
-        ),
-        _centred(
-            f"本季收到 {c.kg} 公斤 · {c.boxes} 箱 · {c.photos} 张照片 · {c.visits} 次农家住宿",
-            y=236, size=14, font=CJK,
-        ),
-        _centred(
-            f"This season: {c.kg} kg received, {c.boxes} boxes, {c.photos} photos, "
-            f"{c.visits} farm stays",
-            y=214, size=11,
-        ),
+        _centred(f"The {c.sign_name} family's plot", y=315, size=16),
+        _centred(f"兹证明 {c.sign_name} 家于 {c.season}（{c.starts_on} 至 {c.last_day}）", y=282,
+                 size=14),
+        _centred(f"认养 {c.cooperative} {c.field_name} {c.plot_code} 号地块"
+                 f"（{c.area_m2} 平方米）。", y=262, size=14),
+        _centred(f"This certifies that the {c.sign_name} family held plot {c.plot_code} "
+                 f"({c.area_m2} m2) of {c.field_name}, {c.cooperative_en},", y=238, size=11),
+        _centred(f"in the {c.season_en}, {c.starts_on} to {c.last_day}.", y=223, size=11),
+        _centred(f"本季收到 {c.kg} 公斤 · {c.boxes} 箱 · {c.photos} 张照片 · {c.visits} 次农家住宿",
+                 y=186, size=14),
+        _centred(f"This season: {c.kg} kg received, {c.boxes} boxes, {c.photos} photos, "
+                 f"{c.visits} farm stays", y=168, size=11),
         f"{GREEN} rg",
-        _centred(c.cooperative, y=130, size=16, font=CJK),
-        _centred(c.cooperative_en, y=110, size=11),
+        _centred(c.cooperative, y=120, size=16),
+        _centred(c.cooperative_en, y=101, size=11),
         "0.35 0.35 0.35 rg",
-        _centred(f"签发日期 Issued on {c.issued_on}", y=80, size=10, font=CJK),
+        _centred(f"签发日期 Issued on {c.issued_on}", y=70, size=10),
     ]  # fmt: skip
     out = io.BytesIO()
     writer = PdfWriter(out, title=f"{sign} · {c.plot_code}", page_size=(WIDTH, HEIGHT))

@@ -38,7 +38,10 @@ async def upload(request: Request) -> Response:
     manager = require_manager(request)
     fields = await services.fields_of(manager=manager)
     chosen = parse_id(request.query_params.get("field"))
-    field = next((f for f in fields if f.id == chosen), fields[0] if fields else None)
+    field = next((f for f in fields if f.id == chosen), None)
+    if chosen is not None and field is None:  # another cooperative's, or none
+        raise NotFound(_("This field does not exist."))
+    field = field or (fields[0] if fields else None)
     plots = list(await Plot.filter(field_id=field.id).order_by("y_m", "x_m")) if field else []
 
     async def show(shown: Shown) -> Response:

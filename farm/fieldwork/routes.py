@@ -128,11 +128,14 @@ async def household_form(request: Request) -> Response:
 
     async def save(form: FormData) -> str:
         upload = form.get("picture")
-        picture = (
-            await upload.read(MAX_BYTES + 1)
-            if isinstance(upload, UploadFile) and upload.filename
-            else b""
-        )
+        try:  # one byte past the limit is enough to refuse
+            picture = (
+                await upload.read(MAX_BYTES + 1)
+                if isinstance(upload, UploadFile) and upload.filename
+                else b""
+            )
+        finally:
+            await form.close()
         data = services.HouseholdInput(
             name=str(form.get("name") or ""),
             shown_to_subscribers=form.get("shown_to_subscribers") == "1",

@@ -153,18 +153,14 @@ async def photo_for(*, user: User | None, photo_id: int) -> Photo:
 
 async def tenders(*, plot: PlotPage) -> list[Household]:
     """The households who tend the plot this season (they worked on it, or on its whole field,
-    or gave the field's land), only those who agreed to be shown to its family."""
+    or gave the field's land), only those who agreed to be shown to its family. One query."""
     sub = plot.subscription
     entry_ids = [i.entry.id for i in plot.items if i.entry is not None]
-    worked = set(
-        await WorkShift.filter(entry_id__in=entry_ids).values_list("household_id", flat=True)
-    )
-    gave = await LandTransfer.filter(field_id=sub.plot.field_id).values_list(
-        "household_id", flat=True
-    )
+    worked = WorkShift.filter(entry_id__in=entry_ids or [0]).values("household_id")
+    gave = LandTransfer.filter(field_id=sub.plot.field_id).values("household_id")
     return list(
         await Household.filter(
-            id__in=worked | set(gave),
+            Q(id__in=Subquery(worked)) | Q(id__in=Subquery(gave)),
             cooperative_id=sub.season.cooperative_id,
             shown_to_subscribers=True,
         ).order_by("name", "id")

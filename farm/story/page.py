@@ -85,17 +85,9 @@ async def plot_story(*, customer: User, subscription_id: int, today: date) -> St
         key=lambda c: (c.day, -order["box" if c.box else "week" if c.week else "entry"]),
         reverse=True,
     )
-    sign_photo = (
-        await Photo.filter(
-            sign=True,
-            entry__plot_links__plot_id=sub.plot_id,
-            entry__voided_at__isnull=True,
-            entry__worked_on__gte=season.starts_on,
-            entry__worked_on__lt=season.ends_on,
-        )
-        .order_by("-entry__worked_on", "-id")
-        .first()
-    )
+    # A sign's photo is on an entry of this plot alone (never the whole field's): the newest.
+    signs = [p for e in entries if not e.whole_field for p in e.photos if p.sign]
+    sign_photo = signs[0] if signs else None
     crops = {lot.crop_id: lot.crop for lot in lots}
     return Story(
         plot=plot,

@@ -184,21 +184,6 @@ async def test_a_family_sees_its_sign_and_photos_and_never_another_familys(clien
         assert (await client.get(f"/account/subscriptions/{theirs.id}/{path}")).status_code == 404
 
 
-def test_the_stage_moves_from_sown_to_growing_to_harvest():
-    from farm.story.rules import Stage, stage
-
-    sown = date(2026, 9, 1)
-    assert stage(sown_on=None, first_harvest_on=None, today=sown) == Stage.WAITING
-    assert stage(sown_on=sown, first_harvest_on=None, today=sown) == Stage.SOWN
-    assert (
-        stage(sown_on=sown, first_harvest_on=None, today=sown + timedelta(days=10)) == Stage.GROWING
-    )
-    assert (
-        stage(sown_on=sown, first_harvest_on=date(2026, 10, 1), today=date(2026, 10, 1))
-        == Stage.HARVEST
-    )
-
-
 async def _season_with_boxes(plan, sub):
     """Two boxes sent (rice 3 kg + greens 1.5 kg, then rice 2 kg), one still being packed
     (not counted), a farm stay of two nights and a cancelled one."""
@@ -261,3 +246,36 @@ async def test_an_ended_subscription_still_has_its_summary_and_certificate(clien
     assert (
         await client.get(f"/account/subscriptions/{mine.id}/certificate.pdf")
     ).status_code == 200
+
+
+async def test_the_household_form_keeps_consent_a_line_and_a_photo(client, settings):
+    plan, _manager, token = await coop_with_manager(client)
+    r = await client.post(
+        "/manage/households/new",
+        data={"name": "周秀英家", "village": "青山村", "rent": "750", "wage": "18",
+              "shown_to_subscribers": "1", "about": "种了三十年菜", "csrf_token": token},
+        files=[("picture", ("me.jpg", jpeg(), "image/jpeg"))],
+    )  # fmt: skip
+    assert r.status_code == 303
+    household = await Household.get(name="周秀英家")
+    assert household.shown_to_subscribers and household.about == "种了三十年菜"
+    assert household.picture
+    picture = await client.get(f"/households/{household.id}/picture/thumb")
+    assert picture.status_code == 200 and picture.content.startswith(b"\xff\xd8")
+    form = await client.get(f"/manage/households/{household.id}")
+    assert "checked" in form.text.split('name="shown_to_subscribers"')[1][:40]
+
+    bad = await client.post(
+        f"/manage/households/{household.id}",
+        data={"name": "周秀英家", "about": "x" * 201, "csrf_token": token},
+        files=[("picture", ("me.jpg", b"not a photo", "image/jpeg"))],
+    )  # fmt: skip
+    assert bad.status_code == 422
+    assert (await Household.get(id=household.id)).picture == household.picture
+
+    # A family with no plot in this cooperative: not found, consent or not.
+    await client.post("/logout", data={"csrf_token": token})
+    _, _sub = await subscriber_of(plan, (await plan.field.plots.all())[0])
+    await Subscription.filter(id=_sub.id).update(status=Status.CANCELLED)
+    await log_in_client(client, "wang@example.com")
+    assert (await client.get(f"/households/{household.id}/picture")).status_code == 404

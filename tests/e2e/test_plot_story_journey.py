@@ -4,11 +4,13 @@ photos, and the harvests told a week at a time; then the season's summary and ce
 import asyncio
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from farm import db
-from farm.accounts.models import User
-from farm.accounts.services import hash_password
+from farm.accounts.models import Role, User
+from farm.accounts.services import hash_password, sign_up
+from farm.land.models import Cooperative
 from tests.e2e.conftest import SHOTS
 from tests.e2e.test_customer_journey import zh
 from tests.e2e.test_farm_log_journey import log_in
@@ -20,6 +22,9 @@ async def _let_in(settings) -> None:
     await db.connect(settings)
     try:
         await User.filter(email=FAMILY).update(password_hash=await hash_password("correct horse"))
+        coop = await Cooperative.first()
+        await sign_up(email="li@coop.cn", name="李经理", password="correct horse",
+                      language="zh_CN", role=Role.MANAGER, cooperative_id=coop.id)  # fmt: skip
     finally:
         await db.close()
 
@@ -67,3 +72,33 @@ def test_the_mid_season_family_reads_its_plot_as_a_story_with_photos(family, bro
     )
     assert response.ok and response.body().startswith(b"%PDF")
     (SHOTS / "story-4-certificate.pdf").write_bytes(response.body())
+
+
+def test_the_cooperative_uploads_a_set_of_photos_tapping_plots_and_the_family_sees_them(
+    family, browser_page, tmp_path
+):
+    page = browser_page
+    log_in(page, family, "li@coop.cn")
+    page.goto(family + "/manage/photos")
+    page.get_by_role("link", name="南坡菜园").click()
+    shots = []
+    for i, colour in enumerate(((90, 160, 60), (200, 170, 90))):
+        path = tmp_path / f"field-{i}.jpg"
+        Image.new("RGB", (800, 600), colour).save(path, "JPEG")
+        shots.append(str(path))
+    page.get_by_label(zh("Photos (up to 12 at once, 10 MB each)")).set_input_files(shots)
+    page.locator(".tap-plot", has_text="D01").click()
+    page.locator(".tap-plot", has_text="D03").click()
+    page.get_by_label(zh("A line for the families (optional)")).fill("霜降前的菜地")
+    page.screenshot(path=SHOTS / "story-5-upload.png", full_page=True)
+    page.get_by_role("button", name=zh("Upload the photos")).click()
+    expect(page.locator(".ok.banner")).to_be_visible()
+    page.get_by_role("button", name=zh("Log out")).click()
+
+    log_in(page, family, FAMILY)
+    page.goto(page.url.split("/account")[0] + "/account")
+    page.get_by_role("link", name="D01").first.click()
+    page.get_by_role("link", name=zh("See the work and harvests on your plot")).click()
+    newest = page.locator(".story-card.work", has_text="霜降前的菜地")
+    expect(newest).to_be_visible()
+    expect(newest.locator("img")).to_have_count(2)

@@ -2,6 +2,7 @@
 households shown only with their consent, each family seeing only its own plot, the season's
 summary and the certificate."""
 
+import asyncio
 import re
 import zlib
 from datetime import date, timedelta
@@ -279,3 +280,18 @@ async def test_the_household_form_keeps_consent_a_line_and_a_photo(client, setti
     await Subscription.filter(id=_sub.id).update(status=Status.CANCELLED)
     await log_in_client(client, "wang@example.com")
     assert (await client.get(f"/households/{household.id}/picture")).status_code == 404
+
+
+@pytest.mark.postgres
+async def test_two_uploads_at_the_same_moment_mail_the_family_once(client, tmp_path):
+    plan, manager, _token = await coop_with_manager(client)
+    plot = (await plan.field.plots.all().order_by("code"))[0]
+    _, sub = await subscriber_of(plan, plot)
+    store = PhotoStore(LocalStorage(tmp_path))
+    await asyncio.gather(*(
+        upload(manager, store, photo_set(plan.field_id, [plot.id], caption=f"第{i}组"))
+        for i in range(4)
+    ))  # fmt: skip
+    assert await WorkEntry.all().count() == 4  # every set is up
+    keys = await Notification.filter(kind="photos").values_list("key", flat=True)
+    assert keys == [f"photos:{sub.id}:{TODAY.isoformat()}"]

@@ -16,16 +16,14 @@ import anyio
 from farm import forms
 from farm.accounts.models import User
 from farm.errors import NotFound
-from farm.fieldwork import rules
+from farm.fieldwork import photo_mail, rules
 from farm.fieldwork.models import Activity, WorkEntry
 from farm.fieldwork.photos import BadPhoto, CheckedPhoto, PhotoStore, check_photo
 from farm.fieldwork.services import _save_entry
 from farm.i18n import _
 from farm.land.console import own_field
 from farm.land.models import Plot
-from farm.letters import Letter
-from farm.notifications.services import Unsubscribing, queue_mail
-from farm.subscriptions.models import Status, Subscription
+from farm.notifications.services import Unsubscribing
 
 MAX_SET = 12  # photos in one upload (the upload as a whole stays under 62 MB)
 
@@ -39,12 +37,6 @@ class PhotoSet:
     taken_on: str
     caption: str
     photos: list[bytes] = field(default_factory=list)
-
-
-def mail_key(*, subscription_id: int, today: date) -> str:
-    """One photo mail a subscription a day: the outbox's unique key holds it, whichever
-    process or request queues it."""
-    return f"photos:{subscription_id}:{today.isoformat()}"
 
 
 async def upload_photos(
@@ -89,47 +81,15 @@ async def upload_photos(
     errors.check()
     assert day is not None
 
-    async def tell_families(conn, entry: WorkEntry) -> None:
-        subs = Subscription.filter(
-            status=Status.ACTIVE,
-            plot__field_id=field_.id,
-            season__starts_on__lte=day,
-            season__ends_on__gt=day,
-        )
-        if not whole:
-            subs = subs.filter(plot_id__in=plot_ids)
-        for sub in await subs.using_db(conn).prefetch_related("customer", "plot"):
-            await queue_mail(
-                user=sub.customer,
-                key=mail_key(subscription_id=sub.id, today=today),
-                render=lambda sub=sub: photos_letter(
-                    sub=sub, count=len(checked), caption=caption, unsubscribing=unsubscribing
-                ),
-                now=now,
-                conn=conn,
-                cooperative_id=field_.cooperative_id,
-                unsubscribing=unsubscribing,
-            )
+    async def tell(conn, entry: WorkEntry) -> None:
+        await photo_mail.tell_families(
+            conn, entry=entry, plot_ids=plot_ids, count=len(checked), today=today, now=now,
+            unsubscribing=unsubscribing,
+        )  # fmt: skip
 
     return await _save_entry(
         coop_id=field_.cooperative_id, field_id=field_.id,
         plot_ids=[] if whole else plot_ids, whole_field=whole,
         activity=Activity.OTHER.value, day=day, notes=caption, user=manager, now=now,
-        inputs=[], shifts=[], photos=checked, store=store, sign=upload.sign, then=tell_families,
+        inputs=[], shifts=[], photos=checked, store=store, sign=upload.sign, then=tell,
     )  # fmt: skip
-
-
-def photos_letter(
-    *, sub: Subscription, count: int, caption: str, unsubscribing: Unsubscribing
-) -> Letter:
-    return Letter(
-        "photos",
-        _("New photos of your plot %(code)s") % {"code": sub.plot.code},
-        {
-            "sign_name": sub.sign_name,
-            "code": sub.plot.code,
-            "count": count,
-            "caption": caption,
-            "link": unsubscribing.links.subscription(sub.id, "plot"),
-        },
-    )

@@ -11,17 +11,12 @@ from starlette.routing import Route
 from farm.errors import NotFound
 from farm.fieldwork import field_photos, services, timeline
 from farm.fieldwork.photos import MAX_BYTES
-from farm.fieldwork.routes import photo_store
+from farm.fieldwork.routes import photo_store, unsubscribing
 from farm.i18n import _
 from farm.land.models import Plot
-from farm.notifications.services import Unsubscribing
 from farm.storage import streamed
-from farm.web import Shown, form_page, int_param, links, now, parse_id, render, require_manager
+from farm.web import Shown, form_page, int_param, now, parse_id, render, require_manager
 from farm.web import today as today_of
-
-
-def unsubscribing(request: Request) -> Unsubscribing:
-    return Unsubscribing(links=links(request), secret=request.app.state.runtime.secret)
 
 
 async def _read_photos(form: FormData) -> list[bytes]:

@@ -14,12 +14,14 @@ from farm.fieldwork import lists, plot_choice, rules, services, timeline
 from farm.fieldwork.models import Activity
 from farm.fieldwork.photos import MAX_BYTES, MAX_PHOTOS, PhotoStore
 from farm.i18n import _
+from farm.notifications.services import Unsubscribing
 from farm.paging import parse_day_span, parse_page, search_text
 from farm.storage import streamed
 from farm.web import (
     Shown,
     form_page,
     int_param,
+    links,
     manager_list,
     now,
     parse_id,
@@ -33,6 +35,11 @@ INPUT_LINES = 3
 
 def photo_store(request: Request) -> PhotoStore:
     return PhotoStore(request.app.state.runtime.storage)
+
+
+def unsubscribing(request: Request) -> Unsubscribing:
+    """What a bulk mail's unsubscribe link needs (photo mail is bulk)."""
+    return Unsubscribing(links=links(request), secret=request.app.state.runtime.secret)
 
 
 async def _photos(form: FormData) -> list[bytes]:
@@ -203,8 +210,9 @@ async def work_log(request: Request) -> Response:
         field_id = parse_id(form.get("field_id"))
         work = _work_form(form, await _photos(form), field_id or 0)
         await services.log_work(
-            manager=manager, form=work, today=today(request), now=now(), store=photo_store(request)
-        )
+            manager=manager, form=work, today=today(request), now=now(),
+            store=photo_store(request), unsubscribing=unsubscribing(request),
+        )  # fmt: skip
         return f"/manage/log?field={field_id}&saved=1"
 
     return await form_page(request, show=show, save=save, max_files=MAX_PHOTOS + 1)

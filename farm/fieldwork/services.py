@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from farm import forms, i18n, units
 from farm.accounts.models import User
 from farm.errors import Conflict, NotFound
-from farm.fieldwork import rules
+from farm.fieldwork import photo_mail, rules
 from farm.fieldwork.corrections import check_day_hours
 from farm.fieldwork.models import (
     Activity,
@@ -36,6 +36,7 @@ from farm.fieldwork.plot_choice import plot_ids_by_code
 from farm.i18n import _
 from farm.land.console import own_field
 from farm.land.models import CareMode, Field, Plot
+from farm.notifications.services import Unsubscribing
 from farm.parsing import parse_id
 from farm.sql import one_or_not_found
 from farm.subscriptions.models import Status, Subscription
@@ -333,9 +334,11 @@ async def _write_entry(
 
 
 async def log_work(
-    *, manager: User, form: WorkInputForm, today: date, now: datetime, store: PhotoStore
-) -> WorkEntry:
-    """One entry for the same work on many plots of a field (or on the whole field)."""
+    *, manager: User, form: WorkInputForm, today: date, now: datetime, store: PhotoStore,
+    unsubscribing: Unsubscribing | None = None,
+) -> WorkEntry:  # fmt: skip
+    """One entry for the same work on many plots of a field (or on the whole field). With
+    photos, the families of those plots are told (at most once a day: photo_mail)."""
     coop_id = manager.cooperative_id
     field_ = await own_field(manager=manager, field_id=form.field_id)
     errors = forms.Form()
@@ -388,11 +391,19 @@ async def log_work(
         await check_day_hours(None, cooperative_id=coop_id, day=day, shifts=shifts, form=errors)
     errors.check()
     assert day is not None
+
+    async def tell(conn, entry: WorkEntry) -> None:
+        if photos and unsubscribing is not None:
+            await photo_mail.tell_families(
+                conn, entry=entry, plot_ids=plot_ids, count=len(photos), today=today,
+                now=now, unsubscribing=unsubscribing,
+            )  # fmt: skip
+
     return await _save_entry(
         coop_id=coop_id, field_id=field_.id,
         plot_ids=[] if form.whole_field else plot_ids, whole_field=form.whole_field,
         activity=form.activity, day=day, notes=form.notes, user=manager, now=now,
-        inputs=inputs, shifts=shifts, photos=photos, store=store,
+        inputs=inputs, shifts=shifts, photos=photos, store=store, then=tell,
     )  # fmt: skip
 
 

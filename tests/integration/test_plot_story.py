@@ -5,7 +5,7 @@ summary and the certificate."""
 import asyncio
 import re
 import zlib
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -295,3 +295,22 @@ async def test_two_uploads_at_the_same_moment_mail_the_family_once(client, tmp_p
     assert await WorkEntry.all().count() == 4  # every set is up
     keys = await Notification.filter(kind="photos").values_list("key", flat=True)
     assert keys == [f"photos:{sub.id}:{TODAY.isoformat()}"]
+
+
+async def test_work_logged_with_photos_mails_the_family_and_without_photos_does_not(
+    client, settings
+):
+    plan, _manager, token = await coop_with_manager(client)
+    plots = await plan.field.plots.all().order_by("code")
+    _, sub = await subscriber_of(plan, plots[0])
+    work = {"field_id": str(plan.field_id), "plot_codes": plots[0].code, "activity": "weeding",
+            "worked_on": TODAY.isoformat(), "notes": "除草", "csrf_token": token}  # fmt: skip
+    r = await client.post(f"/manage/log?field={plan.field_id}", data=work)
+    assert r.status_code == 303
+    assert await Notification.filter(kind="photos").count() == 0
+    r = await client.post(f"/manage/log?field={plan.field_id}", data=work,
+                          files=[("photos", ("a.jpg", jpeg(), "image/jpeg"))])  # fmt: skip
+    assert r.status_code == 303
+    mail = await Notification.get(kind="photos")
+    local_today = settings.local_date(datetime.now(UTC))  # the service's day, as the route's
+    assert mail.key == f"photos:{sub.id}:{local_today.isoformat()}" and "除草" in mail.body

@@ -61,6 +61,8 @@ def test_the_mid_season_family_reads_its_plot_as_a_story_with_photos(family, bro
     )
     page.screenshot(path=SHOTS / "story-1-top.png")
     page.screenshot(path=SHOTS / "story-2-full.png", full_page=True)
+    page.locator(".story-card.work").last.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "story-2-first-work.png")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing sideways
 
     page.get_by_role("link", name=zh("Season summary")).click()

@@ -314,3 +314,27 @@ async def test_work_logged_with_photos_mails_the_family_and_without_photos_does_
     mail = await Notification.get(kind="photos")
     local_today = settings.local_date(datetime.now(UTC))  # the service's day, as the route's
     assert mail.key == f"photos:{sub.id}:{local_today.isoformat()}" and "除草" in mail.body
+
+
+async def test_the_demo_customer_sees_a_story_with_photos_drawn_locally(client, tmp_path):
+    from farm.demo import load_demo
+
+    store = PhotoStore(LocalStorage(tmp_path))
+    await load_demo(today=TODAY, with_accounts=True, store=store)
+    customer = await User.get(email="demo@example.com")
+    sub = await Subscription.get(customer=customer, status=Status.ACTIVE).prefetch_related("plot")
+    await log_in_client(client, "demo@example.com")
+    page = await client.get(f"/account/subscriptions/{sub.id}/plot")
+    assert page.status_code == 200
+    assert '<figure class="sign-photo">' in page.text  # the sign's photo, drawn with its name
+    assert "周秀英家" in page.text and "王桂兰家" not in page.text  # consent, both ways
+    photo_ids = [int(i) for i in re.findall(r'/photos/(\d+)"', page.text)]
+    assert len(set(photo_ids)) >= 6
+    for photo_id in set(photo_ids):
+        shown = await client.get(f"/photos/{photo_id}")
+        assert shown.status_code == 200 and shown.content.startswith(b"\xff\xd8")
+    # the neighbours' signs are theirs alone
+    others = await Photo.filter(sign=True).exclude(id__in=photo_ids).values_list("id", flat=True)
+    assert len(others) == 3
+    for photo_id in others:
+        assert (await client.get(f"/photos/{photo_id}")).status_code == 404

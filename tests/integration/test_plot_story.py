@@ -224,6 +224,9 @@ async def test_the_season_summary_counts_what_was_sent_photos_and_stays(client, 
     assert (found.boxes, found.photos, found.visits, found.nights) == (2, 2, 1, 2)
     page = await client.get(f"/account/subscriptions/{mine.id}/season")
     assert page.status_code == 200 and "6.5" in page.text
+    story = await client.get(f"/account/subscriptions/{mine.id}/plot")
+    assert story.text.count("story-card box") == 3  # each box, sent or being packed: a link
+    assert story.text.count(f'href="/account/subscriptions/{mine.id}/deliveries"') == 3
 
 
 async def test_the_certificate_is_a_pdf_with_the_familys_name_sign(client, tmp_path):

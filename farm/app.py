@@ -27,6 +27,7 @@ from farm.bootstrap import bootstrap
 from farm.errors import DomainError, FieldErrors
 from farm.fieldwork import catalogue_routes, report_routes
 from farm.fieldwork import correction_routes as entry_correction_routes
+from farm.fieldwork import photo_routes as field_photo_routes
 from farm.fieldwork import routes as fieldwork_routes
 from farm.land import console_routes
 from farm.land import routes as land_routes
@@ -45,6 +46,7 @@ from farm.shipments import console_routes as shipment_console_routes
 from farm.shipments import correction_routes as lot_correction_routes
 from farm.shipments import courier_routes, harvest_routes, packing_routes
 from farm.shipments import routes as shipment_routes
+from farm.story import routes as story_routes
 from farm.subscriptions import console_routes as subscriber_console_routes
 from farm.vouchers import routes as voucher_routes
 from farm.web import (
@@ -245,6 +247,8 @@ def create_app(
         *lifecycle_routes.routes,
         *subscriber_console_routes.routes,
         *fieldwork_routes.routes,
+        *field_photo_routes.routes,
+        *story_routes.routes,
         *catalogue_routes.routes,
         *harvest_routes.routes,
         *report_routes.routes,

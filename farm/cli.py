@@ -48,13 +48,16 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from farm.bootstrap import Clock
     from farm.demo import load_demo
+    from farm.fieldwork.photos import PhotoStore
+    from farm.storage import storage_for
 
     settings = _settings()
     today = Clock(settings).today()
+    store = PhotoStore(storage_for(settings))
     coop = asyncio.run(
         _with_db(
             settings,
-            lambda: load_demo(today=today, with_accounts=settings.is_development),
+            lambda: load_demo(today=today, with_accounts=settings.is_development, store=store),
         )
     )
     print("demo loaded" if coop else "the database already has a cooperative: demo skipped")

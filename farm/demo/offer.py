@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from farm.demo.running_season import load_running_season
 from farm.fieldwork.models import Household, LandTransfer
+from farm.fieldwork.photos import PhotoStore
 from farm.land.models import CareMode, Cooperative, Field, PerkKind, Plan, PlanPerk, Plot, Season
 from farm.partners.models import Partner, PartnerKind, Room
 from farm.units import mu_to_m2
@@ -44,11 +45,14 @@ async def _cut_grid(
     await Plot.bulk_create(plots)
 
 
-async def load_demo(*, today: date, with_accounts: bool = False) -> Cooperative | None:
+async def load_demo(
+    *, today: date, with_accounts: bool = False, store: PhotoStore | None = None
+) -> Cooperative | None:
     """Load the demo if the database has no cooperative yet; returns it, or None if skipped.
     The season on sale starts on the first of the month after next, and is on sale until
     then. Another season is already running, with subscribers and harvests to ship. Demo
-    accounts that can log in are made only when asked (development)."""
+    accounts that can log in are made only when asked (development); the running season's
+    field photos are drawn and stored when given a photo store."""
     async with in_transaction():
         if await Cooperative.exists():
             return None
@@ -142,5 +146,5 @@ async def load_demo(*, today: date, with_accounts: bool = False) -> Cooperative 
             )
             for kind, partner, n in perks:
                 await PlanPerk.create(plan=plan, kind=kind, partner=partner, count=n)
-        await load_running_season(coop=coop, today=today, with_accounts=with_accounts)
+        await load_running_season(coop=coop, today=today, with_accounts=with_accounts, store=store)
         return coop

@@ -9,7 +9,9 @@ from decimal import Decimal
 
 from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
+from farm.demo.story import load_story
 from farm.fieldwork.models import HarvestLot
+from farm.fieldwork.photos import PhotoStore
 from farm.fieldwork.rules import LOT_CODE_ALPHABET, LOT_CODE_LENGTH
 from farm.fieldwork.services import crops
 from farm.land.models import (
@@ -43,11 +45,14 @@ def _lot_code() -> str:
     return "".join(secrets.choice(LOT_CODE_ALPHABET) for _ in range(LOT_CODE_LENGTH))
 
 
-async def load_running_season(*, coop: Cooperative, today: date, with_accounts: bool) -> Season:
+async def load_running_season(
+    *, coop: Cooperative, today: date, with_accounts: bool, store: PhotoStore | None = None
+) -> Season:
     """A season that started two months ago on its own field, four plots subscribed, and
     harvests since. With accounts (development only), also people who can log in, password
     "correct horse": a customer demo@example.com, a manager li@coop.example, and the staff
-    of the scenic spot (gate@scenic.example) and the guesthouse (desk@stay.example)."""
+    of the scenic spot (gate@scenic.example) and the guesthouse (desk@stay.example). With a
+    photo store, the season's story has its field photos (farm.demo.story)."""
     starts = _months_back(today, 2)
     field = await Field.create(cooperative=coop, name="南坡菜园", width_m=30, height_m="13.334")
     plots = []
@@ -139,4 +144,6 @@ async def load_running_season(*, coop: Cooperative, today: date, with_accounts: 
             created_at=datetime.combine(day, time(17), tzinfo=UTC),
         )  # fmt: skip
         day += timedelta(days=6)
+    await load_story(coop=coop, field=field, plots=plots, starts=starts, today=today,
+                     logger=logger, store=store)  # fmt: skip
     return season

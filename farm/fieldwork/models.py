@@ -30,6 +30,11 @@ class Household(Model):
     is_poor = fields.BooleanField(default=False)  # registered as a poor household
     rent_fen_per_mu_year = fields.IntField(default=0)
     wage_fen_per_hour = fields.IntField(default=0)
+    # Shown to the subscribers of the plots it tends only with its consent: a name, a photo
+    # (photos/NAME.jpg in the storage, as a work photo) and a line about the household.
+    shown_to_subscribers = fields.BooleanField(default=False, db_default=False)
+    about = fields.CharField(max_length=200, default="", db_default="")
+    picture = fields.CharField(max_length=80, default="", db_default="")
 
     class Meta:
         table = "households"
@@ -167,6 +172,8 @@ class Photo(Model):
     file_name = fields.CharField(max_length=80)  # photos/NAME.jpg in the storage
     width = fields.IntField()
     height = fields.IntField()
+    # A photo of the family's name sign on the entry's one plot: the plot's page shows it.
+    sign = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "photos"

@@ -8,24 +8,25 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from farm import units
-from farm.accounts.models import Role, User
+from farm.accounts.models import User
 from farm.errors import NotFound
 from farm.fieldwork import lists, plot_choice, rules, services, timeline
 from farm.fieldwork.models import Activity
 from farm.fieldwork.photos import MAX_BYTES, MAX_PHOTOS, PhotoStore
 from farm.i18n import _
+from farm.notifications.services import Unsubscribing
 from farm.paging import parse_day_span, parse_page, search_text
 from farm.storage import streamed
 from farm.web import (
     Shown,
     form_page,
     int_param,
+    links,
     manager_list,
     now,
     parse_id,
     render,
     require_manager,
-    require_user,
     today,
 )
 
@@ -34,6 +35,11 @@ INPUT_LINES = 3
 
 def photo_store(request: Request) -> PhotoStore:
     return PhotoStore(request.app.state.runtime.storage)
+
+
+def unsubscribing(request: Request) -> Unsubscribing:
+    """What a bulk mail's unsubscribe link needs (photo mail is bulk)."""
+    return Unsubscribing(links=links(request), secret=request.app.state.runtime.secret)
 
 
 async def _photos(form: FormData) -> list[bytes]:
@@ -116,6 +122,8 @@ async def household_form(request: Request) -> Response:
             "village": household.village,
             "is_poor": household.is_poor,
             "rent": units.yuan_text(household.rent_fen_per_mu_year),
+            "shown_to_subscribers": household.shown_to_subscribers,
+            "about": household.about,
             "wage": units.yuan_text(household.wage_fen_per_hour),
             **{f"land_{t.field_id}": str(t.area_m2) for t in household.transfers},
         }
@@ -126,8 +134,20 @@ async def household_form(request: Request) -> Response:
         return render(request, "fieldwork/household_form.html", context, shown.status_code)
 
     async def save(form: FormData) -> str:
+        upload = form.get("picture")
+        try:  # one byte past the limit is enough to refuse
+            picture = (
+                await upload.read(MAX_BYTES + 1)
+                if isinstance(upload, UploadFile) and upload.filename
+                else b""
+            )
+        finally:
+            await form.close()
         data = services.HouseholdInput(
             name=str(form.get("name") or ""),
+            shown_to_subscribers=form.get("shown_to_subscribers") == "1",
+            about=str(form.get("about") or ""),
+            picture=picture,
             village=str(form.get("village") or ""),
             is_poor=form.get("is_poor") == "1",
             rent_yuan_per_mu=str(form.get("rent") or ""),
@@ -138,10 +158,12 @@ async def household_form(request: Request) -> Response:
                 if key.startswith("land_") and (field_id := parse_id(key[5:])) is not None
             },
         )
-        await services.save_household(manager=manager, household_id=household_id, data=data)
+        await services.save_household(
+            manager=manager, household_id=household_id, data=data, store=photo_store(request)
+        )
         return "/manage/households"
 
-    return await form_page(request, show=show, save=save)
+    return await form_page(request, show=show, save=save, max_files=1)
 
 
 async def _log_context(request: Request, manager, field_id: int | None) -> dict:
@@ -188,8 +210,9 @@ async def work_log(request: Request) -> Response:
         field_id = parse_id(form.get("field_id"))
         work = _work_form(form, await _photos(form), field_id or 0)
         await services.log_work(
-            manager=manager, form=work, today=today(request), now=now(), store=photo_store(request)
-        )
+            manager=manager, form=work, today=today(request), now=now(),
+            store=photo_store(request), unsubscribing=unsubscribing(request),
+        )  # fmt: skip
         return f"/manage/log?field={field_id}&saved=1"
 
     return await form_page(request, show=show, save=save, max_files=MAX_PHOTOS + 1)
@@ -221,40 +244,7 @@ async def harvest_context(request: Request, manager: User) -> dict:
     }
 
 
-# ---- subscriber ----
-
-
-async def _plot_page(request: Request, customer: User, sub_id: int, shown: Shown) -> Response:
-    page = await timeline.plot_page(customer=customer, subscription_id=sub_id)
-    context = {"page": page, "sub": page.subscription, "activities": list(Activity),
-               "today": today(request), "form": {}, "errors": {},
-               "input_lines": range(INPUT_LINES), **shown.context()}  # fmt: skip
-    return render(request, "fieldwork/plot.html", context, shown.status_code)
-
-
-async def plot_page(request: Request) -> Response:
-    customer = require_user(request, Role.CUSTOMER)
-    return await _plot_page(request, customer, int_param(request, "sub_id"), Shown())
-
-
-async def log_own_work(request: Request) -> Response:
-    customer = require_user(request, Role.CUSTOMER)
-    sub_id = int_param(request, "sub_id")
-
-    async def save(form: FormData) -> str:
-        work = _work_form(form, await _photos(form), 0)
-        await services.log_own_work(
-            customer=customer, subscription_id=sub_id, form=work, today=today(request),
-            now=now(), store=photo_store(request),
-        )  # fmt: skip
-        return f"/account/subscriptions/{sub_id}/plot"
-
-    return await form_page(
-        request,
-        show=lambda shown: _plot_page(request, customer, sub_id, shown),
-        save=save,
-        max_files=MAX_PHOTOS + 1,
-    )
+# ---- photos (a plot's page is farm.story's) ----
 
 
 async def photo(request: Request) -> Response:
@@ -293,8 +283,6 @@ routes = [
     Route("/manage/households/new", household_form, methods=["GET", "POST"]),
     Route("/manage/households/{household_id}", household_form, methods=["GET", "POST"]),
     Route("/manage/log", work_log, methods=["GET", "POST"], name="manage_log"),
-    Route("/account/subscriptions/{sub_id}/plot", plot_page, name="plot_page"),
-    Route("/account/subscriptions/{sub_id}/plot/log", log_own_work, methods=["POST"]),
     Route("/photos/{photo_id}", photo, name="photo"),
     Route("/photos/{photo_id}/thumb", photo, name="photo_thumb"),
     Route("/trace", trace, name="trace_lookup"),

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from farm import forms, i18n, units
 from farm.accounts.models import User
 from farm.errors import Conflict, NotFound
-from farm.fieldwork import rules
+from farm.fieldwork import photo_mail, rules
 from farm.fieldwork.corrections import check_day_hours
 from farm.fieldwork.models import (
     Activity,
@@ -36,6 +36,7 @@ from farm.fieldwork.plot_choice import plot_ids_by_code
 from farm.i18n import _
 from farm.land.console import own_field
 from farm.land.models import CareMode, Field, Plot
+from farm.notifications.services import Unsubscribing
 from farm.parsing import parse_id
 from farm.sql import one_or_not_found
 from farm.subscriptions.models import Status, Subscription
@@ -71,16 +72,29 @@ class HouseholdInput:
     wage_yuan_per_hour: str
     # field id -> m² typed
     land: dict[int, str] = field(default_factory=dict)
+    # What subscribers see of it, with its consent: a line about it and its photo (b"": kept)
+    shown_to_subscribers: bool = False
+    about: str = ""
+    picture: bytes = b""
 
 
 async def save_household(
-    *, manager: User, household_id: int | None, data: HouseholdInput
-) -> Household:
-    """Create or edit a household of the manager's cooperative, with the land it transferred."""
+    *, manager: User, household_id: int | None, data: HouseholdInput,
+    store: PhotoStore | None = None,
+) -> Household:  # fmt: skip
+    """Create or edit a household of the manager's cooperative, with the land it transferred,
+    and what its tended plots' subscribers may see of it (only with its consent)."""
     coop_id = manager.cooperative_id
     form = forms.Form()
     name = form.read("name", forms.text, data.name, limit=60, required=True)
     village = form.read("village", forms.text, data.village, limit=60)
+    about = form.read("about", forms.text, data.about, limit=200)
+    picture = None
+    if data.picture:
+        try:
+            picture = await anyio.to_thread.run_sync(check_photo, data.picture)
+        except BadPhoto as problem:
+            form.refuse("picture", problem.message)
     rent, wage = (
         form.read(key, forms.yuan, text or "0", maximum_fen=MAX_YUAN_FEN, allow_zero=True)
         for key, text in (("rent", data.rent_yuan_per_mu), ("wage", data.wage_yuan_per_hour))
@@ -100,22 +114,38 @@ async def save_household(
     await _check_transferred(form, land=land, fields=fields_of_coop, household_id=household_id)
     form.check()
     assert name is not None and village is not None
-    async with in_transaction() as conn:
-        if household_id is None:
-            household = await Household.create(cooperative_id=coop_id, name=name, using_db=conn)
-        else:
-            household = await own_household(manager=manager, household_id=household_id)
-        household.name = name
-        household.village = village
-        household.is_poor = data.is_poor
-        household.rent_fen_per_mu_year = rent or 0
-        household.wage_fen_per_hour = wage or 0
-        await household.save(using_db=conn)
-        await LandTransfer.filter(household_id=household.id).using_db(conn).delete()
-        for field_id, area in land.items():
-            await LandTransfer.create(
-                household_id=household.id, field_id=field_id, area_m2=area, using_db=conn
-            )
+    if household_id is not None:
+        await own_household(manager=manager, household_id=household_id)
+    new_picture = await store.save(picture) if picture is not None and store else ""
+    old_picture = ""
+    try:
+        async with in_transaction() as conn:
+            if household_id is None:
+                household = await Household.create(cooperative_id=coop_id, name=name, using_db=conn)
+            else:
+                household = await own_household(manager=manager, household_id=household_id)
+            household.name = name
+            household.village = village
+            household.is_poor = data.is_poor
+            household.rent_fen_per_mu_year = rent or 0
+            household.wage_fen_per_hour = wage or 0
+            household.shown_to_subscribers = data.shown_to_subscribers
+            household.about = about or ""
+            if new_picture:
+                old_picture, household.picture = household.picture, new_picture
+            await household.save(using_db=conn)
+            await LandTransfer.filter(household_id=household.id).using_db(conn).delete()
+            for field_id, area in land.items():
+                await LandTransfer.create(
+                    household_id=household.id, field_id=field_id, area_m2=area, using_db=conn
+                )
+    except BaseException:
+        if new_picture and store:
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await store.delete(new_picture)
+        raise
+    if old_picture and store:
+        await store.delete(old_picture)
     return household
 
 
@@ -243,15 +273,21 @@ async def _check_common(
     return day, inputs, checked
 
 
-async def _save_entry(*, store: PhotoStore, photos: list[CheckedPhoto], **entry) -> WorkEntry:
+async def _save_entry(
+    *, store: PhotoStore, photos: list[CheckedPhoto], then=None, **entry
+) -> WorkEntry:
     """Store the photos, then write the entry in one transaction (no connection is held while
-    a photo goes to the storage); if anything fails, remove the photos it stored."""
+    a photo goes to the storage); if anything fails, remove the photos it stored. `then(conn,
+    entry)`: more to write in the same transaction (the mail that reports it)."""
     saved: list[tuple[str, CheckedPhoto]] = []
     try:
         for photo in photos:
             saved.append((await store.save(photo), photo))
         async with in_transaction() as conn:
-            return await _write_entry(conn=conn, photos=saved, **entry)
+            written = await _write_entry(conn=conn, photos=saved, **entry)
+            if then is not None:
+                await then(conn, written)
+            return written
     except BaseException:
         # Shielded: a cancelled request still removes what it stored. A storage that is
         # down as well leaves the files behind (no row points to them), not a second error.
@@ -264,7 +300,7 @@ async def _write_entry(
     *, conn, coop_id: int, field_id: int, plot_ids: list[int], whole_field: bool,
     activity: str, day: date, notes: str, user: User, now: datetime,
     inputs: list[InputLine], shifts: list[tuple[int, Decimal]],
-    photos: list[tuple[str, CheckedPhoto]],
+    photos: list[tuple[str, CheckedPhoto]], sign: bool = False,
 ) -> WorkEntry:  # fmt: skip
     # Checked again with the households locked: an entry saved meanwhile counts too.
     hours = forms.Form()
@@ -292,15 +328,17 @@ async def _write_entry(
     for name, photo in photos:
         await Photo.create(
             entry_id=entry.id, file_name=name, width=photo.width, height=photo.height,
-            using_db=conn,
+            sign=sign, using_db=conn,
         )  # fmt: skip
     return entry
 
 
 async def log_work(
-    *, manager: User, form: WorkInputForm, today: date, now: datetime, store: PhotoStore
-) -> WorkEntry:
-    """One entry for the same work on many plots of a field (or on the whole field)."""
+    *, manager: User, form: WorkInputForm, today: date, now: datetime, store: PhotoStore,
+    unsubscribing: Unsubscribing | None = None,
+) -> WorkEntry:  # fmt: skip
+    """One entry for the same work on many plots of a field (or on the whole field). With
+    photos, the families of those plots are told (at most once a day: photo_mail)."""
     coop_id = manager.cooperative_id
     field_ = await own_field(manager=manager, field_id=form.field_id)
     errors = forms.Form()
@@ -353,11 +391,19 @@ async def log_work(
         await check_day_hours(None, cooperative_id=coop_id, day=day, shifts=shifts, form=errors)
     errors.check()
     assert day is not None
+
+    async def tell(conn, entry: WorkEntry) -> None:
+        if photos and unsubscribing is not None:
+            await photo_mail.tell_families(
+                conn, entry=entry, plot_ids=plot_ids, count=len(photos), today=today,
+                now=now, unsubscribing=unsubscribing,
+            )  # fmt: skip
+
     return await _save_entry(
         coop_id=coop_id, field_id=field_.id,
         plot_ids=[] if form.whole_field else plot_ids, whole_field=form.whole_field,
         activity=form.activity, day=day, notes=form.notes, user=manager, now=now,
-        inputs=inputs, shifts=shifts, photos=photos, store=store,
+        inputs=inputs, shifts=shifts, photos=photos, store=store, then=tell,
     )  # fmt: skip
 
 

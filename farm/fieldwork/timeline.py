@@ -11,7 +11,15 @@ from tortoise.expressions import Q, Subquery
 from farm.accounts.models import Role, User
 from farm.errors import NotFound
 from farm.fieldwork import rules
-from farm.fieldwork.models import HarvestLot, Photo, WorkEntry, WorkEntryPlot
+from farm.fieldwork.models import (
+    HarvestLot,
+    Household,
+    LandTransfer,
+    Photo,
+    WorkEntry,
+    WorkEntryPlot,
+    WorkShift,
+)
 from farm.i18n import _
 from farm.land.models import CareMode, Cooperative, Plot, Season
 from farm.sql import one_or_not_found
@@ -141,3 +149,37 @@ async def photo_for(*, user: User | None, photo_id: int) -> Photo:
         if in_season and on_plot:
             return photo
     raise missing
+
+
+async def tenders(*, plot: PlotPage) -> list[Household]:
+    """The households who tend the plot this season (they worked on it, or on its whole field,
+    or gave the field's land), only those who agreed to be shown to its family. One query."""
+    sub = plot.subscription
+    entry_ids = [i.entry.id for i in plot.items if i.entry is not None]
+    worked = WorkShift.filter(entry_id__in=entry_ids or [0]).values("household_id")
+    gave = LandTransfer.filter(field_id=sub.plot.field_id).values("household_id")
+    return list(
+        await Household.filter(
+            Q(id__in=Subquery(worked)) | Q(id__in=Subquery(gave)),
+            cooperative_id=sub.season.cooperative_id,
+            shown_to_subscribers=True,
+        ).order_by("name", "id")
+    )
+
+
+async def household_for(*, user: User | None, household_id: int) -> Household:
+    """A household with a photo: for its cooperative's managers; for a family whose active or
+    completed plot is in its cooperative, only if it agreed to be shown. Else not found."""
+    household = await Household.get_or_none(id=household_id)
+    missing = NotFound(_("Page not found."))
+    if household is None or user is None or not household.picture:
+        raise missing
+    if user.role == Role.MANAGER and user.cooperative_id == household.cooperative_id:
+        return household
+    if user.role != Role.CUSTOMER or not household.shown_to_subscribers:
+        raise missing
+    if not await Subscription.filter(
+        customer_id=user.id, status__in=VISIBLE, season__cooperative_id=household.cooperative_id
+    ).exists():
+        raise missing
+    return household

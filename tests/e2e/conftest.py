@@ -9,8 +9,10 @@ import pytest
 
 from farm import db
 from farm.demo import load_demo
+from farm.fieldwork.photos import PhotoStore
 from farm.payments.emulator import register_webhook
 from farm.settings import Settings
+from farm.storage import storage_for
 from tests import support
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -26,7 +28,8 @@ async def _prepare(settings: Settings) -> None:
     await db.connect(settings)
     try:
         await support.wipe(settings)
-        await load_demo(today=support.datetime.now(support.UTC).date())
+        store = PhotoStore(storage_for(settings))  # the demo's field photos
+        await load_demo(today=support.datetime.now(support.UTC).date(), store=store)
     finally:
         await db.close()
 

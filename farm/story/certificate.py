@@ -1,0 +1,140 @@
+"""The plot's certificate: one A4 page, in Chinese and English, with the family's name sign
+and the season's numbers. Drawn with the ship day's PDF writer (farm.shipments.pdf_writer:
+STSong-Light for Chinese, Helvetica for Latin), in a worker thread."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+
+import anyio
+
+from farm import units
+from farm.shipments.pdf_writer import CJK, LATIN, LATIN_BOLD, PdfWriter, string_width, text_op
+from farm.story.summary import Summary
+
+WIDTH, HEIGHT = 842.0, 595.0  # A4 landscape, in points
+MARGIN = 60.0
+SOIL = "0.478 0.322 0.188"
+GREEN = "0.184 0.420 0.184"
+
+
+@dataclass(frozen=True)
+class CertificateText:
+    """What the certificate says, as plain text (the drawing reads nothing else)."""
+
+    sign_name: str
+    plot_code: str
+    area_m2: str
+    field_name: str
+    cooperative: str
+    cooperative_en: str
+    season: str
+    season_en: str
+    starts_on: str
+    last_day: str
+    kg: str
+    boxes: int
+    photos: int
+    visits: int
+    issued_on: str
+
+
+def text_of(summary: Summary, *, issued_on: str) -> CertificateText:
+    sub = summary.subscription
+    coop = sub.season.cooperative
+    return CertificateText(
+        sign_name=sub.sign_name or sub.plot.code,
+        plot_code=sub.plot.code,
+        area_m2=units.plain_number(sub.plot.area_m2),
+        field_name=sub.plot.field.name,
+        cooperative=coop.name,
+        cooperative_en=coop.name_en or coop.name,
+        season=sub.season.name,
+        season_en=sub.season.name_en or sub.season.name,
+        starts_on=sub.season.starts_on.isoformat(),
+        last_day=(sub.season.ends_on - timedelta(days=1)).isoformat(),  # periods are half-open
+        kg=units.plain_number(units.grams_to_kg(summary.received_kg_g)),
+        boxes=summary.boxes,
+        photos=summary.photos,
+        visits=summary.visits,
+        issued_on=issued_on,
+    )
+
+
+def _runs(text: str, latin: str) -> list[tuple[str, str]]:
+    """(font, text) runs: Latin letters and digits in Helvetica, the rest in STSong (a reader
+    without the Adobe CJK pack substitutes a font that may lack STSong's Latin glyphs)."""
+    runs: list[tuple[str, str]] = []
+    for ch in text:
+        font = latin if ch.isascii() else CJK
+        if runs and runs[-1][0] == font:
+            runs[-1] = (font, runs[-1][1] + ch)
+        else:
+            runs.append((font, ch))
+    return runs
+
+
+def _width(runs: list[tuple[str, str]], size: float) -> float:
+    return sum(string_width(text, font, size) for font, text in runs)
+
+
+def _centred(text: str, *, y: float, size: float, latin: str = LATIN) -> str:
+    """One line, centred, shrunk to fit between the margins."""
+    runs = _runs(text, latin)
+    wide = _width(runs, size)
+    size = min(size, size * (WIDTH - 2 * MARGIN) / wide) if wide else size
+    x = (WIDTH - _width(runs, size)) / 2
+    ops = []
+    for font, part in runs:
+        ops.append(text_op(font, size, x, y, part))
+        x += string_width(part, font, size)
+    return " ".join(ops)
+
+
+def draw_certificate(c: CertificateText) -> bytes:
+    """The certificate as PDF bytes (CPU work: call it in a worker thread)."""
+    sign = f"{c.sign_name}家的地"
+    sign_size = min(40.0, 40 * 460 / _width(_runs(sign, LATIN), 40))
+    board_w = _width(_runs(sign, LATIN), sign_size) + 80
+    board_x = (WIDTH - board_w) / 2
+    ops = [
+        f"{SOIL} RG 4 w 24 24 {WIDTH - 48:.2f} {HEIGHT - 48:.2f} re S",
+        f"{GREEN} RG 1 w 34 34 {WIDTH - 68:.2f} {HEIGHT - 68:.2f} re S",
+        f"{GREEN} rg",
+        _centred("地块认养证书", y=510, size=30),
+        _centred("CERTIFICATE OF THE PLOT", y=482, size=15, latin=LATIN_BOLD),
+        # the name sign: a board on two stakes, the family's name on it
+        f"{SOIL} rg {board_x + 40:.2f} 340 10 40 re f {board_x + board_w - 50:.2f} 340 10 40 re f",
+        f"{SOIL} rg {board_x:.2f} 375 {board_w:.2f} 80 re f",
+        "1 1 1 rg",
+        _centred(sign, y=403, size=sign_size),
+        "0.13 0.13 0.13 rg",
+        _centred(f"The {c.sign_name} family's plot", y=315, size=16),
+        _centred(f"兹证明 {c.sign_name} 家于 {c.season}（{c.starts_on} 至 {c.last_day}）", y=282,
+                 size=14),
+        _centred(f"认养 {c.cooperative} {c.field_name} {c.plot_code} 号地块"
+                 f"（{c.area_m2} 平方米）。", y=262, size=14),
+        _centred(f"This certifies that the {c.sign_name} family held plot {c.plot_code} "
+                 f"({c.area_m2} m2) of {c.field_name}, {c.cooperative_en},", y=238, size=11),
+        _centred(f"in the {c.season_en}, {c.starts_on} to {c.last_day}.", y=223, size=11),
+        _centred(f"本季收到 {c.kg} 公斤 · {c.boxes} 箱 · {c.photos} 张照片 · {c.visits} 次农家住宿",
+                 y=186, size=14),
+        _centred(f"This season: {c.kg} kg received, {c.boxes} boxes, {c.photos} photos, "
+                 f"{c.visits} farm stays", y=168, size=11),
+        f"{GREEN} rg",
+        _centred(c.cooperative, y=120, size=16),
+        _centred(c.cooperative_en, y=101, size=11),
+        "0.35 0.35 0.35 rg",
+        _centred(f"签发日期 Issued on {c.issued_on}", y=70, size=10),
+    ]  # fmt: skip
+    out = io.BytesIO()
+    writer = PdfWriter(out, title=f"{sign} · {c.plot_code}", page_size=(WIDTH, HEIGHT))
+    writer.page("\n".join(ops))
+    writer.finish()
+    return out.getvalue()
+
+
+async def certificate_pdf(summary: Summary, *, issued_on: str) -> bytes:
+    return await anyio.to_thread.run_sync(draw_certificate, text_of(summary, issued_on=issued_on))

@@ -23,6 +23,7 @@ from farm import db, i18n
 from farm.accounts import routes as accounts_routes
 from farm.accounts import sessions
 from farm.admin import routes as admin_routes
+from farm.announcements import routes as announcement_routes
 from farm.bootstrap import bootstrap
 from farm.errors import DomainError, FieldErrors
 from farm.fieldwork import catalogue_routes, report_routes
@@ -30,6 +31,7 @@ from farm.fieldwork import correction_routes as entry_correction_routes
 from farm.fieldwork import routes as fieldwork_routes
 from farm.land import console_routes
 from farm.land import routes as land_routes
+from farm.lifecycle import care_routes
 from farm.lifecycle import routes as lifecycle_routes
 from farm.mail import Mailer
 from farm.notifications import routes as notification_routes
@@ -243,6 +245,8 @@ def create_app(
         *admin_routes.routes,
         *lifecycle_routes.routes,
         *subscriber_console_routes.routes,
+        *announcement_routes.routes,
+        *care_routes.routes,
         *fieldwork_routes.routes,
         *catalogue_routes.routes,
         *harvest_routes.routes,

@@ -17,6 +17,7 @@ from farm.errors import Conflict, FieldErrors
 from farm.i18n import _
 from farm.lifecycle import cancellation
 from farm.partners.models import Booking
+from farm.payments.console import refund_status_name
 from farm.payments.gateway import Gateway
 from farm.payments.models import Payment, Refund
 from farm.shipments.models import ShipDayHold, Shipment
@@ -78,7 +79,8 @@ async def subscriber(*, manager: User, subscription_id: int, today: date) -> Sub
             events.append(Event(p.created_at, "payment_failed", {"method": p.method}))
     refunds = await Refund.filter(payment_id__in=[p.id for p in payments]).order_by("created_at")
     for r in refunds:
-        events.append(Event(r.created_at, "refund", {"fen": r.amount_fen, "status": r.status}))
+        state = refund_status_name(r.status)
+        events.append(Event(r.created_at, "refund", {"fen": r.amount_fen, "status": state}))
     boxes = list(await Shipment.filter(subscription_id=sub.id).order_by("ship_on", "id"))
     address = None
     for box in boxes:

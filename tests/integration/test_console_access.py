@@ -7,8 +7,8 @@ import pytest
 from starlette.routing import Route
 
 from farm.accounts.models import Role, User
-from farm.announcements.models import Announcement
 from farm.accounts.services import sign_up
+from farm.announcements.models import Announcement
 from farm.fieldwork.models import HarvestLot, Household, Photo, WorkEntry
 from farm.land.models import Field, Plan, Plot, Season
 from farm.partners.models import Partner, PartnerKind, Room
@@ -203,8 +203,11 @@ async def test_a_managers_ids_of_another_cooperative_are_404(client, app):
                                          language="zh_CN", role=Role.MANAGER,
                                          cooperative_id=other.field.cooperative_id)).id}  # fmt: skip
     theirs = await User.create(email="theirs@example.com", name="别社农户", password_hash="x")
-    foreign["sub_id"] = (await make_active_subscription(
-        other, await Plot.filter(field_id=other.field_id).first(), customer=theirs)).id
+    foreign["sub_id"] = (
+        await make_active_subscription(
+            other, await Plot.filter(field_id=other.field_id).first(), customer=theirs
+        )
+    ).id
     foreign["announcement_id"] = (await an_announcement(
         other, await User.get(email="m2@coop.cn"))).id  # fmt: skip
     await log_in_client(client, "owner@coop.cn")

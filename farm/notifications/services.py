@@ -252,7 +252,7 @@ async def queue_many(
                     user_id=user["id"], key=key(user["id"]), kind=kind, to=user["email"],
                     subject=mail.subject[:200], body=mark(mail.text), html=mark(mail.html),
                     images=mail.images or None, unsubscribe=token_link,
-                    cooperative_id=cooperative_id, created_at=now,
+                    cooperative_id=cooperative_id, created_at=now, attempts=0, last_error="",
                 )
             )  # fmt: skip
         if rows:

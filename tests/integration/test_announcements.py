@@ -149,7 +149,7 @@ async def test_the_manager_sees_how_many_were_sent_are_waiting_and_failed(app, c
     announcement = await Announcement.get()
     page = (await client.get(f"/manage/announcements/{announcement.id}")).text
     assert "3 位认购户" in page and "2 封待发" in page and "已发送 0 封邮件" in page
-    assert "1 位不接收通知邮件" in page
+    assert "1 位不接收公告邮件" in page
     now = datetime.now(UTC)
     await Notification.filter(to="zhao@example.com").update(failed_at=now, last_error="550")
     assert await deliver_pending(mailer=app.state.mailer, now=now) == 1

@@ -16,7 +16,7 @@ from farm.notifications.services import deliver_pending
 from farm.shipments.models import ShipDayHold
 from farm.subscriptions.models import Status, Subscription
 from tests.integration.test_fieldwork import coop_with_manager, subscriber_of
-from tests.support import csrf_of, log_in_client, make_season
+from tests.support import NOW, count_queries, csrf_of, log_in_client, make_season
 
 SHIP_DAY = date(2027, 1, 16)  # a ship day of coop_with_manager's season (the 1st and 16th)
 
@@ -214,3 +214,26 @@ async def test_past_announcements_are_paged_newest_first(client):
     assert "第21号" in first and "第2号" in first and "第1号<" not in first
     second = (await client.get("/manage/announcements", params={"page": 2})).text
     assert "第1号<" in second and "第0号" in second and "第21号" not in second
+
+
+async def test_an_announcement_to_many_is_queued_in_chunks_not_a_query_per_subscriber(client):
+    """1,200 subscribers: the mail rows go in by the 500 (farm.notifications.queue_many), so
+    the request's statements do not grow with the audience, and each gets their copy."""
+    plan, _, token, _, _ = await audience_world(client)
+    plot = await Plot.filter(field_id=plan.field_id).first()
+    many = 1200
+    await User.bulk_create([User(email=f"f{i}@example.com", name=f"家{i}", password_hash="x",
+                                 language="en" if i % 3 == 0 else "zh_CN") for i in range(many)])  # fmt: skip
+    users = await User.filter(email__startswith="f").values_list("id", flat=True)
+    await Subscription.bulk_create([
+        Subscription(customer_id=u, season_id=plan.season_id, plan_id=plan.id, plot_id=plot.id,
+                     price_fen=58000, reserved_at=NOW, status=Status.ACTIVE)
+        for u in users
+    ])  # fmt: skip
+    with count_queries() as queries:
+        r = await send(client, token, season=plan.season_id)
+    assert r.status_code == 303
+    assert queries.count < 40, queries.count
+    assert await Notification.filter(kind="announcement").count() == many + 2
+    english = await Notification.get(to="f0@example.com")
+    assert "writes:" in english.body and english.unsubscribe in english.html

@@ -22,6 +22,7 @@ from farm import db, i18n
 from farm.accounts import routes as accounts_routes
 from farm.accounts import sessions
 from farm.admin import routes as admin_routes
+from farm.announcements import routes as announcement_routes
 from farm.assets import FingerprintedStatic
 from farm.bootstrap import bootstrap
 from farm.errors import DomainError, FieldErrors
@@ -31,6 +32,7 @@ from farm.fieldwork import photo_routes as field_photo_routes
 from farm.fieldwork import routes as fieldwork_routes
 from farm.land import console_routes
 from farm.land import routes as land_routes
+from farm.lifecycle import care_routes
 from farm.lifecycle import routes as lifecycle_routes
 from farm.mail import Mailer
 from farm.notifications import routes as notification_routes
@@ -246,6 +248,8 @@ def create_app(
         *admin_routes.routes,
         *lifecycle_routes.routes,
         *subscriber_console_routes.routes,
+        *announcement_routes.routes,
+        *care_routes.routes,
         *fieldwork_routes.routes,
         *field_photo_routes.routes,
         *story_routes.routes,

@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "farm.vouchers.models",
     "farm.notifications.models",
     "farm.audit.models",
+    "farm.announcements.models",
 ]
 
 

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 
 from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
+from farm.announcements.models import Announcement
 from farm.demo import load_demo
 from farm.fieldwork.models import HarvestLot, Household, WorkEntry
 from farm.land.models import Field, Plan, Plot, PlotClaim, Season
@@ -65,8 +66,12 @@ async def demo_world(now: datetime) -> dict:
         cooperative_id=coop_id, field_id=plan.field_id, activity="weeding",
         worked_on=now.date(), whole_field=True, logged_by=manager, created_at=now,
     )  # fmt: skip
+    announcement = await Announcement.create(  # its page; sending is test_announcements'
+        cooperative_id=coop_id, season_id=active.season_id, audience="season",
+        subject="下周插秧节", body="欢迎全家来田里插秧。", written_by=manager, created_at=now,
+    )  # fmt: skip
     return {
-        "plan_id": plan.id, "sub_id": active.id, "field_id": plan.field_id,
+        "plan_id": plan.id, "sub_id": active.id, "announcement_id": announcement.id, "field_id": plan.field_id,
         "season_id": on_sale.id, "household_id": (await Household.first()).id,
         "plot_id": plot.id, "batch_id": batch.id, "partner_id": guesthouse.id,
         "crop_id": (await HarvestLot.first()).crop_id,

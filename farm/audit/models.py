@@ -1,5 +1,6 @@
 """Corrections of what was recorded, each kept as a row: who, when, what it was, what it
-became, and why. Records are corrected, never silently rewritten."""
+became, and why. Records are corrected, never silently rewritten. A subscription a manager
+cancelled for its customer is kept the same way (its status and refund, and why)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ class RecordKind(StrEnum):
     WORK_ENTRY = "work_entry"
     HARVEST_LOT = "harvest_lot"
     PLOT = "plot"
+    SUBSCRIPTION = "subscription"  # cancelled by a manager for its customer
 
 
 class CorrectionAction(StrEnum):
     CORRECTED = "corrected"
     VOIDED = "voided"
+    CANCELLED = "cancelled"
 
 
 class Correction(Model):

@@ -10,6 +10,8 @@ from datetime import date, datetime
 from tortoise.transactions import in_transaction
 
 from farm.accounts.models import User
+from farm.audit import records
+from farm.audit.models import CorrectionAction, RecordKind
 from farm.errors import Conflict
 from farm.i18n import _
 from farm.land.models import PlotClaim
@@ -24,11 +26,20 @@ from farm.vouchers.services import void_vouchers
 
 
 async def cancel_subscription(
-    *, customer: User, subscription_id: int, today: date, now: datetime, gateway: Gateway
+    *,
+    customer: User,
+    subscription_id: int,
+    today: date,
+    now: datetime,
+    gateway: Gateway,
+    by: User | None = None,
+    reason: str = "",
 ) -> Subscription:
     """Cancel by the rules shown before payment: a reservation is simply released; an active
     subscription is refunded in full before the season starts, and for the ship days whose
-    cutoff has not passed after it starts. The plot is freed."""
+    cutoff has not passed after it starts. The plot is freed. `by`: the manager who cancels
+    for the customer (farm.lifecycle.care), whose `reason` is kept in the audit trail with
+    the cancellation."""
     sub = await own_subscription(customer=customer, subscription_id=subscription_id)
     if sub.status == Status.PENDING_PAYMENT:
         open_intents = await Payment.filter(
@@ -61,9 +72,17 @@ async def cancel_subscription(
             raise Conflict(_("This subscription can no longer be cancelled."))
         locked.status = Status.REFUNDED
         locked.cancelled_at = now
-        locked.cancel_reason = "customer"
+        locked.cancel_reason = "manager" if by is not None else "customer"
         locked.refunded_fen = quote.refund_fen
         await locked.save(using_db=conn)
+        if by is not None:
+            await records.keep(
+                conn, manager=by, kind=RecordKind.SUBSCRIPTION, record_id=sub.id,
+                label=sub.plot.code, action=CorrectionAction.CANCELLED,
+                before={"status": str(Status.ACTIVE)},
+                after={"status": str(Status.REFUNDED), "refunded_fen": str(quote.refund_fen)},
+                reason=reason, day=today, now=now,
+            )  # fmt: skip
         if quote.refund_fen > 0:
             refund = await refunds.open_refund(
                 payment_id=payment.id, amount_fen=quote.refund_fen,

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from farm.accounts import counters
 from farm.accounts.models import Role
+from farm.announcements import services as announcements
 from farm.errors import Conflict, DomainError, NotFound
 from farm.i18n import _
 from farm.land import services as land_services
@@ -317,7 +318,8 @@ async def payment_status(request: Request) -> Response:
 async def account(request: Request) -> Response:
     customer = require_user(request, Role.CUSTOMER)
     views = await services.account_overview(customer=customer, today=today(request))
-    return render(request, "subscriptions/account.html", {"views": views})
+    notices = await announcements.notices(user=customer)
+    return render(request, "subscriptions/account.html", {"views": views, "notices": notices})
 
 
 async def _subscription_page(request: Request, sub_id: int, **extra) -> Response:

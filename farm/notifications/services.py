@@ -23,11 +23,12 @@ from tortoise.transactions import in_transaction
 from farm.accounts.models import User
 from farm.errors import NotFound
 from farm.i18n import _, use_language
-from farm.letters import Letter, as_letter, compose
+from farm.letters import Composed, Letter, as_letter, compose
 from farm.links import Links
 from farm.mail import Mail, Mailer
 from farm.notifications import rules
 from farm.notifications.models import Notification
+from farm.sql import insert_rows
 
 log = logging.getLogger("farm.notifications")
 LEASE = timedelta(minutes=5)  # longer than any SMTP conversation
@@ -199,3 +200,66 @@ async def set_mail_choices(*, user: User, choices: dict[str, bool]) -> None:
     known = {flag: bool(on) for flag, on in choices.items() if flag in rules.BULK.values()}
     if known:
         await User.filter(id=user.id).update(**known)
+
+
+BULK_CHUNK = 500  # rows per insert when one letter goes to many (and keys read back)
+_TOKEN_MARK = "UNSUBSCRIBE-TOKEN-MARK"  # URL-safe, so escaping leaves it as it is
+
+
+async def queue_many(
+    *,
+    user_ids: list[int],
+    key: Callable[[int], str],
+    render: Callable[[], Letter],
+    now: datetime,
+    conn: BaseDBAsyncClient,
+    cooperative_id: int,
+    unsubscribing: Unsubscribing,
+) -> dict[int, int]:
+    """queue_mail for one letter to many users (an announcement to thousands), within the
+    caller's transaction: the letter is rendered once per language, not once per user (each
+    copy differs only by its signed unsubscribe link), and the rows are inserted a thousand
+    at a time. Users who chose not to get this kind of bulk mail get no row. The keys must
+    be new (the caller's own record's id in them). Returns user id -> notification id.
+    The existing sender (deliver_pending) then delivers them."""
+    rendered: dict[str, tuple[Composed, str]] = {}
+    queued: dict[int, int] = {}
+    flags = list(rules.BULK.values())
+    for start in range(0, len(user_ids), BULK_CHUNK):
+        chunk = user_ids[start : start + BULK_CHUNK]
+        users = (
+            await User.filter(id__in=chunk).using_db(conn).values("id", "email", "language", *flags)
+        )
+        rows = []
+        for user in users:
+            language = str(user["language"] or "zh_CN")
+            if language not in rendered:
+                with use_language(language):
+                    letter = render()
+                    placeholder = unsubscribing.links.to(f"/mail/unsubscribe/{_TOKEN_MARK}")
+                    rendered[language] = (compose(letter, unsubscribe=placeholder), letter.kind)
+            mail, kind = rendered[language]
+            if not rules.wants(kind, preferences={f: bool(user[f]) for f in flags}):
+                continue
+            token_link = unsubscribing.link(user["id"], kind)
+            token = token_link.rsplit("/", 1)[1]
+
+            def mark(text: str, token: str = token) -> str:
+                return text.replace(_TOKEN_MARK, token)
+
+            rows.append(
+                dict(
+                    user_id=user["id"], key=key(user["id"]), kind=kind, to=user["email"],
+                    subject=mail.subject[:200], body=mark(mail.text), html=mark(mail.html),
+                    images=mail.images or None, unsubscribe=token_link,
+                    cooperative_id=cooperative_id, created_at=now, attempts=0, last_error="",
+                )
+            )  # fmt: skip
+        if rows:
+            await insert_rows(conn, Notification, rows)
+            keys = [row["key"] for row in rows]
+            for note_id, user_id in (
+                await Notification.filter(key__in=keys).using_db(conn).values_list("id", "user_id")
+            ):
+                queued[user_id] = note_id
+    return queued

@@ -1,5 +1,5 @@
 """The manager's subscribers page and its CSV file: ?season=ID (default the latest),
-?status=, ?q= (a name, phone, email or plot code), ?page=."""
+?status=, ?q= (a name, phone, email or plot code), ?field=ID, ?plan=ID, ?page=."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from farm.csvfiles import csv_response
 from farm.paging import parse_page, search_text
+from farm.parsing import parse_id
 from farm.subscriptions import console
 from farm.subscriptions.models import Status
 from farm.web import render, require_manager, season_param
@@ -20,6 +21,9 @@ def _filters(request: Request) -> console.SubscriberFilter:
         season_id=season_param(request),
         status=status if status in set(Status) else "",
         text=search_text(request.query_params.get("q"), limit=60),
+        # another cooperative's field or plan matches nothing: the season is the manager's
+        field_id=parse_id(request.query_params.get("field")),
+        plan_id=parse_id(request.query_params.get("plan")),
     )
 
 

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
+from farm.announcements.models import Announcement
 from farm.fieldwork.models import HarvestLot, Household, Photo, WorkEntry
 from farm.land.models import Field, Plan, Plot, Season
 from farm.partners.models import Partner, PartnerKind, Room
@@ -23,7 +24,7 @@ from tests.support import (
     make_season,
 )
 
-OURS = ("本社农户", "本社经理", "本社认购户", "ours@example.com")
+OURS = ("本社农户", "本社经理", "本社认购户", "ours@example.com", "本社通知")
 
 
 def console_routes(app) -> list[Route]:
@@ -39,15 +40,25 @@ async def owned_objects():
                             language="zh_CN", role=Role.MANAGER, cooperative_id=coop_id)  # fmt: skip
     household = await Household.create(cooperative_id=coop_id, name="本社农户")
     subscriber = await User.create(email="ours@example.com", name="本社认购户", password_hash="x")
-    await make_active_subscription(
+    sub = await make_active_subscription(
         plan, await Plot.filter(field_id=plan.field_id).first(), customer=subscriber
     )
     ids = {
+        "sub_id": sub.id, "announcement_id": (await an_announcement(plan, manager)).id,
         "field_id": plan.field_id, "plan_id": plan.id, "season_id": plan.season_id,
         "household_id": household.id, "plot_id": (await Plot.filter(field_id=plan.field_id).first()).id,
         **await shipping_ids(coop_id, plan.field_id), **await partner_ids(coop_id),
     }  # fmt: skip
     return coop_id, manager, ids
+
+
+async def an_announcement(plan, manager) -> Announcement:
+    """An announcement of the cooperative's, written straight to the table (its sending is
+    tested in test_announcements)."""
+    return await Announcement.create(
+        cooperative_id=manager.cooperative_id, season_id=plan.season_id, audience="season",
+        subject="本社通知", body="插秧节", written_by=manager, created_at=NOW,
+    )  # fmt: skip
 
 
 async def shipping_ids(coop_id: int, field_id: int) -> dict[str, int]:
@@ -191,6 +202,14 @@ async def test_a_managers_ids_of_another_cooperative_are_404(client, app):
                "user_id": (await sign_up(email="m2@coop.cn", name="别社经理", password="correct horse",
                                          language="zh_CN", role=Role.MANAGER,
                                          cooperative_id=other.field.cooperative_id)).id}  # fmt: skip
+    theirs = await User.create(email="theirs@example.com", name="别社农户", password_hash="x")
+    foreign["sub_id"] = (
+        await make_active_subscription(
+            other, await Plot.filter(field_id=other.field_id).first(), customer=theirs
+        )
+    ).id
+    foreign["announcement_id"] = (await an_announcement(
+        other, await User.get(email="m2@coop.cn"))).id  # fmt: skip
     await log_in_client(client, "owner@coop.cn")
     token = await csrf_of(client, "/manage")
     for route in console_routes(app):

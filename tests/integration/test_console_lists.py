@@ -252,7 +252,11 @@ async def test_the_subscribers_csv_written_by_postgresql_is_byte_for_byte_the_on
         sign_name='-1, "quoted"\nnext line', phone="", address="@home, 3 幢",
         activated_at=datetime(2026, 8, 20, 17, 30, tzinfo=UTC),
     )  # fmt: skip
-    await Subscription.filter(id=two.id).update(recipient="", activated_at=None, price_fen=5)
+    await Subscription.filter(id=two.id).update(recipient="", activated_at=None, price_fen=5,
+                                                refunded_fen=3)  # fmt: skip
+    from tests.integration.test_subscriber_care import with_history
+
+    await with_history(plan, plots[2], "zhao@example.com", "赵家")  # paid, held, boxes sent
 
     async def written(filters) -> bytes:
         stream = await console.subscribers_csv(

@@ -5,7 +5,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('farm', '0028_couriers')]
+    dependencies = [('farm', '0032_announcements')]
 
     initial = False
 

@@ -30,6 +30,7 @@ from farm.web import (
     client_address,
     form_page,
     int_param,
+    links,
     now,
     parse_id,
     read_form,
@@ -341,8 +342,16 @@ async def subscription_page(request: Request) -> Response:
 
 
 async def cancel(request: Request) -> Response:
+    """GET: what cancelling would refund, by which rule, and what else ends, with the button
+    that confirms it. POST: cancel (an unpaid reservation is released at once)."""
     customer = require_user(request, Role.CUSTOMER)
     sub_id = int_param(request, "sub_id")
+    if request.method != "POST":
+        preview = await cancellation.cancellation_preview(
+            customer=customer, subscription_id=sub_id, today=today(request)
+        )
+        context = {"preview": preview, "sub": preview.view.subscription}
+        return render(request, "subscriptions/cancel.html", context)
     await read_form(request)
     await cancellation.cancel_subscription(
         customer=customer,
@@ -350,6 +359,7 @@ async def cancel(request: Request) -> Response:
         today=today(request),
         now=now(),
         gateway=request.app.state.gateway,
+        links=links(request),
     )
     return redirect(f"/account/subscriptions/{sub_id}")
 
@@ -405,6 +415,6 @@ routes = [
     Route("/checkout/{sub_id}/status", payment_status, name="payment_status"),
     Route("/account", account, name="account"),
     Route("/account/subscriptions/{sub_id}", subscription_page, name="subscription"),
-    Route("/account/subscriptions/{sub_id}/cancel", cancel, methods=["POST"], name="cancel"),
+    Route("/account/subscriptions/{sub_id}/cancel", cancel, methods=["GET", "POST"], name="cancel"),
     Route("/stripe/webhook", stripe_webhook, methods=["POST"], name="stripe_webhook"),
 ]

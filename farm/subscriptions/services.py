@@ -402,6 +402,22 @@ class SubscriptionView:
     reservation_expires_at: datetime | None
     refund: rules.RefundQuote | None
 
+    @property
+    def ended(self) -> bool:
+        """Cancelled, lapsed, refunded or completed: nothing more leaves for it."""
+        return self.subscription.status not in (Status.PENDING_PAYMENT, Status.ACTIVE)
+
+    @property
+    def cancellable(self) -> bool:
+        """Active, paid, and something is still refundable: only then is there a cancel
+        button (a demo subscription without a payment has none)."""
+        return (
+            self.subscription.status == Status.ACTIVE
+            and self.refund is not None
+            and self.payment is not None
+            and self.payment.status == PaymentStatus.SUCCEEDED
+        )
+
 
 async def subscription_view(
     *, customer: User, subscription_id: int, today: date

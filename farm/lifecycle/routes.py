@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from farm.accounts import counters
 from farm.accounts.models import Role
-from farm.errors import DomainError, NotFound
+from farm.errors import Conflict, DomainError, NotFound
 from farm.i18n import _
 from farm.lifecycle import activation, cancellation
 from farm.lifecycle import checkout as paying
@@ -44,7 +44,7 @@ from farm.web import (
     wants_json,
 )
 
-ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "address")
+ADDRESS_FIELDS = services.ADDRESS_FIELDS
 
 
 @reads_its_own_user
@@ -83,6 +83,9 @@ async def reserve(request: Request) -> Response:
     except services.EmailNotConfirmed:
         await counters.uncount(*taken)
         return render(request, "accounts/confirm_needed.html", {"sent": False}, 403)
+    except services.PlotTaken:
+        await counters.uncount(*taken)
+        return redirect(f"/plans/{plan_id}?taken={plot_id}#plot-taken")
     except DomainError:
         await counters.uncount(*taken)  # only reservations made count
         raise
@@ -132,6 +135,13 @@ def _address_form(sub) -> dict[str, str]:
 
 async def _checkout_page(request: Request, sub_id: int, **extra) -> Response:
     customer = require_user(request, Role.CUSTOMER)
+    again = await services.lapsed_hold(
+        customer=customer, subscription_id=sub_id, today=today(request), now=now(),
+        relapse_minutes=request.app.state.settings.relapse_minutes,
+    )  # fmt: skip
+    if again is not None:  # the hold ran out: reserve again, not a dead end
+        status = 409 if extra.get("status", 200) >= 400 else 200
+        return render(request, "subscriptions/lapsed.html", {"again": again}, status)
     view = await services.subscription_view(
         customer=customer, subscription_id=sub_id, today=today(request)
     )
@@ -140,6 +150,11 @@ async def _checkout_page(request: Request, sub_id: int, **extra) -> Response:
         return redirect(f"/account/subscriptions/{sub.id}")
     last = await payments.last_attempt(subscription_id=sub.id)
     chosen = request.query_params.get("method", "")
+    form, saved_from = _address_form(sub), ""
+    if not services.has_address(sub) and "form" not in extra:  # a second purchase
+        found = await services.saved_address(customer=customer, besides=sub.id)
+        if found is not None:
+            saved_from, form = found
     context = {
         "view": view,
         "sub": sub,
@@ -148,7 +163,8 @@ async def _checkout_page(request: Request, sub_id: int, **extra) -> Response:
         "failure": payments.failure_message(last) if last and last.status == "failed" else "",
         "gateway": request.app.state.gateway,
         "provinces": rules.PROVINCES,
-        "form": _address_form(sub),
+        "form": form,
+        "saved_from": saved_from,
         "errors": {},
         **extra,
     }
@@ -167,7 +183,8 @@ async def save_address(request: Request) -> Response:
     async def show(shown: Shown) -> Response:  # a refused address: this route takes POSTs
         on_account = (shown.posted or {}).get("back") == "account"
         page = _subscription_page if on_account else _checkout_page
-        return await page(request, sub_id, **shown.context(), status=shown.status_code)
+        context = {**shown.context(), "address_notice": shown.notice}
+        return await page(request, sub_id, **context, status=shown.status_code)
 
     async def save(values: dict[str, str]) -> str:
         address = {name: values[name] for name in ADDRESS_FIELDS}
@@ -178,7 +195,9 @@ async def save_address(request: Request) -> Response:
             return f"/account/subscriptions/{sub_id}?saved=1"
         return f"/checkout/{sub_id}"
 
-    return await form_page(request, show=show, save=save, names=(*ADDRESS_FIELDS, "back"))
+    # A refusal of the whole form (the box is being packed) keeps what was typed, too.
+    names = (*ADDRESS_FIELDS, "back")
+    return await form_page(request, show=show, save=save, names=names, notices=(Conflict,))
 
 
 REDIRECTS = ("redirect_to_url", "alipay_handle_redirect")  # next actions a browser follows
@@ -329,6 +348,13 @@ async def _subscription_page(request: Request, sub_id: int, **extra) -> Response
         "form": _address_form(view.subscription),
         "errors": {},
         "today": today(request),
+        "again": await services.lapsed_hold(
+            customer=customer,
+            subscription_id=sub_id,
+            today=today(request),
+            now=now(),
+            relapse_minutes=request.app.state.settings.relapse_minutes,
+        ),  # fmt: skip
         "welcome": request.query_params.get("welcome") == "1",
         "saved": request.query_params.get("saved") == "1",
         **extra,

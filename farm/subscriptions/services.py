@@ -128,8 +128,12 @@ async def reserve_plot(
             held, cleared = await _clear_the_way(
                 customer=customer, plan=plan, plot_id=plot_id, now=now
             )
-            if held is not None:  # a double click: the checkout already open
-                return held
+            if held is not None:
+                if held.plan_id == plan.id and plot_id in (None, held.plot_id):
+                    return held  # a double click: the checkout already open
+                # Another tab's checkout, made at this very moment: say so.
+                await _holdings_allow(customer=customer, plan=plan, plot_id=plot_id, now=now)
+                continue
             if plot_id is not None and not cleared:
                 break
     if plot_id is not None:

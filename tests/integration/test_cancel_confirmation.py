@@ -123,6 +123,8 @@ async def test_an_ended_subscription_lists_no_coming_ship_days_and_no_cancel(cli
     assert 'class="shipdays"' not in page.text and "2027-03-16" not in page.text
     assert 'id="ended"' in page.text
     assert f"/account/subscriptions/{sub.id}/cancel" not in page.text
+    account = await client.get("/account")
+    assert 'class="card sub ended"' in account.text and "已于" in account.text
 
 
 async def test_the_voucher_states_after_a_confirmed_cancellation(client, stripe_port):

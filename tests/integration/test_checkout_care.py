@@ -5,9 +5,14 @@ offered the saved address; the address form says when it is locked and keeps wha
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from farm.errors import Conflict
+from farm.i18n import use_language
 from farm.land.models import Plan, Plot, PlotClaim
 from farm.subscriptions import services
 from farm.subscriptions.models import Status, Subscription
@@ -187,3 +192,51 @@ async def test_the_address_form_says_when_it_is_locked_and_keeps_what_was_typed(
     assert 'value="新搬的家 8 号"' in r.text and 'id="address-notice"' in r.text
     await sub.refresh_from_db()
     assert sub.address == "人民路 1 号"
+
+
+# ---- PostgreSQL: the one-statement reservation keeps the same rules ----
+
+
+@pytest.mark.postgres
+async def test_the_one_statement_path_keeps_the_plans_plots_per_family(conn):
+    plan = await make_season()
+    first, second, *_ = await plots_of(plan)
+    customer = await make_customer()
+    await make_active_subscription(plan, first, customer=customer)
+    now = datetime(2026, 11, 23, 10, tzinfo=UTC)
+    with pytest.raises(Conflict, match="每户限认购一块地"), use_language("zh_CN"):
+        await services.reserve_plot(
+            customer=customer, plan_id=plan.id, plot_id=second.id, today=now.date(),
+            now=now, minutes=15,
+        )  # fmt: skip
+    assert await Subscription.filter(customer_id=customer.id).count() == 1
+    await Plan.filter(id=plan.id).update(max_plots_per_customer=2)
+    sub = await services.reserve_plot(
+        customer=customer, plan_id=plan.id, plot_id=second.id, today=now.date(), now=now,
+        minutes=15,
+    )  # fmt: skip
+    assert sub.plot_id == second.id
+
+
+@pytest.mark.postgres
+async def test_two_tabs_reserving_two_plots_at_once_hold_one_and_the_other_is_told(conn):
+    plan = await make_season(plots=6)
+    await Plan.filter(id=plan.id).update(max_plots_per_customer=3)
+    customer = await make_customer()
+    now = datetime(2026, 11, 23, 10, tzinfo=UTC)
+
+    async def tab(plot):
+        try:
+            return await services.reserve_plot(
+                customer=customer, plan_id=plan.id, plot_id=plot.id, today=now.date(),
+                now=now, minutes=15,
+            )  # fmt: skip
+        except Conflict as refused:
+            return refused
+
+    results = await asyncio.gather(*(tab(p) for p in (await plots_of(plan))[:4]))
+    held = [r for r in results if isinstance(r, Subscription)]
+    assert len({s.id for s in held}) == 1  # one checkout at a time, whatever the plan allows
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert refused and all(r.link and r.link[0] == f"/checkout/{held[0].id}" for r in refused)
+    assert await PlotClaim.filter(plan_id=plan.id).count() == 1

@@ -31,6 +31,7 @@ def test_a_family_confirms_a_cancellation_and_gets_its_mail(live_server, browser
     page.get_by_role("button", name=zh("Pick a plot for me")).click()
     page.wait_for_url(re.compile(r"/checkout/\d+$"))
     expect(page.locator("span.countdown")).to_contain_text("还剩")  # the live countdown
+    shoot(page, "0-checkout")
     fill_address(page, recipient="周", phone="13900139000", province="北京", city="北京市",
                  street="朝阳区 1 号")  # fmt: skip
     fill_card(page, "4242424242424242")
@@ -70,4 +71,6 @@ def test_a_family_confirms_a_cancellation_and_gets_its_mail(live_server, browser
     mail = page.locator(".mail-text")
     expect(mail).to_contain_text("按照您的要求")
     expect(mail).to_contain_text(amount)
+    html = page.frame_locator("iframe").first.locator("body")
+    expect(html).to_contain_text("按照您的要求")  # the HTML the family sees, drawn
     shoot(page, "4-mail")

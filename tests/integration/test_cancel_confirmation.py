@@ -122,6 +122,7 @@ async def test_an_ended_subscription_lists_no_coming_ship_days_and_no_cancel(cli
     assert page.status_code == 200
     assert 'class="shipdays"' not in page.text and "2027-03-16" not in page.text
     assert 'id="ended"' in page.text
+    assert "/deliveries" not in page.text  # nothing was sent, nothing to hold
     assert f"/account/subscriptions/{sub.id}/cancel" not in page.text
     account = await client.get("/account")
     assert 'class="card sub ended"' in account.text and "已于" in account.text

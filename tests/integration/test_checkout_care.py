@@ -136,6 +136,15 @@ async def test_paying_after_the_hold_lapsed_offers_to_reserve_the_same_plot_agai
     assert (await Subscription.get(id=int(r.headers["location"].split("/")[-1]))).plot_id == plot.id
 
 
+async def test_a_hold_released_a_moment_ago_says_when_the_same_plot_can_be_held_again(client):
+    plan = await make_season()
+    plot = (await plots_of(plan))[0]
+    _customer, sub, _token = await lapsed_checkout(client, plan, plot)
+    await services.release_lapsed_reservations(now=datetime.now(UTC))  # the anti-hoarding wait
+    page = await client.get(f"/checkout/{sub.id}")
+    assert "起可以再次保留它" in page.text and 'value="auto"' in page.text
+
+
 async def test_a_lapsed_hold_whose_plot_went_to_another_family_offers_another_plot(client):
     plan = await make_season()
     plot = (await plots_of(plan))[0]

@@ -148,7 +148,8 @@ async def domain_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, FieldErrors):
             body["errors"] = exc.errors
         return JSONResponse(body, status_code=exc.status_code)
-    return render(request, "errors/error.html", {"message": exc.message}, exc.status_code)
+    context = {"message": exc.message, "link": exc.link}
+    return render(request, "errors/error.html", context, exc.status_code)
 
 
 async def login_required(request: Request, exc: Exception) -> Response:

@@ -127,7 +127,16 @@ def _check_pool_budget(settings: Settings, workers: int) -> None:
         print(f"farm: warning: {problem}", file=sys.stderr)
 
 
+def _serve_links_on(host: str, port: int) -> None:
+    """In development, unless FARM_BASE_URL says otherwise, mailed links and QR codes (the
+    scheduler's too: it inherits the variable) point at the port actually served."""
+    if os.environ.get("FARM_ENV") in ("development", "test"):
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - read, not bound
+        os.environ.setdefault("FARM_BASE_URL", f"http://{shown}:{port}")
+
+
 def cmd_web(args: argparse.Namespace) -> None:
+    _serve_links_on(args.host, args.port)
     settings = _settings()  # fail fast on bad settings
     _check_pool_budget(settings, args.workers)
     _uvicorn(args.host, args.port, args.workers, access_log=settings.access_log)
@@ -190,6 +199,7 @@ def cmd_dev(args: argparse.Namespace) -> None:
     from farm.payments import emulator
 
     os.environ.setdefault("FARM_ENV", "development")
+    _serve_links_on("127.0.0.1", args.port)
     settings = _settings()
     children: list[subprocess.Popen[bytes]] = []
     # A SIGTERM at any moment, even while the emulator starts, becomes SystemExit and reaches

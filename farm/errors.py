@@ -6,10 +6,18 @@ from __future__ import annotations
 class DomainError(Exception):
     status_code = 400
 
-    def __init__(self, message: str, *, field: str | None = None, status_code: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        status_code: int | None = None,
+        link: tuple[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.link = link  # (path, label): where to go from here, shown under the message
         if status_code is not None:
             self.status_code = status_code
 

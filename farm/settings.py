@@ -41,6 +41,9 @@ class Settings:
     database_url: str = ""  # empty: SQLite in data_dir
     secret_key: Secret = field(default_factory=lambda: Secret(PLACEHOLDER))
     base_url: str = "http://127.0.0.1:8000"
+    # Development without FARM_BASE_URL: the web app's mailed links and QR codes use the
+    # address each request came to (a server on another port, or reached by its LAN address).
+    base_url_from_request: bool = False
     reservation_minutes: int = 15
     default_language: str = "zh_CN"
     timezone: str = "Asia/Shanghai"  # how times are shown to people
@@ -156,6 +159,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=config("FARM_DATABASE_URL", default=""),
         secret_key=config("FARM_SECRET_KEY", cast=Secret, default=PLACEHOLDER),
         base_url=config("FARM_BASE_URL", default="http://127.0.0.1:8000").rstrip("/"),
+        base_url_from_request=(
+            environment in ("development", "test") and not config("FARM_BASE_URL", default="")
+        ),
         reservation_minutes=config("FARM_RESERVATION_MINUTES", cast=int, default=15),
         default_language=config("FARM_DEFAULT_LANGUAGE", default="zh_CN"),
         timezone=config("FARM_TIMEZONE", default="Asia/Shanghai"),

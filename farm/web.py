@@ -101,7 +101,11 @@ def now() -> datetime:
 
 
 def links(request: Request) -> Links:
-    """The site's absolute links (the runtime's, built once from the public base URL)."""
+    """The site's absolute links (the runtime's, built once from the public base URL); in
+    development without FARM_BASE_URL, from the address this request came to, so that mail
+    and QR codes point at the server actually running (another port, a LAN address)."""
+    if request.app.state.settings.base_url_from_request:
+        return Links(str(request.base_url).rstrip("/"))
     return request.app.state.runtime.links
 
 

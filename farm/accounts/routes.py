@@ -196,8 +196,9 @@ async def reset_password(request: Request) -> Response:
 
     async def save(values: dict[str, str]) -> str:
         user = await services.reset_password(
-            token=token, password=values["password"], secret=secret, now=now()
-        )
+            token=token, password=values["password"], secret=secret, now=now(),
+            links=links(request), queue_mail=request.app.state.queue_mail,
+        )  # fmt: skip
         await start_session(request, user)
         return home_for(user)
 

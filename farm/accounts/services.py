@@ -165,10 +165,9 @@ async def register_customer(
         except IntegrityError:  # registered at the same moment
             owner = await User.get_or_none(email=clean_email)
         else:
-            if confirm:
-                await _queue_confirmation(
-                    user, secret=secret, links=links, now=now, queue_mail=queue_mail
-                )
+            await _queue_welcome(
+                user, confirm=confirm, secret=secret, links=links, now=now, queue_mail=queue_mail
+            )
             return user
     if owner is not None and owner.is_active:
         await _tell_owner_of_signup(owner, links=links, now=now, queue_mail=queue_mail)
@@ -183,35 +182,44 @@ async def _tell_owner_of_signup(
     except TooManyRequests:
         return  # told often enough this hour
 
-    def render() -> tuple[str, str]:
-        body = _(
-            "Hello %(name)s,\n\nSomeone tried to sign up with your email address, which "
-            "already has an account with us. If it was you, log in:\n%(login)s\n\nIf you "
-            "forgot your password, choose a new one:\n%(forgot)s\n\nIf it was not you, "
-            "ignore this email: nothing has changed."
-        ) % {
-            "name": owner.name,
-            "login": links.to("/login"),
-            "forgot": links.to("/password/forgot"),
-        }
-        return _("Someone tried to sign up with your address"), body
+    def render() -> Letter:
+        return Letter("signup_taken", _("Someone tried to sign up with your address"), {
+            "name": owner.name, "login": links.to("/login"), "forgot": links.to("/password/forgot"),
+        })  # fmt: skip
 
     await queue_mail(user=owner, key=f"signup-taken:{owner.id}:{uuid.uuid4().hex}",
                      render=render, now=now)  # fmt: skip
 
 
+def _confirmation_link(user: User, *, secret: str, links: Links) -> str:
+    return links.email_confirmation(
+        _confirm_serializer(secret).dumps({"u": user.id, "e": user.email})
+    )
+
+
+async def _queue_welcome(
+    user: User, *, confirm: bool, secret: str, links: Links, now: datetime, queue_mail: QueueMail
+) -> None:
+    """The one mail a new customer gets at sign-up: welcome, what comes next, and (when the
+    address must be confirmed first) the link that confirms it."""
+    confirm_link = _confirmation_link(user, secret=secret, links=links) if confirm else ""
+
+    def render() -> Letter:
+        return Letter("welcome", _("Welcome to Our Farm Plot"), {
+            "name": user.name, "confirm_link": confirm_link, "plans": links.to("/"),
+            "account": links.to("/account"),
+        })  # fmt: skip
+
+    await queue_mail(user=user, key=f"welcome:{user.id}", render=render, now=now)
+
+
 async def _queue_confirmation(
     user: User, *, secret: str, links: Links, now: datetime, queue_mail: QueueMail
 ) -> None:
-    token = _confirm_serializer(secret).dumps({"u": user.id, "e": user.email})
+    link = _confirmation_link(user, secret=secret, links=links)
 
-    def render() -> tuple[str, str]:
-        body = _(
-            "Hello %(name)s,\n\nWelcome! Open this link within 7 days to confirm your "
-            "email address; then you can reserve a plot:\n%(link)s\n\nIf you did not sign "
-            "up, ignore this email."
-        ) % {"name": user.name, "link": links.email_confirmation(token)}
-        return _("Confirm your email address"), body
+    def render() -> Letter:
+        return Letter("confirm", _("Confirm your email address"), {"name": user.name, "link": link})
 
     await queue_mail(user=user, key=f"confirm:{user.id}:{uuid.uuid4().hex}", render=render,
                      now=now)  # fmt: skip
@@ -368,10 +376,18 @@ async def user_for_reset_token(
 
 
 async def reset_password(
-    *, token: str, password: str, secret: str, now: datetime | None = None
+    *,
+    token: str,
+    password: str,
+    secret: str,
+    now: datetime | None = None,
+    links: Links | None = None,
+    queue_mail: QueueMail | None = None,
 ) -> User:
     """Set the new password; every session of the account ends (the caller opens a new one
-    for the browser that reset it)."""
+    for the browser that reset it). With `queue_mail`, the owner is told by mail that the
+    password changed (once a change), in case it was not them."""
+    at = now or datetime.now(UTC)
     async with in_transaction() as conn:
         user = await user_for_reset_token(token=token, secret=secret, conn=conn)
         form = forms.Form()
@@ -380,8 +396,29 @@ async def reset_password(
         user.password_hash = await hash_password(password)
         await user.save(using_db=conn, update_fields=["password_hash"])
         await limits.clear(limits.LOGIN_ACCOUNT, user.email)
-        await sessions.end_sessions_of(user.id, now=now or datetime.now(UTC))
+        await sessions.end_sessions_of(user.id, now=at)
+        if queue_mail is not None:
+            await _queue_password_changed(
+                user, links=links, now=at, queue_mail=queue_mail, conn=conn
+            )
     return user
+
+
+async def _queue_password_changed(
+    user: User, *, links: Links | None, now: datetime, queue_mail: QueueMail, conn
+) -> None:
+    forgot = links.to("/password/forgot") if links else ""
+
+    def render() -> Letter:
+        return Letter("password_changed", _("Your password was changed"), {
+            "name": user.name, "when": f"{now.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+            "forgot": forgot,
+        })  # fmt: skip
+
+    await queue_mail(
+        user=user, key=f"password-changed:{user.id}:{uuid.uuid4().hex}", render=render, now=now,
+        conn=conn,
+    )  # fmt: skip
 
 
 async def set_language(*, user: User, language: str) -> None:

@@ -145,6 +145,8 @@ class Plan(Model):
     crop_plan_en = fields.TextField(default="")
     price_fen = fields.IntField()
     max_plots = fields.IntField()
+    # How many plots of this plan one family may hold at once (paid or in checkout).
+    max_plots_per_customer = fields.IntField(default=1, db_default=1)
     # The plan's claims (live, or lapsed and not yet released), kept by the services in the
     # claim's own transaction: `UPDATE ... SET held = held + 1 WHERE held < max_plots` is what
     # keeps max_plots at a flash sale, without counting claims (farm/subscriptions/claims.py).

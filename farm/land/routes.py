@@ -38,9 +38,19 @@ async def _plan_context(request: Request) -> dict:
         section=section - 1 if section is not None else None,
         plot_id=parse_id(request.query_params.get("plot")),
     )
+    taken, nearby = None, []
+    asked = parse_id(request.query_params.get("taken"))
+    if asked is not None:  # a reservation found the plot taken: the nearest free ones
+        taken, nearby = await services.nearest_free_plots(offer=offer, plot_id=asked, now=now())
+    held = 0
+    if user is not None and user.role == Role.CUSTOMER:
+        held = await services.plots_held_by(plan_id=offer.plan.id, customer_id=user.id)
     return {
         "offer": offer,
         "fmap": fmap,
+        "held": held,
+        "taken": taken,
+        "nearby": nearby,
         "PerkKind": PerkKind,
         # A draft's preview shows what customers will see; its reservation is refused.
         "on_sale": offer.season.sale_starts_on <= today(request) < offer.season.sale_ends_on,

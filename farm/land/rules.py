@@ -371,3 +371,14 @@ def perk_fixes(
         wanted.remove(match)
         fixes[perk_id] = match[1]
     return fixes if not wanted else None
+
+
+def nearest(
+    center: tuple[Decimal, Decimal], plots: list[tuple[int, Decimal, Decimal]], *, count: int
+) -> list[int]:
+    """The ids of the `count` plots (id, centre x, centre y) closest to `center`, nearest
+    first (ties by id)."""
+    cx, cy = center
+    return [pid for _d, pid in sorted(((x - cx) ** 2 + (y - cy) ** 2, pid) for pid, x, y in plots)][
+        :count
+    ]

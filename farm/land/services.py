@@ -392,3 +392,30 @@ async def field_map(
         field=field, grid=grid, sections=sections, section=shown, plots=plots, scale=scale,
         box=box, chosen=chosen if chosen and chosen.free else None, plot_count=count,
     )  # fmt: skip
+
+
+async def plots_held_by(*, plan_id: int, customer_id: int) -> int:
+    """How many plots of the plan the customer holds, paid (their claims without expiry)."""
+    return await PlotClaim.filter(
+        plan_id=plan_id, customer_id=customer_id, expires_at__isnull=True
+    ).count()
+
+
+async def nearest_free_plots(
+    *, offer: PlanOffer, plot_id: int, now: datetime, count: int = 3
+) -> tuple[Plot | None, list[Plot]]:
+    """A plot of the plan that was just taken, and the free plots of the plan nearest to it
+    (for the map's "taken: try one of these")."""
+    plan = offer.plan
+    taken = await Plot.get_or_none(id=plot_id, field_id=plan.field_id)
+    if taken is None:
+        return None, []
+    busy = await taken_plot_ids(plan.season_id, now)
+    free = [p for p in await eligible_plots(plan) if p.id not in busy]
+    ids = rules.nearest(
+        (taken.x_m + taken.w_m / 2, taken.y_m + taken.h_m / 2),
+        [(p.id, p.x_m + p.w_m / 2, p.y_m + p.h_m / 2) for p in free],
+        count=count,
+    )
+    by_id = {p.id: p for p in free}
+    return taken, [by_id[i] for i in ids]

@@ -68,13 +68,16 @@ class PaymentUnavailable(DomainError):
 
 async def _payable(*, customer: User, subscription_id: int, now: datetime) -> Subscription:
     sub = await subscriptions.own_subscription(customer=customer, subscription_id=subscription_id)
+    lapsed = Conflict(
+        _("Your reservation has lapsed and the plot was released. Please pick a plot again.")
+    )
+    if sub.status == Status.CANCELLED and sub.cancel_reason == "lapsed":
+        raise lapsed
     if sub.status != Status.PENDING_PAYMENT:
         raise Conflict(_("This subscription is not waiting for payment."))
     claim = await PlotClaim.get_or_none(subscription_id=sub.id)
     if claim is None or is_lapsed(expires_at=claim.expires_at, now=now):
-        raise Conflict(
-            _("Your reservation has lapsed and the plot was released. Please pick a plot again.")
-        )
+        raise lapsed
     if not subscriptions.has_address(sub):
         raise Conflict(_("Enter the delivery address first."))
     return sub

@@ -32,6 +32,7 @@ from farm.web import (
     client_address,
     form_page,
     int_param,
+    links,
     now,
     parse_id,
     read_form,
@@ -45,7 +46,7 @@ from farm.web import (
     wants_json,
 )
 
-ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "address")
+ADDRESS_FIELDS = services.ADDRESS_FIELDS
 
 
 @reads_its_own_user
@@ -91,6 +92,9 @@ async def reserve(request: Request) -> Response:
     except services.EmailNotConfirmed:
         await counters.uncount(*taken)
         return render(request, "accounts/confirm_needed.html", {"sent": False}, 403)
+    except services.PlotTaken:
+        await counters.uncount(*taken)
+        return redirect(f"/plans/{plan_id}?taken={plot_id}#plot-taken")
     except DomainError:
         await counters.uncount(*taken)  # only reservations made count
         raise
@@ -140,6 +144,13 @@ def _address_form(sub) -> dict[str, str]:
 
 async def _checkout_page(request: Request, sub_id: int, **extra) -> Response:
     customer = require_user(request, Role.CUSTOMER)
+    again = await services.lapsed_hold(
+        customer=customer, subscription_id=sub_id, today=today(request), now=now(),
+        relapse_minutes=request.app.state.settings.relapse_minutes,
+    )  # fmt: skip
+    if again is not None:  # the hold ran out: reserve again, not a dead end
+        status = 409 if extra.get("status", 200) >= 400 else 200
+        return render(request, "subscriptions/lapsed.html", {"again": again}, status)
     view = await services.subscription_view(
         customer=customer, subscription_id=sub_id, today=today(request)
     )
@@ -148,6 +159,11 @@ async def _checkout_page(request: Request, sub_id: int, **extra) -> Response:
         return redirect(f"/account/subscriptions/{sub.id}")
     last = await payments.last_attempt(subscription_id=sub.id)
     chosen = request.query_params.get("method", "")
+    form, saved_from = _address_form(sub), ""
+    if not services.has_address(sub) and "form" not in extra:  # a second purchase
+        found = await services.saved_address(customer=customer, besides=sub.id)
+        if found is not None:
+            saved_from, form = found
     context = {
         "view": view,
         "sub": sub,
@@ -156,7 +172,8 @@ async def _checkout_page(request: Request, sub_id: int, **extra) -> Response:
         "failure": payments.failure_message(last) if last and last.status == "failed" else "",
         "gateway": request.app.state.gateway,
         "provinces": rules.PROVINCES,
-        "form": _address_form(sub),
+        "form": form,
+        "saved_from": saved_from,
         "errors": {},
         **extra,
     }
@@ -175,7 +192,8 @@ async def save_address(request: Request) -> Response:
     async def show(shown: Shown) -> Response:  # a refused address: this route takes POSTs
         on_account = (shown.posted or {}).get("back") == "account"
         page = _subscription_page if on_account else _checkout_page
-        return await page(request, sub_id, **shown.context(), status=shown.status_code)
+        context = {**shown.context(), "address_notice": shown.notice}
+        return await page(request, sub_id, **context, status=shown.status_code)
 
     async def save(values: dict[str, str]) -> str:
         address = {name: values[name] for name in ADDRESS_FIELDS}
@@ -186,7 +204,9 @@ async def save_address(request: Request) -> Response:
             return f"/account/subscriptions/{sub_id}?saved=1"
         return f"/checkout/{sub_id}"
 
-    return await form_page(request, show=show, save=save, names=(*ADDRESS_FIELDS, "back"))
+    # A refusal of the whole form (the box is being packed) keeps what was typed, too.
+    names = (*ADDRESS_FIELDS, "back")
+    return await form_page(request, show=show, save=save, names=names, notices=(Conflict,))
 
 
 REDIRECTS = ("redirect_to_url", "alipay_handle_redirect")  # next actions a browser follows
@@ -339,6 +359,13 @@ async def _subscription_page(request: Request, sub_id: int, **extra) -> Response
         "errors": {},
         "today": today(request),
         "changes": await land_services.season_changes(view.subscription.season_id),
+        "again": await services.lapsed_hold(
+            customer=customer,
+            subscription_id=sub_id,
+            today=today(request),
+            now=now(),
+            relapse_minutes=request.app.state.settings.relapse_minutes,
+        ),  # fmt: skip
         "welcome": request.query_params.get("welcome") == "1",
         "saved": request.query_params.get("saved") == "1",
         **extra,
@@ -352,8 +379,16 @@ async def subscription_page(request: Request) -> Response:
 
 
 async def cancel(request: Request) -> Response:
+    """GET: what cancelling would refund, by which rule, and what else ends, with the button
+    that confirms it. POST: cancel (an unpaid reservation is released at once)."""
     customer = require_user(request, Role.CUSTOMER)
     sub_id = int_param(request, "sub_id")
+    if request.method != "POST":
+        preview = await cancellation.cancellation_preview(
+            customer=customer, subscription_id=sub_id, today=today(request)
+        )
+        context = {"preview": preview, "sub": preview.view.subscription}
+        return render(request, "subscriptions/cancel.html", context)
     await read_form(request)
     await cancellation.cancel_subscription(
         customer=customer,
@@ -361,6 +396,7 @@ async def cancel(request: Request) -> Response:
         today=today(request),
         now=now(),
         gateway=request.app.state.gateway,
+        links=links(request),
     )
     return redirect(f"/account/subscriptions/{sub_id}")
 
@@ -416,6 +452,6 @@ routes = [
     Route("/checkout/{sub_id}/status", payment_status, name="payment_status"),
     Route("/account", account, name="account"),
     Route("/account/subscriptions/{sub_id}", subscription_page, name="subscription"),
-    Route("/account/subscriptions/{sub_id}/cancel", cancel, methods=["POST"], name="cancel"),
+    Route("/account/subscriptions/{sub_id}/cancel", cancel, methods=["GET", "POST"], name="cancel"),
     Route("/stripe/webhook", stripe_webhook, methods=["POST"], name="stripe_webhook"),
 ]

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('farm', '0028_couriers')]
+    dependencies = [('farm', '0029_care')]
 
     initial = False
 

@@ -18,6 +18,7 @@ from farm.web import (
     Shown,
     form_page,
     int_param,
+    links,
     now,
     parse_id,
     read_form,
@@ -95,6 +96,7 @@ async def book(request: Request) -> Response:
             guests=_count(values["guests"]),
             today=today(request),
             now=now(),
+            links=links(request),
         )
         return f"/account/subscriptions/{sub_id}/stays?booked=1#my-stays"
 
@@ -106,8 +108,9 @@ async def cancel(request: Request) -> Response:
     booking_id = int_param(request, "booking_id")
     await read_form(request)
     booking = await bookings.cancel_booking(
-        customer=customer, booking_id=booking_id, today=today(request), now=now()
-    )
+        customer=customer, booking_id=booking_id, today=today(request), now=now(),
+        links=links(request),
+    )  # fmt: skip
     return redirect(f"/account/subscriptions/{booking.subscription_id}/stays?cancelled=1#my-stays")
 
 

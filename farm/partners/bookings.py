@@ -26,6 +26,9 @@ from farm.fieldwork.models import HarvestLot
 from farm.i18n import _
 from farm.land.models import PerkKind, Plot, Season
 from farm.land.services import season_ship_days
+from farm.letters import Letter
+from farm.links import Links
+from farm.notifications.services import queue_mail
 from farm.partners import rules
 from farm.partners.models import Booking, BookingNight, BookingStatus, Partner, PartnerKind, Room
 from farm.partners.redemption import accepts
@@ -248,14 +251,17 @@ async def book_stay(
     guests: int | None,
     today: date,
     now: datetime,
+    links: Links | None = None,
 ) -> Booking:
     """Book `nights` nights from `first_night` in one room of a guesthouse, paying each night
     with one of the subscription's free farm-stay vouchers (oldest first). The smallest room
     taking the guests and free on every night is chosen; if another customer takes it at this
     very moment, the next one is tried. Submitting the same stay twice books it once.
 
-    Raises NotFound (someone else's subscription), Conflict (not active; already staying on
-    one of those nights; no room left), FieldErrors (a bad field); nothing is written then."""
+    The customer is mailed the booking once (with a link to their stays when `links` is
+    given). Raises NotFound (someone else's subscription), Conflict (not active; already
+    staying on one of those nights; no room left), FieldErrors (a bad field); nothing is
+    written then."""
     async with in_transaction() as conn:
         sub = await _own_subscription(customer, subscription_id, conn)
         if sub.status != Status.ACTIVE:
@@ -315,9 +321,13 @@ async def book_stay(
                             booking_id=booking.id, room_id=room.id, night=night,
                             voucher_id=voucher_id, using_db=savepoint,
                         )  # fmt: skip
-                return booking
             except IntegrityError:
                 continue  # taken this instant by someone else: the next room
+            await _queue_stay_mail(
+                "stay_booked", booking, customer=customer, partner=partner, room=room.name,
+                season=season, links=links, now=now, conn=conn,
+            )  # fmt: skip
+            return booking
         lost = await (
             BookingNight.filter(room_id__in=[r.id for r in fits], night__in=dates)
             .using_db(conn)
@@ -351,10 +361,12 @@ async def _same_or_overlapping(
     return None
 
 
-async def cancel_booking(*, customer: User, booking_id: int, today: date, now: datetime) -> Booking:
+async def cancel_booking(
+    *, customer: User, booking_id: int, today: date, now: datetime, links: Links | None = None
+) -> Booking:
     """Cancel one of the customer's stays, up to the cutoff (CANCEL_DAYS before the first
     night, that day included): its nights are deleted, which frees the room and gives the
-    vouchers back. Someone else's booking is 404."""
+    vouchers back, and the customer is mailed once. Someone else's booking is 404."""
     found = await Booking.get_or_none(id=booking_id, subscription__customer_id=customer.id)
     if found is None:
         raise NotFound(_("This stay does not exist."))
@@ -374,7 +386,49 @@ async def cancel_booking(*, customer: User, booking_id: int, today: date, now: d
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = now
         await booking.save(using_db=conn, update_fields=["status", "cancelled_at"])
+        partner = await Partner.get(id=booking.partner_id).using_db(conn)
+        room = await Room.get(id=booking.room_id).using_db(conn)
+        season = await Season.filter(subscriptions__id=booking.subscription_id).using_db(conn).get()
+        await _queue_stay_mail(
+            "stay_cancelled", booking, customer=customer, partner=partner, room=room.name,
+            season=season, links=links, now=now, conn=conn,
+        )  # fmt: skip
     return booking
+
+
+async def _queue_stay_mail(
+    kind: str,
+    booking: Booking,
+    *,
+    customer: User,
+    partner: Partner,
+    room: str,
+    season: Season,
+    links: Links | None,
+    now: datetime,
+    conn: BaseDBAsyncClient,
+) -> None:
+    """A stay booked ("stay_booked") or cancelled ("stay_cancelled"), mailed once each."""
+    last = booking.first_night + timedelta(days=booking.nights - 1)
+    link = links.subscription(booking.subscription_id, "stays") if links else ""
+
+    def render() -> Letter:
+        if kind == "stay_booked":
+            subject = _("Your farm stay at %(partner)s is booked") % {"partner": partner.name}
+        else:
+            subject = _("Your farm stay at %(partner)s is cancelled") % {"partner": partner.name}
+        return Letter(kind, subject, {
+            "name": customer.name, "partner": partner.name, "address": partner.address,
+            "phone": partner.phone, "room": room,
+            "first": booking.first_night, "last": last, "nights": booking.nights,
+            "checkout": last + timedelta(days=1), "guests": booking.guests,
+            "cutoff": rules.cancel_cutoff(booking.first_night), "link": link,
+        })  # fmt: skip
+
+    await queue_mail(
+        user=customer, key=f"{kind}:{booking.id}", render=render, now=now, conn=conn,
+        cooperative_id=season.cooperative_id,
+    )  # fmt: skip
 
 
 async def cancel_stays_of(*, subscription_id: int, now: datetime, conn: BaseDBAsyncClient) -> int:

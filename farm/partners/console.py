@@ -25,6 +25,7 @@ from farm.accounts.services import QueueMail
 from farm.errors import Conflict, FieldErrors
 from farm.i18n import _
 from farm.land.models import PlanPerk
+from farm.letters import Letter
 from farm.links import Links
 from farm.partners import console_rules as rules
 from farm.partners.models import Booking, BookingNight, Partner, PartnerKind, Room
@@ -325,14 +326,9 @@ async def add_staff(
     partner = await own_partner(manager=manager, partner_id=partner_id)
     partner_name = partner.name
 
-    def mail(link: str) -> tuple[str, str]:
-        body = _(
-            "Hello,\n\nYou are invited to join the staff of %(partner)s on the farm's "
-            "website, to check vouchers and farm-stay guests. Open this link within 7 days "
-            "to choose your name and password:\n%(link)s\n\n"
-            "If you did not expect this, ignore this email."
-        ) % {"partner": partner_name, "link": link}
-        return _("You are invited to the staff of %(partner)s") % {"partner": partner_name}, body
+    def mail(link: str) -> Letter:
+        subject = _("You are invited to the staff of %(partner)s") % {"partner": partner_name}
+        return Letter("staff_invite", subject, {"partner": partner_name, "link": link})
 
     return await invitations.invite_staff(
         email=data.email, name=data.name, language=language,

@@ -64,6 +64,9 @@ class PerkInput:
     count: str
 
 
+MAX_PLOTS_PER_CUSTOMER = 20  # plots of one plan a family may hold at once, at most
+
+
 @dataclass(frozen=True)
 class PlanInput:
     name: str
@@ -76,6 +79,7 @@ class PlanInput:
     price: str  # yuan
     max_plots: str
     perks: Sequence[PerkInput] = field(default_factory=tuple)
+    max_plots_per_customer: str = "1"  # how many of its plots one family may hold
 
 
 @dataclass(frozen=True)
@@ -328,6 +332,13 @@ async def _check_plan(*, manager: User, data: PlanInput) -> dict[str, Any]:
         "max_plots": form.read(
             "max_plots", forms.whole, data.max_plots, low=1, high=MAX_PLOTS_PER_PLAN
         ),
+        "max_plots_per_customer": form.read(
+            "max_plots_per_customer",
+            forms.whole,
+            data.max_plots_per_customer,
+            low=1,
+            high=MAX_PLOTS_PER_CUSTOMER,
+        ),  # fmt: skip
         "plot_area_m2": form.read(
             "plot_area_m2", forms.decimal, data.plot_area_m2, maximum=rules.MAX_AREA_M2
         ),

@@ -38,7 +38,7 @@ SEASON_NAMES = (
 )  # fmt: skip
 PLAN_NAMES = (
     "name", "name_en", "field_id", "plot_area_m2", "care_mode", "crop_plan", "crop_plan_en",
-    "price", "max_plots",
+    "price", "max_plots", "max_plots_per_customer",
 )  # fmt: skip
 PERK_NAMES = tuple(
     f"perk_{part}_{i}" for i in range(PERK_ROWS) for part in ("kind", "partner", "count")
@@ -160,6 +160,7 @@ def _plan_form(view: console.PlanView) -> dict[str, str]:
         "crop_plan_en": plan.crop_plan_en,
         "price": units.yuan_text(plan.price_fen),
         "max_plots": str(plan.max_plots),
+        "max_plots_per_customer": str(plan.max_plots_per_customer),
     }
     for i, perk in enumerate(view.perks):
         form[f"perk_kind_{i}"] = str(perk.kind)
@@ -197,7 +198,11 @@ async def plan_new(request: Request) -> Response:
 
     async def show(shown: Shown) -> Response:
         season = await console.own_season(manager=manager, season_id=season_id)
-        fresh = {"care_mode": CareMode.MANAGED.value, "max_plots": "1"}
+        fresh = {
+            "care_mode": CareMode.MANAGED.value,
+            "max_plots": "1",
+            "max_plots_per_customer": "1",
+        }
         return await _plan_page(request, manager, season=season, view=None, form=fresh, shown=shown)
 
     async def save(values: dict[str, str]) -> str:

@@ -179,6 +179,11 @@ WITH buyer AS (
       AND pl.published  -- a draft takes no reservation
       AND EXISTS (SELECT 1 FROM buyer)
       AND pl.held < pl.max_plots  -- a full plan answers at once, before any plot is searched
+      AND (  -- the family's own plots of this plan stay within what it allows
+          SELECT count(*) FROM subscriptions x
+          WHERE x.customer_id = (SELECT id FROM buyer) AND x.plan_id = pl.id
+            AND x.status = 'active'
+      ) < pl.max_plots_per_customer
 ), chosen AS (
     SELECT p.id FROM plots p, offer o
     WHERE $3::int IS NOT NULL AND p.id = $3 AND p.field_id = o.field_id

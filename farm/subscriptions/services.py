@@ -18,7 +18,7 @@ from farm.errors import Conflict, Forbidden, NotFound
 from farm.i18n import _
 from farm.land import rules as land_rules
 from farm.land.models import Plan, Plot, PlotClaim
-from farm.land.services import season_ship_days
+from farm.land.services import live_claims, season_ship_days
 from farm.payments.models import Payment, PaymentStatus
 from farm.sql import is_postgres, one_or_not_found, select
 from farm.subscriptions import claims, rules
@@ -66,8 +66,9 @@ async def reserve_plot(
     """Hold a plot of this plan for `minutes` while the customer pays. With no plot given,
     pick a free one. Raises PlotTaken when the plot is held by someone else.
 
-    A customer holds one unpaid reservation a season: a double click (or a second tab) gets
-    the same checkout back, whatever plot it asked for. Against hoarding (`hold`): a customer
+    A customer holds one unpaid reservation a season: a double click gets the same checkout
+    back; another plot or plan is refused, saying which plot is in checkout. A family holds
+    at most the plan's `max_plots_per_customer` paid plots. Against hoarding (`hold`): a customer
     who must confirm their email first gets EmailNotConfirmed, and a plot whose hold the
     customer let lapse is theirs again only `relapse_minutes` later."""
     if hold.require_confirmed and customer.email_confirmed_at is None:
@@ -100,6 +101,9 @@ async def reserve_plot(
         id=plot_id, field_id=plan.field_id, area_m2=plan.plot_area_m2
     ):
         raise NotFound(_("This plot is not offered in this plan."))
+    held = await _holdings_allow(customer=customer, plan=plan, plot_id=plot_id, now=now)
+    if held is not None:  # a double click: the checkout already open
+        return held
     if plot_id is not None and hold.relapse_minutes:
         await _refuse_relapse(
             customer_id=customer.id, plot_id=plot_id, season_id=plan.season_id, now=now,
@@ -124,13 +128,60 @@ async def reserve_plot(
             held, cleared = await _clear_the_way(
                 customer=customer, plan=plan, plot_id=plot_id, now=now
             )
-            if held is not None:  # a double click: the checkout already open
-                return held
+            if held is not None:
+                if held.plan_id == plan.id and plot_id in (None, held.plot_id):
+                    return held  # a double click: the checkout already open
+                # Another tab's checkout, made at this very moment: say so.
+                await _holdings_allow(customer=customer, plan=plan, plot_id=plot_id, now=now)
+                continue
             if plot_id is not None and not cleared:
                 break
     if plot_id is not None:
         raise PlotTaken(_("Someone has just taken this plot. Please pick another."))
     raise Conflict(full)
+
+
+async def _holdings_allow(
+    *, customer: User, plan: Plan, plot_id: int | None, now: datetime
+) -> Subscription | None:
+    """What the customer already holds allows this reservation: their own live checkout of
+    this plan for the same plot (or any plot) is a double click, returned as it is. Refused
+    plainly, with a link to the plot they hold, are another checkout open this season (one
+    at a time: pay for it or release it first) and a plan's per-family limit reached."""
+    open_claim = await PlotClaim.filter(
+        season_id=plan.season_id, customer_id=customer.id, expires_at__gt=now
+    ).first()
+    if open_claim is not None:
+        sub = await Subscription.get(id=open_claim.subscription_id).select_related("plot")
+        if open_claim.plan_id == plan.id and plot_id in (None, open_claim.plot_id):
+            return sub
+        raise Conflict(
+            _(
+                "You are in checkout for plot %(code)s. One plot is held at a time: pay for "
+                "it or release it first, then reserve another."
+            )
+            % {"code": sub.plot.code},
+            link=(f"/checkout/{sub.id}", _("Back to plot %(code)s") % {"code": sub.plot.code}),
+        )
+    held = await (
+        Subscription.filter(customer_id=customer.id, plan_id=plan.id, status=Status.ACTIVE)
+        .select_related("plot")
+        .order_by("id")
+    )
+    if len(held) >= plan.max_plots_per_customer:
+        codes = ", ".join(s.plot.code for s in held)
+        if plan.max_plots_per_customer == 1:
+            message = _("This plan allows one plot per family, and yours is plot %(codes)s.")
+        else:
+            message = _("This plan allows %(num)d plots per family, and you hold them: %(codes)s.")
+        raise Conflict(
+            message % {"num": plan.max_plots_per_customer, "codes": codes},
+            link=(
+                f"/account/subscriptions/{held[0].id}",
+                _("Your plot %(code)s") % {"code": held[0].plot.code},
+            ),
+        )
+    return None
 
 
 async def _refuse_relapse(
@@ -431,6 +482,22 @@ class SubscriptionView:
     reservation_expires_at: datetime | None
     refund: rules.RefundQuote | None
 
+    @property
+    def ended(self) -> bool:
+        """Cancelled, lapsed, refunded or completed: nothing more leaves for it."""
+        return self.subscription.status not in (Status.PENDING_PAYMENT, Status.ACTIVE)
+
+    @property
+    def cancellable(self) -> bool:
+        """Active, paid, and something is still refundable: only then is there a cancel
+        button (a demo subscription without a payment has none)."""
+        return (
+            self.subscription.status == Status.ACTIVE
+            and self.refund is not None
+            and self.payment is not None
+            and self.payment.status == PaymentStatus.SUCCEEDED
+        )
+
 
 async def subscription_view(
     *, customer: User, subscription_id: int, today: date
@@ -547,6 +614,73 @@ async def update_address(
     await Subscription.filter(id=sub.id).update(**clean)
     await sub.refresh_from_db()
     return sub
+
+
+@dataclass(frozen=True)
+class LapsedHold:
+    """A checkout whose hold ran out before it was paid, and how to reserve again."""
+
+    subscription: Subscription  # with its plan, season and plot
+    on_sale: bool  # the plan can still be reserved
+    plot_free: bool  # the same plot is free to hold again
+    wait_until: datetime | None = None  # the same plot is theirs again only then (hoarding)
+
+
+async def lapsed_hold(
+    *, customer: User, subscription_id: int, today: date, now: datetime, relapse_minutes: int = 0
+) -> LapsedHold | None:
+    """The customer's checkout if its hold lapsed (released, or expired and not yet
+    released), with whether the plan is still on sale and the same plot still free, and when
+    the customer may hold that plot again (`relapse_minutes` after it lapsed: HoldRules);
+    None for anything else."""
+    sub = await one_or_not_found(
+        Subscription.filter(id=subscription_id, customer_id=customer.id).select_related(
+            "season", "plan", "plot"
+        ),
+        _("This subscription does not exist."),
+    )
+    claim = await PlotClaim.get_or_none(subscription_id=sub.id)
+    released = sub.status == Status.CANCELLED and sub.cancel_reason == "lapsed"
+    expired = sub.status == Status.PENDING_PAYMENT and (
+        claim is None or rules.is_lapsed(expires_at=claim.expires_at, now=now)
+    )
+    if not (released or expired):
+        return None
+    season = sub.season
+    on_sale = sub.plan.published and land_rules.is_on_sale(
+        sale_starts_on=season.sale_starts_on, sale_ends_on=season.sale_ends_on, today=today
+    )
+    held_by_others = (
+        await PlotClaim.filter(live_claims(now), season_id=sub.season_id, plot_id=sub.plot_id)
+        .exclude(subscription_id=sub.id)
+        .exists()
+    )
+    lapsed_at = sub.cancelled_at if released else (claim.expires_at if claim else None)
+    wait_until = None
+    if relapse_minutes and lapsed_at is not None:
+        ends = rules.relapse_ends_at(lapsed_at=lapsed_at, minutes=relapse_minutes)
+        wait_until = ends if ends > now else None
+    return LapsedHold(sub, on_sale, not held_by_others, wait_until)
+
+
+async def saved_address(*, customer: User, besides: int) -> tuple[str, dict[str, str]] | None:
+    """The delivery address of the customer's most recent other subscription that has one
+    (plot code, address fields), to offer at a second purchase; None if there is none."""
+    last = await (
+        Subscription.filter(customer_id=customer.id)
+        .exclude(id=besides)
+        .exclude(recipient="")
+        .exclude(address="")
+        .order_by("-reserved_at", "-id")
+        .select_related("plot")
+        .first()
+    )
+    if last is None:
+        return None
+    return last.plot.code, {name: getattr(last, name) for name in ADDRESS_FIELDS}
+
+
+ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "address")
 
 
 def has_address(sub: Subscription) -> bool:

@@ -10,7 +10,12 @@ from farm.subscriptions import services
 from farm.subscriptions.models import Status, Subscription
 from tests.support import ADDRESS, NOW, csrf_of, log_in_client, make_customer, make_season
 
-GET_ROUTES = ["/checkout/{id}", "/checkout/{id}/return", "/account/subscriptions/{id}"]
+GET_ROUTES = [
+    "/checkout/{id}",
+    "/checkout/{id}/return",
+    "/account/subscriptions/{id}",
+    "/account/subscriptions/{id}/cancel",
+]
 POST_ROUTES = ["/checkout/{id}/address", "/checkout/{id}/pay", "/account/subscriptions/{id}/cancel"]
 
 

@@ -137,4 +137,6 @@ async def test_the_account_page_shows_the_refund_before_the_customer_cancels(
     await log_in_client(client, "wang@example.com")
     await client.get("/lang/en")
     page = await client.get(f"/account/subscriptions/{sub.id}")
-    assert "Cancel and refund ¥580" in page.text
+    assert "refunds the full ¥580" in page.text
+    confirm = await client.get(f"/account/subscriptions/{sub.id}/cancel")
+    assert "Yes, cancel and refund ¥580" in confirm.text

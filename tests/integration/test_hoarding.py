@@ -70,9 +70,10 @@ async def test_sign_up_answers_the_same_for_a_free_and_a_taken_address_and_mails
         assert "请查收邮件" in page.text
         owner_mail = await Notification.get(to="wang@example.com")
         assert owner_mail.subject == "有人尝试用您的邮箱地址注册"
+        assert owner_mail.kind == "signup_taken"
         assert "/password/forgot" in owner_mail.body and "/login" in owner_mail.body
-        confirm_mail = await Notification.get(to="new@example.com")
-        assert "/email/confirm/" in confirm_mail.body
+        confirm_mail = await Notification.get(to="new@example.com")  # one mail: the welcome
+        assert "/email/confirm/" in confirm_mail.body and confirm_mail.kind == "welcome"
         assert await User.filter(email="wang@example.com").count() == 1
 
 
@@ -97,7 +98,7 @@ async def test_an_unconfirmed_customer_is_told_to_confirm_can_resend_then_reserv
         r = await client.post("/email/confirm", data={"csrf_token": csrf})
         assert r.status_code == 200 and "new@example.com" in r.text
         mails = await Notification.filter(to="new@example.com").order_by("id")
-        assert len(mails) == 2
+        assert [m.kind for m in mails] == ["welcome", "confirm"]
         confirmed = await client.get(link_in(mails[-1].body))
         assert confirmed.status_code == 200 and "已确认" in confirmed.text
         assert (await User.get(email="new@example.com")).email_confirmed_at is not None
@@ -260,13 +261,15 @@ async def test_a_refused_reservation_does_not_count_against_the_address(settings
             client.cookies.clear()
             csrf = await log_in_client(client, f"c{i}@example.com")
             data = {"csrf_token": csrf}
-            if i == 1:  # the plot the first family holds: 409, not counted
+            if i == 1:  # the plot the first family holds: back to the map, not counted
                 data["plot_id"] = str(first_plot)
             r = await client.post(f"/plans/{plan.id}/reserve", data=data)
             statuses.append(r.status_code)
+            if i == 1:
+                assert r.headers["location"].startswith(f"/plans/{plan.id}?taken=")
             if i == 0:
                 first_plot = (await Subscription.get()).plot_id
-        assert statuses == [303, 409, 303, 429]
+        assert statuses == [303, 303, 303, 429]
 
 
 async def test_window_counts_of_past_hours_are_purged_and_the_window_is_the_clock_hour(conn):

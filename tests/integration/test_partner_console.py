@@ -287,6 +287,7 @@ async def test_partner_staff_are_invited_for_7_days_like_managers_and_join_once(
     assert "检票员小张" in (await client.get(f"/manage/partners/{partner.id}")).text
     [mail] = await Notification.filter(to="gate@scenic.example")  # queued, sent by the scheduler
     assert "邀请" in mail.subject  # the staff's language: Chinese, the service's default
+    assert mail.kind == "staff_invite" and "<a href=" in mail.html  # its own letter
     assert "7" in mail.body and partner.name in mail.body
     link = re.search(r"http://\S+(/invitation/\S+)", mail.body)
     assert link

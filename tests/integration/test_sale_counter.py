@@ -100,8 +100,12 @@ async def test_a_double_click_on_a_chosen_plot_returns_the_same_checkout(conn):
     plots = await Plot.filter(field_id=plan.field_id).order_by("id")
     wang = await make_customer()
     first = await reserve(wang, plan, plots[0].id)
-    again = await reserve(wang, plan, plots[1].id, now=later(1))
+    again = await reserve(wang, plan, plots[0].id, now=later(1))
     assert again.id == first.id and await held(plan) == 1
+    # Another plot (a second tab) is refused, pointing at the checkout already open.
+    with pytest.raises(Conflict) as refused:
+        await reserve(wang, plan, plots[1].id, now=later(1))
+    assert refused.value.link[0] == f"/checkout/{first.id}" and await held(plan) == 1
 
 
 async def test_a_customer_whose_reservation_lapsed_can_reserve_again(conn):

@@ -16,6 +16,7 @@ from farm.audit.models import Correction, RecordKind
 from farm.errors import Conflict, FieldErrors
 from farm.i18n import _
 from farm.lifecycle import cancellation
+from farm.links import Links
 from farm.partners.models import Booking
 from farm.payments.console import refund_status_name
 from farm.payments.gateway import Gateway
@@ -138,6 +139,7 @@ async def cancel_for_customer(
     today: date,
     now: datetime,
     gateway: Gateway,
+    links: Links | None = None,
 ) -> Subscription:
     """Cancel an active subscription of the manager's cooperative for its customer (who
     phoned in, say) by the customer's own rules: the same refund of the day, through the
@@ -162,5 +164,5 @@ async def cancel_for_customer(
         )
     return await cancellation.cancel_subscription(
         customer=sub.customer, subscription_id=sub.id, today=today, now=now, gateway=gateway,
-        by=manager, reason=why,
+        by=manager, reason=why, links=links,
     )  # fmt: skip

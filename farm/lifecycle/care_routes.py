@@ -11,7 +11,7 @@ from starlette.routing import Route
 from farm.errors import Conflict
 from farm.lifecycle import care
 from farm.payments import rules as refund_rules
-from farm.web import Shown, form_page, int_param, now, render, require_manager, today
+from farm.web import Shown, form_page, int_param, links, now, render, require_manager, today
 
 
 async def subscriber_page(request: Request) -> Response:
@@ -39,7 +39,7 @@ async def cancel(request: Request) -> Response:
         await care.cancel_for_customer(
             manager=manager, subscription_id=sub_id, reason=values["reason"],
             refund_fen=values["refund_fen"], today=today(request), now=now(),
-            gateway=request.app.state.gateway,
+            gateway=request.app.state.gateway, links=links(request),
         )  # fmt: skip
         return f"/manage/subscribers/{sub_id}?cancelled=1"
 

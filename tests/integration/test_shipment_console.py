@@ -416,7 +416,8 @@ async def test_a_bad_transit_value_is_refused_per_province_and_nothing_saved(cli
         "days_西藏": "16", "days_新疆": "-1", "days_北京": "9" * 5000, "days_上海": "٣"}  # fmt: skip
     r = await client.post("/manage/shipments/transit", data={**days, "csrf_token": token})
     assert r.status_code == 422
-    assert r.text.count("Enter a whole number of days from 0 to 15.") == 4
+    # beside each of the four provinces' fields, and again in the summary over the form
+    assert r.text.count("Enter a whole number of days from 0 to 15.") == 8
     assert await TransitTime.all().count() == 0
 
 

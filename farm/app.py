@@ -41,9 +41,9 @@ from farm.payments.gateway import Gateway
 from farm.payments.polling import StripeReadGate
 from farm.seasons import console_routes as season_console_routes
 from farm.settings import Settings
+from farm.shipments import box_routes, courier_routes, harvest_routes, packing_routes
 from farm.shipments import console_routes as shipment_console_routes
 from farm.shipments import correction_routes as lot_correction_routes
-from farm.shipments import courier_routes, harvest_routes, packing_routes
 from farm.shipments import routes as shipment_routes
 from farm.subscriptions import console_routes as subscriber_console_routes
 from farm.vouchers import routes as voucher_routes
@@ -250,6 +250,7 @@ def create_app(
         *entry_correction_routes.routes,
         *payment_console_routes.routes,
         *shipment_routes.routes,
+        *box_routes.routes,
         *shipment_console_routes.routes,
         *courier_routes.routes,
         *packing_routes.routes,

@@ -352,3 +352,16 @@ async def test_the_batch_page_lists_reports_and_a_refused_resolution_changes_not
     await report.refresh_from_db()
     assert report.resolution == "note"
     assert await Payment.filter(subscription_id=sub.id, refunded_fen=0).exists()
+
+
+async def test_a_ship_day_with_nothing_to_send_is_explained_kindly_in_chinese(client):
+    from tests.integration.test_deliveries import live_season
+
+    plan, start, sub, _ = await live_season()
+    await a_box(sub, ship_on=start.replace(day=16), status=ShipmentStatus.EMPTY)
+    await log_in_client(client, "owner@example.com")
+    page = await client.get(f"/account/subscriptions/{sub.id}/deliveries")
+    assert page.status_code == 200
+    assert "这次没有包裹" in page.text
+    assert "正在生长的作物会放进下一个包裹" in page.text
+    assert "本次无货可发" not in page.text

@@ -54,7 +54,7 @@ async def batch_reports(*, manager: User, batch_id: int, page: int) -> BatchRepo
         page=page,
         size=REPORTS_PER_PAGE,
         order_by=("resolved_at", "-reported_at", "-id"),
-        fetch=lambda q: q.select_related("shipment", "subscription__plot", "refund"),
+        fetch=lambda q: q.select_related("shipment", "subscription__plot"),
     )
     open_problems = await query.filter(reported_at__not_isnull=True, resolved_at=None).count()
     return BatchReports(listed, open_problems, await batch_credits(batch))

@@ -153,12 +153,7 @@ async def resolve_report(
     refund_id = None
     async with in_transaction() as conn:
         # Lock order as everywhere: the subscription, then its payment, then its refunds.
-        sub = (
-            await Subscription.select_for_update()
-            .using_db(conn)
-            .select_related("customer")
-            .get(id=found.subscription_id)
-        )
+        sub = await Subscription.select_for_update().using_db(conn).get(id=found.subscription_id)
         report = await BoxReport.select_for_update().using_db(conn).get(id=found.id)
         if report.resolved_at is not None:
             raise Conflict(_("This report was already resolved."))
@@ -202,7 +197,7 @@ async def resolve_report(
         link = links.to(f"/account/subscriptions/{sub.id}/boxes/{report.shipment_id}")
         ship_on = found.shipment.ship_on
         await queue_mail(
-            user=sub.customer,
+            user=await User.get(id=sub.customer_id).using_db(conn),
             key=f"box-resolved:{report.id}",
             render=lambda: _resolved_mail(report=report, ship_on=ship_on, link=link),
             now=now,

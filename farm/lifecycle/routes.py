@@ -338,7 +338,9 @@ async def _subscription_page(request: Request, sub_id: int, **extra) -> Response
         "errors": {},
         "today": today(request),
         "changes": await land_services.season_changes(view.subscription.season_id),
-        "next_box": await box.next_box(subscription=view.subscription, today=today(request)),
+        "next_box": await box.next_box(
+            subscription=view.subscription, next_day=deliveries.next_day, today=today(request)
+        ),
         "received": await box.received_by_crop(subscription=view.subscription),
         "welcome": request.query_params.get("welcome") == "1",
         "saved": request.query_params.get("saved") == "1",

@@ -19,19 +19,19 @@ from farm.errors import Conflict, NotFound
 from farm.fieldwork.models import Crop, HarvestLot
 from farm.fieldwork.photos import PhotoStore, check_photo
 from farm.i18n import _
-from farm.land.models import Plan, Plot, Season
-from farm.shipments import box_rules, delivery_rules, rules
+from farm.land.models import Cooperative
+from farm.shipments import box_rules, rules
 from farm.shipments.batches import season_ship_days
 from farm.shipments.models import (
     Allocation,
     AllocationState,
     BoxReport,
     BoxResolution,
-    ShipDayHold,
     Shipment,
     ShipmentStatus,
+    TransitTime,
 )
-from farm.shipments.services import _transit_days
+from farm.shipments.services import ComingDay
 from farm.sql import one_or_not_found
 from farm.subscriptions.models import Status, Subscription
 
@@ -62,32 +62,26 @@ class Received:
     grams: int
 
 
-async def _crops(ids) -> dict[int, Crop]:
-    return {c.id: c for c in await Crop.filter(id__in=list(ids))} if ids else {}
-
-
-async def next_box(*, subscription: Subscription, today: date) -> NextBox | None:
-    """The next ship day's box of an active subscription: the open harvest of its plot, its
-    share of the field's, what was kept from a held day, and any credit; None when no ship
-    day is left. The caller has checked the subscription is the customer's."""
-    if subscription.status != Status.ACTIVE:
+async def next_box(
+    *, subscription: Subscription, next_day: ComingDay | None, today: date
+) -> NextBox | None:
+    """The next ship day's box of an active subscription (`next_day`, as the page's delivery
+    summary found it): the open harvest of its plot, its share of the field's, what was kept
+    from a held day, and any credit; None when no ship day is left. The subscription comes
+    with its season, plan and plot (as subscription_view fetches it); the caller has checked
+    it is the customer's."""
+    if subscription.status != Status.ACTIVE or next_day is None:
         return None
-    # Read apart, so the caller's subscription keeps what it was fetched with.
-    season = await Season.get(id=subscription.season_id).select_related("cooperative")
-    plot = await Plot.get(id=subscription.plot_id)
-    plan = await Plan.get(id=subscription.plan_id)
-    coming = delivery_rules.coming_ship_days(season_ship_days(season), today=today, count=1)
-    if not coming:
-        return None
-    ship_on = coming[0]
-    held = await ShipDayHold.filter(subscription_id=subscription.id, ship_on=ship_on).exists()
-    view = NextBox(ship_on, held, crop_plan=plan.crop_plan, crop_plan_en=plan.crop_plan_en)
+    season, plot, plan = subscription.season, subscription.plot, subscription.plan
+    ship_on = next_day.ship_on
+    view = NextBox(ship_on, next_day.held, crop_plan=plan.crop_plan,
+                   crop_plan_en=plan.crop_plan_en)  # fmt: skip
     view.credits = list(
         await BoxReport.filter(
             subscription_id=subscription.id, resolution=BoxResolution.CREDIT, credit_ship_on=ship_on
         ).order_by("id")
     )
-    if held:
+    if next_day.held:
         return view
     lots = await (
         HarvestLot.filter(
@@ -104,9 +98,14 @@ async def next_box(*, subscription: Subscription, today: date) -> NextBox | None
     carried = await Allocation.filter(
         subscription_id=subscription.id, state=AllocationState.CARRIED
     ).select_related("lot__crop")
-    areas = await Subscription.filter(
-        plot__field_id=plot.field_id, status=Status.ACTIVE
-    ).values_list("plot__area_m2", flat=True)
+    if not lots and not carried:
+        return view
+    areas = []
+    if any(lot.plot_id is None for lot in lots):  # the field's harvest: shared by plot area
+        areas = await Subscription.filter(
+            plot__field_id=plot.field_id, status=Status.ACTIVE
+        ).values_list("plot__area_m2", flat=True)
+    crops = {lot.crop_id: lot.crop for lot in lots} | {a.lot.crop_id: a.lot.crop for a in carried}
     expected = box_rules.expected_items(
         [
             box_rules.OpenHarvest(
@@ -128,17 +127,30 @@ async def next_box(*, subscription: Subscription, today: date) -> NextBox | None
         plot_area=Decimal(plot.area_m2),
         field_area=sum((Decimal(a) for a in areas), Decimal(0)),
         ship_on=ship_on,
-        transit_days=await _transit_days(season.cooperative, subscription.province),
+        transit_days=await _transit_days(season.cooperative_id, subscription.province),
     )
-    crops = await _crops({e.crop_id for e in expected})
     for e in expected:
         item = ExpectedCrop(crops[e.crop_id], e.grams, e.keeps)
         (view.items if e.keeps else view.spoiling).append(item)
     return view
 
 
+async def _transit_days(cooperative_id: int, province: str) -> int:
+    """Days a box takes to this province (as services._transit_days), from the cooperative's
+    id alone: its own row, else the default table from its home province."""
+    row = await TransitTime.filter(cooperative_id=cooperative_id, province=province).first()
+    if row is not None:
+        return row.days
+    home = await Cooperative.get(id=cooperative_id).values_list("province", flat=True)
+    return rules.default_transit_days(str(home)).get(province, rules.DEFAULT_TRANSIT_DAYS)
+
+
+CROP_COLUMNS = ("lot__crop_id", "lot__crop__name", "lot__crop__name_en", "lot__crop__unit")
+
+
 async def received_by_crop(*, subscription: Subscription) -> list[Received]:
-    """Grams (or pieces) in the boxes of this subscription that were shipped, by crop."""
+    """Grams (or pieces) in the boxes of this subscription that were shipped, by crop: one
+    query."""
     rows = (
         await Allocation.filter(
             subscription_id=subscription.id,
@@ -146,11 +158,13 @@ async def received_by_crop(*, subscription: Subscription) -> list[Received]:
             shipment__status=ShipmentStatus.SHIPPED,
         )
         .annotate(g=Sum("grams"))
-        .group_by("lot__crop_id")
-        .values_list("lot__crop_id", "g")
+        .group_by("lot__crop_id", "lot__crop__name", "lot__crop__name_en", "lot__crop__unit")
+        .values_list(
+            "lot__crop_id", "lot__crop__name", "lot__crop__name_en", "lot__crop__unit", "g"
+        )
     )
-    totals = box_rules.grams_by_crop(rows)
-    crops = await _crops(totals)
+    crops = {r[0]: Crop(id=r[0], name=r[1], name_en=r[2], unit=r[3]) for r in rows}
+    totals = box_rules.grams_by_crop((r[0], r[4]) for r in rows)
     return [Received(crops[crop_id], grams) for crop_id, grams in totals.items()]
 
 

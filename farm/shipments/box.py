@@ -19,7 +19,7 @@ from farm.errors import Conflict, NotFound
 from farm.fieldwork.models import Crop, HarvestLot
 from farm.fieldwork.photos import PhotoStore, check_photo
 from farm.i18n import _
-from farm.land.models import Cooperative
+from farm.land.models import Cooperative, Plan
 from farm.shipments import box_rules, rules
 from farm.shipments.batches import season_ship_days
 from farm.shipments.models import (
@@ -100,11 +100,14 @@ async def next_box(
     ).select_related("lot__crop")
     if not lots and not carried:
         return view
-    areas = []
+    field_area = Decimal(0)
     if any(lot.plot_id is None for lot in lots):  # the field's harvest: shared by plot area
-        areas = await Subscription.filter(
-            plot__field_id=plot.field_id, status=Status.ACTIVE
-        ).values_list("plot__area_m2", flat=True)
+        # The area held on the field this season, from its plans' counts of held plots (a
+        # small table; the subscriptions of a large field would be read whole).
+        for plot_area, held in await Plan.filter(
+            field_id=plot.field_id, season_id=season.id
+        ).values_list("plot_area_m2", "held"):
+            field_area += Decimal(plot_area) * held
     crops = {lot.crop_id: lot.crop for lot in lots} | {a.lot.crop_id: a.lot.crop for a in carried}
     expected = box_rules.expected_items(
         [
@@ -125,7 +128,7 @@ async def next_box(
         ],  # fmt: skip
         plot_id=plot.id,
         plot_area=Decimal(plot.area_m2),
-        field_area=sum((Decimal(a) for a in areas), Decimal(0)),
+        field_area=max(field_area, Decimal(plot.area_m2)),
         ship_on=ship_on,
         transit_days=await _transit_days(season.cooperative_id, subscription.province),
     )

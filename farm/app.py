@@ -44,9 +44,9 @@ from farm.payments.gateway import Gateway
 from farm.payments.polling import StripeReadGate
 from farm.seasons import console_routes as season_console_routes
 from farm.settings import Settings
+from farm.shipments import box_routes, courier_routes, harvest_routes, packing_routes
 from farm.shipments import console_routes as shipment_console_routes
 from farm.shipments import correction_routes as lot_correction_routes
-from farm.shipments import courier_routes, harvest_routes, packing_routes
 from farm.shipments import routes as shipment_routes
 from farm.story import routes as story_routes
 from farm.subscriptions import console_routes as subscriber_console_routes
@@ -260,6 +260,7 @@ def create_app(
         *entry_correction_routes.routes,
         *payment_console_routes.routes,
         *shipment_routes.routes,
+        *box_routes.routes,
         *shipment_console_routes.routes,
         *courier_routes.routes,
         *packing_routes.routes,

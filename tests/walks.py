@@ -16,7 +16,7 @@ from farm.demo import load_demo
 from farm.fieldwork.models import HarvestLot, Household, WorkEntry
 from farm.land.models import Field, Plan, Plot, PlotClaim, Season
 from farm.partners.models import Partner, PartnerKind, Room
-from farm.shipments.models import Batch
+from farm.shipments.models import Batch, BoxReport, Shipment, ShipmentStatus
 from farm.subscriptions.models import Status, Subscription
 from farm.vouchers.models import Voucher
 from farm.vouchers.services import issue_vouchers
@@ -57,6 +57,15 @@ async def demo_world(now: datetime) -> dict:
     batch = await Batch.create(
         cooperative_id=coop_id, ship_on=now.date() + timedelta(days=5), created_at=now
     )
+    shipped = await Shipment.create(  # the family's box page and its report on the batch page
+        batch=batch, subscription=active, ship_on=batch.ship_on, status=ShipmentStatus.SHIPPED,
+        recipient=active.recipient, courier="顺丰速运", tracking_no="SF1234567890",
+        created_at=now, shipped_at=now,
+    )  # fmt: skip
+    report = await BoxReport.create(
+        shipment=shipped, subscription=active, arrived_at=now, rating=4, problem="青菜压坏了",
+        reported_at=now, created_at=now,
+    )  # fmt: skip
     scenic = await Partner.get(cooperative_id=coop_id, kind=PartnerKind.SCENIC_SPOT)
     ticket = await Voucher.filter(subscription=active, partner=scenic).first()
     farm_stay = await Voucher.filter(subscription=active).exclude(partner=scenic).first()
@@ -77,7 +86,7 @@ async def demo_world(now: datetime) -> dict:
         "crop_id": (await HarvestLot.first()).crop_id,
         "room_id": (await Room.filter(partner=guesthouse).first()).id,
         "lot_id": (await HarvestLot.first()).id, "entry_id": entry.id,
-        "cooperative_id": coop_id,
+        "cooperative_id": coop_id, "shipment_id": shipped.id, "report_id": report.id,
         "user_id": (await User.get(email=PEOPLE["guesthouse staff"])).id,
         "/checkout/{sub_id}": {"sub_id": pending.id},
         "/account/vouchers/{code}": {"code": farm_stay.code},

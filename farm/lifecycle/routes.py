@@ -24,6 +24,7 @@ from farm.payments import services as payments
 from farm.payments.declines import method_name
 from farm.payments.gateway import CARD, METHODS, BadSignature, PaymentProviderError
 from farm.qr import qr_svg
+from farm.shipments import box
 from farm.shipments import services as delivery_services
 from farm.subscriptions import rules, services
 from farm.subscriptions.models import Status
@@ -366,6 +367,10 @@ async def _subscription_page(request: Request, sub_id: int, **extra) -> Response
             now=now(),
             relapse_minutes=request.app.state.settings.relapse_minutes,
         ),  # fmt: skip
+        "next_box": await box.next_box(
+            subscription=view.subscription, next_day=deliveries.next_day, today=today(request)
+        ),
+        "received": await box.received_by_crop(subscription=view.subscription),
         "welcome": request.query_params.get("welcome") == "1",
         "saved": request.query_params.get("saved") == "1",
         **extra,

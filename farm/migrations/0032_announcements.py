@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('farm', '0030_story')]
+    dependencies = [('farm', '0031_box_reports')]
 
     initial = False
 

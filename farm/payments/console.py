@@ -129,6 +129,7 @@ def refund_reason_name(reason: str) -> str:
         "plot_lost": _("Paid after the plot was lost"),
         "duplicate_payment": _("Paid twice: the second payment"),
         "amount_mismatch": _("Stripe took another amount or currency than asked: given back"),
+        "box_problem": _("A box came wrong: part given back"),
     }.get(reason, _("Other"))
 
 

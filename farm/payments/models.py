@@ -87,6 +87,7 @@ class RefundReason(StrEnum):
     DUPLICATE = "duplicate_payment"  # a second payment of a subscription already paid
     # Stripe took another amount or currency than asked (the intent was changed at Stripe)
     MISMATCH = "amount_mismatch"
+    BOX_PROBLEM = "box_problem"  # part of the payment back for a box that came wrong
 
 
 class ManualMethod(StrEnum):

@@ -17,8 +17,9 @@ from farm.errors import DomainError, NotFound
 from farm.i18n import _
 from farm.paging import parse_day_span, parse_page, search_text
 from farm.parsing import parse_id
-from farm.shipments import console, couriers, dispatch, documents
+from farm.shipments import box_reports, console, couriers, dispatch, documents
 from farm.shipments.models import DiversionReason, ShipmentStatus
+from farm.shipments.rules import shipment_number
 from farm.shipments.tracking_csv import MAX_BYTES
 from farm.web import (
     Shown,
@@ -86,6 +87,14 @@ async def _batch_response(request: Request, status_code: int = 200, **extra) -> 
             batch_id=view.batch.id,
             page=parse_page(request.query_params.get("parts_page")),
         ),
+        "reports": await box_reports.batch_reports(
+            manager=manager,
+            batch_id=view.batch.id,
+            page=parse_page(request.query_params.get("reports_page")),
+        ),
+        "box_number": shipment_number,
+        "report_errors": {},
+        "report_form": {},
         **extra,
     }
     return render(request, "shipments/manage_batch.html", context, status_code=status_code)

@@ -235,3 +235,47 @@ class DocumentPart(Model):
         table = "document_parts"
         unique_together = (("batch", "slot"),)
         indexes = (("status", "claimed_until"), ("batch_id", "field_id"))
+
+
+class BoxResolution(StrEnum):
+    NOTE = "note"  # a reply only
+    CREDIT = "credit"  # something extra in the family's next box
+    REFUND = "refund"  # part of the payment back, the way it was paid
+
+
+class BoxReport(Model):
+    """What the family said of one shipped box: that it arrived, its rating, a problem with
+    a photo, and how the cooperative resolved the problem, once (a conditional update on
+    resolved_at). One row per box, made by the first of these."""
+
+    id = fields.IntField(primary_key=True)
+    shipment: fields.OneToOneRelation[Shipment] = fields.OneToOneField(
+        "farm.Shipment", related_name="report", on_delete=fields.RESTRICT
+    )
+    subscription: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "farm.Subscription", related_name="box_reports", on_delete=fields.RESTRICT
+    )
+    arrived_at = fields.DatetimeField(null=True)
+    rating = fields.SmallIntField(null=True)  # 1-5
+    comment = fields.CharField(max_length=300, default="")
+    rated_at = fields.DatetimeField(null=True)
+    problem = fields.CharField(max_length=500, default="")
+    photo = fields.CharField(max_length=80, default="")  # a PhotoStore name, "" for none
+    reported_at = fields.DatetimeField(null=True)
+    resolution = fields.CharEnumField(BoxResolution, max_length=10, null=True)
+    reply = fields.CharField(max_length=300, default="")  # the cooperative's words to the family
+    credit = fields.CharField(max_length=200, default="")  # what the next box carries extra
+    credit_ship_on = fields.DateField(null=True)  # the ship day of that next box
+    refund_fen = fields.IntField(default=0)
+    refund: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "farm.Refund", null=True, related_name="box_reports", on_delete=fields.RESTRICT
+    )
+    resolved_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "farm.User", null=True, related_name="box_resolutions", on_delete=fields.RESTRICT
+    )
+    resolved_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "box_reports"
+        indexes = (("subscription_id", "credit_ship_on"),)

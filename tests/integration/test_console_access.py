@@ -10,9 +10,19 @@ from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
 from farm.announcements.models import Announcement
 from farm.fieldwork.models import HarvestLot, Household, Photo, WorkEntry
+from farm.fieldwork.photos import PhotoStore, check_photo
 from farm.land.models import Field, Plan, Plot, Season
 from farm.partners.models import Partner, PartnerKind, Room
-from farm.shipments.models import Allocation, Batch, Courier, Shipment, TransitTime
+from farm.shipments.models import (
+    Allocation,
+    Batch,
+    BoxReport,
+    Courier,
+    Shipment,
+    ShipmentStatus,
+    TransitTime,
+)
+from tests.integration.test_box import png as png_bytes
 from tests.support import (
     NOW,
     csrf_of,
@@ -72,7 +82,33 @@ async def shipping_ids(coop_id: int, field_id: int) -> dict[str, int]:
                                    logged_by_id=lot.logged_by_id, created_at=NOW)  # fmt: skip
     courier = await Courier.create(cooperative_id=coop_id, name="本社快递")
     return {"batch_id": batch.id, "lot_id": lot.id, "entry_id": entry.id, "crop_id": crop.id,
-            "courier_id": courier.id}  # fmt: skip
+            "courier_id": courier.id, "report_id": await box_report(batch, field_id)}  # fmt: skip
+
+
+async def box_report(batch: Batch, field_id: int) -> int:
+    """A family's report, with a photo, on a box of the batch (a subscriber of the field)."""
+    plan = await Plan.filter(field_id=field_id).first()
+    plot = await Plot.filter(field_id=field_id).order_by("-code").first()
+    family = await User.create(email=f"f{batch.id}@example.com", name="本社认购户",
+                               password_hash="x")  # fmt: skip
+    sub = await make_active_subscription(plan, plot, customer=family)
+    box = await Shipment.create(batch=batch, subscription=sub, ship_on=batch.ship_on,
+                                status=ShipmentStatus.SHIPPED, created_at=NOW)  # fmt: skip
+    report = await BoxReport.create(shipment=box, subscription=sub, problem="本社认购户的问题",
+                                    photo=WALK_PHOTO, reported_at=NOW, created_at=NOW)  # fmt: skip
+    return report.id
+
+
+WALK_PHOTO = "walk"
+
+
+async def store_walk_photo(app) -> None:
+    store = PhotoStore(app.state.runtime.storage)
+    checked = check_photo(png_bytes())
+    for thumb, data in ((False, checked.full), (True, checked.thumb)):
+        await app.state.runtime.storage.put_bytes(
+            store.key(WALK_PHOTO, thumb=thumb), data, content_type="image/jpeg"
+        )
 
 
 async def partner_ids(coop_id: int) -> dict[str, int]:
@@ -137,6 +173,7 @@ async def counts():
             Shipment,
             Allocation,
             TransitTime,
+            BoxReport,
             Partner,
             Room,
             User,
@@ -178,6 +215,7 @@ async def test_every_console_route_is_closed_to_everyone_but_the_cooperatives_ma
 
 async def test_the_cooperatives_own_manager_opens_every_console_page(client, app):
     _, _, ids = await owned_objects()
+    await store_walk_photo(app)
     await log_in_client(client, "owner@coop.cn")
     for route in console_routes(app):
         if "GET" in route.methods:

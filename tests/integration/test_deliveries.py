@@ -263,9 +263,10 @@ async def test_the_deliveries_page_shows_each_box_its_items_tracking_and_what_sp
     assert f'href="/trace/{rice_lot.code}"' in box_html
     assert "青菜 · 0.8 kg (1.6 jin)" in box_html
     assert (
-        f"would have spoiled before reaching you: harvested on {harvested}, keeps 1 day, "
-        "1 day on the road to Shanghai"
+        f"picked on {harvested}, it stays fresh 1 day, and the road to Shanghai takes 1 day: "
+        "it would have spoiled before reaching you, so we did not send it"
     ) in box_html
+    assert "We are sorry that some of your harvest could not come." in box_html
     assert "人民路 1 号" in box_html  # the address it went to
     assert "Hold this delivery" in html
 

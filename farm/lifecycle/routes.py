@@ -346,11 +346,13 @@ async def account(request: Request) -> Response:
 async def _subscription_page(request: Request, sub_id: int, **extra) -> Response:
     customer = require_user(request, Role.CUSTOMER)
     view = await services.subscription_view(
-        customer=customer, subscription_id=sub_id, today=today(request)
+        customer=customer, subscription_id=sub_id, today=today(request), not_sent_read=False
     )
     deliveries = await delivery_services.delivery_summary(
         subscription=view.subscription, today=today(request)
     )
+    view = services.with_not_sent(view, deliveries.not_sent, today=today(request))
+    sub = view.subscription
     context = {
         "view": view,
         "sub": view.subscription,
@@ -359,18 +361,24 @@ async def _subscription_page(request: Request, sub_id: int, **extra) -> Response
         "form": _address_form(view.subscription),
         "errors": {},
         "today": today(request),
-        "changes": await land_services.season_changes(view.subscription.season_id),
+        # What only some subscriptions need, read only for them: a season's changed ship
+        # days, and a checkout whose hold lapsed.
+        "changes": await land_services.season_changes(sub.season_id)
+        if sub.season.ship_day_moves
+        else [],
         "again": await services.lapsed_hold(
             customer=customer,
             subscription_id=sub_id,
             today=today(request),
             now=now(),
             relapse_minutes=request.app.state.settings.relapse_minutes,
-        ),  # fmt: skip
+        )
+        if sub.status == Status.PENDING_PAYMENT
+        or (sub.status == Status.CANCELLED and sub.cancel_reason == "lapsed")
+        else None,
         "next_box": await box.next_box(
             subscription=view.subscription, next_day=deliveries.next_day, today=today(request)
         ),
-        "received": await box.received_by_crop(subscription=view.subscription),
         "welcome": request.query_params.get("welcome") == "1",
         "saved": request.query_params.get("saved") == "1",
         **extra,

@@ -12,7 +12,7 @@ from farm import forms
 from farm.accounts.models import Role
 from farm.errors import DomainError
 from farm.i18n import _
-from farm.shipments import services
+from farm.shipments import box, services
 from farm.subscriptions.rules import PROVINCES
 from farm.web import Shown, form_page, int_param, links, now, render, require_user, today
 
@@ -50,6 +50,8 @@ async def _page(request: Request, sub_id: int, **extra) -> Response:
         "held": _day_param(request, "held"),
         "released": _day_param(request, "released"),
         "error": "",
+        # the season's running total, by crop, from the boxes that went
+        "received": await box.received_by_crop(subscription=view.subscription),
         **extra,
     }
     return render(request, "shipments/deliveries.html", context, extra.get("status", 200))

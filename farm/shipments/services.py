@@ -27,6 +27,7 @@ from farm.shipments.models import (
     FieldRun,
     ShipDayHold,
     Shipment,
+    ShipmentStatus,
     TransitTime,
 )
 from farm.subscriptions.models import Status, Subscription
@@ -78,6 +79,7 @@ class DeliverySummary:
     last_shipment: Shipment | None
     address_locked_for: date | None  # the ship day being packed, while the address is locked
     address_locked_cutoff: date | None
+    not_sent: set[date] = field(default_factory=set)  # past ship days that sent it nothing
 
 
 async def _own(customer: User, subscription_id: int) -> Subscription:
@@ -188,11 +190,14 @@ async def delivery_summary(*, subscription: Subscription, today: date) -> Delive
         await ShipDayHold.filter(subscription_id=subscription.id).values_list("ship_on", flat=True)
     )
     coming = _coming(season, held, today=today)[:1]
-    last = (
-        await Shipment.filter(subscription_id=subscription.id, ship_on__lte=today)
-        .order_by("-ship_on")
-        .first()
+    # Its boxes so far (a season's ship days at most), newest first: the last one, and the
+    # days that sent nothing (which the refund rule leaves out), in one read.
+    past = list(
+        await Shipment.filter(subscription_id=subscription.id, ship_on__lte=today).order_by(
+            "-ship_on"
+        )
     )
+    last = past[0] if past else None
     locked = None
     if subscription.status == Status.ACTIVE:
         locked = locked_ship_day(days, cutoff_days=season.cutoff_days, today=today)
@@ -201,6 +206,9 @@ async def delivery_summary(*, subscription: Subscription, today: date) -> Delive
         last_shipment=last,
         address_locked_for=locked,
         address_locked_cutoff=cutoff_for(locked, season.cutoff_days) if locked else None,
+        not_sent={
+            b.ship_on for b in past if b.status in (ShipmentStatus.EMPTY, ShipmentStatus.CLOSED)
+        },
     )
 
 

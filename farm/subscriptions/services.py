@@ -4,6 +4,7 @@ payments, stays and vouchers, is farm.lifecycle.cancellation's."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -500,15 +501,31 @@ class SubscriptionView:
 
 
 async def subscription_view(
-    *, customer: User, subscription_id: int, today: date
+    *, customer: User, subscription_id: int, today: date, not_sent_read: bool = True
 ) -> SubscriptionView:
+    """The customer's own subscription. `not_sent_read=False`: the caller reads the ship days
+    that sent nothing itself (the subscription page, with its boxes) and gives them to
+    `with_not_sent` for the exact refund; until then the quote counts every ship day."""
     sub = await one_or_not_found(
         Subscription.filter(id=subscription_id, customer_id=customer.id).select_related(
             "season", "plan", "plot__field"
         ),
         _("This subscription does not exist."),
     )
-    return (await _views([sub], today=today))[0]
+    return (await _views([sub], today=today, not_sent_read=not_sent_read))[0]
+
+
+def with_not_sent(view: SubscriptionView, not_sent: set[date], *, today: date) -> SubscriptionView:
+    """The view with its refund quote leaving out the ship days that sent it nothing."""
+    if view.refund is None or not not_sent:
+        return view
+    sub = view.subscription
+    refund = rules.refund_quote(
+        price_fen=sub.price_fen, starts_on=sub.season.starts_on, ends_on=sub.season.ends_on,
+        ship_days=view.ship_days, cutoff_days=sub.season.cutoff_days, today=today,
+        empty_days=not_sent,
+    )  # fmt: skip
+    return dataclasses.replace(view, refund=refund)
 
 
 async def account_overview(*, customer: User, today: date) -> list[SubscriptionView]:
@@ -520,7 +537,9 @@ async def account_overview(*, customer: User, today: date) -> list[SubscriptionV
     return await _views(list(subs), today=today)
 
 
-async def _views(subs: list[Subscription], *, today: date) -> list[SubscriptionView]:
+async def _views(
+    subs: list[Subscription], *, today: date, not_sent_read: bool = True
+) -> list[SubscriptionView]:
     """The views of subscriptions fetched with their season, plan, plot and field: two more
     queries (payments, claims) however many there are."""
     if not subs:
@@ -531,12 +550,19 @@ async def _views(subs: list[Subscription], *, today: date) -> list[SubscriptionV
         kept = payments.get(p.subscription_id)
         if kept is None or kept.status not in PAID:  # the paid one, else the latest attempt
             payments[p.subscription_id] = p
-    expiries = dict(
-        await PlotClaim.filter(subscription_id__in=ids).values_list("subscription_id", "expires_at")
+    pending = [s.id for s in subs if s.status == Status.PENDING_PAYMENT]
+    expiries = (  # a hold's clock: only a reservation has one
+        dict(
+            await PlotClaim.filter(subscription_id__in=pending).values_list(
+                "subscription_id", "expires_at"
+            )
+        )
+        if pending
+        else {}
     )
     empty: dict[int, set[date]] = {}
     active = [s.id for s in subs if s.status == Status.ACTIVE]
-    if active:  # ship days that had nothing for them: not counted by the refund rule
+    if active and not_sent_read:  # ship days that had nothing for them: not counted
         conn = connections.get("default")
         marks = ", ".join(f"${i}" for i in range(1, len(active) + 1))
         rows = await select(

@@ -91,9 +91,11 @@ def test_a_box_is_confirmed_and_a_problem_reported_with_a_photo_is_resolved(
 ):
     page, url, sub = browser_page, live_server.url, boxes["sub"]
     log_in(page, url, "wang@example.com")
-    page.goto(f"{url}/account/subscriptions/{sub}")
+    page.goto(f"{url}/account/subscriptions/{sub}/deliveries")  # the season's running total
     expect(page.locator("#received")).to_contain_text("香米")
     expect(page.locator("#received")).to_contain_text("5")  # two boxes of 2.5 kg
+    shoot(page, "box-00-received")
+    page.goto(f"{url}/account/subscriptions/{sub}")
     expect(page.locator("#next-box")).to_contain_text("小青菜")
     page.locator("#next-box").scroll_into_view_if_needed()
     shoot(page, "box-01-next-box-and-received")

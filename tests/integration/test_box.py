@@ -324,13 +324,14 @@ async def test_the_next_box_shows_the_plots_open_harvest_and_what_would_not_keep
     assert [e.crop.name for e in coming.spoiling] == ["青菜"]
 
 
-async def test_the_subscription_page_shows_the_next_box_and_kilograms_received(
+async def test_the_subscription_page_shows_the_next_box_and_deliveries_the_kilograms_received(
     app, client, stripe_port
 ):
     customer, sub, _ = await paid_by_card(app, stripe_port)
     await log_in_client(client, customer.email)
     page = await client.get(f"/account/subscriptions/{sub.id}")
     assert page.status_code == 200 and 'id="next-box"' in page.text
+    assert 'id="received"' not in page.text  # kept to the deliveries page (8 queries)
 
 
 async def test_the_batch_page_lists_reports_and_a_refused_resolution_changes_nothing(

@@ -90,29 +90,31 @@ def original_ship_day(
 def ship_day_change_problem(
     *, days: Sequence[date], day: date, new_day: date | None, today: date, cutoff_days: int,
     starts_on: date, ends_on: date,
-) -> str | None:  # fmt: skip
+) -> tuple[str, str] | None:  # fmt: skip
     """Why a ship day (as it now falls, `days`) cannot be skipped (`new_day` None) or moved
-    to `new_day`, or None when it can: only a coming ship day, at least the notice ahead and
-    before its boxes are being packed; a move stays inside the season, between the ship days
-    before and after it, at least the notice ahead."""
+    to `new_day`, as (the field at fault, the message), or None when it can: only a coming
+    ship day, at least the notice ahead and before its boxes are being packed; a move stays
+    inside the season, between the ship days before and after it, at least the notice ahead."""
     notice = max(SHIP_DAY_NOTICE_DAYS, cutoff_days + 1)
     if day not in days:
-        return _("%(day)s is not a ship day of this season.") % {"day": day.isoformat()}
+        return "day", _("%(day)s is not a ship day of this season.") % {"day": day.isoformat()}
     if (day - today).days < notice:
-        return _("A ship day can be changed at least %(days)d days ahead.") % {"days": notice}
+        return "day", _("A ship day can be changed at least %(days)d days ahead.") % {
+            "days": notice
+        }
     if new_day is None:
         return None
     if (new_day - today).days < notice:
-        return _("A ship day can move only to a day at least %(days)d days ahead.") % {
+        return "new_day", _("A ship day can move only to a day at least %(days)d days ahead.") % {
             "days": notice
         }
     if not starts_on <= new_day < ends_on:
-        return _("The new day must fall inside the season.")
+        return "new_day", _("The new day must fall inside the season.")
     i = list(days).index(day)
     before = days[i - 1] if i > 0 else None
     after = days[i + 1] if i + 1 < len(days) else None
     if new_day == day or (before and new_day <= before) or (after and new_day >= after):
-        return _("A ship day can move only between the ship days before and after it.")
+        return "new_day", _("A ship day can move only between the ship days before and after it.")
     return None
 
 

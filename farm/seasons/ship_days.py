@@ -88,7 +88,7 @@ async def change_ship_day(
             starts_on=season.starts_on, ends_on=season.ends_on,
         )  # fmt: skip
         if problem:
-            raise FieldErrors({"new_day" if new_day and day in days else "day": problem})
+            raise FieldErrors(dict([problem]))
         if (
             await Batch.filter(cooperative_id=season.cooperative_id, ship_on=day)
             .using_db(conn)

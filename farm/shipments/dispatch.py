@@ -128,7 +128,7 @@ async def close_unsent(
                 .update(
                     state=AllocationState.DIVERTED, reason=DiversionReason.NOT_SENT,
                     shipment_id=None, decided_by_id=manager.id, decided_at=now,
-                    note=(why or "")[:200],
+                    note=why or "",  # at most CLOSE_REASON_LIMIT (200), as read
                 )
             )  # fmt: skip
         return closed

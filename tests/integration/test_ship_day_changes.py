@@ -266,3 +266,13 @@ async def test_the_family_reads_why_its_box_never_went(client):
     await log_in_client(client, wang.email)
     page = await client.get(f"/account/subscriptions/{subs[0].id}")
     assert "暴雪封路，没能发出" in page.text and page.status_code == 200
+
+
+async def test_a_ship_day_too_near_is_refused_beside_the_day_even_when_a_new_day_is_given(conn):
+    plan, season, subs, manager = await scene()
+    with pytest.raises(FieldErrors) as refused:
+        await change(
+            manager, season, date(2026, 12, 1), date(2026, 12, 5), today=date(2026, 11, 29)
+        )
+    assert set(refused.value.errors) == {"day"}
+    assert not await ShipDayChange.exists()

@@ -3,6 +3,7 @@ row of one's own or "not found"."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tempfile
 import zlib
@@ -43,6 +44,21 @@ async def try_advisory_lock(
     take = "pg_try_advisory_xact_lock_shared" if shared else "pg_try_advisory_xact_lock"
     rows = await conn.execute_query_dict(f"SELECT {take}($1) AS got", [key])
     return bool(rows[0]["got"])
+
+
+def name_key(name: str) -> int:
+    """A signed 64-bit PostgreSQL advisory lock key for a name (two names that share a key
+    only wait for each other)."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def advisory_lock(conn: BaseDBAsyncClient, name: str) -> None:
+    """Wait for a transaction-scoped advisory lock on `name` on PostgreSQL, so that the
+    transactions that take it run one after another. Nothing elsewhere: SQLite has one writer
+    at a time, and a transaction's first write holds it until commit."""
+    if is_postgres(conn):
+        await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [name_key(name)])
 
 
 async def insert_rows(conn: BaseDBAsyncClient, model: type[Model], rows: list[dict]) -> None:

@@ -2,11 +2,15 @@
 machines: failed logins per account and per client address, sign-ups and password resets per
 address and per account.
 
-An attempt is written *before* it is checked, then the attempts already in the window are
-counted: of any number of concurrent attempts, the one counting last sees all the others, so
-no more than the limit's free attempts get through, whatever the number of processes (the
-limit read before the new attempt was written let 68 of 100 concurrent wrong passwords be
-checked). A login refused by the account's limit stays counted, a guess all the same (the
+The attempts on one key are counted one after another, whatever the number of processes: each
+is written and checked in a transaction that first takes an advisory lock on the limit and
+key (on SQLite the first write holds the database until commit), so each sees every earlier
+one and exactly the limit's free attempts get through a crowd. (Reading the limit before the
+new attempt was written let 68 of 100 concurrent wrong passwords be checked; writing first
+and counting every attempt in flight, with no lock, could refuse a whole crowd of sign-ups,
+every one seeing the others before they were taken back.)
+
+A login refused by the account's limit stays counted, a guess all the same (the
 account's owner signs in from a known browser, below); an attempt refused by the other
 limits is taken back. One that succeeds is taken back too, where the limit counts failures.
 
@@ -21,11 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from tortoise.transactions import in_transaction
 
 from farm.accounts import rules
 from farm.accounts.models import Attempt
 from farm.errors import TooManyRequests
 from farm.i18n import _
+from farm.sql import advisory_lock
 
 
 @dataclass(frozen=True)
@@ -79,15 +85,18 @@ async def take(
     free attempts (a setting)."""
     if free is not None:
         limit = Limit(limit.kind, free, limit.window, limit.doubling)
-    mine = await Attempt.create(kind=limit.kind, key=key[:254], device=device, at=now)
-    others = Attempt.filter(kind=limit.kind, key=key[:254], at__gt=now - limit.window)
-    if device:
-        others = others.filter(device=device)
-    times = await others.exclude(id=mine.id).values_list("at", flat=True)
-    wait = wait_for(limit, list(times), now=now)
+    key = key[:254]
+    async with in_transaction() as conn:
+        await advisory_lock(conn, f"limit:{limit.kind}:{key}")
+        mine = await Attempt.create(kind=limit.kind, key=key, device=device, at=now, using_db=conn)
+        others = Attempt.filter(kind=limit.kind, key=key, at__gt=now - limit.window)
+        if device:
+            others = others.filter(device=device)
+        times = await others.exclude(id=mine.id).using_db(conn).values_list("at", flat=True)
+        wait = wait_for(limit, list(times), now=now)
+        if wait > timedelta(0) and not limit.doubling:
+            await Attempt.filter(id=mine.id).using_db(conn).delete()
     if wait > timedelta(0):
-        if not limit.doubling:
-            await Attempt.filter(id=mine.id).delete()
         raise TooManyRequests(_wait_message(limit, wait))
     return Taken(mine.id)
 

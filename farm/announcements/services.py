@@ -7,7 +7,7 @@ a time, each with how many mails are queued, sent and failed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from tortoise import connections
 from tortoise.expressions import Subquery
@@ -26,13 +26,14 @@ from farm.notifications.services import Unsubscribing, queue_many
 from farm.paging import Page, paginate
 from farm.parsing import parse_id
 from farm.shipments.models import ShipDayHold
-from farm.sql import insert_rows, one_or_not_found, select
+from farm.sql import advisory_lock, insert_rows, one_or_not_found, select
 from farm.subscriptions.models import Status, Subscription
 
 MAX_SUBJECT = 120
 MAX_BODY = 5000
 PER_PAGE = 20
 NOTICES_SHOWN = 10  # on the account page, newest first
+SAME_WITHIN = timedelta(minutes=10)  # the same announcement again within this is not sent
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,9 @@ async def announce(
     """Write an announcement and queue it to its audience: the active subscribers of the
     season, or of one of its fields, or those with a box due on one of its ship days (not
     held). Refused whole (FieldErrors, nothing written) for a missing subject or body, a
-    field or ship day not of the season, or an audience with nobody in it."""
+    field or ship day not of the season, or an audience with nobody in it. The same words to
+    the same audience within SAME_WITHIN of an earlier one (a double click) are that earlier
+    announcement, not sent again."""
     found = await choices(manager=manager, season_id=season_id)
     season = found.season
     if season is None:
@@ -138,6 +141,16 @@ async def announce(
     cooperative = await Cooperative.get(id=season.cooperative_id)
     text = text.replace("\r\n", "\n")
     async with in_transaction() as conn:
+        # A second click on "send" (or the form sent again) while the first is on its way:
+        # the same words to the same audience, a moment later, are the same announcement.
+        await advisory_lock(conn, f"announce:{cooperative.id}")
+        same = await Announcement.filter(
+            cooperative_id=cooperative.id, season_id=season.id, audience=kind,
+            field_id=field.id if field else None, ship_on=day, subject=title, body=text,
+            created_at__gt=now - SAME_WITHIN,
+        ).using_db(conn).order_by("id").first()  # fmt: skip
+        if same is not None:
+            return same
         announcement = await Announcement.create(
             cooperative_id=cooperative.id, season_id=season.id, audience=kind,
             field_id=field.id if field else None, ship_on=day, subject=title, body=text,

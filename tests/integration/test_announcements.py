@@ -5,6 +5,7 @@ manager sees how many mails were sent, are waiting and failed."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 
 from farm.accounts.models import Role, User
@@ -237,3 +238,16 @@ async def test_an_announcement_to_many_is_queued_in_chunks_not_a_query_per_subsc
     assert await Notification.filter(kind="announcement").count() == many + 2
     english = await Notification.get(to="f0@example.com")
     assert "writes:" in english.body and english.unsubscribe in english.html
+
+
+async def test_a_double_click_on_send_sends_the_announcement_once(client):
+    plan, _, token, _, _ = await audience_world(client)
+    first, second = await asyncio.gather(
+        send(client, token, season=plan.season_id), send(client, token, season=plan.season_id)
+    )
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert await Announcement.all().count() == 1
+    assert await Notification.filter(kind="announcement").count() == 2  # 王 and 赵, once each
+    r = await send(client, token, season=plan.season_id, body="暴雨过去了。")  # other words
+    assert r.status_code == 303 and await Announcement.all().count() == 2

@@ -204,6 +204,7 @@ async def set_mail_choices(*, user: User, choices: dict[str, bool]) -> None:
 
 BULK_CHUNK = 500  # rows per insert when one letter goes to many (and keys read back)
 _TOKEN_MARK = "UNSUBSCRIBE-TOKEN-MARK"  # URL-safe, so escaping leaves it as it is
+USER_LINK = "https://user-link.invalid/USER-LINK-MARK"  # where queue_many puts each one's link
 
 
 async def queue_many(
@@ -214,14 +215,19 @@ async def queue_many(
     now: datetime,
     conn: BaseDBAsyncClient,
     cooperative_id: int,
-    unsubscribing: Unsubscribing,
+    unsubscribing: Unsubscribing | None,
+    link: Callable[[int], str] | None = None,
 ) -> dict[int, int]:
     """queue_mail for one letter to many users (an announcement to thousands), within the
     caller's transaction: the letter is rendered once per language, not once per user (each
     copy differs only by its signed unsubscribe link), and the rows are inserted a thousand
     at a time. Users who chose not to get this kind of bulk mail get no row. The keys must
     be new (the caller's own record's id in them). Returns user id -> notification id.
-    The existing sender (deliver_pending) then delivers them."""
+    The existing sender (deliver_pending) then delivers them.
+
+    Without `unsubscribing` the mail is not bulk mail (a change to the user's own boxes): no
+    unsubscribe link, and everyone gets it. With `link`, the letter carries USER_LINK where
+    each user's own link goes, and each copy gets link(user id) there."""
     rendered: dict[str, tuple[Composed, str]] = {}
     queued: dict[int, int] = {}
     flags = list(rules.BULK.values())
@@ -236,16 +242,21 @@ async def queue_many(
             if language not in rendered:
                 with use_language(language):
                     letter = render()
-                    placeholder = unsubscribing.links.to(f"/mail/unsubscribe/{_TOKEN_MARK}")
+                    placeholder = (
+                        unsubscribing.links.to(f"/mail/unsubscribe/{_TOKEN_MARK}")
+                        if unsubscribing is not None
+                        else ""
+                    )
                     rendered[language] = (compose(letter, unsubscribe=placeholder), letter.kind)
             mail, kind = rendered[language]
             if not rules.wants(kind, preferences={f: bool(user[f]) for f in flags}):
                 continue
-            token_link = unsubscribing.link(user["id"], kind)
-            token = token_link.rsplit("/", 1)[1]
+            token_link = unsubscribing.link(user["id"], kind) if unsubscribing is not None else ""
+            token = token_link.rsplit("/", 1)[1] if token_link else ""
+            own = link(user["id"]) if link is not None else USER_LINK
 
-            def mark(text: str, token: str = token) -> str:
-                return text.replace(_TOKEN_MARK, token)
+            def mark(text: str, token: str = token, own: str = own) -> str:
+                return text.replace(_TOKEN_MARK, token).replace(USER_LINK, own)
 
             rows.append(
                 dict(

@@ -24,7 +24,7 @@ from farm.land.models import Season, ShipDayChange
 from farm.land.services import calendar_ship_days, season_changes, season_ship_days
 from farm.letters import Letter
 from farm.links import Links
-from farm.notifications.services import queue_mail
+from farm.notifications.services import USER_LINK, queue_many
 from farm.seasons.console import own_season
 from farm.shipments.models import Batch
 from farm.subscriptions.models import Status, Subscription
@@ -130,32 +130,43 @@ def ship_day_mail(*, change: ShipDayChange, link: str) -> Letter:
 
 async def tell_ship_day_changes(*, links: Links, now: datetime) -> int:
     """Mail each active subscriber of a changed season about each change not yet told, once
-    (a key per change and subscription, so a run cut short carries on where it stopped);
-    then mark the change told. The number of mails queued."""
+    (one mail per family, linking to its first subscription of the season), and mark the
+    change told, in one transaction per change: a run cut short tells that change again
+    whole. The mails are queued a chunk at a time (queue_many), not a statement per family.
+    The number of mails queued."""
     queued = 0
     for change in await ShipDayChange.filter(told_at__isnull=True).order_by("id"):
         season = await Season.get(id=change.season_id)
-        after = 0
-        while True:
-            subs = list(
-                await Subscription.filter(
-                    season_id=change.season_id, status=Status.ACTIVE, id__gt=after
+        told: set[int] = set()
+        async with in_transaction() as conn:
+            after = 0
+            while True:
+                rows = (
+                    await Subscription.filter(
+                        season_id=change.season_id, status=Status.ACTIVE, id__gt=after
+                    )
+                    .using_db(conn)
+                    .order_by("id")
+                    .limit(TELL_CHUNK)
+                    .values_list("id", "customer_id")
                 )
-                .order_by("id")
-                .limit(TELL_CHUNK)
-                .select_related("customer")
-            )
-            if not subs:
-                break
-            for sub in subs:
-                link = links.subscription(sub.id, "deliveries")
-                queued += await queue_mail(
-                    user=sub.customer,
-                    key=f"ship-day-change:{change.id}:{sub.id}",
-                    render=lambda change=change, link=link: ship_day_mail(change=change, link=link),
-                    now=now,
-                    cooperative_id=season.cooperative_id,
-                )
-            after = subs[-1].id
-        await ShipDayChange.filter(id=change.id).update(told_at=now)
+                if not rows:
+                    break
+                first: dict[int, int] = {}
+                for sub_id, user_id in rows:
+                    if user_id not in told:
+                        first.setdefault(user_id, sub_id)
+                told.update(first)
+                mailed = await queue_many(
+                    user_ids=list(first),
+                    key=lambda user_id, change=change: f"ship-day-change:{change.id}:u{user_id}",
+                    render=lambda change=change: ship_day_mail(change=change, link=USER_LINK),
+                    link=lambda user_id, first=first: links.subscription(
+                        first[user_id], "deliveries"
+                    ),
+                    now=now, conn=conn, cooperative_id=season.cooperative_id, unsubscribing=None,
+                )  # fmt: skip
+                queued += len(mailed)
+                after = rows[-1][0]
+            await ShipDayChange.filter(id=change.id).using_db(conn).update(told_at=now)
     return queued

@@ -24,6 +24,7 @@ from farm.subscriptions.models import Status, Subscription
 from tests.support import (
     NOW,
     SHIP_SEASON,
+    count_queries,
     log_in_client,
     make_active_subscription,
     make_crop,
@@ -145,6 +146,37 @@ async def test_active_subscribers_are_told_once_in_their_language_and_others_not
     assert "春节放假" in mails[subs[0].customer_id].body
     assert "moves to" in mails[subs[1].customer_id].subject
     assert (await ShipDayChange.first()).told_at == NOW
+
+
+async def test_each_family_is_told_once_with_a_link_to_its_own_first_plot(conn):
+    plan, season, subs, manager = await scene(plots=4)
+    second = await Subscription.get(id=subs[2].id)
+    second.customer_id = subs[0].customer_id  # 王 has two plots this season
+    await second.save()
+    await change(manager, season, date(2026, 12, 16), date(2026, 12, 19))
+    assert await ship_days.tell_ship_day_changes(links=LINKS, now=NOW) == 2
+    mails = {n.user_id: n for n in await Notification.filter(kind="ship_day_changed")}
+    own = LINKS.subscription(subs[0].id, "deliveries")
+    assert own in mails[subs[0].customer_id].body and own in mails[subs[0].customer_id].html
+    theirs = LINKS.subscription(subs[1].id, "deliveries")
+    assert theirs in mails[subs[1].customer_id].body and own not in mails[subs[1].customer_id].body
+    assert "USER-LINK-MARK" not in mails[subs[1].customer_id].html
+
+
+async def test_telling_a_change_takes_as_many_statements_for_many_families_as_for_few(conn):
+    plan, season, subs, manager = await scene(plots=61)
+    ids = [s.id for s in subs]
+    await Subscription.filter(id__in=ids[2:]).update(status=Status.REFUNDED)
+
+    async def statements(day: date, new_day: date, families: int) -> int:
+        await change(manager, season, day, new_day)
+        with count_queries() as queries:
+            assert await ship_days.tell_ship_day_changes(links=LINKS, now=NOW) == families
+        return queries.count
+
+    few = await statements(date(2026, 12, 16), date(2026, 12, 19), 2)
+    await Subscription.filter(id__in=ids[2:]).update(status=Status.ACTIVE)
+    assert await statements(date(2027, 1, 1), date(2027, 1, 3), 60) <= few + 2
 
 
 async def test_an_empty_ship_day_is_not_counted_by_the_refund_rule(conn):

@@ -19,7 +19,7 @@ from farm.announcements.models import Announcement, AnnouncementReceipt, Audienc
 from farm.errors import FieldErrors, NotFound
 from farm.i18n import _, localized
 from farm.land.models import Cooperative, Field, Plan, Plot, Season
-from farm.land.services import season_ship_days
+from farm.land.services import season_ship_days, seasons_and_chosen
 from farm.letters import Letter
 from farm.links import Links
 from farm.notifications.services import Unsubscribing, queue_many
@@ -69,15 +69,8 @@ class Listed:
 async def choices(*, manager: User, season_id: int | None) -> Choices:
     """The manager's seasons, the one chosen (default: the latest), its fields and ship
     days. Another cooperative's season is not found."""
-    seasons = list(
-        await Season.filter(cooperative_id=manager.cooperative_id).order_by("-starts_on", "-id")
-    )
-    if season_id is None:
-        season = seasons[0] if seasons else None
-    else:
-        season = next((s for s in seasons if s.id == season_id), None)
-        if season is None:
-            raise NotFound(_("This season does not exist."))
+    seasons, season = await seasons_and_chosen(manager.cooperative_id, season_id)
+    season = season or (seasons[0] if seasons else None)
     if season is None:
         return Choices(seasons, None, [], [])
     field_ids = await Plan.filter(season_id=season.id).values_list("field_id", flat=True)

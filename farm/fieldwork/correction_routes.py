@@ -10,11 +10,10 @@ from starlette.routing import Route
 
 from farm import units
 from farm.audit import records
-from farm.errors import Conflict, NotFound
+from farm.errors import Conflict
 from farm.fieldwork import corrections, plot_corrections
 from farm.fieldwork.models import Activity
-from farm.i18n import _
-from farm.land.models import Season
+from farm.land.services import seasons_and_chosen
 from farm.paging import parse_page
 from farm.web import (
     Shown,
@@ -96,15 +95,7 @@ async def correct_plot(request: Request) -> Response:
 async def audit(request: Request) -> Response:
     """Every correction of the cooperative, newest first; ?season= those of its records."""
     manager = require_manager(request)
-    seasons = list(
-        await Season.filter(cooperative_id=manager.cooperative_id).order_by("-starts_on", "-id")
-    )
-    season_id = season_param(request)
-    season = None
-    if season_id is not None:
-        season = next((s for s in seasons if s.id == season_id), None)
-        if season is None:
-            raise NotFound(_("This season does not exist."))
+    seasons, season = await seasons_and_chosen(manager.cooperative_id, season_param(request))
     kind = str(request.query_params.get("kind") or "")
     assert manager.cooperative_id is not None
     rows = await records.page(

@@ -20,6 +20,7 @@ from farm.fieldwork import rules
 from farm.fieldwork.models import Crop, Household
 from farm.i18n import _, localized
 from farm.land.models import Field, Plan, Season
+from farm.land.services import seasons_and_chosen
 from farm.paging import Page, clamp_page, page_count
 from farm.payments.accounts import SeasonMoney, season_money
 from farm.sql import copy_csv, is_postgres, select
@@ -169,13 +170,8 @@ async def reports_page(
 ) -> ReportsPage:  # fmt: skip
     """Both reports for one season of the cooperative, by default the latest to start; and
     every season, to choose another."""
-    seasons = list(await Season.filter(cooperative_id=cooperative_id).order_by("-starts_on", "-id"))
-    if season_id is None:
-        season = seasons[0] if seasons else None
-    else:
-        season = next((s for s in seasons if s.id == season_id), None)
-        if season is None:
-            raise NotFound(_("This season does not exist."))
+    seasons, season = await seasons_and_chosen(cooperative_id, season_id)
+    season = season or (seasons[0] if seasons else None)
     if season is None:
         return ReportsPage(seasons=seasons, season=None, households=None, yields=None)
     return ReportsPage(

@@ -20,10 +20,11 @@ from tortoise.transactions import in_transaction
 
 from farm import forms, units
 from farm.accounts.models import User
-from farm.errors import FieldErrors, NotFound
+from farm.errors import FieldErrors
 from farm.i18n import _
 from farm.land import rules
 from farm.land.models import Cooperative, Field, Plot, PlotClaim, Season
+from farm.land.services import seasons_and_chosen
 from farm.paging import Page, paginate
 from farm.sql import one_or_not_found, select
 
@@ -376,14 +377,8 @@ async def field_map(
     one asked for, else the cooperative's latest. The map holds the one field's plots; the
     list is a page of them, by code (those starting with `code`, in state `status`)."""
     found = await own_field(manager=manager, field_id=field_id)
-    seasons = list(
-        await Season.filter(cooperative_id=manager.cooperative_id).order_by("-starts_on", "-id")
-    )
-    season = seasons[0] if seasons else None
-    if season_id is not None:
-        season = next((s for s in seasons if s.id == season_id), None)
-        if season is None:
-            raise NotFound(_("This season does not exist."))
+    seasons, season = await seasons_and_chosen(manager.cooperative_id, season_id)
+    season = season or (seasons[0] if seasons else None)
     plots = await Plot.filter(field_id=found.id).order_by("code")
     status_of: dict[int, str] = {}
     if season is not None:

@@ -54,6 +54,21 @@ async def taken_plot_ids(season_id: int, now: datetime) -> set[int]:
     return set(rows)
 
 
+async def seasons_and_chosen(
+    cooperative_id: int | None, season_id: int | None
+) -> tuple[list[Season], Season | None]:
+    """The cooperative's seasons, the latest to start first, and the one asked for (None when
+    none was asked: the caller chooses its default). Another cooperative's season, or one
+    that does not exist, is not found."""
+    seasons = list(await Season.filter(cooperative_id=cooperative_id).order_by("-starts_on", "-id"))
+    if season_id is None:
+        return seasons, None
+    season = next((s for s in seasons if s.id == season_id), None)
+    if season is None:
+        raise NotFound(_("This season does not exist."))
+    return seasons, season
+
+
 def season_ship_days(season: Season) -> list[date]:
     """The season's ship days as they will be: its calendar, with the days skipped or moved
     since the sale."""

@@ -19,6 +19,7 @@ from farm.csvfiles import CsvStream, csv_chunks, csv_header, safe_cell_sql
 from farm.errors import NotFound
 from farm.i18n import _, current_language, localized
 from farm.land.models import Field, Plan, Plot, Season
+from farm.land.services import seasons_and_chosen
 from farm.paging import Page, paginate
 from farm.sql import copy_csv, is_postgres, parameterized, select
 from farm.subscriptions.models import Status, Subscription
@@ -83,17 +84,12 @@ class SubscribersPage:
 
 
 async def _season(*, manager: User, season_id: int | None) -> tuple[list[Season], Season | None]:
-    seasons = list(
-        await Season.filter(cooperative_id=manager.cooperative_id).order_by("-starts_on", "-id")
-    )
-    if season_id is None:  # the latest season anyone subscribed to, else the latest
-        for season in seasons:
-            if await Subscription.filter(season_id=season.id).exists():
-                return seasons, season
+    seasons, season = await seasons_and_chosen(manager.cooperative_id, season_id)
+    if season is None:  # the latest season anyone subscribed to, else the latest
+        for latest in seasons:
+            if await Subscription.filter(season_id=latest.id).exists():
+                return seasons, latest
         return seasons, seasons[0] if seasons else None
-    season = next((s for s in seasons if s.id == season_id), None)
-    if season is None:
-        raise NotFound(_("This season does not exist."))
     return seasons, season
 
 

@@ -84,7 +84,12 @@ def draw_card(c: CardText) -> bytes:
         _centred(f"Plot {c.plot_code} · {c.season_en} · {c.cooperative_en}", y=395, size=9),
     ]  # fmt: skip
     y = 370.0
-    for line in wrap_text(c.message, font=CJK, size=11, width=WIDTH - 2 * MARGIN)[:6]:
+    lines = [
+        line
+        for paragraph in c.message.splitlines()
+        for line in wrap_text(paragraph, font=CJK, size=11, width=WIDTH - 2 * MARGIN)
+    ]
+    for line in lines[:6]:  # the form takes 300 characters: about six lines
         ops.append(_centred(line, y=y, size=11))
         y -= 15
     qr_x = (WIDTH - QR_SIZE) / 2

@@ -27,7 +27,6 @@ from tests.support import (
     NOW,
     SHIP_SEASON,
     card_id,
-    csrf_of,
     log_in_client,
     make_active_subscription,
     make_customer,
@@ -249,9 +248,15 @@ async def test_an_unclaimed_gift_falls_back_to_its_giver_on_its_first_ship_day_o
     day = gift.claim_by
     assert await services.return_unclaimed(today=day - timedelta(days=1), now=NOW, links=LINKS) == 0
     assert await services.return_unclaimed(today=day, now=NOW, links=LINKS) == 1
-    assert await services.return_unclaimed(today=day + timedelta(days=30), now=NOW, links=LINKS) == 0
+    assert (
+        await services.return_unclaimed(today=day + timedelta(days=30), now=NOW, links=LINKS) == 0
+    )
     sub = await Subscription.get(id=gift.subscription_id)
-    assert sub.customer_id == gift.giver_id and sub.address == "人民路 1 号" and sub.sign_name == "王大明"
+    assert (
+        sub.customer_id == gift.giver_id
+        and sub.address == "人民路 1 号"
+        and sub.sign_name == "王大明"
+    )
     told = await Notification.filter(kind="gift_returned")
     assert len(told) == 1 and told[0].user_id == gift.giver_id and "归你" in told[0].subject
     # its code claims nothing any more
@@ -285,5 +290,7 @@ async def test_no_box_is_made_for_a_gift_waiting_for_its_recipient(conn):
     plots = await Plot.filter(field_id=plan.field_id).order_by("code")
     kept = await make_active_subscription(plan, plots[1])
     await batches.make_due_batches(today=date(2026, 9, 1), now=NOW)
-    boxes = await Shipment.filter(ship_on=date(2026, 9, 1)).values_list("subscription_id", flat=True)
+    boxes = await Shipment.filter(ship_on=date(2026, 9, 1)).values_list(
+        "subscription_id", flat=True
+    )
     assert list(boxes) == [kept.id] and gift.subscription_id not in boxes

@@ -36,7 +36,13 @@ def test_a_code_typed_back_in_lowercase_with_spaces_or_misread_letters_is_the_sa
 
 
 def test_what_cannot_be_a_code_is_refused():
-    for typed in ("", "ABCD-EFGH", "ABCD-EFGH-JKMN-PQRSTV", "ABCD-EFGH-JKMN-PQR!", "ABCD-EFGH-JKMN-PQRU"):
+    for typed in (
+        "",
+        "ABCD-EFGH",
+        "ABCD-EFGH-JKMN-PQRSTV",
+        "ABCD-EFGH-JKMN-PQR!",
+        "ABCD-EFGH-JKMN-PQRU",
+    ):
         assert rules.normalize_code(typed) is None
 
 
@@ -47,15 +53,23 @@ def test_the_stored_hash_is_not_the_code():
 
 def test_a_gift_must_be_claimed_by_the_first_ship_day_after_it_was_paid():
     ends = date(2028, 3, 1)
-    assert rules.claim_by(SHIP_DAYS, paid_on=date(2026, 12, 1), season_ends_on=ends) == date(2027, 3, 1)
+    assert rules.claim_by(SHIP_DAYS, paid_on=date(2026, 12, 1), season_ends_on=ends) == date(
+        2027, 3, 1
+    )
     # paid on a ship day: the next one (that day's boxes are being made)
-    assert rules.claim_by(SHIP_DAYS, paid_on=date(2027, 3, 1), season_ends_on=ends) == date(2027, 3, 16)
+    assert rules.claim_by(SHIP_DAYS, paid_on=date(2027, 3, 1), season_ends_on=ends) == date(
+        2027, 3, 16
+    )
     assert rules.claim_by(SHIP_DAYS, paid_on=date(2027, 5, 1), season_ends_on=ends) == ends
 
 
 def test_the_giver_is_reminded_a_week_before_but_not_in_the_first_three_days():
-    assert rules.remind_on(paid_on=date(2026, 12, 1), claim_by=date(2027, 3, 1)) == date(2027, 2, 22)
-    assert rules.remind_on(paid_on=date(2027, 2, 25), claim_by=date(2027, 3, 1)) == date(2027, 2, 28)
+    assert rules.remind_on(paid_on=date(2026, 12, 1), claim_by=date(2027, 3, 1)) == date(
+        2027, 2, 22
+    )
+    assert rules.remind_on(paid_on=date(2027, 2, 25), claim_by=date(2027, 3, 1)) == date(
+        2027, 2, 28
+    )
     assert rules.remind_on(paid_on=date(2027, 2, 28), claim_by=date(2027, 3, 1)) is None
 
 

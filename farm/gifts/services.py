@@ -220,17 +220,18 @@ def _wrong_code() -> FieldErrors:
 
 
 async def find_gift(*, code: str, client: str, now: datetime) -> Gift:
-    """The gift a claim code opens (with its plot, season and giver), each try counted
-    against the client's address (a wrong one stays counted: codes are guessed); a found
-    code is taken back. FieldErrors beside the code when it opens nothing; 429 past the
-    limit."""
-    taken = await limits.take(CLAIM_LIMIT, client, now=now)
+    """The gift a claim code opens (with its plot, season and giver). Each code of the right
+    shape is counted against the client's address (a wrong one stays counted: codes are
+    guessed; one that opens a gift is taken back); what cannot be a code is refused
+    uncounted, as it guesses nothing. FieldErrors beside the code when it opens nothing;
+    429 past the limit."""
     normalized = rules.normalize_code(code)
-    gift = None
-    if normalized is not None:
-        gift = await Gift.get_or_none(code_hash=rules.code_hash(normalized)).select_related(
-            "subscription__plot", "subscription__season__cooperative", "giver"
-        )
+    if normalized is None:
+        raise _wrong_code()
+    taken = await limits.take(CLAIM_LIMIT, client, now=now)
+    gift = await Gift.get_or_none(code_hash=rules.code_hash(normalized)).select_related(
+        "subscription__plot", "subscription__season__cooperative", "giver"
+    )
     if gift is None:
         raise _wrong_code()
     await limits.forgive(taken)

@@ -294,3 +294,11 @@ async def test_no_box_is_made_for_a_gift_waiting_for_its_recipient(conn):
         "subscription_id", flat=True
     )
     assert list(boxes) == [kept.id] and gift.subscription_id not in boxes
+
+
+async def test_what_cannot_be_a_code_is_refused_beside_its_field_without_counting_a_guess(client):
+    await make_customer("typo@example.com")
+    token = await log_in_client(client, "typo@example.com")
+    r = await client.post("/gift", data={"code": "ABCD-EFGH", **THEIRS, "csrf_token": token})
+    assert r.status_code == 422 and 'id="f-code"' in r.text
+    assert await Attempt.filter(kind="gift-code-address").count() == 0

@@ -16,8 +16,12 @@ from tests.e2e.test_customer_journey import fill_address, fill_card, zh
 from tests.e2e.test_farm_stay_journey import _with_db, run
 
 
-def shoot(page, name: str) -> None:
+def shoot(page, name: str, *, desk: bool = False) -> None:
     page.screenshot(path=SHOTS / f"gift-{name}-390.png", full_page=True)
+    if desk:  # and as on a computer
+        page.set_viewport_size({"width": 1366, "height": 900})
+        page.screenshot(path=SHOTS / f"gift-{name}-1366.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
 
 
 def sign_up(page, *, name: str, email: str) -> None:
@@ -44,7 +48,7 @@ def test_a_plot_given_as_a_gift_is_claimed_by_its_recipient(live_server, browser
     page.locator("#gift").get_by_role("button", name=zh("Save")).click()
     expect(page.locator("#gift-chosen")).to_contain_text("小红家的地")
     expect(page.locator("h2", has_text=zh("1. Your own address"))).to_be_visible()
-    shoot(page, "0-checkout")
+    shoot(page, "0-checkout", desk=True)
     fill_address(page, recipient="王大明", phone="13900139000", province="北京", city="北京市",
                  street="朝阳区 1 号")  # fmt: skip
     fill_card(page, "4242424242424242")
@@ -55,7 +59,7 @@ def test_a_plot_given_as_a_gift_is_claimed_by_its_recipient(live_server, browser
     assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){3}", code)
     expect(page.locator(".gift-qr svg")).to_be_visible()
     expect(page.locator("main")).to_contain_text("生日快乐")
-    shoot(page, "1-card")
+    shoot(page, "1-card", desk=True)
     pdf = page.request.get(card_url + "/card.pdf")
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
 
@@ -75,7 +79,7 @@ def test_a_plot_given_as_a_gift_is_claimed_by_its_recipient(live_server, browser
     them.get_by_label(zh("Province")).select_option("上海")
     them.get_by_label(zh("City")).fill("上海市")
     them.get_by_label(zh("Street address")).fill("浦东新区世纪大道 100 号")
-    shoot(them, "3-claim-form")
+    shoot(them, "3-claim-form", desk=True)
     them.locator("#claim-button").click()
     them.wait_for_url(re.compile(r"/account/subscriptions/\d+"))
     expect(them.locator("main")).to_contain_text("浦东新区世纪大道 100 号")

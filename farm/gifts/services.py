@@ -306,34 +306,40 @@ async def remind_givers(*, today: date, now: datetime, links: Links) -> int:
     """Remind, once, the giver of each gift still unclaimed on its reminder day (and before
     it falls back). The conditional UPDATE on `reminded_at` and the mail's key make a rerun,
     or a second scheduler, send nothing more."""
-    due = await (
-        _unclaimed()
-        .filter(remind_on__lte=today, claim_by__gt=today, reminded_at__isnull=True)
-        .order_by("id")
-        .limit(CHUNK)
-        .values_list("id", flat=True)
-    )
     sent = 0
-    for gift_id in due:
-        async with in_transaction() as conn:
-            won = await (
-                Gift.filter(id=gift_id, reminded_at__isnull=True, claimed_at__isnull=True)
-                .using_db(conn)
-                .update(reminded_at=now)
-            )
-            if not won:
-                continue
-            gift = await (
-                Gift.filter(id=gift_id).using_db(conn)
-                .select_related("giver", "subscription__season").get()
-            )  # fmt: skip
-            season = gift.subscription.season
-            sent += await queue_mail(
-                user=gift.giver, key=f"gift-reminder:{gift.id}", now=now, conn=conn,
-                render=_mail("gift_reminder", gift, season, links.to(card_path(gift.id))),
-                cooperative_id=season.cooperative_id,
-            )  # fmt: skip
-    return sent
+    while True:  # each gift handled leaves the query: reminded, claimed or ended
+        due = await (
+            _unclaimed()
+            .filter(remind_on__lte=today, claim_by__gt=today, reminded_at__isnull=True)
+            .order_by("id")
+            .limit(CHUNK)
+            .values_list("id", flat=True)
+        )
+        if not due:
+            return sent
+        for gift_id in due:
+            sent += await _remind(gift_id, now=now, links=links)
+
+
+async def _remind(gift_id: int, *, now: datetime, links: Links) -> bool:
+    async with in_transaction() as conn:
+        won = await (
+            Gift.filter(id=gift_id, reminded_at__isnull=True, claimed_at__isnull=True)
+            .using_db(conn)
+            .update(reminded_at=now)
+        )
+        if not won:
+            return False
+        gift = await (
+            Gift.filter(id=gift_id).using_db(conn)
+            .select_related("giver", "subscription__season").get()
+        )  # fmt: skip
+        season = gift.subscription.season
+        return await queue_mail(
+            user=gift.giver, key=f"gift-reminder:{gift.id}", now=now, conn=conn,
+            render=_mail("gift_reminder", gift, season, links.to(card_path(gift.id))),
+            cooperative_id=season.cooperative_id,
+        )  # fmt: skip
 
 
 async def return_unclaimed(*, today: date, now: datetime, links: Links) -> int:
@@ -341,36 +347,42 @@ async def return_unclaimed(*, today: date, now: datetime, links: Links) -> int:
     its giver: the subscription is theirs, with the address they gave at checkout, and the
     sign reads their name again; they are told by mail. Decided by a conditional UPDATE, so
     a claim at the same moment or a second scheduler makes it happen once."""
-    due = await (
-        _unclaimed().filter(claim_by__lte=today).order_by("id").limit(CHUNK)
-        .values_list("id", flat=True)
-    )  # fmt: skip
     returned = 0
-    for gift_id in due:
-        async with in_transaction() as conn:
-            gift = await Gift.filter(id=gift_id).using_db(conn).select_related("giver").get()
-            sub = await Subscription.select_for_update().using_db(conn).get(id=gift.subscription_id)
-            won = await (
-                Gift.filter(id=gift_id, claimed_at__isnull=True, returned_at__isnull=True)
-                .using_db(conn)
-                .update(returned_at=now)
-            )
-            if not won or sub.status != Status.ACTIVE:
-                continue
-            address = {name: getattr(gift, name) for name in ADDRESS_FIELDS}
-            await (
-                Subscription.filter(id=sub.id)
-                .using_db(conn)
-                .update(**address, sign_name=gift.giver.name[: subscriptions.SIGN_NAME_MAX])
-            )
-            season = await Season.get(id=sub.season_id).using_db(conn)
-            await queue_mail(
-                user=gift.giver, key=f"gift-returned:{gift.id}", now=now, conn=conn,
-                render=_mail("gift_returned", gift, season, links.subscription(sub.id)),
-                cooperative_id=season.cooperative_id,
-            )  # fmt: skip
-            returned += 1
-    return returned
+    while True:  # each gift handled leaves the query: returned, claimed or ended
+        due = await (
+            _unclaimed().filter(claim_by__lte=today).order_by("id").limit(CHUNK)
+            .values_list("id", flat=True)
+        )  # fmt: skip
+        if not due:
+            return returned
+        for gift_id in due:
+            returned += await _return(gift_id, now=now, links=links)
+
+
+async def _return(gift_id: int, *, now: datetime, links: Links) -> bool:
+    async with in_transaction() as conn:
+        gift = await Gift.filter(id=gift_id).using_db(conn).select_related("giver").get()
+        sub = await Subscription.select_for_update().using_db(conn).get(id=gift.subscription_id)
+        won = await (
+            Gift.filter(id=gift_id, claimed_at__isnull=True, returned_at__isnull=True)
+            .using_db(conn)
+            .update(returned_at=now)
+        )
+        if not won or sub.status != Status.ACTIVE:
+            return False
+        address = {name: getattr(gift, name) for name in ADDRESS_FIELDS}
+        await (
+            Subscription.filter(id=sub.id)
+            .using_db(conn)
+            .update(**address, sign_name=gift.giver.name[: subscriptions.SIGN_NAME_MAX])
+        )
+        season = await Season.get(id=sub.season_id).using_db(conn)
+        await queue_mail(
+            user=gift.giver, key=f"gift-returned:{gift.id}", now=now, conn=conn,
+            render=_mail("gift_returned", gift, season, links.subscription(sub.id)),
+            cooperative_id=season.cooperative_id,
+        )  # fmt: skip
+        return True
 
 
 # ---- mail ----

@@ -30,6 +30,7 @@ from farm.fieldwork import catalogue_routes, report_routes
 from farm.fieldwork import correction_routes as entry_correction_routes
 from farm.fieldwork import photo_routes as field_photo_routes
 from farm.fieldwork import routes as fieldwork_routes
+from farm.gifts import routes as gift_routes
 from farm.land import console_routes
 from farm.land import routes as land_routes
 from farm.lifecycle import care_routes
@@ -254,6 +255,7 @@ def create_app(
         *fieldwork_routes.routes,
         *field_photo_routes.routes,
         *story_routes.routes,
+        *gift_routes.routes,
         *catalogue_routes.routes,
         *harvest_routes.routes,
         *report_routes.routes,

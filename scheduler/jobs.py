@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from farm.accounts import counters, limits, sessions
 from farm.bootstrap import Runtime
+from farm.gifts import services as gifts
 from farm.lifecycle.completion import expire_vouchers as expire_ended_vouchers
 from farm.mail import sender_domain
 from farm.notifications.services import deliver_pending
@@ -36,6 +37,21 @@ async def retry_refunds(runtime: Runtime, *, today: date, now: datetime) -> int:
     if made:
         log.info("made %d refund(s) that were due", made)
     return made
+
+
+async def return_unclaimed_gifts(runtime: Runtime, *, today: date, now: datetime) -> int:
+    """Gifts not claimed by their first ship day become their givers' (before its boxes)."""
+    returned = await gifts.return_unclaimed(today=today, now=now, links=runtime.links)
+    if returned:
+        log.info("%d unclaimed gift(s) went back to their givers", returned)
+    return returned
+
+
+async def remind_gift_givers(runtime: Runtime, *, today: date, now: datetime) -> int:
+    reminded = await gifts.remind_givers(today=today, now=now, links=runtime.links)
+    if reminded:
+        log.info("reminded %d giver(s) of an unclaimed gift", reminded)
+    return reminded
 
 
 async def make_ship_days(runtime: Runtime, *, today: date, now: datetime) -> int:
@@ -112,6 +128,8 @@ Job = Callable[..., Awaitable[int]]
 JOBS: list[tuple[Job, int]] = [
     (release_lapsed, 60),
     (retry_refunds, 300),
+    (return_unclaimed_gifts, 600),  # before the ship day's boxes: a returned gift gets one
+    (remind_gift_givers, 3600),
     (make_ship_days, 600),
     (make_documents, 60),
     (close_seasons, 3600),

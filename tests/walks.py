@@ -14,6 +14,8 @@ from farm.accounts.services import sign_up
 from farm.announcements.models import Announcement
 from farm.demo import load_demo
 from farm.fieldwork.models import HarvestLot, Household, WorkEntry
+from farm.gifts import rules as gift_rules
+from farm.gifts.models import Gift
 from farm.land.models import Field, Plan, Plot, PlotClaim, Season
 from farm.partners.models import Partner, PartnerKind, Room
 from farm.shipments.models import Batch, BoxReport, Shipment, ShipmentStatus
@@ -53,6 +55,21 @@ async def demo_world(now: datetime) -> dict:
     await PlotClaim.create(season=on_sale, plot=plot, plan=plan, subscription=pending,
                            customer=customer)  # fmt: skip
     await Plan.filter(id=plan.id).update(held=await PlotClaim.filter(plan=plan).count())
+    # A plot the demo customer gave, paid and waiting for its recipient: the gift card.
+    given_plot = await Plot.filter(field_id=plan.field_id).order_by("code").offset(1).first()
+    given = await Subscription.create(
+        customer=customer, season=on_sale, plan=plan, plot=given_plot, price_fen=plan.price_fen,
+        sign_name="小红", reserved_at=now, activated_at=now, status=Status.ACTIVE,
+    )  # fmt: skip
+    await PlotClaim.create(season=on_sale, plot=given_plot, plan=plan, subscription=given,
+                           customer=customer)  # fmt: skip
+    await Plan.filter(id=plan.id).update(held=await PlotClaim.filter(plan=plan).count())
+    gift = await Gift.create(
+        subscription=given, giver=customer, recipient_name="小红", message="生日快乐！",
+        created_at=now, paid_at=now, code_salt="0" * 32, code_hash=gift_rules.code_hash("walk"),
+        claim_by=on_sale.starts_on, recipient=customer.name, phone="13800138000",
+        province="上海", city="上海市", address="人民路 1 号",
+    )  # fmt: skip
     coop_id = on_sale.cooperative_id
     batch = await Batch.create(
         cooperative_id=coop_id, ship_on=now.date() + timedelta(days=5), created_at=now
@@ -85,7 +102,7 @@ async def demo_world(now: datetime) -> dict:
         "plot_id": plot.id, "batch_id": batch.id, "partner_id": guesthouse.id,
         "crop_id": (await HarvestLot.first()).crop_id,
         "room_id": (await Room.filter(partner=guesthouse).first()).id,
-        "lot_id": (await HarvestLot.first()).id, "entry_id": entry.id,
+        "lot_id": (await HarvestLot.first()).id, "entry_id": entry.id, "gift_id": gift.id,
         "cooperative_id": coop_id, "shipment_id": shipped.id, "report_id": report.id,
         "user_id": (await User.get(email=PEOPLE["guesthouse staff"])).id,
         "/checkout/{sub_id}": {"sub_id": pending.id},

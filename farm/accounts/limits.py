@@ -54,9 +54,11 @@ RESET_ACCOUNT = Limit("reset-account", free=3, window=timedelta(hours=1))
 # address", and confirmation links sent again.
 SIGNUP_ACCOUNT = Limit("signup-account", free=3, window=timedelta(hours=1))
 CONFIRM_ACCOUNT = Limit("confirm-account", free=3, window=timedelta(hours=1))
+# Gift claim codes tried per client address (farm.gifts): a wrong one stays counted.
+GIFT_CODE_ADDRESS = Limit("gift-code-address", free=10, window=timedelta(hours=1))
 LIMITS = (
     LOGIN_ACCOUNT, LOGIN_ADDRESS, SIGNUP_ADDRESS, RESET_ADDRESS, RESET_ACCOUNT, SIGNUP_ACCOUNT,
-    CONFIRM_ACCOUNT,
+    CONFIRM_ACCOUNT, GIFT_CODE_ADDRESS,
 )  # fmt: skip
 
 

@@ -5,12 +5,14 @@ transaction; or, when the plot cannot be kept, the money goes back in full."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from farm.bootstrap import Runtime
+from farm.gifts import services as gifts
+from farm.links import Links
 from farm.payments import refunds, rules
 from farm.payments import services as payments
 from farm.payments.gateway import Event, Intent
@@ -26,14 +28,18 @@ log = logging.getLogger("farm.payments")
 async def record_success(intent: Intent, *, now: datetime, runtime: Runtime) -> None:
     """Mark the payment paid and the subscription active; idempotent."""
     async with in_transaction() as conn:
-        lost = await mark_paid(intent, now=now, conn=conn, base_url=runtime.base_url)
+        lost = await mark_paid(
+            intent, now=now, conn=conn, base_url=runtime.base_url, secret=runtime.secret,
+            today=runtime.settings.local_date(now),
+        )  # fmt: skip
     if lost is not None:
         await refunds.submit_refund(lost, now=now, gateway=runtime.gateway)
 
 
 async def mark_paid(
-    intent: Intent, *, now: datetime, conn: BaseDBAsyncClient, base_url: str
-) -> int | None:
+    intent: Intent, *, now: datetime, conn: BaseDBAsyncClient, base_url: str, secret: str = "",
+    today: date | None = None,
+) -> int | None:  # fmt: skip
     """Within the caller's transaction. When the money arrived but cannot be kept (another
     payment of the subscription was already paid, or the plot was released by the customer
     or lost after the reservation lapsed), a full refund attempt is stored in this same
@@ -72,9 +78,18 @@ async def mark_paid(
         subscription_id=payment.subscription_id, now=now, conn=conn
     )
     if kept:  # its vouchers and mails commit with the activation
+        # A gift: its claim code and card (`secret` makes the code); its vouchers are
+        # mailed to its recipient when claimed, not to the giver.
+        gift = None
+        if secret:
+            gift = await gifts.on_paid(
+                subscription_id=payment.subscription_id, now=now, today=today or now.date(),
+                conn=conn, secret=secret, links=Links(base_url),
+            )  # fmt: skip
         await vouchers.on_activated(
-            subscription_id=payment.subscription_id, now=now, conn=conn, base_url=base_url
-        )
+            subscription_id=payment.subscription_id, now=now, conn=conn, base_url=base_url,
+            mail_vouchers=gift is None,
+        )  # fmt: skip
         await payment.save(using_db=conn)
         return None
     sub = await Subscription.get(id=payment.subscription_id).using_db(conn)
@@ -142,6 +157,9 @@ async def apply_event(event: Event, *, now: datetime, runtime: Runtime) -> bool:
     payment activates its subscription in the same transaction. False if seen before."""
 
     async def on_paid(intent: Intent, *, now: datetime, conn: BaseDBAsyncClient) -> int | None:
-        return await mark_paid(intent, now=now, conn=conn, base_url=runtime.base_url)
+        return await mark_paid(
+            intent, now=now, conn=conn, base_url=runtime.base_url, secret=runtime.secret,
+            today=runtime.settings.local_date(now),
+        )  # fmt: skip
 
     return await payments.apply_event(event, now=now, gateway=runtime.gateway, on_paid=on_paid)

@@ -15,6 +15,7 @@ from farm.accounts import counters
 from farm.accounts.models import Role
 from farm.announcements import services as announcements
 from farm.errors import Conflict, DomainError, NotFound
+from farm.gifts import services as gifts
 from farm.i18n import _
 from farm.land import services as land_services
 from farm.lifecycle import activation, cancellation
@@ -176,6 +177,9 @@ async def _checkout_page(request: Request, sub_id: int, **extra) -> Response:
         "form": form,
         "saved_from": saved_from,
         "errors": {},
+        "gift": await gifts.gift_of(sub.id),
+        "gift_form": {},
+        "gift_errors": {},
         **extra,
     }
     context["refund_rules"] = refund_rules  # refund windows, stated before payment
@@ -198,6 +202,7 @@ async def save_address(request: Request) -> Response:
 
     async def save(values: dict[str, str]) -> str:
         address = {name: values[name] for name in ADDRESS_FIELDS}
+        await gifts.refuse_address_change(sub_id)
         await services.update_address(
             customer=customer, subscription_id=sub_id, **address, today=today(request)
         )
@@ -210,10 +215,34 @@ async def save_address(request: Request) -> Response:
     return await form_page(request, show=show, save=save, names=names, notices=(Conflict,))
 
 
+async def gift_choice(request: Request) -> Response:
+    """At checkout: the plot is a gift (for whom the sign reads, and a message), or not."""
+    customer = require_user(request, Role.CUSTOMER)
+    sub_id = int_param(request, "sub_id")
+
+    async def show(shown: Shown) -> Response:
+        return await _checkout_page(
+            request, sub_id, **shown.context("gift"), gift_notice=shown.notice,
+            status=shown.status_code,
+        )  # fmt: skip
+
+    async def save(values: dict[str, str]) -> str:
+        await gifts.save_choice(customer=customer, subscription_id=sub_id, now=now(), **values)
+        return f"/checkout/{sub_id}#gift"
+
+    names = ("gift", "recipient_name", "message")
+    return await form_page(request, show=show, save=save, names=names, notices=(Conflict,))
+
+
 REDIRECTS = ("redirect_to_url", "alipay_handle_redirect")  # next actions a browser follows
 
 
-def _done_url(sub) -> str:
+async def _done_url(sub) -> str:
+    """Where a paid checkout goes: the subscription, or a gift's card to print."""
+    if sub.status == Status.ACTIVE:
+        gift = await gifts.gift_of(sub.id)
+        if gift is not None and gift.paid_at is not None:
+            return gifts.card_path(gift.id)
     welcome = "?welcome=1" if sub.status == Status.ACTIVE else ""
     return f"/account/subscriptions/{sub.id}{welcome}"
 
@@ -288,7 +317,7 @@ async def payment_return(request: Request) -> Response:
         request, sub_id, cancelled_intent=named if redirect_status in ("failed", "canceled") else ""
     )
     if found.state == "done":
-        return redirect(_done_url(found.subscription))
+        return redirect(await _done_url(found.subscription))
     if found.state == "failed":
         return redirect(f"/checkout/{sub_id}")  # the page says why, and the plot is held
     if found.state == "waiting":
@@ -301,7 +330,7 @@ async def payment_wait(request: Request) -> Response:
     sub_id = int_param(request, "sub_id")
     found = await _state(request, sub_id)
     if found.state == "done":
-        return redirect(_done_url(found.subscription))
+        return redirect(await _done_url(found.subscription))
     if found.state != "waiting":
         return redirect(f"/checkout/{sub_id}")
     await found.subscription.fetch_related("plot")
@@ -325,7 +354,7 @@ async def payment_status(request: Request) -> Response:
     sub_id = int_param(request, "sub_id")
     found = await _state(request, sub_id, poll=True)
     targets = {
-        "done": _done_url(found.subscription),
+        "done": await _done_url(found.subscription) if found.state == "done" else "",
         "failed": f"/checkout/{sub_id}",
         "open": f"/checkout/{sub_id}",
         "waiting": "",
@@ -340,7 +369,9 @@ async def account(request: Request) -> Response:
     customer = require_user(request, Role.CUSTOMER)
     views = await services.account_overview(customer=customer, today=today(request))
     notices = await announcements.notices(user=customer)
-    return render(request, "subscriptions/account.html", {"views": views, "notices": notices})
+    given = await gifts.gifts_given(giver=customer)
+    context = {"views": views, "notices": notices, "gifts_given": given}
+    return render(request, "subscriptions/account.html", context)
 
 
 async def _subscription_page(request: Request, sub_id: int, **extra) -> Response:
@@ -460,6 +491,7 @@ routes = [
     Route("/checkout/{sub_id}", checkout, name="checkout"),
     Route("/checkout/{sub_id}/address", save_address, methods=["POST"], name="address"),
     Route("/checkout/{sub_id}/pay", pay, methods=["POST"], name="pay"),
+    Route("/checkout/{sub_id}/gift", gift_choice, methods=["POST"], name="gift_choice"),
     Route("/checkout/{sub_id}/return", payment_return, name="payment_return"),
     Route("/checkout/{sub_id}/wait", payment_wait, name="payment_wait"),
     Route("/checkout/{sub_id}/status", payment_status, name="payment_status"),

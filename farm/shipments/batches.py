@@ -332,7 +332,9 @@ async def _eligible(
             plot_id=plot_id,
             area=Decimal(area),
             province=address[2],
-            on_hold=sub_id in held,
+            # No address (a gift waiting for its recipient): no box, what it would hold is
+            # kept as for a hold.
+            on_hold=sub_id in held or not (address[0] and address[4]),
             next_ship_on=next_by_season[season_id],
             starts_on=starts_by_season[season_id],
         )

@@ -130,8 +130,9 @@ async def _code_taken(code: str, conn: BaseDBAsyncClient) -> bool:
 
 
 async def on_activated(
-    *, subscription_id: int, now: datetime, conn: BaseDBAsyncClient, base_url: str
-) -> list[Voucher]:
+    *, subscription_id: int, now: datetime, conn: BaseDBAsyncClient, base_url: str,
+    mail_vouchers: bool = True,
+) -> list[Voucher]:  # fmt: skip
     """What follows a subscription turning active, in the transaction that activated it:
     its vouchers are issued, and the activation and vouchers mails queued (once per key,
     however often this runs). Returns the vouchers issued now. (`base_url`: the runtime's, as
@@ -146,8 +147,22 @@ async def on_activated(
         return issued
     links = Links(base_url)
     await _queue_activated_mail(sub, now=now, conn=conn, links=links)
-    await _queue_vouchers_mail(sub, now=now, conn=conn, links=links)
+    if mail_vouchers:  # a gift's go to its recipient when claimed (queue_vouchers_mail)
+        await _queue_vouchers_mail(sub, now=now, conn=conn, links=links)
     return issued
+
+
+async def queue_vouchers_mail(
+    *, subscription_id: int, now: datetime, conn: BaseDBAsyncClient, links: Links
+) -> None:
+    """Mail the subscription's customer its vouchers (once: the mail's key), within the
+    caller's transaction: a gift's, to the recipient who just claimed it."""
+    sub = await (
+        Subscription.get(id=subscription_id)
+        .using_db(conn)
+        .prefetch_related("customer", "plot", "season")
+    )
+    await _queue_vouchers_mail(sub, now=now, conn=conn, links=links)
 
 
 async def issue_missing_vouchers(*, today: date, now: datetime, links: Links) -> int:

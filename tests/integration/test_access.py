@@ -4,6 +4,7 @@ import pytest
 
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
+from farm.gifts.models import Gift
 from farm.land.models import Cooperative
 from farm.partners.models import Partner, PartnerKind
 from farm.subscriptions import services
@@ -16,7 +17,10 @@ GET_ROUTES = [
     "/account/subscriptions/{id}",
     "/account/subscriptions/{id}/cancel",
 ]
-POST_ROUTES = ["/checkout/{id}/address", "/checkout/{id}/pay", "/account/subscriptions/{id}/cancel"]
+POST_ROUTES = [
+    "/checkout/{id}/address", "/checkout/{id}/pay", "/checkout/{id}/gift",
+    "/account/subscriptions/{id}/cancel",
+]  # fmt: skip
 
 
 async def owners_subscription():
@@ -99,6 +103,27 @@ async def test_no_one_but_the_owner_sees_or_changes_a_subscription(client, role)
             assert r.status_code in (303, 401)
     await sub.refresh_from_db()
     assert sub.status == Status.PENDING_PAYMENT and sub.phone == "13800138000"
+    assert sub.sign_name == "主人" and not await Gift.exists()
+
+
+@pytest.mark.parametrize("role", ["visitor", "customer", "manager", "partner_staff", "admin"])
+async def test_no_one_but_the_giver_sees_a_gifts_card_or_its_pdf(client, role):
+    _, sub = await owners_subscription()
+    gift = await Gift.create(
+        subscription=sub, giver_id=sub.customer_id, recipient_name="小红", message="秘密留言",
+        created_at=NOW, paid_at=NOW, code_salt="1" * 32, code_hash="h" * 64,
+    )  # fmt: skip
+    await log_in_as(client, role)
+    for path in (f"/account/gifts/{gift.id}", f"/account/gifts/{gift.id}/card.pdf"):
+        r = await client.get(path)
+        if role == "visitor":
+            assert r.status_code == 303 and r.headers["location"].startswith("/login"), path
+        else:
+            assert r.status_code == 404, (role, path, r.status_code)
+            assert "秘密留言" not in r.text
+    # the claim page is a customer's or a visitor's: staff get 'not found'
+    claim = await client.get("/gift")
+    assert claim.status_code == (200 if role in ("visitor", "customer") else 404)
 
 
 async def test_unknown_subscription_ids_are_404_for_their_owner_too(client):

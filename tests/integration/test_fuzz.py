@@ -41,7 +41,8 @@ HOSTILE: dict[str, str | list[str]] = {
 ONE_AT_A_TIME = ("huge number", "far future", "not a number")
 # Writes a refused post makes on purpose: a failed login is counted, and so is a sign-up
 # refused for an email that has an account (or sign-ups could probe for accounts unlimited).
-WRITES_WHEN_REFUSED = {"/login": {"attempts"}, "/signup": {"attempts"}}
+# A wrong gift claim code of the right shape is a guess: counted against the address.
+WRITES_WHEN_REFUSED = {"/login": {"attempts"}, "/signup": {"attempts"}, "/gift": {"attempts"}}
 VISITOR_FORMS = ("/login", "/signup", "/password/forgot")
 # Routes whose success would end the walk (the session) or that are not forms.
 NOT_FUZZED = ("/logout",)

@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "farm.notifications.models",
     "farm.audit.models",
     "farm.announcements.models",
+    "farm.renewals.models",
 ]
 
 

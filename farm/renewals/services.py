@@ -235,7 +235,11 @@ async def _open_one(
                 conn, season=season, previous=previous, offers=offers, closing=closing,
                 own_only=own_only, now=now,
             )  # fmt: skip
-            if held is None and own_only:
+            if held is None and (
+                own_only or await _free_somewhere(conn, season.id, previous, offers)
+            ):
+                # Own plots first; and a free plot another scheduler has locked this moment
+                # (SKIP LOCKED passed it by) may yet be this family's: the next run sees.
                 return 0
             sub, same = held if held is not None else (None, False)
             renewal = await Renewal.create(
@@ -309,6 +313,26 @@ async def _hold(
         )  # fmt: skip
         return sub, same
     return None
+
+
+async def _free_somewhere(
+    conn: BaseDBAsyncClient, season_id: int, previous: Subscription, offers: list[rules.Offer]
+) -> bool:
+    """Whether a plot that could be held for the family is unclaimed (locked or not)."""
+    taken = Subquery(PlotClaim.filter(season_id=season_id).values("plot_id"))
+    for offer, _own in rules.plans_to_try(
+        field_id=previous.plot.field_id, area_m2=previous.plot.area_m2, offers=offers
+    ):
+        if (
+            await Plot.filter(field_id=offer.field_id, area_m2=offer.plot_area_m2)
+            .exclude(id__in=taken)
+            .using_db(conn)
+            .exists()
+        ):
+            plan = await Plan.get(id=offer.plan_id).using_db(conn)
+            if plan.held < plan.max_plots:
+                return True
+    return False
 
 
 def renewal_mail(

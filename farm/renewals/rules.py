@@ -32,10 +32,12 @@ def is_eligible(
     *, status: str, season_starts_on: date, season_ends_on: date, new_starts_on: date,
     opens_on: date,
 ) -> bool:  # fmt: skip
-    """A subscription of an earlier season that was paid (active, or completed when its season
-    ended) and still running, or ended at most RECENT_DAYS before the window opened."""
+    """A subscription of the current season, paid (active, or completed when its season
+    ended): a season running when the window opened, or ended at most RECENT_DAYS before. A
+    season that has not started yet (sold ahead) gives no right to the one after it."""
     return (
         status in KEEPS
+        and season_starts_on <= opens_on
         and season_starts_on < new_starts_on
         and season_ends_on > opens_on - timedelta(days=RECENT_DAYS)
     )

@@ -198,6 +198,7 @@ async def _eligible(season: Season, opens_on: date):
                 season__cooperative_id=season.cooperative_id,
                 status__in=(Status.ACTIVE, Status.COMPLETED),
                 season__starts_on__lt=season.starts_on,
+                season__starts_on__lte=opens_on,
                 season__ends_on__gt=opens_on - timedelta(days=rules.RECENT_DAYS),
                 id__gt=after,
             )

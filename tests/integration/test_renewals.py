@@ -266,3 +266,16 @@ async def test_the_family_sees_the_held_plot_on_its_account_and_renews_from_ther
     body = checkout.text.split("<body", 1)[1]
     assert checkout.status_code == 200 and "2026-11-30" in body
     assert ADDRESS["recipient"][:1] in body  # the saved address, ready to pay
+
+
+async def test_families_of_a_season_sold_ahead_or_who_left_get_no_renewal(conn):
+    nxt, plan, plots, wang, mine, theirs = await scene()
+    await Subscription.filter(id=theirs.id).update(status=Status.CANCELLED)
+    ahead = await make_season(
+        starts_on=date(2027, 1, 1), ends_on=date(2028, 1, 1),
+        sale_starts_on=date(2026, 10, 1), sale_ends_on=date(2027, 1, 1),
+    )  # fmt: skip
+    await Season.filter(id=ahead.season_id).update(cooperative_id=nxt.cooperative_id)
+    await make_active_subscription(ahead, await Plot.filter(field_id=ahead.field_id).first())
+    assert await open_window() == 1
+    assert [r.previous_id for r in await Renewal.all()] == [mine.id]

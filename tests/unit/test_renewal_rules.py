@@ -55,6 +55,8 @@ def test_a_family_that_did_not_keep_its_plot_may_not_renew(status):
 def test_a_season_long_ended_or_not_earlier_gives_no_right_to_renew():
     assert not eligible("completed", starts=date(2025, 3, 1), ends=date(2025, 8, 1))
     assert not eligible(starts=date(2027, 3, 1), ends=date(2028, 3, 1))  # the new season itself
+    # A season sold ahead, not started when the window opened: its families are not "current".
+    assert not eligible(starts=date(2027, 1, 1), ends=date(2028, 1, 1))
 
 
 def test_the_reminder_is_due_in_the_windows_last_three_days_only():

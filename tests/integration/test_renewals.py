@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from farm import web
-from farm.accounts.models import Role
+from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
 from farm.errors import Conflict, FieldErrors
 from farm.land.models import CareMode, Field, Plan, Plot, PlotClaim, Season
@@ -82,6 +82,7 @@ async def open_window(now=NOW):
 
 async def test_opening_the_window_holds_each_familys_own_plot_until_the_sale_and_mails_once(conn):
     nxt, plan, plots, wang, mine, theirs = await scene()
+    await User.filter(id=theirs.customer_id).update(language="en")
     assert await open_window() == 2
     assert await open_window() == 0  # a second run (or scheduler) opens nothing again
     held = {c.plot_id: c for c in await PlotClaim.filter(season_id=nxt.id)}
@@ -96,6 +97,8 @@ async def test_opening_the_window_holds_each_familys_own_plot_until_the_sale_and
     assert len(mails) == 2
     to_wang = next(m for m in mails if m.to == "wang@example.com")
     assert "T01" in to_wang.subject and "下一季" in to_wang.subject  # in her language
+    to_other = next(m for m in mails if m.to != "wang@example.com")
+    assert to_other.subject == "Keep your plot T02 next season"  # and theirs in English
     assert f"/checkout/{sub.id}" in to_wang.body
     assert (await Plan.get(id=plan.id)).held == 2
 
@@ -279,3 +282,10 @@ async def test_families_of_a_season_sold_ahead_or_who_left_get_no_renewal(conn):
     await make_active_subscription(ahead, await Plot.filter(field_id=ahead.field_id).first())
     assert await open_window() == 1
     assert [r.previous_id for r in await Renewal.all()] == [mine.id]
+
+
+async def test_a_scheduler_back_after_days_away_opens_a_window_that_opened_meanwhile(conn):
+    nxt, *_rest = await scene()
+    await RenewalWindow.filter(season_id=nxt.id).update(opens_on=TODAY - timedelta(days=5))
+    assert await open_window() == 2
+    assert await PlotClaim.filter(season_id=nxt.id, expires_at=CLOSES).count() == 2

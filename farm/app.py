@@ -43,6 +43,7 @@ from farm.partners import console_routes as partner_console_routes
 from farm.payments import console_routes as payment_console_routes
 from farm.payments.gateway import Gateway
 from farm.payments.polling import StripeReadGate
+from farm.renewals import routes as renewal_routes
 from farm.seasons import console_routes as season_console_routes
 from farm.settings import Settings
 from farm.shipments import box_routes, courier_routes, harvest_routes, packing_routes
@@ -246,6 +247,7 @@ def create_app(
         *land_routes.routes,
         *console_routes.routes,
         *season_console_routes.routes,
+        *renewal_routes.routes,
         *accounts_routes.routes,
         *admin_routes.routes,
         *lifecycle_routes.routes,

@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "farm.audit.models",
     "farm.announcements.models",
     "farm.gifts.models",
+    "farm.renewals.models",
 ]
 
 

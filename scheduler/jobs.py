@@ -15,6 +15,7 @@ from farm.lifecycle.completion import expire_vouchers as expire_ended_vouchers
 from farm.mail import sender_domain
 from farm.notifications.services import deliver_pending
 from farm.payments.services import refund_due_payments
+from farm.renewals import services as renewals
 from farm.seasons import ship_days
 from farm.shipments.batches import make_due_batches
 from farm.shipments.closing import close_ended_seasons
@@ -108,6 +109,18 @@ async def tell_ship_day_changes(runtime: Runtime, *, today: date, now: datetime)
     return queued
 
 
+async def open_renewals(runtime: Runtime, *, today: date, now: datetime) -> int:
+    """Hold their plots for the families of seasons whose renewal window opened, and mail
+    them; in a window's last days, remind those who have not renewed yet."""
+    opened = await renewals.open_renewals(
+        today=today, now=now, timezone=runtime.settings.timezone, links=runtime.links
+    )
+    reminded = await renewals.remind_renewals(today=today, now=now, links=runtime.links)
+    if opened or reminded:
+        log.info("renewals: %d opened, %d reminded", opened, reminded)
+    return opened + reminded
+
+
 async def send_mail(runtime: Runtime, *, today: date, now: datetime) -> int:
     return await deliver_pending(
         mailer=runtime.mailer, now=now, domain=sender_domain(runtime.settings)
@@ -136,6 +149,7 @@ JOBS: list[tuple[Job, int]] = [
     (issue_vouchers, 600),
     (expire_vouchers, 3600),
     (tell_ship_day_changes, 60),
+    (open_renewals, 300),
     (send_mail, 30),
     (purge_attempts, 3600),
 ]

@@ -17,7 +17,10 @@ from farm.fieldwork.models import HarvestLot, Household, WorkEntry
 from farm.gifts import rules as gift_rules
 from farm.gifts.models import Gift
 from farm.land.models import Field, Plan, Plot, PlotClaim, Season
+from farm.links import Links
 from farm.partners.models import Partner, PartnerKind, Room
+from farm.renewals.models import Renewal
+from farm.renewals.services import open_renewals
 from farm.shipments.models import Batch, BoxReport, Shipment, ShipmentStatus
 from farm.subscriptions.models import Status, Subscription
 from farm.vouchers.models import Voucher
@@ -45,7 +48,14 @@ async def demo_world(now: datetime) -> dict:
     active = await Subscription.get(customer=customer, status=Status.ACTIVE)
     async with in_transaction() as conn:
         await issue_vouchers(subscription_id=active.id, now=now, conn=conn)
-    on_sale = await Season.filter(sale_ends_on__gt=now.date()).order_by("-starts_on").first()
+    on_sale = (  # the season on sale now (the demo's next season is only in its renewal window)
+        await Season.filter(sale_starts_on__lte=now.date(), sale_ends_on__gt=now.date())
+        .order_by("-starts_on")
+        .first()
+    )
+    # The renewal window the demo opened: the customer's plot held for next season.
+    await open_renewals(today=now.date(), now=now, timezone="Asia/Shanghai",
+                        links=Links("http://127.0.0.1"))  # fmt: skip
     plan = await Plan.filter(season=on_sale).order_by("id").first()
     plot = await Plot.filter(field_id=plan.field_id).order_by("code").first()
     pending = await Subscription.create(
@@ -71,6 +81,7 @@ async def demo_world(now: datetime) -> dict:
         province="上海", city="上海市", address="人民路 1 号",
     )  # fmt: skip
     coop_id = on_sale.cooperative_id
+    renewing = await Renewal.get(previous_id=active.id)
     batch = await Batch.create(
         cooperative_id=coop_id, ship_on=now.date() + timedelta(days=5), created_at=now
     )
@@ -106,6 +117,7 @@ async def demo_world(now: datetime) -> dict:
         "cooperative_id": coop_id, "shipment_id": shipped.id, "report_id": report.id,
         "user_id": (await User.get(email=PEOPLE["guesthouse staff"])).id,
         "/checkout/{sub_id}": {"sub_id": pending.id},
+        "/manage/seasons/{season_id}/renewals": {"season_id": renewing.season_id},
         "/account/vouchers/{code}": {"code": farm_stay.code},
         "/v/{code}": {"code": ticket.code},
         "/trace/{code}": {"code": (await HarvestLot.first()).code},

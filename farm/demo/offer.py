@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
+from farm.demo.renewal import load_next_season
 from farm.demo.running_season import load_running_season
 from farm.fieldwork.models import Household, LandTransfer
 from farm.fieldwork.photos import PhotoStore
@@ -146,5 +147,9 @@ async def load_demo(
             )
             for kind, partner, n in perks:
                 await PlanPerk.create(plan=plan, kind=kind, partner=partner, count=n)
-        await load_running_season(coop=coop, today=today, with_accounts=with_accounts, store=store)
+        running = await load_running_season(
+            coop=coop, today=today, with_accounts=with_accounts, store=store
+        )
+        if with_accounts:  # development: a renewal window for the running season's families
+            await load_next_season(coop=coop, running=running, today=today)
         return coop

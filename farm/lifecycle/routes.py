@@ -25,6 +25,7 @@ from farm.payments import services as payments
 from farm.payments.declines import method_name
 from farm.payments.gateway import CARD, METHODS, BadSignature, PaymentProviderError
 from farm.qr import qr_svg
+from farm.renewals import services as renewals
 from farm.shipments import box
 from farm.shipments import services as delivery_services
 from farm.subscriptions import rules, services
@@ -169,6 +170,7 @@ async def _checkout_page(request: Request, sub_id: int, **extra) -> Response:
     context = {
         "view": view,
         "sub": sub,
+        "renewal": await renewals.renewal_of(subscription_id=sub.id),
         "ready": services.has_address(sub) and "errors" not in extra,
         "method": chosen if chosen in METHODS else (last.method if last else CARD),
         "failure": payments.failure_message(last) if last and last.status == "failed" else "",
@@ -370,7 +372,11 @@ async def account(request: Request) -> Response:
     views = await services.account_overview(customer=customer, today=today(request))
     notices = await announcements.notices(user=customer)
     given = await gifts.gifts_given(giver=customer)
-    context = {"views": views, "notices": notices, "gifts_given": given}
+    held = {}  # plots kept for the family next season: read only when something awaits payment
+    if any(v.subscription.status == Status.PENDING_PAYMENT for v in views):
+        offers = await renewals.open_offers(customer=customer, today=today(request))
+        held = {r.subscription_id: r for r in offers}
+    context = {"views": views, "notices": notices, "gifts_given": given, "renewals": held}
     return render(request, "subscriptions/account.html", context)
 
 

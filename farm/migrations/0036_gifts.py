@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('farm', '0033_ship_day_changes')]
+    dependencies = [('farm', '0035_renewals')]
 
     initial = False
 

@@ -23,7 +23,7 @@ class Renewal(Model):
     """One eligible subscription's right to its plot in the next season. Unique on (season,
     previous): a window is opened once per subscription, however many schedulers run. The
     hold itself is `subscription`'s plot claim (the one guarantee every hold has: plot_claims
-    unique on (season, plot)); null when no plot could be held for it."""
+    unique on (season, plot)). None when no plot could be held for it."""
 
     id = fields.IntField(primary_key=True)
     season: fields.ForeignKeyRelation = fields.ForeignKeyField(

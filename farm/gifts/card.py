@@ -11,7 +11,14 @@ from dataclasses import dataclass
 import anyio
 
 from farm.shipments.packing_pdf import qr_ops, wrap_text
-from farm.shipments.pdf_writer import CJK, LATIN, LATIN_BOLD, PdfWriter, string_width, text_op
+from farm.shipments.pdf_writer import (
+    CJK,
+    LATIN,
+    LATIN_BOLD,
+    PdfWriter,
+    centred_text_op,
+    mixed_width,
+)
 
 WIDTH, HEIGHT = 420.0, 595.0  # A5 portrait, in points
 MARGIN = 36.0
@@ -36,39 +43,15 @@ class CardText:
     claim_url: str
 
 
-def _runs(text: str, latin: str) -> list[tuple[str, str]]:
-    runs: list[tuple[str, str]] = []
-    for ch in text:
-        font = latin if ch.isascii() else CJK
-        if runs and runs[-1][0] == font:
-            runs[-1] = (font, runs[-1][1] + ch)
-        else:
-            runs.append((font, ch))
-    return runs
-
-
-def _width(runs: list[tuple[str, str]], size: float) -> float:
-    return sum(string_width(text, font, size) for font, text in runs)
-
-
 def _centred(text: str, *, y: float, size: float, latin: str = LATIN) -> str:
-    """One line, centred, shrunk to fit between the margins."""
-    runs = _runs(text, latin)
-    wide = _width(runs, size)
-    size = min(size, size * (WIDTH - 2 * MARGIN) / wide) if wide else size
-    x = (WIDTH - _width(runs, size)) / 2
-    ops = []
-    for font, part in runs:
-        ops.append(text_op(font, size, x, y, part))
-        x += string_width(part, font, size)
-    return " ".join(ops)
+    return centred_text_op(text, y=y, size=size, page_width=WIDTH, margin=MARGIN, latin=latin)
 
 
 def draw_card(c: CardText) -> bytes:
     """The card as PDF bytes (CPU work: call it in a worker thread)."""
     sign = f"{c.name}家的地"
-    sign_size = min(28.0, 28 * 260 / max(_width(_runs(sign, LATIN), 28), 1))
-    board_w = _width(_runs(sign, LATIN), sign_size) + 50
+    sign_size = min(28.0, 28 * 260 / max(mixed_width(sign, 28), 1))
+    board_w = mixed_width(sign, sign_size) + 50
     board_x = (WIDTH - board_w) / 2
     ops = [
         f"{SOIL} RG 3 w 16 16 {WIDTH - 32:.2f} {HEIGHT - 32:.2f} re S",

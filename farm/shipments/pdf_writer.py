@@ -98,6 +98,38 @@ def right_text_op(font: str, size: float, right: float, y: float, text: str) -> 
     return text_op(font, size, right - string_width(text, font, size), y, text)
 
 
+def mixed_runs(text: str, latin: str = LATIN) -> list[tuple[str, str]]:
+    """(font, text) runs: Latin letters and digits in `latin`, the rest in STSong (a reader
+    without the Adobe CJK pack substitutes a font that may lack STSong's Latin glyphs)."""
+    runs: list[tuple[str, str]] = []
+    for ch in text:
+        font = latin if ch.isascii() else CJK
+        if runs and runs[-1][0] == font:
+            runs[-1] = (font, runs[-1][1] + ch)
+        else:
+            runs.append((font, ch))
+    return runs
+
+
+def mixed_width(text: str, size: float, latin: str = LATIN) -> float:
+    return sum(string_width(part, font, size) for font, part in mixed_runs(text, latin))
+
+
+def centred_text_op(
+    text: str, *, y: float, size: float, page_width: float, margin: float, latin: str = LATIN
+) -> str:
+    """One line of mixed Chinese and Latin text, centred on the page, shrunk to fit between
+    the margins."""
+    wide = mixed_width(text, size, latin)
+    size = min(size, size * (page_width - 2 * margin) / wide) if wide else size
+    x = (page_width - mixed_width(text, size, latin)) / 2
+    ops = []
+    for font, part in mixed_runs(text, latin):
+        ops.append(text_op(font, size, x, y, part))
+        x += string_width(part, font, size)
+    return " ".join(ops)
+
+
 class PdfWriter:
     """Objects: 1 catalog, 2 page tree, 3 resources, 4 info; then pages as they come, each
     a content stream and its page. Forms (drawn on every page, finished at the end, as the

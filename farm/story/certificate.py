@@ -11,7 +11,13 @@ from datetime import timedelta
 import anyio
 
 from farm import units
-from farm.shipments.pdf_writer import CJK, LATIN, LATIN_BOLD, PdfWriter, string_width, text_op
+from farm.shipments.pdf_writer import (
+    LATIN,
+    LATIN_BOLD,
+    PdfWriter,
+    centred_text_op,
+    mixed_width,
+)
 from farm.story.summary import Summary
 
 WIDTH, HEIGHT = 842.0, 595.0  # A4 landscape, in points
@@ -63,41 +69,15 @@ def text_of(summary: Summary, *, issued_on: str) -> CertificateText:
     )
 
 
-def _runs(text: str, latin: str) -> list[tuple[str, str]]:
-    """(font, text) runs: Latin letters and digits in Helvetica, the rest in STSong (a reader
-    without the Adobe CJK pack substitutes a font that may lack STSong's Latin glyphs)."""
-    runs: list[tuple[str, str]] = []
-    for ch in text:
-        font = latin if ch.isascii() else CJK
-        if runs and runs[-1][0] == font:
-            runs[-1] = (font, runs[-1][1] + ch)
-        else:
-            runs.append((font, ch))
-    return runs
-
-
-def _width(runs: list[tuple[str, str]], size: float) -> float:
-    return sum(string_width(text, font, size) for font, text in runs)
-
-
 def _centred(text: str, *, y: float, size: float, latin: str = LATIN) -> str:
-    """One line, centred, shrunk to fit between the margins."""
-    runs = _runs(text, latin)
-    wide = _width(runs, size)
-    size = min(size, size * (WIDTH - 2 * MARGIN) / wide) if wide else size
-    x = (WIDTH - _width(runs, size)) / 2
-    ops = []
-    for font, part in runs:
-        ops.append(text_op(font, size, x, y, part))
-        x += string_width(part, font, size)
-    return " ".join(ops)
+    return centred_text_op(text, y=y, size=size, page_width=WIDTH, margin=MARGIN, latin=latin)
 
 
 def draw_certificate(c: CertificateText) -> bytes:
     """The certificate as PDF bytes (CPU work: call it in a worker thread)."""
     sign = f"{c.sign_name}家的地"
-    sign_size = min(40.0, 40 * 460 / _width(_runs(sign, LATIN), 40))
-    board_w = _width(_runs(sign, LATIN), sign_size) + 80
+    sign_size = min(40.0, 40 * 460 / mixed_width(sign, 40))
+    board_w = mixed_width(sign, sign_size) + 80
     board_x = (WIDTH - board_w) / 2
     ops = [
         f"{SOIL} RG 4 w 24 24 {WIDTH - 48:.2f} {HEIGHT - 48:.2f} re S",

@@ -97,14 +97,19 @@ _ITEMS_SQL = (
     " JOIN harvest_lots l ON l.id = a.lot_id"
     " WHERE a.shipment_id {ids} AND a.state = 'shipped' ORDER BY l.crop_id, l.code, a.id"
 )
+_CREDITS_SQL = (  # what the cooperative promised to add to a box, resolving a family's report
+    "SELECT s.id, r.credit FROM shipments s JOIN box_reports r"
+    " ON r.subscription_id = s.subscription_id AND r.credit_ship_on = s.ship_on"
+    " WHERE s.id {ids} AND r.resolution = 'credit' ORDER BY r.id"
+)
 READ_BOXES = 250  # shipments a query reads, where each id is a parameter (SQLite)
 
 
 async def boxes_of(ids: list[int], crops: dict[int, str]) -> list[Box]:
-    """The boxes with these shipment ids, in the order given, with their items; a box with
-    nothing in it is left out. Two plain queries (on PostgreSQL the ids go as one array;
-    elsewhere a few hundred at a time, one parameter each): at 100,000 boxes building ORM
-    rows would cost more than the drawing."""
+    """The boxes with these shipment ids, in the order given, with their items and the extras
+    promised to their families; a box with nothing in it is left out. Three plain queries (on
+    PostgreSQL the ids go as one array; elsewhere a few hundred at a time, one parameter
+    each): at 100,000 boxes building ORM rows would cost more than the drawing."""
     conn = connections.get("default")
     if is_postgres(conn):
         chunks = [(" = ANY($1::int[])", [list(ids)])] if ids else []
@@ -114,16 +119,22 @@ async def boxes_of(ids: list[int], crops: dict[int, str]) -> list[Box]:
             chunk = ids[start : start + READ_BOXES]
             marks = ", ".join(f"?{i}" for i in range(1, len(chunk) + 1))
             chunks.append((f" IN ({marks})", chunk))
-    rows, shares = [], []
+    rows, shares, promised = [], [], []
     for where, params in chunks:
         rows += (await conn.execute_query(_BOXES_SQL.format(ids=where), params))[1]
         shares += (await conn.execute_query(_ITEMS_SQL.format(ids=where), params))[1]
+        promised += (await conn.execute_query(_CREDITS_SQL.format(ids=where), params))[1]
     items: dict[int, list[Item]] = {i: [] for i in ids}
     for shipment_id, grams, lot_code, crop_id in shares:
         items[shipment_id].append(Item(crops.get(crop_id, "?"), lot_code, grams))
+    credits: dict[int, list[str]] = {}
+    for shipment_id, credit in promised:
+        credits.setdefault(shipment_id, []).append(credit)
     by_id = {r[0]: r for r in rows}
     return [
-        Box(i, r[7], r[6], r[1], r[2], r[3], r[4], r[5], tuple(items[i]))
+        Box(
+            i, r[7], r[6], r[1], r[2], r[3], r[4], r[5], tuple(items[i]), tuple(credits.get(i, ()))
+        )  # fmt: skip
         for i in ids
         if items[i] and (r := by_id.get(i)) is not None
     ]

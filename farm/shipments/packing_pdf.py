@@ -77,6 +77,7 @@ class Box:
     city: str
     address: str
     items: tuple[Item, ...]
+    credits: tuple[str, ...] = ()  # extras promised to the family (a report's resolution)
 
     @property
     def number(self) -> str:
@@ -235,7 +236,7 @@ class PackingList:
             self.row([(0, _("Nothing to ship on this day."))])
 
     def box(self, box: Box) -> None:
-        lines = 3 + len(box.items)
+        lines = 3 + len(box.items) + len(box.credits)
         self.need(min(lines * 6 * mm, 60 * mm))
         self.y -= 3 * mm
         m, y = self.MARGIN, self.y
@@ -262,6 +263,9 @@ class PackingList:
                 size=9.5,
             )
         self.row([(6 * mm, _("Box total: %(weight)s") % {"weight": box.total_text})])
+        for credit in box.credits:  # what the cooperative promised the family: not to forget
+            add = _("Add: %(credit)s") % {"credit": credit}
+            self.row([(6 * mm, fit(add, size=9.5, width=self.width - 12 * mm))], size=9.5)
         self.ops.append("[1 2] 0 d")
         self.line(self.y + 0.5 * mm)
         self.ops.append("[] 0 d")

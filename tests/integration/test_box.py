@@ -19,7 +19,7 @@ from farm.land.models import Season
 from farm.links import Links
 from farm.notifications.models import Notification
 from farm.payments.models import Payment, Refund, RefundReason
-from farm.shipments import box, box_reports
+from farm.shipments import box, box_reports, packing
 from farm.shipments.models import (
     Allocation,
     AllocationState,
@@ -241,6 +241,16 @@ async def test_a_credit_appears_on_the_next_box_for_the_family_and_the_packers(
     await log_in_client(client, "li@coop.example")
     page = await client.get(f"/manage/shipments/{batch.id}")
     assert page.status_code == 200 and "多送一斤青菜" in page.text
+    # and on the packing list, which the packers print: the box's data carries it
+    crop = await make_crop(batch.cooperative_id)
+    plot = await sub.plot
+    rice = await make_lot(crop, field_id=plot.field_id, plot_id=plot.id, grams=2000,
+                          harvested_on=date(2027, 3, 30))  # fmt: skip
+    await Allocation.create(lot=rice, grams=2000, state=AllocationState.SHIPPED,
+                            subscription=sub, shipment=next_box, ship_on=next_box.ship_on,
+                            decided_at=NOW)  # fmt: skip
+    [packed] = await packing.boxes_of([next_box.id, shipment.id], {crop.id: "大米"})
+    assert packed.shipment_id == next_box.id and packed.credits == ("多送一斤青菜",)
 
 
 async def test_a_credit_with_no_box_left_in_the_season_is_refused(app, stripe_port):

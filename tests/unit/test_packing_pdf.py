@@ -79,6 +79,16 @@ def test_the_packing_list_text_has_the_chinese_names_weights_and_shipment_number
     assert "0.80公斤" in text  # the greens that were diverted
 
 
+def test_a_box_with_a_promised_extra_says_what_to_add_under_its_total():
+    from dataclasses import replace
+
+    with_extra = replace(box(1), credits=("多送一斤青菜",))
+    text = text_of(packing_pdf([with_extra, box(2)]))
+    assert "多送一斤青菜" in text
+    assert text.index("S000001") < text.index("多送一斤青菜") < text.index("S000002")
+    assert "多送" not in text_of(packing_pdf([box(2)]))
+
+
 def test_a_long_packing_list_runs_over_pages_that_are_numbered_out_of_the_total():
     pdf = packing_pdf([box(i) for i in range(1, 41)])
     pages = page_count(pdf)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from functools import partial
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from farm import forms
@@ -224,7 +225,9 @@ def _unchosen(choosing: Choosing, *, after: int):
             season_id=choosing.season.id, plot__field_id=choosing.field_id,
             status=Status.ACTIVE, id__gt=after,
         )
-        .exclude(id__in=CropPlan.filter(season_id=choosing.season.id).values("subscription_id"))
+        .exclude(
+            id__in=Subquery(CropPlan.filter(season_id=choosing.season.id).values("subscription_id"))
+        )
         .order_by("id")
         .limit(CHUNK)
     )  # fmt: skip

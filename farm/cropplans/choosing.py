@@ -65,14 +65,16 @@ async def choice_view(*, customer: User, subscription_id: int, today: date) -> C
     sub = await one_or_not_found(
         Subscription.filter(
             id=subscription_id, customer_id=customer.id, status__in=SHOWN
-        ).select_related("season", "plan", "plot__field"),
+        ).select_related("season", "plan", "plot__field__crop_calendar"),
         _("This subscription does not exist."),
     )
     return await _view(sub, today=today)
 
 
 async def _view(sub: Subscription, *, today: date) -> ChoiceView:
-    calendar = await CropCalendar.get_or_none(field_id=sub.plot.field_id)
+    """Two queries: the calendar comes with the subscription's field (select_related), and
+    a plan always has a line, so the lines bring their plan."""
+    calendar = sub.plot.field.crop_calendar
     rows = (
         list(
             await CalendarCrop.filter(calendar_id=calendar.id).select_related("crop").order_by("id")
@@ -80,26 +82,23 @@ async def _view(sub: Subscription, *, today: date) -> ChoiceView:
         if calendar
         else []
     )
-    plan = await CropPlan.get_or_none(subscription_id=sub.id)
-    lines = (
-        list(
-            await CropPlanLine.filter(plan_id=plan.id)
-            .select_related("crop")
-            .order_by("sow_on", "id")
-        )
-        if plan
-        else []
+    lines = list(
+        await CropPlanLine.filter(plan__subscription_id=sub.id)
+        .select_related("crop", "plan")
+        .order_by("sow_on", "id")
     )
+    plan = lines[0].plan if lines else None
     cutoff_on = season_cutoff(calendar=calendar, rows=[as_rule(r) for r in rows], season=sub.season)
     is_open = sub.status == Status.ACTIVE and rules.is_open(today=today, cutoff_on=cutoff_on)
     return ChoiceView(sub, rows, plan, lines, cutoff_on, is_open)
 
 
 async def plot_crops(*, subscription: Subscription, today: date) -> ChoiceView | None:
-    """What the subscription's plot grows, for its page (the subscription comes with its
-    season and plot, and the caller has checked it is the customer's); None when its field
-    keeps no calendar."""
-    if not await CropCalendar.exists(field_id=subscription.plot.field_id):
+    """What the subscription's plot grows, for its page: the subscription comes with its
+    season and its plot's field and the field's calendar (subscription_view's
+    select_related), and the caller has checked it is the customer's. None, without a query,
+    when the field keeps no calendar."""
+    if subscription.plot.field.crop_calendar is None:
         return None
     return await _view(subscription, today=today)
 

@@ -375,3 +375,25 @@ async def test_the_crop_page_makes_at_most_eight_queries(client):
     with count_queries() as q:
         r = await client.get(f"/account/subscriptions/{sub.id}/crops")
     assert r.status_code == 200 and q.count <= 8
+
+
+async def test_the_plots_page_reads_what_grows_in_two_queries_and_none_without_a_calendar(
+    client,
+):
+    plan, greens, tomato = await field_with_calendar()
+    sub = await family(plan)
+    await log_in_client(client, "wang@example.com")
+    path = f"/account/subscriptions/{sub.id}"
+    with count_queries() as before:
+        await client.get(path)
+    await choosing.choose_crops(customer=await User.get(id=sub.customer_id),
+                                subscription_id=sub.id, posted={f"area_{greens.id}": "20"},
+                                today=date(2027, 1, 1), now=NOW)  # fmt: skip
+    with count_queries() as chosen:
+        page = await client.get(path)
+    assert "青菜" in page.text and chosen.count == before.count
+    await CalendarCrop.all().delete()
+    await CropCalendar.all().delete()
+    with count_queries() as without:
+        page = await client.get(path)
+    assert without.count == before.count - 2 and 'id="crops"' not in page.text

@@ -41,6 +41,7 @@ class ChoiceView:
     lines: list[CropPlanLine]  # with crops
     cutoff_on: date | None
     open: bool  # the family may choose now
+    closed: bool  # the cut-off has passed
 
     @property
     def chosen(self) -> dict[int, Decimal]:
@@ -89,8 +90,9 @@ async def _view(sub: Subscription, *, today: date) -> ChoiceView:
     )
     plan = lines[0].plan if lines else None
     cutoff_on = season_cutoff(calendar=calendar, rows=[as_rule(r) for r in rows], season=sub.season)
-    is_open = sub.status == Status.ACTIVE and rules.is_open(today=today, cutoff_on=cutoff_on)
-    return ChoiceView(sub, rows, plan, lines, cutoff_on, is_open)
+    before = rules.is_open(today=today, cutoff_on=cutoff_on)
+    is_open = sub.status == Status.ACTIVE and before
+    return ChoiceView(sub, rows, plan, lines, cutoff_on, is_open, closed=not before)
 
 
 async def plot_crops(*, subscription: Subscription, today: date) -> ChoiceView | None:
@@ -110,6 +112,8 @@ async def choose_crops(
     m² for each crop grown. Refused after the cut-off or for an unpaid subscription."""
     view = await choice_view(customer=customer, subscription_id=subscription_id, today=today)
     sub = view.subscription
+    if sub.status != Status.ACTIVE:
+        raise Conflict(_("Crops are chosen once the payment has arrived."))
     if not view.open:
         raise Conflict(_("Crops can no longer be chosen for this plot: the cut-off has passed."))
     form = forms.Form()

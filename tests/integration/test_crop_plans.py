@@ -397,3 +397,17 @@ async def test_the_plots_page_reads_what_grows_in_two_queries_and_none_without_a
     with count_queries() as without:
         page = await client.get(path)
     assert without.count == before.count - 2 and 'id="crops"' not in page.text
+
+
+async def test_an_unpaid_subscription_sees_the_calendar_but_chooses_nothing_yet(client):
+    from farm.subscriptions.models import Subscription
+
+    plan, greens, _ = await field_with_calendar()
+    sub = await family(plan)
+    await Subscription.filter(id=sub.id).update(status="pending_payment")
+    token = await log_in_client(client, "wang@example.com")
+    page = await client.get(f"/account/subscriptions/{sub.id}/crops")
+    assert page.status_code == 200 and "付款到账后" in page.text
+    r = await client.post(f"/account/subscriptions/{sub.id}/crops",
+                          data={f"area_{greens.id}": "25", "csrf_token": token})  # fmt: skip
+    assert r.status_code == 409 and "付款到账后才能" in r.text and not await CropPlan.exists()

@@ -25,6 +25,8 @@ from farm.admin import routes as admin_routes
 from farm.announcements import routes as announcement_routes
 from farm.assets import FingerprintedStatic
 from farm.bootstrap import bootstrap
+from farm.cropplans import console_routes as crop_calendar_routes
+from farm.cropplans import routes as crop_plan_routes
 from farm.errors import DomainError, FieldErrors
 from farm.fieldwork import catalogue_routes, report_routes
 from farm.fieldwork import correction_routes as entry_correction_routes
@@ -259,6 +261,8 @@ def create_app(
         *story_routes.routes,
         *gift_routes.routes,
         *catalogue_routes.routes,
+        *crop_calendar_routes.routes,
+        *crop_plan_routes.routes,
         *harvest_routes.routes,
         *report_routes.routes,
         *entry_correction_routes.routes,

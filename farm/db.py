@@ -26,6 +26,7 @@ MODEL_MODULES = [
     "farm.announcements.models",
     "farm.gifts.models",
     "farm.renewals.models",
+    "farm.cropplans.models",
 ]
 
 

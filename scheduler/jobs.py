@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from farm.accounts import counters, limits, sessions
 from farm.bootstrap import Runtime
+from farm.cropplans import choosing as crop_choosing
 from farm.gifts import services as gifts
 from farm.lifecycle.completion import expire_vouchers as expire_ended_vouchers
 from farm.mail import sender_domain
@@ -121,6 +122,16 @@ async def open_renewals(runtime: Runtime, *, today: date, now: datetime) -> int:
     return opened + reminded
 
 
+async def settle_crop_plans(runtime: Runtime, *, today: date, now: datetime) -> int:
+    """Before a crop calendar's cut-off, remind the families who have not chosen (once each);
+    from the cut-off on, give those without a plan the cooperative's default plan."""
+    reminded = await crop_choosing.remind_choosers(today=today, now=now, links=runtime.links)
+    given = await crop_choosing.give_default_plans(today=today, now=now)
+    if reminded or given:
+        log.info("crop plans: %d reminded, %d default plan(s) given", reminded, given)
+    return reminded + given
+
+
 async def send_mail(runtime: Runtime, *, today: date, now: datetime) -> int:
     return await deliver_pending(
         mailer=runtime.mailer, now=now, domain=sender_domain(runtime.settings)
@@ -150,6 +161,7 @@ JOBS: list[tuple[Job, int]] = [
     (expire_vouchers, 3600),
     (tell_ship_day_changes, 60),
     (open_renewals, 300),
+    (settle_crop_plans, 3600),
     (send_mail, 30),
     (purge_attempts, 3600),
 ]

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
 from farm.announcements.models import Announcement
+from farm.cropplans.models import CalendarCrop
 from farm.demo import load_demo
 from farm.fieldwork.models import HarvestLot, Household, WorkEntry
 from farm.gifts import rules as gift_rules
@@ -122,6 +123,10 @@ async def demo_world(now: datetime) -> dict:
         "/v/{code}": {"code": ticket.code},
         "/trace/{code}": {"code": (await HarvestLot.first()).code},
         "/manage/fields/{field_id}": {"field_id": (await Field.first()).id},
+        "row_id": (await CalendarCrop.first()).id,
+        "/manage/crop-calendars/{field_id}/crops/{row_id}": {
+            "field_id": (await CalendarCrop.first().values_list("calendar__field_id", flat=True))
+        },
     }  # fmt: skip
 
 

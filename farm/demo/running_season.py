@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
+from farm.demo.crops import load_crop_plans
 from farm.demo.story import load_story
 from farm.fieldwork.models import HarvestLot
 from farm.fieldwork.photos import PhotoStore
@@ -116,6 +117,7 @@ async def load_running_season(
                                  password_hash="!")  # fmt: skip
         people.append((user, province, city, address))
     paid = datetime.combine(starts - timedelta(days=10), time(9), tzinfo=UTC)
+    subscriptions = []
     for plot, (user, province, city, address) in zip(plots, people, strict=False):
         sub = await Subscription.create(
             customer=user, season=season, plan=plan, plot=plot, status=Status.ACTIVE,
@@ -124,6 +126,7 @@ async def load_running_season(
             address=address,
         )  # fmt: skip
         await PlotClaim.create(season=season, plot=plot, plan=plan, subscription=sub, customer=user)
+        subscriptions.append(sub)
     # The plan's counter of claims (farm/subscriptions/claims.py) sees them too.
     await type(plan).filter(id=plan.id).update(held=await PlotClaim.filter(plan=plan).count())
 
@@ -144,6 +147,7 @@ async def load_running_season(
             created_at=datetime.combine(day, time(17), tzinfo=UTC),
         )  # fmt: skip
         day += timedelta(days=6)
+    await load_crop_plans(field=field, season=season, subscriptions=subscriptions, by_name=by_name)
     await load_story(coop=coop, field=field, plots=plots, starts=starts, today=today,
                      logger=logger, store=store)  # fmt: skip
     return season

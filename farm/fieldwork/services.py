@@ -335,10 +335,12 @@ async def _write_entry(
 
 async def log_work(
     *, manager: User, form: WorkInputForm, today: date, now: datetime, store: PhotoStore,
-    unsubscribing: Unsubscribing | None = None,
+    unsubscribing: Unsubscribing | None = None, then=None,
 ) -> WorkEntry:  # fmt: skip
     """One entry for the same work on many plots of a field (or on the whole field). With
-    photos, the families of those plots are told (at most once a day: photo_mail)."""
+    photos, the families of those plots are told (at most once a day: photo_mail).
+    `then(conn, entry)`: more to write in the entry's transaction (the sowing list's record
+    that this week's sowing is logged)."""
     coop_id = manager.cooperative_id
     field_ = await own_field(manager=manager, field_id=form.field_id)
     errors = forms.Form()
@@ -393,6 +395,8 @@ async def log_work(
     assert day is not None
 
     async def tell(conn, entry: WorkEntry) -> None:
+        if then is not None:
+            await then(conn, entry)
         if photos and unsubscribing is not None:
             await photo_mail.tell_families(
                 conn, entry=entry, plot_ids=plot_ids, count=len(photos), today=today,

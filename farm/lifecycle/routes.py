@@ -14,6 +14,7 @@ from starlette.routing import Route
 from farm.accounts import counters
 from farm.accounts.models import Role
 from farm.announcements import services as announcements
+from farm.cropplans import choosing
 from farm.errors import Conflict, DomainError, NotFound
 from farm.gifts import services as gifts
 from farm.i18n import _
@@ -412,6 +413,9 @@ async def _subscription_page(request: Request, sub_id: int, **extra) -> Response
         )
         if sub.status == Status.PENDING_PAYMENT
         or (sub.status == Status.CANCELLED and sub.cancel_reason == "lapsed")
+        else None,
+        "crops": await choosing.plot_crops(subscription=view.subscription, today=today(request))
+        if sub.status in (Status.ACTIVE, Status.COMPLETED)
         else None,
         "next_box": await box.next_box(
             subscription=view.subscription, next_day=deliveries.next_day, today=today(request)

@@ -508,7 +508,10 @@ async def subscription_view(
     `with_not_sent` for the exact refund; until then the quote counts every ship day."""
     sub = await one_or_not_found(
         Subscription.filter(id=subscription_id, customer_id=customer.id).select_related(
-            "season", "plan", "plot__field"
+            # the field's crop calendar: the page shows what the plot grows (farm.cropplans)
+            "season",
+            "plan",
+            "plot__field__crop_calendar",
         ),
         _("This subscription does not exist."),
     )

@@ -16,10 +16,11 @@ GET_ROUTES = [
     "/checkout/{id}/return",
     "/account/subscriptions/{id}",
     "/account/subscriptions/{id}/cancel",
+    "/account/subscriptions/{id}/crops",
 ]
 POST_ROUTES = [
     "/checkout/{id}/address", "/checkout/{id}/pay", "/checkout/{id}/gift",
-    "/account/subscriptions/{id}/cancel",
+    "/account/subscriptions/{id}/cancel", "/account/subscriptions/{id}/crops",
 ]  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
 from farm.announcements.models import Announcement
+from farm.cropplans.models import CalendarCrop, CropCalendar
 from farm.fieldwork.models import HarvestLot, Household, Photo, WorkEntry
 from farm.fieldwork.photos import PhotoStore, check_photo
 from farm.land.models import Field, Plan, Plot, Season
@@ -81,8 +82,12 @@ async def shipping_ids(coop_id: int, field_id: int) -> dict[str, int]:
                                    worked_on=NOW.date(), whole_field=True,
                                    logged_by_id=lot.logged_by_id, created_at=NOW)  # fmt: skip
     courier = await Courier.create(cooperative_id=coop_id, name="本社快递")
+    calendar = await CropCalendar.create(field_id=field_id)  # a crop calendar's row page
+    row = await CalendarCrop.create(calendar=calendar, crop=crop, sow_months=4, min_area_m2=5,
+                                    days_to_harvest=40, seed_per_m2=1)  # fmt: skip
     return {"batch_id": batch.id, "lot_id": lot.id, "entry_id": entry.id, "crop_id": crop.id,
-            "courier_id": courier.id, "report_id": await box_report(batch, field_id)}  # fmt: skip
+            "courier_id": courier.id, "report_id": await box_report(batch, field_id),
+            "row_id": row.id}  # fmt: skip
 
 
 async def box_report(batch: Batch, field_id: int) -> int:

@@ -1,6 +1,6 @@
 """Limits on attempts, kept in the database so they hold across worker processes and
 machines: failed logins per account and per client address, sign-ups and password resets per
-address and per account.
+address and per account, wrong current passwords per account.
 
 The attempts on one key are counted one after another, whatever the number of processes: each
 is written and checked in a transaction that first takes an advisory lock on the limit and
@@ -56,9 +56,12 @@ SIGNUP_ACCOUNT = Limit("signup-account", free=3, window=timedelta(hours=1))
 CONFIRM_ACCOUNT = Limit("confirm-account", free=3, window=timedelta(hours=1))
 # Gift claim codes tried per client address (farm.gifts): a wrong one stays counted.
 GIFT_CODE_ADDRESS = Limit("gift-code-address", free=10, window=timedelta(hours=1))
+# Wrong current passwords typed to change a signed-in account's password (a stolen session
+# guessing the password it lacks): counted per account, a wrong one stays counted.
+PASSWORD_CHANGE = Limit("password-change", free=5, window=timedelta(hours=1))
 LIMITS = (
     LOGIN_ACCOUNT, LOGIN_ADDRESS, SIGNUP_ADDRESS, RESET_ADDRESS, RESET_ACCOUNT, SIGNUP_ACCOUNT,
-    CONFIRM_ACCOUNT, GIFT_CODE_ADDRESS,
+    CONFIRM_ACCOUNT, GIFT_CODE_ADDRESS, PASSWORD_CHANGE,
 )  # fmt: skip
 
 
@@ -110,6 +113,10 @@ def _wait_message(limit: Limit, wait: timedelta) -> str:
             "seconds": seconds
         }
     minutes = int(wait.total_seconds() // 60) + 1
+    if limit.kind == PASSWORD_CHANGE.kind:
+        return _("Too many wrong passwords. Try again in %(minutes)d minutes.") % {
+            "minutes": minutes
+        }
     return _("Too many attempts from your network. Try again in %(minutes)d minutes.") % {
         "minutes": minutes
     }

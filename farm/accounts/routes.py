@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from farm import i18n
-from farm.accounts import limits, rules, services, sessions
+from farm.accounts import limits, password_change, rules, services, sessions
 from farm.accounts.models import Role, User
 from farm.errors import DomainError
 from farm.web import (
@@ -209,6 +209,31 @@ async def reset_password(request: Request) -> Response:
     )
 
 
+async def change_password(request: Request) -> Response:
+    """Any signed-in user changes their password (the current one first); this browser stays
+    signed in, every other ends."""
+    user = require_user(request)
+
+    async def save(values: dict[str, str]) -> str:
+        await password_change.change_password(
+            user=user, current=values["current"], new=values["password"],
+            confirm=values["confirm"], now=now(), keep_session_id=request.state.session_id,
+            links=links(request), queue_mail=request.app.state.queue_mail,
+        )  # fmt: skip
+        return "/account/password?changed=1"
+
+    async def show(shown: Shown) -> Response:
+        context = {
+            "errors": shown.errors,
+            "error": shown.notice,  # a wrong current password (400) or too many tries (429)
+            "changed": shown.posted is None and request.query_params.get("changed") == "1",
+        }
+        return render(request, "accounts/password.html", context, shown.status_code)
+
+    names = ("current", "password", "confirm")  # none is ever sent back to the page
+    return await form_page(request, show=show, save=save, names=names, notices=(DomainError,))
+
+
 async def switch_language(request: Request) -> Response:
     language = i18n.normalize(request.path_params["code"]) or i18n.DEFAULT_LANGUAGE
     response = redirect(safe_next(request.query_params.get("next"), "/"))
@@ -256,5 +281,6 @@ routes = [
     Route("/password/reset/{token}", reset_password, methods=["GET", "POST"], name="reset"),
     Route("/lang/{code}", switch_language, name="lang"),
     Route("/account/sessions", session_list, name="sessions"),
+    Route("/account/password", change_password, methods=["GET", "POST"], name="password"),
     Route("/account/sessions/end-others", end_other_sessions, methods=["POST"]),
 ]

@@ -405,14 +405,22 @@ async def reset_password(
 
 
 async def _queue_password_changed(
-    user: User, *, links: Links | None, now: datetime, queue_mail: QueueMail, conn
+    user: User,
+    *,
+    links: Links | None,
+    now: datetime,
+    queue_mail: QueueMail,
+    conn,
+    others_signed_out: bool = False,
 ) -> None:
+    """The owner's mail that the password changed; `others_signed_out`: the device that
+    changed it stays signed in (a change from the account), else every device was."""
     forgot = links.to("/password/forgot") if links else ""
 
     def render() -> Letter:
         return Letter("password_changed", _("Your password was changed"), {
             "name": user.name, "when": f"{now.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
-            "forgot": forgot,
+            "forgot": forgot, "others_signed_out": others_signed_out,
         })  # fmt: skip
 
     await queue_mail(

@@ -10,6 +10,7 @@ from decimal import Decimal
 from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
 from farm.demo.crops import load_crop_plans
+from farm.demo.deliveries import ship_past_boxes
 from farm.demo.story import load_story
 from farm.fieldwork.models import HarvestLot
 from farm.fieldwork.photos import PhotoStore
@@ -53,7 +54,8 @@ async def load_running_season(
     harvests since. With accounts (development only), also people who can log in, password
     "correct horse": a customer demo@example.com, a manager li@coop.example, and the staff
     of the scenic spot (gate@scenic.example) and the guesthouse (desk@stay.example). With a
-    photo store, the season's story has its field photos (farm.demo.story)."""
+    photo store, the season's story has its field photos (farm.demo.story). Its past ship
+    days' boxes were sent, with tracking, and some arrived and were rated (farm.demo.deliveries)."""
     starts = _months_back(today, 2)
     field = await Field.create(cooperative=coop, name="南坡菜园", width_m=30, height_m="13.334")
     plots = []
@@ -150,4 +152,5 @@ async def load_running_season(
     await load_crop_plans(field=field, season=season, subscriptions=subscriptions, by_name=by_name)
     await load_story(coop=coop, field=field, plots=plots, starts=starts, today=today,
                      logger=logger, store=store)  # fmt: skip
+    await ship_past_boxes(coop=coop, season=season, today=today)
     return season

@@ -58,7 +58,7 @@ class CourierInput:
     retired: str = ""  # "1" when ticked
 
 
-async def _ensure_defaults(cooperative_id: int) -> None:
+async def ensure_defaults(cooperative_id: int) -> None:
     if await Courier.filter(cooperative_id=cooperative_id).exists():
         return
     rows = [
@@ -72,7 +72,7 @@ async def _ensure_defaults(cooperative_id: int) -> None:
 
 async def list_couriers(*, manager: User, text: str = "", page: int = 1) -> Page[Courier]:
     """A page of the cooperative's couriers (those whose name holds `text`), retired last."""
-    await _ensure_defaults(manager.cooperative_id)
+    await ensure_defaults(manager.cooperative_id)
     query = Courier.filter(cooperative_id=manager.cooperative_id)
     if text:
         query = query.filter(Q(name__icontains=text) | Q(name_en__icontains=text))
@@ -132,7 +132,7 @@ async def _save(manager: User, courier: Courier, values: dict[str, Any]) -> Cour
 
 async def create_courier(*, manager: User, data: CourierInput) -> Courier:
     values = _check(data)
-    await _ensure_defaults(manager.cooperative_id)  # the usual list first, as on the page
+    await ensure_defaults(manager.cooperative_id)  # the usual list first, as on the page
     return await _save(manager, Courier(cooperative_id=manager.cooperative_id), values)
 
 

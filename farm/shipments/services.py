@@ -24,6 +24,7 @@ from farm.shipments.batches import season_ship_days
 from farm.shipments.models import (
     Allocation,
     AllocationState,
+    BoxReport,
     FieldRun,
     ShipDayHold,
     Shipment,
@@ -52,6 +53,7 @@ class PastDay:
     carried: list[Allocation] = field(default_factory=list)  # kept for the next box
     transit_days: int = rules.DEFAULT_TRANSIT_DAYS  # to judge shelf life (the box's, if any)
     province: str = ""
+    report: BoxReport | None = None  # what the family said of the box: arrived, rated
 
     @property
     def preparing(self) -> bool:
@@ -80,6 +82,7 @@ class DeliverySummary:
     address_locked_for: date | None  # the ship day being packed, while the address is locked
     address_locked_cutoff: date | None
     not_sent: set[date] = field(default_factory=set)  # past ship days that sent it nothing
+    last_report: BoxReport | None = None  # what the family said of the last box
 
 
 async def _own(customer: User, subscription_id: int) -> Subscription:
@@ -116,7 +119,9 @@ async def deliveries_view(*, customer: User, subscription_id: int, today: date) 
     held = set(await ShipDayHold.filter(subscription_id=sub.id).values_list("ship_on", flat=True))
     coming = _coming(season, held, today=today) if sub.status == Status.ACTIVE else []
 
-    shipments = {s.ship_on: s for s in await Shipment.filter(subscription_id=sub.id)}
+    # each box with what the family said of it (arrived, rated), in the same statement
+    found = await Shipment.filter(subscription_id=sub.id).select_related("report")
+    shipments = {s.ship_on: s for s in found}
     allocations = (
         await Allocation.filter(subscription_id=sub.id)
         .select_related("lot__crop")
@@ -152,6 +157,7 @@ async def deliveries_view(*, customer: User, subscription_id: int, today: date) 
             diversions=diverted.get(d, []),
             carried=carried.get(d, []),
             province=box.province if box else sub.province,
+            report=_report_of(box) if box else None,
         )
         if box is not None:
             day.transit_days = box.transit_days
@@ -164,6 +170,12 @@ async def deliveries_view(*, customer: User, subscription_id: int, today: date) 
             continue  # no box was due: before the subscription began, or after it ended
         past.append(day)
     return DeliveriesView(sub, season.cutoff_days, coming=coming, past=past)
+
+
+def _report_of(box: Shipment) -> BoxReport | None:
+    """The box's report, read with it (select_related: None, or an empty row, without one)."""
+    report = getattr(box, "_report", None)
+    return report if isinstance(report, BoxReport) and report.id is not None else None
 
 
 async def _transit_days(cooperative: Cooperative, province: str) -> int:
@@ -193,9 +205,9 @@ async def delivery_summary(*, subscription: Subscription, today: date) -> Delive
     # Its boxes so far (a season's ship days at most), newest first: the last one, and the
     # days that sent nothing (which the refund rule leaves out), in one read.
     past = list(
-        await Shipment.filter(subscription_id=subscription.id, ship_on__lte=today).order_by(
-            "-ship_on"
-        )
+        await Shipment.filter(subscription_id=subscription.id, ship_on__lte=today)
+        .select_related("report")
+        .order_by("-ship_on")
     )
     last = past[0] if past else None
     locked = None
@@ -204,6 +216,7 @@ async def delivery_summary(*, subscription: Subscription, today: date) -> Delive
     return DeliverySummary(
         next_day=coming[0] if coming and subscription.status == Status.ACTIVE else None,
         last_shipment=last,
+        last_report=_report_of(last) if last else None,
         address_locked_for=locked,
         address_locked_cutoff=cutoff_for(locked, season.cutoff_days) if locked else None,
         not_sent={

@@ -5,7 +5,7 @@ something extra in the next box, and the family reads the reply. Screenshots at 
 
 import asyncio
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from PIL import Image
@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from farm import db
 from farm.fieldwork.models import Crop
 from farm.land.models import Season
+from farm.shipments.batches import season_ship_days
 from farm.shipments.models import Allocation, AllocationState, Batch, Shipment, ShipmentStatus
 from farm.subscriptions.models import Subscription
 from tests.e2e.conftest import SHOTS
@@ -30,25 +31,31 @@ async def _boxes(settings) -> dict:
     try:
         sub = await Subscription.get(plot__code=code, customer__email="wang@example.com")
         await sub.fetch_related("plot", "season")
-        coop_id = (await Season.get(id=sub.season_id)).cooperative_id
+        season = await Season.get(id=sub.season_id)
+        coop_id = season.cooperative_id
+        # the season's last two ship days before today (it began two months ago)
+        ship_days = [d for d in season_ship_days(season) if d < date.today()][-2:]
         await Subscription.filter(id=sub.id).update(
             recipient="王小明", phone="13800138000", province="上海", city="上海市",
             address="浦东新区世纪大道 100 号",
+            # paid before the first box, so the deliveries page lists its ship day
+            activated_at=datetime.combine(ship_days[0] - timedelta(days=1), time(9), tzinfo=UTC),
         )  # fmt: skip
         rice = await Crop.create(cooperative_id=coop_id, name="香米", name_en="Rice",
                                  shelf_life_days=180)  # fmt: skip
         greens = await Crop.create(cooperative_id=coop_id, name="小青菜", name_en="Greens",
                                    shelf_life_days=7)  # fmt: skip
         boxes = []
-        for days_ago in (30, 14):
-            ship_on = date.today() - timedelta(days=days_ago)
-            batch = await Batch.create(cooperative_id=coop_id, ship_on=ship_on, created_at=NOW)
+        for label, ship_on in zip((30, 14), ship_days, strict=True):
+            batch, _ = await Batch.get_or_create(  # the demo's running season made its own
+                cooperative_id=coop_id, ship_on=ship_on, defaults={"created_at": NOW}
+            )
             boxes.append(await Shipment.create(
                 batch=batch, subscription=sub, ship_on=ship_on, status=ShipmentStatus.SHIPPED,
                 recipient="王小明", phone="13800138000", province="上海", city="上海市",
                 address="浦东新区世纪大道 100 号", courier="顺丰速运",
-                tracking_no=f"SF10{days_ago}", created_at=NOW, shipped_at=NOW,
-                tracking_url=f"https://www.sf-express.com/track?no=SF10{days_ago}",
+                tracking_no=f"SF10{label}", created_at=NOW, shipped_at=NOW,
+                tracking_url=f"https://www.sf-express.com/track?no=SF10{label}",
             ))  # fmt: skip
             lot = await make_lot(rice, field_id=sub.plot.field_id, plot_id=sub.plot_id,
                                  grams=2500, harvested_on=ship_on - timedelta(days=2))  # fmt: skip
@@ -113,6 +120,13 @@ def test_a_box_is_confirmed_and_a_problem_reported_with_a_photo_is_resolved(
     page.get_by_role("button", name=zh("Send my rating")).click()
     expect(page.locator("#rating")).to_contain_text("★★★★★")
     shoot(page, "box-02-confirmed-and-rated")
+    page.goto(f"{url}/account/subscriptions/{sub}/deliveries")  # rated: stars, not "rate it"
+    rated = page.locator("li.delivery", has=page.locator(f'a[href$="/boxes/{boxes["first"]}"]'))
+    expect(rated.locator(".rated")).to_contain_text("★★★★★")
+    invitation = zh("Did it arrive? Rate it, or tell us of a problem")
+    expect(rated.get_by_role("link", name=invitation)).to_have_count(0)
+    rated.scroll_into_view_if_needed()
+    shoot(page, "box-02b-deliveries-rated")
 
     page.goto(f"{url}/account/subscriptions/{sub}/boxes/{boxes['second']}")
     page.get_by_label(zh("What went wrong")).fill("箱子被压扁了，青菜都烂了")

@@ -3,7 +3,7 @@
 import pytest
 
 from farm.accounts.models import Role
-from farm.accounts.services import sign_up
+from farm.accounts.services import sign_up, verify_password
 from farm.gifts.models import Gift
 from farm.land.models import Cooperative
 from farm.partners.models import Partner, PartnerKind
@@ -125,6 +125,25 @@ async def test_no_one_but_the_giver_sees_a_gifts_card_or_its_pdf(client, role):
     # the claim page is a customer's or a visitor's: staff get 'not found'
     claim = await client.get("/gift")
     assert claim.status_code == (200 if role in ("visitor", "customer") else 404)
+
+
+@pytest.mark.parametrize("role", ["visitor", "customer", "manager", "partner_staff", "admin"])
+async def test_every_signed_in_role_changes_only_its_own_password_and_a_visitor_logs_in(
+    client, role
+):
+    _, sub = await owners_subscription()
+    token = await log_in_as(client, role)
+    page = await client.get("/account/password")
+    data = {"current": "correct horse", "password": "a brand new one", "confirm": "a brand new one"}
+    r = await client.post("/account/password", data={**data, "csrf_token": token})
+    owner = await sub.customer
+    assert await verify_password(owner.password_hash, "correct horse")  # never the owner's
+    if role == "visitor":
+        assert page.status_code == 303 and page.headers["location"].startswith("/login")
+        assert r.status_code in (303, 401)
+        return
+    assert page.status_code == 200 and "主人" not in page.text
+    assert r.status_code == 303 and r.headers["location"] == "/account/password?changed=1"
 
 
 async def test_unknown_subscription_ids_are_404_for_their_owner_too(client):

@@ -293,6 +293,38 @@ async def test_a_partial_refund_goes_through_stripe_and_never_above_what_is_left
     assert payment.refunded_fen == 58000
 
 
+async def test_a_box_rated_shows_its_stars_and_is_not_offered_for_rating_again(
+    app, client, stripe_port, monkeypatch
+):
+    from datetime import UTC, datetime
+
+    from farm import web
+    from farm.accounts import routes as account_routes
+
+    for module in (web, account_routes):  # TODAY, for the pages and the session
+        monkeypatch.setattr(module, "now", lambda: datetime(2027, 3, 20, 4, tzinfo=UTC))
+    customer, sub, _ = await paid_by_card(app, stripe_port)
+    shipment = await a_box(sub)
+    token = await log_in_client(client, customer.email)
+    base = f"/account/subscriptions/{sub.id}/boxes/{shipment.id}"
+    pages = (f"/account/subscriptions/{sub.id}/deliveries", f"/account/subscriptions/{sub.id}")
+
+    for path in pages:  # shipped, not yet heard of: the invitation
+        text = (await client.get(path)).text
+        assert "收到了吗？评价一下，或反馈问题" in text and "您的评价" not in text, path
+    await client.post(f"{base}/arrived", data={"csrf_token": token})
+    for path in pages:  # arrived: said so, and still asked to rate it
+        text = (await client.get(path)).text
+        assert "送达。" in text and "评价一下，或反馈问题" in text, path
+        assert "收到了吗" not in text, path
+    r = await client.post(f"{base}/rating", data={"rating": "4", "csrf_token": token})
+    assert r.status_code == 303
+    for path in pages:  # rated: the stars, and no invitation to rate it again
+        text = (await client.get(path)).text
+        assert "您的评价：★★★★☆（4 星，满分 5 星）" in text, path
+        assert "评价一下" not in text and f'href="{base}"' in text, path
+
+
 # ---- what the family receives ----
 
 

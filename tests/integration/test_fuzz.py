@@ -42,7 +42,11 @@ ONE_AT_A_TIME = ("huge number", "far future", "not a number")
 # Writes a refused post makes on purpose: a failed login is counted, and so is a sign-up
 # refused for an email that has an account (or sign-ups could probe for accounts unlimited).
 # A wrong gift claim code of the right shape is a guess: counted against the address.
-WRITES_WHEN_REFUSED = {"/login": {"attempts"}, "/signup": {"attempts"}, "/gift": {"attempts"}}
+# A wrong current password typed to change it is a guess too: counted against the account.
+WRITES_WHEN_REFUSED = {
+    "/login": {"attempts"}, "/signup": {"attempts"}, "/gift": {"attempts"},
+    "/account/password": {"attempts"},
+}  # fmt: skip
 VISITOR_FORMS = ("/login", "/signup", "/password/forgot")
 # Routes whose success would end the walk (the session) or that are not forms.
 NOT_FUZZED = ("/logout",)

@@ -87,13 +87,33 @@ async def test_english_pages_name_plans_seasons_and_crops_in_english(client):
 
 async def test_the_demo_has_a_running_season_whose_ship_days_the_scheduler_can_make(app):
     from farm.shipments.batches import make_due_batches
-    from farm.shipments.models import Shipment
+    from farm.shipments.models import Batch, Shipment
 
     await load_demo(today=TODAY, with_accounts=True)
-    results = await make_due_batches(today=TODAY, now=NOW)
-    assert results and all(r.completed for r in results)
-    assert await Shipment.all().count() == 4 * len(results)  # four subscribed plots
+    made = await Batch.all().count()
+    assert made and await make_due_batches(today=TODAY, now=NOW) == []  # the past ones are made
+    next_day = date(TODAY.year + TODAY.month // 12, TODAY.month % 12 + 1, 1)
+    results = await make_due_batches(today=next_day, now=NOW)
+    assert len(results) == 1 and results[0].completed
+    assert await Shipment.all().count() == 4 * (made + 1)  # four subscribed plots
     assert await User.filter(email__in=["demo@example.com", "li@coop.example"]).count() == 2
+
+
+async def test_the_demos_past_boxes_were_sent_with_tracking_and_some_arrived_and_were_rated(app):
+    from farm.shipments.models import BoxReport, Shipment, ShipmentStatus
+
+    await load_demo(today=TODAY, with_accounts=True)
+    past = await Shipment.filter(ship_on__lt=TODAY).select_related("subscription__customer")
+    assert past and {b.status for b in past} <= {ShipmentStatus.SHIPPED, ShipmentStatus.EMPTY}
+    shipped = [b for b in past if b.status == ShipmentStatus.SHIPPED]
+    assert shipped and all(b.courier and b.tracking_no and b.shipped_at for b in shipped)
+    assert all(b.tracking_url.endswith(b.tracking_no) for b in shipped)
+    assert len({b.tracking_no for b in shipped}) == len(shipped)
+    mine = [b for b in shipped if b.subscription.customer.email == "demo@example.com"]
+    reports = await BoxReport.filter(shipment_id__in=[b.id for b in mine]).order_by("id")
+    assert [r.rating is not None for r in reports] == [True] * (len(mine) - 2) + [False]
+    assert all(r.arrived_at for r in reports)  # the latest box is on its way: no report
+    assert await BoxReport.filter(rating__isnull=False).count() >= 3
 
 
 async def test_the_demo_makes_no_accounts_that_can_log_in_unless_asked(app):

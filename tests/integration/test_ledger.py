@@ -11,10 +11,10 @@ from farm.errors import NotFound
 from farm.fieldwork import ledger
 from farm.fieldwork.models import Household, LandTransfer, WorkEntry
 from farm.fieldwork.services import HouseholdInput, save_household
-from farm.land.models import Season
+from farm.land.models import Field, Season
 from farm.units import M2_PER_MU
 from tests.integration.test_reports import a_farm, another_cooperative, manager_of, parse_csv, work
-from tests.support import NOW, log_in_client
+from tests.support import NOW, count_queries, log_in_client
 
 THIRTY_MU = 30 * M2_PER_MU  # 20000.10 m²
 
@@ -181,3 +181,26 @@ async def test_saving_a_household_keeps_its_transfers_dates_and_dates_new_land_t
     )
     assert dates == {farm.field.id: date(2025, 1, 1), farm.east.id: date(2026, 9, 1)}
     assert (await LandTransfer.get(household=household, field=farm.field)).area_m2 == 350
+
+
+async def test_the_ledger_and_a_households_year_make_the_same_queries_for_1_or_many_rows(client):
+    farm = await a_farm()
+    await manager_of(farm.coop)
+    await log_in_client(client, "li@coop.cn")
+    first = await thirty_mu(farm, name="甲家")
+
+    async def queries(path) -> int:
+        with count_queries() as counted:
+            assert (await client.get(path)).status_code == 200
+        return counted.count
+
+    pages = ("/manage/ledger?year=2026", f"/manage/households/{first.id}/year?year=2026")
+    await work(farm, date(2026, 4, 1), {first: "1"})
+    one = [await queries(p) for p in pages]
+    for i in range(12):
+        other = await thirty_mu(farm, name=f"户{i}", starts_on=date(2026, 1 + i, 1))
+        field = await Field.create(cooperative=farm.coop, name=f"田{i}", width_m=10, height_m=10)
+        await LandTransfer.create(household=first, field=field, area_m2=Decimal(50),
+                                  starts_on=date(2026, 1 + i, 2))  # fmt: skip
+        await work(farm, date(2026, 1 + i, 3), {first: "2", other: "3"})
+    assert [await queries(p) for p in pages] == one

@@ -19,7 +19,7 @@ from tests.integration.test_partner_console import (
     utc,
     voucher,
 )
-from tests.support import NOW, csrf_of
+from tests.support import NOW, count_queries, csrf_of
 
 NOVEMBER = Period(date(2026, 11, 1), date(2026, 12, 1))
 TZ = "Asia/Shanghai"
@@ -202,3 +202,24 @@ async def test_the_statement_csv_lists_each_voucher_with_its_price_and_totals_an
     assert total_kind[3] == "Total: Farm-stay night" and total_kind[7:9] == ["3", "240.00"]
     assert "1 without a price" in total_kind[9]
     assert grand[3] == "Grand total" and grand[7:9] == ["3", "240.00"]
+
+
+async def test_the_statement_and_prices_pages_make_the_same_queries_for_1_or_12_rows(client):
+    plan, manager, token = await logged_in(client)
+    stay = await guesthouse(manager.cooperative_id)
+    statement = f"/manage/partners/{stay.id}/statement?from=2026-11-01&to=2026-11-30"
+    prices = f"/manage/partners/{stay.id}/prices"
+
+    async def queries(path) -> int:
+        with count_queries() as counted:
+            assert (await client.get(path)).status_code == 200
+        return counted.count
+
+    await price(stay, PerkKind.FARM_STAY_NIGHT, 12000, date(2026, 1, 1))
+    await voucher(plan, stay, redeemed_at=utc(2026, 11, 2, 4), plot_code="T01")
+    one = (await queries(statement), await queries(prices))
+    for i in range(11):  # more vouchers, and more prices (none changing within November)
+        await voucher(plan, stay, redeemed_at=utc(2026, 11, 3 + i, 4), plot_code=f"T0{i % 4 + 1}",
+                      kind=PerkKind.SCENIC_TICKET if i % 2 else PerkKind.FARM_STAY_NIGHT)  # fmt: skip
+        await price(stay, PerkKind.SCENIC_TICKET, 3000 + i, date(2025, 1, 1 + i))
+    assert (await queries(statement), await queries(prices)) == one

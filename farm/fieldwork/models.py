@@ -54,7 +54,7 @@ class LandTransfer(Model):
         "farm.Field", related_name="transfers", on_delete=fields.RESTRICT
     )
     area_m2 = fields.DecimalField(max_digits=10, decimal_places=2)
-    starts_on = fields.DateField(default=date(2014, 1, 1))
+    starts_on = fields.DateField(default=date(2014, 1, 1), db_default=date(2014, 1, 1))
     ends_on = fields.DateField(null=True)
 
     class Meta:

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='LandTransfer',
             name='starts_on',
-            field=fields.DateField(default=datetime.date.fromisoformat('2014-01-01')),
+            field=fields.DateField(default=datetime.date.fromisoformat('2014-01-01'), db_default=datetime.date.fromisoformat('2014-01-01')),
         ),
         # The land transferred so far had no dates: it is taken to have served since the
         # cooperative's first season began (the day the earliest rent could be owed).

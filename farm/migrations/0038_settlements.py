@@ -4,6 +4,7 @@ import datetime
 from farm.land.models import PerkKind
 from tortoise.fields.base import OnDelete
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('farm', '0036_gifts')]
@@ -38,6 +39,10 @@ class Migration(migrations.Migration):
             model_name='LandTransfer',
             name='starts_on',
             field=fields.DateField(default=datetime.date.fromisoformat('2014-01-01'), db_default=datetime.date.fromisoformat('2014-01-01')),
+        ),
+        ops.AddIndex(
+            model_name='Voucher',
+            index=Index(fields=['redeemed_partner_id', 'redeemed_at']),
         ),
         # The land transferred so far had no dates: it is taken to have served since the
         # cooperative's first season began (the day the earliest rent could be owed).

@@ -28,7 +28,7 @@ from farm.bootstrap import bootstrap
 from farm.cropplans import console_routes as crop_calendar_routes
 from farm.cropplans import routes as crop_plan_routes
 from farm.errors import DomainError, FieldErrors
-from farm.fieldwork import catalogue_routes, report_routes
+from farm.fieldwork import catalogue_routes, ledger_routes, report_routes
 from farm.fieldwork import correction_routes as entry_correction_routes
 from farm.fieldwork import photo_routes as field_photo_routes
 from farm.fieldwork import routes as fieldwork_routes
@@ -40,7 +40,7 @@ from farm.lifecycle import routes as lifecycle_routes
 from farm.mail import Mailer
 from farm.notifications import routes as notification_routes
 from farm.notifications.services import queue_mail
-from farm.partners import booking_routes, gate_routes
+from farm.partners import booking_routes, gate_routes, settlement_routes
 from farm.partners import console_routes as partner_console_routes
 from farm.payments import console_routes as payment_console_routes
 from farm.payments.gateway import Gateway
@@ -265,6 +265,7 @@ def create_app(
         *crop_plan_routes.routes,
         *harvest_routes.routes,
         *report_routes.routes,
+        *ledger_routes.routes,
         *entry_correction_routes.routes,
         *payment_console_routes.routes,
         *shipment_routes.routes,
@@ -275,6 +276,7 @@ def create_app(
         *lot_correction_routes.routes,
         *voucher_routes.routes,
         *partner_console_routes.routes,
+        *settlement_routes.routes,
         *gate_routes.routes,
         *booking_routes.routes,
         *notification_routes.routes,

@@ -3,7 +3,7 @@ sale with three plans at Jutudi's prices, and its partners."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from tortoise.transactions import in_transaction
@@ -13,7 +13,7 @@ from farm.demo.running_season import load_running_season
 from farm.fieldwork.models import Household, LandTransfer
 from farm.fieldwork.photos import PhotoStore
 from farm.land.models import CareMode, Cooperative, Field, PerkKind, Plan, PlanPerk, Plot, Season
-from farm.partners.models import Partner, PartnerKind, Room
+from farm.partners.models import Partner, PartnerKind, PartnerPrice, Room
 from farm.units import mu_to_m2
 
 FEN, HALF_MU, MU = mu_to_m2(Decimal("0.1")), mu_to_m2(Decimal("0.5")), mu_to_m2(Decimal(1))
@@ -79,6 +79,16 @@ async def load_demo(
         )
         for room, capacity in (("竹间", 2), ("松间", 2), ("大通铺", 4)):
             await Room.create(partner=stay, name=room, capacity=capacity)
+        # What the cooperative pays them per voucher redeemed: the ticket's price rose this year
+        set_at = datetime.combine(today, time(9), tzinfo=UTC)
+        for partner, kind, fen, valid_from in (
+            (scenic, PerkKind.SCENIC_TICKET, 6000, date(today.year - 1, 1, 1)),
+            (scenic, PerkKind.SCENIC_TICKET, 6500, date(today.year, 1, 1)),
+            (stay, PerkKind.FARM_STAY_NIGHT, 15000, date(today.year - 1, 1, 1)),
+        ):
+            await PartnerPrice.create(
+                partner=partner, kind=kind, price_fen=fen, valid_from=valid_from, set_at=set_at
+            )
         # 1 fen = 66.67 m²: 10 m × 6.667 m; half a mu: 20 m × 16.667 m; a mu: 25 m × 26.667 m.
         small = await Field.create(cooperative=coop, name="东坡田", width_m=50, height_m=40)
         await _cut_grid(
@@ -104,7 +114,10 @@ async def load_demo(
                 rent_fen_per_mu_year=rent, wage_fen_per_hour=wage,
             )  # fmt: skip
             for field, area in land:
-                await LandTransfer.create(household=household, field=field, area_m2=Decimal(area))
+                await LandTransfer.create(
+                    household=household, field=field, area_m2=Decimal(area),
+                    starts_on=date(today.year - 1, 1, 1),
+                )  # fmt: skip
 
         starts = _first_of_month_after(today, 2)
         season = await Season.create(

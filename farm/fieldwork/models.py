@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 from tortoise import fields
@@ -41,7 +42,9 @@ class Household(Model):
 
 
 class LandTransfer(Model):
-    """Land a household transferred: so many m² of a field."""
+    """Land a household transferred: so many m² of a field, from starts_on (included) until
+    ends_on (excluded, none while the transfer runs). Its rent is counted on these dates, by
+    calendar year (farm.fieldwork.ledger), never by season."""
 
     id = fields.IntField(primary_key=True)
     household: fields.ForeignKeyRelation[Household] = fields.ForeignKeyField(
@@ -51,6 +54,8 @@ class LandTransfer(Model):
         "farm.Field", related_name="transfers", on_delete=fields.RESTRICT
     )
     area_m2 = fields.DecimalField(max_digits=10, decimal_places=2)
+    starts_on = fields.DateField(default=date(2014, 1, 1), db_default=date(2014, 1, 1))
+    ends_on = fields.DateField(null=True)
 
     class Meta:
         table = "land_transfers"

@@ -28,7 +28,7 @@ def _m2(area: Decimal) -> Decimal:
 def households_csv(report: HouseholdReport) -> CsvFile:
     header = [
         _("Household"), _("Village"), _("Registered poor"), _("Land (m²)"), _("Land (mu)"),
-        _("Land rent (yuan)"), _("Hours worked"), _("Wages (yuan)"), _("Total (yuan)"),
+        _("Hours worked"), _("Wages (yuan)"),
     ]  # fmt: skip
     rows: list[list[object]] = [
         [
@@ -37,10 +37,8 @@ def households_csv(report: HouseholdReport) -> CsvFile:
             _("Yes") if r.household.is_poor else _("No"),
             _m2(r.area_m2),
             m2_to_mu(r.area_m2),
-            units.fen_to_yuan(r.rent_fen),
             r.hours.quantize(CENTS),
             units.fen_to_yuan(r.wages_fen),
-            units.fen_to_yuan(r.total_fen),
         ]  # fmt: skip
         for r in report.rows
     ]
@@ -51,10 +49,8 @@ def households_csv(report: HouseholdReport) -> CsvFile:
             "",
             _m2(report.area_m2),
             m2_to_mu(report.area_m2),
-            units.fen_to_yuan(report.rent_fen),
             report.hours.quantize(CENTS),
             units.fen_to_yuan(report.wages_fen),
-            units.fen_to_yuan(report.total_fen),
         ]  # fmt: skip
     )
     return CsvFile(

@@ -1,5 +1,7 @@
-"""The cooperative's reports for a season: what each household earned (land rent and wages)
-and what the land yielded, by crop, by plot and by field. Read-only; a few queries each,
+"""The cooperative's reports for a season: what each household earned in wages (land rent is
+counted by calendar year on the transfers' own dates, in the ledger: farm.fieldwork.ledger,
+never per season, which would pay land serving two overlapping seasons twice) and what the
+land yielded, by crop, by plot and by field. Read-only; a few queries each,
 whatever the number of households or lots: the database sums (GROUP BY, joined to the names),
 and no query carries one parameter per row. The by-plot yields, one row per harvested plot
 (100,000 at Jutudi's scale), are a page on the console and a stream, field by field, in the
@@ -32,13 +34,8 @@ PLOTS_PER_PAGE = 100
 class HouseholdRow:
     household: Household
     area_m2: Decimal
-    rent_fen: int
     hours: Decimal
     wages_fen: int
-
-    @property
-    def total_fen(self) -> int:
-        return self.rent_fen + self.wages_fen
 
 
 @dataclass(frozen=True)
@@ -54,20 +51,12 @@ class HouseholdReport:
         return sum((r.area_m2 for r in self.rows), Decimal(0))
 
     @property
-    def rent_fen(self) -> int:
-        return sum(r.rent_fen for r in self.rows)
-
-    @property
     def hours(self) -> Decimal:
         return rules.total_hours(r.hours for r in self.rows)
 
     @property
     def wages_fen(self) -> int:
         return sum(r.wages_fen for r in self.rows)
-
-    @property
-    def total_fen(self) -> int:
-        return sum(r.total_fen for r in self.rows)
 
 
 @dataclass(frozen=True)
@@ -147,8 +136,8 @@ async def own_season(*, cooperative_id: int, season_id: int | None) -> Season:
 
 
 async def household_report(*, cooperative_id: int, season_id: int | None) -> HouseholdReport:
-    """Each household's land rent (its transferred land, prorated to the season's days), hours
-    worked on the cooperative's work entries in the season, wages, and total. A season of
+    """Each household's land transferred, hours worked on the cooperative's work entries in
+    the season, and wages (its rent is in the yearly ledger, not here). A season of
     another cooperative is not found; no season id means the latest."""
     season = await own_season(cooperative_id=cooperative_id, season_id=season_id)
     return await _household_report(season)
@@ -230,9 +219,6 @@ async def _household_report(season: Season) -> HouseholdReport:
             HouseholdRow(
                 household=h,
                 area_m2=land,
-                rent_fen=rules.land_rent_fen(
-                    rent_fen_per_mu_year=h.rent_fen_per_mu_year, area_m2=land, days=days
-                ),
                 hours=worked,
                 wages_fen=rules.wages_fen(hours=worked, wage_fen_per_hour=h.wage_fen_per_hour),
             )

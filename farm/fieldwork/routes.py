@@ -159,8 +159,9 @@ async def household_form(request: Request) -> Response:
             },
         )
         await services.save_household(
-            manager=manager, household_id=household_id, data=data, store=photo_store(request)
-        )
+            manager=manager, household_id=household_id, data=data, today=today(request),
+            store=photo_store(request),
+        )  # fmt: skip
         return "/manage/households"
 
     return await form_page(request, show=show, save=save, max_files=1)

@@ -79,11 +79,13 @@ class HouseholdInput:
 
 
 async def save_household(
-    *, manager: User, household_id: int | None, data: HouseholdInput,
+    *, manager: User, household_id: int | None, data: HouseholdInput, today: date,
     store: PhotoStore | None = None,
 ) -> Household:  # fmt: skip
     """Create or edit a household of the manager's cooperative, with the land it transferred,
-    and what its tended plots' subscribers may see of it (only with its consent)."""
+    and what its tended plots' subscribers may see of it (only with its consent). A transfer
+    kept keeps its dates (its rent in the ledger is counted on them); land newly transferred
+    starts `today`; land taken off the form is no longer transferred."""
     coop_id = manager.cooperative_id
     form = forms.Form()
     name = form.read("name", forms.text, data.name, limit=60, required=True)
@@ -134,11 +136,23 @@ async def save_household(
             if new_picture:
                 old_picture, household.picture = household.picture, new_picture
             await household.save(using_db=conn)
-            await LandTransfer.filter(household_id=household.id).using_db(conn).delete()
+            kept = {
+                t.field_id: t
+                for t in await LandTransfer.filter(household_id=household.id).using_db(conn)
+            }
+            gone = [t.id for f, t in kept.items() if f not in land]
+            if gone:
+                await LandTransfer.filter(id__in=gone).using_db(conn).delete()
             for field_id, area in land.items():
+                if field_id in kept:
+                    if kept[field_id].area_m2 != area:
+                        kept[field_id].area_m2 = area
+                        await kept[field_id].save(using_db=conn, update_fields=["area_m2"])
+                    continue
                 await LandTransfer.create(
-                    household_id=household.id, field_id=field_id, area_m2=area, using_db=conn
-                )
+                    household_id=household.id, field_id=field_id, area_m2=area,
+                    starts_on=today, using_db=conn,
+                )  # fmt: skip
     except BaseException:
         if new_picture and store:
             with anyio.CancelScope(shield=True), contextlib.suppress(Exception):

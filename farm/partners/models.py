@@ -5,6 +5,8 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from farm.land.models import PerkKind
+
 
 class PartnerKind(StrEnum):
     SCENIC_SPOT = "scenic_spot"
@@ -26,6 +28,28 @@ class Partner(Model):
 
     class Meta:
         table = "partners"
+
+
+class PartnerPrice(Model):
+    """What the cooperative pays a partner for one redeemed voucher of a kind, in fen, from
+    valid_from on (until the next price of that kind). A new price never rewrites what was
+    redeemed before it: a redemption is settled at the price valid on its local day."""
+
+    id = fields.IntField(primary_key=True)
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "farm.Partner", related_name="prices", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(PerkKind, max_length=20)
+    price_fen = fields.IntField()
+    valid_from = fields.DateField()
+    set_at = fields.DatetimeField()
+    set_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "farm.User", null=True, related_name="partner_prices", on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "partner_prices"
+        unique_together = (("partner", "kind", "valid_from"),)
 
 
 class Room(Model):

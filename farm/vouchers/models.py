@@ -50,4 +50,5 @@ class Voucher(Model):
     class Meta:
         table = "vouchers"
         unique_together = (("subscription", "perk", "seq"),)
-        indexes = (("status", "valid_until"),)
+        # ... and a partner's redemptions in a period (its redemptions page, its statement)
+        indexes = (("status", "valid_until"), ("redeemed_partner_id", "redeemed_at"))

@@ -13,7 +13,7 @@ from farm.cropplans.models import CalendarCrop, CropCalendar
 from farm.fieldwork.models import HarvestLot, Household, Photo, WorkEntry
 from farm.fieldwork.photos import PhotoStore, check_photo
 from farm.land.models import Field, Plan, Plot, Season
-from farm.partners.models import Partner, PartnerKind, Room
+from farm.partners.models import Partner, PartnerKind, PartnerPrice, Room
 from farm.shipments.models import (
     Allocation,
     Batch,
@@ -180,6 +180,7 @@ async def counts():
             TransitTime,
             BoxReport,
             Partner,
+            PartnerPrice,
             Room,
             User,
         )  # fmt: skip

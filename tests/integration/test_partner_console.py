@@ -533,7 +533,7 @@ async def test_another_cooperatives_partner_and_room_are_404_on_every_partner_ro
             assert r.status_code == 404, (method, path, r.status_code)
             assert "别社" not in r.text
             walked += 1
-    assert walked == 11  # every method of every partner and room route with an id
+    assert walked == 15  # every method of every partner and room route with an id
     assert await snapshot() == before
     _header, *rows = parse_csv(
         (await client.get(f"/manage/partners/redemptions.csv?{NOVEMBER}")).content

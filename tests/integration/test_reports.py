@@ -158,42 +158,33 @@ def parse_csv(body: bytes) -> list[list[str]]:
 # ---- the figures ----
 
 
-async def test_rent_is_prorated_and_wages_count_only_the_seasons_hours_for_each_household(app):
+async def test_wages_count_only_the_seasons_hours_for_each_household_and_rent_is_not_per_season(
+    app,
+):
     farm = await a_farm()
     await households_of(farm)
     await another_cooperative()
     report = await reports.household_report(cooperative_id=farm.coop.id, season_id=farm.season.id)
     assert report.days == 365
-    figures = {
-        r.household.name: (r.area_m2, r.rent_fen, r.hours, r.wages_fen, r.total_fen)
-        for r in report.rows
-    }
+    figures = {r.household.name: (r.area_m2, r.hours, r.wages_fen) for r in report.rows}
     assert figures == {
-        # 80000 × 1.000005 mu = 80000.4 -> 80000; 7.75 h × 20 yuan
-        "王家": (Decimal("666.67"), 80000, Decimal("7.75"), 15500, 95500),
-        # 75000 × 1.5 mu; 8 h × 18.50 yuan (not the 5 h of the season before)
-        "李家": (Decimal(1000), 112500, Decimal(8), 14800, 127300),
-        "张家": (Decimal(0), 0, Decimal(0), 0, 0),
+        "王家": (Decimal("666.67"), Decimal("7.75"), 15500),  # 7.75 h × 20 yuan
+        "李家": (Decimal(1000), Decimal(8), 14800),  # 8 h × 18.50 (not the season before's 5 h)
+        "张家": (Decimal(0), Decimal(0), 0),
     }
-    assert (report.rent_fen, report.wages_fen, report.total_fen) == (192500, 30300, 222800)
+    assert report.wages_fen == 30300
     assert report.hours == Decimal("15.75") and report.area_m2 == Decimal("1666.67")
+    # Land rent is the yearly ledger's (farm.fieldwork.ledger), on the transfers' own dates:
+    # a season's report that counted it paid land serving two overlapping seasons twice.
+    assert not hasattr(report, "rent_fen") and not hasattr(report.rows[0], "rent_fen")
 
 
-async def test_the_same_land_pays_a_shorter_season_its_share_of_the_years_rent(app):
+async def test_an_earlier_season_counts_its_own_hours(app):
     farm = await a_farm()
-    wang, li, _ = await households_of(farm)
-    # The season before: 365 days too (2025-03-01 to 2026-03-01), and 李家's 5 h in it
+    await households_of(farm)
     report = await reports.household_report(cooperative_id=farm.coop.id, season_id=farm.earlier.id)
     by_name = {r.household.name: r for r in report.rows}
     assert by_name["李家"].wages_fen == 5 * 1850 and by_name["王家"].hours == 0
-    short = await Season.create(
-        cooperative=farm.coop, name="夏季", starts_on=date(2026, 6, 1), ends_on=date(2026, 8, 13),
-        sale_starts_on=date(2026, 5, 1), sale_ends_on=date(2026, 6, 1),
-    )  # fmt: skip
-    report = await reports.household_report(cooperative_id=farm.coop.id, season_id=short.id)
-    by_name = {r.household.name: r for r in report.rows}
-    assert report.days == 73  # a fifth of a year
-    assert by_name["李家"].rent_fen == 22500 and by_name["王家"].rent_fen == 16000
 
 
 async def test_yields_are_summed_by_crop_plot_and_field_within_the_season_only(app):
@@ -286,18 +277,19 @@ async def test_the_page_shows_the_latest_season_as_tables_and_svg_bar_charts(cli
         r'class="table-wrap" tabindex="0" role="region" aria-label="[^"]+"><table class="data">',
         html,
     )
-    assert '<td class="num">¥955</td>' in html  # 王家's total, 95500 fen
-    assert '<td class="num">¥2,228</td>' in html  # everyone's total
+    assert '<td class="num">¥155</td>' in html  # 王家's wages, 15500 fen
+    assert '<td class="num">¥303</td>' in html  # everyone's wages
+    assert f'href="/manage/ledger?year={farm.season.starts_on.year}"' in html  # rent is there
     assert '<td class="num">103.33</td><td class="num">206.67</td>' in html  # rice: kg, jin
     assert html.count('<svg class="chart"') == 2 and "<script" not in html
-    assert 'class="bar rent"' in html and 'class="bar wages"' in html
+    assert 'class="bar rent"' not in html and 'class="bar wages"' in html
     assert f"/manage/reports/households.csv?season={farm.season.id}" in html
     assert f"/manage/reports/yields.csv?season={farm.season.id}" in html
 
     earlier = await client.get(PAGE, params={"season": farm.earlier.id})
     assert earlier.status_code == 200
     assert f'<option value="{farm.earlier.id}" selected>' in earlier.text
-    assert "¥955" not in earlier.text and "88.89" in earlier.text  # that season's rice
+    assert "¥155" not in earlier.text and "88.89" in earlier.text  # that season's rice
 
 
 async def test_a_cooperative_without_seasons_gets_an_empty_page_not_an_error(client):
@@ -323,19 +315,18 @@ async def test_the_households_csv_has_a_bom_and_reads_back_to_the_same_figures_i
     assert "filename*=UTF-8''" in disposition and "%E6%B5%8B%E8%AF%95%E5%AD%A3" in disposition
     header, *rows = parse_csv(r.content)
     with use_language("zh_CN"):  # the default language: the header goes through its catalog
-        assert header[0] == _("Household") and header[-1] == _("Total (yuan)")
-    assert len(header) == 9
+        assert header[0] == _("Household") and header[-1] == _("Wages (yuan)")
+    assert len(header) == 7
     by_name = {row[0]: row for row in rows}
     assert set(by_name) == {"王家", "李家", "张家", _total_label("zh_CN")}  # not 外村
     assert by_name["王家"] == [
-        "王家", "青山村", _yes_no("zh_CN", False), "666.67", "1.00",
-        "800.00", "7.75", "155.00", "955.00",
+        "王家", "青山村", _yes_no("zh_CN", False), "666.67", "1.00", "7.75", "155.00",
     ]  # fmt: skip
     assert by_name["李家"][2] == _yes_no("zh_CN", True)
-    assert by_name["李家"][5:] == ["1125.00", "8.00", "148.00", "1273.00"]
-    assert by_name["张家"][3:] == ["0.00", "0.00", "0.00", "0.00", "0.00", "0.00"]
+    assert by_name["李家"][5:] == ["8.00", "148.00"]
+    assert by_name["张家"][3:] == ["0.00", "0.00", "0.00", "0.00"]
     assert rows[-1][0] == _total_label("zh_CN")
-    assert rows[-1][3:] == ["1666.67", "2.50", "1925.00", "15.75", "303.00", "2228.00"]
+    assert rows[-1][3:] == ["1666.67", "2.50", "15.75", "303.00"]
 
 
 async def test_the_yields_csv_reads_back_to_the_same_kg_with_a_chinese_header_by_default(client):

@@ -1,0 +1,103 @@
+"""The manager's settlement with a partner: its prices per voucher kind (a form on their own
+page) and its statement for a period, as a page and a CSV. Each route reads the form or the
+query, calls one service, and renders or redirects."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from farm.errors import FieldErrors
+from farm.paging import parse_page
+from farm.partners import console, console_redemptions, settlement
+from farm.web import Shown, form_page, int_param, now, render, require_manager, today
+
+PRICE_NAMES = ("kind", "price", "valid_from")
+
+
+def _timezone(request: Request) -> str:
+    return str(request.app.state.settings.timezone)
+
+
+async def prices_page(request: Request) -> Response:
+    manager = require_manager(request)
+    partner_id = int_param(request, "partner_id")
+
+    async def show(shown: Shown) -> Response:
+        view = await settlement.prices_view(
+            manager=manager, partner_id=partner_id, today=today(request)
+        )
+        fresh = {"kind": settlement.KINDS[0], "valid_from": today(request).isoformat()}
+        context = {"section": "partners", "view": view, "kinds": settlement.KINDS,
+                   "form": shown.form(fresh), "errors": shown.errors,
+                   "done": request.query_params.get("done", "")}  # fmt: skip
+        return render(request, "partners/manage_prices.html", context, shown.status_code)
+
+    async def save(values: dict[str, str]) -> str:
+        await settlement.set_price(
+            manager=manager, partner_id=partner_id, data=settlement.PriceInput(**values),
+            now=now(),
+        )  # fmt: skip
+        return f"/manage/partners/{partner_id}/prices?done=saved"
+
+    return await form_page(request, show=show, save=save, names=PRICE_NAMES)
+
+
+async def statement_page(request: Request) -> Response:
+    manager = require_manager(request)
+    partner_id = int_param(request, "partner_id")
+    raw = {name: request.query_params.get(name, "") for name in ("from", "to")}
+    try:
+        period = console_redemptions.read_period(raw["from"], raw["to"], today=today(request))
+    except FieldErrors as exc:
+        partner = await console.own_partner(manager=manager, partner_id=partner_id)
+        context = {"section": "partners", "partner": partner, "report": None, "form": raw,
+                   "errors": exc.errors}  # fmt: skip
+        return render(request, "partners/manage_statement.html", context, status_code=422)
+    report = await settlement.statement(
+        manager=manager, partner_id=partner_id, period=period, timezone=_timezone(request),
+        page=parse_page(request.query_params.get("page")),
+    )  # fmt: skip
+    last = period.ends_on - timedelta(days=1)
+    form = {"from": period.starts_on.isoformat(), "to": last.isoformat()}
+    context = {"section": "partners", "partner": report.partner, "report": report, "form": form,
+               "errors": {}}  # fmt: skip
+    return render(request, "partners/manage_statement.html", context)
+
+
+async def statement_csv(request: Request) -> Response:
+    manager = require_manager(request)
+    partner_id = int_param(request, "partner_id")
+    period = console_redemptions.read_period(
+        request.query_params.get("from", ""), request.query_params.get("to", ""),
+        today=today(request),
+    )  # fmt: skip
+    file, chunks = await settlement.statement_csv(
+        manager=manager, partner_id=partner_id, period=period, timezone=_timezone(request)
+    )
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": file.disposition},
+    )
+
+
+routes = [
+    Route(
+        "/manage/partners/{partner_id}/prices",
+        prices_page,
+        methods=["GET", "POST"],
+        name="manage_partner_prices",
+    ),
+    Route(
+        "/manage/partners/{partner_id}/statement", statement_page, name="manage_partner_statement"
+    ),
+    Route(
+        "/manage/partners/{partner_id}/statement.csv",
+        statement_csv,
+        name="manage_partner_statement_csv",
+    ),
+]

@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('farm', '0036_gifts')]
+    dependencies = [('farm', '0037_crop_plans')]
 
     initial = False
 

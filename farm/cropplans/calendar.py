@@ -165,13 +165,29 @@ async def _read_row(manager: User, values: dict[str, str]) -> dict:
     return row
 
 
+async def keep_sow_months(calendar_id: int, conn) -> None:
+    """The calendar's months (any row's) again from its rows, in the transaction that changed
+    them, the calendar's row locked first so two managers' changes cannot both write theirs."""
+    await CropCalendar.filter(id=calendar_id).using_db(conn).select_for_update().values_list("id")
+    months = 0
+    for mask in (
+        await CalendarCrop.filter(calendar_id=calendar_id)
+        .using_db(conn)
+        .values_list("sow_months", flat=True)
+    ):
+        months |= mask
+    await CropCalendar.filter(id=calendar_id).using_db(conn).update(sow_months=months)
+
+
 async def add_row(*, manager: User, field_id: int, values: dict[str, str]) -> CalendarCrop:
     field = await own_field(manager=manager, field_id=field_id)
     row = await _read_row(manager, values)
     try:
         async with in_transaction() as conn:
             calendar = await _calendar(field.id, conn)
-            return await CalendarCrop.create(calendar_id=calendar.id, **row, using_db=conn)
+            made = await CalendarCrop.create(calendar_id=calendar.id, **row, using_db=conn)
+            await keep_sow_months(calendar.id, conn)
+            return made
     except IntegrityError:
         raise FieldErrors({"crop_id": _("This crop is on the calendar already.")}) from None
 
@@ -190,7 +206,9 @@ async def update_row(*, manager: User, field_id: int, row_id: int, values: dict[
     found = await own_row(manager=manager, field_id=field_id, row_id=row_id)
     row = await _read_row(manager, values)
     try:
-        await CalendarCrop.filter(id=found.id).update(**row)
+        async with in_transaction() as conn:
+            await CalendarCrop.filter(id=found.id).using_db(conn).update(**row)
+            await keep_sow_months(found.calendar_id, conn)
     except IntegrityError:
         raise FieldErrors({"crop_id": _("This crop is on the calendar already.")}) from None
 
@@ -198,7 +216,9 @@ async def update_row(*, manager: User, field_id: int, row_id: int, values: dict[
 async def remove_row(*, manager: User, field_id: int, row_id: int) -> None:
     """Take a crop off the calendar: families choose it no more; plans that have it keep it."""
     found = await own_row(manager=manager, field_id=field_id, row_id=row_id)
-    await CalendarCrop.filter(id=found.id).delete()
+    async with in_transaction() as conn:
+        await CalendarCrop.filter(id=found.id).using_db(conn).delete()
+        await keep_sow_months(found.calendar_id, conn)
 
 
 def row_form(row: CalendarCrop) -> dict[str, str]:

@@ -44,6 +44,11 @@ class ChoiceView:
     closed: bool  # the cut-off has passed
 
     @property
+    def shown(self) -> bool:
+        """Something to show on the plot's page: crops to choose from, or chosen."""
+        return bool(self.rows or self.lines or self.cutoff_on)
+
+    @property
     def chosen(self) -> dict[int, Decimal]:
         return {line.crop_id: line.area_m2 for line in self.lines}
 
@@ -72,24 +77,36 @@ async def choice_view(*, customer: User, subscription_id: int, today: date) -> C
     return await _view(sub, today=today)
 
 
-async def _view(sub: Subscription, *, today: date) -> ChoiceView:
+async def _view(
+    sub: Subscription,
+    *,
+    today: date,
+    rows: list[CalendarCrop] | None = None,
+    rules_rows: list[rules.Row] | None = None,
+) -> ChoiceView:
     """Two queries: the calendar comes with the subscription's field (select_related), and
-    a plan always has a line, so the lines bring their plan."""
+    a plan always has a line, so the lines bring their plan. One, given the calendar's rows
+    as the cut-off's rule needs them (`rules_rows`)."""
     calendar = sub.plot.field.crop_calendar
-    rows = (
-        list(
-            await CalendarCrop.filter(calendar_id=calendar.id).select_related("crop").order_by("id")
+    if rows is None:
+        rows = (
+            list(
+                await CalendarCrop.filter(calendar_id=calendar.id)
+                .select_related("crop")
+                .order_by("id")
+            )
+            if calendar
+            else []
         )
-        if calendar
-        else []
-    )
     lines = list(
         await CropPlanLine.filter(plan__subscription_id=sub.id)
         .select_related("crop", "plan")
         .order_by("sow_on", "id")
     )
     plan = lines[0].plan if lines else None
-    cutoff_on = season_cutoff(calendar=calendar, rows=[as_rule(r) for r in rows], season=sub.season)
+    if rules_rows is None:
+        rules_rows = [as_rule(r) for r in rows]
+    cutoff_on = season_cutoff(calendar=calendar, rows=rules_rows, season=sub.season)
     before = rules.is_open(today=today, cutoff_on=cutoff_on)
     is_open = sub.status == Status.ACTIVE and before
     return ChoiceView(sub, rows, plan, lines, cutoff_on, is_open, closed=not before)
@@ -99,10 +116,17 @@ async def plot_crops(*, subscription: Subscription, today: date) -> ChoiceView |
     """What the subscription's plot grows, for its page: the subscription comes with its
     season and its plot's field and the field's calendar (subscription_view's
     select_related), and the caller has checked it is the customer's. None, without a query,
-    when the field keeps no calendar."""
-    if subscription.plot.field.crop_calendar is None:
+    when the field keeps no calendar; else one query (the plan's lines): the cut-off comes
+    from the months the calendar keeps with its rows. A calendar whose months were not kept
+    (rows written around farm.cropplans.calendar) is read whole instead."""
+    calendar = subscription.plot.field.crop_calendar
+    if calendar is None:
         return None
-    return await _view(subscription, today=today)
+    if not calendar.sow_months:
+        return await _view(subscription, today=today)
+    every_month = rules.Row(crop_id=0, sow_months=calendar.sow_months, min_area_m2=Decimal(0),
+                            days_to_harvest=0)  # fmt: skip
+    return await _view(subscription, today=today, rows=[], rules_rows=[every_month])
 
 
 async def choose_crops(

@@ -13,6 +13,9 @@ class CropCalendar(Model):
         "farm.Field", related_name="crop_calendar", on_delete=fields.RESTRICT
     )
     cutoff_days = fields.IntField(default=14)
+    # The months any of its crops can be sown in (a row's bits, all rows together), kept with
+    # the rows by farm.cropplans.calendar: a plot's page finds the cut-off without reading them.
+    sow_months = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "crop_calendars"

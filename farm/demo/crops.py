@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
+from tortoise.transactions import in_transaction
+
 from farm.cropplans import rules
+from farm.cropplans.calendar import keep_sow_months
 from farm.cropplans.models import CalendarCrop, CropCalendar, CropPlan, CropPlanLine
 from farm.fieldwork.models import Crop
 from farm.land.models import Field, Season
@@ -41,6 +44,8 @@ async def load_crop_plans(
                 default_area_m2=default,
             )  # fmt: skip
         )
+    async with in_transaction() as conn:
+        await keep_sow_months(calendar.id, conn)
     as_rules = [
         rules.Row(
             r.crop_id,

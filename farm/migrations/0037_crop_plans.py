@@ -16,6 +16,7 @@ class Migration(migrations.Migration):
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('field', fields.OneToOneField('farm.Field', source_field='field_id', db_constraint=True, to_field='id', related_name='crop_calendar', on_delete=OnDelete.RESTRICT)),
                 ('cutoff_days', fields.IntField(default=14)),
+                ('sow_months', fields.IntField(default=0, db_default=0)),
             ],
             options={'table': 'crop_calendars', 'app': 'farm', 'pk_attr': 'id', 'table_description': "A field's crop calendar: what its families may grow, and until when they choose (the"},
             bases=['Model'],

@@ -10,6 +10,7 @@ import pytest
 from farm import web
 from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
+from farm.cropplans import calendar as calendar_service
 from farm.cropplans import choosing, rules
 from farm.cropplans.models import CalendarCrop, CropCalendar, CropPlan, CropPlanLine, SowingLog
 from farm.fieldwork.models import Activity, WorkEntry, WorkEntryPlot, WorkInput
@@ -397,6 +398,42 @@ async def test_the_plots_page_reads_what_grows_in_two_queries_and_none_without_a
     with count_queries() as without:
         page = await client.get(path)
     assert without.count == before.count - 2 and 'id="crops"' not in page.text
+
+
+async def test_a_calendar_kept_by_the_console_costs_the_plots_page_one_query_and_follows_its_rows(
+    client,
+):
+    plan, greens, tomato = await field_with_calendar()
+    calendar = await CropCalendar.get(field_id=plan.field_id)
+    sub = await family(plan)
+    manager_token = await manager_of(client, plan)
+    assert manager_token
+    manager = await User.get(email="li@coop.cn")
+    tomato_row = await CalendarCrop.get(calendar=calendar, crop=tomato)
+    await calendar_service.remove_row(manager=manager, field_id=plan.field_id, row_id=tomato_row.id)
+    await calendar.refresh_from_db()
+    assert calendar.sow_months == rules.months_mask([3, 4])  # the greens' months only
+    await calendar_service.add_row(manager=manager, field_id=plan.field_id, values={
+        "crop_id": str(tomato.id), "months": "5", "min_area_m2": "10", "days_to_harvest": "90",
+        "seed_per_m2": "3", "seedlings": "1", "default_area_m2": "30"})  # fmt: skip
+    greens_row = await CalendarCrop.get(calendar=calendar, crop=greens)
+    await calendar_service.update_row(manager=manager, field_id=plan.field_id,
+                                      row_id=greens_row.id, values={
+        **calendar_service.row_form(greens_row), "months": "4"})  # fmt: skip
+    await calendar.refresh_from_db()
+    assert calendar.sow_months == rules.months_mask([4, 5])
+    client.cookies.clear()
+    await log_in_client(client, "wang@example.com")
+    path = f"/account/subscriptions/{sub.id}"
+    with count_queries() as kept:
+        page = await client.get(path)
+    card = page.text[page.text.index('id="crops"') :]
+    assert "2027-03-17" in card[: card.index("</section>")]  # 14 days before 1 April, last day
+    await CalendarCrop.all().delete()
+    await CropCalendar.all().delete()
+    with count_queries() as without:
+        await client.get(path)
+    assert kept.count == without.count + 1  # the plan's lines only
 
 
 async def test_an_unpaid_subscription_sees_the_calendar_but_chooses_nothing_yet(client):

@@ -39,7 +39,7 @@ STAFF_NAMES = ("email", "name")
 KINDS = (PartnerKind.SCENIC_SPOT, PartnerKind.GUESTHOUSE)
 
 
-def _timezone(request: Request) -> str:
+def timezone_of(request: Request) -> str:
     return str(request.app.state.settings.timezone)
 
 
@@ -53,7 +53,7 @@ def _partner_form(partner: Partner) -> dict[str, str]:
 async def partners_page(request: Request) -> Response:
     manager = require_manager(request)
     rows = await console.list_partners(
-        manager=manager, today=today(request), timezone=_timezone(request)
+        manager=manager, today=today(request), timezone=timezone_of(request)
     )
     return render(request, "partners/manage_partners.html", {"section": "partners", "rows": rows})
 
@@ -170,7 +170,10 @@ async def room_delete(request: Request) -> Response:
 # ---- redemptions ----
 
 
-async def redemptions_page(request: Request) -> Response:
+async def period_page(request: Request, *, template: str, load) -> Response:
+    """A partner's page over a period typed as its first and last day (the redemptions, the
+    settlement statement): a period refused is a 422 beside its fields; `load` reads the
+    partner's report (manager, partner_id, period, timezone, page) for its template."""
     manager = require_manager(request)
     partner_id = int_param(request, "partner_id")
     raw = {name: request.query_params.get(name, "") for name in ("from", "to")}
@@ -180,16 +183,21 @@ async def redemptions_page(request: Request) -> Response:
         partner = await console.own_partner(manager=manager, partner_id=partner_id)
         context = {"section": "partners", "partner": partner, "report": None, "form": raw,
                    "errors": exc.errors}  # fmt: skip
-        return render(request, "partners/manage_redemptions.html", context, status_code=422)
-    report = await console_redemptions.partner_redemptions(
-        manager=manager, partner_id=partner_id, period=period, timezone=_timezone(request),
+        return render(request, template, context, status_code=422)
+    report = await load(
+        manager=manager, partner_id=partner_id, period=period, timezone=timezone_of(request),
         page=parse_page(request.query_params.get("page")),
     )  # fmt: skip
     last = period.ends_on - timedelta(days=1)  # typed and shown as the last day, included
     form = {"from": period.starts_on.isoformat(), "to": last.isoformat()}
     context = {"section": "partners", "partner": report.partner, "report": report, "form": form,
                "errors": {}}  # fmt: skip
-    return render(request, "partners/manage_redemptions.html", context)
+    return render(request, template, context)
+
+
+async def redemptions_page(request: Request) -> Response:
+    return await period_page(request, template="partners/manage_redemptions.html",
+                             load=console_redemptions.partner_redemptions)  # fmt: skip
 
 
 async def redemptions_csv(request: Request) -> Response:
@@ -200,7 +208,7 @@ async def redemptions_csv(request: Request) -> Response:
         today=today(request),
     )
     file, chunks = await console_redemptions.redemptions_csv(
-        manager=manager, period=period, timezone=_timezone(request)
+        manager=manager, period=period, timezone=timezone_of(request)
     )
     return StreamingResponse(
         chunks,

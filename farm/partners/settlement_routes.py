@@ -4,22 +4,14 @@ query, calls one service, and renders or redirects."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from farm.errors import FieldErrors
-from farm.paging import parse_page
-from farm.partners import console, console_redemptions, settlement
+from farm.partners import console_redemptions, console_routes, settlement
 from farm.web import Shown, form_page, int_param, now, render, require_manager, today
 
 PRICE_NAMES = ("kind", "price", "valid_from")
-
-
-def _timezone(request: Request) -> str:
-    return str(request.app.state.settings.timezone)
 
 
 async def prices_page(request: Request) -> Response:
@@ -47,25 +39,8 @@ async def prices_page(request: Request) -> Response:
 
 
 async def statement_page(request: Request) -> Response:
-    manager = require_manager(request)
-    partner_id = int_param(request, "partner_id")
-    raw = {name: request.query_params.get(name, "") for name in ("from", "to")}
-    try:
-        period = console_redemptions.read_period(raw["from"], raw["to"], today=today(request))
-    except FieldErrors as exc:
-        partner = await console.own_partner(manager=manager, partner_id=partner_id)
-        context = {"section": "partners", "partner": partner, "report": None, "form": raw,
-                   "errors": exc.errors}  # fmt: skip
-        return render(request, "partners/manage_statement.html", context, status_code=422)
-    report = await settlement.statement(
-        manager=manager, partner_id=partner_id, period=period, timezone=_timezone(request),
-        page=parse_page(request.query_params.get("page")),
-    )  # fmt: skip
-    last = period.ends_on - timedelta(days=1)
-    form = {"from": period.starts_on.isoformat(), "to": last.isoformat()}
-    context = {"section": "partners", "partner": report.partner, "report": report, "form": form,
-               "errors": {}}  # fmt: skip
-    return render(request, "partners/manage_statement.html", context)
+    return await console_routes.period_page(request, template="partners/manage_statement.html",
+                                            load=settlement.statement)  # fmt: skip
 
 
 async def statement_csv(request: Request) -> Response:
@@ -76,7 +51,10 @@ async def statement_csv(request: Request) -> Response:
         today=today(request),
     )  # fmt: skip
     file, chunks = await settlement.statement_csv(
-        manager=manager, partner_id=partner_id, period=period, timezone=_timezone(request)
+        manager=manager,
+        partner_id=partner_id,
+        period=period,
+        timezone=console_routes.timezone_of(request),
     )
     return StreamingResponse(
         chunks,

@@ -11,8 +11,8 @@ from farm.accounts import limits, rules, sessions
 from farm.accounts.models import User
 from farm.accounts.services import (
     QueueMail,
-    _queue_password_changed,
     hash_password,
+    queue_password_changed,
     verify_password,
 )
 from farm.errors import Conflict, DomainError
@@ -73,8 +73,8 @@ async def change_password(
         )
         if not changed:
             raise Conflict(_("Your password was changed meanwhile. Nothing was changed now."))
-        await sessions.end_sessions_of(user.id, now=now, keep_id=keep_session_id)
-        await _queue_password_changed(
+        await sessions.end_sessions_of(user.id, now=now, keep_id=keep_session_id, conn=conn)
+        await queue_password_changed(
             user, links=links, now=now, queue_mail=queue_mail, conn=conn,
             others_signed_out=keep_session_id is not None,
         )  # fmt: skip

@@ -396,15 +396,15 @@ async def reset_password(
         user.password_hash = await hash_password(password)
         await user.save(using_db=conn, update_fields=["password_hash"])
         await limits.clear(limits.LOGIN_ACCOUNT, user.email)
-        await sessions.end_sessions_of(user.id, now=at)
+        await sessions.end_sessions_of(user.id, now=at, conn=conn)
         if queue_mail is not None:
-            await _queue_password_changed(
+            await queue_password_changed(
                 user, links=links, now=at, queue_mail=queue_mail, conn=conn
             )
     return user
 
 
-async def _queue_password_changed(
+async def queue_password_changed(
     user: User,
     *,
     links: Links | None,

@@ -106,12 +106,15 @@ async def end_session(token: str, *, now: datetime) -> None:
     await Session.filter(token_hash=token_hash(token), ended_at__isnull=True).update(ended_at=now)
 
 
-async def end_sessions_of(user_id: int, *, now: datetime, keep_id: int | None = None) -> int:
-    """End every open session of the user (all but `keep_id`, the one asking)."""
+async def end_sessions_of(
+    user_id: int, *, now: datetime, keep_id: int | None = None, conn=None
+) -> int:
+    """End every open session of the user (all but `keep_id`, the one asking); in `conn`'s
+    transaction when given (with the password change that ends them)."""
     query = Session.filter(user_id=user_id, ended_at__isnull=True)
     if keep_id is not None:
         query = query.exclude(id=keep_id)
-    return await query.update(ended_at=now)
+    return await query.using_db(conn).update(ended_at=now)
 
 
 async def active_sessions(user_id: int, *, now: datetime) -> list[Session]:

@@ -23,6 +23,7 @@ from farm.fieldwork.photos import PhotoStore
 from farm.i18n import _, localized
 from farm.land.console import own_field
 from farm.land.models import Field, Season
+from farm.land.services import seasons_and_chosen
 from farm.paging import Page, paginate
 from farm.units import plain_number
 
@@ -118,14 +119,9 @@ async def sowing_view(
     """The field's sowing list of a season (the latest by default) and one of its weeks (the
     first not logged yet by default), a page of its lines by plot code."""
     field = await own_field(manager=manager, field_id=field_id)
-    seasons = list(
-        await Season.filter(cooperative_id=manager.cooperative_id).order_by("-starts_on", "-id")
-    )
-    season = seasons[0] if season_id is None and seasons else None
-    if season_id is not None:
-        season = next((s for s in seasons if s.id == season_id), None)
-        if season is None:
-            raise NotFound(_("This season does not exist."))
+    seasons, season = await seasons_and_chosen(manager.cooperative_id, season_id)
+    if season is None and seasons:
+        season = seasons[0]
     weeks = await _weeks(field.id, season.id) if season else []
     chosen = _chosen_week(weeks, week)
     lines: Page[SowingLine] = Page([], 1, LINES_PER_PAGE, 0)

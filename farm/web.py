@@ -288,16 +288,19 @@ def require_manager(request: Request) -> User:
 
 
 def manager_list(
-    template: str, *, section: str, name: str, lister: Callable[..., Awaitable[Any]]
-) -> Callable[[Request], Awaitable[Response]]:
+    template: str, *, section: str, name: str, lister: Callable[..., Awaitable[Any]],
+    dated: bool = False,
+) -> Callable[[Request], Awaitable[Response]]:  # fmt: skip
     """The route of a manager's list with its search box and pager: `lister(manager=, text=,
-    page=)` gives the page of rows, shown as `name` beside the search text `q`."""
+    page=)` (and `today=` when `dated`) gives the page of rows, shown as `name` beside the
+    search text `q`."""
 
     async def route(request: Request) -> Response:
         manager = require_manager(request)
         text = search_text(request.query_params.get("q"))
         page = parse_page(request.query_params.get("page"))
-        rows = await lister(manager=manager, text=text, page=page)
+        day = {"today": today(request)} if dated else {}
+        rows = await lister(manager=manager, text=text, page=page, **day)
         return render(request, template, {"section": section, name: rows, "q": text})
 
     return route

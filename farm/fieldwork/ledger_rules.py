@@ -11,6 +11,8 @@ yearly rent, in a leap year too."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -89,3 +91,92 @@ def shift_wages_fen(*, hours: Decimal, wage_fen_per_hour: int) -> int:
     wages are the year's hours × wage rounded once (farm.fieldwork.rules.wages_fen), which
     the shifts' rounded amounts may miss by a fen or so."""
     return _half_up(Decimal(hours) * wage_fen_per_hour)
+
+
+# ---- a household's land over time --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Held:
+    """One of a household's transfers as stored: [starts_on, ends_on), no end while it runs."""
+
+    id: int
+    field_id: int
+    area_m2: Decimal
+    starts_on: date
+    ends_on: date | None
+
+
+@dataclass(frozen=True)
+class LandChanges:
+    """What to write so that the household holds `wanted` from a day on, keeping its past.
+    `too_early` names each field whose land changed after that day (field id -> the day of
+    its last change): the change is refused for it, and nothing is written."""
+
+    ended: list[int] = dataclass_field(default_factory=list)  # transfers that end on the day
+    deleted: list[int] = dataclass_field(default_factory=list)  # started that day: never held
+    resized: dict[int, Decimal] = dataclass_field(default_factory=dict)  # started that day
+    reopened: list[int] = dataclass_field(default_factory=list)  # ended that day, same area
+    started: dict[int, Decimal] = dataclass_field(default_factory=dict)  # field id -> m²
+    too_early: dict[int, date] = dataclass_field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.ended or self.deleted or self.resized or self.reopened or self.started)
+
+
+def runs_on(*, starts_on: date, ends_on: date | None, day: date) -> bool:
+    """Whether a transfer [starts_on, ends_on) is in force on the day."""
+    return starts_on <= day and (ends_on is None or ends_on > day)
+
+
+def in_force(held: Sequence[Held], *, on: date) -> dict[int, Held]:
+    """The household's transfers in force on the day, by field."""
+    return {
+        t.field_id: t for t in held if runs_on(starts_on=t.starts_on, ends_on=t.ends_on, day=on)
+    }
+
+
+def land_changes(
+    held: Sequence[Held], *, wanted: dict[int, Decimal], on: date, today: date
+) -> LandChanges:
+    """Changes that make the household hold `wanted` (field id -> m², none for land it no
+    longer holds) instead of what it holds today, from `on` (today or a past day), the day the
+    change counts from, without rewriting its past: land
+    given back or resized ends its transfer on that day and a new one starts (rent in the
+    ledger stays as it was before). A transfer that started that very day is corrected in
+    place, and land given back that very day and taken again at the same area carries on. A
+    field whose land already changed after `on` cannot change from `on`."""
+    shown, then = in_force(held, on=today), in_force(held, on=on)
+    changes = LandChanges()
+    for field_id in sorted(set(shown) | set(wanted)):
+        area = wanted.get(field_id)
+        if field_id in shown and area == shown[field_id].area_m2:
+            continue
+        current = then.get(field_id)
+        last = max(
+            (max(t.starts_on, t.ends_on or t.starts_on) for t in held if t.field_id == field_id),
+            default=None,
+        )
+        if last is not None and last > on:
+            changes.too_early[field_id] = last
+            continue
+        given_back = next(
+            (t for t in held if t.field_id == field_id and t.ends_on == on and t.area_m2 == area),
+            None,
+        )
+        if current is not None and current.starts_on == on:  # corrected on its first day
+            if area is not None and given_back is None:
+                changes.resized[current.id] = area
+                continue
+            changes.deleted.append(current.id)
+        elif current is not None:
+            changes.ended.append(current.id)
+        if area is None:
+            continue
+        if given_back is not None:
+            changes.reopened.append(given_back.id)
+        else:
+            changes.started[field_id] = area
+    if changes.too_early:
+        return LandChanges(too_early=changes.too_early)
+    return changes

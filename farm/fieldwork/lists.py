@@ -5,11 +5,13 @@ another cooperative's field or crop simply matches nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from tortoise.expressions import Q, Subquery
 
 from farm.accounts.models import User
 from farm.fieldwork.models import Activity, HarvestLot, Household, WorkEntry, WorkShift
+from farm.fieldwork.services import land_held_on
 from farm.paging import DaySpan, Page, paginate
 
 ENTRIES_PER_PAGE = 30
@@ -82,8 +84,9 @@ async def harvest_page(*, manager: User, filters: HarvestFilter, page: int) -> P
     )
 
 
-async def household_page(*, manager: User, text: str, page: int) -> Page[Household]:
-    """Households by village and name; `text` finds a name or a village."""
+async def household_page(*, manager: User, text: str, page: int, today: date) -> Page[Household]:
+    """Households by village and name, each with the land it holds today; `text` finds a name
+    or a village."""
     query = Household.filter(cooperative_id=manager.cooperative_id)
     if text:
         query = query.filter(Q(name__icontains=text) | Q(village__icontains=text))
@@ -92,5 +95,5 @@ async def household_page(*, manager: User, text: str, page: int) -> Page[Househo
         page=page,
         size=HOUSEHOLDS_PER_PAGE,
         order_by=("village", "name", "id"),
-        fetch=lambda q: q.prefetch_related("transfers__field"),
+        fetch=lambda q: q.prefetch_related(land_held_on(today)),
     )

@@ -44,7 +44,9 @@ class Household(Model):
 class LandTransfer(Model):
     """Land a household transferred: so many m² of a field, from starts_on (included) until
     ends_on (excluded, none while the transfer runs). Its rent is counted on these dates, by
-    calendar year (farm.fieldwork.ledger), never by season."""
+    calendar year (farm.fieldwork.ledger), never by season. A household's transfers of a field
+    follow one another: land given back or resized ends one and starts the next, so the
+    past stays as it was (farm.fieldwork.ledger_rules.land_changes)."""
 
     id = fields.IntField(primary_key=True)
     household: fields.ForeignKeyRelation[Household] = fields.ForeignKeyField(
@@ -59,7 +61,7 @@ class LandTransfer(Model):
 
     class Meta:
         table = "land_transfers"
-        unique_together = (("household", "field"),)
+        unique_together = (("household", "field", "starts_on"),)
 
 
 class CropUnit(StrEnum):

@@ -192,10 +192,16 @@ async def _household_report(season: Season) -> HouseholdReport:
         r["household_id"]: _centi(r["centi"])
         for r in await select(
             conn,
+            # The land as it stood at the season's end (or now): each field's latest
+            # transfer serving the season, never two of one field.
             "SELECT t.household_id, SUM(CAST(ROUND(t.area_m2 * 100) AS INTEGER)) AS centi"
             " FROM land_transfers t JOIN households h ON h.id = t.household_id"
-            " WHERE h.cooperative_id = $1 GROUP BY t.household_id",
-            [coop_id],
+            " WHERE h.cooperative_id = $1 AND t.starts_on < $2"
+            " AND (t.ends_on IS NULL OR t.ends_on > $3)"
+            " AND NOT EXISTS (SELECT 1 FROM land_transfers n WHERE n.household_id ="
+            " t.household_id AND n.field_id = t.field_id AND n.starts_on > t.starts_on"
+            " AND n.starts_on < $4) GROUP BY t.household_id",
+            [coop_id, season.ends_on, season.starts_on, season.ends_on],
         )
     }
     hours = {

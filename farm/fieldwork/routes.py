@@ -11,7 +11,7 @@ from farm import units
 from farm.accounts.models import User
 from farm.errors import NotFound
 from farm.fieldwork import lists, plot_choice, rules, services, timeline
-from farm.fieldwork.models import Activity
+from farm.fieldwork.models import Activity, LandTransfer
 from farm.fieldwork.photos import MAX_BYTES, MAX_PHOTOS, PhotoStore
 from farm.i18n import _
 from farm.notifications.services import Unsubscribing
@@ -85,7 +85,11 @@ def _date_problem(days) -> str:
 
 
 household_list = manager_list(
-    "fieldwork/households.html", section="households", name="page", lister=lists.household_page
+    "fieldwork/households.html",
+    section="households",
+    name="page",
+    lister=lists.household_page,
+    dated=True,
 )
 
 
@@ -115,8 +119,10 @@ async def household_form(request: Request) -> Response:
     )
     fields = await services.fields_of(manager=manager)
     values: dict[str, object] = {}
+    history: list[LandTransfer] = []
     if household is not None:
-        await household.fetch_related("transfers")
+        history = await services.land_history(household)
+        held = [t for t in history if services.held_on(t, today(request))]
         values = {
             "name": household.name,
             "village": household.village,
@@ -125,11 +131,13 @@ async def household_form(request: Request) -> Response:
             "shown_to_subscribers": household.shown_to_subscribers,
             "about": household.about,
             "wage": units.yuan_text(household.wage_fen_per_hour),
-            **{f"land_{t.field_id}": str(t.area_m2) for t in household.transfers},
+            **{f"land_{t.field_id}": str(t.area_m2) for t in held},
         }
+    values["land_from"] = today(request).isoformat()
 
     async def show(shown: Shown) -> Response:
         context = {"section": "households", "household": household, "fields": fields,
+                   "history": history, "today": today(request),
                    "form": shown.form(values), "errors": shown.errors}  # fmt: skip
         return render(request, "fieldwork/household_form.html", context, shown.status_code)
 
@@ -152,6 +160,7 @@ async def household_form(request: Request) -> Response:
             is_poor=form.get("is_poor") == "1",
             rent_yuan_per_mu=str(form.get("rent") or ""),
             wage_yuan_per_hour=str(form.get("wage") or ""),
+            land_from=str(form.get("land_from") or ""),
             land={
                 field_id: str(value)
                 for key, value in form.multi_items()

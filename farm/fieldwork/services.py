@@ -10,13 +10,16 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import anyio
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.query_utils import Prefetch
 from tortoise.transactions import in_transaction
 
 from farm import forms, i18n, units
 from farm.accounts.models import User
 from farm.errors import Conflict, NotFound
-from farm.fieldwork import photo_mail, rules
+from farm.fieldwork import ledger_rules, photo_mail, rules
 from farm.fieldwork.corrections import check_day_hours
 from farm.fieldwork.models import (
     Activity,
@@ -76,6 +79,8 @@ class HouseholdInput:
     shown_to_subscribers: bool = False
     about: str = ""
     picture: bytes = b""
+    # The day the land's changes count from (YYYY-MM-DD): today when empty, or a past day
+    land_from: str = ""
 
 
 async def save_household(
@@ -83,9 +88,11 @@ async def save_household(
     store: PhotoStore | None = None,
 ) -> Household:  # fmt: skip
     """Create or edit a household of the manager's cooperative, with the land it transferred,
-    and what its tended plots' subscribers may see of it (only with its consent). A transfer
-    kept keeps its dates (its rent in the ledger is counted on them); land newly transferred
-    starts `today`; land taken off the form is no longer transferred."""
+    and what its tended plots' subscribers may see of it (only with its consent). The land's
+    changes count from `data.land_from` (today when empty): a transfer kept keeps its dates
+    (its rent in the ledger is counted on them), land taken off the form or resized ends its
+    transfer on that day and a new one starts, so past years' rent never changes
+    (ledger_rules.land_changes)."""
     coop_id = manager.cooperative_id
     form = forms.Form()
     name = form.read("name", forms.text, data.name, limit=60, required=True)
@@ -113,7 +120,14 @@ async def save_household(
                          maximum=f.width_m * f.height_m, allow_zero=True)  # fmt: skip
         if area:
             land[field_id] = area
-    await _check_transferred(form, land=land, fields=fields_of_coop, household_id=household_id)
+    land_from = today
+    if data.land_from.strip():
+        land_from = form.read("land_from", forms.day, data.land_from) or today
+        if land_from > today:
+            form.refuse("land_from", _("A change of land counts from today or a past day."))
+    await _check_transferred(
+        form, land=land, fields=fields_of_coop, household_id=household_id, today=today
+    )
     form.check()
     assert name is not None and village is not None
     if household_id is not None:
@@ -124,8 +138,11 @@ async def save_household(
         async with in_transaction() as conn:
             if household_id is None:
                 household = await Household.create(cooperative_id=coop_id, name=name, using_db=conn)
-            else:
-                household = await own_household(manager=manager, household_id=household_id)
+            else:  # locked: two managers' edits of its land follow one another
+                household = await one_or_not_found(
+                    Household.filter(id=household_id, cooperative_id=coop_id),
+                    _("This household does not exist."), conn=conn,
+                )  # fmt: skip
             household.name = name
             household.village = village
             household.is_poor = data.is_poor
@@ -136,23 +153,9 @@ async def save_household(
             if new_picture:
                 old_picture, household.picture = household.picture, new_picture
             await household.save(using_db=conn)
-            kept = {
-                t.field_id: t
-                for t in await LandTransfer.filter(household_id=household.id).using_db(conn)
-            }
-            gone = [t.id for f, t in kept.items() if f not in land]
-            if gone:
-                await LandTransfer.filter(id__in=gone).using_db(conn).delete()
-            for field_id, area in land.items():
-                if field_id in kept:
-                    if kept[field_id].area_m2 != area:
-                        kept[field_id].area_m2 = area
-                        await kept[field_id].save(using_db=conn, update_fields=["area_m2"])
-                    continue
-                await LandTransfer.create(
-                    household_id=household.id, field_id=field_id, area_m2=area,
-                    starts_on=today, using_db=conn,
-                )  # fmt: skip
+            await _change_land(
+                conn, household.id, land=land, on=land_from, today=today, fields=fields_of_coop
+            )
     except BaseException:
         if new_picture and store:
             with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
@@ -163,14 +166,57 @@ async def save_household(
     return household
 
 
+async def _change_land(
+    conn: BaseDBAsyncClient, household_id: int, *, land: dict[int, Decimal], on: date,
+    today: date, fields: dict[int, Field],
+) -> None:  # fmt: skip
+    """Write the household's land changes from `on` (in the caller's transaction, the
+    household's row locked), or refuse the form, writing nothing, for a field whose land
+    already changed after that day."""
+    held = [
+        ledger_rules.Held(t.id, t.field_id, Decimal(t.area_m2), t.starts_on, t.ends_on)
+        for t in await LandTransfer.filter(household_id=household_id).using_db(conn)
+    ]
+    changes = ledger_rules.land_changes(held, wanted=land, on=on, today=today)
+    if changes.too_early:
+        form = forms.Form()
+        for field_id, last in changes.too_early.items():
+            form.refuse(
+                f"land_{field_id}",
+                _("The land of %(field)s last changed on %(day)s: a change can count from "
+                  "that day on, not from %(from)s.")
+                % {"field": fields[field_id].name, "day": last.isoformat(),
+                   "from": on.isoformat()},
+            )  # fmt: skip
+        form.check()
+    if changes.deleted:
+        await LandTransfer.filter(id__in=changes.deleted).using_db(conn).delete()
+    if changes.ended:
+        await LandTransfer.filter(id__in=changes.ended).using_db(conn).update(ends_on=on)
+    if changes.reopened:
+        await LandTransfer.filter(id__in=changes.reopened).using_db(conn).update(ends_on=None)
+    for transfer_id, area in changes.resized.items():
+        await LandTransfer.filter(id=transfer_id).using_db(conn).update(area_m2=area)
+    for field_id, area in changes.started.items():
+        await LandTransfer.create(
+            household_id=household_id, field_id=field_id, area_m2=area, starts_on=on,
+            using_db=conn,
+        )  # fmt: skip
+
+
+def in_force_on(day: date) -> Q:
+    """Land transfers in force on the day ([starts_on, ends_on))."""
+    return Q(starts_on__lte=day) & (Q(ends_on=None) | Q(ends_on__gt=day))
+
+
 async def _check_transferred(
     form: forms.Form, *, land: dict[int, Decimal], fields: dict[int, Field],
-    household_id: int | None,
+    household_id: int | None, today: date,
 ) -> None:  # fmt: skip
-    """All households together cannot have transferred more of a field than it has."""
+    """All households together cannot hold more of a field today than it has."""
     if not land:
         return
-    others = LandTransfer.filter(field_id__in=list(land))
+    others = LandTransfer.filter(in_force_on(today), field_id__in=list(land))
     if household_id is not None:
         others = others.exclude(household_id=household_id)
     taken: dict[int, Decimal] = {}
@@ -198,11 +244,33 @@ async def own_household(*, manager: User, household_id: int) -> Household:
 
 
 async def households(*, manager: User) -> list[Household]:
+    """The cooperative's households, for the work log's choices."""
     return list(
-        await Household.filter(cooperative_id=manager.cooperative_id)
-        .order_by("village", "name")
-        .prefetch_related("transfers__field")
+        await Household.filter(cooperative_id=manager.cooperative_id).order_by("village", "name")
     )
+
+
+async def land_history(household: Household) -> list[LandTransfer]:
+    """Every transfer of the household, newest first, with its field."""
+    return list(
+        await LandTransfer.filter(household_id=household.id)
+        .order_by("-starts_on", "-id")
+        .prefetch_related("field")
+    )
+
+
+def held_on(transfer: LandTransfer, day: date) -> bool:
+    return ledger_rules.runs_on(starts_on=transfer.starts_on, ends_on=transfer.ends_on, day=day)
+
+
+def land_held_on(day: date) -> Prefetch:
+    """Prefetch a household's transfers in force on the day, with their fields, into
+    `transfers` (the ones that ended stay in the ledger, not here)."""
+    return Prefetch(
+        "transfers",
+        queryset=LandTransfer.filter(in_force_on(day)).order_by("starts_on", "id")
+        .prefetch_related("field"),
+    )  # fmt: skip
 
 
 # ---- crops ----

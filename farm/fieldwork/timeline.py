@@ -157,11 +157,16 @@ async def tenders(*, plot: PlotPage) -> list[Household]:
     sub = plot.subscription
     entry_ids = [i.entry.id for i in plot.items if i.entry is not None]
     worked = WorkShift.filter(entry_id__in=entry_ids or [0]).values("household_id")
-    gave = LandTransfer.filter(field_id=sub.plot.field_id).values("household_id")
+    season = sub.season
+    gave = LandTransfer.filter(  # its land served the season, for a day at least
+        Q(ends_on=None) | Q(ends_on__gt=season.starts_on),
+        field_id=sub.plot.field_id,
+        starts_on__lt=season.ends_on,
+    ).values("household_id")
     return list(
         await Household.filter(
             Q(id__in=Subquery(worked)) | Q(id__in=Subquery(gave)),
-            cooperative_id=sub.season.cooperative_id,
+            cooperative_id=season.cooperative_id,
             shown_to_subscribers=True,
         ).order_by("name", "id")
     )

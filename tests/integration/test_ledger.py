@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from farm.errors import NotFound
-from farm.fieldwork import ledger
+from farm.errors import FieldErrors, NotFound
+from farm.fieldwork import ledger, reports
 from farm.fieldwork.models import Household, LandTransfer, WorkEntry
 from farm.fieldwork.services import HouseholdInput, save_household
 from farm.land.models import Field, Season
@@ -165,22 +165,161 @@ async def test_the_ledger_and_household_csvs_read_back_and_never_run_a_formula(c
     assert rows[-1][-1] == "27030.00"
 
 
-async def test_saving_a_household_keeps_its_transfers_dates_and_dates_new_land_today(app):
+def household_form(farm, land, land_from=""):
+    return HouseholdInput(name="王家", village="青山村", is_poor=False, rent_yuan_per_mu="900",
+                          wage_yuan_per_hour="20", land=land, land_from=land_from)  # fmt: skip
+
+
+async def transfers_of(household):
+    return [
+        (t["field_id"], str(t["area_m2"]), t["starts_on"], t["ends_on"])
+        for t in await LandTransfer.filter(household=household)
+        .order_by("field_id", "starts_on")
+        .values("field_id", "area_m2", "starts_on", "ends_on")
+    ]
+
+
+async def year_rent(manager, household, year):
+    return (await ledger.household_statement(
+        manager=manager, household_id=household.id, year=year
+    )).row.rent_fen  # fmt: skip
+
+
+async def test_a_kept_transfer_keeps_its_dates_and_new_land_starts_the_day_of_the_change(app):
     farm = await a_farm()
     household = await Household.create(cooperative=farm.coop, name="王家")
     await LandTransfer.create(household=household, field=farm.field, area_m2=Decimal(300),
                               starts_on=date(2025, 1, 1))  # fmt: skip
     manager = await manager_of(farm.coop)
-    data = HouseholdInput(name="王家", village="青山村", is_poor=False, rent_yuan_per_mu="900",
-                          wage_yuan_per_hour="20",
-                          land={farm.field.id: "350", farm.east.id: "100"})  # fmt: skip
+    data = household_form(farm, {farm.field.id: "300", farm.east.id: "100"})
     await save_household(manager=manager, household_id=household.id, data=data,
                          today=date(2026, 9, 1))  # fmt: skip
-    dates = dict(
-        await LandTransfer.filter(household=household).values_list("field_id", "starts_on")
+    assert await transfers_of(household) == [
+        (farm.field.id, "300.00", date(2025, 1, 1), None),
+        (farm.east.id, "100.00", date(2026, 9, 1), None),
+    ]
+
+
+async def land_of(farm, area, *, starts_on=date(2025, 1, 1), ends_on=None, household=None):
+    """300 m² (of the 400 m² field) at ¥900 a mu a year: ¥405 a year."""
+    household = household or await Household.create(
+        cooperative=farm.coop, name="王家", rent_fen_per_mu_year=90000
     )
-    assert dates == {farm.field.id: date(2025, 1, 1), farm.east.id: date(2026, 9, 1)}
-    assert (await LandTransfer.get(household=household, field=farm.field)).area_m2 == 350
+    await LandTransfer.create(household=household, field=farm.field, area_m2=Decimal(area),
+                              starts_on=starts_on, ends_on=ends_on)  # fmt: skip
+    return household
+
+
+async def test_land_resized_or_given_back_keeps_earlier_years_rent_as_it_was(app):
+    farm = await a_farm()
+    household = await land_of(farm, "300")
+    manager = await manager_of(farm.coop)
+    assert await year_rent(manager, household, 2025) == 40_500
+    await save_household(manager=manager, household_id=household.id,
+                         data=household_form(farm, {farm.field.id: "150"}),
+                         today=date(2026, 7, 2))  # fmt: skip
+    assert await transfers_of(household) == [
+        (farm.field.id, "300.00", date(2025, 1, 1), date(2026, 7, 2)),
+        (farm.field.id, "150.00", date(2026, 7, 2), None),
+    ]
+    assert await year_rent(manager, household, 2025) == 40_500  # not rewritten
+    # 2026: 182 days of 300 m² and 183 days of 150 m², each rounded once
+    assert await year_rent(manager, household, 2026) == round(40_500 * 182 / 365) + round(
+        20_250 * 183 / 365
+    )
+    await save_household(manager=manager, household_id=household.id,
+                         data=household_form(farm, {}), today=date(2027, 1, 1))  # fmt: skip
+    assert (await transfers_of(household))[-1][-1] == date(2027, 1, 1)
+    assert await year_rent(manager, household, 2025) == 40_500
+    assert await year_rent(manager, household, 2027) == 0
+
+
+async def test_the_list_and_the_form_show_the_land_held_today_and_the_form_its_history(client):
+    farm = await a_farm()
+    household = await land_of(farm, "300.5", ends_on=date(2026, 6, 1))
+    await land_of(farm, "150.25", starts_on=date(2026, 6, 1), household=household)
+    await manager_of(farm.coop)
+    await log_in_client(client, "li@coop.cn")
+    listed = (await client.get("/manage/households")).text
+    assert "150.25 m²" in listed and "300.5" not in listed
+    page = (await client.get(f"/manage/households/{household.id}")).text
+    form, history = page.split("<details")
+    assert f'name="land_{farm.field.id}" value="150.25"' in form and "300.5" not in form
+    assert "300.5" in history and "2026-05-31" in history  # the first one's last day
+    assert "150.25" in history
+
+
+async def test_a_seasons_report_counts_each_fields_land_as_it_stood_last_in_the_season(app):
+    farm = await a_farm()  # the season runs from 2026-03-01 to 2027-03-01
+    resized = await land_of(farm, "300", ends_on=date(2026, 7, 1))
+    await land_of(farm, "150", starts_on=date(2026, 7, 1), household=resized)
+    gone = await land_of(farm, "50", ends_on=date(2026, 3, 1))  # given back the day it began
+    gone.name = "张家"
+    await gone.save()
+    later = await land_of(farm, "20", starts_on=date(2027, 3, 1))  # from the next season on
+    later.name = "李家"
+    await later.save()
+    report = await reports.household_report(cooperative_id=farm.coop.id, season_id=farm.season.id)
+    assert {r.household.name: r.area_m2 for r in report.rows} == {
+        "王家": Decimal(150),
+        "张家": Decimal(0),
+        "李家": Decimal(0),
+    }
+
+
+async def test_a_change_on_the_day_the_land_was_taken_corrects_it_in_place(app):
+    farm = await a_farm()
+    manager = await manager_of(farm.coop)
+    day = date(2026, 9, 1)
+    household = await save_household(manager=manager, household_id=None,
+                                      data=household_form(farm, {farm.field.id: "300"}),
+                                      today=day)  # fmt: skip
+    await save_household(manager=manager, household_id=household.id,
+                         data=household_form(farm, {farm.field.id: "350"}), today=day)  # fmt: skip
+    assert await transfers_of(household) == [(farm.field.id, "350.00", day, None)]
+    await save_household(manager=manager, household_id=household.id,
+                         data=household_form(farm, {}), today=day)  # fmt: skip
+    assert await transfers_of(household) == []
+
+
+async def test_a_change_can_count_from_a_past_day_but_not_from_before_the_last_change(app):
+    farm = await a_farm()
+    household = await land_of(farm, "300")
+    manager = await manager_of(farm.coop)
+    today = date(2026, 9, 1)
+    await save_household(manager=manager, household_id=household.id,
+                         data=household_form(farm, {}, land_from="2026-06-30"),
+                         today=today)  # fmt: skip
+    assert await transfers_of(household) == [
+        (farm.field.id, "300.00", date(2025, 1, 1), date(2026, 6, 30))
+    ]
+    before = await transfers_of(household)
+    with pytest.raises(FieldErrors) as refused:
+        await save_household(manager=manager, household_id=household.id,
+                             data=household_form(farm, {farm.field.id: "100"}, "2026-06-01"),
+                             today=today)  # fmt: skip
+    assert "2026-06-30" in refused.value.errors[f"land_{farm.field.id}"]
+    with pytest.raises(FieldErrors) as refused:
+        await save_household(manager=manager, household_id=household.id,
+                             data=household_form(farm, {farm.field.id: "100"}, "2026-09-02"),
+                             today=today)  # fmt: skip
+    assert "land_from" in refused.value.errors
+    assert await transfers_of(household) == before
+
+
+async def test_land_given_back_leaves_room_in_its_field_for_another_household(app):
+    farm = await a_farm()  # 试验田 of 400 m²? whatever its size, the first takes all of it
+    manager = await manager_of(farm.coop)
+    size = str(farm.field.width_m * farm.field.height_m)
+    first = await save_household(manager=manager, household_id=None,
+                                 data=household_form(farm, {farm.field.id: size}),
+                                 today=date(2026, 1, 5))  # fmt: skip
+    await save_household(manager=manager, household_id=first.id, data=household_form(farm, {}),
+                         today=date(2026, 9, 1))  # fmt: skip
+    second = await save_household(manager=manager, household_id=None,
+                                  data=household_form(farm, {farm.field.id: size}),
+                                  today=date(2026, 9, 1))  # fmt: skip
+    assert (await transfers_of(second))[0][1:] == (f"{Decimal(size):.2f}", date(2026, 9, 1), None)
 
 
 async def test_the_ledger_and_a_households_year_make_the_same_queries_for_1_or_many_rows(client):

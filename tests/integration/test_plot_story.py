@@ -12,7 +12,7 @@ import pytest
 from farm.accounts.models import User
 from farm.errors import NotFound
 from farm.fieldwork import field_photos
-from farm.fieldwork.models import Household, Photo, WorkEntry, WorkShift
+from farm.fieldwork.models import Household, LandTransfer, Photo, WorkEntry, WorkShift
 from farm.fieldwork.photos import PhotoStore
 from farm.links import Links
 from farm.notifications.models import Notification
@@ -166,6 +166,24 @@ async def test_a_household_is_shown_to_the_family_only_with_its_consent(client, 
     assert (await client.get(f"/households/{hidden.id}/picture")).status_code == 404
     # the consenting household's picture passes the check (its file is not there: not found)
     assert f"/households/{shown.id}/picture/thumb" in page.text
+
+
+async def test_a_household_whose_land_served_the_season_tends_the_plot_and_one_gone_before_not(
+    client, tmp_path
+):
+    plan, mine, _theirs, _s, _o, _shown, _hidden = await _story_world(client, tmp_path)
+    await plan.fetch_related("season")
+    coop_id = plan.field.cooperative_id
+    for name, starts_on, ends_on in (
+        ("赵家", date(2020, 1, 1), plan.season.starts_on),  # gave its land back before
+        ("钱家", date(2020, 1, 1), plan.season.starts_on + timedelta(days=1)),  # one day
+    ):
+        household = await Household.create(cooperative_id=coop_id, name=name,
+                                           shown_to_subscribers=True)  # fmt: skip
+        await LandTransfer.create(household=household, field_id=plan.field_id, area_m2=10,
+                                  starts_on=starts_on, ends_on=ends_on)  # fmt: skip
+    page = await client.get(f"/account/subscriptions/{mine.id}/plot")
+    assert "钱家" in page.text and "赵家" not in page.text
 
 
 async def test_a_family_sees_its_sign_and_photos_and_never_another_familys(client, tmp_path):

@@ -1,4 +1,5 @@
 from datetime import date
+from decimal import Decimal
 
 from farm.fieldwork import ledger_rules as rules
 from farm.units import M2_PER_MU
@@ -80,3 +81,87 @@ def test_spread_shares_always_add_up_to_the_total():
     assert rules.spread(7, [0, 0]) == [0, 0]
     for total in (0, 1, 99, 12345):
         assert sum(rules.spread(total, [3, 7, 0, 11, 5])) == total
+
+
+# ---- a household's land over time ----
+
+D = date(2027, 3, 1)
+
+
+def held(id_, field_id, area, starts_on, ends_on=None):
+    return rules.Held(id_, field_id, Decimal(area), starts_on, ends_on)
+
+
+def test_land_given_back_ends_its_transfer_on_the_day_and_keeps_its_past():
+    changes = rules.land_changes([held(1, 7, "600", date(2026, 1, 1))], wanted={}, on=D, today=D)
+    assert changes.ended == [1] and not changes.deleted and not changes.started
+
+
+def test_a_new_area_ends_the_old_transfer_and_starts_a_new_one_on_the_day():
+    changes = rules.land_changes(
+        [held(1, 7, "600", date(2026, 1, 1))], wanted={7: Decimal("800")}, on=D, today=D
+    )
+    assert changes.ended == [1]
+    assert changes.started == {7: Decimal("800")}
+
+
+def test_the_same_area_changes_nothing():
+    changes = rules.land_changes(
+        [held(1, 7, "600", date(2026, 1, 1))], wanted={7: Decimal("600.00")}, on=D, today=D
+    )
+    assert not changes
+
+
+def test_new_land_starts_on_the_day():
+    changes = rules.land_changes([], wanted={7: Decimal("300")}, on=D, today=D)
+    assert changes.started == {7: Decimal("300")}
+
+
+def test_a_transfer_started_that_day_is_corrected_in_place_or_deleted():
+    started_today = [held(1, 7, "600", D), held(2, 8, "100", D)]
+    changes = rules.land_changes(started_today, wanted={7: Decimal("650")}, on=D, today=D)
+    assert changes.resized == {1: Decimal("650")}
+    assert changes.deleted == [2]
+    assert not changes.started and not changes.ended
+
+
+def test_land_given_back_that_day_and_taken_again_at_the_same_area_carries_on():
+    given_back = [held(1, 7, "600", date(2026, 1, 1), D)]
+    changes = rules.land_changes(given_back, wanted={7: Decimal("600")}, on=D, today=D)
+    assert changes.reopened == [1] and not changes.started
+
+
+def test_a_resize_undone_the_same_day_deletes_the_new_transfer_and_reopens_the_old():
+    resized = [held(1, 7, "600", date(2026, 1, 1), D), held(2, 7, "800", D)]
+    changes = rules.land_changes(resized, wanted={7: Decimal("600")}, on=D, today=D)
+    assert changes.deleted == [2] and changes.reopened == [1] and not changes.started
+
+
+def test_taken_again_at_another_area_the_same_day_starts_a_new_transfer():
+    given_back = [held(1, 7, "600", date(2026, 1, 1), D)]
+    changes = rules.land_changes(given_back, wanted={7: Decimal("500")}, on=D, today=D)
+    assert changes.started == {7: Decimal("500")} and not changes.reopened
+
+
+def test_a_change_cannot_count_from_before_the_fields_last_change_and_nothing_is_written():
+    history = [held(1, 7, "600", date(2026, 1, 1), D), held(2, 7, "800", D), held(3, 8, "5", D)]
+    changes = rules.land_changes(
+        history, wanted={7: Decimal("900"), 9: Decimal("10")}, on=date(2027, 2, 1), today=D
+    )
+    assert changes.too_early == {7: D, 8: D}
+    assert not changes
+
+
+def test_a_change_may_count_from_a_past_day_after_the_last_change():
+    # (today is D, the change counts from the last day of 2026)
+    changes = rules.land_changes(
+        [held(1, 7, "600", date(2026, 1, 1))], wanted={}, on=date(2026, 12, 31), today=D
+    )
+    assert changes.ended == [1]
+
+
+def test_in_force_finds_each_fields_transfer_on_the_day_half_open():
+    history = [held(1, 7, "600", date(2026, 1, 1), D), held(2, 7, "800", D)]
+    assert rules.in_force(history, on=date(2027, 2, 28))[7].id == 1
+    assert rules.in_force(history, on=D)[7].id == 2
+    assert rules.in_force(history, on=date(2025, 12, 31)) == {}

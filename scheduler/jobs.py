@@ -126,7 +126,7 @@ async def settle_crop_plans(runtime: Runtime, *, today: date, now: datetime) -> 
     """Before a crop calendar's cut-off, remind the families who have not chosen (once each);
     from the cut-off on, give those without a plan the cooperative's default plan."""
     reminded = await crop_choosing.remind_choosers(today=today, now=now, links=runtime.links)
-    given = await crop_choosing.give_default_plans(today=today, now=now)
+    given = await crop_choosing.give_default_plans(today=today, now=now, links=runtime.links)
     if reminded or given:
         log.info("crop plans: %d reminded, %d default plan(s) given", reminded, given)
     return reminded + given

@@ -28,6 +28,7 @@ from farm.notifications.models import Notification
 from farm.notifications.services import queue_mail
 from farm.sql import one_or_not_found
 from farm.subscriptions.models import Status, Subscription
+from farm.units import plain_number
 
 CHUNK = 200  # subscriptions per transaction when the scheduler gives default plans
 SHOWN = (Status.ACTIVE, Status.COMPLETED, Status.PENDING_PAYMENT)
@@ -313,18 +314,42 @@ def _default_names(rows: list[CalendarCrop], plot_area: Decimal) -> list[tuple[s
     return [(r.crop.name, r.crop.name_en) for r in rows if r.crop_id in areas]
 
 
-async def give_default_plans(*, today: date, now: datetime) -> int:
+def default_plan_mail(
+    *, season: Season, code: str, lines: list[tuple[tuple[str, str], rules.Line]], link: str
+) -> Letter:
+    """The family did not choose by the cut-off: what its plot grows now, and where to see it."""
+    context = {
+        "season": localized(season.name, season.name_en),
+        "code": code,
+        "lines": [
+            {
+                "crop": localized(*names),
+                "area": plain_number(line.area_m2),
+                "sow_on": line.sow_on,
+                "harvest_on": line.harvest_on,
+            }
+            for names, line in lines
+        ],  # fmt: skip
+        "link": link,
+    }
+    subject = _("Plot %(code)s grows the cooperative's plan") % {"code": code}
+    return Letter("crop_default", subject, context)
+
+
+async def give_default_plans(*, today: date, now: datetime, links: Links) -> int:
     """From the cut-off on, give each paid subscription without a plan its field's default
-    plan, once (crop_plans unique on the subscription), CHUNK subscriptions a transaction. A
+    plan, once (crop_plans unique on the subscription), CHUNK subscriptions a transaction, and
+    tell its family by mail in the same transaction (what grows, sown and harvested when). A
     subscription paid after the cut-off gets it on the next run. The number of plans given."""
     given = 0
     for choosing in await _choosings(today=today):
         if today < choosing.cutoff_on:
             continue
         rows = [as_rule(r) for r in choosing.rows]
+        names = {r.crop_id: (r.crop.name, r.crop.name_en) for r in choosing.rows}
         after = 0
         while True:
-            due = list(await _unchosen(choosing, after=after).select_related("plot"))
+            due = list(await _unchosen(choosing, after=after).select_related("plot", "customer"))
             if not due:
                 break
             after = due[-1].id
@@ -349,6 +374,15 @@ async def give_default_plans(*, today: date, now: datetime) -> int:
                             using_db=conn,
                         )  # fmt: skip
                         await _write_lines(plan.id, lines, conn)
+                        await queue_mail(
+                            user=sub.customer, key=f"crop-default:{sub.id}",
+                            render=partial(
+                                default_plan_mail, season=choosing.season, code=sub.plot.code,
+                                lines=[(names[line.crop_id], line) for line in lines],
+                                link=links.to(f"/account/subscriptions/{sub.id}/plot"),
+                            ),
+                            now=now, conn=conn, cooperative_id=choosing.season.cooperative_id,
+                        )  # fmt: skip
             except IntegrityError:
                 continue  # another scheduler gave this chunk's plans meanwhile
             given += len(plans)

@@ -13,7 +13,8 @@ from farm.cropplans.models import CropPlan, CropPlanLine, SowingLog
 from farm.errors import Conflict
 from farm.fieldwork.models import WorkEntry
 from farm.land.models import Season
-from tests.integration.test_crop_plans import CUTOFF, at, family, field_with_calendar
+from farm.notifications.models import Notification
+from tests.integration.test_crop_plans import CUTOFF, LINKS, at, family, field_with_calendar
 from tests.support import NOW
 
 pytestmark = pytest.mark.postgres
@@ -23,12 +24,13 @@ async def test_four_schedulers_giving_default_plans_at_once_give_each_family_one
     plan, *_ = await field_with_calendar(plots=6)
     subs = [await family(plan, i, f"f{i}@example.com") for i in range(6)]
     given = await asyncio.gather(
-        *(choosing.give_default_plans(today=CUTOFF, now=at(CUTOFF)) for _ in range(4))
+        *(choosing.give_default_plans(today=CUTOFF, now=at(CUTOFF), links=LINKS) for _ in range(4))
     )
     assert sum(given) == 6
     assert sorted(await CropPlan.all().values_list("subscription_id", flat=True)) == sorted(
         s.id for s in subs
     )
+    assert await Notification.filter(key__startswith="crop-default:").count() == 6  # once each
 
 
 async def test_a_family_saving_twice_at_once_keeps_one_whole_plan(conn):

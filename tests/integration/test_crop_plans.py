@@ -193,11 +193,11 @@ async def test_the_default_plan_is_given_from_the_cut_off_once_and_never_over_a_
                                 posted={f"area_{tomato.id}": "60"}, today=date(2027, 1, 1),
                                 now=NOW)  # fmt: skip
     before = date(2027, 2, 14)
-    assert await choosing.give_default_plans(today=before, now=at(before)) == 0
-    assert await choosing.give_default_plans(today=CUTOFF, now=at(CUTOFF)) == 5
-    assert await choosing.give_default_plans(today=CUTOFF, now=at(CUTOFF)) == 0
+    assert await choosing.give_default_plans(today=before, now=at(before), links=LINKS) == 0
+    assert await choosing.give_default_plans(today=CUTOFF, now=at(CUTOFF), links=LINKS) == 5
+    assert await choosing.give_default_plans(today=CUTOFF, now=at(CUTOFF), links=LINKS) == 0
     later = date(2027, 3, 20)  # a run days later: nothing more
-    assert await choosing.give_default_plans(today=later, now=at(later)) == 0
+    assert await choosing.give_default_plans(today=later, now=at(later), links=LINKS) == 0
     assert await CropPlan.filter(by_default=True).count() == 5
     own = await CropPlan.get(subscription_id=subs[0].id)
     assert not own.by_default
@@ -208,6 +208,12 @@ async def test_the_default_plan_is_given_from_the_cut_off_once_and_never_over_a_
     assert sorted(
         await CropPlanLine.filter(plan=given).values_list("crop_id", "area_m2")
     ) == sorted([(greens.id, D(20)), (tomato.id, D(30))])
+    # each family given the plan is told once what grows (and the chooser is not)
+    told = {n.key: n for n in await Notification.filter(key__startswith="crop-default:")}
+    assert set(told) == {f"crop-default:{s.id}" for s in subs[1:]}
+    mail = told[f"crop-default:{subs[3].id}"]
+    assert "合作社" in mail.subject and "青菜" in mail.body and "20 平方米" in mail.body
+    assert f"/account/subscriptions/{subs[3].id}/plot" in mail.body
 
 
 async def test_the_scheduler_job_runs_twice_and_after_a_gap_without_doubling(client):
@@ -225,7 +231,8 @@ async def test_the_scheduler_job_runs_twice_and_after_a_gap_without_doubling(cli
     gap = date(2027, 4, 2)  # the scheduler was down over the cut-off
     assert await jobs.settle_crop_plans(Runtime, today=gap, now=at(gap)) == 1  # the plan
     assert await jobs.settle_crop_plans(Runtime, today=gap, now=at(gap)) == 0
-    assert await Notification.all().count() == 1 and await CropPlan.all().count() == 1
+    keys = set(await Notification.all().values_list("key", flat=True))
+    assert len(keys) == 2 and await CropPlan.all().count() == 1  # the reminder, the plan's mail
 
 
 # ---- the console ----

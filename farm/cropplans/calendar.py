@@ -86,7 +86,12 @@ async def _calendar(field_id: int, conn) -> CropCalendar:
     return calendar
 
 
-async def set_cutoff(*, manager: User, field_id: int, cutoff_days: str) -> None:
+async def set_cutoff(
+    *, manager: User, field_id: int, cutoff_days: str, monthly: bool = False
+) -> None:
+    """How families choose on the field's calendar: until how many days before the first
+    sowing, and whether they choose each crop's sowing month (plans already saved keep
+    theirs: a plan chosen for the whole season is sown in each crop's first month)."""
     field = await own_field(manager=manager, field_id=field_id)
     form = forms.Form()
     days = form.read("cutoff_days", forms.whole, cutoff_days, low=0, high=rules.MAX_CUTOFF_DAYS)
@@ -94,9 +99,13 @@ async def set_cutoff(*, manager: User, field_id: int, cutoff_days: str) -> None:
     try:
         async with in_transaction() as conn:
             calendar = await _calendar(field.id, conn)
-            await CropCalendar.filter(id=calendar.id).using_db(conn).update(cutoff_days=days)
+            await (
+                CropCalendar.filter(id=calendar.id)
+                .using_db(conn)
+                .update(cutoff_days=days, monthly=monthly)
+            )
     except IntegrityError:  # made meanwhile by another request
-        await CropCalendar.filter(field_id=field.id).update(cutoff_days=days)
+        await CropCalendar.filter(field_id=field.id).update(cutoff_days=days, monthly=monthly)
 
 
 def _months(text: str) -> int:

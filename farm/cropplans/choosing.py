@@ -53,6 +53,19 @@ class ChoiceView:
     def chosen(self) -> dict[int, Decimal]:
         return {line.crop_id: line.area_m2 for line in self.lines}
 
+    @property
+    def monthly(self) -> bool:
+        """The family chooses each crop's sowing month (the cooperative allows it)."""
+        calendar = self.subscription.plot.field.crop_calendar
+        return bool(calendar and calendar.monthly)
+
+    def sow_days(self, row: CalendarCrop) -> list[date]:
+        """The days the crop may be sown on this season, one a month, for the month choice."""
+        season = self.subscription.season
+        return rules.sow_days(
+            sow_months=row.sow_months, starts_on=season.starts_on, ends_on=season.ends_on
+        )
+
 
 def season_cutoff(
     *, calendar: CropCalendar | None, rows: list[rules.Row], season: Season
@@ -134,7 +147,8 @@ async def choose_crops(
     *, customer: User, subscription_id: int, posted: Mapping[str, str], today: date, now: datetime
 ) -> None:
     """Save the family's plan (replacing the one it had): `posted` holds `area_<crop id>` in
-    m² for each crop grown. Refused after the cut-off or for an unpaid subscription."""
+    m² for each crop grown and, month by month, `sow_<crop id>`, the sowing day it chose (one
+    of the view's `sow_days`). Refused after the cut-off or for an unpaid subscription."""
     view = await choice_view(customer=customer, subscription_id=subscription_id, today=today)
     sub = view.subscription
     if sub.status != Status.ACTIVE:
@@ -150,12 +164,19 @@ async def choose_crops(
             area = form.read(name, forms.decimal, typed, maximum=MAX_AREA, allow_zero=True)
             if area is not None:
                 areas[row.crop_id] = area
+    sow_on: dict[int, date] | None = {} if view.monthly else None
+    if sow_on is not None:
+        for crop_id in areas:
+            name = f"sow_{crop_id}"
+            typed = str(posted.get(name) or "").strip()
+            if typed and (day := form.read(name, forms.day, typed)) is not None:
+                sow_on[crop_id] = day
     form.check()
     try:
         lines = rules.plan_lines(
             rows=[as_rule(r) for r in view.rows], areas=areas,
             plot_area_m2=Decimal(sub.plot.area_m2), starts_on=sub.season.starts_on,
-            ends_on=sub.season.ends_on,
+            ends_on=sub.season.ends_on, sow_on=sow_on,
         )  # fmt: skip
     except rules.BadPlan as bad:
         raise FieldErrors(

@@ -38,7 +38,10 @@ async def _calendar_page(request: Request, field_id: int, shown: Shown, *, which
         manager=manager, field_id=field_id, page=parse_page(request.query_params.get("page"))
     )
     fresh_row = {"default_area_m2": "0"}
-    fresh_cutoff = {"cutoff_days": str(view.calendar.cutoff_days if view.calendar else 14)}
+    fresh_cutoff = {
+        "cutoff_days": str(view.calendar.cutoff_days if view.calendar else 14),
+        "monthly": "1" if view.calendar and view.calendar.monthly else "",
+    }
     context = {
         "section": SECTION,
         "view": view,
@@ -76,11 +79,12 @@ async def calendar_cutoff(request: Request) -> Response:
 
     async def save(values: dict[str, str]) -> str:
         await calendar.set_cutoff(
-            manager=manager, field_id=field_id, cutoff_days=values["cutoff_days"]
-        )
+            manager=manager, field_id=field_id, cutoff_days=values["cutoff_days"],
+            monthly=values["monthly"] == "1",
+        )  # fmt: skip
         return f"/manage/crop-calendars/{field_id}?saved=1"
 
-    return await form_page(request, show=show, save=save, names=("cutoff_days",))
+    return await form_page(request, show=show, save=save, names=("cutoff_days", "monthly"))
 
 
 async def calendar_row(request: Request) -> Response:

@@ -16,6 +16,9 @@ class CropCalendar(Model):
     # The months any of its crops can be sown in (a row's bits, all rows together), kept with
     # the rows by farm.cropplans.calendar: a plot's page finds the cut-off without reading them.
     sow_months = fields.IntField(default=0, db_default=0)
+    # Families choose each crop's sowing month (else each crop is sown in its first month of
+    # the season), and crops that do not grow at the same time may share the plot's area.
+    monthly = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "crop_calendars"

@@ -22,7 +22,9 @@ async def crops_page(request: Request) -> Response:
         view = await choosing.choice_view(
             customer=customer, subscription_id=sub_id, today=today(request)
         )
-        fresh = {f"area_{crop_id}": str(area) for crop_id, area in view.chosen.items()}
+        fresh = {f"area_{line.crop_id}": str(line.area_m2) for line in view.lines} | {
+            f"sow_{line.crop_id}": line.sow_on.isoformat() for line in view.lines
+        }
         context = {
             "view": view,
             "months_text": months_text,

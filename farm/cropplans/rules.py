@@ -59,6 +59,19 @@ def first_sow_day(*, sow_months: int, starts_on: date, ends_on: date) -> date | 
     return None
 
 
+def sow_days(*, sow_months: int, starts_on: date, ends_on: date) -> list[date]:
+    """Each day a crop may be sown on in the season [starts_on, ends_on), month by month: the
+    first day of each of its sowing months in the season (the season's first day for the month
+    it starts in), in order."""
+    days = []
+    day = starts_on
+    while day < ends_on:
+        if sow_months & (1 << (day.month - 1)):
+            days.append(day)
+        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return days
+
+
 def sowing_starts(*, rows: Sequence[Row], starts_on: date, ends_on: date) -> date | None:
     """The season's first sowing day on this calendar: the earliest of its crops'."""
     days = [
@@ -101,13 +114,17 @@ class BadPlan(ValueError):
 
 def plan_lines(
     *, rows: Sequence[Row], areas: Mapping[int, Decimal], plot_area_m2: Decimal,
-    starts_on: date, ends_on: date,
+    starts_on: date, ends_on: date, sow_on: Mapping[int, date] | None = None,
 ) -> list[Line]:  # fmt: skip
     """A family's choice (crop id -> m²; absent or 0: not grown) checked against the calendar
     and the plot: only the calendar's crops, each at least its minimum area and sown within
     the season, at least one crop, and all of them within the plot's area. Returns the plan's
     lines (sown on the crop's first sowing day, harvested `days_to_harvest` later), or raises
-    BadPlan with every problem."""
+    BadPlan with every problem.
+
+    Month by month (`sow_on` given: crop id -> the day the family chose, one of its
+    `sow_days`; a crop without one is sown on its first), crops share the plot over time: the
+    area growing at once, from each sowing day until its harvest, must fit in the plot."""
     by_crop = {r.crop_id: r for r in rows}
     problems: dict[int | None, str] = {}
     lines: list[Line] = []
@@ -121,22 +138,44 @@ def plan_lines(
         if area < row.min_area_m2:
             problems[crop_id] = _("Give it at least %(area)s m².") % {"area": row.min_area_m2}
             continue
-        sow_on = first_sow_day(sow_months=row.sow_months, starts_on=starts_on, ends_on=ends_on)
-        if sow_on is None:
+        days = sow_days(sow_months=row.sow_months, starts_on=starts_on, ends_on=ends_on)
+        if not days:
             problems[crop_id] = _("It cannot be sown this season.")
             continue
-        lines.append(Line(crop_id, area, sow_on, sow_on + timedelta(days=row.days_to_harvest)))
+        day = (sow_on or {}).get(crop_id, days[0])
+        if day not in days:
+            problems[crop_id] = _("It cannot be sown in that month this season.")
+            continue
+        lines.append(Line(crop_id, area, day, day + timedelta(days=row.days_to_harvest)))
     total = sum((a for a in areas.values() if a > 0), Decimal(0))
-    if total > plot_area_m2:
+    crowded = peak_area(lines) if sow_on is not None else None
+    if sow_on is None and total > plot_area_m2:
         problems[None] = _("Together that is %(total)s m², more than your plot's %(area)s m².") % {
             "total": total,
             "area": plot_area_m2,
         }
+    elif crowded is not None and crowded[1] > plot_area_m2:
+        problems[None] = _(
+            "From %(day)s that is %(total)s m² growing at once, more than your plot's %(area)s m²."
+        ) % {"day": crowded[0], "total": crowded[1], "area": plot_area_m2}
     elif not lines and not problems:
         problems[None] = _("Choose at least one crop.")
     if problems:
         raise BadPlan(problems)
     return sorted(lines, key=lambda line: (line.sow_on, line.crop_id))
+
+
+def peak_area(lines: Sequence[Line]) -> tuple[date, Decimal] | None:
+    """The first day the most area grows at once (a line grows from its sowing day until its
+    harvest day, excluded), and that area; None without lines."""
+    best: tuple[date, Decimal] | None = None
+    for day in sorted({line.sow_on for line in lines}):
+        growing = sum(
+            (line.area_m2 for line in lines if line.sow_on <= day < line.harvest_on), Decimal(0)
+        )
+        if best is None or growing > best[1]:
+            best = (day, growing)
+    return best
 
 
 def default_areas(*, rows: Sequence[Row], plot_area_m2: Decimal) -> dict[int, Decimal]:

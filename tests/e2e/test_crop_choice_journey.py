@@ -88,3 +88,25 @@ def test_a_family_chooses_its_crops_on_a_phone_and_its_plot_page_says_what_grows
     for name, size in {"390": (390, 844), "1366": (1366, 900)}.items():
         page.set_viewport_size({"width": size[0], "height": size[1]})
         page.screenshot(path=str(SHOTS / f"crops-sowing-list-zh-{name}.png"), full_page=True)
+
+    # The manager lets families choose month by month; the family sows its greens in April
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{url}/manage/crop-calendars/{w['field_id']}")
+    page.get_by_label(zh("Families choose each crop's sowing month; crops that grow one after "
+                         "the other share the plot's land")).check()  # fmt: skip
+    page.locator("#cutoff button[type=submit]").click()
+    page.get_by_text(zh("The calendar is saved.")).wait_for()
+    page.context.clear_cookies()
+    log_in(page, url, CUSTOMER)
+    page.goto(f"{url}/account/subscriptions/{w['sub_id']}/crops")
+    month = page.locator(f"select[name=sow_{w['greens']}]")
+    options = month.locator("option").all_inner_texts()
+    assert len(options) >= 2, options  # March and April
+    april = month.locator("option").last.get_attribute("value")
+    month.select_option(april)
+    page.screenshot(path=str(SHOTS / "crops-choose-monthly-zh-390.png"), full_page=True)
+    page.get_by_role("button", name=zh("Save my crops")).click()
+    page.get_by_text(zh("Your crops are saved.")).wait_for()
+    assert month.input_value() == april and april.endswith("-04-01")
+    page.goto(f"{url}/account/subscriptions/{w['sub_id']}")
+    assert "04-01" in page.locator("#crops").inner_text()

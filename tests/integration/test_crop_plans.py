@@ -122,6 +122,45 @@ async def test_a_plan_outside_the_rules_is_refused_and_changes_nothing(client, a
     assert not await CropPlan.exists()
 
 
+async def test_month_by_month_a_family_picks_each_crops_month_and_crops_in_turn_share_the_plot(
+    client,
+):
+    plan, greens, tomato = await field_with_calendar()  # a plot of 66.67 m²
+    manager = await manager_of(client, plan)
+    r = await client.post(f"/manage/crop-calendars/{plan.field_id}/cutoff",
+                          data={"cutoff_days": "14", "monthly": "1", "csrf_token": manager})  # fmt: skip
+    assert r.status_code == 303 and (await CropCalendar.get(field_id=plan.field_id)).monthly
+    assert (
+        'name="monthly" value="1" checked'
+        in (await client.get(f"/manage/crop-calendars/{plan.field_id}")).text
+    )
+    await client.post("/logout", data={"csrf_token": manager})
+    sub = await family(plan)
+    token = await log_in_client(client, "wang@example.com")
+    page = (await client.get(f"/account/subscriptions/{sub.id}/crops")).text
+    assert f'name="sow_{greens.id}"' in page and 'value="2027-04-01"' in page
+    assert f'name="sow_{tomato.id}"' in page and 'value="2027-05-01"' in page
+    url = f"/account/subscriptions/{sub.id}/crops"
+    # Greens sown in April grow until 11 May, into the tomatoes' May: 50 + 50 m² at once
+    crowded = {f"area_{greens.id}": "50", f"sow_{greens.id}": "2027-04-01",
+               f"area_{tomato.id}": "50", f"sow_{tomato.id}": "2027-05-01", "csrf_token": token}  # fmt: skip
+    r = await client.post(url, data=crowded)
+    assert r.status_code == 422 and "2027-05-01" in r.text and not await CropPlan.exists()
+    r = await client.post(url, data={**crowded, f"sow_{greens.id}": "2027-06-01"})
+    assert r.status_code == 422 and not await CropPlan.exists()  # not a month greens are sown in
+    # Sown in March, greens are harvested on 10 April: the tomatoes have the land after them
+    r = await client.post(url, data={**crowded, f"sow_{greens.id}": "2027-03-01"})
+    assert r.status_code == 303
+    lines = (
+        await CropPlanLine.filter(plan__subscription_id=sub.id)
+        .order_by("sow_on")
+        .values_list("crop_id", "area_m2", "sow_on")
+    )
+    assert lines == [(greens.id, D(50), date(2027, 3, 1)), (tomato.id, D(50), date(2027, 5, 1))]
+    again = (await client.get(url)).text  # the choice shown as saved
+    assert 'value="2027-03-01" selected' in again
+
+
 async def test_after_the_cut_off_the_plan_is_read_only(client):
     plan, greens, tomato = await field_with_calendar()
     sub = await family(plan)

@@ -101,3 +101,60 @@ def test_a_week_starts_on_its_monday_and_seed_is_rounded_up():
     assert rules.seed_amount(area_m2=D(20), seed_per_m2=D("1.5")) == D(30)
     assert rules.seed_amount(area_m2=D("20.5"), seed_per_m2=D("1.5")) == D(31)  # 30.75
     assert rules.seed_amount(area_m2=D("0.5"), seed_per_m2=D(5)) == D(3)  # 2.5, not 2
+
+
+# ---- month by month ----
+
+
+def test_a_crops_sowing_days_are_the_first_of_each_of_its_months_in_the_season():
+    assert rules.sow_days(sow_months=GREENS.sow_months, **SEASON) == [
+        date(2027, 3, 10),  # the season's first day, in March
+        date(2027, 4, 1),
+    ]
+    assert rules.sow_days(sow_months=WINTER.sow_months, **SEASON) == []
+
+
+def test_month_by_month_a_family_sows_each_crop_in_a_month_it_chose():
+    lines = rules.plan_lines(
+        rows=[GREENS, TOMATO], areas={1: D(20), 2: D(30)}, plot_area_m2=D(60),
+        sow_on={1: date(2027, 4, 1)}, **SEASON,
+    )  # fmt: skip
+    assert [(line.crop_id, line.sow_on, line.harvest_on) for line in lines] == [
+        (1, date(2027, 4, 1), date(2027, 5, 11)),  # chosen: April
+        (2, date(2027, 5, 1), date(2027, 7, 30)),  # none chosen: its first month
+    ]
+
+
+def test_month_by_month_crops_that_grow_one_after_the_other_share_the_plot():
+    # greens sown 10 March are harvested 19 April; tomatoes sown 1 May: 50 + 50 m² in 60 m²
+    lines = rules.plan_lines(
+        rows=[GREENS, TOMATO], areas={1: D(50), 2: D(50)}, plot_area_m2=D(60),
+        sow_on={}, **SEASON,
+    )  # fmt: skip
+    assert [line.sow_on for line in lines] == [date(2027, 3, 10), date(2027, 5, 1)]
+    assert rules.peak_area(lines) == (date(2027, 3, 10), D(50))
+
+
+def test_month_by_month_crops_growing_at_once_must_fit_and_the_day_is_named():
+    with pytest.raises(rules.BadPlan) as refused:
+        rules.plan_lines(
+            rows=[GREENS, TOMATO], areas={1: D(50), 2: D(50)}, plot_area_m2=D(60),
+            sow_on={1: date(2027, 4, 1)}, **SEASON,  # greens until 11 May, tomatoes from 1 May
+        )  # fmt: skip
+    assert "2027-05-01" in refused.value.problems[None] and "100" in refused.value.problems[None]
+
+
+def test_month_by_month_a_month_the_crop_cannot_be_sown_in_is_refused_beside_it():
+    with pytest.raises(rules.BadPlan) as refused:
+        rules.plan_lines(
+            rows=[GREENS, TOMATO], areas={1: D(10), 2: D(10)}, plot_area_m2=D(60),
+            sow_on={2: date(2027, 6, 1), 1: date(2027, 3, 1)}, **SEASON,
+        )  # fmt: skip
+    assert set(refused.value.problems) == {1, 2}  # June: not tomatoes'; 1 March: before it
+
+
+def test_for_the_whole_season_the_crops_areas_add_up_whatever_their_months():
+    with pytest.raises(rules.BadPlan) as refused:
+        rules.plan_lines(rows=[GREENS, TOMATO], areas={1: D(50), 2: D(50)},
+                         plot_area_m2=D(60), **SEASON)  # fmt: skip
+    assert "100" in refused.value.problems[None]

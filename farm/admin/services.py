@@ -19,9 +19,8 @@ from farm.accounts.models import Role, User
 from farm.accounts.services import QueueMail
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.fieldwork.photos import BadPhoto, PhotoStore, check_photo
-from farm.i18n import _
+from farm.i18n import N_, _
 from farm.land.models import Cooperative
-from farm.letters import Letter
 from farm.links import Links
 from farm.paging import Page, paginate
 from farm.partners.models import Partner
@@ -172,12 +171,9 @@ async def invite_manager(
     An invitation not yet accepted is sent again (a new link; the old one is dead); an
     address with any other account is refused (FieldErrors on `email`)."""
     cooperative = await own_cooperative(user=user, cooperative_id=cooperative_id)
-    coop_name = cooperative.name
-
-    def mail(link: str) -> Letter:
-        subject = _("You are invited to manage %(cooperative)s") % {"cooperative": coop_name}
-        return Letter("invite", subject, {"cooperative": coop_name, "link": link})
-
+    mail = invitations.letter(
+        "invite", N_("You are invited to manage %(cooperative)s"), cooperative=cooperative.name
+    )
     return await invitations.invite_staff(
         email=data.email, name=data.name, language=language,
         scope={"role": Role.MANAGER, "cooperative_id": cooperative.id},

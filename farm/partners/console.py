@@ -23,9 +23,8 @@ from farm.accounts import invitations
 from farm.accounts.models import Role, User
 from farm.accounts.services import QueueMail
 from farm.errors import Conflict, FieldErrors
-from farm.i18n import _
+from farm.i18n import N_, _
 from farm.land.models import PlanPerk
-from farm.letters import Letter
 from farm.links import Links
 from farm.partners import console_rules as rules
 from farm.partners.models import Booking, BookingNight, Partner, PartnerKind, Room
@@ -324,12 +323,9 @@ async def add_staff(
     accepted is sent again; an address with any other account is refused (FieldErrors on
     `email`) and nothing is written."""
     partner = await own_partner(manager=manager, partner_id=partner_id)
-    partner_name = partner.name
-
-    def mail(link: str) -> Letter:
-        subject = _("You are invited to the staff of %(partner)s") % {"partner": partner_name}
-        return Letter("staff_invite", subject, {"partner": partner_name, "link": link})
-
+    mail = invitations.letter(
+        "staff_invite", N_("You are invited to the staff of %(partner)s"), partner=partner.name
+    )
     return await invitations.invite_staff(
         email=data.email, name=data.name, language=language,
         scope={"role": Role.PARTNER_STAFF, "partner_id": partner.id},

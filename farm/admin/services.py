@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import anyio
 from tortoise.expressions import Q
 
 from farm import forms
@@ -18,7 +17,7 @@ from farm.accounts import invitations, sessions
 from farm.accounts.models import Role, User
 from farm.accounts.services import QueueMail
 from farm.errors import Conflict, FieldErrors, NotFound
-from farm.fieldwork.photos import BadPhoto, PhotoStore, check_photo
+from farm.fieldwork.photos import BadPhoto, PhotoStore, check_in_thread
 from farm.i18n import N_, _
 from farm.land.models import Cooperative
 from farm.links import Links
@@ -122,7 +121,7 @@ async def set_picture(
     if not data:
         raise FieldErrors({"picture": _("Choose a JPEG, PNG or WebP photo.")})
     try:
-        checked = await anyio.to_thread.run_sync(check_photo, data)
+        checked = await check_in_thread(data)
     except BadPhoto as problem:
         raise FieldErrors({"picture": problem.message}) from None
     name = await store.save(checked)

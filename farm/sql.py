@@ -1,5 +1,5 @@
-"""Database helpers the services share: the dialect, advisory locks, bulk inserts, and one
-row of one's own or "not found"."""
+"""Database helpers the services share: the dialect, advisory locks, bulk inserts, one row
+of one's own or "not found", and rows counted by a column."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import tempfile
 import zlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.functions import Count
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -174,6 +175,13 @@ async def one_or_not_found(
     if found is None:
         raise NotFound(missing)
     return found
+
+
+async def count_by(query: QuerySet[Any], column: str) -> dict[Any, int]:
+    """How many of the rows `query` finds have each value of `column`: one GROUP BY; a value
+    with no row is absent."""
+    rows = await query.annotate(n=Count("id")).group_by(column).values_list(column, "n")
+    return {value: int(n) for value, n in rows}
 
 
 COPY_SPOOL_BYTES = 1 << 20  # a copy's first MiB is kept in memory, the rest in a temporary file

@@ -114,6 +114,11 @@ def today(request: Request) -> date:
     return request.app.state.settings.local_date(now())
 
 
+def timezone_of(request: Request) -> str:
+    """The service's time zone (the name of a zone: how local days and times are told)."""
+    return str(request.app.state.settings.timezone)
+
+
 def csrf_token(request: Request) -> str:
     """The session's CSRF token: a signed-in session's is derived from its token (its cookie
     holds nothing else); a visitor's is random and kept in the cookie alone."""

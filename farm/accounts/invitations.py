@@ -30,6 +30,17 @@ def _gone() -> NotFound:
     return NotFound(_("This invitation is invalid, used or expired. Ask for a new one."))
 
 
+def letter(kind: str, subject: str, **context: str) -> Callable[[str], Letter]:
+    """An invitation's mail for `invite_staff`: the letter `kind` with `context` and the link;
+    its `subject` (marked with N_) is translated when the mail is written, in its reader's
+    language, and filled from `context`."""
+
+    def mail(link: str) -> Letter:
+        return Letter(kind, _(subject) % context, {**context, "link": link})
+
+    return mail
+
+
 async def invite_staff(
     *,
     email: str,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import anyio
 from tortoise.expressions import Q
 
 from farm import forms
@@ -18,10 +17,9 @@ from farm.accounts import invitations, sessions
 from farm.accounts.models import Role, User
 from farm.accounts.services import QueueMail
 from farm.errors import Conflict, FieldErrors, NotFound
-from farm.fieldwork.photos import BadPhoto, PhotoStore, check_photo
-from farm.i18n import _
+from farm.fieldwork.photos import BadPhoto, PhotoStore, check_in_thread
+from farm.i18n import N_, _
 from farm.land.models import Cooperative
-from farm.letters import Letter
 from farm.links import Links
 from farm.paging import Page, paginate
 from farm.partners.models import Partner
@@ -123,7 +121,7 @@ async def set_picture(
     if not data:
         raise FieldErrors({"picture": _("Choose a JPEG, PNG or WebP photo.")})
     try:
-        checked = await anyio.to_thread.run_sync(check_photo, data)
+        checked = await check_in_thread(data)
     except BadPhoto as problem:
         raise FieldErrors({"picture": problem.message}) from None
     name = await store.save(checked)
@@ -172,12 +170,9 @@ async def invite_manager(
     An invitation not yet accepted is sent again (a new link; the old one is dead); an
     address with any other account is refused (FieldErrors on `email`)."""
     cooperative = await own_cooperative(user=user, cooperative_id=cooperative_id)
-    coop_name = cooperative.name
-
-    def mail(link: str) -> Letter:
-        subject = _("You are invited to manage %(cooperative)s") % {"cooperative": coop_name}
-        return Letter("invite", subject, {"cooperative": coop_name, "link": link})
-
+    mail = invitations.letter(
+        "invite", N_("You are invited to manage %(cooperative)s"), cooperative=cooperative.name
+    )
     return await invitations.invite_staff(
         email=data.email, name=data.name, language=language,
         scope={"role": Role.MANAGER, "cooperative_id": cooperative.id},

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
-from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from farm import forms
@@ -22,7 +21,7 @@ from farm.i18n import _
 from farm.land.console import own_field
 from farm.land.models import Field
 from farm.paging import Page, paginate
-from farm.sql import one_or_not_found
+from farm.sql import count_by, one_or_not_found
 
 FIELDS_PER_PAGE = 30
 ROWS_PER_PAGE = 30
@@ -47,13 +46,11 @@ async def list_fields(*, manager: User, text: str = "", page: int = 1) -> Page[F
     if text:
         query = query.filter(name__icontains=text)
     found = await paginate(query, page=page, size=FIELDS_PER_PAGE, order_by=("name", "id"))
-    counts = dict(
-        await CalendarCrop.filter(calendar__field_id__in=[f.id for f in found.items])
-        .annotate(n=Count("id"))
-        .group_by("calendar__field_id")
-        .values_list("calendar__field_id", "n")
+    counts = await count_by(
+        CalendarCrop.filter(calendar__field_id__in=[f.id for f in found.items]),
+        "calendar__field_id",
     )
-    rows = [FieldCalendar(f, int(counts.get(f.id, 0))) for f in found.items]
+    rows = [FieldCalendar(f, counts.get(f.id, 0)) for f in found.items]
     return Page(rows, found.number, found.size, found.total)
 
 

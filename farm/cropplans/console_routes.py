@@ -4,10 +4,14 @@ and a CSV, with the button that logs a week's sowing."""
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from farm.accounts.models import User
 from farm.cropplans import calendar, sowing
 from farm.csvfiles import csv_response
 from farm.errors import Conflict
@@ -15,6 +19,7 @@ from farm.fieldwork.routes import photo_store
 from farm.paging import parse_page
 from farm.web import (
     Shown,
+    form_on_page,
     form_page,
     int_param,
     manager_list,
@@ -32,59 +37,51 @@ calendars_page = manager_list(
 )
 
 
-async def _calendar_page(request: Request, field_id: int, shown: Shown, *, which: str) -> Response:
-    manager = require_manager(request)
+async def _calendar_page(
+    request: Request, manager: User, field_id: int, status_code: int = 200, **forms: Any
+) -> Response:
+    """The calendar with its two forms: a crop to add ('form') and the cut-off ('cutoff_')."""
     view = await calendar.calendar_view(
         manager=manager, field_id=field_id, page=parse_page(request.query_params.get("page"))
     )
-    fresh_row = {"default_area_m2": "0"}
-    fresh_cutoff = {
-        "cutoff_days": str(view.calendar.cutoff_days if view.calendar else 14),
-        "monthly": "1" if view.calendar and view.calendar.monthly else "",
-    }
     context = {
         "section": SECTION,
         "view": view,
         "months_text": calendar.months_text,
-        "cutoff_form": shown.form(fresh_cutoff) if which == "cutoff" else fresh_cutoff,
-        "cutoff_errors": shown.errors if which == "cutoff" else {},
-        "form": shown.form(fresh_row) if which == "row" else fresh_row,
-        "errors": shown.errors if which == "row" else {},
+        "cutoff_form": {
+            "cutoff_days": str(view.calendar.cutoff_days if view.calendar else 14),
+            "monthly": "1" if view.calendar and view.calendar.monthly else "",
+        },
+        "cutoff_errors": {},
+        "form": {"default_area_m2": "0"},
+        "errors": {},
         "saved": request.query_params.get("saved") == "1",
+        **forms,
     }
-    return render(request, "cropplans/calendar.html", context, shown.status_code)
+    return render(request, "cropplans/calendar.html", context, status_code)
 
 
-async def calendar_page(request: Request) -> Response:
-    """GET: the calendar; POST: add a crop to it."""
-    manager = require_manager(request)
-    field_id = int_param(request, "field_id")
-
-    async def show(shown: Shown) -> Response:
-        return await _calendar_page(request, field_id, shown, which="row")
-
-    async def save(values: dict[str, str]) -> str:
-        await calendar.add_row(manager=manager, field_id=field_id, values=values)
-        return f"/manage/crop-calendars/{field_id}?saved=1"
-
-    return await form_page(request, show=show, save=save, names=calendar.ROW_NAMES)
+async def _add_row(request: Request, manager: User, field_id: int, values: dict[str, str]) -> str:
+    await calendar.add_row(manager=manager, field_id=field_id, values=values)
+    return f"/manage/crop-calendars/{field_id}?saved=1"
 
 
-async def calendar_cutoff(request: Request) -> Response:
-    manager = require_manager(request)
-    field_id = int_param(request, "field_id")
+async def _set_cutoff(
+    request: Request, manager: User, field_id: int, values: dict[str, str]
+) -> str:
+    await calendar.set_cutoff(
+        manager=manager, field_id=field_id, cutoff_days=values["cutoff_days"],
+        monthly=values["monthly"] == "1",
+    )  # fmt: skip
+    return f"/manage/crop-calendars/{field_id}?saved=1"
 
-    async def show(shown: Shown) -> Response:
-        return await _calendar_page(request, field_id, shown, which="cutoff")
 
-    async def save(values: dict[str, str]) -> str:
-        await calendar.set_cutoff(
-            manager=manager, field_id=field_id, cutoff_days=values["cutoff_days"],
-            monthly=values["monthly"] == "1",
-        )  # fmt: skip
-        return f"/manage/crop-calendars/{field_id}?saved=1"
-
-    return await form_page(request, show=show, save=save, names=("cutoff_days", "monthly"))
+_calendar_form = partial(form_on_page, guard=require_manager, param="field_id", page=_calendar_page)
+# GET: the calendar; POST: add a crop to it
+calendar_page = _calendar_form(prefix="", names=calendar.ROW_NAMES, save=_add_row)
+calendar_cutoff = _calendar_form(
+    prefix="cutoff", names=("cutoff_days", "monthly"), save=_set_cutoff
+)
 
 
 async def calendar_row(request: Request) -> Response:
@@ -117,7 +114,9 @@ async def calendar_row_remove(request: Request) -> Response:
     row_id = int_param(request, "row_id")
 
     async def show(shown: Shown) -> Response:
-        return await _calendar_page(request, field_id, shown, which="row")
+        return await _calendar_page(
+            request, manager, field_id, shown.status_code, **shown.context()
+        )
 
     async def save(values: dict[str, str]) -> str:
         await calendar.remove_row(manager=manager, field_id=field_id, row_id=row_id)

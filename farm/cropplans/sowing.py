@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
-from tortoise.functions import Count
 
 from farm.accounts.models import User
 from farm.cropplans import rules
@@ -25,6 +24,7 @@ from farm.land.console import own_field
 from farm.land.models import Field, Season
 from farm.land.services import seasons_and_chosen
 from farm.paging import Page, paginate
+from farm.sql import count_by
 from farm.units import plain_number
 
 LINES_PER_PAGE = 50
@@ -96,14 +96,9 @@ async def _as_lines(query, field_id: int) -> list[SowingLine]:
 
 async def _weeks(field_id: int, season_id: int) -> list[Week]:
     by_week: dict[date, int] = {}
-    for sow_on, n in (
-        await _lines_query(field_id, season_id)
-        .annotate(n=Count("id"))
-        .group_by("sow_on")
-        .values_list("sow_on", "n")
-    ):
+    for sow_on, n in (await count_by(_lines_query(field_id, season_id), "sow_on")).items():
         week = rules.week_of(sow_on)
-        by_week[week] = by_week.get(week, 0) + int(n)
+        by_week[week] = by_week.get(week, 0) + n
     logs = {
         log.week_on: log.entry
         for log in await SowingLog.filter(field_id=field_id, season_id=season_id).select_related(

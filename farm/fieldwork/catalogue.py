@@ -11,7 +11,6 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from farm import forms
@@ -21,7 +20,7 @@ from farm.fieldwork import services
 from farm.fieldwork.models import Crop, CropUnit, HarvestLot
 from farm.i18n import _
 from farm.paging import Page, paginate
-from farm.sql import one_or_not_found
+from farm.sql import count_by, one_or_not_found
 
 CROPS_PER_PAGE = 30
 MAX_CROP_NAME = 40
@@ -55,13 +54,8 @@ async def list_crops(*, manager: User, text: str = "", page: int = 1) -> Page[Cr
     if text:
         query = query.filter(Q(name__icontains=text) | Q(name_en__icontains=text))
     found = await paginate(query, page=page, size=CROPS_PER_PAGE, order_by=("retired", "name"))
-    lots = dict(
-        await HarvestLot.filter(crop_id__in=[c.id for c in found.items])
-        .annotate(n=Count("id"))
-        .group_by("crop_id")
-        .values_list("crop_id", "n")
-    )
-    rows = [CropRow(c, int(lots.get(c.id, 0))) for c in found.items]
+    lots = await count_by(HarvestLot.filter(crop_id__in=[c.id for c in found.items]), "crop_id")
+    rows = [CropRow(c, lots.get(c.id, 0)) for c in found.items]
     return Page(rows, found.number, found.size, found.total)
 
 

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from farm.accounts.models import User
-from farm.errors import Conflict
+from farm.errors import Conflict, DomainError
 from farm.fieldwork import catalogue
 from farm.fieldwork.catalogue import CropInput
 from farm.fieldwork.models import Crop, CropUnit
@@ -67,27 +67,15 @@ async def _show(request: Request, crop_id: int, shown: Shown) -> Response:
     return render(request, "fieldwork/crop.html", context, shown.status_code)
 
 
-async def crop_page(request: Request) -> Response:
-    manager = require_manager(request)
-    crop_id = int_param(request, "crop_id")
-
-    async def show(shown: Shown) -> Response:
-        return await _show(request, crop_id, shown)
-
-    async def save(values: dict[str, str]) -> str:
-        await catalogue.update_crop(manager=manager, crop_id=crop_id, data=CropInput(**values))
-        return f"/manage/crops/{crop_id}?saved=1"
-
-    return await form_page(request, show=show, save=save, names=NAMES)
-
-
-def _crop_button(
+def _crop_route(
     act: Callable[[User, int, dict[str, str]], Awaitable[str]],
     *,
     names: tuple[str, ...] = (),
+    notices: tuple[type[DomainError], ...] = (Conflict,),
 ) -> Callable[[Request], Awaitable[Response]]:
-    """The route of a button on a crop's page (retire, delete): `act` does it and says where
-    to go next; a refusal (Conflict: a crop in use) shows the crop's page with it, 409."""
+    """The route of a form on a crop's page (its fields; a button: retire, delete): `act`
+    does it and says where to go next; a refusal shows the crop's page with it, a Conflict
+    (a crop in use) as a notice, 409, for a button."""
 
     async def route(request: Request) -> Response:
         manager = require_manager(request)
@@ -99,9 +87,14 @@ def _crop_button(
         async def save(values: dict[str, str]) -> str:
             return await act(manager, crop_id, values)
 
-        return await form_page(request, show=show, save=save, names=names, notices=(Conflict,))
+        return await form_page(request, show=show, save=save, names=names, notices=notices)
 
     return route
+
+
+async def _update(manager: User, crop_id: int, values: dict[str, str]) -> str:
+    await catalogue.update_crop(manager=manager, crop_id=crop_id, data=CropInput(**values))
+    return f"/manage/crops/{crop_id}?saved=1"
 
 
 async def _retire(manager: User, crop_id: int, values: dict[str, str]) -> str:
@@ -116,8 +109,9 @@ async def _delete(manager: User, crop_id: int, values: dict[str, str]) -> str:
     return "/manage/crops?deleted=1"
 
 
-crop_retire = _crop_button(_retire, names=("retired",))
-crop_delete = _crop_button(_delete)
+crop_page = _crop_route(_update, names=NAMES, notices=())
+crop_retire = _crop_route(_retire, names=("retired",))
+crop_delete = _crop_route(_delete)
 
 
 routes = [

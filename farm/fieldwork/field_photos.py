@@ -11,14 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import anyio
-
 from farm import forms
 from farm.accounts.models import User
 from farm.errors import NotFound
 from farm.fieldwork import photo_mail, rules
 from farm.fieldwork.models import Activity, WorkEntry
-from farm.fieldwork.photos import BadPhoto, CheckedPhoto, PhotoStore, check_photo
+from farm.fieldwork.photos import PhotoStore, check_photos
 from farm.fieldwork.services import _save_entry
 from farm.i18n import _
 from farm.land.console import own_field
@@ -69,15 +67,7 @@ async def upload_photos(
         errors.refuse("photos", _("Choose the photos to upload."))
     elif len(upload.photos) > MAX_SET:
         errors.refuse("photos", _("At most %(count)d photos at once.") % {"count": MAX_SET})
-    checked: list[CheckedPhoto] = []
-    if "photos" not in errors:
-        for data in upload.photos:
-            try:
-                # CPU work: in a worker thread, so other requests go on meanwhile
-                checked.append(await anyio.to_thread.run_sync(check_photo, data))
-            except BadPhoto as problem:
-                errors.refuse("photos", problem.message)
-                break
+    checked = [] if "photos" in errors else await check_photos(upload.photos, errors)
     errors.check()
     assert day is not None
 

@@ -81,6 +81,25 @@ def check_photo(data: bytes) -> CheckedPhoto:
     return CheckedPhoto(full.getvalue(), thumb.getvalue(), width, height)
 
 
+async def check_in_thread(data: bytes) -> CheckedPhoto:
+    """check_photo in a worker thread: decoding and re-encoding a 10 MB photo takes CPU for a
+    while, and every other request goes on meanwhile."""
+    return await anyio.to_thread.run_sync(check_photo, data)
+
+
+async def check_photos(photos: list[bytes], form: forms.Form) -> list[CheckedPhoto]:
+    """The photos checked one by one (in a worker thread); the first bad one is refused on the
+    form's `photos` and the rest are not read (what was checked before it is returned)."""
+    checked: list[CheckedPhoto] = []
+    for data in photos:
+        try:
+            checked.append(await check_in_thread(data))
+        except BadPhoto as problem:
+            form.refuse("photos", problem.message)
+            break
+    return checked
+
+
 class PhotoStore:
     """Photos in the storage (farm/storage.py): photos/NAME.jpg and photos/NAME.thumb.jpg."""
 

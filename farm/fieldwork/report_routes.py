@@ -11,7 +11,7 @@ from starlette.routing import Route
 from farm.csvfiles import csv_response
 from farm.fieldwork import report_csv, reports
 from farm.paging import parse_page
-from farm.web import render, require_manager, season_param
+from farm.web import render, require_manager, season_param, timezone_of
 
 
 async def reports_page(request: Request) -> Response:
@@ -20,7 +20,7 @@ async def reports_page(request: Request) -> Response:
         cooperative_id=manager.cooperative_id,
         season_id=season_param(request),
         plot_page=parse_page(request.query_params.get("page")),
-        timezone=request.app.state.settings.timezone,
+        timezone=timezone_of(request),
     )
     return render(request, "manage/reports/index.html", {"section": "reports", "page": page})
 

@@ -269,30 +269,26 @@ async def _yield_report(season: Season, *, plot_page: int = 1) -> YieldReport:
     def tally(r: dict) -> rules.Tally:
         return rules.Tally(int(r["grams"] or 0), int(r["lots"]))
 
+    async def tallies(column: str, only: str = "") -> list[tuple[int, rules.Tally]]:
+        """The season's lots summed per value of `column` (crop_id, field_id)."""
+        rows = await select(
+            conn,
+            f"SELECT l.{column}, SUM(l.weight_g) AS grams, COUNT(*) AS lots"
+            + LOTS_OF_SEASON
+            + only
+            + f" GROUP BY l.{column}",
+            span,
+        )
+        return [(r[column], tally(r)) for r in rows]
+
     by_crop = sorted(
-        (
-            YieldRow(tally=tally(r), crop=crops[r["crop_id"]])
-            for r in await select(
-                conn,
-                "SELECT l.crop_id, SUM(l.weight_g) AS grams, COUNT(*) AS lots"
-                + LOTS_OF_SEASON
-                + " GROUP BY l.crop_id",
-                span,
-            )
-        ),
+        (YieldRow(tally=t, crop=crops[crop_id]) for crop_id, t in await tallies("crop_id")),
         key=lambda r: (-r.weight_g, r.crop.name if r.crop else "", r.crop.id if r.crop else 0),
     )
     by_field = sorted(
         (
-            YieldRow(tally=tally(r), field=fields[r["field_id"]])
-            for r in await select(
-                conn,
-                "SELECT l.field_id, SUM(l.weight_g) AS grams, COUNT(*) AS lots"
-                + LOTS_OF_SEASON
-                + WEIGHED
-                + " GROUP BY l.field_id",
-                span,
-            )
+            YieldRow(tally=t, field=fields[field_id])
+            for field_id, t in await tallies("field_id", WEIGHED)
         ),
         key=lambda r: (r.field.name, r.field.id) if r.field else ("", 0),
     )

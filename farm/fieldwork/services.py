@@ -34,7 +34,14 @@ from farm.fieldwork.models import (
     WorkInput,
     WorkShift,
 )
-from farm.fieldwork.photos import MAX_PHOTOS, BadPhoto, CheckedPhoto, PhotoStore, check_photo
+from farm.fieldwork.photos import (
+    MAX_PHOTOS,
+    BadPhoto,
+    CheckedPhoto,
+    PhotoStore,
+    check_photo,
+    check_photos,
+)
 from farm.fieldwork.plot_choice import plot_ids_by_code
 from farm.i18n import _
 from farm.land.console import own_field
@@ -344,14 +351,7 @@ async def _check_common(
     if len(form.photos) > MAX_PHOTOS:
         errors.refuse("photos", BadPhoto("too_many").message)
     else:
-        for data in form.photos:
-            try:
-                # Decoding and re-encoding a 10 MB photo takes CPU for a while: in a worker
-                # thread, so every other request goes on meanwhile.
-                checked.append(await anyio.to_thread.run_sync(check_photo, data))
-            except BadPhoto as problem:
-                errors.refuse("photos", problem.message)
-                break
+        checked = await check_photos(form.photos, errors)
     return day, inputs, checked
 
 

@@ -5,25 +5,16 @@ plot's certificate is), in a worker thread."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import anyio
 
 from farm.shipments.packing_pdf import qr_ops, wrap_text
-from farm.shipments.pdf_writer import (
-    CJK,
-    LATIN,
-    LATIN_BOLD,
-    PdfWriter,
-    centred_text_op,
-    mixed_width,
-)
+from farm.shipments.pdf_writer import CJK, GREEN, LATIN_BOLD, SOIL, Sheet, mixed_width
 
 WIDTH, HEIGHT = 420.0, 595.0  # A5 portrait, in points
 MARGIN = 36.0
-SOIL = "0.478 0.322 0.188"
-GREEN = "0.184 0.420 0.184"
+CARD = Sheet(WIDTH, HEIGHT, MARGIN)
 QR_SIZE = 130.0
 
 
@@ -43,12 +34,9 @@ class CardText:
     claim_url: str
 
 
-def _centred(text: str, *, y: float, size: float, latin: str = LATIN) -> str:
-    return centred_text_op(text, y=y, size=size, page_width=WIDTH, margin=MARGIN, latin=latin)
-
-
 def draw_card(c: CardText) -> bytes:
     """The card as PDF bytes (CPU work: call it in a worker thread)."""
+    centred = CARD.centred
     sign = f"{c.name}家的地"
     sign_size = min(28.0, 28 * 260 / max(mixed_width(sign, 28), 1))
     board_w = mixed_width(sign, sign_size) + 50
@@ -56,15 +44,15 @@ def draw_card(c: CardText) -> bytes:
     ops = [
         f"{SOIL} RG 3 w 16 16 {WIDTH - 32:.2f} {HEIGHT - 32:.2f} re S",
         f"{GREEN} rg",
-        _centred("礼物 · 一块属于你的地", y=535, size=20),
-        _centred("A GIFT: A PLOT OF FARMLAND FOR YOU", y=514, size=10, latin=LATIN_BOLD),
+        centred("礼物 · 一块属于你的地", y=535, size=20),
+        centred("A GIFT: A PLOT OF FARMLAND FOR YOU", y=514, size=10, latin=LATIN_BOLD),
         f"{SOIL} rg {board_x + 25:.2f} 430 7 30 re f {board_x + board_w - 32:.2f} 430 7 30 re f",
         f"{SOIL} rg {board_x:.2f} 455 {board_w:.2f} 44 re f",
         "1 1 1 rg",
-        _centred(sign, y=470, size=sign_size),
+        centred(sign, y=470, size=sign_size),
         "0.13 0.13 0.13 rg",
-        _centred(f"{c.cooperative} · {c.season} · {c.plot_code} 号地块", y=410, size=11),
-        _centred(f"Plot {c.plot_code} · {c.season_en} · {c.cooperative_en}", y=395, size=9),
+        centred(f"{c.cooperative} · {c.season} · {c.plot_code} 号地块", y=410, size=11),
+        centred(f"Plot {c.plot_code} · {c.season_en} · {c.cooperative_en}", y=395, size=9),
     ]  # fmt: skip
     y = 370.0
     lines = [
@@ -73,23 +61,19 @@ def draw_card(c: CardText) -> bytes:
         for line in wrap_text(paragraph, font=CJK, size=11, width=WIDTH - 2 * MARGIN)
     ]
     for line in lines[:6]:  # the form takes 300 characters: about six lines
-        ops.append(_centred(line, y=y, size=11))
+        ops.append(centred(line, y=y, size=11))
         y -= 15
     qr_x = (WIDTH - QR_SIZE) / 2
     ops += [
         qr_ops(c.claim_url, x=qr_x, y=150, size=QR_SIZE),
         "0.13 0.13 0.13 rg",
-        _centred(c.code, y=125, size=18, latin=LATIN_BOLD),
-        _centred(f"扫码或在 {c.claim_url.split('?')[0]} 输入领取码，填写收货地址", y=100, size=9),
-        _centred("Scan the code, or type the claim code at the address above, and give your "
-                 "delivery address.", y=86, size=8),
-        _centred(f"请在 {c.claim_by} 前领取 · Claim it before {c.claim_by}", y=66, size=9),
+        centred(c.code, y=125, size=18, latin=LATIN_BOLD),
+        centred(f"扫码或在 {c.claim_url.split('?')[0]} 输入领取码，填写收货地址", y=100, size=9),
+        centred("Scan the code, or type the claim code at the address above, and give your "
+                "delivery address.", y=86, size=8),
+        centred(f"请在 {c.claim_by} 前领取 · Claim it before {c.claim_by}", y=66, size=9),
     ]  # fmt: skip
-    out = io.BytesIO()
-    writer = PdfWriter(out, title=f"{sign} · {c.plot_code}", page_size=(WIDTH, HEIGHT))
-    writer.page("\n".join(ops))
-    writer.finish()
-    return out.getvalue()
+    return CARD.pdf(ops, title=f"{sign} · {c.plot_code}")
 
 
 async def card_pdf(text: CardText) -> bytes:

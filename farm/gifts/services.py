@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from farm import forms
@@ -306,19 +309,19 @@ async def remind_givers(*, today: date, now: datetime, links: Links) -> int:
     """Remind, once, the giver of each gift still unclaimed on its reminder day (and before
     it falls back). The conditional UPDATE on `reminded_at` and the mail's key make a rerun,
     or a second scheduler, send nothing more."""
-    sent = 0
-    while True:  # each gift handled leaves the query: reminded, claimed or ended
-        due = await (
-            _unclaimed()
-            .filter(remind_on__lte=today, claim_by__gt=today, reminded_at__isnull=True)
-            .order_by("id")
-            .limit(CHUNK)
-            .values_list("id", flat=True)
-        )
-        if not due:
-            return sent
-        for gift_id in due:
-            sent += await _remind(gift_id, now=now, links=links)
+    due = _unclaimed().filter(remind_on__lte=today, claim_by__gt=today, reminded_at__isnull=True)
+    # each gift handled leaves the query: reminded, claimed or ended
+    return await _each(due, partial(_remind, now=now, links=links))
+
+
+async def _each(due: QuerySet[Gift], handle: Callable[[int], Awaitable[bool]]) -> int:
+    """`handle` each gift `due` finds, a chunk at a time, until it finds none (a gift handled
+    must leave it); how many `handle` said it did."""
+    done = 0
+    while ids := await due.order_by("id").limit(CHUNK).values_list("id", flat=True):
+        for gift_id in ids:
+            done += await handle(gift_id)
+    return done
 
 
 async def _remind(gift_id: int, *, now: datetime, links: Links) -> bool:
@@ -347,16 +350,9 @@ async def return_unclaimed(*, today: date, now: datetime, links: Links) -> int:
     its giver: the subscription is theirs, with the address they gave at checkout, and the
     sign reads their name again; they are told by mail. Decided by a conditional UPDATE, so
     a claim at the same moment or a second scheduler makes it happen once."""
-    returned = 0
-    while True:  # each gift handled leaves the query: returned, claimed or ended
-        due = await (
-            _unclaimed().filter(claim_by__lte=today).order_by("id").limit(CHUNK)
-            .values_list("id", flat=True)
-        )  # fmt: skip
-        if not due:
-            return returned
-        for gift_id in due:
-            returned += await _return(gift_id, now=now, links=links)
+    due = _unclaimed().filter(claim_by__lte=today)
+    # each gift handled leaves the query: returned, claimed or ended
+    return await _each(due, partial(_return, now=now, links=links))
 
 
 async def _return(gift_id: int, *, now: datetime, links: Links) -> bool:

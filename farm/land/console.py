@@ -108,6 +108,17 @@ async def own_field(
     )
 
 
+async def own_season(
+    *, manager: User, season_id: int, conn: BaseDBAsyncClient | None = None
+) -> Season:
+    """The manager's season (locked, within `conn`); any other is 'not found'."""
+    return await one_or_not_found(
+        Season.filter(id=season_id, cooperative_id=manager.cooperative_id),
+        _("This season does not exist."),
+        conn=conn,
+    )
+
+
 async def list_fields(*, manager: User, text: str = "", page: int = 1) -> Page[FieldRow]:
     """A page of the cooperative's fields (those whose name holds `text`), by name, with how
     many plots each has and their area, counted by the database."""

@@ -25,6 +25,7 @@ from farm.web import (
     redirect,
     render,
     require_user,
+    timezone_of,
     today,
 )
 
@@ -144,7 +145,7 @@ async def check_in(request: Request) -> Response:
             booking_id=booking_id,
             today=today(request),
             now=now(),
-            timezone=request.app.state.settings.timezone,
+            timezone=timezone_of(request),
         )
     except Conflict as exc:
         return await _staff_page(request, exc.status_code, notice=exc.message)

@@ -14,7 +14,6 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -23,13 +22,12 @@ from farm.accounts import invitations
 from farm.accounts.models import Role, User
 from farm.accounts.services import QueueMail
 from farm.errors import Conflict, FieldErrors
-from farm.i18n import _
+from farm.i18n import N_, _
 from farm.land.models import PlanPerk
-from farm.letters import Letter
 from farm.links import Links
 from farm.partners import console_rules as rules
 from farm.partners.models import Booking, BookingNight, Partner, PartnerKind, Room
-from farm.sql import one_or_not_found
+from farm.sql import count_by, one_or_not_found
 from farm.vouchers.models import Voucher
 
 
@@ -104,25 +102,15 @@ async def list_partners(*, manager: User, today: date, timezone: str) -> list[Pa
         return []
     for room in await Room.filter(partner_id__in=list(rows)).order_by("name", "id"):
         rows[room.partner_id].rooms.append(room)
-    staff = (
-        await User.filter(partner_id__in=list(rows), role=Role.PARTNER_STAFF)
-        .annotate(n=Count("id"))
-        .group_by("partner_id")
-        .values_list("partner_id", "n")
-    )
-    for partner_id, n in staff:
-        rows[partner_id].staff = int(n)
+    staff = User.filter(partner_id__in=list(rows), role=Role.PARTNER_STAFF)
+    for partner_id, n in (await count_by(staff, "partner_id")).items():
+        rows[partner_id].staff = n
     start, end = rules.utc_bounds(*rules.month_of(today), timezone)
-    redeemed = (
-        await Voucher.filter(
-            redeemed_partner_id__in=list(rows), redeemed_at__gte=start, redeemed_at__lt=end
-        )
-        .annotate(n=Count("id"))
-        .group_by("redeemed_partner_id")
-        .values_list("redeemed_partner_id", "n")
+    redeemed = Voucher.filter(
+        redeemed_partner_id__in=list(rows), redeemed_at__gte=start, redeemed_at__lt=end
     )
-    for partner_id, n in redeemed:
-        rows[partner_id].redeemed = int(n)
+    for partner_id, n in (await count_by(redeemed, "redeemed_partner_id")).items():
+        rows[partner_id].redeemed = n
     return list(rows.values())
 
 
@@ -145,12 +133,7 @@ async def partner_view(*, manager: User, partner_id: int) -> PartnerView:
     its kind may still change."""
     partner = await own_partner(manager=manager, partner_id=partner_id)
     rooms = await Room.filter(partner_id=partner.id).order_by("name", "id")
-    booked = dict(
-        await Booking.filter(partner_id=partner.id)
-        .annotate(n=Count("id"))
-        .group_by("room_id")
-        .values_list("room_id", "n")
-    )
+    booked = await count_by(Booking.filter(partner_id=partner.id), "room_id")
     staff = await User.filter(partner_id=partner.id, role=Role.PARTNER_STAFF).order_by("name", "id")
     other = (
         PartnerKind.SCENIC_SPOT
@@ -162,7 +145,7 @@ async def partner_view(*, manager: User, partner_id: int) -> PartnerView:
     )
     return PartnerView(
         partner=partner,
-        rooms=[RoomRow(r, int(booked.get(r.id, 0))) for r in rooms],
+        rooms=[RoomRow(r, booked.get(r.id, 0)) for r in rooms],
         staff=list(staff),
         kind_fixed=reason.message if reason else None,
     )
@@ -324,12 +307,9 @@ async def add_staff(
     accepted is sent again; an address with any other account is refused (FieldErrors on
     `email`) and nothing is written."""
     partner = await own_partner(manager=manager, partner_id=partner_id)
-    partner_name = partner.name
-
-    def mail(link: str) -> Letter:
-        subject = _("You are invited to the staff of %(partner)s") % {"partner": partner_name}
-        return Letter("staff_invite", subject, {"partner": partner_name, "link": link})
-
+    mail = invitations.letter(
+        "staff_invite", N_("You are invited to the staff of %(partner)s"), partner=partner.name
+    )
     return await invitations.invite_staff(
         email=data.email, name=data.name, language=language,
         scope={"role": Role.PARTNER_STAFF, "partner_id": partner.id},

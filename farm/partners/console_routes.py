@@ -30,6 +30,7 @@ from farm.web import (
     redirect,
     render,
     require_manager,
+    timezone_of,
     today,
 )
 
@@ -37,10 +38,6 @@ PARTNER_NAMES = ("kind", "name", "address", "opening_hours", "phone")
 ROOM_NAMES = ("name", "capacity")
 STAFF_NAMES = ("email", "name")
 KINDS = (PartnerKind.SCENIC_SPOT, PartnerKind.GUESTHOUSE)
-
-
-def timezone_of(request: Request) -> str:
-    return str(request.app.state.settings.timezone)
 
 
 def _partner_form(partner: Partner) -> dict[str, str]:

@@ -15,7 +15,7 @@ from farm.partners import gate
 from farm.partners.models import PartnerKind
 from farm.vouchers import rules
 from farm.vouchers.services import own_voucher
-from farm.web import now, read_form, redirect, render, require_user, today
+from farm.web import now, read_form, redirect, render, require_user, timezone_of, today
 
 
 def _not_found(request: Request, message: str) -> Response:
@@ -60,7 +60,7 @@ async def redeem(request: Request) -> Response:
             code=code,
             today=today(request),
             now=now(),
-            timezone=request.app.state.settings.timezone,
+            timezone=timezone_of(request),
         )
     except NotFound as exc:
         return _not_found(request, exc.message)
@@ -72,7 +72,7 @@ async def redeem(request: Request) -> Response:
 async def _home(request: Request, *, typed: str = "", error: str = "", status_code: int = 200):
     staff = require_user(request, Role.PARTNER_STAFF)
     partner, redemptions = await gate.todays_redemptions(
-        staff=staff, today=today(request), timezone=request.app.state.settings.timezone
+        staff=staff, today=today(request), timezone=timezone_of(request)
     )
     context = {
         "partner": partner,

@@ -9,7 +9,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from farm.partners import console_redemptions, console_routes, settlement
-from farm.web import Shown, form_page, int_param, now, render, require_manager, today
+from farm.web import Shown, form_page, int_param, now, render, require_manager, timezone_of, today
 
 PRICE_NAMES = ("kind", "price", "valid_from")
 
@@ -54,7 +54,7 @@ async def statement_csv(request: Request) -> Response:
         manager=manager,
         partner_id=partner_id,
         period=period,
-        timezone=console_routes.timezone_of(request),
+        timezone=timezone_of(request),
     )
     return StreamingResponse(
         chunks,

@@ -28,6 +28,7 @@ from farm import forms
 from farm.accounts.models import User
 from farm.errors import FieldErrors
 from farm.i18n import _, localized
+from farm.land.console import own_season
 from farm.land.models import Field, Plan, Plot, PlotClaim, Season
 from farm.letters import Letter
 from farm.links import Links
@@ -43,13 +44,6 @@ from farm.units import format_yuan
 CHUNK = 500  # previous subscriptions read at a time
 FIELDS_PER_PAGE = 50
 ADDRESS = ("recipient", "phone", "province", "city", "address")
-
-
-async def _own_season(manager: User, season_id: int) -> Season:
-    return await one_or_not_found(
-        Season.filter(id=season_id, cooperative_id=manager.cooperative_id),
-        _("This season does not exist."),
-    )
 
 
 # ---- the console: the window and the renewal rate ----
@@ -86,7 +80,7 @@ async def renewals_view(
 ) -> RenewalsView:
     """The season's renewal window and, per field of the previous plots, how many families
     could renew and how many did (paid), 50 fields a page."""
-    season = await _own_season(manager, season_id)
+    season = await own_season(manager=manager, season_id=season_id)
     window = await RenewalWindow.get_or_none(season_id=season.id)
     query = Field.filter(id__in=Subquery(Renewal.filter(season_id=season.id).values("field_id")))
     found = await paginate(query, page=page, size=FIELDS_PER_PAGE, order_by=("name", "id"))

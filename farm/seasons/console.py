@@ -24,6 +24,7 @@ from farm.accounts.models import User
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.i18n import _
 from farm.land import rules
+from farm.land.console import own_season
 from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, PlotSize, Season
 from farm.paging import Page, paginate
 from farm.parsing import parse_id
@@ -163,17 +164,6 @@ async def sold_in_season(season_id: int, conn: BaseDBAsyncClient | None = None) 
 
 
 # ---- seasons ----
-
-
-async def own_season(
-    *, manager: User, season_id: int, conn: BaseDBAsyncClient | None = None
-) -> Season:
-    """The manager's season (locked, within `conn`); any other is 'not found'."""
-    return await one_or_not_found(
-        Season.filter(id=season_id, cooperative_id=manager.cooperative_id),
-        _("This season does not exist."),
-        conn=conn,
-    )
 
 
 async def _views(seasons: Sequence[Season]) -> list[SeasonView]:

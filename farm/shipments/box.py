@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-import anyio
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.functions import Sum
@@ -17,7 +16,7 @@ from tortoise.functions import Sum
 from farm.accounts.models import User
 from farm.errors import Conflict, NotFound
 from farm.fieldwork.models import Crop, HarvestLot
-from farm.fieldwork.photos import PhotoStore, check_photo
+from farm.fieldwork.photos import PhotoStore, check_in_thread
 from farm.i18n import _
 from farm.land.models import Cooperative, Plan
 from farm.shipments import box_rules, rules
@@ -259,7 +258,7 @@ async def report_problem(
         raise Conflict(_("A problem with this box was already reported."))
     name = ""
     if photo:
-        checked = await anyio.to_thread.run_sync(check_photo, photo)
+        checked = await check_in_thread(photo)
         name = await store.save(checked)
     updated = await BoxReport.filter(id=report.id, reported_at=None).update(
         problem=problem[: box_rules.PROBLEM_CHARS], photo=name, reported_at=now

@@ -15,6 +15,7 @@ from datetime import date
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Sum
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from farm import forms
@@ -247,15 +248,19 @@ async def batch_page(
     )  # fmt: skip
 
 
+def diverted_on(batch: Batch) -> QuerySet[Allocation]:
+    """What a ship day diverted, its grams summed as `g` in the groups the caller makes."""
+    return Allocation.filter(
+        state=AllocationState.DIVERTED,
+        ship_on=batch.ship_on,
+        lot__cooperative_id=batch.cooperative_id,
+    ).annotate(g=Sum("grams"))
+
+
 async def diverted_grams(batch: Batch) -> list[tuple[str, int, int]]:
     """What a ship day diverted, summed per reason and crop: (reason, crop id, grams)."""
     rows = (
-        await Allocation.filter(
-            state=AllocationState.DIVERTED,
-            ship_on=batch.ship_on,
-            lot__cooperative_id=batch.cooperative_id,
-        )
-        .annotate(g=Sum("grams"))
+        await diverted_on(batch)
         .group_by("reason", "lot__crop_id")
         .values_list("reason", "lot__crop_id", "g")
     )

@@ -48,7 +48,7 @@ from farm.errors import NotFound
 from farm.i18n import _
 from farm.land.models import Cooperative, Field
 from farm.paging import Page, clamp_page, page_count
-from farm.shipments.console import diverted_grams, own_batch
+from farm.shipments.console import diverted_grams, diverted_on, own_batch
 from farm.shipments.documents_draw import FieldLine, PartJob, draw_part, watch_parent
 from farm.shipments.models import (
     Allocation,
@@ -301,12 +301,7 @@ class _Known:
         for the whole batch (per field it would read the day's allocations each time)."""
         if batch.id not in self.diverted:
             rows = (
-                await Allocation.filter(
-                    state=AllocationState.DIVERTED,
-                    ship_on=batch.ship_on,
-                    lot__cooperative_id=batch.cooperative_id,
-                )
-                .annotate(g=Sum("grams"))
+                await diverted_on(batch)
                 .group_by("lot__field_id", "reason", "lot__crop_id")
                 .values_list("lot__field_id", "reason", "lot__crop_id", "g")
             )

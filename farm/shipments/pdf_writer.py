@@ -10,7 +10,9 @@ Helvetica; widths come from reportlab's metrics, once per character."""
 
 from __future__ import annotations
 
+import io
 import zlib
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import BinaryIO
 
@@ -213,3 +215,29 @@ class PdfWriter:
             % (count, start)
         )
         return len(self.pages)
+
+
+SOIL = "0.478 0.322 0.188"  # the name sign's board and stakes, the frame
+GREEN = "0.184 0.420 0.184"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A single page of centred lines, as the gift card and the plot's certificate are."""
+
+    width: float
+    height: float
+    margin: float
+
+    def centred(self, text: str, *, y: float, size: float, latin: str = LATIN) -> str:
+        return centred_text_op(
+            text, y=y, size=size, page_width=self.width, margin=self.margin, latin=latin
+        )
+
+    def pdf(self, ops: list[str], *, title: str) -> bytes:
+        """The page from its operators, as PDF bytes."""
+        out = io.BytesIO()
+        writer = PdfWriter(out, title=title, page_size=(self.width, self.height))
+        writer.page("\n".join(ops))
+        writer.finish()
+        return out.getvalue()

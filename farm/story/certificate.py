@@ -4,26 +4,18 @@ STSong-Light for Chinese, Helvetica for Latin), in a worker thread."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import timedelta
 
 import anyio
 
 from farm import units
-from farm.shipments.pdf_writer import (
-    LATIN,
-    LATIN_BOLD,
-    PdfWriter,
-    centred_text_op,
-    mixed_width,
-)
+from farm.shipments.pdf_writer import GREEN, LATIN_BOLD, SOIL, Sheet, mixed_width
 from farm.story.summary import Summary
 
 WIDTH, HEIGHT = 842.0, 595.0  # A4 landscape, in points
 MARGIN = 60.0
-SOIL = "0.478 0.322 0.188"
-GREEN = "0.184 0.420 0.184"
+CERTIFICATE = Sheet(WIDTH, HEIGHT, MARGIN)
 
 
 @dataclass(frozen=True)
@@ -69,12 +61,9 @@ def text_of(summary: Summary, *, issued_on: str) -> CertificateText:
     )
 
 
-def _centred(text: str, *, y: float, size: float, latin: str = LATIN) -> str:
-    return centred_text_op(text, y=y, size=size, page_width=WIDTH, margin=MARGIN, latin=latin)
-
-
 def draw_certificate(c: CertificateText) -> bytes:
     """The certificate as PDF bytes (CPU work: call it in a worker thread)."""
+    centred = CERTIFICATE.centred
     sign = f"{c.sign_name}家的地"
     sign_size = min(40.0, 40 * 460 / mixed_width(sign, 40))
     board_w = mixed_width(sign, sign_size) + 80
@@ -83,37 +72,33 @@ def draw_certificate(c: CertificateText) -> bytes:
         f"{SOIL} RG 4 w 24 24 {WIDTH - 48:.2f} {HEIGHT - 48:.2f} re S",
         f"{GREEN} RG 1 w 34 34 {WIDTH - 68:.2f} {HEIGHT - 68:.2f} re S",
         f"{GREEN} rg",
-        _centred("地块认养证书", y=510, size=30),
-        _centred("CERTIFICATE OF THE PLOT", y=482, size=15, latin=LATIN_BOLD),
+        centred("地块认养证书", y=510, size=30),
+        centred("CERTIFICATE OF THE PLOT", y=482, size=15, latin=LATIN_BOLD),
         # the name sign: a board on two stakes, the family's name on it
         f"{SOIL} rg {board_x + 40:.2f} 340 10 40 re f {board_x + board_w - 50:.2f} 340 10 40 re f",
         f"{SOIL} rg {board_x:.2f} 375 {board_w:.2f} 80 re f",
         "1 1 1 rg",
-        _centred(sign, y=403, size=sign_size),
+        centred(sign, y=403, size=sign_size),
         "0.13 0.13 0.13 rg",
-        _centred(f"The {c.sign_name} family's plot", y=315, size=16),
-        _centred(f"兹证明 {c.sign_name} 家于 {c.season}（{c.starts_on} 至 {c.last_day}）", y=282,
-                 size=14),
-        _centred(f"认养 {c.cooperative} {c.field_name} {c.plot_code} 号地块"
-                 f"（{c.area_m2} 平方米）。", y=262, size=14),
-        _centred(f"This certifies that the {c.sign_name} family held plot {c.plot_code} "
-                 f"({c.area_m2} m2) of {c.field_name}, {c.cooperative_en},", y=238, size=11),
-        _centred(f"in the {c.season_en}, {c.starts_on} to {c.last_day}.", y=223, size=11),
-        _centred(f"本季收到 {c.kg} 公斤 · {c.boxes} 箱 · {c.photos} 张照片 · {c.visits} 次农家住宿",
-                 y=186, size=14),
-        _centred(f"This season: {c.kg} kg received, {c.boxes} boxes, {c.photos} photos, "
-                 f"{c.visits} farm stays", y=168, size=11),
+        centred(f"The {c.sign_name} family's plot", y=315, size=16),
+        centred(f"兹证明 {c.sign_name} 家于 {c.season}（{c.starts_on} 至 {c.last_day}）", y=282,
+                size=14),
+        centred(f"认养 {c.cooperative} {c.field_name} {c.plot_code} 号地块"
+                f"（{c.area_m2} 平方米）。", y=262, size=14),
+        centred(f"This certifies that the {c.sign_name} family held plot {c.plot_code} "
+                f"({c.area_m2} m2) of {c.field_name}, {c.cooperative_en},", y=238, size=11),
+        centred(f"in the {c.season_en}, {c.starts_on} to {c.last_day}.", y=223, size=11),
+        centred(f"本季收到 {c.kg} 公斤 · {c.boxes} 箱 · {c.photos} 张照片 · {c.visits} 次农家住宿",
+                y=186, size=14),
+        centred(f"This season: {c.kg} kg received, {c.boxes} boxes, {c.photos} photos, "
+                f"{c.visits} farm stays", y=168, size=11),
         f"{GREEN} rg",
-        _centred(c.cooperative, y=120, size=16),
-        _centred(c.cooperative_en, y=101, size=11),
+        centred(c.cooperative, y=120, size=16),
+        centred(c.cooperative_en, y=101, size=11),
         "0.35 0.35 0.35 rg",
-        _centred(f"签发日期 Issued on {c.issued_on}", y=70, size=10),
+        centred(f"签发日期 Issued on {c.issued_on}", y=70, size=10),
     ]  # fmt: skip
-    out = io.BytesIO()
-    writer = PdfWriter(out, title=f"{sign} · {c.plot_code}", page_size=(WIDTH, HEIGHT))
-    writer.page("\n".join(ops))
-    writer.finish()
-    return out.getvalue()
+    return CERTIFICATE.pdf(ops, title=f"{sign} · {c.plot_code}")
 
 
 async def certificate_pdf(summary: Summary, *, issued_on: str) -> bytes:

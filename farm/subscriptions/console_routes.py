@@ -12,7 +12,7 @@ from farm.paging import parse_page, search_text
 from farm.parsing import parse_id
 from farm.subscriptions import console
 from farm.subscriptions.models import Status
-from farm.web import render, require_manager, season_param
+from farm.web import render, require_manager, season_param, timezone_of
 
 
 def _filters(request: Request) -> console.SubscriberFilter:
@@ -46,7 +46,7 @@ async def subscribers_csv(request: Request) -> Response:
     file = await console.subscribers_csv(
         manager=manager,
         filters=_filters(request),
-        timezone=request.app.state.settings.timezone,
+        timezone=timezone_of(request),
     )
     return csv_response(file)
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from localstripe import resources, server
@@ -33,6 +33,7 @@ from farm.payments.emulator.refunds import REFUND_CREATE_PARAMS, Dispute, Refund
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+T = TypeVar("T")
 JS_PATH = Path(__file__).with_name("stripe-v3.js")
 IDEMPOTENCY_HOURS = 24
 
@@ -55,6 +56,12 @@ async def _params(request: web.Request) -> dict[str, Any]:
     data = dict(await server.get_post_data(request) or {})
     data.update(server.unflatten_data(request.query) or {})
     return data
+
+
+async def _params_and_expand(request: web.Request) -> tuple[dict[str, Any], Any]:
+    """The request's parameters, and apart from them the `expand` asked for."""
+    params = await _params(request)
+    return params, params.pop("expand", None)
 
 
 def _publishable_key(data: dict[str, Any]) -> bool:
@@ -226,17 +233,29 @@ def _base_url(request: web.Request) -> str:
     return f"{request.scheme}://{request.host}"
 
 
-def _intent(request: web.Request) -> PaymentIntent:
+def _stored(request: web.Request, cls: type[T], kind: str, param: str) -> T:
+    """The object of `kind` the path's {id} names, else Stripe's 404 resource_missing."""
     id_ = request.match_info["id"]
-    obj = resources.store.get(f"payment_intent:{id_}")
-    if not isinstance(obj, PaymentIntent):
-        raise no_such("payment_intent", id_, "intent")
+    obj = resources.store.get(f"{kind}:{id_}")
+    if not isinstance(obj, cls):
+        raise no_such(kind, id_, param)
     return obj
 
 
+def _intent(request: web.Request) -> PaymentIntent:
+    return _stored(request, PaymentIntent, "payment_intent", "intent")
+
+
+def _paying_intent(request: web.Request) -> PaymentIntent:
+    """The intent of a payment page, opened with its client_secret (else 404)."""
+    intent = _intent(request)
+    if request.query.get("client_secret") != intent.client_secret:
+        raise web.HTTPNotFound(text="Unknown payment")
+    return intent
+
+
 async def create_intent(request: web.Request) -> web.Response:
-    params = await _params(request)
-    expand = params.pop("expand", None)
+    params, expand = await _params_and_expand(request)
     only(
         params,
         INTENT_CREATE_PARAMS | LEGACY_INTENT_PARAMS,
@@ -287,8 +306,7 @@ async def retrieve_intent(request: web.Request) -> web.Response:
 
 async def update_intent(request: web.Request) -> web.Response:
     intent = _intent(request)
-    params = await _params(request)
-    expand = params.pop("expand", None)
+    params, expand = await _params_and_expand(request)
     only(
         params,
         INTENT_UPDATE_PARAMS | LEGACY_INTENT_PARAMS,
@@ -301,8 +319,7 @@ async def update_intent(request: web.Request) -> web.Response:
 
 async def confirm_intent(request: web.Request) -> web.Response:
     intent = _intent(request)
-    params = await _params(request)
-    expand = params.pop("expand", None)
+    params, expand = await _params_and_expand(request)
     only(params, INTENT_CONFIRM_PARAMS, _stripe_params("PaymentIntentConfirmParams"))
     intent._base_url = _base_url(request)
     intent._confirm(params)
@@ -311,8 +328,7 @@ async def confirm_intent(request: web.Request) -> web.Response:
 
 async def cancel_intent(request: web.Request) -> web.Response:
     intent = _intent(request)
-    params = await _params(request)
-    expand = params.pop("expand", None)
+    params, expand = await _params_and_expand(request)
     only(params, ("cancellation_reason",), ())
     intent._cancel(params.get("cancellation_reason"))
     return _json(intent._export(expand=expand))
@@ -329,14 +345,12 @@ async def authenticate_intent(request: web.Request) -> web.Response:
 
 
 async def create_payment_method(request: web.Request) -> web.Response:
-    params = await _params(request)
-    expand = params.pop("expand", None)
+    params, expand = await _params_and_expand(request)
     return _json(PaymentMethod(**params)._export(expand=expand))
 
 
 async def create_refund(request: web.Request) -> web.Response:
-    params = await _params(request)
-    expand = params.pop("expand", None)
+    params, expand = await _params_and_expand(request)
     only(params, REFUND_CREATE_PARAMS, _stripe_params("RefundCreateParams"))
     return _json(Refund(params)._export(expand=expand))
 
@@ -359,11 +373,7 @@ async def retrieve_dispute(request: web.Request) -> web.Response:
 
 
 def _dispute(request: web.Request) -> Dispute:
-    id_ = request.match_info["id"]
-    obj = resources.store.get(f"dispute:{id_}")
-    if not isinstance(obj, Dispute):
-        raise no_such("dispute", id_, "dispute")
-    return obj
+    return _stored(request, Dispute, "dispute", "dispute")
 
 
 # ---- test helpers under /_emulator/ ----
@@ -374,9 +384,7 @@ async def index(request: web.Request) -> web.Response:
 
 
 async def authorize_page(request: web.Request) -> web.Response:
-    intent = _intent(request)
-    if request.query.get("client_secret") != intent.client_secret:
-        raise web.HTTPNotFound(text="Unknown payment")
+    intent = _paying_intent(request)
     method = intent.next_action["type"] if intent.next_action else ""
     kind = "alipay" if "alipay" in method else "wechat_pay" if "wechat" in method else "card"
     if intent.status != "requires_action":
@@ -420,10 +428,7 @@ def _outcome(value: Any) -> str:
 
 
 async def settle_refund(request: web.Request) -> web.Response:
-    id_ = request.match_info["id"]
-    refund = resources.store.get(f"refund:{id_}")
-    if not isinstance(refund, Refund):
-        raise no_such("refund", id_, "refund")
+    refund = _stored(request, Refund, "refund", "refund")
     form = await request.post()
     refund._settle(str(form.get("status", "")))
     return _json(refund._export())
@@ -448,9 +453,7 @@ async def close_dispute(request: web.Request) -> web.Response:
 
 
 async def wechat_instructions(request: web.Request) -> web.Response:
-    intent = _intent(request)
-    if request.query.get("client_secret") != intent.client_secret:
-        raise web.HTTPNotFound(text="Unknown payment")
+    intent = _paying_intent(request)
     html = pages.wechat_instructions_page(
         data=intent._authorize_url(), amount=intent.amount, currency=intent.currency
     )
@@ -458,9 +461,7 @@ async def wechat_instructions(request: web.Request) -> web.Response:
 
 
 async def qr_image(request: web.Request) -> web.Response:
-    intent = _intent(request)
-    if request.query.get("client_secret") != intent.client_secret:
-        raise web.HTTPNotFound(text="Unknown payment")
+    intent = _paying_intent(request)
     data = intent._authorize_url()
     if request.match_info["ext"] == "png":
         return web.Response(body=pages.qr_png(data), content_type="image/png")

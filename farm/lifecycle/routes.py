@@ -417,9 +417,7 @@ async def _subscription_page(request: Request, sub_id: int, **extra) -> Response
         "crops": await choosing.plot_crops(subscription=view.subscription, today=today(request))
         if sub.status in (Status.ACTIVE, Status.COMPLETED)
         else None,
-        "next_box": await box.next_box(
-            subscription=view.subscription, next_day=deliveries.next_day, today=today(request)
-        ),
+        "next_box": await box.next_box(subscription=view.subscription, deliveries=deliveries),
         "welcome": request.query_params.get("welcome") == "1",
         "saved": request.query_params.get("saved") == "1",
         **extra,

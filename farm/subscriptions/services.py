@@ -509,7 +509,8 @@ async def subscription_view(
     sub = await one_or_not_found(
         Subscription.filter(id=subscription_id, customer_id=customer.id).select_related(
             # the field's crop calendar: the page shows what the plot grows (farm.cropplans)
-            "season",
+            # and its cooperative: the next box's transit days (farm.shipments.box)
+            "season__cooperative",
             "plan",
             "plot__field__crop_calendar",
         ),

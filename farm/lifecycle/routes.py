@@ -68,14 +68,13 @@ async def reserve(request: Request) -> Response:
             await read_user_now(request)
             require_user(request, Role.CUSTOMER)
             raise
-        taken = await _count_reservation(request)
         sub_id = await services.reserve_for_session(
             session_token=token, plan_id=plan_id, plot_id=plot_id, today=today(request),
             now=now(), minutes=settings.reservation_minutes, hold=hold,
+            limit=_address_limit(request),  # counted in the same statement
         )  # fmt: skip
         if sub_id is not None:
             return redirect(f"/checkout/{sub_id}")
-        await counters.uncount(*taken)  # the full path counts it again
         if await services.sold_out(
             plan_id=plan_id, plot_id=plot_id, today=today(request), now=now()
         ):
@@ -106,6 +105,19 @@ async def reserve(request: Request) -> Response:
 
 
 RESERVATION_WINDOW = timedelta(hours=1)
+RESERVE_ADDRESS = "reserve-address"  # the window_counts kind of reservations per address
+
+
+def _address_limit(request: Request) -> counters.Limit | None:
+    """The client address's reservations this hour, for the one-statement reservation to
+    count itself (None when there is no limit). Refused there, the full path counts again and
+    says so (_count_reservation)."""
+    free = request.app.state.settings.reservations_per_address
+    if not free:
+        return None
+    return counters.limit(
+        RESERVE_ADDRESS, client_address(request), free=free, window=RESERVATION_WINDOW, now=now()
+    )
 
 
 async def _count_reservation(request: Request) -> list[counters.Counted]:
@@ -119,7 +131,7 @@ async def _count_reservation(request: Request) -> list[counters.Counted]:
     try:
         return [
             await counters.count(
-                "reserve-address",
+                RESERVE_ADDRESS,
                 client_address(request),
                 free=free,
                 window=RESERVATION_WINDOW,

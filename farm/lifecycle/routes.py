@@ -506,8 +506,11 @@ async def stripe_webhook(request: Request) -> Response:
     return JSONResponse({"received": True, "duplicate": not applied})
 
 
+# The flash sale's route, which the app tries before every other (farm.app).
+RESERVE_ROUTE = Route("/plans/{plan_id}/reserve", reserve, methods=["POST"], name="reserve")
+
 routes = [
-    Route("/plans/{plan_id}/reserve", reserve, methods=["POST"], name="reserve"),
+    RESERVE_ROUTE,
     Route("/checkout/{sub_id}", checkout, name="checkout"),
     Route("/checkout/{sub_id}/address", save_address, methods=["POST"], name="address"),
     Route("/checkout/{sub_id}/pay", pay, methods=["POST"], name="pay"),

@@ -66,6 +66,8 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
     generator_cpu: float = 0.0
+    server_cpu: float = 0.0  # seconds of CPU: the server's processes (its workers)
+    database_cpu: float = 0.0  # seconds of CPU: PostgreSQL's backends serving this database
 
     @property
     def rate(self) -> float:
@@ -218,6 +220,55 @@ async def drive(name: str, port: int, requests: list[bytes], connections: int) -
     return result
 
 
+# --- CPU per request, from /proc ----------------------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_tree(root: int) -> list[int]:
+    """The process and its descendants (uvicorn's workers), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += parents.get(pid, [])
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (0 for any that is gone, or off Linux)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
+async def backends_of(dsn: str, database: str) -> list[int]:
+    """The PostgreSQL server processes connected to this database (the server's pools, once
+    warm), other than the asking connection."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            database,
+        )
+    finally:
+        await conn.close()
+    return [r["pid"] for r in rows]
+
+
 # --- servers -------------------------------------------------------------------------------
 
 
@@ -340,6 +391,15 @@ def report(pairs: list[tuple[str, Result, Result]], connections: int) -> None:
                   f"{r.generator_cpu:8.0%}")  # fmt: skip
         ratio = real.rate / yard.rate if yard.rate else 0.0
         print(f"{label:26}ratio {ratio:.2f}x of the yardstick, at {connections} connections")
+    print("\nCPU per request (ms; /proc: the server's processes, PostgreSQL's backends of the "
+          "database, the load generator)")  # fmt: skip
+    for label, real, yard in pairs:
+        for r in (real, yard):
+            n = max(r.answered, 1)
+            generator = r.generator_cpu * r.seconds
+            print(f"{label + ' ' + r.name:26}app {r.server_cpu / n * 1000:5.2f}  "
+                  f"PostgreSQL {r.database_cpu / n * 1000:5.2f}  "
+                  f"generator {generator / n * 1000:5.2f}")  # fmt: skip
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -402,7 +462,12 @@ async def run(args: argparse.Namespace) -> int:
                 requests = farm_requests if server == "farm" else yard_requests
                 successes = 0
                 for phase, reqs in requests.items():
+                    servers_pids = process_tree(proc.pid)
+                    backends = await backends_of(dsn, name) if phase != "warm-up" else []
+                    before = cpu_seconds(servers_pids), cpu_seconds(backends)
                     result = await drive(server, port, reqs, args.connections)
+                    result.server_cpu = cpu_seconds(servers_pids) - before[0]
+                    result.database_cpu = cpu_seconds(backends) - before[1]
                     successes += result.ok
                     results[server][phase] = result
                 stop(proc)

@@ -244,6 +244,10 @@ def create_app(
 
     headers = security_headers(content_security_policy(settings), hsts=not settings.is_development)
     routes = [
+        # The flash sale's reservation first: thousands of buyers a second would otherwise
+        # each be matched against the 46 routes before it (30 µs of a worker a request); no
+        # other route matches its path.
+        lifecycle_routes.RESERVE_ROUTE,
         Route("/healthz", healthz),
         Route("/favicon.ico", favicon),
         *land_routes.routes,
@@ -252,7 +256,7 @@ def create_app(
         *renewal_routes.routes,
         *accounts_routes.routes,
         *admin_routes.routes,
-        *lifecycle_routes.routes,
+        *(r for r in lifecycle_routes.routes if r is not lifecycle_routes.RESERVE_ROUTE),
         *subscriber_console_routes.routes,
         *announcement_routes.routes,
         *care_routes.routes,

@@ -26,6 +26,20 @@ class Counted:
     window_start: datetime
 
 
+@dataclass(frozen=True)
+class Limit:
+    """A count that a statement takes itself (the flash sale's reservation, in
+    farm.subscriptions.claims): one more on `counted`'s row, unless it holds `free` already,
+    with the same upsert as `count`."""
+
+    counted: Counted
+    free: int
+
+
+def limit(kind: str, key: str, *, free: int, window: timedelta, now: datetime) -> Limit:
+    return Limit(Counted(kind, key[:254], window_start(now, window)), free)
+
+
 def window_start(now: datetime, window: timedelta) -> datetime:
     """The start of the fixed window `now` falls in (windows are counted from the epoch)."""
     epoch = datetime(1970, 1, 1, tzinfo=UTC)

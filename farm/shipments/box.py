@@ -18,19 +18,17 @@ from farm.errors import Conflict, NotFound
 from farm.fieldwork.models import Crop, HarvestLot
 from farm.fieldwork.photos import PhotoStore, check_in_thread
 from farm.i18n import _
-from farm.land.models import Cooperative, Plan
+from farm.land.models import Plan
 from farm.shipments import box_rules, rules
 from farm.shipments.batches import season_ship_days
 from farm.shipments.models import (
     Allocation,
     AllocationState,
     BoxReport,
-    BoxResolution,
     Shipment,
     ShipmentStatus,
-    TransitTime,
 )
-from farm.shipments.services import ComingDay
+from farm.shipments.services import DeliverySummary, transit_days
 from farm.sql import one_or_not_found
 from farm.subscriptions.models import Status, Subscription
 
@@ -61,25 +59,21 @@ class Received:
     grams: int
 
 
-async def next_box(
-    *, subscription: Subscription, next_day: ComingDay | None, today: date
-) -> NextBox | None:
-    """The next ship day's box of an active subscription (`next_day`, as the page's delivery
-    summary found it): the open harvest of its plot, its share of the field's, what was kept
-    from a held day, and any credit; None when no ship day is left. The subscription comes
-    with its season, plan and plot (as subscription_view fetches it); the caller has checked
-    it is the customer's."""
+async def next_box(*, subscription: Subscription, deliveries: DeliverySummary) -> NextBox | None:
+    """The next ship day's box of an active subscription (`deliveries.next_day`, as the
+    page's delivery summary found it, with the credits promised for it): the open harvest of
+    its plot, its share of the field's, what was kept from a held day, and any credit; None
+    when no ship day is left. The subscription comes with its season and its cooperative,
+    plan and plot (as subscription_view fetches it); the caller has checked it is the
+    customer's."""
+    next_day = deliveries.next_day
     if subscription.status != Status.ACTIVE or next_day is None:
         return None
     season, plot, plan = subscription.season, subscription.plot, subscription.plan
     ship_on = next_day.ship_on
     view = NextBox(ship_on, next_day.held, crop_plan=plan.crop_plan,
                    crop_plan_en=plan.crop_plan_en)  # fmt: skip
-    view.credits = list(
-        await BoxReport.filter(
-            subscription_id=subscription.id, resolution=BoxResolution.CREDIT, credit_ship_on=ship_on
-        ).order_by("id")
-    )
+    view.credits = list(deliveries.credits)
     if next_day.held:
         return view
     lots = await (
@@ -129,22 +123,12 @@ async def next_box(
         plot_area=Decimal(plot.area_m2),
         field_area=max(field_area, Decimal(plot.area_m2)),
         ship_on=ship_on,
-        transit_days=await _transit_days(season.cooperative_id, subscription.province),
+        transit_days=await transit_days(season.cooperative, subscription.province),
     )
     for e in expected:
         item = ExpectedCrop(crops[e.crop_id], e.grams, e.keeps)
         (view.items if e.keeps else view.spoiling).append(item)
     return view
-
-
-async def _transit_days(cooperative_id: int, province: str) -> int:
-    """Days a box takes to this province (as services._transit_days), from the cooperative's
-    id alone: its own row, else the default table from its home province."""
-    row = await TransitTime.filter(cooperative_id=cooperative_id, province=province).first()
-    if row is not None:
-        return row.days
-    home = await Cooperative.get(id=cooperative_id).values_list("province", flat=True)
-    return rules.default_transit_days(str(home)).get(province, rules.DEFAULT_TRANSIT_DAYS)
 
 
 CROP_COLUMNS = ("lot__crop_id", "lot__crop__name", "lot__crop__name_en", "lot__crop__unit")

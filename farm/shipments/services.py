@@ -25,6 +25,7 @@ from farm.shipments.models import (
     Allocation,
     AllocationState,
     BoxReport,
+    BoxResolution,
     FieldRun,
     ShipDayHold,
     Shipment,
@@ -83,6 +84,8 @@ class DeliverySummary:
     address_locked_cutoff: date | None
     not_sent: set[date] = field(default_factory=set)  # past ship days that sent it nothing
     last_report: BoxReport | None = None  # what the family said of the last box
+    # the extras the cooperative promised for the next box (its credits), oldest first
+    credits: list[BoxReport] = field(default_factory=list)
 
 
 async def _own(customer: User, subscription_id: int) -> Subscription:
@@ -163,7 +166,7 @@ async def deliveries_view(*, customer: User, subscription_id: int, today: date) 
             day.transit_days = box.transit_days
         elif day.diversions:
             if transit is None:
-                transit = await _transit_days(season.cooperative, sub.province)
+                transit = await transit_days(season.cooperative, sub.province)
             day.transit_days = transit
         nothing = box is None and not day.held and not day.diversions and not day.carried
         if nothing and (d in made or d < activated_on or sub.status != Status.ACTIVE):
@@ -178,7 +181,7 @@ def _report_of(box: Shipment) -> BoxReport | None:
     return report if isinstance(report, BoxReport) and report.id is not None else None
 
 
-async def _transit_days(cooperative: Cooperative, province: str) -> int:
+async def transit_days(cooperative: Cooperative, province: str) -> int:
     """Days a box takes to this province: the cooperative's own row, else the default table
     (as `batches.transit_table`, for one province: one query)."""
     row = await TransitTime.filter(cooperative_id=cooperative.id, province=province).first()
@@ -202,19 +205,36 @@ async def delivery_summary(*, subscription: Subscription, today: date) -> Delive
         await ShipDayHold.filter(subscription_id=subscription.id).values_list("ship_on", flat=True)
     )
     coming = _coming(season, held, today=today)[:1]
-    # Its boxes so far (a season's ship days at most), newest first: the last one, and the
-    # days that sent nothing (which the refund rule leaves out), in one read.
-    past = list(
-        await Shipment.filter(subscription_id=subscription.id, ship_on__lte=today)
+    next_day = coming[0] if coming and subscription.status == Status.ACTIVE else None
+    # Its boxes (a season's ship days at most), newest first, with their reports, in one
+    # read: the last one, the days that sent nothing (which the refund rule leaves out), and
+    # the credits promised for the next box (a report is always on a box of its own
+    # subscription, so these are every credit of the subscription).
+    boxes = list(
+        await Shipment.filter(subscription_id=subscription.id)
         .select_related("report")
         .order_by("-ship_on")
     )
+    past = [b for b in boxes if b.ship_on <= today]
     last = past[0] if past else None
+    credits = []
+    if next_day is not None:
+        reports = (_report_of(b) for b in boxes)
+        credits = sorted(
+            (
+                r
+                for r in reports
+                if r is not None
+                and r.resolution == BoxResolution.CREDIT
+                and r.credit_ship_on == next_day.ship_on
+            ),
+            key=lambda r: r.id,
+        )
     locked = None
     if subscription.status == Status.ACTIVE:
         locked = locked_ship_day(days, cutoff_days=season.cutoff_days, today=today)
     return DeliverySummary(
-        next_day=coming[0] if coming and subscription.status == Status.ACTIVE else None,
+        next_day=next_day,
         last_shipment=last,
         last_report=_report_of(last) if last else None,
         address_locked_for=locked,
@@ -222,6 +242,7 @@ async def delivery_summary(*, subscription: Subscription, today: date) -> Delive
         not_sent={
             b.ship_on for b in past if b.status in (ShipmentStatus.EMPTY, ShipmentStatus.CLOSED)
         },
+        credits=credits,
     )
 
 

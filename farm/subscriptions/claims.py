@@ -22,6 +22,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 
+from farm.accounts.counters import Counted, Limit
 from farm.land.models import Plan, Plot, PlotClaim
 from farm.sql import is_postgres, portable
 
@@ -162,6 +163,14 @@ def lapsed(claim: PlotClaim, now: datetime) -> bool:
 # crashes (never a half-made one): the buyer's checkout is then gone and they reserve again.
 # Nothing durable can point at a lost reservation: WAL is written in order, so the first
 # synchronous commit after it (the checkout's payment attempt, a webhook) flushes it too.
+#
+# With a limit of reservations per client address ($15 > 0), the statement counts the
+# address itself, as farm.accounts.counters.count would (the same upsert on the same row, so
+# concurrent requests from one address queue on its lock), but only while the count is under
+# the limit, and only for a buyer: at the limit nothing is counted or reserved, and the caller
+# takes the explaining path, which refuses. One round trip and one commit fewer than counting
+# first; a count whose reservation failed is taken back by the caller (`counted` says so). The
+# statement always answers one row: `id` is NULL when nothing was reserved.
 _RESERVE_PG = """
 WITH buyer AS (
     SELECT u.id, left(u.name, $5) AS sign_name FROM users u
@@ -172,12 +181,19 @@ WITH buyer AS (
       AND u.role = 'customer' AND u.is_active
       AND (u.email_confirmed_at IS NOT NULL OR NOT $10::bool)  -- hoarding: confirmed first
       AND set_config('synchronous_commit', 'off', true) = 'off'  -- see above
+), counted AS (
+    INSERT INTO window_counts (kind, key, window_start, count)
+    SELECT $12::text, $13::text, $14::timestamptz, 1 FROM buyer WHERE $15::int > 0
+    ON CONFLICT (kind, key, window_start)
+    DO UPDATE SET count = window_counts.count + 1 WHERE window_counts.count < $15::int
+    RETURNING count
 ), offer AS (
     SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2, pl.price_fen
     FROM plans pl JOIN seasons s ON s.id = pl.season_id
     WHERE pl.id = $1 AND s.sale_starts_on <= $2 AND s.sale_ends_on > $2
       AND pl.published  -- a draft takes no reservation
       AND EXISTS (SELECT 1 FROM buyer)
+      AND ($15::int = 0 OR EXISTS (SELECT 1 FROM counted))  -- under the address's limit
       AND pl.held < pl.max_plots  -- a full plan answers at once, before any plot is searched
       AND (  -- the family's own plots of this plan stay within what it allows
           SELECT count(*) FROM subscriptions x
@@ -218,11 +234,15 @@ WITH buyer AS (
            buyer.sign_name, $6, '', 0, '', '', '', '', ''
     FROM place, plot, buyer
     RETURNING id, customer_id, season_id, plan_id, plot_id, price_fen, sign_name
+), claim AS (
+    INSERT INTO plot_claims (season_id, plot_id, plan_id, customer_id, subscription_id, expires_at)
+    SELECT sub.season_id, sub.plot_id, sub.plan_id, sub.customer_id, sub.id, $7 FROM sub
+    RETURNING subscription_id, season_id, plan_id, plot_id
 )
-INSERT INTO plot_claims (season_id, plot_id, plan_id, customer_id, subscription_id, expires_at)
-SELECT sub.season_id, sub.plot_id, sub.plan_id, sub.customer_id, sub.id, $7 FROM sub
-RETURNING subscription_id AS id, season_id, plan_id, plot_id,
-          (SELECT price_fen FROM place) AS price_fen, (SELECT sign_name FROM sub) AS sign_name
+SELECT claim.subscription_id AS id, claim.season_id, claim.plan_id, claim.plot_id,
+       (SELECT price_fen FROM place) AS price_fen, (SELECT sign_name FROM sub) AS sign_name,
+       EXISTS (SELECT 1 FROM counted) AS counted
+FROM (VALUES (1)) AS one (x) LEFT JOIN claim ON true
 """
 # First among a few random plots of the plan (a handful of index probes, whatever has been
 # sold, and thousands of pickers rarely want the same plot), then, if all of those are taken,
@@ -248,9 +268,11 @@ async def reserve_in_one_statement(
     now: datetime,
     expires_at: datetime,
     candidates: list[int],
-) -> dict | None:
-    """PostgreSQL only. The new subscription's columns, or None when nothing was reserved
-    (raises IntegrityError when a unique index refused the claim). The buyer is the active
+    limit: Limit | None = None,
+) -> dict:
+    """PostgreSQL only. The new subscription's columns (`id` None when nothing was reserved)
+    and whether the address's `limit` counted this one (`counted`; raises IntegrityError,
+    with nothing counted, when a unique index refused the claim). The buyer is the active
     customer `customer_id`, or with None the user of the open session whose token hashes to
     `session_hash` (farm.accounts.sessions); with `require_confirmed`, one whose email is
     confirmed. A plot asked for that the buyer's hold lapsed on after `relapse_since` is not
@@ -258,6 +280,8 @@ async def reserve_in_one_statement(
     Picking (no plot_id), a free plot among `candidates`, or with none given the first free
     plot."""
     sql = _RESERVE_SAMPLED if candidates else _RESERVE_FIRST_FREE
+    counted = limit.counted if limit else Counted("", "", now)
+    free = limit.free if limit else 0
     # The driver's connection itself (a prepared statement, one row back): on the hot path
     # the ORM's wrapping of each query cost a noticeable share of a worker's time.
     async with conn.acquire_connection() as driver:
@@ -265,10 +289,11 @@ async def reserve_in_one_statement(
             row = await driver.fetchrow(
                 sql, plan_id, today, plot_id, customer_id, sign_name_max, now, expires_at,
                 candidates, session_hash, require_confirmed, relapse_since,
+                counted.kind, counted.key, counted.window_start, free,
             )  # fmt: skip
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(exc) from exc
-    return dict(row) if row is not None else None
+    return dict(row)
 
 
 def pick_candidates(plan_id: int) -> list[int] | None:

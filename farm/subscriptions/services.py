@@ -13,7 +13,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from farm.accounts import sessions
+from farm.accounts import counters, sessions
 from farm.accounts.models import User
 from farm.errors import Conflict, Forbidden, NotFound
 from farm.i18n import _
@@ -75,7 +75,7 @@ async def reserve_plot(
     if hold.require_confirmed and customer.email_confirmed_at is None:
         raise EmailNotConfirmed(_("Please confirm your email address before reserving a plot."))
     if is_postgres(connections.get("default")):
-        reserved = await _reserve_in_one_statement(
+        reserved, _counted = await _reserve_in_one_statement(
             customer_id=customer.id, session_hash=None, plan_id=plan_id, plot_id=plot_id,
             today=today, now=now, minutes=minutes, hold=hold,
         )  # fmt: skip
@@ -216,20 +216,25 @@ async def _refuse_relapse(
 
 async def reserve_for_session(
     *, session_token: str, plan_id: int, plot_id: int | None, today: date, now: datetime,
-    minutes: int, hold: HoldRules = HoldRules(),
+    minutes: int, hold: HoldRules = HoldRules(), limit: counters.Limit | None = None,
 ) -> int | None:  # fmt: skip
     """The flash sale's fast path, before the session's user is read: on PostgreSQL, the
     customer of the open session `session_token` (checked in the same statement) reserves in
-    one round trip. The new subscription's id, or None when that did not reserve
-    (SQLite; or not this customer, not on sale, full, taken, a double click...): then
-    `reserve_plot` with the user read decides and explains."""
+    one round trip, counted against `limit` (the client address's reservations) in the same
+    statement. The new subscription's id, or None when that did not reserve (SQLite; or not
+    this customer, at the address's limit, not on sale, full, taken, a double click...), and
+    then nothing stays counted: `reserve_plot` with the user read decides and explains."""
     if not is_postgres(connections.get("default")):
         return None
-    row = await _reserve_in_one_statement(
+    row, counted = await _reserve_in_one_statement(
         customer_id=None, session_hash=sessions.token_hash(session_token), plan_id=plan_id,
-        plot_id=plot_id, today=today, now=now, minutes=minutes, hold=hold,
+        plot_id=plot_id, today=today, now=now, minutes=minutes, hold=hold, limit=limit,
     )  # fmt: skip
-    return row["id"] if row is not None else None
+    if row is not None:
+        return row["id"]
+    if counted and limit is not None:
+        await counters.uncount(limit.counted)
+    return None
 
 
 # A plan on sale whose every place is held, none of them by a lapsed claim waiting to be
@@ -263,10 +268,11 @@ async def sold_out(*, plan_id: int, plot_id: int | None, today: date, now: datet
 
 async def _reserve_in_one_statement(
     *, customer_id: int | None, session_hash: str | None, plan_id: int, plot_id: int | None,
-    today: date, now: datetime, minutes: int, hold: HoldRules,
-) -> dict | None:  # fmt: skip
+    today: date, now: datetime, minutes: int, hold: HoldRules, limit: counters.Limit | None = None,
+) -> tuple[dict | None, bool]:  # fmt: skip
     """The flash-sale path on PostgreSQL: the whole reservation in one round trip; the new
-    subscription's columns, or None."""
+    subscription's columns, or None; and whether `limit` counted it (once, however many
+    tries)."""
     conn = connections.get("default")
     tries: list[list[int]] = [[]]
     if plot_id is None:
@@ -275,6 +281,7 @@ async def _reserve_in_one_statement(
             await claims.learn_plot_ids(conn, plan_id)
             sample = claims.pick_candidates(plan_id)
         tries = [sample, []] if sample else [[]]
+    counted = False
     for candidates in tries:
         try:
             row = await claims.reserve_in_one_statement(
@@ -283,13 +290,16 @@ async def _reserve_in_one_statement(
                 relapse_since=now - timedelta(minutes=hold.relapse_minutes),
                 sign_name_max=SIGN_NAME_MAX, today=today,
                 now=now, expires_at=rules.reservation_expires_at(now=now, minutes=minutes),
-                candidates=candidates,
+                candidates=candidates, limit=None if counted else limit,
             )  # fmt: skip
-        except IntegrityError:
-            return None
-        if row is not None:
-            return row
-    return None
+        except IntegrityError:  # the statement undid itself, its count included
+            return None, counted
+        counted = counted or row["counted"]
+        if row["id"] is not None:
+            return row, counted
+        if limit is not None and not counted:
+            break  # at the address's limit (or no buyer): no second try counts past it
+    return None, counted
 
 
 async def _claim(
@@ -509,7 +519,8 @@ async def subscription_view(
     sub = await one_or_not_found(
         Subscription.filter(id=subscription_id, customer_id=customer.id).select_related(
             # the field's crop calendar: the page shows what the plot grows (farm.cropplans)
-            "season",
+            # and its cooperative: the next box's transit days (farm.shipments.box)
+            "season__cooperative",
             "plan",
             "plot__field__crop_calendar",
         ),

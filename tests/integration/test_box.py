@@ -82,9 +82,11 @@ async def next_box_of(sub):
     """The next box as the subscription page finds it."""
     from farm.shipments.services import delivery_summary
 
-    sub = await Subscription.get(id=sub.id).select_related("season", "plan", "plot__field")
+    sub = await Subscription.get(id=sub.id).select_related(
+        "season__cooperative", "plan", "plot__field"
+    )
     summary = await delivery_summary(subscription=sub, today=TODAY)
-    return await box.next_box(subscription=sub, next_day=summary.next_day, today=TODAY)
+    return await box.next_box(subscription=sub, deliveries=summary)
 
 
 # ---- only the family ----

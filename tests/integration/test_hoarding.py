@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 from farm.accounts import sessions
-from farm.accounts.models import Session, User
+from farm.accounts.models import Session, User, WindowCount
 from farm.app import create_app
 from farm.errors import Conflict
 from farm.notifications.models import Notification
-from farm.subscriptions import services
+from farm.subscriptions import claims, services
 from farm.subscriptions.models import Status, Subscription
 from tests import support
 from tests.support import NOW, TODAY, csrf_of, log_in_client, make_customer, make_season
@@ -270,6 +270,29 @@ async def test_a_refused_reservation_does_not_count_against_the_address(settings
             if i == 0:
                 first_plot = (await Subscription.get()).plot_id
         assert statuses == [303, 303, 303, 429]
+
+
+@pytest.mark.postgres
+async def test_a_pick_made_on_the_statements_second_try_counts_once_against_the_address(
+    settings, monkeypatch
+):
+    """The one-statement reservation counts the address itself: when its sampled plots are
+    all taken and the first-free try reserves, the address has one reservation more, not
+    two, and a count the fast path took back is not lost either."""
+    async with serving(settings, reservations_per_address=3) as client:
+        plan = await make_season(plots=6)
+        statuses = []
+        for i in range(4):
+            await make_customer(f"c{i}@example.com")
+            client.cookies.clear()
+            csrf = await log_in_client(client, f"c{i}@example.com")
+            r = await client.post(f"/plans/{plan.id}/reserve", data={"csrf_token": csrf})
+            statuses.append(r.status_code)
+            if i == 0:  # from now on every sample holds only the plot just taken
+                taken = [(await Subscription.get()).plot_id]
+                monkeypatch.setattr(claims, "pick_candidates", lambda plan_id, taken=taken: taken)
+        assert statuses == [303, 303, 303, 429]
+        assert await WindowCount.all().values_list("count", flat=True) == [3]
 
 
 async def test_window_counts_of_past_hours_are_purged_and_the_window_is_the_clock_hour(conn):

@@ -1,6 +1,7 @@
 """The customer's pages make a fixed, small number of queries (at most 8, the session's user
 lookup included), whatever the customer's history: ship days done, harvests, work on the
-plot, vouchers, a booked stay. A page that loads per box, per lot or per voucher fails here."""
+plot, vouchers, a booked stay, a crop plan chosen from the field's calendar. A page that
+loads per box, per lot or per voucher fails here."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from tortoise.transactions import in_transaction
 
 from farm import web
 from farm.accounts.models import User
+from farm.cropplans import rules as crop_rules
+from farm.cropplans.models import CalendarCrop, CropCalendar, CropPlan, CropPlanLine
 from farm.fieldwork.models import Activity, Photo, WorkEntry, WorkEntryPlot, WorkInput
 from farm.land.models import PerkKind, PlanPerk, Plot, Season
 from farm.partners import bookings
@@ -66,6 +69,16 @@ async def customer_with_history():
     manager = None
     rice = await make_crop(season.cooperative_id, "大米")
     greens = await make_crop(season.cooperative_id, "青菜", shelf_life_days=3, leafy=True)
+    # the field's crop calendar, and the plan the family chose in it
+    calendar = await CropCalendar.create(field_id=plan.field_id, cutoff_days=14,
+                                         sow_months=crop_rules.months_mask([3, 4]))  # fmt: skip
+    await CalendarCrop.create(calendar=calendar, crop=greens, min_area_m2=5, days_to_harvest=40,
+                              sow_months=crop_rules.months_mask([3, 4]), seed_per_m2="1.5",
+                              default_area_m2=20)  # fmt: skip
+    crop_plan = await CropPlan.create(subscription_id=sub.id, field_id=plan.field_id,
+                                      season_id=season.id, chosen_at=NOW)  # fmt: skip
+    await CropPlanLine.create(plan=crop_plan, crop=greens, area_m2=20, sow_on=date(2027, 3, 1),
+                              harvest_on=date(2027, 4, 10))  # fmt: skip
     await ShipDayHold.create(subscription_id=sub.id, ship_on=date(2026, 10, 16), created_at=NOW)
     for ship_on in DONE_SHIP_DAYS:
         for plot in plots:
@@ -135,7 +148,9 @@ async def test_each_customer_page_makes_at_most_eight_queries_with_a_full_histor
         assert response.status_code == 200, (name, response.text[:300])
         counts[name] = queries.count
     assert all(n <= MAX_QUERIES for n in counts.values()), str(counts)
-    # and the pages show the history they were given
+    # and the pages show the history they were given: the subscription page its crop plan
+    subscription = (await client.get(pages["subscription"])).text
+    assert 'id="crops"' in subscription and "2027-04" in subscription
     deliveries = (await client.get(pages["deliveries"])).text
     assert "SF123" in deliveries and "2026-11-16" in deliveries
     assert "青山农家民宿" in (await client.get(pages["stays"])).text

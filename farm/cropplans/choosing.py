@@ -63,8 +63,9 @@ class ChoiceView:
         """The days the crop may be sown on this season, one a month, for the month choice."""
         season = self.subscription.season
         return rules.sow_days(
-            sow_months=row.sow_months, starts_on=season.starts_on, ends_on=season.ends_on
-        )
+            sow_months=row.sow_months, starts_on=season.starts_on, ends_on=season.ends_on,
+            days_to_harvest=row.days_to_harvest,
+        )  # fmt: skip
 
 
 def season_cutoff(
@@ -181,6 +182,7 @@ async def choose_crops(
     except rules.BadPlan as bad:
         raise FieldErrors(
             {("plan" if k is None else f"area_{k}"): m for k, m in bad.problems.items()}
+            | {f"sow_{k}": m for k, m in bad.months.items()}
         ) from None
     try:
         async with in_transaction() as conn:

@@ -59,14 +59,18 @@ def first_sow_day(*, sow_months: int, starts_on: date, ends_on: date) -> date | 
     return None
 
 
-def sow_days(*, sow_months: int, starts_on: date, ends_on: date) -> list[date]:
+def sow_days(
+    *, sow_months: int, starts_on: date, ends_on: date, days_to_harvest: int | None = None
+) -> list[date]:
     """Each day a crop may be sown on in the season [starts_on, ends_on), month by month: the
     first day of each of its sowing months in the season (the season's first day for the month
-    it starts in), in order."""
+    it starts in), in order. Given its `days_to_harvest`, only days from which it is harvested
+    within the season."""
     days = []
     day = starts_on
     while day < ends_on:
-        if sow_months & (1 << (day.month - 1)):
+        late = days_to_harvest is not None and day + timedelta(days=days_to_harvest) >= ends_on
+        if sow_months & (1 << (day.month - 1)) and not late:
             days.append(day)
         day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
     return days
@@ -107,8 +111,10 @@ class Line:
 class BadPlan(ValueError):
     """Why a plan is refused: problems by crop id (None: the whole plan), each fit to show."""
 
-    def __init__(self, problems: dict[int | None, str]):
-        super().__init__("; ".join(problems.values()))
+    def __init__(self, problems: dict[int | None, str], months: dict[int, str] | None = None):
+        """`months`: problems with a crop's chosen sowing month, by crop id."""
+        self.months = months or {}
+        super().__init__("; ".join([*problems.values(), *self.months.values()]))
         self.problems = problems
 
 
@@ -127,6 +133,7 @@ def plan_lines(
     area growing at once, from each sowing day until its harvest, must fit in the plot."""
     by_crop = {r.crop_id: r for r in rows}
     problems: dict[int | None, str] = {}
+    months: dict[int, str] = {}
     lines: list[Line] = []
     for crop_id, area in areas.items():
         if area <= 0:
@@ -138,13 +145,18 @@ def plan_lines(
         if area < row.min_area_m2:
             problems[crop_id] = _("Give it at least %(area)s m².") % {"area": row.min_area_m2}
             continue
-        days = sow_days(sow_months=row.sow_months, starts_on=starts_on, ends_on=ends_on)
+        days = sow_days(
+            sow_months=row.sow_months, starts_on=starts_on, ends_on=ends_on,
+            days_to_harvest=None if sow_on is None else row.days_to_harvest,
+        )  # fmt: skip
         if not days:
             problems[crop_id] = _("It cannot be sown this season.")
             continue
         day = (sow_on or {}).get(crop_id, days[0])
         if day not in days:
-            problems[crop_id] = _("It cannot be sown in that month this season.")
+            months[crop_id] = _(
+                "It cannot be sown in that month this season, or would be harvested after it."
+            )
             continue
         lines.append(Line(crop_id, area, day, day + timedelta(days=row.days_to_harvest)))
     total = sum((a for a in areas.values() if a > 0), Decimal(0))
@@ -158,10 +170,10 @@ def plan_lines(
         problems[None] = _(
             "From %(day)s that is %(total)s m² growing at once, more than your plot's %(area)s m²."
         ) % {"day": crowded[0], "total": crowded[1], "area": plot_area_m2}
-    elif not lines and not problems:
+    elif not lines and not problems and not months:
         problems[None] = _("Choose at least one crop.")
-    if problems:
-        raise BadPlan(problems)
+    if problems or months:
+        raise BadPlan(problems, months)
     return sorted(lines, key=lambda line: (line.sow_on, line.crop_id))
 
 

@@ -107,7 +107,7 @@ async def load_demo(
         for name, village, poor, rent, wage, land in (
             ("张德福家", "青山村", True, 75000, 1800, [(small, "1333.40"), (middle, "1000")]),
             ("王桂兰家", "青山村", False, 75000, 1800, [(middle, "2000")]),
-            ("李长根家", "石门村", True, 80000, 2000, [(large, "3999.96")]),
+            ("李长根家", "石门村", True, 80000, 2000, [(large, "3999.75")]),
         ):
             household = await Household.create(
                 cooperative=coop, name=name, village=village, is_poor=poor,

@@ -180,3 +180,24 @@ def land_changes(
     if changes.too_early:
         return LandChanges(too_early=changes.too_early)
     return changes
+
+
+def most_held(held: Sequence[Held], *, since: date) -> Decimal:
+    """The most area the transfers held at once on any day from `since` on (they may belong
+    to several households): the area in force only rises on a transfer's first day, so the
+    days to look at are `since` and the later first days."""
+    days = {since} | {t.starts_on for t in held if t.starts_on > since}
+    return max(
+        (
+            sum(
+                (
+                    t.area_m2
+                    for t in held
+                    if runs_on(starts_on=t.starts_on, ends_on=t.ends_on, day=d)
+                ),
+                Decimal(0),
+            )
+            for d in days
+        ),
+        default=Decimal(0),
+    )

@@ -192,8 +192,8 @@ async def _household_report(season: Season) -> HouseholdReport:
         r["household_id"]: _centi(r["centi"])
         for r in await select(
             conn,
-            # The land as it stood at the season's end (or now): each field's latest
-            # transfer serving the season, never two of one field.
+            # Each field's latest transfer serving the season (the land as it stood last
+            # in the season, even if given back before its end), never two of one field.
             "SELECT t.household_id, SUM(CAST(ROUND(t.area_m2 * 100) AS INTEGER)) AS centi"
             " FROM land_transfers t JOIN households h ON h.id = t.household_id"
             " WHERE h.cooperative_id = $1 AND t.starts_on < $2"

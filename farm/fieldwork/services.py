@@ -132,9 +132,16 @@ async def save_household(
         land_from = form.read("land_from", forms.day, data.land_from) or today
         if land_from > today:
             form.refuse("land_from", _("A change of land counts from today or a past day."))
+        elif land_from < date(today.year, 1, 1):  # earlier years' ledger is closed
+            form.refuse(
+                "land_from",
+                _("A change of land counts from this year at the earliest (%(day)s): earlier "
+                  "years' rent stays as it was.") % {"day": date(today.year, 1, 1).isoformat()},
+            )  # fmt: skip
     await _check_transferred(
-        form, land=land, fields=fields_of_coop, household_id=household_id, today=today
-    )
+        form, land=land, fields=fields_of_coop, household_id=household_id, since=land_from,
+        today=today,
+    )  # fmt: skip
     form.check()
     assert name is not None and village is not None
     if household_id is not None:
@@ -218,28 +225,37 @@ def in_force_on(day: date) -> Q:
 
 async def _check_transferred(
     form: forms.Form, *, land: dict[int, Decimal], fields: dict[int, Field],
-    household_id: int | None, today: date,
+    household_id: int | None, since: date, today: date,
 ) -> None:  # fmt: skip
-    """All households together cannot hold more of a field today than it has."""
+    """All households together cannot hold more of a field than it has, on any day from
+    `since` (the day the change counts from) until today: the most the others held at once
+    in that time, and this household's new land, fit in the field."""
     if not land:
         return
-    others = LandTransfer.filter(in_force_on(today), field_id__in=list(land))
+    others = LandTransfer.filter(
+        Q(ends_on=None) | Q(ends_on__gt=since), field_id__in=list(land), starts_on__lte=today
+    )
     if household_id is not None:
         others = others.exclude(household_id=household_id)
-    taken: dict[int, Decimal] = {}
-    for field_id, area in await others.values_list("field_id", "area_m2"):
-        taken[field_id] = taken.get(field_id, Decimal(0)) + Decimal(area)
+    held: dict[int, list[ledger_rules.Held]] = {}
+    for t in await others.values("id", "field_id", "area_m2", "starts_on", "ends_on"):
+        held.setdefault(t["field_id"], []).append(
+            ledger_rules.Held(
+                t["id"], t["field_id"], Decimal(t["area_m2"]), t["starts_on"], t["ends_on"]
+            )  # fmt: skip
+        )
     for field_id, area in land.items():
         f = fields[field_id]
         size = Decimal(f.width_m) * Decimal(f.height_m)
-        if area + taken.get(field_id, Decimal(0)) > size:
+        taken = ledger_rules.most_held(held.get(field_id, []), since=since)
+        if area + taken > size:
             form.refuse(
                 f"land_{field_id}",
                 _("%(field)s has %(size)s m², and other households transferred %(taken)s m² of "
                   "it: at most %(left)s m² is left.")
                 % {"field": f.name, "size": units.plain_number(size),
-                   "taken": units.plain_number(taken.get(field_id, Decimal(0))),
-                   "left": units.plain_number(max(size - taken.get(field_id, Decimal(0)), 0))},
+                   "taken": units.plain_number(taken),
+                   "left": units.plain_number(max(size - taken, 0))},
             )  # fmt: skip
 
 

@@ -304,7 +304,26 @@ async def test_a_change_can_count_from_a_past_day_but_not_from_before_the_last_c
                              data=household_form(farm, {farm.field.id: "100"}, "2026-09-02"),
                              today=today)  # fmt: skip
     assert "land_from" in refused.value.errors
+    with pytest.raises(FieldErrors) as refused:  # last year's ledger is closed
+        await save_household(manager=manager, household_id=household.id,
+                             data=household_form(farm, {}, "2025-12-31"),
+                             today=today)  # fmt: skip
+    assert "2026-01-01" in refused.value.errors["land_from"]
     assert await transfers_of(household) == before
+
+
+async def test_land_back_dated_cannot_take_what_another_household_held_then(app):
+    farm = await a_farm()
+    manager = await manager_of(farm.coop)
+    size = str(farm.field.width_m * farm.field.height_m)
+    await land_of(farm, size, starts_on=date(2026, 1, 1), ends_on=date(2026, 11, 1))
+    with pytest.raises(FieldErrors):  # October: the other household still held it all
+        await save_household(manager=manager, household_id=None,
+                             data=household_form(farm, {farm.field.id: size}, "2026-10-01"),
+                             today=date(2026, 12, 1))  # fmt: skip
+    await save_household(manager=manager, household_id=None,
+                         data=household_form(farm, {farm.field.id: size}, "2026-11-01"),
+                         today=date(2026, 12, 1))  # fmt: skip
 
 
 async def test_land_given_back_leaves_room_in_its_field_for_another_household(app):

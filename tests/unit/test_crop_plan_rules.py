@@ -150,7 +150,18 @@ def test_month_by_month_a_month_the_crop_cannot_be_sown_in_is_refused_beside_it(
             rows=[GREENS, TOMATO], areas={1: D(10), 2: D(10)}, plot_area_m2=D(60),
             sow_on={2: date(2027, 6, 1), 1: date(2027, 3, 1)}, **SEASON,
         )  # fmt: skip
-    assert set(refused.value.problems) == {1, 2}  # June: not tomatoes'; 1 March: before it
+    assert set(refused.value.months) == {1, 2}  # June: not tomatoes'; 1 March: before it
+
+
+def test_month_by_month_a_crop_is_not_sown_where_it_would_be_harvested_after_the_season():
+    late = {"starts_on": date(2027, 3, 10), "ends_on": date(2027, 6, 1)}
+    # tomatoes (90 days) sown 1 May would be harvested on 30 July, after the season's end
+    assert rules.sow_days(sow_months=TOMATO.sow_months, days_to_harvest=90, **late) == []
+    assert rules.sow_days(sow_months=GREENS.sow_months, days_to_harvest=40, **late) == [
+        date(2027, 3, 10), date(2027, 4, 1)
+    ]  # fmt: skip
+    with pytest.raises(rules.BadPlan):
+        rules.plan_lines(rows=[TOMATO], areas={2: D(10)}, plot_area_m2=D(60), sow_on={}, **late)
 
 
 def test_for_the_whole_season_the_crops_areas_add_up_whatever_their_months():

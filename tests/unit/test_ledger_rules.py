@@ -165,3 +165,11 @@ def test_in_force_finds_each_fields_transfer_on_the_day_half_open():
     assert rules.in_force(history, on=date(2027, 2, 28))[7].id == 1
     assert rules.in_force(history, on=D)[7].id == 2
     assert rules.in_force(history, on=date(2025, 12, 31)) == {}
+
+
+def test_the_most_held_at_once_counts_every_day_from_since_not_only_today():
+    history = [held(1, 7, "3000", date(2026, 1, 1), date(2026, 11, 1)), held(2, 7, "500", D)]
+    assert rules.most_held(history, since=date(2026, 10, 1)) == Decimal(3000)  # October
+    assert rules.most_held(history, since=date(2026, 11, 1)) == Decimal(500)  # from D on
+    assert rules.most_held(history, since=D) == Decimal(500)
+    assert rules.most_held([], since=D) == 0

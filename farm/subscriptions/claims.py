@@ -303,7 +303,7 @@ def pick_candidates(plan_id: int) -> list[int] | None:
     if bounds is None:
         return None
     lo, hi = bounds
-    return [random.randint(lo, hi) for _ in range(PICK_SAMPLE)]  # noqa: S311
+    return random.choices(range(lo, hi + 1), k=PICK_SAMPLE)  # noqa: S311
 
 
 async def learn_plot_ids(conn: BaseDBAsyncClient, plan_id: int) -> None:

@@ -1,5 +1,6 @@
 """Database helpers the services share: the dialect, advisory locks, bulk inserts, one row
-of one's own or "not found", and rows counted by a column."""
+of one's own or "not found", rows counted by a column, and a query's rows a chunk at a time
+in id order."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import hashlib
 import re
 import tempfile
 import zlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import date
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -182,6 +184,24 @@ async def count_by(query: QuerySet[Any], column: str) -> dict[Any, int]:
     with no row is absent."""
     rows = await query.annotate(n=Count("id")).group_by(column).values_list(column, "n")
     return {value: int(n) for value, n in rows}
+
+
+async def id_chunks(
+    query: QuerySet[Any],
+    size: int,
+    read: Callable[[QuerySet[Any]], Awaitable[Sequence[Any]]] = lambda chunk: chunk,
+    id_of: Callable[[Any], int] = attrgetter("id"),
+) -> AsyncIterator[list[Any]]:
+    """The rows `query` finds, `size` at a time in id order, each chunk read after the last
+    one's id (never an offset: rows the caller changes between chunks move nothing). `read`
+    fetches a chunk's query (with its select_related or values_list); `id_of` is a row's id."""
+    after = 0
+    while True:
+        rows = list(await read(query.filter(id__gt=after).order_by("id").limit(size)))
+        if not rows:
+            return
+        yield rows
+        after = id_of(rows[-1])
 
 
 COPY_SPOOL_BYTES = 1 << 20  # a copy's first MiB is kept in memory, the rest in a temporary file

@@ -4,7 +4,7 @@ gives them the cooperative's default plan."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -26,7 +26,7 @@ from farm.letters import Letter
 from farm.links import Links
 from farm.notifications.models import Notification
 from farm.notifications.services import queue_mail
-from farm.sql import one_or_not_found
+from farm.sql import id_chunks, one_or_not_found
 from farm.subscriptions.models import Status, Subscription
 from farm.units import plain_number
 
@@ -269,19 +269,14 @@ async def _choosings(*, today: date) -> list[Choosing]:
     return found
 
 
-def _unchosen(choosing: Choosing, *, after: int):
-    """The field's paid subscriptions of the season without a plan, from id `after` on."""
-    return (
-        Subscription.filter(
-            season_id=choosing.season.id, plot__field_id=choosing.field_id,
-            status=Status.ACTIVE, id__gt=after,
-        )
-        .exclude(
-            id__in=Subquery(CropPlan.filter(season_id=choosing.season.id).values("subscription_id"))
-        )
-        .order_by("id")
-        .limit(CHUNK)
-    )  # fmt: skip
+def _unchosen(choosing: Choosing, *related: str) -> AsyncIterator[list[Subscription]]:
+    """The field's paid subscriptions of the season without a plan, CHUNK at a time."""
+    query = Subscription.filter(
+        season_id=choosing.season.id, plot__field_id=choosing.field_id, status=Status.ACTIVE
+    ).exclude(
+        id__in=Subquery(CropPlan.filter(season_id=choosing.season.id).values("subscription_id"))
+    )
+    return id_chunks(query.select_related(*related), CHUNK)
 
 
 def choice_mail(
@@ -308,12 +303,7 @@ async def remind_choosers(*, today: date, now: datetime, links: Links) -> int:
     for choosing in await _choosings(today=today):
         if not rules.remind_due(today=today, cutoff_on=choosing.cutoff_on):
             continue
-        after = 0
-        while True:
-            due = list(await _unchosen(choosing, after=after).select_related("customer", "plot"))
-            if not due:
-                break
-            after = due[-1].id
+        async for due in _unchosen(choosing, "customer", "plot"):
             keys = {f"crop-choice:{s.id}": s for s in due}
             done = set(await Notification.filter(key__in=list(keys)).values_list("key", flat=True))
             for key, sub in keys.items():
@@ -370,12 +360,7 @@ async def give_default_plans(*, today: date, now: datetime, links: Links) -> int
             continue
         rows = [as_rule(r) for r in choosing.rows]
         names = {r.crop_id: (r.crop.name, r.crop.name_en) for r in choosing.rows}
-        after = 0
-        while True:
-            due = list(await _unchosen(choosing, after=after).select_related("plot", "customer"))
-            if not due:
-                break
-            after = due[-1].id
+        async for due in _unchosen(choosing, "plot", "customer"):
             plans: list[tuple[Subscription, list[rules.Line]]] = []
             for sub in due:
                 area = Decimal(sub.plot.area_m2)

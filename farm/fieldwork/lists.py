@@ -1,6 +1,7 @@
 """The farm log's lists in the manager's console, a page at a time with their filters: work
-entries, harvest lots, households. Scoped to the manager's cooperative; a filter naming
-another cooperative's field or crop simply matches nothing."""
+entries, harvest lots, households; and the latest entries and lots on the console's first
+page. Scoped to the manager's cooperative; a filter naming another cooperative's field or crop
+simply matches nothing."""
 
 from __future__ import annotations
 
@@ -17,6 +18,30 @@ from farm.paging import DaySpan, Page, paginate
 ENTRIES_PER_PAGE = 30
 LOTS_PER_PAGE = 50
 HOUSEHOLDS_PER_PAGE = 50
+ENTRY_ORDER = ("-worked_on", "-id")  # latest day first
+LOT_ORDER = ("-harvested_on", "-id")
+
+
+def _entry_rows(query):
+    """What a listed work entry shows."""
+    return query.prefetch_related(
+        "field", "plot_links__plot", "inputs", "shifts__household", "photos"
+    )
+
+
+def _lot_rows(query):
+    """What a listed harvest lot shows."""
+    return query.prefetch_related("crop", "field", "plot")
+
+
+async def latest_entries(*, manager: User, limit: int) -> list[WorkEntry]:
+    query = WorkEntry.filter(cooperative_id=manager.cooperative_id).order_by(*ENTRY_ORDER)
+    return list(await _entry_rows(query.limit(limit)))
+
+
+async def latest_lots(*, manager: User, limit: int) -> list[HarvestLot]:
+    query = HarvestLot.filter(cooperative_id=manager.cooperative_id).order_by(*LOT_ORDER)
+    return list(await _lot_rows(query.limit(limit)))
 
 
 @dataclass(frozen=True)
@@ -58,10 +83,8 @@ async def work_page(*, manager: User, filters: WorkFilter, page: int) -> Page[Wo
         query,
         page=page,
         size=ENTRIES_PER_PAGE,
-        order_by=("-worked_on", "-id"),
-        fetch=lambda q: q.prefetch_related(
-            "field", "plot_links__plot", "inputs", "shifts__household", "photos"
-        ),
+        order_by=ENTRY_ORDER,
+        fetch=_entry_rows,
     )
 
 
@@ -79,8 +102,8 @@ async def harvest_page(*, manager: User, filters: HarvestFilter, page: int) -> P
         query,
         page=page,
         size=LOTS_PER_PAGE,
-        order_by=("-harvested_on", "-id"),
-        fetch=lambda q: q.prefetch_related("crop", "field", "plot"),
+        order_by=LOT_ORDER,
+        fetch=_lot_rows,
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from farm import units
 from farm.csvfiles import safe_cell_sql
@@ -178,44 +179,41 @@ async def reports_page(
     )
 
 
-def _centi(value: object) -> Decimal:
-    """Hundredths summed by the database as a whole number, back to an exact Decimal."""
-    return Decimal(int(value or 0)) / 100
+async def _household_sums(
+    conn: BaseDBAsyncClient, sql: str, params: list[object]
+) -> dict[int, Decimal]:
+    """Each household's sum, which `sql` gives as whole hundredths (`centi`, by household_id:
+    SQLite would sum decimal text as floats), back to an exact Decimal."""
+    rows = await select(conn, sql, params)
+    return {r["household_id"]: Decimal(int(r["centi"] or 0)) / 100 for r in rows}
 
 
 async def _household_report(season: Season) -> HouseholdReport:
     coop_id = season.cooperative_id
     households = await Household.filter(cooperative_id=coop_id).order_by("village", "name", "id")
     conn = connections.get("default")
-    # Summed as whole hundredths: SQLite would sum decimal text as floats.
-    area = {
-        r["household_id"]: _centi(r["centi"])
-        for r in await select(
-            conn,
-            # Each field's latest transfer serving the season (the land as it stood last
-            # in the season, even if given back before its end), never two of one field.
-            "SELECT t.household_id, SUM(CAST(ROUND(t.area_m2 * 100) AS INTEGER)) AS centi"
-            " FROM land_transfers t JOIN households h ON h.id = t.household_id"
-            " WHERE h.cooperative_id = $1 AND t.starts_on < $2"
-            " AND (t.ends_on IS NULL OR t.ends_on > $3)"
-            " AND NOT EXISTS (SELECT 1 FROM land_transfers n WHERE n.household_id ="
-            " t.household_id AND n.field_id = t.field_id AND n.starts_on > t.starts_on"
-            " AND n.starts_on < $4) GROUP BY t.household_id",
-            [coop_id, season.ends_on, season.starts_on, season.ends_on],
-        )
-    }
-    hours = {
-        r["household_id"]: _centi(r["centi"])
-        for r in await select(
-            conn,
-            "SELECT s.household_id, SUM(CAST(ROUND(s.hours * 100) AS INTEGER)) AS centi"
-            " FROM work_shifts s JOIN work_entries e ON e.id = s.entry_id"
-            " JOIN households h ON h.id = s.household_id"
-            " WHERE e.cooperative_id = $1 AND e.worked_on >= $2 AND e.worked_on < $3"
-            " AND e.voided_at IS NULL AND h.cooperative_id = $4 GROUP BY s.household_id",
-            [coop_id, season.starts_on, season.ends_on, coop_id],
-        )
-    }
+    area = await _household_sums(
+        conn,
+        # Each field's latest transfer serving the season (the land as it stood last in the
+        # season, even if given back before its end), never two of one field.
+        "SELECT t.household_id, SUM(CAST(ROUND(t.area_m2 * 100) AS INTEGER)) AS centi"
+        " FROM land_transfers t JOIN households h ON h.id = t.household_id"
+        " WHERE h.cooperative_id = $1 AND t.starts_on < $2"
+        " AND (t.ends_on IS NULL OR t.ends_on > $3)"
+        " AND NOT EXISTS (SELECT 1 FROM land_transfers n WHERE n.household_id ="
+        " t.household_id AND n.field_id = t.field_id AND n.starts_on > t.starts_on"
+        " AND n.starts_on < $4) GROUP BY t.household_id",
+        [coop_id, season.ends_on, season.starts_on, season.ends_on],
+    )
+    hours = await _household_sums(
+        conn,
+        "SELECT s.household_id, SUM(CAST(ROUND(s.hours * 100) AS INTEGER)) AS centi"
+        " FROM work_shifts s JOIN work_entries e ON e.id = s.entry_id"
+        " JOIN households h ON h.id = s.household_id"
+        " WHERE e.cooperative_id = $1 AND e.worked_on >= $2 AND e.worked_on < $3"
+        " AND e.voided_at IS NULL AND h.cooperative_id = $4 GROUP BY s.household_id",
+        [coop_id, season.starts_on, season.ends_on, coop_id],
+    )
     days = rules.season_days(starts_on=season.starts_on, ends_on=season.ends_on)
     rows = []
     for h in households:

@@ -546,15 +546,6 @@ async def log_own_work(
     )  # fmt: skip
 
 
-async def work_log(*, manager: User, limit: int = 100) -> list[WorkEntry]:
-    return list(
-        await WorkEntry.filter(cooperative_id=manager.cooperative_id)
-        .order_by("-worked_on", "-id")
-        .limit(limit)
-        .prefetch_related("field", "plot_links__plot", "inputs", "shifts__household", "photos")
-    )
-
-
 # ---- harvest lots ----
 
 
@@ -682,12 +673,3 @@ async def _check_yield(
            "area": units.plain_number(area), "per": units.plain_number(per_m2),
            "most": units.plain_number(units.grams_to_kg(ceiling))},
     )  # fmt: skip
-
-
-async def harvest_lots(*, manager: User, limit: int = 100) -> list[HarvestLot]:
-    return list(
-        await HarvestLot.filter(cooperative_id=manager.cooperative_id)
-        .order_by("-harvested_on", "-id")
-        .limit(limit)
-        .prefetch_related("crop", "field", "plot")
-    )

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 import anyio
 
 from farm.shipments.packing_pdf import qr_ops, wrap_text
-from farm.shipments.pdf_writer import CJK, GREEN, LATIN_BOLD, SOIL, Sheet, mixed_width
+from farm.shipments.pdf_writer import CJK, GREEN, LATIN_BOLD, SOIL, NameSign, Sheet
 
 WIDTH, HEIGHT = 420.0, 595.0  # A5 portrait, in points
 MARGIN = 36.0
 CARD = Sheet(WIDTH, HEIGHT, MARGIN)
 QR_SIZE = 130.0
+SIGN = NameSign(
+    size=28, fits=260, pad=50, board_h=44, text_rise=15, stake_w=7, stake_h=30, stake_inset=25
+)
 
 
 @dataclass(frozen=True)
@@ -38,19 +41,12 @@ def draw_card(c: CardText) -> bytes:
     """The card as PDF bytes (CPU work: call it in a worker thread)."""
     centred = CARD.centred
     sign = f"{c.name}家的地"
-    sign_size = min(28.0, 28 * 260 / max(mixed_width(sign, 28), 1))
-    board_w = mixed_width(sign, sign_size) + 50
-    board_x = (WIDTH - board_w) / 2
     ops = [
         f"{SOIL} RG 3 w 16 16 {WIDTH - 32:.2f} {HEIGHT - 32:.2f} re S",
         f"{GREEN} rg",
         centred("礼物 · 一块属于你的地", y=535, size=20),
         centred("A GIFT: A PLOT OF FARMLAND FOR YOU", y=514, size=10, latin=LATIN_BOLD),
-        f"{SOIL} rg {board_x + 25:.2f} 430 7 30 re f {board_x + board_w - 32:.2f} 430 7 30 re f",
-        f"{SOIL} rg {board_x:.2f} 455 {board_w:.2f} 44 re f",
-        "1 1 1 rg",
-        centred(sign, y=470, size=sign_size),
-        "0.13 0.13 0.13 rg",
+        *CARD.name_sign(sign, SIGN, y=455),
         centred(f"{c.cooperative} · {c.season} · {c.plot_code} 号地块", y=410, size=11),
         centred(f"Plot {c.plot_code} · {c.season_en} · {c.cooperative_en}", y=395, size=9),
     ]  # fmt: skip

@@ -36,7 +36,7 @@ from farm.notifications.services import queue_mail
 from farm.paging import Page, paginate
 from farm.renewals import rules
 from farm.renewals.models import Renewal, RenewalWindow
-from farm.sql import one_or_not_found
+from farm.sql import id_chunks, one_or_not_found
 from farm.subscriptions import claims
 from farm.subscriptions.models import Status, Subscription
 from farm.units import format_yuan
@@ -185,23 +185,14 @@ async def open_renewals(*, today: date, now: datetime, timezone: str, links: Lin
 
 async def _eligible(season: Season, opens_on: date):
     """The previous subscriptions that may renew and have no renewal yet, CHUNK at a time."""
-    after = 0
-    while True:
-        subs = list(
-            await Subscription.filter(
-                season__cooperative_id=season.cooperative_id,
-                status__in=(Status.ACTIVE, Status.COMPLETED),
-                season__starts_on__lt=season.starts_on,
-                season__starts_on__lte=opens_on,
-                season__ends_on__gt=opens_on - timedelta(days=rules.RECENT_DAYS),
-                id__gt=after,
-            )
-            .order_by("id")
-            .limit(CHUNK)
-            .select_related("season", "plot", "customer")
-        )
-        if not subs:
-            return
+    previous = Subscription.filter(
+        season__cooperative_id=season.cooperative_id,
+        status__in=(Status.ACTIVE, Status.COMPLETED),
+        season__starts_on__lt=season.starts_on,
+        season__starts_on__lte=opens_on,
+        season__ends_on__gt=opens_on - timedelta(days=rules.RECENT_DAYS),
+    ).select_related("season", "plot", "customer")
+    async for subs in id_chunks(previous, CHUNK):
         done = set(
             await Renewal.filter(
                 season_id=season.id, previous_id__in=[s.id for s in subs]
@@ -215,7 +206,6 @@ async def _eligible(season: Season, opens_on: date):
             )  # fmt: skip
             if eligible and sub.id not in done:
                 yield sub
-        after = subs[-1].id
 
 
 async def _open_one(
@@ -356,22 +346,13 @@ async def remind_renewals(*, today: date, now: datetime, links: Links) -> int:
     once (`reminded_at`, claimed by a conditional update; the mail's key besides). The
     number of reminders queued."""
     sent = 0
-    after = 0
-    while True:
-        due = list(
-            await Renewal.filter(
-                id__gt=after,
-                reminded_at__isnull=True,
-                subscription__status=Status.PENDING_PAYMENT,
-                season__sale_starts_on__gt=today,
-                season__sale_starts_on__lte=today + timedelta(days=rules.REMIND_DAYS),
-            )
-            .order_by("id")
-            .limit(CHUNK)
-            .select_related("season", "subscription__plot", "previous__plot", "previous__customer")
-        )
-        if not due:
-            return sent
+    held = Renewal.filter(
+        reminded_at__isnull=True,
+        subscription__status=Status.PENDING_PAYMENT,
+        season__sale_starts_on__gt=today,
+        season__sale_starts_on__lte=today + timedelta(days=rules.REMIND_DAYS),
+    ).select_related("season", "subscription__plot", "previous__plot", "previous__customer")
+    async for due in id_chunks(held, CHUNK):
         for renewal in due:
             async with in_transaction() as conn:
                 claimed = (
@@ -399,7 +380,7 @@ async def remind_renewals(*, today: date, now: datetime, links: Links) -> int:
                     conn=conn,
                     cooperative_id=season.cooperative_id,
                 )
-        after = due[-1].id
+    return sent
 
 
 # ---- the family ----

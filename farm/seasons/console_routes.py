@@ -14,7 +14,7 @@ from starlette.routing import Route
 from farm import units
 from farm.accounts.models import User
 from farm.errors import Conflict
-from farm.fieldwork import services as fieldwork
+from farm.fieldwork import lists
 from farm.land.models import CareMode, Season
 from farm.paging import parse_page, search_text
 from farm.seasons import console, ship_days, todo
@@ -252,8 +252,8 @@ async def console_home(request: Request) -> Response:
     context = {
         "section": "home",
         "todo": await todo.todo_list(manager=manager, today=today(request), now=now()),
-        "entries": await fieldwork.work_log(manager=manager, limit=5),
-        "lots": await fieldwork.harvest_lots(manager=manager, limit=5),
+        "entries": await lists.latest_entries(manager=manager, limit=5),
+        "lots": await lists.latest_lots(manager=manager, limit=5),
     }
     return render(request, "fieldwork/console.html", context)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 
 from tortoise.transactions import in_transaction
 
@@ -27,6 +28,7 @@ from farm.links import Links
 from farm.notifications.services import USER_LINK, queue_many
 from farm.seasons.console import own_season
 from farm.shipments.models import Batch
+from farm.sql import id_chunks
 from farm.subscriptions.models import Status, Subscription
 
 REASON_LIMIT = 200
@@ -139,19 +141,11 @@ async def tell_ship_day_changes(*, links: Links, now: datetime) -> int:
         season = await Season.get(id=change.season_id)
         told: set[int] = set()
         async with in_transaction() as conn:
-            after = 0
-            while True:
-                rows = (
-                    await Subscription.filter(
-                        season_id=change.season_id, status=Status.ACTIVE, id__gt=after
-                    )
-                    .using_db(conn)
-                    .order_by("id")
-                    .limit(TELL_CHUNK)
-                    .values_list("id", "customer_id")
-                )
-                if not rows:
-                    break
+            active = Subscription.filter(season_id=change.season_id, status=Status.ACTIVE)
+            async for rows in id_chunks(
+                active.using_db(conn), TELL_CHUNK,
+                lambda chunk: chunk.values_list("id", "customer_id"), id_of=itemgetter(0),
+            ):  # fmt: skip
                 first: dict[int, int] = {}
                 for sub_id, user_id in rows:
                     if user_id not in told:
@@ -167,6 +161,5 @@ async def tell_ship_day_changes(*, links: Links, now: datetime) -> int:
                     now=now, conn=conn, cooperative_id=season.cooperative_id, unsubscribing=None,
                 )  # fmt: skip
                 queued += len(mailed)
-                after = rows[-1][0]
             await ShipDayChange.filter(id=change.id).using_db(conn).update(told_at=now)
     return queued

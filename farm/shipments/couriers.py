@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -29,7 +30,7 @@ from farm.shipments import rules
 from farm.shipments.console import own_batch
 from farm.shipments.models import SHIPPABLE, Courier, Shipment
 from farm.shipments.tracking_csv import LineProblem, TrackingLine
-from farm.sql import one_or_not_found
+from farm.sql import id_chunks, one_or_not_found
 
 COURIERS_PER_PAGE = 30
 MAX_NAME = 40
@@ -222,25 +223,18 @@ async def addresses_csv(*, manager: User, batch_id: int, courier_id: int | None)
     plot_label = _("Plot %(code)s")
 
     async def chunks() -> AsyncIterator[list[list[object]]]:
-        after = 0
-        while True:
-            rows = await (
-                Shipment.filter(
-                    batch_id=batch.id, status__in=SHIPPABLE, id__gt=after
-                )
-                .order_by("id")
-                .limit(ADDRESS_CHUNK)
-                .values_list("id", "recipient", "phone", "province", "city", "address",
-                             "subscription__plot__code")
-            )  # fmt: skip
-            if not rows:
-                return
+        shippable = Shipment.filter(batch_id=batch.id, status__in=SHIPPABLE)
+        async for rows in id_chunks(
+            shippable, ADDRESS_CHUNK,
+            lambda chunk: chunk.values_list("id", "recipient", "phone", "province", "city",
+                                            "address", "subscription__plot__code"),
+            id_of=itemgetter(0),
+        ):  # fmt: skip
             yield [
                 [rules.shipment_number(sid), recipient, phone, province, city, address, item, 1,
                  privacy, plot_label % {"code": code}]
                 for sid, recipient, phone, province, city, address, code in rows
             ]  # fmt: skip
-            after = rows[-1][0]
 
     suffix = f"-{courier.name}" if courier else ""
     return CsvStream(

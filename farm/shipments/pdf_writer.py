@@ -222,6 +222,21 @@ GREEN = "0.184 0.420 0.184"
 
 
 @dataclass(frozen=True)
+class NameSign:
+    """The proportions of a plot's name sign as a sheet draws it: a board on two stakes, the
+    family's name on it in white, at `size` points or smaller to fit in `fits` points."""
+
+    size: float
+    fits: float
+    pad: float  # the board's width beyond the name
+    board_h: float
+    text_rise: float  # the name's baseline above the board's foot
+    stake_w: float
+    stake_h: float
+    stake_inset: float  # from each end of the board
+
+
+@dataclass(frozen=True)
 class Sheet:
     """A single page of centred lines, as the gift card and the plot's certificate are."""
 
@@ -233,6 +248,22 @@ class Sheet:
         return centred_text_op(
             text, y=y, size=size, page_width=self.width, margin=self.margin, latin=latin
         )
+
+    def name_sign(self, name: str, sign: NameSign, *, y: float) -> list[str]:
+        """The sign centred on the page, its board's foot at `y` (the stakes reach 5 points
+        into it); then the text's dark grey again."""
+        size = min(sign.size, sign.size * sign.fits / max(mixed_width(name, sign.size), 1))
+        board_w = mixed_width(name, size) + sign.pad
+        x = (self.width - board_w) / 2
+        stake = f"{y - sign.stake_h + 5:g} {sign.stake_w:g} {sign.stake_h:g} re f"
+        right = x + board_w - (sign.stake_inset + sign.stake_w)
+        return [
+            f"{SOIL} rg {x + sign.stake_inset:.2f} {stake} {right:.2f} {stake}",
+            f"{SOIL} rg {x:.2f} {y:g} {board_w:.2f} {sign.board_h:g} re f",
+            "1 1 1 rg",
+            self.centred(name, y=y + sign.text_rise, size=size),
+            "0.13 0.13 0.13 rg",
+        ]
 
     def pdf(self, ops: list[str], *, title: str) -> bytes:
         """The page from its operators, as PDF bytes."""

@@ -10,12 +10,15 @@ from datetime import timedelta
 import anyio
 
 from farm import units
-from farm.shipments.pdf_writer import GREEN, LATIN_BOLD, SOIL, Sheet, mixed_width
+from farm.shipments.pdf_writer import GREEN, LATIN_BOLD, SOIL, NameSign, Sheet
 from farm.story.summary import Summary
 
 WIDTH, HEIGHT = 842.0, 595.0  # A4 landscape, in points
 MARGIN = 60.0
 CERTIFICATE = Sheet(WIDTH, HEIGHT, MARGIN)
+SIGN = NameSign(
+    size=40, fits=460, pad=80, board_h=80, text_rise=28, stake_w=10, stake_h=40, stake_inset=40
+)
 
 
 @dataclass(frozen=True)
@@ -65,21 +68,13 @@ def draw_certificate(c: CertificateText) -> bytes:
     """The certificate as PDF bytes (CPU work: call it in a worker thread)."""
     centred = CERTIFICATE.centred
     sign = f"{c.sign_name}家的地"
-    sign_size = min(40.0, 40 * 460 / mixed_width(sign, 40))
-    board_w = mixed_width(sign, sign_size) + 80
-    board_x = (WIDTH - board_w) / 2
     ops = [
         f"{SOIL} RG 4 w 24 24 {WIDTH - 48:.2f} {HEIGHT - 48:.2f} re S",
         f"{GREEN} RG 1 w 34 34 {WIDTH - 68:.2f} {HEIGHT - 68:.2f} re S",
         f"{GREEN} rg",
         centred("地块认养证书", y=510, size=30),
         centred("CERTIFICATE OF THE PLOT", y=482, size=15, latin=LATIN_BOLD),
-        # the name sign: a board on two stakes, the family's name on it
-        f"{SOIL} rg {board_x + 40:.2f} 340 10 40 re f {board_x + board_w - 50:.2f} 340 10 40 re f",
-        f"{SOIL} rg {board_x:.2f} 375 {board_w:.2f} 80 re f",
-        "1 1 1 rg",
-        centred(sign, y=403, size=sign_size),
-        "0.13 0.13 0.13 rg",
+        *CERTIFICATE.name_sign(sign, SIGN, y=375),
         centred(f"The {c.sign_name} family's plot", y=315, size=16),
         centred(f"兹证明 {c.sign_name} 家于 {c.season}（{c.starts_on} 至 {c.last_day}）", y=282,
                 size=14),

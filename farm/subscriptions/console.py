@@ -21,7 +21,7 @@ from farm.i18n import _, current_language, localized
 from farm.land.models import Field, Plan, Plot, Season
 from farm.land.services import seasons_and_chosen
 from farm.paging import Page, paginate
-from farm.sql import copy_csv, is_postgres, parameterized, select
+from farm.sql import copy_csv, id_chunks, is_postgres, parameterized, select
 from farm.subscriptions.models import Status, Subscription
 from farm.units import fen_to_yuan
 
@@ -232,22 +232,14 @@ async def subscribers_csv(*, manager: User, filters: SubscriberFilter, timezone:
         ]  # fmt: skip
 
     async def chunks() -> AsyncIterator[list[list[object]]]:
-        after = 0
-        while True:
-            # The filters pick the ids (one way to filter, shared with the page); the
-            # columns are then read by plain SQL, without the ORM's cost per row (100,000 of
-            # them). The ids are ints from the database, written into the statement.
-            ids = list(
-                await _matching(season, filters)
-                .filter(id__gt=after)
-                .order_by("id")
-                .limit(CSV_CHUNK)
-                .values_list("id", flat=True)
-            )
-            if not ids:
-                return
+        # The filters pick the ids (one way to filter, shared with the page); the columns are
+        # then read by plain SQL, without the ORM's cost per row (100,000 of them). The ids
+        # are ints from the database, written into the statement.
+        async for ids in id_chunks(
+            _matching(season, filters), CSV_CHUNK,
+            lambda chunk: chunk.values_list("id", flat=True), id_of=int,
+        ):  # fmt: skip
             yield [line(r) for r in await _rows(ids)]
-            after = ids[-1]
 
     return CsvStream(chunks=csv_chunks(header, chunks()), filename=filename, fallback=fallback)
 

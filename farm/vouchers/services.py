@@ -23,7 +23,7 @@ from farm.land.services import season_ship_days
 from farm.letters import Letter
 from farm.links import Links
 from farm.notifications.services import queue_mail
-from farm.sql import one_or_not_found
+from farm.sql import id_chunks, one_or_not_found
 from farm.subscriptions.models import Status, Subscription
 from farm.vouchers import rules
 from farm.vouchers.models import Voucher, VoucherStatus
@@ -170,18 +170,14 @@ async def issue_missing_vouchers(*, today: date, now: datetime, links: Links) ->
     lack (activation that did not issue them, a failure, a perk added), each subscription in
     its own transaction, and mail them. Returns how many vouchers were issued."""
     made = 0
-    after_id = 0
-    while True:
-        ids = await (
-            Subscription.filter(status=Status.ACTIVE, season__ends_on__gt=today, id__gt=after_id)
-            .annotate(lacking=_LACKING)
-            .filter(lacking__gt=0)
-            .order_by("id")
-            .limit(CATCH_UP_CHUNK)
-            .values_list("id", flat=True)
-        )
-        if not ids:
-            return made
+    lacking = (
+        Subscription.filter(status=Status.ACTIVE, season__ends_on__gt=today)
+        .annotate(lacking=_LACKING)
+        .filter(lacking__gt=0)
+    )
+    async for ids in id_chunks(
+        lacking, CATCH_UP_CHUNK, lambda chunk: chunk.values_list("id", flat=True), id_of=int
+    ):
         for sub_id in ids:
             try:
                 async with in_transaction() as conn:
@@ -198,7 +194,7 @@ async def issue_missing_vouchers(*, today: date, now: datetime, links: Links) ->
                 log.warning("vouchers of subscription %s were being issued elsewhere", sub_id)
                 continue
             made += len(issued)
-        after_id = ids[-1]
+    return made
 
 
 # ---- ending ----

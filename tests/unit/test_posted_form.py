@@ -7,13 +7,15 @@ from hypothesis import strategies as st
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from farm.web import MAX_FORM_FIELDS, _posted_form
+from farm.web import MAX_FORM_FIELDS, PLAIN_FORM_BYTES, _posted_form
 
 URLENCODED = b"application/x-www-form-urlencoded"
 
 
 def _request(body: bytes, content_type: bytes = URLENCODED) -> Request:
-    scope = {"type": "http", "method": "POST", "headers": [(b"content-type", content_type)]}
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    # "app": as in a served request, where Starlette's parser answers 400 rather than raising
+    scope = {"type": "http", "method": "POST", "headers": headers, "app": None}
 
     async def receive() -> dict:
         return {"type": "http.request", "body": body, "more_body": False}
@@ -25,6 +27,7 @@ BODIES = [
     b"csrf_token=abc%3D%3D&plot_id=4521",
     b"name=%E6%9D%8E%E9%95%BF%E6%A0%B9+%E5%AE%B6&note=a+b%2Bc",  # UTF-8 escapes, + as space
     b"empty=&bare&plot=1&plot=2&plot=3",  # blank values kept, repeated names in order
+    b"a=1" + b"&" * 1000 + b"b=2&",  # empty pieces are not fields
     "raw=\u674e".encode(),  # raw (unescaped) UTF-8 bytes, as Starlette reads them: Latin-1
     b"",
 ]
@@ -70,3 +73,29 @@ async def test_any_plain_form_reads_as_starlette_reads_it(pieces) -> None:
     ours = await _posted_form(_request(body), max_files=0)
     theirs = await _request(body).form(max_fields=MAX_FORM_FIELDS)
     assert list(ours.multi_items()) == list(theirs.multi_items())
+
+
+async def test_empty_pieces_do_not_count_towards_the_field_limit() -> None:
+    body = "&&".join(f"f{i}=1" for i in range(MAX_FORM_FIELDS)).encode() + b"&"
+    form = await _posted_form(_request(body), max_files=0)
+    assert len(form.multi_items()) == MAX_FORM_FIELDS
+
+
+async def test_a_large_form_is_left_to_starlettes_parser_which_refuses_a_field_over_1_mb() -> None:
+    body = b"a=" + b"x" * (1024 * 1024 + 1)
+    assert len(body) > PLAIN_FORM_BYTES
+    with pytest.raises(HTTPException) as refused:
+        await _posted_form(_request(body), max_files=0)
+    assert refused.value.status_code == 400
+
+
+async def test_a_form_of_undeclared_length_is_left_to_starlettes_parser() -> None:
+    body = b"a=" + b"x" * (1024 * 1024 + 1)
+    headers = [(b"content-type", URLENCODED)]
+    scope = {"type": "http", "method": "POST", "headers": headers, "app": None}
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    with pytest.raises(HTTPException):
+        await _posted_form(Request(scope, receive), max_files=0)

@@ -100,7 +100,8 @@ async def save_household(
     and rate (its rent in the ledger is counted on them), land taken off the form or resized,
     and every transfer when the household's rent per mu changes, ends its transfer on that day
     and a new one starts at the household's rate, so past years' rent never changes
-    (ledger_rules.land_changes)."""
+    (ledger_rules.land_changes). Two households cannot take the same last free area of a
+    field: its row is locked while its land is counted and written."""
     coop_id = manager.cooperative_id
     form = forms.Form()
     name = form.read("name", forms.text, data.name, limit=60, required=True)
@@ -140,8 +141,8 @@ async def save_household(
                   "years' rent stays as it was.") % {"day": date(today.year, 1, 1).isoformat()},
             )  # fmt: skip
     await _check_transferred(
-        form, land=land, fields=fields_of_coop, household_id=household_id, since=land_from,
-        today=today,
+        None, form, land=land, fields=fields_of_coop, household_id=household_id,
+        since=land_from, today=today,
     )  # fmt: skip
     form.check()
     assert name is not None and village is not None
@@ -170,6 +171,13 @@ async def save_household(
             if new_picture:
                 old_picture, household.picture = household.picture, new_picture
             await household.save(using_db=conn)
+            # Counted again with the fields locked: land saved meanwhile counts too.
+            capacity = forms.Form()
+            await _check_transferred(
+                conn, capacity, land=land, fields=fields_of_coop, household_id=household.id,
+                since=land_from, today=today,
+            )  # fmt: skip
+            capacity.check()
             await _change_land(
                 conn, household.id, land=land, on=land_from, today=today, fields=fields_of_coop,
                 rent=new_rent, rent_before=rent_before,
@@ -239,21 +247,30 @@ def in_force_on(day: date) -> Q:
 
 
 async def _check_transferred(
-    form: forms.Form, *, land: dict[int, Decimal], fields: dict[int, Field],
-    household_id: int | None, since: date, today: date,
+    conn: BaseDBAsyncClient | None, form: forms.Form, *, land: dict[int, Decimal],
+    fields: dict[int, Field], household_id: int | None, since: date, today: date,
 ) -> None:  # fmt: skip
     """All households together cannot hold more of a field than it has, on any day from
     `since` (the day the change counts from) until today: the most the others held at once
-    in that time, and this household's new land, fit in the field."""
+    in that time, and this household's new land, fit in the field. Within `conn` (the
+    transaction that writes the land) the fields' rows are locked first, in id order, so two
+    households saving the last free area of a field at the same moment are counted one after
+    the other: the second sees the first's land."""
     if not land:
         return
+    if conn is not None:
+        await (
+            Field.filter(id__in=sorted(land))
+            .select_for_update().using_db(conn).order_by("id").only("id")
+        )  # fmt: skip
     others = LandTransfer.filter(
         Q(ends_on=None) | Q(ends_on__gt=since), field_id__in=list(land), starts_on__lte=today
     )
     if household_id is not None:
         others = others.exclude(household_id=household_id)
     held: dict[int, list[ledger_rules.Held]] = {}
-    for t in await others.values("id", "field_id", "area_m2", "starts_on", "ends_on"):
+    rows = await others.using_db(conn).values("id", "field_id", "area_m2", "starts_on", "ends_on")
+    for t in rows:
         held.setdefault(t["field_id"], []).append(
             ledger_rules.Held(
                 t["id"], t["field_id"], Decimal(t["area_m2"]), t["starts_on"], t["ends_on"]

@@ -116,7 +116,7 @@ async def load_demo(
             for field, area in land:
                 await LandTransfer.create(
                     household=household, field=field, area_m2=Decimal(area),
-                    starts_on=date(today.year - 1, 1, 1),
+                    starts_on=date(today.year - 1, 1, 1), rent_fen_per_mu_year=rent,
                 )  # fmt: skip
 
         starts = _first_of_month_after(today, 2)

@@ -52,7 +52,10 @@ async def load_story(
         checked = await anyio.to_thread.run_sync(lambda: check_photo(pictures.farmer()))
         shown.picture = await store.save(checked)
         await shown.save()
-    await LandTransfer.create(household=shown, field=field, area_m2=Decimal("400"))
+    await LandTransfer.create(
+        household=shown, field=field, area_m2=Decimal("400"),
+        rent_fen_per_mu_year=shown.rent_fen_per_mu_year,
+    )  # fmt: skip
     # A household that did not agree to be shown: it works here, its name stays off the page.
     hidden = await Household.filter(cooperative=coop, name="王桂兰家").first()
     tended = plots[:4]

@@ -1,8 +1,9 @@
-"""The households' yearly ledger: per calendar year, each household's land rent (counted on
-its land transfers' own dates, ledger_rules) and wages (its hours on work entries dated in the
-year, at its hourly wage), with the year's totals and a split by month for a chart; and one
-household's statement for a year. Read-only; a fixed number of queries whatever the number
-of households, transfers or shifts. Only the manager's own cooperative; others are not found."""
+"""The households' yearly ledger: per calendar year, each household's land rent (counted on its land
+transfers' own dates and at their own rates, ledger_rules) and wages (its hours on work entries
+dated in the year, at its hourly wage), with the year's totals and a split by month for a chart;
+and one household's statement for a year. Read-only; a fixed number of queries whatever the
+number of households, transfers or shifts. Only the manager's own cooperative; others are not
+found."""
 
 from __future__ import annotations
 
@@ -86,6 +87,13 @@ class Ledger:
     figures: YearFigures
 
 
+def rate_of(transfer: dict, household_rate: int) -> int:
+    """A transfer's rent per mu a year: its own, or its household's when it has none (a row
+    written without one)."""
+    own = transfer["rent_fen_per_mu_year"]
+    return household_rate if own is None else int(own)
+
+
 def _transfers_in(year: int) -> Q:
     first, following = rules.year_bounds(year)
     return Q(starts_on__lt=following) & (Q(ends_on=None) | Q(ends_on__gt=first))
@@ -117,11 +125,12 @@ async def _year_figures(cooperative_id: int, year: int, household_id: int | None
     if household_id is not None:
         transfers = transfers.filter(household_id=household_id)
     for t in await transfers.values(
-        "household_id", "area_m2", "starts_on", "ends_on", "household__rent_fen_per_mu_year"
-    ):
+        "household_id", "area_m2", "starts_on", "ends_on", "rent_fen_per_mu_year",
+        "household__rent_fen_per_mu_year",
+    ):  # fmt: skip
         share = rules.year_rent_fen(
             area_m2=Decimal(t["area_m2"]),
-            rent_fen_per_mu_year=t["household__rent_fen_per_mu_year"],
+            rent_fen_per_mu_year=rate_of(t, t["household__rent_fen_per_mu_year"]),
             starts_on=t["starts_on"], ends_on=t["ends_on"], year=year,
         )  # fmt: skip
         figures.rent[t["household_id"]] = figures.rent.get(t["household_id"], 0) + share
@@ -193,6 +202,7 @@ class TransferShare:
     starts_on: date
     ends_on: date | None
     days: int
+    rent_fen_per_mu_year: int
     rent_fen: int
 
 
@@ -218,26 +228,28 @@ class HouseholdStatement:
     def row(self) -> HouseholdYear:
         return self.figures.row(self.household)
 
+    @property
+    def rates(self) -> list[int]:
+        """The rents per mu a year the year's transfers pay, each once."""
+        return sorted({t.rent_fen_per_mu_year for t in self.transfers})
 
-def _shares(household: Household, year: int, rows: list[dict]) -> list[TransferShare]:
-    within = rules.year_bounds(year)
-    return [
-        TransferShare(
-            field_name=t["field__name"],
-            area_m2=Decimal(t["area_m2"]),
-            starts_on=t["starts_on"],
-            ends_on=t["ends_on"],
-            days=rules.days_within(starts_on=t["starts_on"], ends_on=t["ends_on"], within=within),
-            rent_fen=rules.year_rent_fen(
-                area_m2=Decimal(t["area_m2"]),
-                rent_fen_per_mu_year=household.rent_fen_per_mu_year,
-                starts_on=t["starts_on"],
-                ends_on=t["ends_on"],
-                year=year,
-            ),
-        )  # fmt: skip
-        for t in rows
-    ]
+
+def _share(household: Household, year: int, t: dict) -> TransferShare:
+    rate = rate_of(t, household.rent_fen_per_mu_year)
+    return TransferShare(
+        field_name=t["field__name"],
+        area_m2=Decimal(t["area_m2"]),
+        starts_on=t["starts_on"],
+        ends_on=t["ends_on"],
+        days=rules.days_within(
+            starts_on=t["starts_on"], ends_on=t["ends_on"], within=rules.year_bounds(year)
+        ),
+        rent_fen_per_mu_year=rate,
+        rent_fen=rules.year_rent_fen(
+            area_m2=Decimal(t["area_m2"]), rent_fen_per_mu_year=rate,
+            starts_on=t["starts_on"], ends_on=t["ends_on"], year=year,
+        ),
+    )  # fmt: skip
 
 
 def _shifts_of(household: Household, year: int):  # type: ignore[no-untyped-def]
@@ -272,7 +284,7 @@ async def household_statement(
     transfers = (
         await LandTransfer.filter(_transfers_in(year), household_id=household.id)
         .order_by("starts_on", "field__name", "id")
-        .values("area_m2", "starts_on", "ends_on", "field__name")
+        .values("area_m2", "starts_on", "ends_on", "rent_fen_per_mu_year", "field__name")
     )
     figures = await _year_figures(household.cooperative_id, year, household.id)
     query = _shifts_of(household, year)
@@ -290,6 +302,6 @@ async def household_statement(
             shifts.number, shifts.size, shifts.total,
         )  # fmt: skip
     return HouseholdStatement(
-        household, year, rules.days_in_year(year), _shares(household, year, transfers), shifts,
-        figures,
+        household, year, rules.days_in_year(year),
+        [_share(household, year, t) for t in transfers], shifts, figures,
     )  # fmt: skip

@@ -1,8 +1,8 @@
 """Pure rules of the households' yearly ledger: land rent counted on each transfer's own dates
-by calendar year, never by season, so land serving two overlapping seasons is paid once.
-No I/O, no clock.
+and at its own rate by calendar year, never by season, so land serving two overlapping seasons
+is paid once. No I/O, no clock.
 
-The rounding rule: a transfer's rent for a year is area (mu) × yearly rent per mu × (its days
+The rounding rule: a transfer's rent for a year is area (mu) × its yearly rent per mu × (its days
 inside the year / the year's days, 365 or 366), rounded half-up to the fen once, per transfer
 and year. A household's rent for the year is the sum of its transfers' rounded shares, so a
 statement's lines add up to its total. A transfer covering a whole year pays exactly its
@@ -98,30 +98,38 @@ def shift_wages_fen(*, hours: Decimal, wage_fen_per_hour: int) -> int:
 
 @dataclass(frozen=True)
 class Held:
-    """One of a household's transfers as stored: [starts_on, ends_on), no end while it runs."""
+    """One of a household's transfers as stored: [starts_on, ends_on), no end while it runs,
+    and its rent per mu a year (None when it has none of its own: the household's is paid)."""
 
     id: int
     field_id: int
     area_m2: Decimal
     starts_on: date
     ends_on: date | None
+    rent_fen_per_mu_year: int | None = None
 
 
 @dataclass(frozen=True)
 class LandChanges:
     """What to write so that the household holds `wanted` from a day on, keeping its past.
     `too_early` names each field whose land changed after that day (field id -> the day of
-    its last change): the change is refused for it, and nothing is written."""
+    its last change): the change is refused for it, and nothing is written. Transfers started
+    or corrected in place pay the new rate (`land_changes`'s `rent`)."""
 
     ended: list[int] = dataclass_field(default_factory=list)  # transfers that end on the day
     deleted: list[int] = dataclass_field(default_factory=list)  # started that day: never held
     resized: dict[int, Decimal] = dataclass_field(default_factory=dict)  # started that day
-    reopened: list[int] = dataclass_field(default_factory=list)  # ended that day, same area
+    reopened: list[int] = dataclass_field(default_factory=list)  # ended that day, same terms
     started: dict[int, Decimal] = dataclass_field(default_factory=dict)  # field id -> m²
+    # transfers without a rate of their own, given the one they were paid at until now
+    rated: dict[int, int] = dataclass_field(default_factory=dict)
     too_early: dict[int, date] = dataclass_field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.ended or self.deleted or self.resized or self.reopened or self.started)
+        return bool(
+            self.ended or self.deleted or self.resized or self.reopened or self.started
+            or self.rated
+        )  # fmt: skip
 
 
 def runs_on(*, starts_on: date, ends_on: date | None, day: date) -> bool:
@@ -137,20 +145,27 @@ def in_force(held: Sequence[Held], *, on: date) -> dict[int, Held]:
 
 
 def land_changes(
-    held: Sequence[Held], *, wanted: dict[int, Decimal], on: date, today: date
-) -> LandChanges:
+    held: Sequence[Held], *, wanted: dict[int, Decimal], on: date, today: date, rent: int,
+    rent_before: int,
+) -> LandChanges:  # fmt: skip
     """Changes that make the household hold `wanted` (field id -> m², none for land it no
-    longer holds) instead of what it holds today, from `on` (today or a past day), the day the
-    change counts from, without rewriting its past: land
-    given back or resized ends its transfer on that day and a new one starts (rent in the
-    ledger stays as it was before). A transfer that started that very day is corrected in
-    place, and land given back that very day and taken again at the same area carries on. A
-    field whose land already changed after `on` cannot change from `on`."""
+    longer holds) at `rent` (fen per mu a year) instead of what it holds today, from `on`
+    (today or a past day), the day the change counts from, without rewriting its past: land
+    given back, resized or at a new rate ends its transfer on that day and a new one starts
+    (rent in the ledger stays as it was before). A transfer that started that very day is
+    corrected in place, and land given back that very day and taken again on the same terms
+    carries on. A field whose land already changed after `on` cannot change from `on`.
+    `rent_before` is the household's rate until now, which its transfers without a rate of
+    their own were paid at: when the rate changes they keep it (`rated`)."""
+
+    def rate(t: Held) -> int:
+        return rent_before if t.rent_fen_per_mu_year is None else t.rent_fen_per_mu_year
+
     shown, then = in_force(held, on=today), in_force(held, on=on)
     changes = LandChanges()
     for field_id in sorted(set(shown) | set(wanted)):
         area = wanted.get(field_id)
-        if field_id in shown and area == shown[field_id].area_m2:
+        if field_id in shown and area == shown[field_id].area_m2 and rate(shown[field_id]) == rent:
             continue
         current = then.get(field_id)
         last = max(
@@ -161,9 +176,14 @@ def land_changes(
             changes.too_early[field_id] = last
             continue
         given_back = next(
-            (t for t in held if t.field_id == field_id and t.ends_on == on and t.area_m2 == area),
+            (
+                t
+                for t in held
+                if t.field_id == field_id and t.ends_on == on and t.area_m2 == area
+                and rate(t) == rent
+            ),
             None,
-        )
+        )  # fmt: skip
         if current is not None and current.starts_on == on:  # corrected on its first day
             if area is not None and given_back is None:
                 changes.resized[current.id] = area
@@ -179,6 +199,13 @@ def land_changes(
             changes.started[field_id] = area
     if changes.too_early:
         return LandChanges(too_early=changes.too_early)
+    if rent != rent_before:
+        rewritten = set(changes.deleted) | set(changes.resized)
+        changes.rated.update(
+            (t.id, rent_before)
+            for t in held
+            if t.rent_fen_per_mu_year is None and t.id not in rewritten
+        )
     return changes
 
 

@@ -46,7 +46,9 @@ class LandTransfer(Model):
     ends_on (excluded, none while the transfer runs). Its rent is counted on these dates, by
     calendar year (farm.fieldwork.ledger), never by season. A household's transfers of a field
     follow one another: land given back or resized ends one and starts the next, so the
-    past stays as it was (farm.fieldwork.ledger_rules.land_changes)."""
+    past stays as it was (farm.fieldwork.ledger_rules.land_changes). It pays its own rent per
+    mu a year, the household's rate when it started: a new rate ends the transfers in force
+    and starts new ones, as a resize does, so earlier days keep the rate they were paid at."""
 
     id = fields.IntField(primary_key=True)
     household: fields.ForeignKeyRelation[Household] = fields.ForeignKeyField(
@@ -58,6 +60,8 @@ class LandTransfer(Model):
     area_m2 = fields.DecimalField(max_digits=10, decimal_places=2)
     starts_on = fields.DateField(default=date(2014, 1, 1), db_default=date(2014, 1, 1))
     ends_on = fields.DateField(null=True)
+    # None only for rows written without one (seeds): the household's rate is read then
+    rent_fen_per_mu_year = fields.IntField(null=True)
 
     class Meta:
         table = "land_transfers"

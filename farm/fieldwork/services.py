@@ -97,9 +97,11 @@ async def save_household(
     """Create or edit a household of the manager's cooperative, with the land it transferred,
     and what its tended plots' subscribers may see of it (only with its consent). The land's
     changes count from `data.land_from` (today when empty): a transfer kept keeps its dates
-    (its rent in the ledger is counted on them), land taken off the form or resized ends its
-    transfer on that day and a new one starts, so past years' rent never changes
-    (ledger_rules.land_changes)."""
+    and rate (its rent in the ledger is counted on them), land taken off the form or resized,
+    and every transfer when the household's rent per mu changes, ends its transfer on that day
+    and a new one starts at the household's rate, so past years' rent never changes
+    (ledger_rules.land_changes). Two households cannot take the same last free area of a
+    field: its row is locked while its land is counted and written."""
     coop_id = manager.cooperative_id
     form = forms.Form()
     name = form.read("name", forms.text, data.name, limit=60, required=True)
@@ -139,11 +141,12 @@ async def save_household(
                   "years' rent stays as it was.") % {"day": date(today.year, 1, 1).isoformat()},
             )  # fmt: skip
     await _check_transferred(
-        form, land=land, fields=fields_of_coop, household_id=household_id, since=land_from,
-        today=today,
+        None, form, land=land, fields=fields_of_coop, household_id=household_id,
+        since=land_from, today=today,
     )  # fmt: skip
     form.check()
     assert name is not None and village is not None
+    new_rent = rent or 0
     if household_id is not None:
         await own_household(manager=manager, household_id=household_id)
     new_picture = await store.save(picture) if picture is not None and store else ""
@@ -157,19 +160,28 @@ async def save_household(
                     Household.filter(id=household_id, cooperative_id=coop_id),
                     _("This household does not exist."), conn=conn,
                 )  # fmt: skip
+            rent_before = household.rent_fen_per_mu_year if household_id else new_rent
             household.name = name
             household.village = village
             household.is_poor = data.is_poor
-            household.rent_fen_per_mu_year = rent or 0
+            household.rent_fen_per_mu_year = new_rent
             household.wage_fen_per_hour = wage or 0
             household.shown_to_subscribers = data.shown_to_subscribers
             household.about = about or ""
             if new_picture:
                 old_picture, household.picture = household.picture, new_picture
             await household.save(using_db=conn)
+            # Counted again with the fields locked: land saved meanwhile counts too.
+            capacity = forms.Form()
+            await _check_transferred(
+                conn, capacity, land=land, fields=fields_of_coop, household_id=household.id,
+                since=land_from, today=today,
+            )  # fmt: skip
+            capacity.check()
             await _change_land(
-                conn, household.id, land=land, on=land_from, today=today, fields=fields_of_coop
-            )
+                conn, household.id, land=land, on=land_from, today=today, fields=fields_of_coop,
+                rent=new_rent, rent_before=rent_before,
+            )  # fmt: skip
     except BaseException:
         if new_picture and store:
             with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
@@ -182,16 +194,20 @@ async def save_household(
 
 async def _change_land(
     conn: BaseDBAsyncClient, household_id: int, *, land: dict[int, Decimal], on: date,
-    today: date, fields: dict[int, Field],
+    today: date, fields: dict[int, Field], rent: int, rent_before: int,
 ) -> None:  # fmt: skip
-    """Write the household's land changes from `on` (in the caller's transaction, the
-    household's row locked), or refuse the form, writing nothing, for a field whose land
-    already changed after that day."""
+    """Write the household's land changes from `on` at its rate `rent` (it was `rent_before`),
+    in the caller's transaction, the household's row locked; or refuse the form, writing
+    nothing, for a field whose land already changed after that day."""
     held = [
-        ledger_rules.Held(t.id, t.field_id, Decimal(t.area_m2), t.starts_on, t.ends_on)
+        ledger_rules.Held(
+            t.id, t.field_id, Decimal(t.area_m2), t.starts_on, t.ends_on, t.rent_fen_per_mu_year
+        )
         for t in await LandTransfer.filter(household_id=household_id).using_db(conn)
     ]
-    changes = ledger_rules.land_changes(held, wanted=land, on=on, today=today)
+    changes = ledger_rules.land_changes(
+        held, wanted=land, on=on, today=today, rent=rent, rent_before=rent_before
+    )
     if changes.too_early:
         form = forms.Form()
         for field_id, last in changes.too_early.items():
@@ -203,6 +219,9 @@ async def _change_land(
                    "from": on.isoformat()},
             )  # fmt: skip
         form.check()
+    for paid in sorted(set(changes.rated.values())):
+        ids = [i for i, rate in changes.rated.items() if rate == paid]
+        await LandTransfer.filter(id__in=ids).using_db(conn).update(rent_fen_per_mu_year=paid)
     if changes.deleted:
         await LandTransfer.filter(id__in=changes.deleted).using_db(conn).delete()
     if changes.ended:
@@ -210,11 +229,15 @@ async def _change_land(
     if changes.reopened:
         await LandTransfer.filter(id__in=changes.reopened).using_db(conn).update(ends_on=None)
     for transfer_id, area in changes.resized.items():
-        await LandTransfer.filter(id=transfer_id).using_db(conn).update(area_m2=area)
+        await (
+            LandTransfer.filter(id=transfer_id)
+            .using_db(conn)
+            .update(area_m2=area, rent_fen_per_mu_year=rent)
+        )
     for field_id, area in changes.started.items():
         await LandTransfer.create(
             household_id=household_id, field_id=field_id, area_m2=area, starts_on=on,
-            using_db=conn,
+            rent_fen_per_mu_year=rent, using_db=conn,
         )  # fmt: skip
 
 
@@ -224,21 +247,30 @@ def in_force_on(day: date) -> Q:
 
 
 async def _check_transferred(
-    form: forms.Form, *, land: dict[int, Decimal], fields: dict[int, Field],
-    household_id: int | None, since: date, today: date,
+    conn: BaseDBAsyncClient | None, form: forms.Form, *, land: dict[int, Decimal],
+    fields: dict[int, Field], household_id: int | None, since: date, today: date,
 ) -> None:  # fmt: skip
     """All households together cannot hold more of a field than it has, on any day from
     `since` (the day the change counts from) until today: the most the others held at once
-    in that time, and this household's new land, fit in the field."""
+    in that time, and this household's new land, fit in the field. Within `conn` (the
+    transaction that writes the land) the fields' rows are locked first, in id order, so two
+    households saving the last free area of a field at the same moment are counted one after
+    the other: the second sees the first's land."""
     if not land:
         return
+    if conn is not None:
+        await (
+            Field.filter(id__in=sorted(land))
+            .select_for_update().using_db(conn).order_by("id").only("id")
+        )  # fmt: skip
     others = LandTransfer.filter(
         Q(ends_on=None) | Q(ends_on__gt=since), field_id__in=list(land), starts_on__lte=today
     )
     if household_id is not None:
         others = others.exclude(household_id=household_id)
     held: dict[int, list[ledger_rules.Held]] = {}
-    for t in await others.values("id", "field_id", "area_m2", "starts_on", "ends_on"):
+    rows = await others.using_db(conn).values("id", "field_id", "area_m2", "starts_on", "ends_on")
+    for t in rows:
         held.setdefault(t["field_id"], []).append(
             ledger_rules.Held(
                 t["id"], t["field_id"], Decimal(t["area_m2"]), t["starts_on"], t["ends_on"]

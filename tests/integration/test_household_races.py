@@ -1,16 +1,21 @@
 """Two managers saving one household's land at the same moment: the household's row is locked
 (read FOR UPDATE, then written) before its land is read, so the second edit reads the first's
 and corrects it, instead of both ending the same transfer and starting two of one field on one
-day. On PostgreSQL (SQLite serialises writers, so it proves less there)."""
+day. Two households taking the last free area of a field at the same moment: the field's row
+is locked before its land is counted, so the second counts the first's. On PostgreSQL (SQLite
+serialises writers, so it proves less there)."""
 
 import asyncio
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
+from farm.errors import FieldErrors
 from farm.fieldwork import services
-from farm.fieldwork.models import LandTransfer
-from farm.fieldwork.services import save_household
+from farm.fieldwork.models import Household, LandTransfer
+from farm.fieldwork.services import in_force_on, save_household
+from farm.units import plain_number
 from tests.integration.test_ledger import household_form, land_of, transfers_of
 from tests.integration.test_reports import a_farm, manager_of
 
@@ -50,3 +55,45 @@ async def test_two_managers_changing_one_households_land_at_once_leave_one_histo
     assert len(history) == 2 and history[1][1] in ("100.00", "200.00")
     assert history[1][2:] == (today, None)
     assert await LandTransfer.filter(household=household, ends_on=None).count() == 1
+
+
+async def test_two_households_saving_a_fields_last_free_area_at_once_never_over_fill_it(
+    app, monkeypatch
+):
+    change_land = services._change_land
+
+    async def slowly(*args, **kwargs):  # both counted the field before either writes
+        await asyncio.sleep(0.3)
+        return await change_land(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_change_land", slowly)
+    farm = await a_farm()
+    size = Decimal(farm.field.width_m) * Decimal(farm.field.height_m)
+    await land_of(farm, str(size - 100))  # 100 m² left
+    manager = await manager_of(farm.coop)
+    households = [
+        await Household.create(cooperative=farm.coop, name=name, rent_fen_per_mu_year=90000)
+        for name in ("张家", "李家")
+    ]
+    today = date(2026, 9, 1)
+    results = await asyncio.gather(
+        *(
+            save_household(
+                manager=manager,
+                household_id=h.id,
+                today=today,
+                data=household_form(farm, {farm.field.id: "100"}),
+            )  # fmt: skip
+            for h in households
+        ),
+        return_exceptions=True,
+    )
+    saved = [r for r in results if isinstance(r, Household)]
+    refused = [r for r in results if isinstance(r, FieldErrors)]
+    assert len(saved) == 1 and len(refused) == 1, results
+    said = refused[0].errors[f"land_{farm.field.id}"]  # the capacity error, in Chinese
+    assert f"其他农户已流转 {plain_number(size)} 平方米：最多还剩 0 平方米" in said
+    held = await LandTransfer.filter(in_force_on(today), field_id=farm.field.id).values_list(
+        "area_m2", flat=True
+    )
+    assert sum(Decimal(a) for a in held) == size

@@ -9,6 +9,7 @@ import pytest
 
 from farm.errors import FieldErrors, NotFound
 from farm.fieldwork import ledger, reports
+from farm.fieldwork import ledger_rules as rent_rules
 from farm.fieldwork.models import Household, LandTransfer, WorkEntry
 from farm.fieldwork.services import HouseholdInput, save_household
 from farm.land.models import Field, Season
@@ -165,8 +166,8 @@ async def test_the_ledger_and_household_csvs_read_back_and_never_run_a_formula(c
     assert rows[-1][-1] == "27030.00"
 
 
-def household_form(farm, land, land_from=""):
-    return HouseholdInput(name="王家", village="青山村", is_poor=False, rent_yuan_per_mu="900",
+def household_form(farm, land, land_from="", rent="900"):
+    return HouseholdInput(name="王家", village="青山村", is_poor=False, rent_yuan_per_mu=rent,
                           wage_yuan_per_hour="20", land=land, land_from=land_from)  # fmt: skip
 
 
@@ -179,6 +180,15 @@ async def transfers_of(household):
     ]
 
 
+async def rates_of(household):
+    return [
+        t["rent_fen_per_mu_year"]
+        for t in await LandTransfer.filter(household=household)
+        .order_by("field_id", "starts_on")
+        .values("rent_fen_per_mu_year")
+    ]
+
+
 async def year_rent(manager, household, year):
     return (await ledger.household_statement(
         manager=manager, household_id=household.id, year=year
@@ -187,7 +197,9 @@ async def year_rent(manager, household, year):
 
 async def test_a_kept_transfer_keeps_its_dates_and_new_land_starts_the_day_of_the_change(app):
     farm = await a_farm()
-    household = await Household.create(cooperative=farm.coop, name="王家")
+    household = await Household.create(
+        cooperative=farm.coop, name="王家", rent_fen_per_mu_year=90000
+    )  # the form's rate: unchanged
     await LandTransfer.create(household=household, field=farm.field, area_m2=Decimal(300),
                               starts_on=date(2025, 1, 1))  # fmt: skip
     manager = await manager_of(farm.coop)
@@ -362,3 +374,75 @@ async def test_the_ledger_and_a_households_year_make_the_same_queries_for_1_or_m
                                   starts_on=date(2026, 1 + i, 2))  # fmt: skip
         await work(farm, date(2026, 1 + i, 3), {first: "2", other: "3"})
     assert [await queries(p) for p in pages] == one
+
+
+async def test_a_new_rent_rate_leaves_last_years_rent_and_splits_this_years_at_the_change(app):
+    farm = await a_farm()
+    household = await land_of(farm, "300")  # written without a rate: the household's ¥900
+    manager = await manager_of(farm.coop)
+    change = date(2026, 7, 2)
+    await save_household(manager=manager, household_id=household.id,
+                         data=household_form(farm, {farm.field.id: "300"}, rent="1000"),
+                         today=change)  # fmt: skip
+    assert await transfers_of(household) == [
+        (farm.field.id, "300.00", date(2025, 1, 1), change),
+        (farm.field.id, "300.00", change, None),
+    ]
+    assert await rates_of(household) == [90000, 100000]
+    assert await year_rent(manager, household, 2025) == 40_500  # still at ¥900, not ¥1,000
+    book = await ledger.ledger(manager=manager, year=2025)
+    assert book.figures.rent[household.id] == 40_500
+    # 2026: 182 days at ¥900 and 183 days at ¥1,000 a mu, each share rounded once
+    old_share = rent_rules.year_rent_fen(
+        area_m2=Decimal(300), rent_fen_per_mu_year=90000, starts_on=date(2025, 1, 1),
+        ends_on=change, year=2026,
+    )  # fmt: skip
+    new_share = rent_rules.year_rent_fen(
+        area_m2=Decimal(300), rent_fen_per_mu_year=100000, starts_on=change, ends_on=None,
+        year=2026,
+    )  # fmt: skip
+    assert (old_share, new_share) == (20_195, 22_562)  # 40,500 × 182/365, 45,000 × 183/365
+    s = await ledger.household_statement(manager=manager, household_id=household.id, year=2026)
+    assert [(t.rent_fen_per_mu_year, t.days, t.rent_fen) for t in s.transfers] == [
+        (90000, 182, old_share), (100000, 183, new_share)
+    ]  # fmt: skip
+    assert s.row.rent_fen == old_share + new_share
+    book = await ledger.ledger(manager=manager, year=2026)
+    assert book.figures.rent[household.id] == old_share + new_share
+    assert await year_rent(manager, household, 2027) == 45_000  # a whole year at ¥1,000
+
+
+async def test_a_rent_rate_corrected_the_day_it_changed_corrects_the_new_transfer_in_place(app):
+    farm = await a_farm()
+    household = await land_of(farm, "300")
+    manager = await manager_of(farm.coop)
+    day = date(2026, 7, 2)
+    for rent in ("1000", "950"):
+        await save_household(manager=manager, household_id=household.id,
+                             data=household_form(farm, {farm.field.id: "300"}, rent=rent),
+                             today=day)  # fmt: skip
+    assert await transfers_of(household) == [
+        (farm.field.id, "300.00", date(2025, 1, 1), day),
+        (farm.field.id, "300.00", day, None),
+    ]
+    assert await rates_of(household) == [90000, 95000]
+    # Back to ¥900 the same day: the transfer carries on as it was, with no new one
+    await save_household(manager=manager, household_id=household.id,
+                         data=household_form(farm, {farm.field.id: "300"}), today=day)  # fmt: skip
+    assert await transfers_of(household) == [(farm.field.id, "300.00", date(2025, 1, 1), None)]
+    assert await rates_of(household) == [90000]
+    assert await year_rent(manager, household, 2026) == 40_500
+
+
+async def test_the_forms_land_history_and_the_households_year_show_each_transfers_rate(client):
+    farm = await a_farm()
+    household = await land_of(farm, "300", ends_on=date(2026, 6, 1))
+    await LandTransfer.create(household=household, field=farm.field, area_m2=Decimal(300),
+                              starts_on=date(2026, 6, 1), rent_fen_per_mu_year=123400)  # fmt: skip
+    await manager_of(farm.coop)
+    await log_in_client(client, "li@coop.cn")
+    page = (await client.get(f"/manage/households/{household.id}")).text
+    history = page.split("<details")[1]
+    assert "¥1,234" in history and "¥900" in history  # its own; the household's when none
+    year = (await client.get(f"/manage/households/{household.id}/year?year=2026")).text
+    assert "¥1,234" in year and "¥900" in year

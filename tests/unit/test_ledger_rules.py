@@ -86,19 +86,26 @@ def test_spread_shares_always_add_up_to_the_total():
 # ---- a household's land over time ----
 
 D = date(2027, 3, 1)
+RATE = 80000  # the household's rent per mu a year, fen
 
 
-def held(id_, field_id, area, starts_on, ends_on=None):
-    return rules.Held(id_, field_id, Decimal(area), starts_on, ends_on)
+def held(id_, field_id, area, starts_on, ends_on=None, rent=RATE):
+    return rules.Held(id_, field_id, Decimal(area), starts_on, ends_on, rent)
+
+
+def land_changes(history, *, wanted, on=D, today=D, rent=RATE, rent_before=RATE):
+    return rules.land_changes(
+        history, wanted=wanted, on=on, today=today, rent=rent, rent_before=rent_before
+    )
 
 
 def test_land_given_back_ends_its_transfer_on_the_day_and_keeps_its_past():
-    changes = rules.land_changes([held(1, 7, "600", date(2026, 1, 1))], wanted={}, on=D, today=D)
+    changes = land_changes([held(1, 7, "600", date(2026, 1, 1))], wanted={}, on=D, today=D)
     assert changes.ended == [1] and not changes.deleted and not changes.started
 
 
 def test_a_new_area_ends_the_old_transfer_and_starts_a_new_one_on_the_day():
-    changes = rules.land_changes(
+    changes = land_changes(
         [held(1, 7, "600", date(2026, 1, 1))], wanted={7: Decimal("800")}, on=D, today=D
     )
     assert changes.ended == [1]
@@ -106,20 +113,20 @@ def test_a_new_area_ends_the_old_transfer_and_starts_a_new_one_on_the_day():
 
 
 def test_the_same_area_changes_nothing():
-    changes = rules.land_changes(
+    changes = land_changes(
         [held(1, 7, "600", date(2026, 1, 1))], wanted={7: Decimal("600.00")}, on=D, today=D
     )
     assert not changes
 
 
 def test_new_land_starts_on_the_day():
-    changes = rules.land_changes([], wanted={7: Decimal("300")}, on=D, today=D)
+    changes = land_changes([], wanted={7: Decimal("300")}, on=D, today=D)
     assert changes.started == {7: Decimal("300")}
 
 
 def test_a_transfer_started_that_day_is_corrected_in_place_or_deleted():
     started_today = [held(1, 7, "600", D), held(2, 8, "100", D)]
-    changes = rules.land_changes(started_today, wanted={7: Decimal("650")}, on=D, today=D)
+    changes = land_changes(started_today, wanted={7: Decimal("650")}, on=D, today=D)
     assert changes.resized == {1: Decimal("650")}
     assert changes.deleted == [2]
     assert not changes.started and not changes.ended
@@ -127,25 +134,25 @@ def test_a_transfer_started_that_day_is_corrected_in_place_or_deleted():
 
 def test_land_given_back_that_day_and_taken_again_at_the_same_area_carries_on():
     given_back = [held(1, 7, "600", date(2026, 1, 1), D)]
-    changes = rules.land_changes(given_back, wanted={7: Decimal("600")}, on=D, today=D)
+    changes = land_changes(given_back, wanted={7: Decimal("600")}, on=D, today=D)
     assert changes.reopened == [1] and not changes.started
 
 
 def test_a_resize_undone_the_same_day_deletes_the_new_transfer_and_reopens_the_old():
     resized = [held(1, 7, "600", date(2026, 1, 1), D), held(2, 7, "800", D)]
-    changes = rules.land_changes(resized, wanted={7: Decimal("600")}, on=D, today=D)
+    changes = land_changes(resized, wanted={7: Decimal("600")}, on=D, today=D)
     assert changes.deleted == [2] and changes.reopened == [1] and not changes.started
 
 
 def test_taken_again_at_another_area_the_same_day_starts_a_new_transfer():
     given_back = [held(1, 7, "600", date(2026, 1, 1), D)]
-    changes = rules.land_changes(given_back, wanted={7: Decimal("500")}, on=D, today=D)
+    changes = land_changes(given_back, wanted={7: Decimal("500")}, on=D, today=D)
     assert changes.started == {7: Decimal("500")} and not changes.reopened
 
 
 def test_a_change_cannot_count_from_before_the_fields_last_change_and_nothing_is_written():
     history = [held(1, 7, "600", date(2026, 1, 1), D), held(2, 7, "800", D), held(3, 8, "5", D)]
-    changes = rules.land_changes(
+    changes = land_changes(
         history, wanted={7: Decimal("900"), 9: Decimal("10")}, on=date(2027, 2, 1), today=D
     )
     assert changes.too_early == {7: D, 8: D}
@@ -154,10 +161,72 @@ def test_a_change_cannot_count_from_before_the_fields_last_change_and_nothing_is
 
 def test_a_change_may_count_from_a_past_day_after_the_last_change():
     # (today is D, the change counts from the last day of 2026)
-    changes = rules.land_changes(
+    changes = land_changes(
         [held(1, 7, "600", date(2026, 1, 1))], wanted={}, on=date(2026, 12, 31), today=D
     )
     assert changes.ended == [1]
+
+
+def test_a_new_rate_ends_every_transfer_in_force_and_starts_each_again_at_the_same_area():
+    history = [
+        held(1, 7, "600", date(2026, 1, 1)),
+        held(2, 8, "100", date(2026, 5, 1)),
+        held(3, 9, "50", date(2025, 1, 1), date(2026, 1, 1)),  # given back: stays as it was
+    ]
+    wanted = {7: Decimal("600"), 8: Decimal("100")}
+    changes = land_changes(history, wanted=wanted, rent=90000)
+    assert changes.ended == [1, 2]
+    assert changes.started == wanted
+    assert not changes.deleted and not changes.resized and not changes.rated
+
+
+def test_a_new_rate_can_count_from_a_past_day_but_not_from_before_the_fields_last_change():
+    history = [held(1, 7, "600", date(2026, 1, 1)), held(2, 8, "100", date(2027, 2, 1))]
+    wanted = {7: Decimal("600"), 8: Decimal("100")}
+    from_then = land_changes(history, wanted=wanted, on=date(2027, 2, 1), rent=90000)
+    assert from_then.ended == [1] and from_then.resized == {2: Decimal("100")}  # its first day
+    early = land_changes(history, wanted=wanted, on=date(2027, 1, 1), rent=90000)
+    assert early.too_early == {8: date(2027, 2, 1)} and not early
+
+
+def test_the_same_rate_and_area_changes_nothing_and_a_resize_keeps_to_the_new_rate():
+    history = [held(1, 7, "600", date(2026, 1, 1), rent=90000)]
+    assert not land_changes(history, wanted={7: Decimal("600")}, rent=90000, rent_before=90000)
+    # the household's rate is 80000 now; the transfer was started at 90000 and changes
+    assert land_changes(history, wanted={7: Decimal("600")}).ended == [1]
+
+
+def test_a_rate_corrected_on_the_transfers_first_day_corrects_it_in_place():
+    changes = land_changes([held(1, 7, "600", D)], wanted={7: Decimal("600")}, rent=90000)
+    assert changes.resized == {1: Decimal("600")}
+    assert not changes.ended and not changes.started and not changes.deleted
+
+
+def test_a_rate_change_undone_the_same_day_reopens_the_transfer_at_the_old_rate():
+    changed = [held(1, 7, "600", date(2026, 1, 1), D), held(2, 7, "600", D, rent=90000)]
+    changes = land_changes(changed, wanted={7: Decimal("600")}, rent=RATE, rent_before=90000)
+    assert changes.deleted == [2] and changes.reopened == [1] and not changes.started
+
+
+def test_land_given_back_the_same_day_is_not_reopened_at_another_rate():
+    given_back = [held(1, 7, "600", date(2026, 1, 1), D)]
+    changes = land_changes(given_back, wanted={7: Decimal("600")}, rent=90000)
+    assert changes.started == {7: Decimal("600")} and not changes.reopened
+
+
+def test_transfers_without_their_own_rate_keep_the_one_they_were_paid_at_when_it_changes():
+    history = [
+        held(1, 7, "600", date(2025, 1, 1), date(2026, 1, 1), rent=None),  # paid the household's
+        held(2, 7, "600", date(2026, 1, 1), rent=None),
+        held(3, 8, "10", D, rent=None),  # corrected in place: takes the new rate
+    ]
+    wanted = {7: Decimal("600"), 8: Decimal("10")}
+    changes = land_changes(history, wanted=wanted, rent=90000, rent_before=RATE)
+    assert changes.rated == {1: RATE, 2: RATE}
+    assert changes.ended == [2] and changes.started == {7: Decimal("600")}
+    assert changes.resized == {3: Decimal("10")}
+    same = land_changes(history, wanted=wanted)  # no new rate: their rate is the household's
+    assert not same
 
 
 def test_in_force_finds_each_fields_transfer_on_the_day_half_open():

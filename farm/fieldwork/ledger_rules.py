@@ -161,6 +161,12 @@ def land_changes(
     def rate(t: Held) -> int:
         return rent_before if t.rent_fen_per_mu_year is None else t.rent_fen_per_mu_year
 
+    def last_change(field_id: int) -> date | None:
+        return max(
+            (max(t.starts_on, t.ends_on or t.starts_on) for t in held if t.field_id == field_id),
+            default=None,
+        )
+
     shown, then = in_force(held, on=today), in_force(held, on=on)
     changes = LandChanges()
     for field_id in sorted(set(shown) | set(wanted)):
@@ -168,10 +174,7 @@ def land_changes(
         if field_id in shown and area == shown[field_id].area_m2 and rate(shown[field_id]) == rent:
             continue
         current = then.get(field_id)
-        last = max(
-            (max(t.starts_on, t.ends_on or t.starts_on) for t in held if t.field_id == field_id),
-            default=None,
-        )
+        last = last_change(field_id)
         if last is not None and last > on:
             changes.too_early[field_id] = last
             continue
@@ -197,6 +200,12 @@ def land_changes(
             changes.reopened.append(given_back.id)
         else:
             changes.started[field_id] = area
+    if rent != rent_before:  # the new rate counts for all the land held from `on`, given
+        # back since or not: a field whose land changed after `on` cannot take it from `on`
+        for field_id in sorted({t.field_id for t in held} - set(shown) - set(wanted)):
+            last = last_change(field_id)
+            if last is not None and last > on:
+                changes.too_early[field_id] = last
     if changes.too_early:
         return LandChanges(too_early=changes.too_early)
     if rent != rent_before:

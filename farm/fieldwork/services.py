@@ -258,11 +258,13 @@ async def _check_transferred(
     the other: the second sees the first's land."""
     if not land:
         return
-    if conn is not None:
-        await (
+    if conn is not None:  # their sizes as locked, not as read before the transaction
+        locked = await (
             Field.filter(id__in=sorted(land))
-            .select_for_update().using_db(conn).order_by("id").only("id")
+            .select_for_update(no_key=True).using_db(conn).order_by("id")
+            .only("id", "name", "width_m", "height_m")
         )  # fmt: skip
+        fields = {**fields, **{f.id: f for f in locked}}
     others = LandTransfer.filter(
         Q(ends_on=None) | Q(ends_on__gt=since), field_id__in=list(land), starts_on__lte=today
     )

@@ -189,6 +189,20 @@ def test_a_new_rate_can_count_from_a_past_day_but_not_from_before_the_fields_las
     assert early.too_early == {8: date(2027, 2, 1)} and not early
 
 
+def test_a_new_rate_cannot_count_from_before_land_given_back_since_whatever_the_edits_order():
+    # 东田 was given back on 1 June; a new rate from 1 May would have to cover its May too
+    history = [
+        held(1, 7, "300", date(2025, 1, 1)),
+        held(2, 8, "100", date(2025, 1, 1), date(2027, 2, 1)),
+    ]
+    early = land_changes(history, wanted={7: Decimal("300")}, on=date(2027, 1, 1), rent=90000)
+    assert early.too_early == {8: date(2027, 2, 1)} and not early
+    later = land_changes(history, wanted={7: Decimal("300")}, on=date(2027, 2, 1), rent=90000)
+    assert later.ended == [1] and later.started == {7: Decimal("300")}
+    # the same back-dated day with no new rate only changes the land asked for: allowed
+    assert land_changes(history, wanted={}, on=date(2027, 1, 1)).ended == [1]
+
+
 def test_the_same_rate_and_area_changes_nothing_and_a_resize_keeps_to_the_new_rate():
     history = [held(1, 7, "600", date(2026, 1, 1), rent=90000)]
     assert not land_changes(history, wanted={7: Decimal("600")}, rent=90000, rent_before=90000)

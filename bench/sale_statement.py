@@ -15,11 +15,14 @@ of the seeded database for every run:
   asynchronously;
 - **counter in its own row**: the same, the counter in a table of its own that nothing
   references (no foreign-key locks on it, no dead versions of the `plans` row);
+- **places in 16 rows**: the plan's places split over 16 rows, each with its share of
+  `max_plots`, a buyer taking a place in a row nobody else is updating (SKIP LOCKED), and
+  waiting for one only when every row with room is busy: a design for the app, not in it;
 - **without the counter**: the place read, not taken. Not a way the app may run
   (`max_plots` unguarded): the most the statement could do without any counter;
 - **yardstick**: bench/yardstick.py's statement (mark one plot row held).
 
-The counter's own table is made by this bench only, to measure; the app has none.
+The alternatives' tables are made by this bench only, to measure; the app has none.
 Prints reservations/s and mean latency per run and the median of each against the
 yardstick, then checks every run's database: each buyer one claim, no plot twice, and every
 claim counted by the kind's counter.
@@ -64,32 +67,59 @@ PLACE_OWN_ROW = """UPDATE plan_counters c SET held = c.held + 1 FROM plans pl
     WHERE c.plan_id = $1 AND pl.id = c.plan_id AND c.held < pl.max_plots
       AND EXISTS (SELECT 1 FROM plot)
     RETURNING pl.id, pl.season_id, pl.price_fen"""
+# The plan's places split over 16 rows, each with its share of max_plots: a buyer takes a
+# place in a row nobody else is updating (SKIP LOCKED), as the yardstick takes a plot, and
+# waits for one only when every row with room is busy (then `shard_free` found none). The
+# picks are steps of their own before `place`: a place taken in one UPDATE whose WHERE both
+# skips and waits lost buyers (a SKIP LOCKED pick finding every row busy).
+SPLIT_STEPS = """shard_free AS (
+    SELECT plan_id, shard FROM plan_places WHERE plan_id = $1 AND held < cap
+    ORDER BY (shard + $4) % 16 LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED
+), shard_wait AS (
+    SELECT plan_id, shard FROM plan_places WHERE plan_id = $1 AND held < cap
+      AND NOT EXISTS (SELECT 1 FROM shard_free)
+    ORDER BY (shard + $4) % 16 LIMIT 1 FOR NO KEY UPDATE
+), shard_pick AS (
+    SELECT * FROM shard_free UNION ALL SELECT * FROM shard_wait
+), """
+PLACE_SPLIT = """UPDATE plan_places s SET held = s.held + 1 FROM plans pl
+    WHERE (s.plan_id, s.shard) = (SELECT plan_id, shard FROM shard_pick)
+      AND pl.id = s.plan_id AND EXISTS (SELECT 1 FROM plot)
+    RETURNING pl.id, pl.season_id, pl.price_fen"""
 # Not a way the app may run (max_plots unguarded): the plan's place read, not taken.
 PLACE_READ = """SELECT id, season_id, price_fen FROM plans
     WHERE id = $1 AND held < max_plots AND EXISTS (SELECT 1 FROM plot)"""
-KINDS = {
-    "reservation": PLACE_TAKEN,
-    "counter in its own row": PLACE_OWN_ROW,
-    "without the counter": PLACE_READ,
+KINDS = {  # the steps before `place`, and `place`
+    "reservation": ("", PLACE_TAKEN),
+    "counter in its own row": ("", PLACE_OWN_ROW),
+    "places in 16 rows": (SPLIT_STEPS, PLACE_SPLIT),
+    "without the counter": ("", PLACE_READ),
 }
 TABLES = """
 CREATE SEQUENCE bench_buyer;
 CREATE SEQUENCE bench_plot;
 CREATE TABLE plan_counters (plan_id int PRIMARY KEY, held int NOT NULL);
 INSERT INTO plan_counters SELECT id, 0 FROM plans;
+CREATE TABLE plan_places (
+    plan_id int, shard int, held int NOT NULL, cap int NOT NULL, PRIMARY KEY (plan_id, shard)
+);
+INSERT INTO plan_places SELECT id, g, 0, (max_plots + 15 - g) / 16
+FROM plans, generate_series(0, 15) g;
 """
 # Every claim counted once, wherever its kind counts it.
 HELD = """SELECT (SELECT held FROM plans WHERE id = 1)
-    + (SELECT held FROM plan_counters WHERE plan_id = 1)"""
+    + (SELECT held FROM plan_counters WHERE plan_id = 1)
+    + (SELECT sum(held) FROM plan_places WHERE plan_id = 1)"""
 
 
-def reservation_script(place: str) -> str:
+def reservation_script(steps: str, place: str) -> str:
     """The route's statement (farm/subscriptions/claims.py, "reserve this plot") with
     pgbench's variables for its parameters: no address limit, no relapse, the buyer given
     rather than found by session (an index probe)."""
     sql = claims._RESERVE_FIRST_FREE
-    assert PLACE_TAKEN in sql, "the reservation's counter update moved: update this bench"
-    sql = sql.replace(PLACE_TAKEN, place)
+    taken = "place AS (\n    " + PLACE_TAKEN
+    assert taken in sql, "the reservation's counter update moved: update this bench"
+    sql = sql.replace(taken, steps + "place AS (\n    " + place)
     values = {
         1: "1", 2: "current_date", 3: ":plot::int", 4: ":buyer::int", 5: "40", 6: "now()",
         7: "now() + interval '15 minutes'", 8: "'{}'::int[]", 9: "NULL::text", 10: "false",
@@ -162,7 +192,7 @@ async def run(args: argparse.Namespace) -> int:
             conn = await asyncpg.connect(dsn)
             await conn.execute(TABLES)
             await conn.close()
-            scripts = {kind: reservation_script(place) for kind, place in KINDS.items()}
+            scripts = {kind: reservation_script(*steps) for kind, steps in KINDS.items()}
             scripts["yardstick"] = yardstick_script()
             rates: dict[str, list[float]] = {kind: [] for kind in scripts}
             print(f"1 plan of {sale.PLOTS_PER_FIELD} plots, {args.clients} connections, "

@@ -21,7 +21,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 from starlette.datastructures import Secret
+from tortoise import connections
 
+from farm.land import places
 from farm.land.models import CareMode, Cooperative, Field, Plan, Plot, Season
 from farm.settings import DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, DEV_WEBHOOK_SECRET, Settings
 
@@ -338,8 +340,19 @@ async def make_active_subscription(
     await PlotClaim.create(
         season_id=plan.season_id, plot=plot, plan=plan, subscription=sub, customer=customer
     )
-    await Plan.filter(id=plan.id).update(held=await PlotClaim.filter(plan=plan).count())
+    await count_places(plan)
     return sub
+
+
+async def count_places(plan: Plan) -> None:
+    """Claims written by hand: the plan's places (farm/land/places.py) count them, as the sale
+    keeps them."""
+    await places.recount(connections.get("default"), plan.id)
+
+
+async def places_held(plan: Plan) -> int:
+    """The claims the plan's places count."""
+    return (await places.held(connections.get("default"), [plan.id]))[plan.id]
 
 
 async def make_crop(cooperative_id: int, name: str = "大米", *, shelf_life_days: int = 180,

@@ -26,6 +26,7 @@ from farm.shipments.models import Batch, BoxReport, Shipment, ShipmentStatus
 from farm.subscriptions.models import Status, Subscription
 from farm.vouchers.models import Voucher
 from farm.vouchers.services import issue_vouchers
+from tests.support import count_places
 
 PEOPLE = {  # who: the demo account (password "correct horse"), None for a visitor
     "visitor": None,
@@ -65,7 +66,7 @@ async def demo_world(now: datetime) -> dict:
     )  # fmt: skip
     await PlotClaim.create(season=on_sale, plot=plot, plan=plan, subscription=pending,
                            customer=customer)  # fmt: skip
-    await Plan.filter(id=plan.id).update(held=await PlotClaim.filter(plan=plan).count())
+    await count_places(plan)
     # A plot the demo customer gave, paid and waiting for its recipient: the gift card.
     given_plot = await Plot.filter(field_id=plan.field_id).order_by("code").offset(1).first()
     given = await Subscription.create(
@@ -74,7 +75,7 @@ async def demo_world(now: datetime) -> dict:
     )  # fmt: skip
     await PlotClaim.create(season=on_sale, plot=given_plot, plan=plan, subscription=given,
                            customer=customer)  # fmt: skip
-    await Plan.filter(id=plan.id).update(held=await PlotClaim.filter(plan=plan).count())
+    await count_places(plan)
     gift = await Gift.create(
         subscription=given, giver=customer, recipient_name="小红", message="生日快乐！",
         created_at=now, paid_at=now, code_salt="0" * 32, code_hash=gift_rules.code_hash("walk"),

@@ -7,6 +7,8 @@ import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from tortoise import connections
+
 from farm.accounts.models import Role, User
 from farm.accounts.services import sign_up
 from farm.demo.crops import load_crop_plans
@@ -16,6 +18,7 @@ from farm.fieldwork.models import HarvestLot
 from farm.fieldwork.photos import PhotoStore
 from farm.fieldwork.rules import LOT_CODE_ALPHABET, LOT_CODE_LENGTH
 from farm.fieldwork.services import crops
+from farm.land import places
 from farm.land.models import (
     CareMode,
     Cooperative,
@@ -129,8 +132,8 @@ async def load_running_season(
         )  # fmt: skip
         await PlotClaim.create(season=season, plot=plot, plan=plan, subscription=sub, customer=user)
         subscriptions.append(sub)
-    # The plan's counter of claims (farm/subscriptions/claims.py) sees them too.
-    await type(plan).filter(id=plan.id).update(held=await PlotClaim.filter(plan=plan).count())
+    # The plan's places (farm/land/places.py) count them too.
+    await places.recount(connections.get("default"), plan.id)
 
     by_name = {c.name: c for c in await crops(cooperative_id=coop.id)}
     logger = await User.filter(role=Role.MANAGER, cooperative=coop).first() or people[0][0]

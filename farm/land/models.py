@@ -147,16 +147,33 @@ class Plan(Model):
     max_plots = fields.IntField()
     # How many plots of this plan one family may hold at once (paid or in checkout).
     max_plots_per_customer = fields.IntField(default=1, db_default=1)
-    # The plan's claims (live, or lapsed and not yet released), kept by the services in the
-    # claim's own transaction: `UPDATE ... SET held = held + 1 WHERE held < max_plots` is what
-    # keeps max_plots at a flash sale, without counting claims (farm/subscriptions/claims.py).
-    held = fields.IntField(default=0, db_default=0)
+    # The plan's claims (live, or lapsed and not yet released) are counted in its 16
+    # `places` rows (PlanPlace, farm/land/places.py), not here.
     # A draft (False) is seen by its cooperative's managers only: not offered, not reservable.
     # The console saves every new plan as a draft; rows made otherwise are published.
     published = fields.BooleanField(default=True, db_default=True)
 
     class Meta:
         table = "plans"
+
+
+class PlanPlace(Model):
+    """One of the 16 rows that count a plan's claims, so that its buyers do not queue for one.
+
+    Shard s may hold (max_plots + 15 - s) // 16 claims: the shares add up to max_plots.
+    farm/land/places.py takes and gives back places. A database trigger gives every new plan
+    its 16 rows."""
+
+    id = fields.IntField(primary_key=True)
+    plan: fields.ForeignKeyRelation[Plan] = fields.ForeignKeyField(
+        "farm.Plan", related_name="places", on_delete=fields.CASCADE
+    )
+    shard = fields.SmallIntField()
+    held = fields.IntField(default=0)
+
+    class Meta:
+        table = "plan_places"
+        unique_together = (("plan", "shard"),)
 
 
 class PlanPerk(Model):

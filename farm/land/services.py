@@ -125,8 +125,8 @@ async def plot_counts(*, now: datetime, plans: Sequence[Plan]) -> dict[int, tupl
     """For each of these plans: (free plots it could sell, its live claims), in one grouped
     query that reads no claim but the unpaid ones, however many plots are sold.
 
-    A plan's live claims are its counter `plans.held` (every claim of the plan, kept in the
-    transaction that makes or removes one: farm/subscriptions/claims.py) less its lapsed
+    A plan's live claims are its places held (every claim of the plan, counted in the
+    transaction that makes or removes one: farm/land/places.py) less its lapsed
     reservations not yet released, found through the index of unpaid claims. Free plots are
     counted once per (season, field, plot size), however many plans share them: the plots of
     that size (`plot_sizes`, kept by triggers on plots) less the live claims of every plan of
@@ -150,12 +150,16 @@ async def plot_counts(*, now: datetime, plans: Sequence[Plan]) -> dict[int, tupl
             SELECT c.plan_id, COUNT(*) AS n FROM plot_claims c
             WHERE c.season_id IN ({seasons}) AND c.expires_at IS NOT NULL AND c.expires_at <= $1
             GROUP BY c.plan_id
+        ), placed AS (
+            SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2,
+                   (SELECT SUM(s.held) FROM plan_places s WHERE s.plan_id = pl.id) AS held
+            FROM plans pl
+            WHERE pl.season_id IN ({seasons}) AND pl.field_id IN ({field_ids})
         ), live AS (
             SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2,
                    CASE WHEN pl.held > COALESCE(lapsed.n, 0) THEN pl.held - COALESCE(lapsed.n, 0)
                         ELSE 0 END AS n
-            FROM plans pl LEFT JOIN lapsed ON lapsed.plan_id = pl.id
-            WHERE pl.season_id IN ({seasons}) AND pl.field_id IN ({field_ids})
+            FROM placed pl LEFT JOIN lapsed ON lapsed.plan_id = pl.id
         ), taken AS (
             SELECT season_id, field_id, plot_area_m2, SUM(n) AS n FROM live
             GROUP BY season_id, field_id, plot_area_m2

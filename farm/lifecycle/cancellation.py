@@ -16,6 +16,7 @@ from farm.audit import records
 from farm.audit.models import CorrectionAction, RecordKind
 from farm.errors import Conflict
 from farm.i18n import _, localized
+from farm.land import places
 from farm.land.models import PlotClaim
 from farm.letters import Letter
 from farm.links import Links
@@ -25,7 +26,6 @@ from farm.partners.models import Booking, BookingStatus
 from farm.payments import refunds
 from farm.payments.gateway import Gateway, PaymentProviderError
 from farm.payments.models import Payment, PaymentStatus, RefundReason
-from farm.subscriptions import claims
 from farm.subscriptions.models import Status, Subscription
 from farm.subscriptions.rules import RefundQuote
 from farm.subscriptions.services import (
@@ -189,9 +189,9 @@ async def cancel_subscription(
                 reason=RefundReason.CUSTOMER_CANCEL, now=now, conn=conn,
             )  # fmt: skip
             refund_id = refund.id
-        await claims.lock_plan(conn, locked.plan_id)
-        if await PlotClaim.filter(subscription_id=sub.id).using_db(conn).delete():
-            await claims.give_back_place(conn, locked.plan_id)
+        await places.give_back(
+            conn, locked.plan_id, PlotClaim.filter(subscription_id=sub.id).using_db(conn).delete
+        )
         stays, vouchers = await _ending(sub.id, conn)
         await cancel_stays_of(subscription_id=sub.id, now=now, conn=conn)
         await void_vouchers(subscription_id=sub.id, now=now, conn=conn)

@@ -28,6 +28,7 @@ from farm import forms
 from farm.accounts.models import User
 from farm.errors import FieldErrors
 from farm.i18n import _, localized
+from farm.land import places
 from farm.land.console import own_season
 from farm.land.models import Field, Plan, Plot, PlotClaim, Season
 from farm.letters import Letter
@@ -283,7 +284,7 @@ async def _hold(
             plot_id = await claims.pick_free_plot(
                 conn, season_id=season.id, field_id=offer.field_id, area_m2=offer.plot_area_m2
             )
-        if plot_id is None or not await claims.take_place(conn, offer.plan_id):
+        if plot_id is None or not await places.take_place(conn, offer.plan_id):
             continue
         plan = await Plan.get(id=offer.plan_id).using_db(conn)
         sub = await Subscription.create(
@@ -313,10 +314,8 @@ async def _free_somewhere(
             .exclude(id__in=taken)
             .using_db(conn)
             .exists()
-        ):
-            plan = await Plan.get(id=offer.plan_id).using_db(conn)
-            if plan.held < plan.max_plots:
-                return True
+        ) and await places.has_room(conn, offer.plan_id):
+            return True
     return False
 
 

@@ -23,7 +23,7 @@ from farm import forms, units
 from farm.accounts.models import User
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.i18n import _
-from farm.land import rules
+from farm.land import places, rules
 from farm.land.console import own_season
 from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, PlotSize, Season
 from farm.paging import Page, paginate
@@ -526,8 +526,11 @@ async def update_plan(*, manager: User, plan_id: int, data: PlanInput) -> Plan:
             raise FieldErrors(
                 {FORM_NAMES.get(name, name): refusal_message(name, sold=sold) for name in refused}
             )
+        max_plots_before = plan.max_plots
         plan.update_from_dict(values)
         await plan.save(using_db=conn)
+        if plan.max_plots != max_plots_before:  # each place row's share changed with it
+            await places.share_out(conn, plan.id)
         if perk_terms(old_perks) != perk_terms(perks):
             await _write_perks(plan, perks, conn)
     return plan

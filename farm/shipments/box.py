@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.functions import Sum
@@ -18,6 +19,7 @@ from farm.errors import Conflict, NotFound
 from farm.fieldwork.models import Crop, HarvestLot
 from farm.fieldwork.photos import PhotoStore, check_in_thread
 from farm.i18n import _
+from farm.land import places
 from farm.land.models import Plan
 from farm.shipments import box_rules, rules
 from farm.shipments.batches import season_ship_days
@@ -97,10 +99,13 @@ async def next_box(*, subscription: Subscription, deliveries: DeliverySummary) -
     if any(lot.plot_id is None for lot in lots):  # the field's harvest: shared by plot area
         # The area held on the field this season, from its plans' counts of held plots (a
         # small table; the subscriptions of a large field would be read whole).
-        for plot_area, held in await Plan.filter(
-            field_id=plot.field_id, season_id=season.id
-        ).values_list("plot_area_m2", "held"):
-            field_area += Decimal(plot_area) * held
+        areas = dict(
+            await Plan.filter(field_id=plot.field_id, season_id=season.id).values_list(
+                "id", "plot_area_m2"
+            )
+        )
+        for plan_id, held in (await places.held(connections.get("default"), list(areas))).items():
+            field_area += Decimal(areas[plan_id]) * held
     crops = {lot.crop_id: lot.crop for lot in lots} | {a.lot.crop_id: a.lot.crop for a in carried}
     expected = box_rules.expected_items(
         [

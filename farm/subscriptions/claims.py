@@ -1,13 +1,11 @@
-"""The SQL of a flash sale: a plan's places as a counter, and free plots picked in the database.
+"""The SQL of a flash sale: free plots picked in the database, and the reservation in one
+statement.
 
-A reservation is a few statements, none of them a count or a lock on the plan for longer than
-its own update: the claim's unique indexes refuse a second hold on a plot (season, plot) and a
-second unpaid reservation of a customer (season, customer, unpaid only), and the conditional
-update below refuses a place past the plan's `max_plots`.
-
-`plans.held` counts the plan's claims, live or lapsed but not yet released. Whoever creates a
-claim takes a place (`take_place`, in the same transaction), whoever deletes one gives it back
-(`give_back_place`). A lapsed claim keeps its place until it is released, so when a plan looks
+A reservation is a few statements, none of them a count or a lock on the plan: the claim's
+unique indexes refuse a second hold on a plot (season, plot) and a second unpaid reservation
+of a customer (season, customer, unpaid only), and taking one of the plan's places
+(farm/land/places.py: 16 rows, each with its share of max_plots) refuses a place past the
+plan's `max_plots`. A lapsed claim keeps its place until it is released, so when a plan looks
 full its lapsed claims are released before a buyer is told no.
 """
 
@@ -23,14 +21,15 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 
 from farm.accounts.counters import Counted, Limit
-from farm.land.models import Plan, Plot, PlotClaim
-from farm.sql import is_postgres, portable
+from farm.land import places
+from farm.land.models import Plot, PlotClaim
+from farm.sql import is_postgres
 
 # A per-process hint of where a plan's plots lie (first and last id), so thousands of buyers
 # letting the service pick start at different plots instead of queueing for the first free one.
 # Only a starting point: the search wraps around, so a stale hint never hides a free plot.
-# Lock order, everywhere a claim is made: the plot (SKIP LOCKED, never waits), then the plan's
-# row (take_place), then the claim's unique indexes.
+# Lock order, everywhere a claim is made: the plot (SKIP LOCKED, never waits), then one of the
+# plan's place rows (farm/land/places.py), then the claim's unique indexes.
 _id_ranges: dict[tuple[int, Decimal], tuple[int, int]] = {}
 _plan_ranges: dict[int, tuple[int, int]] = {}
 
@@ -41,42 +40,6 @@ WHERE p.field_id = $1 AND p.area_m2 = $2 AND p.id >= $4
 ORDER BY p.id LIMIT 1
 FOR NO KEY UPDATE OF p SKIP LOCKED
 """
-
-
-async def take_place(conn: BaseDBAsyncClient, plan_id: int) -> bool:
-    """Count one more claim on the plan, unless that would pass max_plots. The plan's row
-    stays locked until the caller commits: take it before inserting the claim."""
-    count, _rows = await conn.execute_query(
-        portable(conn, "UPDATE plans SET held = held + 1 WHERE id = $1 AND held < max_plots"),
-        [plan_id],
-    )
-    return count == 1
-
-
-async def lock_plan(conn: BaseDBAsyncClient, plan_id: int) -> None:
-    """Before deleting a claim: the plan's row first, as a reservation takes it, so that a
-    release and a reservation of the same plot never wait for each other in a circle."""
-    await Plan.select_for_update(no_key=True).using_db(conn).filter(id=plan_id).only("id")
-
-
-async def give_back_place(conn: BaseDBAsyncClient, plan_id: int) -> None:
-    """One claim of the plan went away (lapsed, released, cancelled, refunded)."""
-    await conn.execute_query(
-        portable(conn, "UPDATE plans SET held = held - 1 WHERE id = $1 AND held > 0"), [plan_id]
-    )
-
-
-async def recount(conn: BaseDBAsyncClient, plan_id: int) -> None:
-    """Set the counter from the claims themselves (after lapsed ones were released, or when
-    claims were written by hand)."""
-    await conn.execute_query(
-        portable(
-            conn,
-            "UPDATE plans SET held = (SELECT count(*) FROM plot_claims WHERE plan_id = $1) "
-            "WHERE id = $2",
-        ),
-        [plan_id, plan_id],
-    )
 
 
 async def pick_free_plot(
@@ -151,14 +114,17 @@ def lapsed(claim: PlotClaim, now: datetime) -> bool:
 # whose token hash is given: a session ended by logging out, a password change or a
 # deactivation reserves nothing), find the plot (the one asked for, if this plan offers it;
 # else a free one from a random start, SKIP LOCKED), take a place in the plan (only if a plot
-# was found and the plan is on sale and not full), then insert the subscription and its claim
+# was found and the plan is on sale: one of its place rows with room, a row no other buyer is
+# updating if there is one, from shard $16 on, as farm.land.places.take_place does; a row that
+# filled up while this one waited for it answers nothing, and the caller takes the explaining
+# path), then insert the subscription and its claim
 # from what came before. Any unique index refusing the claim undoes it all. No row back means:
 # not this buyer, not on sale, not offered, or full; the caller finds out which, off the fast
 # path.
 #
 # The reservation commits without waiting for its WAL to reach the disk (synchronous_commit
-# off for this transaction only). Every buyer of a plan takes the plan's row, and a row lock is
-# held until commit: waiting for the flush made each plan's buyers queue one disk flush apart.
+# off for this transaction only). A row lock is held until commit, and a plan's buyers share
+# its 16 place rows: waiting for the flush made them queue one disk flush apart.
 # What this risks is the last fraction of a second of reservations if the database server
 # crashes (never a half-made one): the buyer's checkout is then gone and they reserve again.
 # Nothing durable can point at a lost reservation: WAL is written in order, so the first
@@ -188,13 +154,15 @@ WITH buyer AS (
     DO UPDATE SET count = window_counts.count + 1 WHERE window_counts.count < $15::int
     RETURNING count
 ), offer AS (
-    SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2, pl.price_fen
+    SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2, pl.price_fen, pl.max_plots
     FROM plans pl JOIN seasons s ON s.id = pl.season_id
     WHERE pl.id = $1 AND s.sale_starts_on <= $2 AND s.sale_ends_on > $2
       AND pl.published  -- a draft takes no reservation
       AND EXISTS (SELECT 1 FROM buyer)
       AND ($15::int = 0 OR EXISTS (SELECT 1 FROM counted))  -- under the address's limit
-      AND pl.held < pl.max_plots  -- a full plan answers at once, before any plot is searched
+      AND EXISTS (  -- a full plan answers at once, before any plot is searched
+          SELECT 1 FROM plan_places s WHERE s.plan_id = pl.id AND {room}
+      )
       AND (  -- the family's own plots of this plan stay within what it allows
           SELECT count(*) FROM subscriptions x
           WHERE x.customer_id = (SELECT id FROM buyer) AND x.plan_id = pl.id
@@ -221,18 +189,29 @@ WITH buyer AS (
     FOR NO KEY UPDATE OF p SKIP LOCKED
 ), plot AS (
     SELECT id FROM chosen UNION ALL SELECT id FROM picked
+), place_free AS (
+    SELECT s.id FROM plan_places s, offer pl
+    WHERE s.plan_id = pl.id AND {room} AND EXISTS (SELECT 1 FROM plot)
+    ORDER BY (s.shard + $16) % 16 LIMIT 1
+    FOR NO KEY UPDATE OF s SKIP LOCKED
+), place_wait AS (  -- every row with room is being updated: wait for one
+    SELECT s.id FROM plan_places s, offer pl
+    WHERE s.plan_id = pl.id AND {room} AND EXISTS (SELECT 1 FROM plot)
+      AND NOT EXISTS (SELECT 1 FROM place_free)
+    ORDER BY (s.shard + $16) % 16 LIMIT 1
+    FOR NO KEY UPDATE OF s
 ), place AS (
-    UPDATE plans SET held = held + 1
-    WHERE id = $1 AND held < max_plots AND EXISTS (SELECT 1 FROM plot)
-    RETURNING id, season_id, price_fen
+    UPDATE plan_places SET held = held + 1
+    WHERE id = (SELECT id FROM place_free UNION ALL SELECT id FROM place_wait)
+    RETURNING plan_id
 ), sub AS (
     INSERT INTO subscriptions (
         customer_id, season_id, plan_id, plot_id, status, price_fen, sign_name, reserved_at,
         cancel_reason, refunded_fen, recipient, phone, province, city, address
     )
-    SELECT buyer.id, place.season_id, place.id, plot.id, 'pending_payment', place.price_fen,
+    SELECT buyer.id, offer.season_id, offer.id, plot.id, 'pending_payment', offer.price_fen,
            buyer.sign_name, $6, '', 0, '', '', '', '', ''
-    FROM place, plot, buyer
+    FROM place, offer, plot, buyer
     RETURNING id, customer_id, season_id, plan_id, plot_id, price_fen, sign_name
 ), claim AS (
     INSERT INTO plot_claims (season_id, plot_id, plan_id, customer_id, subscription_id, expires_at)
@@ -240,16 +219,18 @@ WITH buyer AS (
     RETURNING subscription_id, season_id, plan_id, plot_id
 )
 SELECT claim.subscription_id AS id, claim.season_id, claim.plan_id, claim.plot_id,
-       (SELECT price_fen FROM place) AS price_fen, (SELECT sign_name FROM sub) AS sign_name,
+       (SELECT price_fen FROM sub) AS price_fen, (SELECT sign_name FROM sub) AS sign_name,
        EXISTS (SELECT 1 FROM counted) AS counted
 FROM (VALUES (1)) AS one (x) LEFT JOIN claim ON true
 """
 # First among a few random plots of the plan (a handful of index probes, whatever has been
 # sold, and thousands of pickers rarely want the same plot), then, if all of those are taken,
 # the first free plot in order.
-_RESERVE_SAMPLED = _RESERVE_PG.format(where_candidates="p.id = ANY($8::int[])", order="")
+_RESERVE_SAMPLED = _RESERVE_PG.format(
+    where_candidates="p.id = ANY($8::int[])", order="", room=places.ROOM
+)
 _RESERVE_FIRST_FREE = _RESERVE_PG.format(
-    where_candidates="cardinality($8::int[]) = 0", order="ORDER BY p.id"
+    where_candidates="cardinality($8::int[]) = 0", order="ORDER BY p.id", room=places.ROOM
 )
 PICK_SAMPLE = 24
 
@@ -290,6 +271,7 @@ async def reserve_in_one_statement(
                 sql, plan_id, today, plot_id, customer_id, sign_name_max, now, expires_at,
                 candidates, session_hash, require_confirmed, relapse_since,
                 counted.kind, counted.key, counted.window_start, free,
+                random.randrange(places.SHARDS),  # noqa: S311  (spreading buyers)
             )  # fmt: skip
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(exc) from exc

@@ -17,6 +17,7 @@ from farm.accounts import counters, sessions
 from farm.accounts.models import User
 from farm.errors import Conflict, Forbidden, NotFound
 from farm.i18n import _
+from farm.land import places
 from farm.land import rules as land_rules
 from farm.land.models import Plan, Plot, PlotClaim
 from farm.land.services import live_claims, season_ship_days
@@ -112,7 +113,8 @@ async def reserve_plot(
         )  # fmt: skip
     full = plan_full_message()
     reconciled = False
-    if plan.held >= plan.max_plots:  # full, or lapsed claims still count: release them first
+    if not await places.has_room(connections.get("default"), plan.id):
+        # Full, or lapsed claims still count: release them first.
         if not await _release_lapsed(now=now, plan_id=plan.id):
             raise Conflict(full)
         reconciled = True
@@ -240,16 +242,17 @@ async def reserve_for_session(
 # A plan on sale whose every place is held, none of them by a lapsed claim waiting to be
 # released: after the last plot went, thousands of buyers are told so at once, in one read,
 # rather than each taking the explaining path (a second try, the plan, the lapsed claims).
-_SOLD_OUT = """
-SELECT 1 FROM plans pl JOIN seasons s ON s.id = pl.season_id
-WHERE pl.id = $1 AND pl.published AND pl.held >= pl.max_plots
-  AND s.sale_starts_on <= $2 AND s.sale_ends_on > $2
+_SOLD_OUT = f"""
+SELECT 1 FROM plans pl JOIN seasons se ON se.id = pl.season_id
+WHERE pl.id = $1 AND pl.published
+  AND NOT EXISTS (SELECT 1 FROM plan_places s WHERE s.plan_id = pl.id AND {places.ROOM})
+  AND se.sale_starts_on <= $2 AND se.sale_ends_on > $2
   AND NOT EXISTS (SELECT 1 FROM plot_claims c WHERE c.plan_id = pl.id AND c.expires_at <= $3)
   AND ($4::int IS NULL OR EXISTS (
       SELECT 1 FROM plots p
       WHERE p.id = $4 AND p.field_id = pl.field_id AND p.area_m2 = pl.plot_area_m2
   ))
-"""
+"""  # noqa: S608  (constants only)
 
 
 def plan_full_message() -> str:
@@ -317,9 +320,9 @@ async def _claim(
                 )  # fmt: skip
                 if plot_id is None:
                     raise _PlanFull
-            # The plan's row before the claim, in the same order as the one-statement path,
-            # so that two buyers never wait for each other in a circle.
-            if not await claims.take_place(conn, plan.id):
+            # A place before the claim, in the same order as the one-statement path, so that
+            # two buyers never wait for each other in a circle.
+            if not await places.take_place(conn, plan.id):
                 raise _PlanFull
             subscription = await Subscription.create(
                 customer=customer,
@@ -367,10 +370,9 @@ async def _clear_the_way(
 async def _lapse_claim(claim: PlotClaim, *, now: datetime, conn: BaseDBAsyncClient) -> bool:
     """Release one lapsed reservation. The delete is conditional, so of two releasers only
     one wins, and a paid claim (no expiry) is never touched."""
-    await claims.lock_plan(conn, claim.plan_id)
-    if not await PlotClaim.filter(id=claim.id, expires_at__lte=now).using_db(conn).delete():
+    gone = PlotClaim.filter(id=claim.id, expires_at__lte=now).using_db(conn).delete
+    if not await places.give_back(conn, claim.plan_id, gone):
         return False
-    await claims.give_back_place(conn, claim.plan_id)
     await (
         Subscription.filter(id=claim.subscription_id, status=Status.PENDING_PAYMENT)
         .using_db(conn)
@@ -421,14 +423,14 @@ async def activate_paid(*, subscription_id: int, now: datetime, conn: BaseDBAsyn
             .exists()
         ):
             return False
-        if not await claims.take_place(conn, sub.plan_id):
+        if not await places.take_place(conn, sub.plan_id):
             # Full, or lapsed claims still count: release them, count again, and retry.
             for other in await PlotClaim.filter(plan_id=sub.plan_id, expires_at__lte=now).using_db(
                 conn
             ):
                 await _lapse_claim(other, now=now, conn=conn)
-            await claims.recount(conn, sub.plan_id)
-            if not await claims.take_place(conn, sub.plan_id):
+            await places.recount(conn, sub.plan_id)
+            if not await places.take_place(conn, sub.plan_id):
                 return False
         await PlotClaim.create(
             season_id=sub.season_id,
@@ -457,13 +459,13 @@ async def release_reservation(*, subscription_id: int, now: datetime) -> bool:
         sub = await Subscription.select_for_update().using_db(conn).get(id=subscription_id)
         if sub.status != Status.PENDING_PAYMENT:
             return False
-        await claims.lock_plan(conn, sub.plan_id)
-        if await (
+        await places.give_back(
+            conn,
+            sub.plan_id,
             PlotClaim.filter(subscription_id=sub.id, expires_at__isnull=False)
             .using_db(conn)
-            .delete()
-        ):
-            await claims.give_back_place(conn, sub.plan_id)
+            .delete,
+        )
         sub.status = Status.CANCELLED
         sub.cancelled_at = now
         sub.cancel_reason = "customer"

@@ -21,7 +21,14 @@ from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, Plot, Pl
 from farm.land.services import open_offers
 from farm.partners.models import Partner, PartnerKind
 from farm.subscriptions.models import Status, Subscription
-from tests.support import NOW, TODAY, count_queries, make_active_subscription, make_season
+from tests.support import (
+    NOW,
+    TODAY,
+    count_places,
+    count_queries,
+    make_active_subscription,
+    make_season,
+)
 
 EN = {"accept-language": "en"}
 ON_SALE = {"sale_starts_on": TODAY - timedelta(days=1), "sale_ends_on": TODAY + timedelta(days=90)}
@@ -70,8 +77,7 @@ async def reservation(plan: Plan, plot: Plot, *, expires_in_minutes: int) -> Non
         season_id=plan.season_id, plot=plot, plan=plan, subscription=sub,
         expires_at=NOW + timedelta(minutes=expires_in_minutes),
     )  # fmt: skip
-    # Written by hand, so the plan's counter of claims is set as the sale keeps it.
-    await Plan.filter(id=plan.id).update(held=await PlotClaim.filter(plan=plan).count())
+    await count_places(plan)  # written by hand
 
 
 async def test_the_home_page_makes_as_many_queries_for_30_plans_as_for_2(client):

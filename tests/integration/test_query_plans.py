@@ -56,9 +56,9 @@ def _rows(password_hash: str) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
                     [(1, "季", "Season", starts, ends, SHIP_SEASON["sale_starts_on"],
                       SHIP_SEASON["sale_ends_on"], "1,16", 2, 1)]),
         "plans": (("id", "name", "name_en", "plot_area_m2", "care_mode", "crop_plan",
-                   "crop_plan_en", "price_fen", "max_plots", "held", "field_id", "season_id"),
+                   "crop_plan_en", "price_fen", "max_plots", "field_id", "season_id"),
                   [(f, "一分地", "1 fen", Decimal("66.67"), "self_tended", "水稻", "Rice", 58000,
-                    PLOTS_PER_FIELD, PLOTS_PER_FIELD, f, 1) for f in range(1, fields + 1)]),
+                    PLOTS_PER_FIELD, f, 1) for f in range(1, fields + 1)]),
         "users": (("id", "email", "name", "phone", "password_hash", "role", "language",
                    "created_at", "cooperative_id"),
                   [(i, EMAIL if i == 1 else f"c{i}@example.com", f"用户{i}", "", password_hash,
@@ -145,6 +145,11 @@ async def seed_large_tables() -> None:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f'(SELECT max(id) FROM "{table}"))'
                 )
+            # Every plot of each plan is sold: its places, made by the plans' trigger, say so.
+            await pg.execute(
+                "UPDATE plan_places s SET held = (pl.max_plots + 15 - s.shard) / 16 "
+                "FROM plans pl WHERE pl.id = s.plan_id"
+            )
         await pg.execute("ANALYZE")
 
 

@@ -16,7 +16,7 @@ from farm.renewals.models import Renewal
 from farm.subscriptions import services
 from farm.subscriptions.models import Status, Subscription
 from tests.integration.test_renewals import AFTER, SALE, open_window, pay_renewal, scene
-from tests.support import make_active_subscription, make_customer
+from tests.support import make_active_subscription, make_customer, places_held
 
 pytestmark = pytest.mark.postgres
 
@@ -25,7 +25,7 @@ async def no_plot_twice(season_id: int) -> None:
     plots = await PlotClaim.filter(season_id=season_id).values_list("plot_id", flat=True)
     assert len(plots) == len(set(plots))
     for plan in await Plan.filter(season_id=season_id):
-        assert plan.held == await PlotClaim.filter(plan_id=plan.id).count()
+        assert await places_held(plan) == await PlotClaim.filter(plan_id=plan.id).count()
 
 
 async def test_four_schedulers_opening_one_window_at_once_open_each_renewal_once(conn):

@@ -32,6 +32,7 @@ from tests.support import (
     make_active_subscription,
     make_customer,
     make_season,
+    places_held,
 )
 
 LINKS = Links("http://farm.test")
@@ -100,7 +101,7 @@ async def test_opening_the_window_holds_each_familys_own_plot_until_the_sale_and
     to_other = next(m for m in mails if m.to != "wang@example.com")
     assert to_other.subject == "Keep your plot T02 next season"  # and theirs in English
     assert f"/checkout/{sub.id}" in to_wang.body
-    assert (await Plan.get(id=plan.id)).held == 2
+    assert await places_held(plan) == 2
 
 
 async def test_a_window_not_yet_open_or_already_closed_holds_nothing(conn):

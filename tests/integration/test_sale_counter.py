@@ -1,5 +1,5 @@
 """A flash sale keeps its rules with a counter and unique indexes instead of locks and counts:
-a plan's places (plans.held) never pass max_plots, a lapsed reservation gives its place back,
+a plan's places (farm/land/places.py) never pass max_plots, a lapsed reservation gives its place back,
 and a customer's double submit reserves once."""
 
 import asyncio
@@ -9,10 +9,10 @@ import pytest
 
 from farm.accounts.models import User
 from farm.errors import Conflict
-from farm.land.models import Plan, Plot, PlotClaim
+from farm.land.models import Plot, PlotClaim
 from farm.subscriptions import services
 from farm.subscriptions.models import Status, Subscription
-from tests.support import NOW, TODAY, later, make_customer, make_season
+from tests.support import NOW, TODAY, later, make_customer, make_season, places_held
 
 
 async def reserve(customer, plan, plot_id=None, now=NOW):
@@ -22,7 +22,7 @@ async def reserve(customer, plan, plot_id=None, now=NOW):
 
 
 async def held(plan) -> int:
-    return (await Plan.get(id=plan.id)).held
+    return await places_held(plan)
 
 
 async def buyers(n: int) -> list[User]:

@@ -1,0 +1,177 @@
+"""A plan's places: how many claims it may hold (max_plots), counted in 16 rows.
+
+`plan_places` has 16 rows per plan (a trigger adds them with the plan). Shard s may hold
+(max_plots + 15 - s) // 16 claims, so the shards add up to max_plots whatever it is, and a
+count shared out the same way ((n + 15 - s) // 16) fits exactly when n <= max_plots.
+
+Whoever creates a claim takes a place in the same transaction (`take_place`), whoever deletes
+one gives it back (`give_back`). A lapsed claim keeps its place until it is released.
+
+Why 16 rows and not one counter: every buyer of a plan updates the row that counts it, and a
+row stays locked until its transaction commits, so with one counter a flash sale's buyers
+queued for it one commit apart. A buyer takes a place in a row nobody else is updating (SKIP
+LOCKED) and waits for one only when every row with room is busy (bench/sale_statement.py
+measured twice the reservations a second).
+
+Lock order, everywhere a claim is made or removed: the plot (SKIP LOCKED, never waits), then
+a place row, then the claim's unique indexes. A release locks its place row before deleting
+the claim, so that a release and a reservation never wait for each other in a circle.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Sequence
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from farm.sql import is_postgres, portable
+
+SHARDS = 16
+
+# The room in shard `s` of plan `pl`, as SQL: the two aliases are the caller's.
+ROOM = "s.held < (pl.max_plots + 15 - s.shard) / 16"
+
+# Free first (a row no other transaction is updating), else wait for one. A wait re-checks the
+# row as it is after the other's commit, so a row that filled up meanwhile answers nothing:
+# `take_place` then looks again.
+_TAKE = """
+UPDATE plan_places SET held = held + 1 WHERE id = (
+    SELECT s.id FROM plan_places s JOIN plans pl ON pl.id = s.plan_id
+    WHERE s.plan_id = $1 AND {room}
+    ORDER BY (s.shard + $2) % 16 LIMIT 1 {lock}
+)
+"""
+_TAKE_FREE = _TAKE.format(room=ROOM, lock="FOR NO KEY UPDATE OF s SKIP LOCKED")
+_TAKE_WAIT = _TAKE.format(room=ROOM, lock="FOR NO KEY UPDATE OF s")
+_TAKE_SQLITE = _TAKE.format(room=ROOM, lock="")
+
+_GIVE = """
+SELECT id FROM plan_places WHERE plan_id = $1 AND held > 0
+ORDER BY (shard + $2) % 16 LIMIT 1 {lock}
+"""
+_GIVE_FREE = _GIVE.format(lock="FOR NO KEY UPDATE SKIP LOCKED")
+_GIVE_WAIT = _GIVE.format(lock="FOR NO KEY UPDATE")
+_GIVE_SQLITE = _GIVE.format(lock="")
+
+# A wait that found its row full looks again this many times before the plan counts as full.
+_LOOKS = 4
+
+
+def _start() -> int:
+    return random.randrange(SHARDS)  # noqa: S311  (spreading buyers, not a secret)
+
+
+async def _first(conn: BaseDBAsyncClient, sql: str, values: list) -> int | None:
+    rows = await conn.execute_query_dict(portable(conn, sql), values)
+    return rows[0]["id"] if rows else None
+
+
+async def _took(conn: BaseDBAsyncClient, sql: str, values: list) -> bool:
+    count, _rows = await conn.execute_query(portable(conn, sql), values)
+    return count == 1
+
+
+async def take_place(conn: BaseDBAsyncClient, plan_id: int) -> bool:
+    """Count one more claim on the plan, unless that would pass max_plots. The place's row
+    stays locked until the caller commits: take it before inserting the claim."""
+    start = _start()
+    if not is_postgres(conn):  # one writer at a time
+        return await _took(conn, _TAKE_SQLITE, [plan_id, start])
+    for _look in range(_LOOKS):
+        if await _took(conn, _TAKE_FREE, [plan_id, start]):
+            return True
+        if await _took(conn, _TAKE_WAIT, [plan_id, start]):
+            return True
+        if not await has_room(conn, plan_id):
+            return False
+    return False
+
+
+async def give_back(
+    conn: BaseDBAsyncClient, plan_id: int, delete: Callable[[], Awaitable[int]]
+) -> int:
+    """Delete a claim (or claims) of the plan with `delete`, which says how many went, and
+    give their places back. The place row is locked before the delete (the lock order
+    above); with no place held (a count set by hand), the delete still runs."""
+    start = _start()
+    if is_postgres(conn):
+        place = await _first(conn, _GIVE_FREE, [plan_id, start])
+        if place is None:
+            place = await _first(conn, _GIVE_WAIT, [plan_id, start])
+    else:
+        place = await _first(conn, _GIVE_SQLITE, [plan_id, start])
+    gone = await delete()
+    if gone == 1 and place is not None:
+        await conn.execute_query(
+            portable(conn, "UPDATE plan_places SET held = held - 1 WHERE id = $1 AND held > 0"),
+            [place],
+        )
+    elif gone > 1:  # more than one place to give back: count again
+        await recount(conn, plan_id)
+    return gone
+
+
+async def has_room(conn: BaseDBAsyncClient, plan_id: int) -> bool:
+    """Whether the plan can take one more claim now (lapsed claims still count)."""
+    rows = await conn.execute_query_dict(
+        portable(
+            conn,
+            f"SELECT 1 FROM plan_places s JOIN plans pl ON pl.id = s.plan_id "  # noqa: S608
+            f"WHERE s.plan_id = $1 AND {ROOM} LIMIT 1",
+        ),
+        [plan_id],
+    )
+    return bool(rows)
+
+
+async def held(conn: BaseDBAsyncClient, plan_ids: Sequence[int]) -> dict[int, int]:
+    """The claims counted for each of these plans (a few plans: one parameter each)."""
+    if not plan_ids:
+        return {}
+    marks = ", ".join(f"${n}" for n in range(1, len(plan_ids) + 1))
+    rows = await conn.execute_query_dict(
+        portable(
+            conn,
+            f"SELECT plan_id, SUM(held) AS n FROM plan_places "  # noqa: S608
+            f"WHERE plan_id IN ({marks}) GROUP BY plan_id",
+        ),
+        list(plan_ids),
+    )
+    return {plan_id: 0 for plan_id in plan_ids} | {r["plan_id"]: int(r["n"]) for r in rows}
+
+
+async def recount(conn: BaseDBAsyncClient, plan_id: int) -> None:
+    """Set the plan's places from its claims themselves (after lapsed ones were released, or
+    when claims were written by hand), shared out over the shards as max_plots is. Locks all
+    16 rows, in shard order."""
+    await _lock_all(conn, plan_id)
+    await conn.execute_query(
+        portable(
+            conn,
+            "UPDATE plan_places SET held = ((SELECT count(*) FROM plot_claims WHERE plan_id = $1)"
+            " + 15 - shard) / 16 WHERE plan_id = $2",
+        ),
+        [plan_id, plan_id],
+    )
+
+
+async def share_out(conn: BaseDBAsyncClient, plan_id: int) -> None:
+    """After max_plots changed: the places held shared out again as the new max_plots is, so
+    that no shard has room the plan does not (a lower max_plots would otherwise leave room in
+    shards that were empty). Locks all 16 rows, in shard order."""
+    total = sum(await _lock_all(conn, plan_id))
+    await conn.execute_query(
+        portable(conn, "UPDATE plan_places SET held = ($1 + 15 - shard) / 16 WHERE plan_id = $2"),
+        [total, plan_id],
+    )
+
+
+async def _lock_all(conn: BaseDBAsyncClient, plan_id: int) -> list[int]:
+    """Every place row of the plan locked, in shard order (so two such callers never wait for
+    each other in a circle): what each holds."""
+    sql = "SELECT held FROM plan_places WHERE plan_id = $1 ORDER BY shard"
+    if is_postgres(conn):
+        sql += " FOR NO KEY UPDATE"
+    rows = await conn.execute_query_dict(portable(conn, sql), [plan_id])
+    return [r["held"] for r in rows]

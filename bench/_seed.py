@@ -193,10 +193,20 @@ async def seed_postgres(dsn: str, subscriptions: int) -> Seeded:
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                     f'(SELECT max(id) FROM "{table.name}"))'
                 )
+            await conn.execute(COUNT_PLACES)
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
     return seeded
+
+
+# The plans' places (farm/land/places.py, made by the plans' trigger) count the claims copied in,
+# shared out over the 16 rows as the app shares them.
+COUNT_PLACES = """
+UPDATE plan_places s SET held = (c.n + 15 - s.shard) / 16
+FROM (SELECT plan_id, count(*) AS n FROM plot_claims GROUP BY plan_id) c
+WHERE c.plan_id = s.plan_id
+"""
 
 
 # ---- what the manager's console shows besides the ship day (bench/console.py) ----

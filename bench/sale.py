@@ -314,6 +314,10 @@ async def check_farm(dsn: str, successes: int) -> list[str]:
             "SELECT count(*) FROM plans p WHERE p.max_plots < "
             "(SELECT count(*) FROM plot_claims c WHERE c.plan_id = p.id)"
         )
+        miscounted = await conn.fetchval(  # each plan's places count its claims
+            "SELECT count(*) FROM plans p WHERE (SELECT sum(held) FROM plan_places s "
+            "WHERE s.plan_id = p.id) <> (SELECT count(*) FROM plot_claims c WHERE c.plan_id = p.id)"
+        )
         unpaid = await conn.fetchval(
             "SELECT count(*) FROM (SELECT customer_id FROM subscriptions WHERE season_id = 1 "
             "AND status = 'pending_payment' GROUP BY customer_id HAVING count(*) > 1) t"
@@ -327,10 +331,13 @@ async def check_farm(dsn: str, successes: int) -> list[str]:
         problems.append(f"{twice} plots held twice")
     if over:
         problems.append(f"{over} plans over max_plots")
+    if miscounted:
+        problems.append(f"{miscounted} plans whose places do not count their claims")
     if unpaid:
         problems.append(f"{unpaid} customers with two unpaid reservations")
     print(f"  database: {claims} claims = {successes} answered 303; plots twice: {twice}; "
-          f"plans over max_plots: {over}; customers with 2 unpaid: {unpaid}")  # fmt: skip
+          f"plans over max_plots: {over}; places miscounted: {miscounted}; "
+          f"customers with 2 unpaid: {unpaid}")  # fmt: skip
     return problems
 
 

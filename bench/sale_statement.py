@@ -10,19 +10,16 @@ the same plan), then drives it with `pgbench` (prepared statements, `--clients` 
 of the seeded database for every run:
 
 - **reservation**: farm/subscriptions/claims.py's statement, as the route runs it ("reserve
-  this plot"): the buyer checked, the plan's place taken (`plans.held + 1` while under
-  `max_plots`), the subscription and its claim inserted, one statement committed
-  asynchronously;
-- **counter in its own row**: the same, the counter in a table of its own that nothing
-  references (no foreign-key locks on it, no dead versions of the `plans` row);
-- **places in 16 rows**: the plan's places split over 16 rows, each with its share of
-  `max_plots`, a buyer taking a place in a row nobody else is updating (SKIP LOCKED), and
-  waiting for one only when every row with room is busy: a design for the app, not in it;
+  this plot"): the buyer checked, one of the plan's 16 place rows taken (farm/land/places.py:
+  a row nobody else is updating, SKIP LOCKED, else wait for one), the subscription and its
+  claim inserted, one statement committed asynchronously;
+- **one counter row**: the same with every claim of the plan counted in one row (the app's
+  design until migration 0042, here in a table of its own that nothing references);
 - **without the counter**: the place read, not taken. Not a way the app may run
   (`max_plots` unguarded): the most the statement could do without any counter;
 - **yardstick**: bench/yardstick.py's statement (mark one plot row held).
 
-The alternatives' tables are made by this bench only, to measure; the app has none.
+The counter row's table is made by this bench only, to measure; the app has none.
 Prints reservations/s and mean latency per run and the median of each against the
 yardstick, then checks every run's database: each buyer one claim, no plot twice, and every
 claim counted by the kind's counter.
@@ -55,75 +52,53 @@ from farm.settings import Settings  # noqa: E402
 from farm.subscriptions import claims  # noqa: E402
 
 # Each transaction draws its buyer and plot first (the same extra round trip for every kind).
-DRAW = "SELECT nextval('bench_buyer') AS buyer, nextval('bench_plot') AS plot \\gset\n"
+DRAW = (
+    "\\set shard random(0, 15)\n"
+    "SELECT nextval('bench_buyer') AS buyer, nextval('bench_plot') AS plot \\gset\n"
+)
 
-# How the statement takes the plan's place (its `place` step), four ways.
-PLACE_TAKEN = """UPDATE plans SET held = held + 1
-    WHERE id = $1 AND held < max_plots AND EXISTS (SELECT 1 FROM plot)
-    RETURNING id, season_id, price_fen"""
-# The counter in a row of its own, no other row referencing it (no foreign-key locks on it, no
-# dead versions of the plans row): still one row every buyer of the plan queues for.
-PLACE_OWN_ROW = """UPDATE plan_counters c SET held = c.held + 1 FROM plans pl
+# The app's statement takes one of the plan's 16 place rows (farm/land/places.py): its
+# `place_free`, `place_wait` and `place` steps. The other kinds replace those steps.
+APP_PLACE = re.compile(r"place_free AS \(.*?\), sub AS \(", re.S)
+# The counter of every claim of the plan in one row (the app's design until migration 0042,
+# there on the plans row itself; here in a table of its own that nothing references): every
+# buyer of the plan queues for it.
+PLACE_ONE_ROW = """place AS (
+    UPDATE plan_counters c SET held = c.held + 1 FROM plans pl
     WHERE c.plan_id = $1 AND pl.id = c.plan_id AND c.held < pl.max_plots
       AND EXISTS (SELECT 1 FROM plot)
-    RETURNING pl.id, pl.season_id, pl.price_fen"""
-# The plan's places split over 16 rows, each with its share of max_plots: a buyer takes a
-# place in a row nobody else is updating (SKIP LOCKED), as the yardstick takes a plot, and
-# waits for one only when every row with room is busy (then `shard_free` found none). The
-# picks are steps of their own before `place`: a place taken in one UPDATE whose WHERE both
-# skips and waits lost buyers (a SKIP LOCKED pick finding every row busy).
-SPLIT_STEPS = """shard_free AS (
-    SELECT plan_id, shard FROM plan_places WHERE plan_id = $1 AND held < cap
-    ORDER BY (shard + $4) % 16 LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED
-), shard_wait AS (
-    SELECT plan_id, shard FROM plan_places WHERE plan_id = $1 AND held < cap
-      AND NOT EXISTS (SELECT 1 FROM shard_free)
-    ORDER BY (shard + $4) % 16 LIMIT 1 FOR NO KEY UPDATE
-), shard_pick AS (
-    SELECT * FROM shard_free UNION ALL SELECT * FROM shard_wait
-), """
-PLACE_SPLIT = """UPDATE plan_places s SET held = s.held + 1 FROM plans pl
-    WHERE (s.plan_id, s.shard) = (SELECT plan_id, shard FROM shard_pick)
-      AND pl.id = s.plan_id AND EXISTS (SELECT 1 FROM plot)
-    RETURNING pl.id, pl.season_id, pl.price_fen"""
+    RETURNING pl.id
+), sub AS ("""
 # Not a way the app may run (max_plots unguarded): the plan's place read, not taken.
-PLACE_READ = """SELECT id, season_id, price_fen FROM plans
-    WHERE id = $1 AND held < max_plots AND EXISTS (SELECT 1 FROM plot)"""
-KINDS = {  # the steps before `place`, and `place`
-    "reservation": ("", PLACE_TAKEN),
-    "counter in its own row": ("", PLACE_OWN_ROW),
-    "places in 16 rows": (SPLIT_STEPS, PLACE_SPLIT),
-    "without the counter": ("", PLACE_READ),
+PLACE_READ = """place AS (
+    SELECT id FROM plans WHERE id = $1 AND EXISTS (SELECT 1 FROM plot)
+), sub AS ("""
+KINDS = {  # the steps that take a place (None: the app's), and what counts the claims
+    "reservation": (None, "SELECT sum(held) FROM plan_places WHERE plan_id = 1"),
+    "one counter row": (PLACE_ONE_ROW, "SELECT held FROM plan_counters WHERE plan_id = 1"),
+    "without the counter": (PLACE_READ, None),
 }
 TABLES = """
 CREATE SEQUENCE bench_buyer;
 CREATE SEQUENCE bench_plot;
 CREATE TABLE plan_counters (plan_id int PRIMARY KEY, held int NOT NULL);
 INSERT INTO plan_counters SELECT id, 0 FROM plans;
-CREATE TABLE plan_places (
-    plan_id int, shard int, held int NOT NULL, cap int NOT NULL, PRIMARY KEY (plan_id, shard)
-);
-INSERT INTO plan_places SELECT id, g, 0, (max_plots + 15 - g) / 16
-FROM plans, generate_series(0, 15) g;
 """
-# Every claim counted once, wherever its kind counts it.
-HELD = """SELECT (SELECT held FROM plans WHERE id = 1)
-    + (SELECT held FROM plan_counters WHERE plan_id = 1)
-    + (SELECT sum(held) FROM plan_places WHERE plan_id = 1)"""
 
 
-def reservation_script(steps: str, place: str) -> str:
+def reservation_script(place: str | None) -> str:
     """The route's statement (farm/subscriptions/claims.py, "reserve this plot") with
     pgbench's variables for its parameters: no address limit, no relapse, the buyer given
-    rather than found by session (an index probe)."""
+    rather than found by session (an index probe); `place` instead of the app's place steps."""
     sql = claims._RESERVE_FIRST_FREE
-    taken = "place AS (\n    " + PLACE_TAKEN
-    assert taken in sql, "the reservation's counter update moved: update this bench"
-    sql = sql.replace(taken, steps + "place AS (\n    " + place)
+    assert APP_PLACE.search(sql), "the reservation's place steps moved: update this bench"
+    if place is not None:
+        sql = APP_PLACE.sub(lambda _m: place, sql)
     values = {
         1: "1", 2: "current_date", 3: ":plot::int", 4: ":buyer::int", 5: "40", 6: "now()",
         7: "now() + interval '15 minutes'", 8: "'{}'::int[]", 9: "NULL::text", 10: "false",
         11: "now() - interval '30 minutes'", 12: "''", 13: "''", 14: "now()", 15: "0",
+        16: ":shard",
     }  # fmt: skip
     sql = re.sub(r"\$(\d+)", lambda m: values[int(m.group(1))], sql)
     one_line = " ".join(line.split("--")[0].strip() for line in sql.splitlines())
@@ -161,8 +136,9 @@ async def check(dsn: str, kind: str, buyers: int) -> str | None:
         )
         if not claims_ == plots == buyers:
             return f"{kind}: {claims_} claims on {plots} plots for {buyers} buyers"
-        held = await conn.fetchval(HELD)
-        if kind != "without the counter" and held != claims_:
+        counted = KINDS[kind][1]
+        held = await conn.fetchval(counted) if counted else claims_
+        if held != claims_:
             return f"{kind}: {held} counted but {claims_} claims"
         return None
     finally:
@@ -192,7 +168,7 @@ async def run(args: argparse.Namespace) -> int:
             conn = await asyncpg.connect(dsn)
             await conn.execute(TABLES)
             await conn.close()
-            scripts = {kind: reservation_script(*steps) for kind, steps in KINDS.items()}
+            scripts = {kind: reservation_script(place) for kind, (place, _n) in KINDS.items()}
             scripts["yardstick"] = yardstick_script()
             rates: dict[str, list[float]] = {kind: [] for kind in scripts}
             print(f"1 plan of {sale.PLOTS_PER_FIELD} plots, {args.clients} connections, "

@@ -32,27 +32,32 @@ SHARDS = 16
 # The room in shard `s` of plan `pl`, as SQL: the two aliases are the caller's.
 ROOM = "s.held < (pl.max_plots + 15 - s.shard) / 16"
 
-# Free first (a row no other transaction is updating), else wait for one. A wait re-checks the
-# row as it is after the other's commit, so a row that filled up meanwhile answers nothing:
-# `take_place` then looks again.
-_TAKE = """
-UPDATE plan_places SET held = held + 1 WHERE id = (
+# Free first (a row no other transaction is updating), else wait for one. A wait waits for
+# exactly one row, chosen unlocked: a locking search with LIMIT that finds its first row full
+# after the wait keeps that row locked and goes on to wait for the next, so two such searches
+# could each hold the row the other waits for. The wait re-checks the row as the other's commit
+# left it, so a row that filled up meanwhile answers nothing: `take_place` then looks again.
+_ROOMY = f"""
     SELECT s.id FROM plan_places s JOIN plans pl ON pl.id = s.plan_id
-    WHERE s.plan_id = $1 AND {room}
-    ORDER BY (s.shard + $2) % 16 LIMIT 1 {lock}
-)
-"""
-_TAKE_FREE = _TAKE.format(room=ROOM, lock="FOR NO KEY UPDATE OF s SKIP LOCKED")
-_TAKE_WAIT = _TAKE.format(room=ROOM, lock="FOR NO KEY UPDATE OF s")
-_TAKE_SQLITE = _TAKE.format(room=ROOM, lock="")
+    WHERE s.plan_id = $1 AND {ROOM}
+    ORDER BY (s.shard + $2) % 16 LIMIT 1"""  # noqa: S608  (constants only)
+_TAKE_FREE = f"""
+UPDATE plan_places SET held = held + 1
+WHERE id = ({_ROOMY} FOR NO KEY UPDATE OF s SKIP LOCKED)"""  # noqa: S608
+_TAKE_WAIT = f"""
+UPDATE plan_places s SET held = s.held + 1 FROM plans pl
+WHERE s.id = ({_ROOMY}) AND pl.id = s.plan_id AND {ROOM}"""  # noqa: S608
+_TAKE_SQLITE = f"""
+UPDATE plan_places SET held = held + 1 WHERE id = ({_ROOMY})"""  # noqa: S608
 
-_GIVE = """
-SELECT id FROM plan_places WHERE plan_id = $1 AND held > 0
-ORDER BY (shard + $2) % 16 LIMIT 1 {lock}
-"""
-_GIVE_FREE = _GIVE.format(lock="FOR NO KEY UPDATE SKIP LOCKED")
-_GIVE_WAIT = _GIVE.format(lock="FOR NO KEY UPDATE")
-_GIVE_SQLITE = _GIVE.format(lock="")
+_HOLDING = """
+    SELECT id FROM plan_places WHERE plan_id = $1 AND held > 0
+    ORDER BY (shard + $2) % 16 LIMIT 1"""
+_GIVE_FREE = _HOLDING + " FOR NO KEY UPDATE SKIP LOCKED"
+_GIVE_WAIT = f"""
+SELECT id FROM plan_places WHERE id = ({_HOLDING}) AND held > 0
+FOR NO KEY UPDATE"""  # noqa: S608
+_GIVE_UNLOCKED = _HOLDING
 
 # A wait that found its row full looks again this many times before the plan counts as full.
 _LOOKS = 4
@@ -94,13 +99,7 @@ async def give_back(
     """Delete a claim (or claims) of the plan with `delete`, which says how many went, and
     give their places back. The place row is locked before the delete (the lock order
     above); with no place held (a count set by hand), the delete still runs."""
-    start = _start()
-    if is_postgres(conn):
-        place = await _first(conn, _GIVE_FREE, [plan_id, start])
-        if place is None:
-            place = await _first(conn, _GIVE_WAIT, [plan_id, start])
-    else:
-        place = await _first(conn, _GIVE_SQLITE, [plan_id, start])
+    place = await _place_to_give_back(conn, plan_id)
     gone = await delete()
     if gone == 1 and place is not None:
         await conn.execute_query(
@@ -110,6 +109,22 @@ async def give_back(
     elif gone > 1:  # more than one place to give back: count again
         await recount(conn, plan_id)
     return gone
+
+
+async def _place_to_give_back(conn: BaseDBAsyncClient, plan_id: int) -> int | None:
+    """A place row of the plan holding a place, locked: one no reservation is updating if
+    there is one, else wait for one (and look again if it was emptied meanwhile)."""
+    start = _start()
+    if not is_postgres(conn):
+        return await _first(conn, _GIVE_UNLOCKED, [plan_id, start])
+    for _look in range(_LOOKS):
+        for sql in (_GIVE_FREE, _GIVE_WAIT):
+            place = await _first(conn, sql, [plan_id, start])
+            if place is not None:
+                return place
+        if not await _first(conn, _GIVE_UNLOCKED, [plan_id, start]):
+            return None  # nothing held (a count set by hand): nothing to give back
+    return None
 
 
 async def has_room(conn: BaseDBAsyncClient, plan_id: int) -> bool:

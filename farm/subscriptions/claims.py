@@ -194,16 +194,16 @@ WITH buyer AS (
     WHERE s.plan_id = pl.id AND {room} AND EXISTS (SELECT 1 FROM plot)
     ORDER BY (s.shard + $16) % 16 LIMIT 1
     FOR NO KEY UPDATE OF s SKIP LOCKED
-), place_wait AS (  -- every row with room is being updated: wait for one
+), place_wait AS (  -- every row with room is being updated: the one to wait for, unlocked
     SELECT s.id FROM plan_places s, offer pl
     WHERE s.plan_id = pl.id AND {room} AND EXISTS (SELECT 1 FROM plot)
       AND NOT EXISTS (SELECT 1 FROM place_free)
     ORDER BY (s.shard + $16) % 16 LIMIT 1
-    FOR NO KEY UPDATE OF s
-), place AS (
-    UPDATE plan_places SET held = held + 1
-    WHERE id = (SELECT id FROM place_free UNION ALL SELECT id FROM place_wait)
-    RETURNING plan_id
+), place AS (  -- waits for that one row alone, and takes it only if it still has room
+    UPDATE plan_places s SET held = s.held + 1 FROM offer pl
+    WHERE s.id = (SELECT id FROM place_free UNION ALL SELECT id FROM place_wait)
+      AND pl.id = s.plan_id AND {room}
+    RETURNING s.plan_id
 ), sub AS (
     INSERT INTO subscriptions (
         customer_id, season_id, plan_id, plot_id, status, price_fen, sign_name, reserved_at,

@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
-from farm.errors import FieldErrors, NotFound
+from farm.errors import Conflict, FieldErrors, NotFound
 from farm.land import console, console_routes
 from farm.land.console import FieldInput, GridInput, PlotInput
 from farm.land.models import Cooperative, Field, Plan, PlanPerk, Plot, PlotClaim, Season
@@ -18,7 +18,15 @@ from farm.seasons import console as console_seasons
 from farm.seasons import console_routes as season_routes
 from farm.seasons.console import PerkInput, PlanInput, SeasonInput
 from farm.subscriptions import services as subscriptions
-from tests.support import NOW, TODAY, csrf_of, log_in_client, make_customer, make_season
+from tests.support import (
+    NOW,
+    TODAY,
+    csrf_of,
+    log_in_client,
+    make_customer,
+    make_season,
+    places_held,
+)
 
 FAR = 60 * 24 * 365 * 10  # minutes: a reservation that is still live whatever the clock says
 
@@ -576,6 +584,34 @@ async def test_a_plan_with_a_sold_plot_keeps_its_terms_but_takes_new_names_and_c
     assert (kept.name, kept.crop_plan, kept.max_plots, kept.price_fen) == (
         "一分地（新）", "萝卜", 2, 58000,
     )  # fmt: skip
+
+
+async def test_a_plan_offering_fewer_plots_has_room_for_exactly_what_it_now_offers(conn):
+    """Its places are shared out again: rows that held nothing under the old max_plots must
+    not keep room the plan no longer has."""
+    plan = await make_season(plots=40, max_plots=40)
+    season = await Season.get(id=plan.season_id)
+    manager = await manager_of(season.cooperative_id)
+    for i in range(12):
+        customer = await make_customer(f"early{i}@example.com")
+        await subscriptions.reserve_plot(
+            customer=customer, plan_id=plan.id, plot_id=None, today=TODAY, now=NOW, minutes=FAR
+        )
+    plan.max_plots = 14
+    await console_seasons.update_plan(manager=manager, plan_id=plan.id, data=plan_input(plan))
+    won = 0
+    for i in range(5):
+        customer = await make_customer(f"late{i}@example.com")
+        try:
+            await subscriptions.reserve_plot(
+                customer=customer, plan_id=plan.id, plot_id=None, today=TODAY, now=NOW,
+                minutes=FAR,
+            )  # fmt: skip
+            won += 1
+        except Conflict:
+            pass
+    assert won == 2
+    assert await PlotClaim.filter(plan_id=plan.id).count() == 14 == await places_held(plan)
 
 
 async def test_a_plan_with_only_a_reservation_may_still_change_its_price(conn):

@@ -26,10 +26,17 @@ async def held(plan) -> int:
 
 
 async def buyers(n: int) -> list[User]:
+    return await buyers_named("rush", n)
+
+
+async def buyers_named(prefix: str, n: int) -> list[User]:
     await User.bulk_create(
-        [User(email=f"rush{i}@example.com", name=f"买家{i}", password_hash="x") for i in range(n)]
+        [
+            User(email=f"{prefix}{i}@example.com", name=f"买家{i}", password_hash="x")
+            for i in range(n)
+        ]
     )
-    return list(await User.filter(email__startswith="rush").order_by("id"))
+    return list(await User.filter(email__startswith=prefix).order_by("id"))
 
 
 @pytest.mark.postgres
@@ -46,6 +53,39 @@ async def test_two_hundred_concurrent_buyers_never_push_a_plan_past_max_plots(co
     winners = [r for r in results if r is not None]
     assert len(winners) == 25 and len({w.plot_id for w in winners}) == 25
     assert await held(plan) == 25 == await PlotClaim.filter(plan_id=plan.id).count()
+
+
+@pytest.mark.postgres
+async def test_releases_lapses_and_buyers_at_once_keep_the_places_equal_to_the_claims(conn):
+    """Buyers take places while others release theirs and lapsed ones are cleared: every
+    place row is locked before its claim changes, so nobody waits in a circle (a deadlock
+    would raise here) and the places end equal to the claims, within max_plots."""
+    plan = await make_season(plots=60, max_plots=30)
+    everyone = await buyers(90)
+    first = [await reserve(c, plan) for c in everyone[:30]]
+    assert await held(plan) == 30
+
+    async def attempt(customer):
+        try:
+            return await reserve(customer, plan, now=later(1))
+        except Conflict:
+            return None
+
+    async def release(sub):
+        return await services.release_reservation(subscription_id=sub.id, now=later(1))
+
+    results = await asyncio.gather(
+        *(release(sub) for sub in first[:20]),
+        *(attempt(c) for c in everyone[30:]),
+        services.release_lapsed_reservations(now=later(15)),  # the other 10 first ones
+    )
+    assert all(results[:20])  # every release went through
+    claims = await PlotClaim.filter(plan_id=plan.id).count()
+    assert claims == await held(plan) and claims <= 30
+    # A second wave once the first has settled: the plan fills up exactly.
+    late = await buyers_named("late", 40)
+    await asyncio.gather(*(attempt(c) for c in late))
+    assert await held(plan) == 30 == await PlotClaim.filter(plan_id=plan.id).count()
 
 
 @pytest.mark.postgres

@@ -161,8 +161,10 @@ async def test_the_ledger_and_household_csvs_read_back_and_never_run_a_formula(c
     r = await client.get(f"/manage/households/{household.id}/year.csv?year=2026")
     assert r.status_code == 200
     header, *rows = parse_csv(r.content)
-    assert rows[0][1] == "2025-01-01" and rows[0][4:] == ["365", "", "", "27000.00"]
-    assert rows[1][1] == "2026-04-01" and rows[1][6:] == ["1.50", "30.00"]
+    assert all(len(row) == len(header) == 9 for row in rows)
+    assert header[5] == "每亩每年流转费（元）"  # the transfer's own rate, in yuan as the amounts
+    assert rows[0][1] == "2025-01-01" and rows[0][4:] == ["365", "900.00", "", "", "27000.00"]
+    assert rows[1][1] == "2026-04-01" and rows[1][5:] == ["", "除草", "1.50", "30.00"]
     assert rows[-1][-1] == "27030.00"
 
 

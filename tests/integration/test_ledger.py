@@ -486,3 +486,5 @@ async def test_the_forms_land_history_and_the_households_year_show_each_transfer
     assert "¥1,234" in history and "¥900" in history  # its own; the household's when none
     year = (await client.get(f"/manage/households/{household.id}/year?year=2026")).text
     assert "¥1,234" in year and "¥900" in year
+    rent = year.split('aria-label="土地流转费"')[1].split("</table>")[0]  # a phone stacks it
+    assert 'class="data compact stacked"' in rent and 'data-label="每亩每年流转费"' in rent

@@ -32,6 +32,7 @@ from farm.fieldwork import catalogue_routes, ledger_routes, report_routes
 from farm.fieldwork import correction_routes as entry_correction_routes
 from farm.fieldwork import photo_routes as field_photo_routes
 from farm.fieldwork import routes as fieldwork_routes
+from farm.fieldwork.services import field_resize_problem
 from farm.gifts import routes as gift_routes
 from farm.land import console_routes
 from farm.land import routes as land_routes
@@ -335,4 +336,6 @@ def create_app(
     app.state.stripe_reads = StripeReadGate(timedelta(seconds=settings.stripe_poll_seconds))
     app.state.security_headers = headers
     app.state.queue_mail = queue_mail  # accounts queue reset mail with it (they stand below)
+    # A field's form asks it whether households' land still fits a new size (land stands below).
+    app.state.field_resize_check = field_resize_problem
     return app

@@ -166,13 +166,19 @@ async def select(conn: BaseDBAsyncClient, sql: str, params: list[object]) -> lis
 
 
 async def one_or_not_found(
-    query: QuerySet[M], missing: str, *, conn: BaseDBAsyncClient | None = None
+    query: QuerySet[M],
+    missing: str,
+    *,
+    conn: BaseDBAsyncClient | None = None,
+    no_key: bool = False,
 ) -> M:
     """The row `query` finds, or NotFound(missing). The query says whose it must be (the
     manager's cooperative, the customer), so anyone else's is "not found" too. Within `conn`
-    the row is locked (FOR UPDATE) for the caller's transaction."""
+    the row is locked (FOR UPDATE, or FOR NO KEY UPDATE with `no_key`: for a caller that
+    changes none of its keys and need not stop rows referring to it) for the caller's
+    transaction."""
     if conn is not None:
-        query = query.select_for_update().using_db(conn)
+        query = query.select_for_update(no_key=no_key).using_db(conn)
     found = await query.first()
     if found is None:
         raise NotFound(missing)

@@ -43,26 +43,29 @@ def ledger_csv(year: int, rows: list[HouseholdYear], figures: YearFigures) -> Cs
 
 
 def household_csv(s: HouseholdStatement) -> CsvFile:
-    """One table: the transfers' rent lines, then the shifts' wage lines by date, then the
-    totals, told apart by the first column."""
+    """One table: the transfers' rent lines (each with its own rate), then the shifts' wage
+    lines by date, then the totals, told apart by the first column."""
     header = [_("Line"), _("Date"), _("Field"), _("Land (mu)"), _("Days in the year"),
-              _("Activity"), _("Hours worked"), _("Amount (yuan)")]  # fmt: skip
+              _("Rent per mu a year (yuan)"), _("Activity"), _("Hours worked"),
+              _("Amount (yuan)")]  # fmt: skip
     activities = _activities()
     lines: list[list[object]] = []
     for t in s.transfers:
         until = t.ends_on.isoformat() if t.ends_on else ""
         span = f"{t.starts_on.isoformat()} – {until}" if until else t.starts_on.isoformat()
-        lines.append([_("Land rent"), span, t.field_name, m2_to_mu(t.area_m2), t.days, "", "",
+        lines.append([_("Land rent"), span, t.field_name, m2_to_mu(t.area_m2), t.days,
+                      units.fen_to_yuan(t.rent_fen_per_mu_year), "", "",
                       units.fen_to_yuan(t.rent_fen)])  # fmt: skip
     for shift in s.shifts.items:
-        lines.append([_("Wages"), shift.worked_on.isoformat(), shift.field_name, "", "",
+        lines.append([_("Wages"), shift.worked_on.isoformat(), shift.field_name, "", "", "",
                       activities.get(shift.activity, _("Other work")),
                       shift.hours.quantize(CENTS), units.fen_to_yuan(shift.wages_fen)])  # fmt: skip
     row = s.row
-    lines.append([_("Land rent"), _("Total"), "", "", "", "", "", units.fen_to_yuan(row.rent_fen)])
-    lines.append([_("Wages"), _("Total"), "", "", "", "", row.hours.quantize(CENTS),
+    lines.append([_("Land rent"), _("Total"), "", "", "", "", "", "",
+                  units.fen_to_yuan(row.rent_fen)])  # fmt: skip
+    lines.append([_("Wages"), _("Total"), "", "", "", "", "", row.hours.quantize(CENTS),
                   units.fen_to_yuan(row.wages_fen)])  # fmt: skip
-    lines.append([_("Total"), "", "", "", "", "", "", units.fen_to_yuan(row.total_fen)])
+    lines.append([_("Total"), "", "", "", "", "", "", "", units.fen_to_yuan(row.total_fen)])
     names = {"household": s.household.name, "year": s.year}
     return CsvFile(
         content=csv_bytes(header, lines),

@@ -265,19 +265,7 @@ async def _check_transferred(
             .only("id", "name", "width_m", "height_m")
         )  # fmt: skip
         fields = {**fields, **{f.id: f for f in locked}}
-    others = LandTransfer.filter(
-        Q(ends_on=None) | Q(ends_on__gt=since), field_id__in=list(land), starts_on__lte=today
-    )
-    if household_id is not None:
-        others = others.exclude(household_id=household_id)
-    held: dict[int, list[ledger_rules.Held]] = {}
-    rows = await others.using_db(conn).values("id", "field_id", "area_m2", "starts_on", "ends_on")
-    for t in rows:
-        held.setdefault(t["field_id"], []).append(
-            ledger_rules.Held(
-                t["id"], t["field_id"], Decimal(t["area_m2"]), t["starts_on"], t["ends_on"]
-            )  # fmt: skip
-        )
+    held = await _held_since(conn, list(land), since=since, today=today, but_household=household_id)
     for field_id, area in land.items():
         f = fields[field_id]
         size = Decimal(f.width_m) * Decimal(f.height_m)
@@ -291,6 +279,45 @@ async def _check_transferred(
                    "taken": units.plain_number(taken),
                    "left": units.plain_number(max(size - taken, 0))},
             )  # fmt: skip
+
+
+async def _held_since(
+    conn: BaseDBAsyncClient | None, field_ids: list[int], *, since: date, today: date,
+    but_household: int | None = None,
+) -> dict[int, list[ledger_rules.Held]]:  # fmt: skip
+    """By field, the transfers of its land (other than `but_household`'s) in force on any day
+    from `since` on, started by `today`."""
+    query = LandTransfer.filter(
+        Q(ends_on=None) | Q(ends_on__gt=since), field_id__in=field_ids, starts_on__lte=today
+    )
+    if but_household is not None:
+        query = query.exclude(household_id=but_household)
+    held: dict[int, list[ledger_rules.Held]] = {}
+    rows = await query.using_db(conn).values("id", "field_id", "area_m2", "starts_on", "ends_on")
+    for t in rows:
+        held.setdefault(t["field_id"], []).append(
+            ledger_rules.Held(
+                t["id"], t["field_id"], Decimal(t["area_m2"]), t["starts_on"], t["ends_on"]
+            )  # fmt: skip
+        )
+    return held
+
+
+async def field_resize_problem(
+    conn: BaseDBAsyncClient, *, field: Field, area_m2: Decimal, today: date
+) -> str | None:
+    """Why `field` cannot have `area_m2` (farm.land.console.ResizeCheck, which the app hands
+    to the field's form): households hold more of it from `today` on, or None. Called with
+    the field's row locked FOR NO KEY UPDATE, as _check_transferred locks it, so land saved
+    on the field at the same moment is counted before the resize or after it."""
+    held = await _held_since(conn, [field.id], since=today, today=today)
+    taken = ledger_rules.most_held(held.get(field.id, []), since=today)
+    if taken <= area_m2:
+        return None
+    return _(
+        "Households have transferred %(taken)s m² of this field, more than the %(asked)s m² "
+        "asked: give back some of their land on the households' pages first."
+    ) % {"taken": units.plain_number(taken), "asked": units.plain_number(area_m2)}
 
 
 async def own_household(*, manager: User, household_id: int) -> Household:

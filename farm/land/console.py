@@ -7,10 +7,11 @@ input with FieldErrors before writing anything."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -97,14 +98,27 @@ class FieldMap:
     status: str = ""
 
 
+class ResizeCheck(Protocol):
+    """What stands above land and holds some of a field (fieldwork: the land households
+    transferred) says of its new size: why it may not have `area_m2` from `today` on, or
+    None. Called within the resize's transaction (`conn`), the field's row locked FOR NO KEY
+    UPDATE; the app passes farm.fieldwork.services.field_resize_problem."""
+
+    def __call__(
+        self, conn: BaseDBAsyncClient, *, field: Field, area_m2: Decimal, today: date
+    ) -> Awaitable[str | None]: ...
+
+
 async def own_field(
-    *, manager: User, field_id: int, conn: BaseDBAsyncClient | None = None
+    *, manager: User, field_id: int, conn: BaseDBAsyncClient | None = None, no_key: bool = False
 ) -> Field:
-    """The manager's field (locked, within `conn`); any other is 'not found'."""
+    """The manager's field (locked, within `conn`: FOR NO KEY UPDATE with `no_key`); any
+    other is 'not found'."""
     return await one_or_not_found(
         Field.filter(id=field_id, cooperative_id=manager.cooperative_id),
         _("This field does not exist."),
         conn=conn,
+        no_key=no_key,
     )
 
 
@@ -172,14 +186,21 @@ async def create_field(*, manager: User, data: FieldInput) -> Field:
         )  # fmt: skip
 
 
-async def update_field(*, manager: User, field_id: int, data: FieldInput) -> Field:
-    """Rename or resize a field; it may not shrink from under its plots."""
+async def update_field(
+    *, manager: User, field_id: int, data: FieldInput, today: date, resize_check: ResizeCheck
+) -> Field:
+    """Rename or resize a field; it may not shrink from under its plots, nor below what
+    `resize_check` allows (the land households hold of it from `today` on), said beside its
+    size."""
     await own_field(manager=manager, field_id=field_id)
     name, width, height = _check_field(data)
     assert width is not None and height is not None
     async with in_transaction() as conn:
         await Cooperative.filter(id=manager.cooperative_id).select_for_update().using_db(conn)
-        found = await own_field(manager=manager, field_id=field_id, conn=conn)
+        # FOR NO KEY UPDATE, as saving a household's land locks its fields: land saved on
+        # this field at the same moment is counted before this resize or after it, never
+        # beside it. Cutting a plot (FOR UPDATE) waits for it too.
+        found = await own_field(manager=manager, field_id=field_id, conn=conn, no_key=True)
         await _name_taken(manager, name, conn, but=found.id)
         plots = await Plot.filter(field_id=found.id).using_db(conn).order_by("code")
         outside = rules.sticking_out([_shape(p) for p in plots], width=width, height=height)
@@ -190,6 +211,9 @@ async def update_field(*, manager: User, field_id: int, data: FieldInput) -> Fie
                     for side, code in outside.items()
                 }
             )
+        problem = await resize_check(conn, field=found, area_m2=width * height, today=today)
+        if problem:
+            raise FieldErrors({"size": problem})
         found.name, found.width_m, found.height_m = name, width, height
         await found.save(using_db=conn)
     return found

@@ -25,6 +25,7 @@ from farm.web import (
     parse_id,
     render,
     require_manager,
+    today,
 )
 
 FIELD_NAMES = ("name", "width_m", "height_m")
@@ -98,8 +99,10 @@ async def _field_page(
 async def _update_field(
     request: Request, manager: User, field_id: int, values: dict[str, str]
 ) -> str:
-    data = console.FieldInput(**values)
-    await console.update_field(manager=manager, field_id=field_id, data=data)
+    await console.update_field(
+        manager=manager, field_id=field_id, data=console.FieldInput(**values),
+        today=today(request), resize_check=request.app.state.field_resize_check,
+    )  # fmt: skip
     return f"/manage/fields/{field_id}?saved=1"
 
 

@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 from farm.accounts.models import Role
 from farm.accounts.services import sign_up
 from farm.errors import Conflict, FieldErrors, NotFound
+from farm.fieldwork.services import field_resize_problem
 from farm.land import console, console_routes
 from farm.land.console import FieldInput, GridInput, PlotInput
 from farm.land.models import Cooperative, Field, Plan, PlanPerk, Plot, PlotClaim, Season
@@ -280,11 +281,13 @@ async def test_a_field_cannot_shrink_from_under_its_plots_but_may_be_renamed(con
         await console.update_field(
             manager=manager, field_id=plan.field_id,
             data=FieldInput(name="试验田", width_m="35", height_m="10"),
+            today=TODAY, resize_check=field_resize_problem,
         )  # fmt: skip
     assert refused.value.errors == {"width_m": "Plot T04 would lie outside the field."}
     field = await console.update_field(
         manager=manager, field_id=plan.field_id,
         data=FieldInput(name="新名字", width_m="45", height_m="10"),
+        today=TODAY, resize_check=field_resize_problem,
     )  # fmt: skip
     assert (field.name, field.width_m) == ("新名字", Decimal(45))
 

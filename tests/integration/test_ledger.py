@@ -161,8 +161,10 @@ async def test_the_ledger_and_household_csvs_read_back_and_never_run_a_formula(c
     r = await client.get(f"/manage/households/{household.id}/year.csv?year=2026")
     assert r.status_code == 200
     header, *rows = parse_csv(r.content)
-    assert rows[0][1] == "2025-01-01" and rows[0][4:] == ["365", "", "", "27000.00"]
-    assert rows[1][1] == "2026-04-01" and rows[1][6:] == ["1.50", "30.00"]
+    assert all(len(row) == len(header) == 9 for row in rows)
+    assert header[5] == "每亩每年流转费（元）"  # the transfer's own rate, in yuan as the amounts
+    assert rows[0][1] == "2025-01-01" and rows[0][4:] == ["365", "900.00", "", "", "27000.00"]
+    assert rows[1][1] == "2026-04-01" and rows[1][5:] == ["", "除草", "1.50", "30.00"]
     assert rows[-1][-1] == "27030.00"
 
 
@@ -353,6 +355,44 @@ async def test_land_given_back_leaves_room_in_its_field_for_another_household(ap
     assert (await transfers_of(second))[0][1:] == (f"{Decimal(size):.2f}", date(2026, 9, 1), None)
 
 
+async def resize(client, farm, height, name="改名"):
+    """The field's form posted by its manager: 试验田 is 40 m wide, its plots 6.667 m deep."""
+    token = await log_in_client(client, "li@coop.cn")
+    return await client.post(
+        f"/manage/fields/{farm.field.id}",
+        data={"name": name, "width_m": "40", "height_m": height, "csrf_token": token},
+    )
+
+
+async def test_a_field_cannot_shrink_below_the_land_households_hold_and_nothing_changes(client):
+    farm = await a_farm()
+    household = await land_of(farm, "300")
+    await manager_of(farm.coop)
+    before = await transfers_of(household)
+    r = await resize(client, farm, "7")  # 280 m²: the plots fit, the households' land not
+    assert r.status_code == 422
+    said = "农户已流转此田块 300 平方米，多于所填的 280 平方米：请先在农户页面退还部分土地。"
+    assert f'<small class="error" id="err-size">{said}</small>' in r.text  # under the sides
+    assert r.text.count('aria-describedby="err-size"') == 2 and 'href="#f-size"' in r.text
+    field = await Field.get(id=farm.field.id)
+    assert (field.name, field.width_m, field.height_m) == ("试验田", Decimal(40), Decimal(10))
+    assert await transfers_of(household) == before
+
+
+async def test_a_field_may_shrink_to_the_land_households_hold_now_whatever_they_held_before(
+    client,
+):
+    farm = await a_farm()
+    household = await land_of(farm, "300")
+    await land_of(farm, "400", starts_on=date(2019, 1, 1), ends_on=date(2020, 1, 1))
+    await manager_of(farm.coop)
+    r = await resize(client, farm, "7.5")  # 300 m²: just what is held today
+    assert r.status_code == 303, r.text
+    field = await Field.get(id=farm.field.id)
+    assert (field.name, field.width_m, field.height_m) == ("改名", Decimal(40), Decimal("7.5"))
+    assert await transfers_of(household) == [(farm.field.id, "300.00", date(2025, 1, 1), None)]
+
+
 async def test_the_ledger_and_a_households_year_make_the_same_queries_for_1_or_many_rows(client):
     farm = await a_farm()
     await manager_of(farm.coop)
@@ -446,3 +486,5 @@ async def test_the_forms_land_history_and_the_households_year_show_each_transfer
     assert "¥1,234" in history and "¥900" in history  # its own; the household's when none
     year = (await client.get(f"/manage/households/{household.id}/year?year=2026")).text
     assert "¥1,234" in year and "¥900" in year
+    rent = year.split('aria-label="土地流转费"')[1].split("</table>")[0]  # a phone stacks it
+    assert 'class="data compact stacked"' in rent and 'data-label="每亩每年流转费"' in rent

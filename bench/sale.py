@@ -81,8 +81,55 @@ class Result:
 # --- seeding -----------------------------------------------------------------------------
 
 
-async def seed(dsn: str, *, fields: int, customers: int, today: date) -> list[list[int]]:
-    """Bulk rows in one transaction; returns each plan's plot ids (plan ids are 1..fields)."""
+# Earlier seasons' families: Jutudi had about 9,000 subscribers a season.
+HISTORY_FAMILIES = 9000
+
+# Earlier seasons (ids from 2, a year apart, all over), each with a plan per field and a
+# completed subscription with its paid claim on every plot, until `$1` subscriptions: a sale
+# opens on a service that has sold before, with its tables (and the planner's statistics)
+# that size. $2: the buyers (their ids come first), $3: fields, $4: plots per field, $5:
+# today.
+HISTORY = f"""
+WITH past AS (
+    SELECT n, (n - 1) / ($3::int * $4::int) + 2 AS season_id,
+           ((n - 1) % ($3::int * $4::int)) + 1 AS plot_id
+    FROM generate_series(1, $1::int) n
+), seasons_made AS (
+    INSERT INTO seasons (id, name, name_en, starts_on, ends_on, sale_starts_on, sale_ends_on,
+                         ship_days_of_month, cutoff_days, ship_day_moves, cooperative_id)
+    SELECT k, '往季' || k, 'Past season ' || k, $5::date - 365 * k, $5::date - 365 * (k - 1) - 30,
+           $5::date - 365 * k - 60, $5::date - 365 * k, '1,16', 2, '', 1
+    FROM generate_series(2, (SELECT max(season_id) FROM past)) k
+    RETURNING id
+), plans_made AS (
+    INSERT INTO plans (id, name, name_en, plot_area_m2, care_mode, crop_plan, crop_plan_en,
+                       price_fen, max_plots, field_id, season_id)
+    SELECT 1000 * s.id + f, '一分地', '1 fen', 66.67, 'managed', '', '', 58000, $4, f, s.id
+    FROM seasons_made s, generate_series(1, $3) f
+    RETURNING id
+), subs AS (
+    INSERT INTO subscriptions (id, customer_id, season_id, plan_id, plot_id, status, price_fen,
+                               sign_name, reserved_at, activated_at, cancel_reason,
+                               refunded_fen, recipient, phone, province, city, address)
+    SELECT 1000000 + p.n, $2 + 1 + p.n % {HISTORY_FAMILIES}, p.season_id,
+           1000 * p.season_id + (p.plot_id - 1) / $4 + 1, p.plot_id, 'completed', 58000, '往户',
+           now() - interval '1 year', now() - interval '1 year', '', 0, '往户', '13800138000',
+           '安徽', '合肥', '人民路 1 号'
+    FROM past p
+    WHERE EXISTS (SELECT 1 FROM plans_made)
+    RETURNING id, customer_id, season_id, plan_id, plot_id
+)
+INSERT INTO plot_claims (season_id, plot_id, plan_id, customer_id, subscription_id, expires_at)
+SELECT season_id, plot_id, plan_id, customer_id, id, NULL FROM subs
+"""  # noqa: S608  (constants only)
+
+
+async def seed(
+    dsn: str, *, fields: int, customers: int, today: date, history: int = 0
+) -> list[list[int]]:
+    """Bulk rows in one transaction; returns each plan's plot ids (plan ids are 1..fields).
+    With `history`, that many completed subscriptions of earlier seasons (HISTORY), of
+    HISTORY_FAMILIES families more."""
     plots = []
     by_plan: list[list[int]] = []
     for f in range(1, fields + 1):
@@ -95,6 +142,7 @@ async def seed(dsn: str, *, fields: int, customers: int, today: date) -> list[li
             ids.append(plot_id)
         by_plan.append(ids)
     created = datetime.now(UTC)
+    users = customers + (HISTORY_FAMILIES if history else 0)
     conn = await asyncpg.connect(dsn)
     try:
         async with conn.transaction():
@@ -121,7 +169,7 @@ async def seed(dsn: str, *, fields: int, customers: int, today: date) -> list[li
                            "created_at", "email_confirmed_at"),
                           [(u, f"b{u}@sale.bench", f"买家{u}", "", PASSWORD_HASH,
                             "customer", "zh_CN", created, created)
-                           for u in range(1, customers + 1)]),
+                           for u in range(1, users + 1)]),
                 "sessions": (("id", "token_hash", "user_id", "created_at", "last_seen_at",
                               "expires_at", "user_agent"),
                              [(u, sessions.token_hash(session_token(u)), u, created, created,
@@ -134,6 +182,18 @@ async def seed(dsn: str, *, fields: int, customers: int, today: date) -> list[li
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f'(SELECT max(id) FROM "{table}"))'
                 )
+            if history:
+                await conn.execute(HISTORY, history, customers, fields, PLOTS_PER_FIELD, today)
+                await conn.execute(  # their plans' places count their claims
+                    "UPDATE plan_places s SET held = (c.n + 15 - s.shard) / 16 FROM (SELECT "
+                    "plan_id, count(*) AS n FROM plot_claims GROUP BY plan_id) c "
+                    "WHERE c.plan_id = s.plan_id"
+                )
+                for table in ("seasons", "plans"):  # the sale's new rows come after these
+                    await conn.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f'(SELECT max(id) FROM "{table}"))'
+                    )
             # The yardstick's own table: the same plots and plans.
             await conn.execute(YARD_SCHEMA)
             await conn.copy_records_to_table(
@@ -424,7 +484,9 @@ async def run(args: argparse.Namespace) -> int:
             picks = args.pick_requests or args.requests
             customers = WARMUP + args.requests + picks
             t0 = time.perf_counter()
-            by_plan = await seed(dsn, fields=args.fields, customers=customers, today=today)
+            by_plan = await seed(
+                dsn, fields=args.fields, customers=customers, today=today, history=args.history
+            )
             print(f"seeded {args.fields} fields x {PLOTS_PER_FIELD} plots, {customers} customers "
                   f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
             env = {
@@ -528,6 +590,10 @@ def main() -> None:
         "--pick-requests", type=int, default=0, help="buyers for 'pick one for me' (--requests)"
     )
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--history", type=int, default=100_000,
+        help="completed subscriptions of earlier seasons already in the database",
+    )  # fmt: skip
     parser.add_argument("--pool", type=int, default=16, help="database connections per worker")
     parser.add_argument("--port", type=int, default=8100, help="the app; the yardstick on +1")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")

@@ -90,7 +90,7 @@ def reservation_script(place: str | None) -> str:
     """The route's statement (farm/subscriptions/claims.py, "reserve this plot") with
     pgbench's variables for its parameters: no address limit, no relapse, the buyer given
     rather than found by session (an index probe); `place` instead of the app's place steps."""
-    sql = claims._RESERVE_FIRST_FREE
+    sql = claims._RESERVE_CHOSEN
     assert APP_PLACE.search(sql), "the reservation's place steps moved: update this bench"
     if place is not None:
         sql = APP_PLACE.sub(lambda _m: place, sql)
@@ -132,7 +132,7 @@ async def check(dsn: str, kind: str, buyers: int) -> str | None:
             held = await conn.fetchval("SELECT count(*) FROM yard_plots WHERE buyer IS NOT NULL")
             return None if held == buyers else f"yardstick: {held} held of {buyers}"
         claims_, plots = await conn.fetchrow(
-            "SELECT count(*), count(DISTINCT plot_id) FROM plot_claims"
+            "SELECT count(*), count(DISTINCT plot_id) FROM plot_claims WHERE season_id = 1"
         )
         if not claims_ == plots == buyers:
             return f"{kind}: {claims_} claims on {plots} plots for {buyers} buyers"
@@ -164,7 +164,7 @@ async def run(args: argparse.Namespace) -> int:
                 print(f"--clients x --each is at most {sale.PLOTS_PER_FIELD} (one plot each)")
                 return 2
             today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-            await sale.seed(dsn, fields=1, customers=buyers, today=today)
+            await sale.seed(dsn, fields=1, customers=buyers, today=today, history=args.history)
             conn = await asyncpg.connect(dsn)
             await conn.execute(TABLES)
             await conn.close()
@@ -213,6 +213,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--each", type=int, default=100, help="reservations per connection")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--history", type=int, default=100_000,
+        help="completed subscriptions of earlier seasons already in the database",
+    )  # fmt: skip
     sys.exit(asyncio.run(run(parser.parse_args())))
 
 

@@ -6,8 +6,9 @@
 Seeds a temporary PostgreSQL database (127.0.0.1:5432, dropped afterwards) with a season on
 sale today, `--fields` fields of 4,650 one-fen plots (one plan of 4,650 plots each),
 `--history` completed subscriptions of earlier seasons (a service that has sold before: the
-planner's statistics as Jutudi's would be), and a few thousand customers, each with a signed session cookie minted with the app's secret (user id,
-password stamp, CSRF token: what a login leaves in the session, without 8,000 argon2 logins).
+planner's statistics as Jutudi's would be), and a few thousand customers, each with a signed
+session cookie minted with the app's secret (user id, password stamp, CSRF token: what a
+login leaves in the session, without 8,000 argon2 logins).
 Then serves the app with its production command (`farm web --workers 2`, FARM_ENV=production)
 and drives it at `--connections` keep-alive connections, `--requests` reservations for each
 way of picking ("reserve this plot", each buyer a different plot; "pick one for me"), each

@@ -240,7 +240,7 @@ _RESERVE_SAMPLED = _RESERVE_PG.format(
     room=places.ROOM,
 )  # fmt: skip
 _RESERVE_FIRST_FREE = _RESERVE_PG.format(
-    chosen="false", picked="true", where_candidates="cardinality($8::int[]) = 0",
+    chosen="false", picked="true", where_candidates="p.id >= coalesce(($8::int[])[1], 0)",
     order="ORDER BY p.id", room=places.ROOM,
 )  # fmt: skip
 PICK_SAMPLE = 24
@@ -260,6 +260,7 @@ async def reserve_in_one_statement(
     now: datetime,
     expires_at: datetime,
     candidates: list[int],
+    from_id: int | None = None,
     limit: Limit | None = None,
 ) -> dict:
     """PostgreSQL only. The new subscription's columns (`id` None when nothing was reserved)
@@ -270,11 +271,13 @@ async def reserve_in_one_statement(
     confirmed. A plot asked for that the buyer's hold lapsed on after `relapse_since` is not
     taken.
     Picking (no plot_id), a free plot among `candidates`, or with none given the first free
-    plot."""
+    plot from `from_id` on (from the start without it)."""
     if plot_id is not None:
         sql = _RESERVE_CHOSEN
     else:
         sql = _RESERVE_SAMPLED if candidates else _RESERVE_FIRST_FREE
+        if not candidates and from_id is not None:
+            candidates = [from_id]  # $8[1]: where the first-free search starts
     counted = limit.counted if limit else Counted("", "", now)
     free = limit.free if limit else 0
     # The driver's connection itself (a prepared statement, one row back): on the hot path
@@ -290,6 +293,14 @@ async def reserve_in_one_statement(
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(exc) from exc
     return dict(row)
+
+
+def pick_start(plan_id: int) -> int | None:
+    """A random plot id in the plan's range to start a first-free search at, if this process
+    knows its plots: a search from the start scans every plot sold before the first free one,
+    thousands near the end of a sale (the caller searches from the start if this finds none)."""
+    bounds = _plan_ranges.get(plan_id)
+    return random.randint(*bounds) if bounds else None  # noqa: S311
 
 
 def pick_candidates(plan_id: int) -> list[int] | None:

@@ -277,15 +277,16 @@ async def _reserve_in_one_statement(
     subscription's columns, or None; and whether `limit` counted it (once, however many
     tries)."""
     conn = connections.get("default")
-    tries: list[list[int]] = [[]]
+    tries: list[tuple[list[int], int | None]] = [([], None)]
     if plot_id is None:
         sample = claims.pick_candidates(plan_id)
         if sample is None:
             await claims.learn_plot_ids(conn, plan_id)
             sample = claims.pick_candidates(plan_id)
-        tries = [sample, []] if sample else [[]]
+        if sample:  # a sample, then the first free plot from a random one, then from the start
+            tries = [(sample, None), ([], claims.pick_start(plan_id)), ([], None)]
     counted = False
-    for candidates in tries:
+    for candidates, from_id in tries:
         try:
             row = await claims.reserve_in_one_statement(
                 conn, plan_id=plan_id, plot_id=plot_id, customer_id=customer_id,
@@ -293,7 +294,7 @@ async def _reserve_in_one_statement(
                 relapse_since=now - timedelta(minutes=hold.relapse_minutes),
                 sign_name_max=SIGN_NAME_MAX, today=today,
                 now=now, expires_at=rules.reservation_expires_at(now=now, minutes=minutes),
-                candidates=candidates, limit=None if counted else limit,
+                candidates=candidates, from_id=from_id, limit=None if counted else limit,
             )  # fmt: skip
         except IntegrityError:  # the statement undid itself, its count included
             return None, counted

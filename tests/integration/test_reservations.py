@@ -133,3 +133,26 @@ async def test_a_very_long_customer_name_is_cut_to_fit_the_sign(conn):
     )
     sub = await reserve(customer, await make_season())
     assert sub.sign_name == long_name[:40]
+
+
+@pytest.mark.postgres
+async def test_a_pick_whose_sample_is_all_taken_searches_from_a_random_plot_then_from_the_start(
+    conn, monkeypatch
+):
+    """Near the end of a sale a search from the first plot would pass every plot sold before
+    the first free one: the second try starts at a random plot, the third from the start."""
+    from farm.land.models import Plot
+    from farm.subscriptions import claims
+
+    plan = await make_season(plots=6)
+    plots = [p.id for p in await Plot.filter(field_id=plan.field_id).order_by("id")]
+    for i, plot_id in enumerate(plots[1:3] + plots[4:]):  # free: the first and the fourth
+        await reserve(await make_customer(f"c{i}@example.com"), plan, plot_id=plot_id)
+    taken = [plots[1], plots[2]]
+    monkeypatch.setattr(claims, "pick_candidates", lambda plan_id: taken)
+    monkeypatch.setattr(claims, "pick_start", lambda plan_id: plots[2])
+    after_start = await reserve(await make_customer("a@example.com"), plan)
+    assert after_start.plot_id == plots[3]  # the first free one from the start given
+    monkeypatch.setattr(claims, "pick_start", lambda plan_id: plots[5])
+    wrapped = await reserve(await make_customer("b@example.com"), plan)
+    assert wrapped.plot_id == plots[0]  # none from there on: from the start

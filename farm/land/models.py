@@ -160,9 +160,10 @@ class Plan(Model):
 class PlanPlace(Model):
     """One of the 16 rows that count a plan's claims, so that its buyers do not queue for one.
 
-    Shard s may hold (max_plots + 15 - s) // 16 claims: the shares add up to max_plots.
-    farm/land/places.py takes and gives back places. A database trigger gives every new plan
-    its 16 rows."""
+    Shard s may hold `cap` = (max_plots + 15 - s) // 16 claims: the caps add up to max_plots.
+    farm/land/places.py takes and gives back places. Database triggers give every new plan its
+    16 rows and, when its max_plots changes, set the caps again and share the places held out
+    as the caps are (so no row keeps room the plan no longer has)."""
 
     id = fields.IntField(primary_key=True)
     plan: fields.ForeignKeyRelation[Plan] = fields.ForeignKeyField(
@@ -170,6 +171,9 @@ class PlanPlace(Model):
     )
     shard = fields.SmallIntField()
     held = fields.IntField(default=0)
+    # Kept with the row (not read from the plan's max_plots) so that a buyer who waited for
+    # this row re-checks its room against the cap the row has now.
+    cap = fields.IntField()
 
     class Meta:
         table = "plan_places"

@@ -1,8 +1,11 @@
 """A plan's places: how many claims it may hold (max_plots), counted in 16 rows.
 
-`plan_places` has 16 rows per plan (a trigger adds them with the plan). Shard s may hold
-(max_plots + 15 - s) // 16 claims, so the shards add up to max_plots whatever it is, and a
-count shared out the same way ((n + 15 - s) // 16) fits exactly when n <= max_plots.
+`plan_places` has 16 rows per plan. Row s may hold its `cap`, (max_plots + 15 - s) // 16, so
+the caps add up to max_plots whatever it is, and a count shared out the same way
+((n + 15 - s) // 16) fits exactly when n <= max_plots. Database triggers (migration 0042)
+add the rows with the plan and, when its max_plots changes, set the caps again and share the
+places held out anew, the rows locked in shard order: whoever changes a plan, no row keeps
+room the plan no longer has.
 
 Whoever creates a claim takes a place in the same transaction (`take_place`), whoever deletes
 one gives it back (`give_back`). A lapsed claim keeps its place until it is released.
@@ -10,12 +13,14 @@ one gives it back (`give_back`). A lapsed claim keeps its place until it is rele
 Why 16 rows and not one counter: every buyer of a plan updates the row that counts it, and a
 row stays locked until its transaction commits, so with one counter a flash sale's buyers
 queued for it one commit apart. A buyer takes a place in a row nobody else is updating (SKIP
-LOCKED) and waits for one only when every row with room is busy (bench/sale_statement.py
-measured twice the reservations a second).
+LOCKED) and waits only when every row with room is busy, and then for exactly one row.
 
-Lock order, everywhere a claim is made or removed: the plot (SKIP LOCKED, never waits), then
-a place row, then the claim's unique indexes. A release locks its place row before deleting
-the claim, so that a release and a reservation never wait for each other in a circle.
+Lock order. A reservation: the plot when it picks one (SKIP LOCKED, never waits), then one
+place row, then the claim's unique indexes and its foreign-key checks (KEY SHARE on the plan,
+season, plot and customer: whoever locks a plan row while waiting for its places takes FOR NO
+KEY UPDATE, which those checks pass). A release: one place row holding a place, then the
+claim's delete. Whoever needs several place rows of a plan locks all 16 in shard order first
+(`lock_all`), before it deletes a claim, so nobody waits for anybody in a circle.
 """
 
 from __future__ import annotations
@@ -29,24 +34,23 @@ from farm.sql import is_postgres, portable
 
 SHARDS = 16
 
-# The room in shard `s` of plan `pl`, as SQL: the two aliases are the caller's.
-ROOM = "s.held < (pl.max_plots + 15 - s.shard) / 16"
+# The room in a place row, as SQL (its alias is the caller's `s`).
+ROOM = "s.held < s.cap"
 
 # Free first (a row no other transaction is updating), else wait for one. A wait waits for
 # exactly one row, chosen unlocked: a locking search with LIMIT that finds its first row full
 # after the wait keeps that row locked and goes on to wait for the next, so two such searches
-# could each hold the row the other waits for. The wait re-checks the row as the other's commit
-# left it, so a row that filled up meanwhile answers nothing: `take_place` then looks again.
+# could each hold the row the other waits for. The wait re-checks the row (and its cap) as the
+# other's commit left it, so a row that filled up meanwhile answers nothing: `take_place` then
+# looks again.
 _ROOMY = f"""
-    SELECT s.id FROM plan_places s JOIN plans pl ON pl.id = s.plan_id
-    WHERE s.plan_id = $1 AND {ROOM}
+    SELECT s.id FROM plan_places s WHERE s.plan_id = $1 AND {ROOM}
     ORDER BY (s.shard + $2) % 16 LIMIT 1"""  # noqa: S608  (constants only)
 _TAKE_FREE = f"""
 UPDATE plan_places SET held = held + 1
 WHERE id = ({_ROOMY} FOR NO KEY UPDATE OF s SKIP LOCKED)"""  # noqa: S608
 _TAKE_WAIT = f"""
-UPDATE plan_places s SET held = s.held + 1 FROM plans pl
-WHERE s.id = ({_ROOMY}) AND pl.id = s.plan_id AND {ROOM}"""  # noqa: S608
+UPDATE plan_places s SET held = s.held + 1 WHERE s.id = ({_ROOMY}) AND {ROOM}"""  # noqa: S608
 _TAKE_SQLITE = f"""
 UPDATE plan_places SET held = held + 1 WHERE id = ({_ROOMY})"""  # noqa: S608
 
@@ -59,8 +63,8 @@ SELECT id FROM plan_places WHERE id = ({_HOLDING}) AND held > 0
 FOR NO KEY UPDATE"""  # noqa: S608
 _GIVE_UNLOCKED = _HOLDING
 
-# A wait that found its row full looks again this many times before the plan counts as full.
-_LOOKS = 4
+# A wait that found its row full (or emptied) looks again, at most once per row.
+_LOOKS = SHARDS
 
 
 def _start() -> int:
@@ -96,18 +100,18 @@ async def take_place(conn: BaseDBAsyncClient, plan_id: int) -> bool:
 async def give_back(
     conn: BaseDBAsyncClient, plan_id: int, delete: Callable[[], Awaitable[int]]
 ) -> int:
-    """Delete a claim (or claims) of the plan with `delete`, which says how many went, and
-    give their places back. The place row is locked before the delete (the lock order
-    above); with no place held (a count set by hand), the delete still runs."""
+    """Delete one claim of the plan with `delete`, which says whether it went (0 or 1), and
+    give its place back. The place row is locked before the delete (the lock order above);
+    with no place held (a count set by hand), the delete still runs."""
     place = await _place_to_give_back(conn, plan_id)
     gone = await delete()
-    if gone == 1 and place is not None:
+    if gone > 1:
+        raise ValueError("give_back deletes one claim: lock_all and recount for more")
+    if gone and place is not None:
         await conn.execute_query(
             portable(conn, "UPDATE plan_places SET held = held - 1 WHERE id = $1 AND held > 0"),
             [place],
         )
-    elif gone > 1:  # more than one place to give back: count again
-        await recount(conn, plan_id)
     return gone
 
 
@@ -130,11 +134,7 @@ async def _place_to_give_back(conn: BaseDBAsyncClient, plan_id: int) -> int | No
 async def has_room(conn: BaseDBAsyncClient, plan_id: int) -> bool:
     """Whether the plan can take one more claim now (lapsed claims still count)."""
     rows = await conn.execute_query_dict(
-        portable(
-            conn,
-            f"SELECT 1 FROM plan_places s JOIN plans pl ON pl.id = s.plan_id "  # noqa: S608
-            f"WHERE s.plan_id = $1 AND {ROOM} LIMIT 1",
-        ),
+        portable(conn, f"SELECT 1 FROM plan_places s WHERE s.plan_id = $1 AND {ROOM} LIMIT 1"),  # noqa: S608
         [plan_id],
     )
     return bool(rows)
@@ -156,11 +156,22 @@ async def held(conn: BaseDBAsyncClient, plan_ids: Sequence[int]) -> dict[int, in
     return {plan_id: 0 for plan_id in plan_ids} | {r["plan_id"]: int(r["n"]) for r in rows}
 
 
+async def lock_all(conn: BaseDBAsyncClient, plan_id: int) -> None:
+    """Every place row of the plan locked, in shard order (so two such callers never wait for
+    each other in a circle), before a transaction that takes or gives back more than one
+    place or counts them again."""
+    if is_postgres(conn):
+        await conn.execute_query(
+            "SELECT id FROM plan_places WHERE plan_id = $1 ORDER BY shard FOR NO KEY UPDATE",
+            [plan_id],
+        )
+
+
 async def recount(conn: BaseDBAsyncClient, plan_id: int) -> None:
     """Set the plan's places from its claims themselves (after lapsed ones were released, or
-    when claims were written by hand), shared out over the shards as max_plots is. Locks all
-    16 rows, in shard order."""
-    await _lock_all(conn, plan_id)
+    when claims were written by hand), shared out over the rows as the caps are. Locks all 16
+    rows, in shard order: a caller that deletes claims first must `lock_all` before that."""
+    await lock_all(conn, plan_id)
     await conn.execute_query(
         portable(
             conn,
@@ -169,24 +180,3 @@ async def recount(conn: BaseDBAsyncClient, plan_id: int) -> None:
         ),
         [plan_id, plan_id],
     )
-
-
-async def share_out(conn: BaseDBAsyncClient, plan_id: int) -> None:
-    """After max_plots changed: the places held shared out again as the new max_plots is, so
-    that no shard has room the plan does not (a lower max_plots would otherwise leave room in
-    shards that were empty). Locks all 16 rows, in shard order."""
-    total = sum(await _lock_all(conn, plan_id))
-    await conn.execute_query(
-        portable(conn, "UPDATE plan_places SET held = ($1 + 15 - shard) / 16 WHERE plan_id = $2"),
-        [total, plan_id],
-    )
-
-
-async def _lock_all(conn: BaseDBAsyncClient, plan_id: int) -> list[int]:
-    """Every place row of the plan locked, in shard order (so two such callers never wait for
-    each other in a circle): what each holds."""
-    sql = "SELECT held FROM plan_places WHERE plan_id = $1 ORDER BY shard"
-    if is_postgres(conn):
-        sql += " FOR NO KEY UPDATE"
-    rows = await conn.execute_query_dict(portable(conn, sql), [plan_id])
-    return [r["held"] for r in rows]

@@ -263,7 +263,8 @@ async def _hold(
 ) -> tuple[Subscription, bool] | None:  # fmt: skip
     """Hold the family's own plot (same field and code, offered at its size), or else a
     comparable one; the subscription made and whether it is the same plot. The lock order
-    of every claim: the plot (picked SKIP LOCKED), the plan's row, the claim's indexes."""
+    of every claim: the plot (picked SKIP LOCKED), a place row of the plan, the claim's
+    indexes (farm/land/places.py)."""
     old = previous.plot
     for offer, own in rules.plans_to_try(field_id=old.field_id, area_m2=old.area_m2, offers=offers):
         plot_id, same = None, False

@@ -23,7 +23,7 @@ from farm import forms, units
 from farm.accounts.models import User
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.i18n import _
-from farm.land import places, rules
+from farm.land import rules
 from farm.land.console import own_season
 from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, PlotSize, Season
 from farm.paging import Page, paginate
@@ -505,8 +505,10 @@ async def update_plan(*, manager: User, plan_id: int, data: PlanInput) -> Plan:
     perks = values.pop("perks")
     async with in_transaction() as conn:
         # Checked as the manager's above; a plan never changes season. Locked without the
-        # join, which PostgreSQL would not lock through.
-        plan = await Plan.select_for_update().using_db(conn).get(id=plan_id)
+        # join, which PostgreSQL would not lock through. FOR NO KEY UPDATE: buyers holding a
+        # place row check their claim's foreign key to the plan (KEY SHARE) while the new
+        # max_plots waits for those rows: FOR UPDATE would make each wait for the other.
+        plan = await Plan.select_for_update(no_key=True).using_db(conn).get(id=plan_id)
         sold = (await sold_per_plan([plan.id], conn))[plan.id]
         old_perks = [
             (p.kind, p.partner_id, p.count)
@@ -526,11 +528,8 @@ async def update_plan(*, manager: User, plan_id: int, data: PlanInput) -> Plan:
             raise FieldErrors(
                 {FORM_NAMES.get(name, name): refusal_message(name, sold=sold) for name in refused}
             )
-        max_plots_before = plan.max_plots
         plan.update_from_dict(values)
-        await plan.save(using_db=conn)
-        if plan.max_plots != max_plots_before:  # each place row's share changed with it
-            await places.share_out(conn, plan.id)
+        await plan.save(using_db=conn)  # a new max_plots shares its places out (a trigger)
         if perk_terms(old_perks) != perk_terms(perks):
             await _write_perks(plan, perks, conn)
     return plan

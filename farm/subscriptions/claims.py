@@ -28,8 +28,9 @@ from farm.sql import is_postgres
 # A per-process hint of where a plan's plots lie (first and last id), so thousands of buyers
 # letting the service pick start at different plots instead of queueing for the first free one.
 # Only a starting point: the search wraps around, so a stale hint never hides a free plot.
-# Lock order, everywhere a claim is made: the plot (SKIP LOCKED, never waits), then one of the
-# plan's place rows (farm/land/places.py), then the claim's unique indexes.
+# Lock order, everywhere a claim is made: the plot when it is picked (SKIP LOCKED, never
+# waits), then one of the plan's place rows, then the claim's unique indexes and foreign-key
+# checks (farm/land/places.py says who else locks what).
 _id_ranges: dict[tuple[int, Decimal], tuple[int, int]] = {}
 _plan_ranges: dict[int, tuple[int, int]] = {}
 
@@ -154,7 +155,7 @@ WITH buyer AS (
     DO UPDATE SET count = window_counts.count + 1 WHERE window_counts.count < $15::int
     RETURNING count
 ), offer AS (
-    SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2, pl.price_fen, pl.max_plots
+    SELECT pl.id, pl.season_id, pl.field_id, pl.plot_area_m2, pl.price_fen
     FROM plans pl JOIN seasons s ON s.id = pl.season_id
     WHERE pl.id = $1 AND s.sale_starts_on <= $2 AND s.sale_ends_on > $2
       AND pl.published  -- a draft takes no reservation

@@ -48,7 +48,7 @@ class HoldRules:
 
 
 class _PlanFull(Exception):
-    """The plan's counter refused one more place: roll back, reconcile, maybe try again."""
+    """The plan's places refused one more: roll back, reconcile, maybe try again."""
 
 
 class _InTheWay(Exception):
@@ -413,7 +413,10 @@ async def activate_paid(*, subscription_id: int, now: datetime, conn: BaseDBAsyn
     claim = await PlotClaim.get_or_none(subscription_id=sub.id).using_db(conn)
     if claim is None:
         # The reservation lapsed and was released: take the plot back on the same terms as a
-        # new reservation, if it is still free and the plan still has room.
+        # new reservation, if it is still free and the plan still has room. This may release
+        # several lapsed claims, take a place and count again: the plan's place rows are all
+        # locked first, in shard order, before any claim is deleted (farm/land/places.py).
+        await places.lock_all(conn, sub.plan_id)
         for other in await PlotClaim.filter(
             season_id=sub.season_id, plot_id=sub.plot_id, expires_at__lte=now
         ).using_db(conn):

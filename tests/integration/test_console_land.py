@@ -617,6 +617,48 @@ async def test_a_plan_offering_fewer_plots_has_room_for_exactly_what_it_now_offe
     assert await PlotClaim.filter(plan_id=plan.id).count() == 14 == await places_held(plan)
 
 
+@pytest.mark.postgres
+async def test_a_manager_offering_fewer_plots_during_a_rush_deadlocks_nobody_and_oversells_nothing(
+    conn,
+):
+    """The plan's row is locked FOR NO KEY UPDATE while its places are shared out again, so
+    the buyers' foreign-key checks on the plan pass it; and a buyer who waited for a place
+    row re-checks that row's own cap, as the edit left it."""
+    import asyncio
+    import contextlib
+
+    plan = await make_season(plots=40, max_plots=40)
+    season = await Season.get(id=plan.season_id)
+    manager = await manager_of(season.cooperative_id)
+    for i in range(10):
+        await subscriptions.reserve_plot(
+            customer=await make_customer(f"early{i}@example.com"), plan_id=plan.id,
+            plot_id=None, today=TODAY, now=NOW, minutes=FAR,
+        )  # fmt: skip
+    buyers = [await make_customer(f"rush{i}@example.com") for i in range(30)]
+
+    async def attempt(customer):
+        with contextlib.suppress(Conflict):
+            await subscriptions.reserve_plot(
+                customer=customer, plan_id=plan.id, plot_id=None, today=TODAY, now=NOW,
+                minutes=FAR,
+            )  # fmt: skip
+
+    plan.max_plots = 15
+    await asyncio.gather(
+        *(attempt(c) for c in buyers[:15]),
+        console_seasons.update_plan(manager=manager, plan_id=plan.id, data=plan_input(plan)),
+        *(attempt(c) for c in buyers[15:]),
+    )
+    claims = await PlotClaim.filter(plan_id=plan.id).count()
+    assert claims == await places_held(plan)
+    # Whatever was held when the edit landed stays held; from then on nothing past 15.
+    if claims < 15:
+        await asyncio.gather(*(attempt(await make_customer(f"late{i}@example.com"))
+                               for i in range(20)))  # fmt: skip
+        assert await PlotClaim.filter(plan_id=plan.id).count() == 15 == await places_held(plan)
+
+
 async def test_a_plan_with_only_a_reservation_may_still_change_its_price(conn):
     plan, manager = await owned_plan()
     await sell(plan, "T01", email="a@example.com", paid=False)

@@ -49,18 +49,21 @@ async def main(url):
         name="new", plot_area_m2=1, care_mode=CareMode.MANAGED, price_fen=1, max_plots=33,
         field=field, season=season,
     )
+    # Offering fewer: its caps follow, and what it holds is shared out again.
+    await Plan.filter(max_plots=100).update(max_plots=8)
     rows = await connections.get("default").execute_query_dict(
-        "SELECT pl.max_plots, s.shard, s.held FROM plan_places s JOIN plans pl"
+        "SELECT pl.max_plots, s.shard, s.held, s.cap FROM plan_places s JOIN plans pl"
         " ON pl.id = s.plan_id ORDER BY pl.id, s.shard"
     )
     await Tortoise.close_connections()
-    print(json.dumps([[r["max_plots"], r["shard"], r["held"]] for r in rows]))
+    print(json.dumps([[r["max_plots"], r["shard"], r["held"], r["cap"]] for r in rows]))
 
 asyncio.run(main(sys.argv[1]))
 """
 
 
 def test_each_plans_count_is_shared_out_over_its_16_places_and_new_plans_get_theirs(tmp_path):
+    """Also: a plan's new max_plots sets its rows' caps and shares its places out again."""
     database = support.new_database(tmp_path)
     database.create()
     try:
@@ -72,13 +75,15 @@ def test_each_plans_count_is_shared_out_over_its_16_places_and_new_plans_get_the
         database.drop()
     assert done.returncode == 0, done.stderr[-3000:]
     rows = json.loads(done.stdout.strip().splitlines()[-1])
-    by_plan: dict[int, list[tuple[int, int]]] = {}
-    for max_plots, shard, held in rows:
-        by_plan.setdefault(max_plots, []).append((shard, held))
-    expected_held = {5: 0, 10: 7, 40: 40, 100: 3, 33: 0}
+    by_plan: dict[int, list[tuple[int, int, int]]] = {}
+    for max_plots, shard, held, cap in rows:
+        by_plan.setdefault(max_plots, []).append((shard, held, cap))
+    expected_held = {5: 0, 10: 7, 40: 40, 8: 3, 33: 0}
     assert set(by_plan) == set(expected_held)
     for max_plots, shards in by_plan.items():
-        assert [s for s, _h in shards] == list(range(16))  # 16 rows, one per shard
-        assert sum(h for _s, h in shards) == expected_held[max_plots]
-        # Each within its share of max_plots, so the shares' room is the plan's room.
-        assert all(h <= (max_plots + 15 - s) // 16 for s, h in shards)
+        assert [s for s, _h, _c in shards] == list(range(16))  # 16 rows, one per shard
+        assert sum(h for _s, h, _c in shards) == expected_held[max_plots]
+        # Each row's cap its share of max_plots, and each within it, so the rows' room is
+        # the plan's room.
+        assert [c for _s, _h, c in shards] == [(max_plots + 15 - s) // 16 for s in range(16)]
+        assert all(h <= c for _s, h, c in shards)

@@ -146,10 +146,7 @@ async def seed_large_tables() -> None:
                     f'(SELECT max(id) FROM "{table}"))'
                 )
             # Every plot of each plan is sold: its places, made by the plans' trigger, say so.
-            await pg.execute(
-                "UPDATE plan_places s SET held = (pl.max_plots + 15 - s.shard) / 16 "
-                "FROM plans pl WHERE pl.id = s.plan_id"
-            )
+            await pg.execute("UPDATE plan_places SET held = cap")
         await pg.execute("ANALYZE")
 
 
@@ -203,7 +200,7 @@ async def test_the_offer_of_a_season_on_sale_reads_no_paid_claim_however_many_ar
     client, monkeypatch
 ):
     """The season here is still on sale with 20,000 paid claims: what is left to sell comes
-    from each plan's counter of claims and the index of unpaid ones, so the home and plan
+    from each plan's places held and the index of unpaid ones, so the home and plan
     pages read no more claims when more plots are sold. (They count the plots on sale,
     which is the offer itself.)"""
     await seed_large_tables()

@@ -56,14 +56,24 @@ async def main(url):
         " ON pl.id = s.plan_id ORDER BY pl.id, s.shard"
     )
     await Tortoise.close_connections()
+    # Undone: each plan's counter holds what its places held.
+    await migrate(config=config, target="farm.0041_transfer_rent")
+    await connections.close_all()
+    await Tortoise.init(config=config)
+    undone = await connections.get("default").execute_query_dict(
+        "SELECT max_plots, held FROM plans ORDER BY id"
+    )
+    await Tortoise.close_connections()
     print(json.dumps([[r["max_plots"], r["shard"], r["held"], r["cap"]] for r in rows]))
+    print(json.dumps([[r["max_plots"], r["held"]] for r in undone]))
 
 asyncio.run(main(sys.argv[1]))
 """
 
 
 def test_each_plans_count_is_shared_out_over_its_16_places_and_new_plans_get_theirs(tmp_path):
-    """Also: a plan's new max_plots sets its rows' caps and shares its places out again."""
+    """Also: a plan's new max_plots sets its rows' caps and shares its places out again, and
+    undoing the migration gives each plan's counter back what its places held."""
     database = support.new_database(tmp_path)
     database.create()
     try:
@@ -74,7 +84,8 @@ def test_each_plans_count_is_shared_out_over_its_16_places_and_new_plans_get_the
     finally:
         database.drop()
     assert done.returncode == 0, done.stderr[-3000:]
-    rows = json.loads(done.stdout.strip().splitlines()[-1])
+    rows = json.loads(done.stdout.strip().splitlines()[-2])
+    undone = json.loads(done.stdout.strip().splitlines()[-1])
     by_plan: dict[int, list[tuple[int, int, int]]] = {}
     for max_plots, shard, held, cap in rows:
         by_plan.setdefault(max_plots, []).append((shard, held, cap))
@@ -87,3 +98,4 @@ def test_each_plans_count_is_shared_out_over_its_16_places_and_new_plans_get_the
         # the plan's room.
         assert [c for _s, _h, c in shards] == [(max_plots + 15 - s) // 16 for s in range(16)]
         assert all(h <= c for _s, h, c in shards)
+    assert undone == [[5, 0], [10, 7], [40, 40], [8, 3], [33, 0]]

@@ -54,9 +54,11 @@ UPDATE plan_places s SET held = s.held + 1 WHERE s.id = ({_ROOMY}) AND {ROOM}"""
 _TAKE_SQLITE = f"""
 UPDATE plan_places SET held = held + 1 WHERE id = ({_ROOMY})"""  # noqa: S608
 
+# A row over its cap first (claims counted by hand past max_plots): giving a place back there
+# opens no room the plan does not have.
 _HOLDING = """
     SELECT id FROM plan_places WHERE plan_id = $1 AND held > 0
-    ORDER BY (shard + $2) % 16 LIMIT 1"""
+    ORDER BY held > cap DESC, (shard + $2) % 16 LIMIT 1"""
 _GIVE_FREE = _HOLDING + " FOR NO KEY UPDATE SKIP LOCKED"
 _GIVE_WAIT = f"""
 SELECT id FROM plan_places WHERE id = ({_HOLDING}) AND held > 0

@@ -23,7 +23,7 @@ from farm import forms, units
 from farm.accounts.models import User
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.i18n import _
-from farm.land import rules
+from farm.land import places, rules
 from farm.land.console import own_season
 from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, PlotSize, Season
 from farm.paging import Page, paginate
@@ -497,6 +497,13 @@ def refusal_message(name: str, *, sold: int) -> str:
     return _("Plots of this plan are sold, so this can no longer change: buyers paid for it.")
 
 
+def held_message(held: int) -> str:
+    return _(
+        "%(count)d plots are sold or in checkout right now: the plan cannot offer fewer. "
+        "Checkouts not paid end within minutes: try again then."
+    ) % {"count": held}
+
+
 async def update_plan(*, manager: User, plan_id: int, data: PlanInput) -> Plan:
     """Change a plan. Once it has sold plots, what buyers paid for stays (price, field, plot
     size, care mode, perks) and it cannot offer fewer plots than it sold."""
@@ -528,6 +535,14 @@ async def update_plan(*, manager: User, plan_id: int, data: PlanInput) -> Plan:
             raise FieldErrors(
                 {FORM_NAMES.get(name, name): refusal_message(name, sold=sold) for name in refused}
             )
+        if values["max_plots"] != plan.max_plots:
+            # Its places are shared out anew (a trigger): locked first, in shard order, so
+            # that no buyer takes one between this count and the change. Not fewer than are
+            # held now, checkouts included: a place held would have no row to go back to.
+            await places.lock_all(conn, plan.id)
+            held = (await places.held(conn, [plan.id]))[plan.id]
+            if values["max_plots"] < held:
+                raise FieldErrors({"max_plots": held_message(held)})
         plan.update_from_dict(values)
         await plan.save(using_db=conn)  # a new max_plots shares its places out (a trigger)
         if perk_terms(old_perks) != perk_terms(perks):

@@ -617,6 +617,31 @@ async def test_a_plan_offering_fewer_plots_has_room_for_exactly_what_it_now_offe
     assert await PlotClaim.filter(plan_id=plan.id).count() == 14 == await places_held(plan)
 
 
+async def test_a_plan_cannot_offer_fewer_plots_than_are_sold_or_in_checkout_now(conn):
+    plan = await make_season(plots=20, max_plots=20)
+    season = await Season.get(id=plan.season_id)
+    manager = await manager_of(season.cooperative_id)
+    for i in range(6):  # unpaid: not sold, but each holds a place
+        await subscriptions.reserve_plot(
+            customer=await make_customer(f"c{i}@example.com"), plan_id=plan.id, plot_id=None,
+            today=TODAY, now=NOW, minutes=FAR,
+        )  # fmt: skip
+    plan.max_plots = 5
+    with pytest.raises(FieldErrors) as refused:
+        await console_seasons.update_plan(manager=manager, plan_id=plan.id, data=plan_input(plan))
+    assert refused.value.errors["max_plots"].startswith(
+        "6 plots are sold or in checkout right now: the plan cannot offer fewer."
+    )
+    assert (await Plan.get(id=plan.id)).max_plots == 20 and await places_held(plan) == 6
+    plan.max_plots = 6
+    await console_seasons.update_plan(manager=manager, plan_id=plan.id, data=plan_input(plan))
+    with pytest.raises(Conflict):  # full now
+        await subscriptions.reserve_plot(
+            customer=await make_customer("late@example.com"), plan_id=plan.id, plot_id=None,
+            today=TODAY, now=NOW, minutes=FAR,
+        )  # fmt: skip
+
+
 @pytest.mark.postgres
 async def test_a_manager_offering_fewer_plots_during_a_rush_deadlocks_nobody_and_oversells_nothing(
     conn,
@@ -644,19 +669,24 @@ async def test_a_manager_offering_fewer_plots_during_a_rush_deadlocks_nobody_and
                 minutes=FAR,
             )  # fmt: skip
 
-    plan.max_plots = 15
-    await asyncio.gather(
-        *(attempt(c) for c in buyers[:15]),
-        console_seasons.update_plan(manager=manager, plan_id=plan.id, data=plan_input(plan)),
-        *(attempt(c) for c in buyers[15:]),
-    )
+    async def offer_fewer():
+        plan.max_plots = 15
+        with contextlib.suppress(FieldErrors):  # refused if more than 15 are held by then
+            await console_seasons.update_plan(
+                manager=manager, plan_id=plan.id, data=plan_input(plan)
+            )
+
+    outcomes = await asyncio.gather(
+        *(attempt(c) for c in buyers[:10]), offer_fewer(), *(attempt(c) for c in buyers[10:]),
+        return_exceptions=True,
+    )  # fmt: skip
+    assert [o for o in outcomes if o is not None] == []  # no deadlock, no error
+    max_plots = (await Plan.get(id=plan.id)).max_plots
     claims = await PlotClaim.filter(plan_id=plan.id).count()
-    assert claims == await places_held(plan)
-    # Whatever was held when the edit landed stays held; from then on nothing past 15.
-    if claims < 15:
-        await asyncio.gather(*(attempt(await make_customer(f"late{i}@example.com"))
-                               for i in range(20)))  # fmt: skip
-        assert await PlotClaim.filter(plan_id=plan.id).count() == 15 == await places_held(plan)
+    assert claims == await places_held(plan) and claims <= max_plots
+    late = [await make_customer(f"late{i}@example.com") for i in range(40)]
+    await asyncio.gather(*(attempt(c) for c in late))
+    assert await PlotClaim.filter(plan_id=plan.id).count() == max_plots == await places_held(plan)
 
 
 async def test_a_plan_with_only_a_reservation_may_still_change_its_price(conn):

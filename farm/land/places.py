@@ -83,16 +83,28 @@ async def _took(conn: BaseDBAsyncClient, sql: str, values: list) -> bool:
     return count == 1
 
 
+async def _look(conn: BaseDBAsyncClient, run: Callable, free: str, wait: str, values: list):  # noqa: ANN202
+    """`run(conn, free, values)`, else `run(conn, wait, values)`, in a savepoint rolled back
+    when neither answers: a row that either locked and then found full (or empty) by then
+    stays locked to the end of the transaction unless the savepoint that locked it is undone,
+    and a transaction that looked again while still holding it could hold what another
+    waits for while waiting for what that one holds."""
+    await conn.execute_query("SAVEPOINT place_look")
+    answer = await run(conn, free, values) or await run(conn, wait, values)
+    await conn.execute_query(
+        "RELEASE SAVEPOINT place_look" if answer else "ROLLBACK TO SAVEPOINT place_look"
+    )
+    return answer
+
+
 async def take_place(conn: BaseDBAsyncClient, plan_id: int) -> bool:
     """Count one more claim on the plan, unless that would pass max_plots. The place's row
     stays locked until the caller commits: take it before inserting the claim."""
     start = _start()
     if not is_postgres(conn):  # one writer at a time
         return await _took(conn, _TAKE_SQLITE, [plan_id, start])
-    for _look in range(_LOOKS):
-        if await _took(conn, _TAKE_FREE, [plan_id, start]):
-            return True
-        if await _took(conn, _TAKE_WAIT, [plan_id, start]):
+    for _attempt in range(_LOOKS):
+        if await _look(conn, _took, _TAKE_FREE, _TAKE_WAIT, [plan_id, start]):
             return True
         if not await has_room(conn, plan_id):
             return False
@@ -123,11 +135,10 @@ async def _place_to_give_back(conn: BaseDBAsyncClient, plan_id: int) -> int | No
     start = _start()
     if not is_postgres(conn):
         return await _first(conn, _GIVE_UNLOCKED, [plan_id, start])
-    for _look in range(_LOOKS):
-        for sql in (_GIVE_FREE, _GIVE_WAIT):
-            place = await _first(conn, sql, [plan_id, start])
-            if place is not None:
-                return place
+    for _attempt in range(_LOOKS):
+        place = await _look(conn, _first, _GIVE_FREE, _GIVE_WAIT, [plan_id, start])
+        if place is not None:
+            return place
         if not await _first(conn, _GIVE_UNLOCKED, [plan_id, start]):
             return None  # nothing held (a count set by hand): nothing to give back
     return None

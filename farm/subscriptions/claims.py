@@ -293,6 +293,12 @@ async def reserve_in_one_statement(
             )  # fmt: skip
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(exc) from exc
+        except asyncpg.DeadlockDetectedError:
+            # A place row the statement locked with SKIP LOCKED and then found full stays
+            # locked to its end, while it waits for another: rarely, two such statements
+            # wait for each other and PostgreSQL undoes one. Nothing was reserved or counted:
+            # the caller's explaining path tries again, its waits in savepoints.
+            return {"id": None, "counted": False}
     return dict(row)
 
 

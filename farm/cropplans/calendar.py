@@ -174,7 +174,8 @@ async def _read_row(manager: User, values: dict[str, str]) -> dict:
 async def keep_sow_months(calendar_id: int, conn) -> None:
     """The calendar's months (any row's) again from its rows, in the transaction that changed
     them, the calendar's row locked first so two managers' changes cannot both write theirs."""
-    await CropCalendar.filter(id=calendar_id).using_db(conn).select_for_update().values_list("id")
+    # (only a query of whole rows says FOR UPDATE: tortoise drops it from values_list/exists)
+    await CropCalendar.filter(id=calendar_id).using_db(conn).select_for_update().only("id")
     months = 0
     for mask in (
         await CalendarCrop.filter(calendar_id=calendar_id)

@@ -370,7 +370,20 @@ async def _clear_the_way(
 
 async def _lapse_claim(claim: PlotClaim, *, now: datetime, conn: BaseDBAsyncClient) -> bool:
     """Release one lapsed reservation. The delete is conditional, so of two releasers only
-    one wins, and a paid claim (no expiry) is never touched."""
+    one wins, and a paid claim (no expiry) is never touched.
+
+    The subscription is locked first, as a payment (`activate_paid`), a cancellation and a
+    release lock it before its claim, and skipped when someone else holds it: that is a
+    payment landing (or a cancellation) this very moment, which decides the claim's fate;
+    waiting for it while holding a place row is how a payment and a releaser deadlocked."""
+    if (
+        await Subscription.filter(id=claim.subscription_id)
+        .select_for_update(skip_locked=True, no_key=True)
+        .using_db(conn)
+        .only("id")
+        .first()
+    ) is None:
+        return False
     gone = PlotClaim.filter(id=claim.id, expires_at__lte=now).using_db(conn).delete
     if not await places.give_back(conn, claim.plan_id, gone):
         return False

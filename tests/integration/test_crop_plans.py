@@ -2,10 +2,12 @@
 cut-off, the reminder and the default plan the scheduler gives (each once), the sowing list
 and its CSV, and logging a week's sowing once."""
 
+import asyncio
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from farm import web
 from farm.accounts.models import Role, User
@@ -494,3 +496,43 @@ async def test_an_unpaid_subscription_sees_the_calendar_but_chooses_nothing_yet(
     r = await client.post(f"/account/subscriptions/{sub.id}/crops",
                           data={f"area_{greens.id}": "25", "csrf_token": token})  # fmt: skip
     assert r.status_code == 409 and "付款到账后才能" in r.text and not await CropPlan.exists()
+
+
+@pytest.mark.postgres
+async def test_two_managers_changing_one_calendar_at_once_keep_both_rows_months(conn):
+    """Each change writes the months of the rows it reads, so the calendar's row is locked
+    before they are read: the second change reads the first's row once it is committed.
+    (tortoise drops FOR UPDATE from a values_list query: that lock was once no lock, and the
+    second change wrote back the months without the first's row.)"""
+    plan = await make_season(plots=1)
+    field = await plan.field
+    calendar = await CropCalendar.create(field_id=field.id)
+    crops = [await make_crop(field.cooperative_id, name) for name in ("大米", "玉米")]
+
+    def row(crop, months: int) -> dict:
+        return dict(calendar_id=calendar.id, crop_id=crop.id, sow_months=months,
+                    min_area_m2=D(1), days_to_harvest=90, seed_per_m2=D(1))  # fmt: skip
+
+    await CalendarCrop.create(**row(crops[0], 0b1))
+    added, go_on = asyncio.Event(), asyncio.Event()
+
+    async def first_manager():  # adds a row of May, keeping its months once told to go on
+        async with in_transaction() as tx:
+            await CropCalendar.select_for_update().using_db(tx).get(id=calendar.id)
+            await CalendarCrop.create(**row(crops[1], 0b10000), using_db=tx)
+            added.set()
+            await go_on.wait()
+            await calendar_service.keep_sow_months(calendar.id, tx)
+
+    async def second_manager():  # keeps the months after a change of its own
+        async with in_transaction() as tx:
+            await calendar_service.keep_sow_months(calendar.id, tx)
+
+    first = asyncio.create_task(first_manager())
+    await added.wait()
+    second = asyncio.create_task(second_manager())
+    await asyncio.sleep(0.3)  # the second has read (or waits to read) the rows
+    go_on.set()
+    await asyncio.wait_for(asyncio.gather(first, second), 10)
+    await calendar.refresh_from_db()
+    assert calendar.sow_months == 0b10001

@@ -6,6 +6,7 @@ import asyncio
 from datetime import date
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from farm.accounts.models import User
 from farm.errors import Conflict
@@ -124,6 +125,35 @@ async def test_the_release_job_gives_lapsed_places_back(conn):
     assert await held(plan) == 2
     assert await services.release_lapsed_reservations(now=later(16)) == 2
     assert await held(plan) == 0
+
+
+@pytest.mark.postgres
+async def test_the_release_job_skips_a_lapsed_reservation_whose_payment_is_landing(conn):
+    """A payment locks its subscription before its claim (activate_paid). A releaser that
+    deleted the claim and then waited for the subscription deadlocked with it: the releaser
+    now leaves that one to the payment, and releases it on a later run if still lapsed."""
+    plan = await make_season(plots=4)
+    paying = await reserve(await make_customer("a@example.com"), plan)
+    await reserve(await make_customer("b@example.com"), plan)
+    locked, done = asyncio.Event(), asyncio.Event()
+
+    async def payment_landing():
+        async with in_transaction() as tx:
+            await Subscription.select_for_update().using_db(tx).get(id=paying.id)
+            locked.set()
+            await done.wait()
+
+    payment = asyncio.create_task(payment_landing())
+    await locked.wait()
+    try:
+        released = await asyncio.wait_for(services.release_lapsed_reservations(now=later(16)), 5)
+        assert released == 1  # the other family's; the paying one is left alone
+        assert await PlotClaim.filter(subscription_id=paying.id).exists()
+    finally:
+        done.set()
+        await payment
+    assert await services.release_lapsed_reservations(now=later(17)) == 1
+    assert await held(plan) == 0 == await PlotClaim.filter(plan_id=plan.id).count()
 
 
 async def test_releasing_a_reservation_gives_its_place_back(conn):

@@ -48,6 +48,7 @@ from itsdangerous import TimestampSigner
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._seed import COUNT_PLACES  # noqa: E402
 from farm import db  # noqa: E402
 from farm.accounts import sessions  # noqa: E402
 from farm.settings import Settings  # noqa: E402
@@ -191,11 +192,7 @@ async def seed(
                 # Their plans' places count their claims (before migration 0042, the
                 # plans' own counter: this bench also measures the code before it).
                 if await conn.fetchval("SELECT to_regclass('plan_places') IS NOT NULL"):
-                    await conn.execute(
-                        "UPDATE plan_places s SET held = (c.n + 15 - s.shard) / 16 FROM (SELECT "
-                        "plan_id, count(*) AS n FROM plot_claims GROUP BY plan_id) c "
-                        "WHERE c.plan_id = s.plan_id"
-                    )
+                    await conn.execute(COUNT_PLACES)
                 else:
                     await conn.execute(
                         "UPDATE plans p SET held = (SELECT count(*) FROM plot_claims c "

@@ -20,7 +20,6 @@ from farm.fieldwork.models import Crop, HarvestLot
 from farm.fieldwork.photos import PhotoStore, check_in_thread
 from farm.i18n import _
 from farm.land import places
-from farm.land.models import Plan
 from farm.shipments import box_rules, rules
 from farm.shipments.batches import season_ship_days
 from farm.shipments.models import (
@@ -97,15 +96,9 @@ async def next_box(*, subscription: Subscription, deliveries: DeliverySummary) -
         return view
     field_area = Decimal(0)
     if any(lot.plot_id is None for lot in lots):  # the field's harvest: shared by plot area
-        # The area held on the field this season, from its plans' counts of held plots (a
-        # small table; the subscriptions of a large field would be read whole).
-        areas = dict(
-            await Plan.filter(field_id=plot.field_id, season_id=season.id).values_list(
-                "id", "plot_area_m2"
-            )
+        field_area = await places.area_held(
+            connections.get("default"), field_id=plot.field_id, season_id=season.id
         )
-        for plan_id, held in (await places.held(connections.get("default"), list(areas))).items():
-            field_area += Decimal(areas[plan_id]) * held
     crops = {lot.crop_id: lot.crop for lot in lots} | {a.lot.crop_id: a.lot.crop for a in carried}
     expected = box_rules.expected_items(
         [

@@ -15,7 +15,7 @@ from farm.accounts.models import Role
 from farm.accounts.services import sign_up
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.fieldwork.photos import PhotoStore
-from farm.land.models import Season
+from farm.land.models import Plot, Season
 from farm.links import Links
 from farm.notifications.models import Notification
 from farm.payments.models import Payment, Refund, RefundReason
@@ -30,7 +30,15 @@ from farm.shipments.models import (
 )
 from farm.subscriptions.models import Subscription
 from tests.integration.test_refunds_emulator import paid_by_card
-from tests.support import NOW, csrf_of, log_in_client, make_crop, make_customer, make_lot
+from tests.support import (
+    NOW,
+    csrf_of,
+    log_in_client,
+    make_active_subscription,
+    make_crop,
+    make_customer,
+    make_lot,
+)
 
 LINKS = Links("http://farm.test")
 SHIPPED_ON = date(2027, 3, 16)  # a ship day of make_season's season
@@ -366,6 +374,23 @@ async def test_the_next_box_shows_the_plots_open_harvest_and_what_would_not_keep
     assert coming.ship_on == date(2027, 4, 1)
     assert [(e.crop.name, e.grams) for e in coming.items] == [("大米", 2000)]
     assert [e.crop.name for e in coming.spoiling] == ["青菜"]
+
+
+async def test_the_next_box_shares_the_fields_harvest_by_the_land_the_fields_plans_hold(
+    app, stripe_port
+):
+    customer, sub, _ = await paid_by_card(app, stripe_port)
+    season = await Season.get(id=sub.season_id)
+    await sub.fetch_related("plot", "plan")
+    rice = await make_crop(season.cooperative_id, "大米")
+    await make_lot(rice, field_id=sub.plot.field_id, plot_id=None, grams=3000,
+                   harvested_on=date(2027, 3, 18))  # the whole field's  # fmt: skip
+    alone = await next_box_of(sub)
+    assert [(e.crop.name, e.grams) for e in alone.items] == [("大米", 3000)]
+    neighbour_plot = await Plot.filter(field_id=sub.plot.field_id).exclude(id=sub.plot_id).first()
+    await make_active_subscription(sub.plan, neighbour_plot)  # a second place of the same size
+    shared = await next_box_of(sub)
+    assert [(e.crop.name, e.grams) for e in shared.items] == [("大米", 1500)]
 
 
 async def test_the_subscription_page_shows_the_next_box_and_deliveries_the_kilograms_received(

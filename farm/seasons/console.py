@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 from farm import forms, units
 from farm.accounts.models import User
 from farm.errors import Conflict, FieldErrors, NotFound
-from farm.i18n import _
+from farm.i18n import _, ngettext
 from farm.land import places, rules
 from farm.land.console import own_season
 from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, PlotSize, Season
@@ -493,14 +493,21 @@ def refusal_message(name: str, *, sold: int) -> str:
     if name == "perks":
         return _("Plots of this plan are sold, so its perks can no longer change.")
     if name == "max_plots":
-        return _("%(sold)d plots are sold already: the plan cannot offer fewer.") % {"sold": sold}
+        return ngettext(
+            "%(sold)d plot is sold already: the plan cannot offer fewer.",
+            "%(sold)d plots are sold already: the plan cannot offer fewer.",
+            sold,
+        ) % {"sold": sold}
     return _("Plots of this plan are sold, so this can no longer change: buyers paid for it.")
 
 
 def held_message(held: int) -> str:
-    return _(
+    return ngettext(
+        "%(count)d plot is sold or in checkout right now: the plan cannot offer fewer. "
+        "Checkouts not paid end within minutes: try again then.",
         "%(count)d plots are sold or in checkout right now: the plan cannot offer fewer. "
-        "Checkouts not paid end within minutes: try again then."
+        "Checkouts not paid end within minutes: try again then.",
+        held,
     ) % {"count": held}
 
 

@@ -77,11 +77,30 @@ async def connect(settings: Settings) -> None:
     )
 
 
+def migration_config(db_url: str) -> dict[str, Any]:
+    """The configuration migrations run with. On SQLite, foreign keys are off while they run,
+    as SQLite asks of a table made again: tortoise changes a column there by copying the table,
+    dropping the old one and renaming the copy, and with foreign keys on, that DROP deletes
+    every row that references the table by CASCADE (or fails on RESTRICT). `migrate` checks
+    the keys once they are done."""
+    config = tortoise_config(db_url)
+    if not db_url.startswith(("postgres://", "postgresql://")):
+        connection = expand_db_url(db_url)
+        connection["credentials"]["foreign_keys"] = "OFF"
+        config["connections"]["default"] = connection
+    return config
+
+
 async def migrate(settings: Settings) -> None:
     """Apply every pending migration (idempotent)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        await run_migrations(config=tortoise_config(settings.db_url))
+        await run_migrations(config=migration_config(settings.db_url))
+        conn = connections.get("default")
+        if conn.capabilities.dialect == "sqlite":
+            broken = await conn.execute_query_dict("PRAGMA foreign_key_check")
+            if broken:
+                raise RuntimeError(f"migrations left rows pointing at no row: {broken[:5]}")
     finally:
         await connections.close_all()
 

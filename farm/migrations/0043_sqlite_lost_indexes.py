@@ -3,7 +3,11 @@ again (copy, drop, rename), and the new table has only its single-column UNIQUE 
 So migrations 0031-0033 left SQLite without the declared indexes of `refunds`, `corrections`,
 `shipments` and `lot_allocations`: among them shipments' unique (subscription, ship_on), one box
 per family and ship day. PostgreSQL altered those tables in place and has them all (the same
-names: there this changes nothing)."""
+names: there this changes nothing).
+
+A unique index cannot be made over rows it would refuse: SQLite kept no one from writing them
+meanwhile, so those are looked for first and named, with what to do, instead of a bare
+"UNIQUE constraint failed" halfway through."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -25,10 +29,33 @@ INDEXES = (
     "ON shipments (subscription_id, ship_on)",
 )
 
+# What the unique indexes would refuse: (what, the query that lists it).
+DUPLICATES = (
+    (
+        "shipments with the same (subscription_id, ship_on), one box per family and ship day",
+        "SELECT subscription_id, ship_on, group_concat(id) AS ids FROM shipments "
+        "GROUP BY subscription_id, ship_on HAVING count(*) > 1",
+    ),
+    (
+        "refunds retrying the same refund (retry_of_id)",
+        "SELECT retry_of_id, group_concat(id) AS ids FROM refunds "
+        "WHERE retry_of_id IS NOT NULL GROUP BY retry_of_id HAVING count(*) > 1",
+    ),
+)
+
 
 async def forward(apps, schema_editor) -> None:
     if schema_editor.client.capabilities.dialect == "postgres":
         return  # altered in place: it has every one
+    for what, sql in DUPLICATES:
+        found = await schema_editor.client.execute_query_dict(sql)
+        if found:
+            raise RuntimeError(
+                f"migration 0043 cannot restore a unique index: this SQLite database holds "
+                f"{what}: {[dict(row) for row in found[:20]]}. Keep one row of each (the rest "
+                f"may be referenced: lot_allocations.shipment_id, refunds.retry_of_id), delete "
+                f"or correct the others by hand, then run `farm migrate` again."
+            )
     for sql in INDEXES:
         await schema_editor.client.execute_script(sql)
 

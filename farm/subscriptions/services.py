@@ -429,6 +429,19 @@ async def activate_paid(*, subscription_id: int, now: datetime, conn: BaseDBAsyn
         # new reservation, if it is still free and the plan still has room. This may release
         # several lapsed claims, take a place and count again: the plan's place rows are all
         # locked first, in shard order, before any claim is deleted (farm/land/places.py).
+        # Before them, as a release does, the subscriptions of the plot's lapsed claims, waited
+        # for: a release job holding one is freeing the plot this moment, and `_lapse_claim`
+        # would skip it, leave its claim in the way and refund a payment whose plot is free.
+        for other in await PlotClaim.filter(
+            season_id=sub.season_id, plot_id=sub.plot_id, expires_at__lte=now
+        ).using_db(conn):
+            await (
+                Subscription.filter(id=other.subscription_id)
+                .select_for_update(no_key=True)
+                .using_db(conn)
+                .only("id")
+                .first()
+            )
         await places.lock_all(conn, sub.plan_id)
         for other in await PlotClaim.filter(
             season_id=sub.season_id, plot_id=sub.plot_id, expires_at__lte=now

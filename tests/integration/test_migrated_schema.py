@@ -183,3 +183,48 @@ def test_sqlite_and_postgresql_migrate_to_the_same_indexes_and_triggers(tmp_path
     indexes, triggers = sqlite_schema(tmp_path / "f.sqlite3")
     assert {tuple(i) for i in pg["indexes"]} - indexes == set()
     assert set(pg["triggers"]) == triggers
+
+
+DUPLICATED = r"""
+import asyncio, sqlite3, sys
+from pathlib import Path
+from tortoise import connections
+from tortoise.migrations.api import migrate
+from farm import db
+from farm.settings import Settings
+
+async def main(folder):
+    path = Path(folder) / "dup.sqlite3"
+    await migrate(config=db.migration_config(f"sqlite://{path}"), target="farm.0042_plan_places")
+    await connections.close_all()
+    with sqlite3.connect(path) as conn:  # two boxes of one family on one ship day
+        conn.execute("PRAGMA foreign_keys = OFF")
+        for _ in range(2):
+            conn.execute(
+                "INSERT INTO shipments (batch_id, subscription_id, ship_on, status, recipient,"
+                " phone, province, city, address, transit_days, courier, tracking_no,"
+                " created_at) VALUES (1, 7, '2027-01-16', 'created', '', '', '', '', '', 1,"
+                " '', '', '2027-01-14 08:00:00')"
+            )
+    try:
+        await db.migrate(Settings(database_url=f"sqlite://{path}", data_dir=Path(folder)))
+    except Exception as exc:
+        print(type(exc).__name__, exc)
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def test_migrating_an_sqlite_database_with_two_boxes_of_a_family_on_a_day_names_them(tmp_path):
+    """SQLite lost shipments' unique (subscription, ship_on) in 0031-0033, so a database may
+    hold rows 0043's index would refuse: the migration stops saying which rows and what to do,
+    not with a bare 'UNIQUE constraint failed'."""
+    done = subprocess.run(
+        [sys.executable, "-c", DUPLICATED, str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    said = done.stdout.strip().splitlines()[-1]
+    assert said.startswith("RuntimeError migration 0043"), said
+    assert "'subscription_id': 7, 'ship_on': '2027-01-16', 'ids': '1,2'" in said
+    assert "farm migrate" in said

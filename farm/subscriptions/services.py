@@ -429,14 +429,19 @@ async def activate_paid(*, subscription_id: int, now: datetime, conn: BaseDBAsyn
         # new reservation, if it is still free and the plan still has room. This may release
         # several lapsed claims, take a place and count again: the plan's place rows are all
         # locked first, in shard order, before any claim is deleted (farm/land/places.py).
-        # Before them, as a release does, the subscriptions of the plot's lapsed claims, waited
-        # for: a release job holding one is freeing the plot this moment, and `_lapse_claim`
-        # would skip it, leave its claim in the way and refund a payment whose plot is free.
-        for other in await PlotClaim.filter(
-            season_id=sub.season_id, plot_id=sub.plot_id, expires_at__lte=now
-        ).using_db(conn):
+        # Before them, as a release does, the subscriptions of the lapsed claims this may
+        # release (the plot's, and the plan's for its place), waited for in id order: a
+        # release job holding one is freeing a plot or a place this moment, and `_lapse_claim`
+        # would skip it, leave its claim in the way and refund a payment that fits.
+        lapsed = PlotClaim.filter(expires_at__lte=now).using_db(conn)
+        in_the_way = set(
+            await lapsed.filter(season_id=sub.season_id, plot_id=sub.plot_id).values_list(
+                "subscription_id", flat=True
+            )
+        ) | set(await lapsed.filter(plan_id=sub.plan_id).values_list("subscription_id", flat=True))
+        for other_id in sorted(in_the_way):
             await (
-                Subscription.filter(id=other.subscription_id)
+                Subscription.filter(id=other_id)
                 .select_for_update(no_key=True)
                 .using_db(conn)
                 .only("id")

@@ -196,6 +196,46 @@ async def test_a_late_payment_keeps_its_plot_when_a_releaser_is_freeing_the_plot
     assert await held(plan) == 1 == await PlotClaim.filter(plan_id=plan.id).count()
 
 
+@pytest.mark.postgres
+async def test_a_late_payment_keeps_its_place_when_a_releaser_is_freeing_the_plans_last_one(
+    conn,
+):
+    """The same for the plan's room: its one place is held by another family's lapsed
+    reservation, which a release job is releasing at that moment. The payment waits for the
+    release and takes the place, rather than skip it and refund a family that fits."""
+    plan = await make_season(plots=2, max_plots=1)
+    first = await reserve(await make_customer("a@example.com"), plan)
+    assert await services.release_lapsed_reservations(now=later(16)) == 1
+    other_plot = await Plot.filter(field_id=plan.field_id).exclude(id=first.plot_id).first()
+    second = await reserve(
+        await make_customer("b@example.com"), plan, plot_id=other_plot.id, now=later(20)
+    )
+    lapsed = await PlotClaim.get(subscription_id=second.id)
+    locked, go_on = asyncio.Event(), asyncio.Event()
+
+    async def release_job():
+        async with in_transaction() as tx:
+            await Subscription.select_for_update(no_key=True).using_db(tx).get(id=second.id)
+            locked.set()
+            await go_on.wait()
+            assert await services._lapse_claim(lapsed, now=later(40), conn=tx)
+
+    async def payment_landing():
+        async with in_transaction() as tx:
+            return await services.activate_paid(subscription_id=first.id, now=later(40), conn=tx)
+
+    releaser = asyncio.create_task(release_job())
+    await locked.wait()
+    payment = asyncio.create_task(payment_landing())
+    await asyncio.sleep(0.3)
+    go_on.set()
+    await releaser
+    assert await asyncio.wait_for(payment, 10)
+    claim = await PlotClaim.get(plot_id=first.plot_id)
+    assert claim.subscription_id == first.id and claim.expires_at is None
+    assert await held(plan) == 1 == await PlotClaim.filter(plan_id=plan.id).count()
+
+
 async def test_releasing_a_reservation_gives_its_place_back(conn):
     plan = await make_season(plots=4, max_plots=1)
     sub = await reserve(await make_customer("a@example.com"), plan)

@@ -11,10 +11,9 @@ from starlette.routing import Route
 from farm.errors import NotFound
 from farm.fieldwork import field_photos, services, timeline
 from farm.fieldwork.photos import MAX_BYTES
-from farm.fieldwork.routes import photo_store, unsubscribing
+from farm.fieldwork.routes import photo_response, photo_store, unsubscribing
 from farm.i18n import _
 from farm.land.models import Plot
-from farm.storage import streamed
 from farm.web import Shown, form_page, int_param, now, parse_id, render, require_manager
 from farm.web import today as today_of
 
@@ -73,14 +72,7 @@ async def household_picture(request: Request) -> Response:
     household = await timeline.household_for(
         user=request.state.user, household_id=int_param(request, "household_id")
     )
-    stored = await photo_store(request).open(
-        household.picture, thumb=request.url.path.endswith("/thumb")
-    )
-    if stored is None:
-        raise NotFound(_("Page not found."))
-    return streamed(
-        stored, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
-    )
+    return await photo_response(request, household.picture)
 
 
 routes = [

@@ -37,6 +37,21 @@ def photo_store(request: Request) -> PhotoStore:
     return PhotoStore(request.app.state.runtime.storage)
 
 
+async def photo_response(request: Request, name: str, *, public: bool = False) -> Response:
+    """The stored photo `name`, or its thumbnail when the address ends in /thumb, as JPEG a
+    browser keeps for a day (a shared cache too when `public`). Call it after the access
+    check: the photo is streamed from the storage, for a bucket too (a redirect to a
+    presigned URL would need the bucket's origin in the CSP's img-src, and would let the
+    link be passed on while it lasts)."""
+    stored = await photo_store(request).open(name, thumb=request.url.path.endswith("/thumb"))
+    if stored is None:  # the row outlived its file (a restore, a lost disk)
+        raise NotFound(_("Page not found."))
+    cache = "public" if public else "private"
+    return streamed(
+        stored, media_type="image/jpeg", headers={"Cache-Control": f"{cache}, max-age=86400"}
+    )
+
+
 def unsubscribing(request: Request) -> Unsubscribing:
     """What a bulk mail's unsubscribe link needs (photo mail is bulk)."""
     return Unsubscribing(links=links(request), secret=request.app.state.runtime.secret)
@@ -261,16 +276,7 @@ async def photo(request: Request) -> Response:
     found = await timeline.photo_for(
         user=request.state.user, photo_id=int_param(request, "photo_id")
     )
-    thumb = request.url.path.endswith("/thumb")
-    # Streamed from the storage after the access check above, for a bucket too (a redirect to
-    # a presigned URL would need the bucket's origin in the CSP's img-src, and would let the
-    # link be passed on while it lasts).
-    stored = await photo_store(request).open(found.file_name, thumb=thumb)
-    if stored is None:  # the row outlived its file (a restore, a lost disk)
-        raise NotFound(_("Page not found."))
-    return streamed(
-        stored, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
-    )
+    return await photo_response(request, found.file_name)
 
 
 # ---- public ----

@@ -237,6 +237,16 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def pdf_response(pdf: bytes, filename: str) -> Response:
+    """A PDF drawn for the one who asked (a gift card, a certificate), shown in the browser
+    under `filename` (ASCII) and kept by no cache."""
+    headers = {
+        "Content-Disposition": f'inline; filename="{filename}"',
+        "Cache-Control": "private, no-store",
+    }
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only same-site paths: never redirect to another host."""
     if not target:

@@ -14,7 +14,7 @@ from farm.fieldwork.models import Activity
 from farm.fieldwork.photos import MAX_PHOTOS
 from farm.fieldwork.routes import INPUT_LINES, _photos, _work_form, photo_store
 from farm.story import certificate, page, summary
-from farm.web import Shown, form_page, int_param, now, render, require_user, today
+from farm.web import Shown, form_page, int_param, now, pdf_response, render, require_user, today
 
 
 async def _plot_page(request: Request, customer: User, sub_id: int, shown: Shown) -> Response:
@@ -65,14 +65,7 @@ async def plot_certificate(request: Request) -> Response:
         customer=customer, subscription_id=sub_id, today=today(request)
     )
     pdf = await certificate.certificate_pdf(found, issued_on=today(request).isoformat())
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="plot-certificate-{sub_id}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return pdf_response(pdf, f"plot-certificate-{sub_id}.pdf")
 
 
 routes = [

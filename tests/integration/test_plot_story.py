@@ -251,6 +251,9 @@ async def test_the_certificate_is_a_pdf_with_the_familys_name_sign(client, tmp_p
     _plan, mine, _theirs, _s, _o, _h, _x = await _story_world(client, tmp_path)
     r = await client.get(f"/account/subscriptions/{mine.id}/certificate.pdf")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    disposition = f'inline; filename="plot-certificate-{mine.id}.pdf"'
+    assert r.headers["content-disposition"] == disposition
+    assert r.headers["cache-control"] == "private, no-store"
     assert r.content.startswith(b"%PDF") and r.content.rstrip().endswith(b"%%EOF")
     streams = re.findall(rb"stream\n(.*?)\nendstream", r.content, re.S)
     text = b"".join(zlib.decompress(s) for s in streams)

@@ -413,6 +413,16 @@ def values(posted: Mapping[str, Any], names: Sequence[str]) -> dict[str, str]:
     return {name: str(posted.get(name) or "") for name in names}
 
 
+def posted_by_id(form: FormData, prefix: str) -> list[tuple[int, str]]:
+    """The fields named `<prefix><id>`, one for each row of a table (a household's hours, a
+    field's land), as (id, text) in the order sent; a name whose tail is no id is passed over."""
+    return [
+        (record_id, str(value))
+        for name, value in form.multi_items()
+        if name.startswith(prefix) and (record_id := parse_id(name[len(prefix) :])) is not None
+    ]
+
+
 async def form_page(
     request: Request,
     *,

@@ -25,6 +25,7 @@ from farm.web import (
     manager_list,
     now,
     parse_id,
+    posted_by_id,
     render,
     require_manager,
     today,
@@ -84,9 +85,8 @@ def _work_form(form: FormData, photos: list[bytes], field_id: int) -> services.W
             for i in range(INPUT_LINES)
         ],
         shifts=[
-            services.ShiftLine(household_id=household_id, hours=str(value))
-            for key, value in form.multi_items()
-            if key.startswith("hours_") and (household_id := parse_id(key[6:])) is not None
+            services.ShiftLine(household_id=household_id, hours=hours)
+            for household_id, hours in posted_by_id(form, "hours_")
         ],
         photos=photos,
     )
@@ -176,11 +176,7 @@ async def household_form(request: Request) -> Response:
             rent_yuan_per_mu=str(form.get("rent") or ""),
             wage_yuan_per_hour=str(form.get("wage") or ""),
             land_from=str(form.get("land_from") or ""),
-            land={
-                field_id: str(value)
-                for key, value in form.multi_items()
-                if key.startswith("land_") and (field_id := parse_id(key[5:])) is not None
-            },
+            land=dict(posted_by_id(form, "land_")),
         )
         await services.save_household(
             manager=manager, household_id=household_id, data=data, today=today(request),

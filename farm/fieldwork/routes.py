@@ -58,11 +58,13 @@ def unsubscribing(request: Request) -> Unsubscribing:
     return Unsubscribing(links=links(request), secret=request.app.state.runtime.secret)
 
 
-async def _photos(form: FormData) -> list[bytes]:
+async def read_photos(form: FormData, *, most: int = MAX_PHOTOS) -> list[bytes]:
+    """The files chosen in the form's "photos" input, and the form closed: one past `most` of
+    them at most, each read to one byte past MAX_BYTES at most (enough to refuse, never the
+    whole of a huge file)."""
     files = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
     try:
-        # At most one byte past the limit: enough to refuse, never the whole of a huge file.
-        return [await f.read(MAX_BYTES + 1) for f in files[: MAX_PHOTOS + 1]]
+        return [await f.read(MAX_BYTES + 1) for f in files[: most + 1]]
     finally:
         await form.close()
 
@@ -229,7 +231,7 @@ async def work_log(request: Request) -> Response:
 
     async def save(form: FormData) -> str:
         field_id = parse_id(form.get("field_id"))
-        work = _work_form(form, await _photos(form), field_id or 0)
+        work = _work_form(form, await read_photos(form), field_id or 0)
         await services.log_work(
             manager=manager, form=work, today=today(request), now=now(),
             store=photo_store(request), unsubscribing=unsubscribing(request),

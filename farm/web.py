@@ -237,6 +237,16 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def pdf_response(pdf: bytes, filename: str) -> Response:
+    """A PDF drawn for the one who asked (a gift card, a certificate), shown in the browser
+    under `filename` (ASCII) and kept by no cache."""
+    headers = {
+        "Content-Disposition": f'inline; filename="{filename}"',
+        "Cache-Control": "private, no-store",
+    }
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only same-site paths: never redirect to another host."""
     if not target:
@@ -401,6 +411,16 @@ class Shown:
 def values(posted: Mapping[str, Any], names: Sequence[str]) -> dict[str, str]:
     """The named fields as text ("" for those not sent)."""
     return {name: str(posted.get(name) or "") for name in names}
+
+
+def posted_by_id(form: FormData, prefix: str) -> list[tuple[int, str]]:
+    """The fields named `<prefix><id>`, one for each row of a table (a household's hours, a
+    field's land), as (id, text) in the order sent; a name whose tail is no id is passed over."""
+    return [
+        (record_id, str(value))
+        for name, value in form.multi_items()
+        if name.startswith(prefix) and (record_id := parse_id(name[len(prefix) :])) is not None
+    ]
 
 
 async def form_page(

@@ -15,12 +15,10 @@ from farm.accounts import invitations
 from farm.accounts.models import Role, User
 from farm.accounts.routes import home_for, start_session
 from farm.admin import services
-from farm.errors import FieldErrors, NotFound
+from farm.errors import FieldErrors
 from farm.fieldwork.photos import MAX_BYTES
-from farm.fieldwork.routes import photo_store
-from farm.i18n import _
+from farm.fieldwork.routes import photo_response, photo_store
 from farm.paging import parse_page, search_text
-from farm.storage import streamed
 from farm.web import (
     Shown,
     form_page,
@@ -168,12 +166,7 @@ async def admin_picture(request: Request) -> Response:
 async def picture(request: Request) -> Response:
     """A cooperative's picture, public: customers see it beside its plans."""
     name = await services.cooperative_picture(cooperative_id=int_param(request, "cooperative_id"))
-    stored = await photo_store(request).open(name, thumb=request.url.path.endswith("/thumb"))
-    if stored is None:
-        raise NotFound(_("Page not found."))
-    return streamed(
-        stored, media_type="image/jpeg", headers={"Cache-Control": "public, max-age=86400"}
-    )
+    return await photo_response(request, name, public=True)
 
 
 # ---- a manager's own cooperative ----

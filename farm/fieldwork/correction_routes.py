@@ -20,7 +20,7 @@ from farm.web import (
     form_page,
     int_param,
     now,
-    parse_id,
+    posted_by_id,
     render,
     require_manager,
     season_param,
@@ -50,11 +50,7 @@ async def correct_entry(request: Request) -> Response:
             notes=str(form.get("notes") or ""),
             reason=str(form.get("reason") or ""),
             void=form.get("void") == "1",
-            hours={
-                household_id: str(value)
-                for key, value in form.multi_items()
-                if key.startswith("hours_") and (household_id := parse_id(key[6:])) is not None
-            },
+            hours=dict(posted_by_id(form, "hours_")),
         )
         await corrections.correct_entry(
             manager=manager, entry_id=entry_id, fix=fix, today=today(request), now=now()

@@ -3,30 +3,18 @@ them on the field's map), and a household's photo."""
 
 from __future__ import annotations
 
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from farm.errors import NotFound
 from farm.fieldwork import field_photos, services, timeline
-from farm.fieldwork.photos import MAX_BYTES
-from farm.fieldwork.routes import photo_store, unsubscribing
+from farm.fieldwork.routes import photo_response, photo_store, read_photos, unsubscribing
 from farm.i18n import _
 from farm.land.models import Plot
-from farm.storage import streamed
 from farm.web import Shown, form_page, int_param, now, parse_id, render, require_manager
 from farm.web import today as today_of
-
-
-async def _read_photos(form: FormData) -> list[bytes]:
-    files = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
-    try:
-        # one past the limit is enough to refuse, and never the whole of a huge file
-        limit = field_photos.MAX_SET + 1
-        return [await f.read(MAX_BYTES + 1) for f in files[:limit]]
-    finally:
-        await form.close()
 
 
 async def upload(request: Request) -> Response:
@@ -56,7 +44,7 @@ async def upload(request: Request) -> Response:
             sign=form.get("sign") == "1",
             taken_on=str(form.get("taken_on") or ""),
             caption=str(form.get("caption") or ""),
-            photos=await _read_photos(form),
+            photos=await read_photos(form, most=field_photos.MAX_SET),
         )
         await field_photos.upload_photos(
             manager=manager, upload=data, today=today_of(request), now=now(),
@@ -73,14 +61,7 @@ async def household_picture(request: Request) -> Response:
     household = await timeline.household_for(
         user=request.state.user, household_id=int_param(request, "household_id")
     )
-    stored = await photo_store(request).open(
-        household.picture, thumb=request.url.path.endswith("/thumb")
-    )
-    if stored is None:
-        raise NotFound(_("Page not found."))
-    return streamed(
-        stored, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
-    )
+    return await photo_response(request, household.picture)
 
 
 routes = [

@@ -25,6 +25,7 @@ from farm.web import (
     manager_list,
     now,
     parse_id,
+    posted_by_id,
     render,
     require_manager,
     today,
@@ -37,16 +38,33 @@ def photo_store(request: Request) -> PhotoStore:
     return PhotoStore(request.app.state.runtime.storage)
 
 
+async def photo_response(request: Request, name: str, *, public: bool = False) -> Response:
+    """The stored photo `name`, or its thumbnail when the address ends in /thumb, as JPEG a
+    browser keeps for a day (a shared cache too when `public`). Call it after the access
+    check: the photo is streamed from the storage, for a bucket too (a redirect to a
+    presigned URL would need the bucket's origin in the CSP's img-src, and would let the
+    link be passed on while it lasts)."""
+    stored = await photo_store(request).open(name, thumb=request.url.path.endswith("/thumb"))
+    if stored is None:  # the row outlived its file (a restore, a lost disk)
+        raise NotFound(_("Page not found."))
+    cache = "public" if public else "private"
+    return streamed(
+        stored, media_type="image/jpeg", headers={"Cache-Control": f"{cache}, max-age=86400"}
+    )
+
+
 def unsubscribing(request: Request) -> Unsubscribing:
     """What a bulk mail's unsubscribe link needs (photo mail is bulk)."""
     return Unsubscribing(links=links(request), secret=request.app.state.runtime.secret)
 
 
-async def _photos(form: FormData) -> list[bytes]:
+async def read_photos(form: FormData, *, most: int = MAX_PHOTOS) -> list[bytes]:
+    """The files chosen in the form's "photos" input, and the form closed: one past `most` of
+    them at most, each read to one byte past MAX_BYTES at most (enough to refuse, never the
+    whole of a huge file)."""
     files = [f for f in form.getlist("photos") if isinstance(f, UploadFile) and f.filename]
     try:
-        # At most one byte past the limit: enough to refuse, never the whole of a huge file.
-        return [await f.read(MAX_BYTES + 1) for f in files[: MAX_PHOTOS + 1]]
+        return [await f.read(MAX_BYTES + 1) for f in files[: most + 1]]
     finally:
         await form.close()
 
@@ -69,9 +87,8 @@ def _work_form(form: FormData, photos: list[bytes], field_id: int) -> services.W
             for i in range(INPUT_LINES)
         ],
         shifts=[
-            services.ShiftLine(household_id=household_id, hours=str(value))
-            for key, value in form.multi_items()
-            if key.startswith("hours_") and (household_id := parse_id(key[6:])) is not None
+            services.ShiftLine(household_id=household_id, hours=hours)
+            for household_id, hours in posted_by_id(form, "hours_")
         ],
         photos=photos,
     )
@@ -161,11 +178,7 @@ async def household_form(request: Request) -> Response:
             rent_yuan_per_mu=str(form.get("rent") or ""),
             wage_yuan_per_hour=str(form.get("wage") or ""),
             land_from=str(form.get("land_from") or ""),
-            land={
-                field_id: str(value)
-                for key, value in form.multi_items()
-                if key.startswith("land_") and (field_id := parse_id(key[5:])) is not None
-            },
+            land=dict(posted_by_id(form, "land_")),
         )
         await services.save_household(
             manager=manager, household_id=household_id, data=data, today=today(request),
@@ -218,7 +231,7 @@ async def work_log(request: Request) -> Response:
 
     async def save(form: FormData) -> str:
         field_id = parse_id(form.get("field_id"))
-        work = _work_form(form, await _photos(form), field_id or 0)
+        work = _work_form(form, await read_photos(form), field_id or 0)
         await services.log_work(
             manager=manager, form=work, today=today(request), now=now(),
             store=photo_store(request), unsubscribing=unsubscribing(request),
@@ -261,16 +274,7 @@ async def photo(request: Request) -> Response:
     found = await timeline.photo_for(
         user=request.state.user, photo_id=int_param(request, "photo_id")
     )
-    thumb = request.url.path.endswith("/thumb")
-    # Streamed from the storage after the access check above, for a bucket too (a redirect to
-    # a presigned URL would need the bucket's origin in the CSP's img-src, and would let the
-    # link be passed on while it lasts).
-    stored = await photo_store(request).open(found.file_name, thumb=thumb)
-    if stored is None:  # the row outlived its file (a restore, a lost disk)
-        raise NotFound(_("Page not found."))
-    return streamed(
-        stored, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
-    )
+    return await photo_response(request, found.file_name)
 
 
 # ---- public ----

@@ -16,7 +16,17 @@ from farm.gifts import card, services
 from farm.i18n import _, localized
 from farm.qr import qr_svg
 from farm.subscriptions import rules as subscription_rules
-from farm.web import Shown, client_address, form_page, int_param, links, now, render, require_user
+from farm.web import (
+    Shown,
+    client_address,
+    form_page,
+    int_param,
+    links,
+    now,
+    pdf_response,
+    render,
+    require_user,
+)
 
 CLAIM_FIELDS = ("code", *services.ADDRESS_FIELDS)
 
@@ -62,14 +72,7 @@ async def card_file(request: Request) -> Response:
             claim_url=_claim_url(request, code),
         )  # fmt: skip
     )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="gift-card-{gift_id}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return pdf_response(pdf, f"gift-card-{gift_id}.pdf")
 
 
 async def claim(request: Request) -> Response:

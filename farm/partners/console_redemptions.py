@@ -15,7 +15,7 @@ from tortoise.functions import Count
 
 from farm import forms
 from farm.accounts.models import User
-from farm.csvfiles import CsvFile, csv_bytes
+from farm.csvfiles import CsvStream, csv_chunks
 from farm.i18n import _, current_language
 from farm.paging import Page, clamp_page, page_count
 from farm.partners import console_rules as rules
@@ -128,13 +128,11 @@ async def _redeemed_at(
         )
 
 
-async def redemptions_csv(
-    *, manager: User, period: Period, timezone: str
-) -> tuple[CsvFile, AsyncIterator[bytes]]:
+async def redemptions_csv(*, manager: User, period: Period, timezone: str) -> CsvStream:
     """Every voucher redeemed at the cooperative's partners in the period, partner by partner
     and oldest first, as a CSV for settling with them (the reports' format: UTF-8 with a BOM,
-    CRLF, formula-safe cells). Returns the file's names and its content as chunks of bytes,
-    to be streamed: a season's redemptions are never all in memory."""
+    CRLF, formula-safe cells), to be streamed: a season's redemptions are never all in
+    memory."""
     partners = await Partner.filter(cooperative_id=manager.cooperative_id).order_by("name", "id")
     start, end = rules.utc_bounds(period.starts_on, period.ends_on, timezone)
     zone = ZoneInfo(timezone)
@@ -142,7 +140,6 @@ async def redemptions_csv(
     kinds = {str(k): kind_label(k) for k in ("scenic_ticket", "farm_stay_night")}
     header = [_("Partner"), _("Kind"), _("Voucher code"), _("Redeemed at"), _("Staff"),
               _("Plot"), _("Season")]  # fmt: skip
-    prefix = len(csv_bytes(header, []))  # the byte-order mark and the header line
 
     def line(partner: Partner, row: dict) -> list[object]:
         season = (row["season_en"] or row["season"]) if english else row["season"]
@@ -152,17 +149,15 @@ async def redemptions_csv(
             row["plot"] or "", season or "",
         ]  # fmt: skip
 
-    async def chunks() -> AsyncIterator[bytes]:
-        yield csv_bytes(header, [])
+    async def chunks() -> AsyncIterator[list[list[object]]]:
         for partner in partners:
             async for chunk in _redeemed_at(partner.id, start, end):
-                yield csv_bytes(header, [line(partner, row) for row in chunk])[prefix:]
+                yield [line(partner, row) for row in chunk]
 
     last_day = date.fromordinal(period.ends_on.toordinal() - 1)
     names = {"from": period.starts_on.isoformat(), "to": last_day.isoformat()}
-    file = CsvFile(
-        content=b"",  # streamed: see chunks
+    return CsvStream(
+        csv_chunks(header, chunks()),
         filename=_("Redemptions %(from)s to %(to)s.csv") % names,
         fallback="redemptions-{from}-{to}.csv".format(**names),
     )
-    return file, chunks()

@@ -9,11 +9,12 @@ from functools import partial
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from farm import i18n
 from farm.accounts.models import User
+from farm.csvfiles import csv_response
 from farm.errors import FieldErrors
 from farm.paging import parse_page
 from farm.partners import console, console_redemptions
@@ -204,14 +205,10 @@ async def redemptions_csv(request: Request) -> Response:
         request.query_params.get("to", ""),
         today=today(request),
     )
-    file, chunks = await console_redemptions.redemptions_csv(
+    stream = await console_redemptions.redemptions_csv(
         manager=manager, period=period, timezone=timezone_of(request)
     )
-    return StreamingResponse(
-        chunks,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": file.disposition},
-    )
+    return csv_response(stream)
 
 
 GET_POST = ["GET", "POST"]

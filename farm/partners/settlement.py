@@ -17,7 +17,7 @@ from tortoise.transactions import in_transaction
 
 from farm import forms, units
 from farm.accounts.models import User
-from farm.csvfiles import CsvFile, csv_bytes
+from farm.csvfiles import CsvStream, csv_chunks
 from farm.i18n import _
 from farm.land.models import PerkKind
 from farm.paging import Page, clamp_page, page_count
@@ -190,7 +190,7 @@ def _yuan(fen: int | None) -> object:
 
 async def statement_csv(
     *, manager: User, partner_id: int, period: Period, timezone: str
-) -> tuple[CsvFile, AsyncIterator[bytes]]:
+) -> CsvStream:
     """The statement as a CSV for Excel and WPS (UTF-8 with a BOM, CRLF, formula-safe
     cells): a line per voucher, oldest first, then a total per kind and the grand total.
     An unpriced voucher has an empty price and a note. Streamed in chunks."""
@@ -202,7 +202,6 @@ async def statement_csv(
     no_price = _("No price set for this day")
     header = [_("Partner"), _("Day"), _("Redeemed at"), _("Kind"), _("Voucher code"), _("Plot"),
               _("Name sign"), _("Vouchers"), _("Price (yuan)"), _("Note")]  # fmt: skip
-    prefix = len(csv_bytes(header, []))
 
     def note(unpriced: int) -> str:
         return _("%(num)d without a price: not counted") % {"num": unpriced} if unpriced else ""
@@ -225,19 +224,16 @@ async def statement_csv(
 
     start, end = console_rules.utc_bounds(period.starts_on, period.ends_on, timezone)
 
-    async def chunks() -> AsyncIterator[bytes]:
-        yield csv_bytes(header, [])
+    async def chunks() -> AsyncIterator[list[list[object]]]:
         async for chunk in _redeemed_at(partner.id, start, end):
-            lines = [row(_line(r, zone, prices)) for r in chunk]
-            yield csv_bytes(header, lines)[prefix:]
-        yield csv_bytes(header, total_rows)[prefix:]
+            yield [row(_line(r, zone, prices)) for r in chunk]
+        yield total_rows
 
     last_day = period.ends_on - timedelta(days=1)
     names = {"partner": partner.name, "from": period.starts_on.isoformat(),
              "to": last_day.isoformat()}  # fmt: skip
-    file = CsvFile(
-        content=b"",
+    return CsvStream(
+        csv_chunks(header, chunks()),
         filename=_("Settlement %(partner)s %(from)s to %(to)s.csv") % names,
         fallback=f"settlement-{partner.id}-{names['from']}-{names['to']}.csv",
     )
-    return file, chunks()

@@ -5,9 +5,10 @@ query, calls one service, and renders or redirects."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
+from farm.csvfiles import csv_response
 from farm.partners import console_redemptions, console_routes, settlement
 from farm.web import Shown, form_page, int_param, now, render, require_manager, timezone_of, today
 
@@ -50,17 +51,10 @@ async def statement_csv(request: Request) -> Response:
         request.query_params.get("from", ""), request.query_params.get("to", ""),
         today=today(request),
     )  # fmt: skip
-    file, chunks = await settlement.statement_csv(
-        manager=manager,
-        partner_id=partner_id,
-        period=period,
-        timezone=timezone_of(request),
+    stream = await settlement.statement_csv(
+        manager=manager, partner_id=partner_id, period=period, timezone=timezone_of(request)
     )
-    return StreamingResponse(
-        chunks,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": file.disposition},
-    )
+    return csv_response(stream)
 
 
 routes = [

@@ -10,12 +10,11 @@ from starlette.routing import Route
 
 from farm import forms
 from farm.accounts.models import Role
-from farm.errors import DomainError, NotFound
-from farm.fieldwork.photos import MAX_BYTES, PhotoStore
-from farm.i18n import _
+from farm.errors import DomainError
+from farm.fieldwork.photos import MAX_BYTES
+from farm.fieldwork.routes import photo_response, photo_store
 from farm.shipments import box, box_reports, box_rules
 from farm.shipments.console_routes import _batch_response
-from farm.storage import streamed
 from farm.web import (
     Shown,
     form_page,
@@ -27,10 +26,6 @@ from farm.web import (
     require_user,
     today,
 )
-
-
-def _store(request: Request) -> PhotoStore:
-    return PhotoStore(request.app.state.runtime.storage)
 
 
 def _box_url(sub_id: int, shipment_id: int, done: str = "") -> str:
@@ -129,7 +124,7 @@ async def problem(request: Request) -> Response:
         try:
             await box.report_problem(
                 customer=customer, subscription_id=sub_id, shipment_id=shipment_id,
-                problem=text or "", photo=data or None, store=_store(request), now=now(),
+                problem=text or "", photo=data or None, store=photo_store(request), now=now(),
             )  # fmt: skip
         except forms.Problem as bad:  # the photo
             form.refuse("photo", bad.message)
@@ -141,15 +136,6 @@ async def problem(request: Request) -> Response:
     )
 
 
-async def _photo(request: Request, name: str) -> Response:
-    stored = await _store(request).open(name, thumb=request.url.path.endswith("/thumb"))
-    if stored is None:
-        raise NotFound(_("Page not found."))
-    return streamed(
-        stored, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
-    )
-
-
 async def photo(request: Request) -> Response:
     customer = require_user(request, Role.CUSTOMER)
     name = await box.report_photo(
@@ -157,7 +143,7 @@ async def photo(request: Request) -> Response:
         subscription_id=int_param(request, "sub_id"),
         shipment_id=int_param(request, "shipment_id"),
     )
-    return await _photo(request, name)
+    return await photo_response(request, name)
 
 
 # ---- the cooperative ----
@@ -195,7 +181,7 @@ async def manager_photo(request: Request) -> Response:
         batch_id=int_param(request, "batch_id"),
         report_id=int_param(request, "report_id"),
     )
-    return await _photo(request, name)
+    return await photo_response(request, name)
 
 
 BOX = "/account/subscriptions/{sub_id}/boxes/{shipment_id}"

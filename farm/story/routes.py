@@ -12,9 +12,9 @@ from farm.accounts.models import Role, User
 from farm.fieldwork import services as fieldwork
 from farm.fieldwork.models import Activity
 from farm.fieldwork.photos import MAX_PHOTOS
-from farm.fieldwork.routes import INPUT_LINES, _photos, _work_form, photo_store
+from farm.fieldwork.routes import INPUT_LINES, _work_form, photo_store, read_photos
 from farm.story import certificate, page, summary
-from farm.web import Shown, form_page, int_param, now, render, require_user, today
+from farm.web import Shown, form_page, int_param, now, pdf_response, render, require_user, today
 
 
 async def _plot_page(request: Request, customer: User, sub_id: int, shown: Shown) -> Response:
@@ -35,7 +35,7 @@ async def log_own_work(request: Request) -> Response:
     sub_id = int_param(request, "sub_id")
 
     async def save(form: FormData) -> str:
-        work = _work_form(form, await _photos(form), 0)
+        work = _work_form(form, await read_photos(form), 0)
         await fieldwork.log_own_work(
             customer=customer, subscription_id=sub_id, form=work, today=today(request),
             now=now(), store=photo_store(request),
@@ -65,14 +65,7 @@ async def plot_certificate(request: Request) -> Response:
         customer=customer, subscription_id=sub_id, today=today(request)
     )
     pdf = await certificate.certificate_pdf(found, issued_on=today(request).isoformat())
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="plot-certificate-{sub_id}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return pdf_response(pdf, f"plot-certificate-{sub_id}.pdf")
 
 
 routes = [

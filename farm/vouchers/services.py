@@ -183,12 +183,9 @@ async def issue_missing_vouchers(*, today: date, now: datetime, links: Links) ->
                 async with in_transaction() as conn:
                     issued = await issue_vouchers(subscription_id=sub_id, now=now, conn=conn)
                     if issued:
-                        sub = await (
-                            Subscription.get(id=sub_id)
-                            .using_db(conn)
-                            .prefetch_related("customer", "plot", "season")
+                        await queue_vouchers_mail(
+                            subscription_id=sub_id, now=now, conn=conn, links=links
                         )
-                        await _queue_vouchers_mail(sub, now=now, conn=conn, links=links)
             except IntegrityError:
                 # Issued by another copy of the scheduler at the same moment: nothing is lost.
                 log.warning("vouchers of subscription %s were being issued elsewhere", sub_id)

@@ -43,6 +43,7 @@ async def test_a_manager_adds_the_picture_and_customers_see_it_on_plan_and_plot_
     client.cookies.clear()
     picture = await client.get(f"/cooperatives/{coop.id}/picture")  # public
     assert picture.status_code == 200 and picture.headers["content-type"] == "image/jpeg"
+    assert picture.headers["cache-control"] == "public, max-age=86400"  # shared caches too
     assert f'src="/cooperatives/{coop.id}/picture"' in (await client.get(f"/plans/{plan.id}")).text
     await log_in_client(client, "wang@example.com")
     page = await client.get(f"/account/subscriptions/{sub.id}/plot")

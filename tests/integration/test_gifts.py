@@ -117,6 +117,8 @@ async def test_the_card_and_its_pdf_are_the_givers_only(client, app, stripe_port
     pdf = await client.get(f"/account/gifts/{gift.id}/card.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"] == f'inline; filename="gift-card-{gift.id}.pdf"'
+    assert pdf.headers["cache-control"] == "private, no-store"  # the claim code is on it
     account = (await client.get("/account")).text.split("<body", 1)[1]
     assert "送给小红的" in account and "等待领取" in account
     await make_customer("other@example.com")

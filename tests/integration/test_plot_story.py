@@ -118,6 +118,21 @@ async def test_the_upload_page_tags_a_set_of_photos_to_the_plots_tapped(client):
     assert len(entry.photos) == 3 and entry.notes == "长势很好" and not entry.whole_field
 
 
+async def test_the_upload_page_takes_a_set_of_twelve_photos_and_refuses_thirteen(client):
+    plan, _manager, token = await coop_with_manager(client)
+    small = jpeg(80, 60)
+    for count, status, stored in (
+        (field_photos.MAX_SET + 1, 422, 0),
+        (field_photos.MAX_SET, 303, 12),
+    ):
+        r = await client.post(
+            f"/manage/photos?field={plan.field_id}",
+            data={"whole_field": "1", "taken_on": TODAY.isoformat(), "csrf_token": token},
+            files=[("photos", (f"{i}.jpg", small, "image/jpeg")) for i in range(count)],
+        )  # fmt: skip
+        assert r.status_code == status and await Photo.all().count() == stored
+
+
 async def test_another_cooperatives_field_is_not_found_for_an_upload(client, tmp_path):
     plan, _manager, _token = await coop_with_manager(client)
     _other, other_manager, token = await coop_with_manager(client, email="zhao@coop.cn")
@@ -251,6 +266,9 @@ async def test_the_certificate_is_a_pdf_with_the_familys_name_sign(client, tmp_p
     _plan, mine, _theirs, _s, _o, _h, _x = await _story_world(client, tmp_path)
     r = await client.get(f"/account/subscriptions/{mine.id}/certificate.pdf")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    disposition = f'inline; filename="plot-certificate-{mine.id}.pdf"'
+    assert r.headers["content-disposition"] == disposition
+    assert r.headers["cache-control"] == "private, no-store"
     assert r.content.startswith(b"%PDF") and r.content.rstrip().endswith(b"%%EOF")
     streams = re.findall(rb"stream\n(.*?)\nendstream", r.content, re.S)
     text = b"".join(zlib.decompress(s) for s in streams)

@@ -140,6 +140,7 @@ async def test_a_photo_is_stored_shown_to_its_plots_subscriber_and_refused_to_an
     r = await client.get(f"/photos/{photo.id}")  # the manager
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
     assert r.content[:2] == b"\xff\xd8" and int(r.headers["content-length"]) == len(r.content)
+    assert r.headers["cache-control"] == "private, max-age=86400"  # never a shared cache
     full = r.content
     await client.post("/logout", data={"csrf_token": token})
     await subscriber_of(plan, plots[0], "owner@example.com")

@@ -1,13 +1,15 @@
 """A form without files is read by the standard library's parser (farm.web._posted_form):
-the same fields, decoded the same way, as Starlette's own parser gives."""
+the same fields, decoded the same way, as Starlette's own parser gives. A table's fields named
+by a row's id are read by farm.web.posted_by_id."""
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from farm.web import MAX_FORM_FIELDS, PLAIN_FORM_BYTES, _posted_form
+from farm.web import MAX_FORM_FIELDS, PLAIN_FORM_BYTES, _posted_form, posted_by_id
 
 URLENCODED = b"application/x-www-form-urlencoded"
 
@@ -99,3 +101,12 @@ async def test_a_form_of_undeclared_length_is_left_to_starlettes_parser() -> Non
 
     with pytest.raises(HTTPException):
         await _posted_form(Request(scope, receive), max_files=0)
+
+
+def test_fields_named_by_an_id_are_read_in_the_order_sent_and_other_names_passed_over() -> None:
+    form = FormData(
+        [("hours_12", "3.5"), ("hours_", "1"), ("hours_x", "2"), ("hours_0", "2"),
+         ("reason", "typo"), ("hours_7", ""), ("hours_12", "4"), ("land_9", "6")]
+    )  # fmt: skip
+    assert posted_by_id(form, "hours_") == [(12, "3.5"), (7, ""), (12, "4")]
+    assert posted_by_id(form, "land_") == [(9, "6")]

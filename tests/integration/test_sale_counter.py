@@ -156,59 +156,13 @@ async def test_the_release_job_skips_a_lapsed_reservation_whose_payment_is_landi
     assert await held(plan) == 0 == await PlotClaim.filter(plan_id=plan.id).count()
 
 
-@pytest.mark.postgres
-async def test_a_late_payment_keeps_its_plot_when_a_releaser_is_freeing_the_plot_that_moment(
-    conn,
-):
-    """A payment whose lapsed reservation was released takes its plot back if it is free:
-    the next family's hold on it lapsed too. A release job holding that family's subscription
-    at that moment is freeing the plot: the payment waits for it rather than skip it, find
-    the plot's claim still there and refund a family whose plot is free a moment later."""
-    plan = await make_season(plots=2)
-    first = await reserve(await make_customer("a@example.com"), plan)
-    assert await services.release_lapsed_reservations(now=later(16)) == 1
+async def late_payment_as_a_release_job_frees(*, paying, plan, plot_id: int) -> None:
+    """`paying`'s reservation was released; another family's reservation of `plot_id` lapsed
+    too. A release job locks that family's subscription (a release's first step); the
+    payment lands; then the release goes on. The payment must wait for it and keep its plot:
+    skipping it left the claim in the way and refunded a family that fits."""
     second = await reserve(
-        await make_customer("b@example.com"), plan, plot_id=first.plot_id, now=later(20)
-    )
-    lapsed = await PlotClaim.get(subscription_id=second.id)
-    locked, go_on = asyncio.Event(), asyncio.Event()
-
-    async def release_job():  # the releaser's first step (its subscription), then the rest
-        async with in_transaction() as tx:
-            await Subscription.select_for_update(no_key=True).using_db(tx).get(id=second.id)
-            locked.set()
-            await go_on.wait()
-            assert await services._lapse_claim(lapsed, now=later(40), conn=tx)
-
-    async def payment_landing():
-        async with in_transaction() as tx:
-            return await services.activate_paid(subscription_id=first.id, now=later(40), conn=tx)
-
-    releaser = asyncio.create_task(release_job())
-    await locked.wait()
-    payment = asyncio.create_task(payment_landing())
-    await asyncio.sleep(0.3)  # the payment has skipped (or waits for) the releaser's hold
-    go_on.set()
-    await releaser
-    assert await asyncio.wait_for(payment, 10)
-    claim = await PlotClaim.get(plot_id=first.plot_id)
-    assert claim.subscription_id == first.id and claim.expires_at is None
-    assert await held(plan) == 1 == await PlotClaim.filter(plan_id=plan.id).count()
-
-
-@pytest.mark.postgres
-async def test_a_late_payment_keeps_its_place_when_a_releaser_is_freeing_the_plans_last_one(
-    conn,
-):
-    """The same for the plan's room: its one place is held by another family's lapsed
-    reservation, which a release job is releasing at that moment. The payment waits for the
-    release and takes the place, rather than skip it and refund a family that fits."""
-    plan = await make_season(plots=2, max_plots=1)
-    first = await reserve(await make_customer("a@example.com"), plan)
-    assert await services.release_lapsed_reservations(now=later(16)) == 1
-    other_plot = await Plot.filter(field_id=plan.field_id).exclude(id=first.plot_id).first()
-    second = await reserve(
-        await make_customer("b@example.com"), plan, plot_id=other_plot.id, now=later(20)
+        await make_customer("b@example.com"), plan, plot_id=plot_id, now=later(20)
     )
     lapsed = await PlotClaim.get(subscription_id=second.id)
     locked, go_on = asyncio.Event(), asyncio.Event()
@@ -222,18 +176,43 @@ async def test_a_late_payment_keeps_its_place_when_a_releaser_is_freeing_the_pla
 
     async def payment_landing():
         async with in_transaction() as tx:
-            return await services.activate_paid(subscription_id=first.id, now=later(40), conn=tx)
+            return await services.activate_paid(subscription_id=paying.id, now=later(40), conn=tx)
 
     releaser = asyncio.create_task(release_job())
     await locked.wait()
     payment = asyncio.create_task(payment_landing())
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.3)  # the payment has skipped (or waits for) the releaser's hold
     go_on.set()
     await releaser
     assert await asyncio.wait_for(payment, 10)
-    claim = await PlotClaim.get(plot_id=first.plot_id)
-    assert claim.subscription_id == first.id and claim.expires_at is None
+    claim = await PlotClaim.get(plot_id=paying.plot_id)
+    assert claim.subscription_id == paying.id and claim.expires_at is None
     assert await held(plan) == 1 == await PlotClaim.filter(plan_id=plan.id).count()
+
+
+@pytest.mark.postgres
+async def test_a_late_payment_keeps_its_plot_when_a_releaser_is_freeing_the_plot_that_moment(
+    conn,
+):
+    """A payment whose lapsed reservation was released takes its plot back if it is free:
+    the next family's hold on it lapsed too, and a release job is freeing it that moment."""
+    plan = await make_season(plots=2)
+    first = await reserve(await make_customer("a@example.com"), plan)
+    assert await services.release_lapsed_reservations(now=later(16)) == 1
+    await late_payment_as_a_release_job_frees(paying=first, plan=plan, plot_id=first.plot_id)
+
+
+@pytest.mark.postgres
+async def test_a_late_payment_keeps_its_place_when_a_releaser_is_freeing_the_plans_last_one(
+    conn,
+):
+    """The same for the plan's room: its one place is held by another family's lapsed
+    reservation of another plot, which a release job is releasing at that moment."""
+    plan = await make_season(plots=2, max_plots=1)
+    first = await reserve(await make_customer("a@example.com"), plan)
+    assert await services.release_lapsed_reservations(now=later(16)) == 1
+    other_plot = await Plot.filter(field_id=plan.field_id).exclude(id=first.plot_id).first()
+    await late_payment_as_a_release_job_frees(paying=first, plan=plan, plot_id=other_plot.id)
 
 
 async def test_releasing_a_reservation_gives_its_place_back(conn):

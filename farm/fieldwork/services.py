@@ -699,11 +699,22 @@ async def record_harvest(
             secrets.choice(rules.LOT_CODE_ALPHABET) for _ in range(rules.LOT_CODE_LENGTH)
         )
         try:
-            return await HarvestLot.create(
-                cooperative_id=coop_id, code=code, crop_id=crop.id, field_id=field_.id,
-                plot_id=plot_id, harvested_on=day, weight_g=grams, logged_by_id=manager.id,
-                created_at=now,
-            )  # fmt: skip
+            async with in_transaction() as conn:
+                # The catalogue changes a crop's unit under this lock only while no lot uses
+                # it: read again under it, so that an amount typed in the old unit is refused
+                # instead of kept in the new one (2 kg as 2,000 eggs).
+                locked = await Crop.select_for_update().using_db(conn).get(id=crop.id)
+                if locked.retired:
+                    raise Conflict(_("This crop is retired: it takes no new harvests."))
+                if locked.unit != crop.unit:
+                    raise Conflict(
+                        _("This crop's unit was changed meanwhile: enter the harvest again.")
+                    )
+                return await HarvestLot.create(
+                    cooperative_id=coop_id, code=code, crop_id=crop.id, field_id=field_.id,
+                    plot_id=plot_id, harvested_on=day, weight_g=grams, logged_by_id=manager.id,
+                    created_at=now, using_db=conn,
+                )  # fmt: skip
         except IntegrityError:
             continue  # that code exists: draw another
     raise Conflict(_("Could not make a lot code. Please try again."))

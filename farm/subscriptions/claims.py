@@ -179,6 +179,10 @@ WITH buyer AS (
             AND x.season_id = o.season_id AND x.cancel_reason = 'lapsed'
             AND x.cancelled_at > $11
       )
+    -- The lock the claim's foreign key takes anyway, taken here: a plot being corrected
+    -- (FOR UPDATE, farm/fieldwork/plot_corrections.py) is waited for and read again, so a
+    -- plot whose size changed meanwhile is not taken at the plan's size.
+    FOR KEY SHARE OF p
 ), picked AS (
     SELECT p.id FROM plots p, offer o
     WHERE {picked} AND p.field_id = o.field_id AND p.area_m2 = o.plot_area_m2

@@ -1,7 +1,8 @@
 """Corrections racing the work they change: a lot's weight corrected while its box is being
 packed or its field's ship day is being made; a plot moved while another is cut where it
-goes; two work entries for one household's day saved at the same moment; and the paper of a
-batch whose boxes a correction changed.
+goes; a plot chosen by a buyer while it is being corrected; two work entries for one
+household's day saved at the same moment; a harvest logged while its crop's unit is changed;
+and the paper of a batch whose boxes a correction changed.
 
 The races are made to happen, not hoped for: the test holds the other side's transaction
 open (as packing, cutting or the engine would) and checks that the correction waits for it,
@@ -16,21 +17,22 @@ from decimal import Decimal
 import pytest
 from tortoise.transactions import in_transaction
 
-from farm.errors import Conflict, FieldErrors
+from farm.errors import Conflict, FieldErrors, NotFound
 from farm.fieldwork import plot_corrections
 from farm.fieldwork import services as fieldwork
-from farm.fieldwork.models import Household, WorkShift
+from farm.fieldwork.models import Crop, CropUnit, HarvestLot, Household, WorkShift
 from farm.fieldwork.photos import PhotoStore
 from farm.fieldwork.plot_corrections import PlotFix
 from farm.land.console import own_field
-from farm.land.models import Plot
+from farm.land.models import Plot, PlotClaim
 from farm.shipments import batches, documents
 from farm.shipments import corrections as lot_corrections
 from farm.shipments.models import Allocation, Batch, Shipment, ShipmentStatus
 from farm.storage import LocalStorage
+from farm.subscriptions import services as subscriptions
 from tests.integration.test_lot_corrections import SHIP_ON, correct
 from tests.integration.test_lot_corrections import scene as lot_scene
-from tests.support import NOW, accounting_problems, make_lot
+from tests.support import NOW, accounting_problems, make_customer, make_lot, make_season
 
 WAIT = 0.5  # long enough for a task that does not wait to have finished
 
@@ -231,3 +233,59 @@ async def test_two_entries_for_one_households_day_saved_at_once_pay_at_most_24_h
     assert "24" in refused[0].errors["shifts"]
     hours = await WorkShift.filter(household_id=household.id).values_list("hours", flat=True)
     assert sum(hours) == 20
+
+
+@pytest.mark.postgres
+async def test_a_harvest_logged_while_its_crops_unit_changes_is_refused_not_kept_in_the_old_unit(
+    conn,
+):
+    plan, plots, subs, rice, manager = await lot_scene()
+    changed, release = asyncio.Event(), asyncio.Event()
+
+    async def editor() -> None:  # what catalogue.update_crop does, held open: no lot yet
+        async with in_transaction() as tx:
+            crop = await Crop.select_for_update().using_db(tx).get(id=rice.id)
+            assert not await HarvestLot.filter(crop_id=crop.id).using_db(tx).exists()
+            await Crop.filter(id=crop.id).using_db(tx).update(unit=CropUnit.PIECES)
+            changed.set()
+            await release.wait()
+
+    editing = asyncio.create_task(editor())
+    await changed.wait()
+    logging = asyncio.create_task(fieldwork.record_harvest(
+        manager=manager, crop_id=rice.id, kg="2", harvested_on=SHIP_ON.isoformat(),
+        today=SHIP_ON, now=NOW, target=str(plots[0].id)))  # fmt: skip
+    await asyncio.sleep(WAIT)
+    release.set()
+    await editing
+    with pytest.raises(Conflict):
+        await logging  # typed as 2 kg: stored, it would be 2,000 eggs
+    assert not await HarvestLot.filter(crop_id=rice.id).exists()
+
+
+@pytest.mark.postgres
+async def test_a_plot_chosen_while_its_area_is_corrected_is_not_sold_at_the_plans_size(conn):
+    plan = await make_season(plots=3)
+    plot = await Plot.filter(field_id=plan.field_id).order_by("id").first()
+    corrected, release = asyncio.Event(), asyncio.Event()
+
+    async def corrector() -> None:  # what plot_corrections.correct_plot does, held open
+        async with in_transaction() as tx:
+            locked = await Plot.select_for_update().using_db(tx).get(id=plot.id)
+            assert not await PlotClaim.filter(plot_id=locked.id).using_db(tx).exists()
+            await Plot.filter(id=locked.id).using_db(tx).update(area_m2=Decimal("50"))
+            corrected.set()
+            await release.wait()
+
+    correcting = asyncio.create_task(corrector())
+    await corrected.wait()
+    buyer = await make_customer()
+    buying = asyncio.create_task(subscriptions.reserve_plot(
+        customer=buyer, plan_id=plan.id, plot_id=plot.id, today=date(2026, 11, 12), now=NOW,
+        minutes=15))  # fmt: skip
+    await asyncio.sleep(WAIT)
+    release.set()
+    await correcting
+    with pytest.raises(NotFound):  # no longer a plot of this plan: not 50 m² at 66.67's price
+        await buying
+    assert not await PlotClaim.filter(plot_id=plot.id).exists()

@@ -6,6 +6,7 @@ import asyncio
 import re
 import zlib
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal as D
 
 import pytest
 
@@ -14,6 +15,7 @@ from farm.errors import NotFound
 from farm.fieldwork import field_photos
 from farm.fieldwork.models import Household, LandTransfer, Photo, WorkEntry, WorkShift
 from farm.fieldwork.photos import PhotoStore
+from farm.land.models import Plot
 from farm.links import Links
 from farm.notifications.models import Notification
 from farm.notifications.services import Unsubscribing
@@ -116,6 +118,19 @@ async def test_the_upload_page_tags_a_set_of_photos_to_the_plots_tapped(client):
     entry = await WorkEntry.get().prefetch_related("plot_links", "photos")
     assert sorted(link.plot_id for link in entry.plot_links) == [plots[0].id, plots[2].id]
     assert len(entry.photos) == 3 and entry.notes == "长势很好" and not entry.whole_field
+
+
+async def test_the_upload_page_lists_the_plots_row_by_row_in_numeric_order(client):
+    """The plots' tap targets follow the field's rows (a keyboard's order): by y then x as
+    numbers, 2 m before 9 m before 10 m, on SQLite too, which keeps decimals as text (tortoise
+    orders them CAST AS NUMERIC)."""
+    plan, _manager, _token = await coop_with_manager(client)
+    plots = await plan.field.plots.all().order_by("code")
+    for plot, y in zip(plots, (D(10), D(9), D(2)), strict=False):
+        await Plot.filter(id=plot.id).update(y_m=y, x_m=D(0))
+    page = await client.get(f"/manage/photos?field={plan.field_id}")
+    at = [page.text.index(f"<span>{plot.code}</span>") for plot in plots[:3]]
+    assert at[2] < at[1] < at[0]
 
 
 async def test_the_upload_page_takes_a_set_of_twelve_photos_and_refuses_thirteen(client):

@@ -15,10 +15,11 @@ row stays locked until its transaction commits, so with one counter a flash sale
 queued for it one commit apart. A buyer takes a place in a row nobody else is updating (SKIP
 LOCKED) and waits only when every row with room is busy, and then for exactly one row.
 
-Lock order. A reservation: the plot when it picks one (SKIP LOCKED, never waits), then one
-place row, then the claim's unique indexes and its foreign-key checks (KEY SHARE on the plan,
-season, plot and customer: whoever locks a plan row while waiting for its places takes FOR NO
-KEY UPDATE, which those checks pass). A release: its subscription (a releaser of lapsed
+Lock order. A reservation: the plot (one it picks, SKIP LOCKED, never waits; the one asked
+for, FOR KEY SHARE, which waits only for a correction of that plot), then one place row, then
+the claim's unique indexes and its foreign-key checks (KEY SHARE on the plan, season, plot and
+customer: whoever locks a plan row while waiting for its places takes FOR NO KEY UPDATE, which
+those checks pass). A release: its subscription (a releaser of lapsed
 reservations skips one that someone else holds: a payment landing), then one place row holding
 a place, then the claim's delete. Whoever needs several place rows of a plan locks all 16 in
 shard order first (`lock_all`), before it deletes a claim, so nobody waits for anybody in a

@@ -22,6 +22,7 @@ HEALTHZ_LIMIT_S = 0.100  # what nine answers in ten must meet, on a quiet machin
 # What none may pass: a fraction of one photo check measured in the same run, so that a photo
 # checked on the loop (which stalls it for a whole check) fails whatever the machine's load.
 CEILING_SHARE_OF_A_CHECK = 0.7
+TRIES = 3
 QUIET_CHECK_S = 0.35  # one check of large_photo() on a quiet machine of this kind
 
 
@@ -56,57 +57,72 @@ async def test_healthz_answers_within_100_ms_while_20_logins_and_a_photo_upload_
     def new_client() -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
-    clients = [new_client() for _ in range(LOGINS + 2)]
-    manager, probe, buyers = clients[0], clients[1], clients[2:]
-    try:
-        manager_token = await log_in_client(manager, "li@coop.cn")
-        tokens = [await csrf_of(c) for c in buyers]
-        await probe.get("/healthz")
-        loop = asyncio.get_running_loop()
-        done = threading.Event()
-        latencies: list[float] = []
+    async def attempt() -> tuple[list[int], list[float]]:
+        """The 20 logins and the upload at once, /healthz asked all along: the answers and
+        the latencies."""
+        clients = [new_client() for _ in range(LOGINS + 2)]
+        manager, probe, buyers = clients[0], clients[1], clients[2:]
+        try:
+            manager_token = await log_in_client(manager, "li@coop.cn")
+            tokens = [await csrf_of(c) for c in buyers]
+            await probe.get("/healthz")
+            loop = asyncio.get_running_loop()
+            done = threading.Event()
+            latencies: list[float] = []
 
-        def watch() -> None:
-            """Asks from outside the loop, as a load balancer would, so the time counted
-            includes any wait for the loop to take the request."""
-            while not done.is_set():
-                started = time.perf_counter()
-                answer = asyncio.run_coroutine_threadsafe(probe.get("/healthz"), loop)
-                assert answer.result(timeout=60).status_code == 200
-                latencies.append(time.perf_counter() - started)
-                time.sleep(0.005)
+            def watch() -> None:
+                """Asks from outside the loop, as a load balancer would, so the time counted
+                includes any wait for the loop to take the request."""
+                while not done.is_set():
+                    started = time.perf_counter()
+                    answer = asyncio.run_coroutine_threadsafe(probe.get("/healthz"), loop)
+                    assert answer.result(timeout=60).status_code == 200
+                    latencies.append(time.perf_counter() - started)
+                    time.sleep(0.005)
 
-        async def log_in(i: int) -> int:
-            data = {"email": f"c{i}@example.com", "password": "correct horse",
-                    "csrf_token": tokens[i]}  # fmt: skip
-            return (await buyers[i].post("/login", data=data)).status_code
+            async def log_in(i: int) -> int:
+                data = {"email": f"c{i}@example.com", "password": "correct horse",
+                        "csrf_token": tokens[i]}  # fmt: skip
+                return (await buyers[i].post("/login", data=data)).status_code
 
-        async def upload() -> int:
-            response = await manager.post(
-                "/manage/log",
-                data={"field_id": plan.field_id, "whole_field": "1", "activity": "weeding",
-                      "worked_on": today.isoformat(), "csrf_token": manager_token},
-                files=[("photos", ("field.jpg", photo, "image/jpeg"))],
-            )  # fmt: skip
-            return response.status_code
+            async def upload() -> int:
+                response = await manager.post(
+                    "/manage/log",
+                    data={"field_id": plan.field_id, "whole_field": "1", "activity": "weeding",
+                          "worked_on": today.isoformat(), "csrf_token": manager_token},
+                    files=[("photos", ("field.jpg", photo, "image/jpeg"))],
+                )  # fmt: skip
+                return response.status_code
 
-        watcher = threading.Thread(target=watch)
-        watcher.start()
-        await asyncio.sleep(0.02)
-        statuses = await asyncio.gather(upload(), *(log_in(i) for i in range(LOGINS)))
-        done.set()
-        await asyncio.to_thread(watcher.join)
-    finally:
-        for c in clients:
-            await c.aclose()
-    assert statuses == [303] * (LOGINS + 1)
-    assert await Photo.all().count() == 1
-    assert len(latencies) >= 3
+            watcher = threading.Thread(target=watch)
+            watcher.start()
+            await asyncio.sleep(0.02)
+            statuses = await asyncio.gather(upload(), *(log_in(i) for i in range(LOGINS)))
+            done.set()
+            await asyncio.to_thread(watcher.join)
+        finally:
+            for c in clients:
+                await c.aclose()
+        return statuses, latencies
+
     # A timed test on a shared machine: one scheduling hiccup must not fail it, so the bound
-    # is on nine answers in ten, with a ceiling that work put back on the loop passes at once.
-    ordered = sorted(latencies)
-    p90 = ordered[int(0.9 * (len(ordered) - 1))]
-    load = f"(one photo check took {check_s * 1000:.0f} ms in this run)"
-    assert p90 < HEALTHZ_LIMIT_S * slower, f"/healthz p90: {p90 * 1000:.0f} ms {load}"
+    # is on nine answers in ten, with a ceiling that work put back on the loop passes at once;
+    # and a moment of the machine's load that still passes it is given two more tries (work
+    # on the loop stalls it on every try).
     ceiling = CEILING_SHARE_OF_A_CHECK * check_s
-    assert ordered[-1] < ceiling, f"slowest /healthz: {ordered[-1] * 1000:.0f} ms {load}"
+    load = f"(one photo check took {check_s * 1000:.0f} ms in this run)"
+    tries: list[str] = []
+    for n in range(1, TRIES + 1):
+        statuses, latencies = await attempt()
+        assert statuses == [303] * (LOGINS + 1)
+        assert await Photo.all().count() == n
+        assert len(latencies) >= 3
+        ordered = sorted(latencies)
+        p90 = ordered[int(0.9 * (len(ordered) - 1))]
+        if p90 < HEALTHZ_LIMIT_S * slower and ordered[-1] < ceiling:
+            return
+        tries.append(f"/healthz p90 {p90 * 1000:.0f} ms, slowest {ordered[-1] * 1000:.0f} ms")
+    raise AssertionError(
+        f"{'; '.join(tries)}: p90 above {HEALTHZ_LIMIT_S * slower * 1000:.0f} ms or slowest "
+        f"above {ceiling * 1000:.0f} ms on every try {load}"
+    )

@@ -19,11 +19,10 @@ Lock order. A reservation: the plot (one it picks, SKIP LOCKED, never waits; the
 for, FOR KEY SHARE, which waits only for a correction of that plot), then one place row, then
 the claim's unique indexes and its foreign-key checks (KEY SHARE on the plan, season, plot and
 customer: whoever locks a plan row while waiting for its places takes FOR NO KEY UPDATE, which
-those checks pass). A release: its subscription (a releaser of lapsed
-reservations skips one that someone else holds: a payment landing), then one place row holding
-a place, then the claim's delete. Whoever needs several place rows of a plan locks all 16 in
-shard order first (`lock_all`), before it deletes a claim, so nobody waits for anybody in a
-circle.
+those checks pass). A release: its subscription (a releaser of lapsed reservations skips one
+that someone else holds: a payment landing), then one place row holding a place, then the
+claim's delete. Whoever needs several place rows of a plan locks all 16 in shard order first
+(`lock_all`), before it deletes a claim, so nobody waits for anybody in a circle.
 """
 
 from __future__ import annotations

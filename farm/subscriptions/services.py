@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from farm.accounts import counters, sessions
@@ -433,19 +434,21 @@ async def activate_paid(*, subscription_id: int, now: datetime, conn: BaseDBAsyn
         # release (the plot's, and the plan's for its place), waited for in id order: a
         # release job holding one is freeing a plot or a place this moment, and `_lapse_claim`
         # would skip it, leave its claim in the way and refund a payment that fits.
-        lapsed = PlotClaim.filter(expires_at__lte=now).using_db(conn)
-        in_the_way = set(
-            await lapsed.filter(season_id=sub.season_id, plot_id=sub.plot_id).values_list(
-                "subscription_id", flat=True
+        in_the_way = await (
+            PlotClaim.filter(
+                Q(plan_id=sub.plan_id) | Q(season_id=sub.season_id, plot_id=sub.plot_id),
+                expires_at__lte=now,
             )
-        ) | set(await lapsed.filter(plan_id=sub.plan_id).values_list("subscription_id", flat=True))
-        for other_id in sorted(in_the_way):
+            .using_db(conn)
+            .values_list("subscription_id", flat=True)
+        )  # at most the plan's max_plots and one: within PostgreSQL's parameters
+        if in_the_way:  # one statement, rows locked in the order of their ids
             await (
-                Subscription.filter(id=other_id)
+                Subscription.filter(id__in=in_the_way)
                 .select_for_update(no_key=True)
+                .order_by("id")
                 .using_db(conn)
                 .only("id")
-                .first()
             )
         await places.lock_all(conn, sub.plan_id)
         for other in await PlotClaim.filter(

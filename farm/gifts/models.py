@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from tortoise import fields
-from tortoise.models import Model
+
+from farm.subscriptions.models import DeliveryAddress
 
 
-class Gift(Model):
+class Gift(DeliveryAddress):
     """A subscription bought for someone else. Its claim code is derived from the secret key
     and `code_salt` (farm.gifts.rules.derive_code), so the giver's card can show it again,
     and only its SHA-256 is stored to find it: a copy of the table claims nothing. Claimed or
     returned to the giver once, each by a conditional UPDATE on `claimed_at IS NULL AND
-    returned_at IS NULL`."""
+    returned_at IS NULL`. Its address (`DeliveryAddress`) is the giver's own, where the
+    boxes go if the gift falls back to them."""
 
     id = fields.IntField(primary_key=True)
     subscription: fields.OneToOneRelation = fields.OneToOneField(
@@ -33,12 +35,6 @@ class Gift(Model):
         "farm.User", related_name="gifts_claimed", null=True, on_delete=fields.RESTRICT
     )
     returned_at = fields.DatetimeField(null=True)  # not claimed in time: the giver's own
-    # The giver's own address, where the boxes go if the gift falls back to them.
-    recipient = fields.CharField(max_length=60, default="")
-    phone = fields.CharField(max_length=32, default="")
-    province = fields.CharField(max_length=20, default="")
-    city = fields.CharField(max_length=40, default="")
-    address = fields.CharField(max_length=200, default="")
 
     class Meta:
         table = "gifts"

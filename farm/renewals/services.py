@@ -39,12 +39,11 @@ from farm.renewals import rules
 from farm.renewals.models import Renewal, RenewalWindow
 from farm.sql import id_chunks, one_or_not_found
 from farm.subscriptions import claims
-from farm.subscriptions.models import Status, Subscription
+from farm.subscriptions.models import ADDRESS_FIELDS, Status, Subscription
 from farm.units import format_yuan
 
 CHUNK = 500  # previous subscriptions read at a time
 FIELDS_PER_PAGE = 50
-ADDRESS = ("recipient", "phone", "province", "city", "address")
 
 
 # ---- the console: the window and the renewal rate ----
@@ -292,7 +291,7 @@ async def _hold(
             customer_id=previous.customer_id, season_id=season.id, plan_id=plan.id,
             plot_id=plot_id, price_fen=plan.price_fen, sign_name=previous.sign_name,
             reserved_at=now, using_db=conn,
-            **{name: getattr(previous, name) for name in ADDRESS},
+            **{name: getattr(previous, name) for name in ADDRESS_FIELDS},
         )  # fmt: skip
         await PlotClaim.create(
             season_id=season.id, plot_id=plot_id, plan_id=plan.id, customer_id=None,

@@ -55,11 +55,10 @@ from farm.shipments.planning import (
     plan_field,
 )
 from farm.sql import insert_columns, is_postgres, portable, try_advisory_lock
-from farm.subscriptions.models import Status, Subscription
+from farm.subscriptions.models import ADDRESS_FIELDS, Status, Subscription
 
 FIELDS_AT_ONCE = 2  # fields run side by side on PostgreSQL (see make_batch)
 CHUNK = 500  # ids per UPDATE ... WHERE id IN (...)
-ADDRESS = ("recipient", "phone", "province", "city", "address")
 
 
 async def transit_table(cooperative_id: int, *, conn: BaseDBAsyncClient | None = None) -> dict:
@@ -236,7 +235,8 @@ async def load_field(
     today: date,
 ) -> tuple[FieldSnapshot, dict[int, tuple]]:
     """What one field's run decides from, and the addresses of its subscribers (by
-    subscription id, in ADDRESS order). Its open lots are locked until the transaction ends."""
+    subscription id, in ADDRESS_FIELDS order). Its open lots are locked until the
+    transaction ends."""
     subscribers, addresses = await _eligible(
         conn, field_id=field_id, seasons=seasons, ship_on=ship_on
     )
@@ -319,7 +319,7 @@ async def _eligible(
         )
         .using_db(conn)
         .order_by("id")
-        .values_list("id", "plot_id", "season_id", "plot__area_m2", *ADDRESS)
+        .values_list("id", "plot_id", "season_id", "plot__area_m2", *ADDRESS_FIELDS)
     )
     held = set(  # from the field's plots, on the unique (subscription, ship_on) index
         await ShipDayHold.filter(ship_on=ship_on, subscription__plot__field_id=field_id)
@@ -426,7 +426,7 @@ async def _create_shipments(
                 ShipmentStatus.CREATED if box.has_items else ShipmentStatus.EMPTY for box in boxes
             ],
             "transit_days": [box.transit_days for box in boxes],
-            **{name: [a[i] for a in address] for i, name in enumerate(ADDRESS)},
+            **{name: [a[i] for a in address] for i, name in enumerate(ADDRESS_FIELDS)},
         },
         returning=("subscription_id", "id") if is_postgres(conn) else (),
     )  # fmt: skip

@@ -7,6 +7,8 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from farm.subscriptions.models import DeliveryAddress
+
 
 class ShipmentStatus(StrEnum):
     CREATED = "created"  # to be packed
@@ -104,8 +106,10 @@ class FieldRun(Model):
         unique_together = (("field", "ship_on"),)
 
 
-class Shipment(Model):
-    """What one subscription receives on one ship day, and where it was sent."""
+class Shipment(DeliveryAddress):
+    """What one subscription receives on one ship day, and where it was sent.
+
+    Its address (`DeliveryAddress`) is the subscription's as it was when the box was made."""
 
     id = fields.IntField(primary_key=True)
     batch: fields.ForeignKeyRelation[Batch] = fields.ForeignKeyField(
@@ -116,12 +120,6 @@ class Shipment(Model):
     )
     ship_on = fields.DateField()
     status = fields.CharEnumField(ShipmentStatus, max_length=10, default=ShipmentStatus.CREATED)
-    # The delivery address as it was when the box was made.
-    recipient = fields.CharField(max_length=60, default="")
-    phone = fields.CharField(max_length=32, default="")
-    province = fields.CharField(max_length=20, default="")
-    city = fields.CharField(max_length=40, default="")
-    address = fields.CharField(max_length=200, default="")
     transit_days = fields.IntField(default=0)
     courier = fields.CharField(max_length=40, default="")
     tracking_no = fields.CharField(max_length=40, default="")

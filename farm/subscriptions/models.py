@@ -14,8 +14,28 @@ class Status(StrEnum):
     COMPLETED = "completed"
 
 
-class Subscription(Model):
-    """One customer, one plot, one season, one plan. State is kept as dated transitions."""
+ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "address")
+
+
+class DeliveryAddress(Model):
+    """Where a family's boxes go, declared once: a subscription's (the customer edits it), a
+    gift's (its giver's own, should the gift fall back to them) and a box's (as it was when the
+    box was made). `ADDRESS_FIELDS` names them, and `rules.read_address` reads them from a form."""
+
+    recipient = fields.CharField(max_length=60, default="")
+    phone = fields.CharField(max_length=32, default="")
+    province = fields.CharField(max_length=20, default="")
+    city = fields.CharField(max_length=40, default="")
+    address = fields.CharField(max_length=200, default="")
+
+    class Meta:
+        abstract = True
+
+
+class Subscription(DeliveryAddress):
+    """One customer, one plot, one season, one plan. State is kept as dated transitions.
+
+    Its delivery address (`DeliveryAddress`) is the customer's to edit."""
 
     id = fields.IntField(primary_key=True)
     customer: fields.ForeignKeyRelation = fields.ForeignKeyField(
@@ -38,12 +58,6 @@ class Subscription(Model):
     cancelled_at = fields.DatetimeField(null=True)
     cancel_reason = fields.CharField(max_length=20, default="")
     refunded_fen = fields.IntField(default=0)
-    # Delivery address (editable by the customer).
-    recipient = fields.CharField(max_length=60, default="")
-    phone = fields.CharField(max_length=32, default="")
-    province = fields.CharField(max_length=20, default="")
-    city = fields.CharField(max_length=40, default="")
-    address = fields.CharField(max_length=200, default="")
 
     class Meta:
         table = "subscriptions"

@@ -25,7 +25,7 @@ from farm.land.services import live_claims, season_ship_days
 from farm.payments.models import Payment, PaymentStatus
 from farm.sql import is_postgres, one_or_not_found, select
 from farm.subscriptions import claims, rules
-from farm.subscriptions.models import Status, Subscription
+from farm.subscriptions.models import ADDRESS_FIELDS, Status, Subscription
 
 AUTO_PICK_TRIES = 8
 PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED, PaymentStatus.REFUND_DUE)
@@ -758,9 +758,6 @@ async def saved_address(*, customer: User, besides: int) -> tuple[str, dict[str,
     if last is None:
         return None
     return last.plot.code, {name: getattr(last, name) for name in ADDRESS_FIELDS}
-
-
-ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "address")
 
 
 def has_address(sub: Subscription) -> bool:

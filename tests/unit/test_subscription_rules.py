@@ -74,6 +74,23 @@ def test_phone_numbers_are_normalised_to_11_digit_mainland_mobiles():
     assert mobile_number("23800138000") is None
 
 
+def test_the_longest_address_the_form_takes_fits_every_table_that_stores_one():
+    from farm.gifts.models import Gift
+    from farm.shipments.models import Shipment
+    from farm.subscriptions.models import ADDRESS_FIELDS, Subscription
+
+    typed = {"recipient": "王" * 60, "phone": "13800138000", "province": max(rules.PROVINCES, key=len),
+             "city": "城" * 40, "address": "路" * 200}  # fmt: skip
+    clean = rules.read_address(**typed)
+    for model in (Subscription, Gift, Shipment):  # one declaration, DeliveryAddress
+        for name in ADDRESS_FIELDS:
+            assert len(clean[name]) <= model._meta.fields_map[name].max_length, (model, name)
+    for name in ("recipient", "city", "address"):  # one more character: refused, not cut
+        with pytest.raises(FieldErrors) as refused:
+            rules.read_address(**{**typed, name: typed[name] + "x"})
+        assert set(refused.value.errors) == {name}
+
+
 def test_an_address_needs_every_field_and_a_known_province():
     with pytest.raises(FieldErrors) as refused:
         rules.read_address(

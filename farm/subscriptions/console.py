@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from tortoise import connections
@@ -83,14 +83,19 @@ class SubscribersPage:
         return sum(self.counts.values())
 
 
-async def _season(*, manager: User, season_id: int | None) -> tuple[list[Season], Season | None]:
+async def _season(
+    *, manager: User, season_id: int | None, today: date
+) -> tuple[list[Season], Season | None]:
+    """The season asked for; none asked, the season running today if anyone subscribed to it
+    (while the next season's renewals and sale are open, its first few subscribers are not
+    whom the manager looks for), else the latest season anyone subscribed to, else the latest."""
     seasons, season = await seasons_and_chosen(manager.cooperative_id, season_id)
-    if season is None:  # the latest season anyone subscribed to, else the latest
-        for latest in seasons:
-            if await Subscription.filter(season_id=latest.id).exists():
-                return seasons, latest
-        return seasons, seasons[0] if seasons else None
-    return seasons, season
+    if season is not None:
+        return seasons, season
+    subscribed = [s for s in seasons if await Subscription.filter(season_id=s.id).exists()]
+    running = [s for s in subscribed if s.starts_on <= today < s.ends_on]
+    chosen = running or subscribed or seasons
+    return seasons, chosen[0] if chosen else None
 
 
 def search(text: str) -> Q:
@@ -147,12 +152,12 @@ async def _page_rows(sliced) -> list[dict]:
 
 
 async def subscribers_page(
-    *, manager: User, filters: SubscriberFilter, page: int
+    *, manager: User, filters: SubscriberFilter, page: int, today: date
 ) -> SubscribersPage:
     """One page of a season's subscribers, newest first, with the season's count per status.
-    A season of another cooperative is not found; no season means the latest season with
-    subscribers."""
-    seasons, season = await _season(manager=manager, season_id=filters.season_id)
+    A season of another cooperative is not found; no season asked means the running one
+    (`_season`)."""
+    seasons, season = await _season(manager=manager, season_id=filters.season_id, today=today)
     if season is None:
         empty = Page([], 1, SUBSCRIBERS_PER_PAGE, 0)
         return SubscribersPage(seasons, None, {}, empty, filters, [], [])
@@ -189,11 +194,13 @@ def status_name(status: str) -> str:
     }.get(status, _("Completed"))
 
 
-async def subscribers_csv(*, manager: User, filters: SubscriberFilter, timezone: str) -> CsvStream:
+async def subscribers_csv(
+    *, manager: User, filters: SubscriberFilter, timezone: str, today: date
+) -> CsvStream:
     """Every subscriber of the season matching the filters, oldest first, as a CSV file for
     Excel and WPS (the reports' writer: BOM, CRLF, no cell a spreadsheet would run), read in
     chunks of CSV_CHUNK rows by id, so memory stays flat whatever the season's size."""
-    _seasons, season = await _season(manager=manager, season_id=filters.season_id)
+    _seasons, season = await _season(manager=manager, season_id=filters.season_id, today=today)
     if season is None:
         raise NotFound(_("This season does not exist."))
     english = current_language() == "en"

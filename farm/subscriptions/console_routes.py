@@ -1,4 +1,4 @@
-"""The manager's subscribers page and its CSV file: ?season=ID (default the latest),
+"""The manager's subscribers page and its CSV file: ?season=ID (default the running one),
 ?status=, ?q= (a name, phone, email or plot code), ?field=ID, ?plan=ID, ?page=."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from farm.paging import parse_page, search_text
 from farm.parsing import parse_id
 from farm.subscriptions import console
 from farm.subscriptions.models import Status
-from farm.web import render, require_manager, season_param, timezone_of
+from farm.web import render, require_manager, season_param, timezone_of, today
 
 
 def _filters(request: Request) -> console.SubscriberFilter:
@@ -33,6 +33,7 @@ async def subscribers(request: Request) -> Response:
         manager=manager,
         filters=_filters(request),
         page=parse_page(request.query_params.get("page")),
+        today=today(request),
     )
     return render(
         request,
@@ -47,6 +48,7 @@ async def subscribers_csv(request: Request) -> Response:
         manager=manager,
         filters=_filters(request),
         timezone=timezone_of(request),
+        today=today(request),
     )
     return csv_response(file)
 

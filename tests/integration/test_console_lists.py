@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from farm.fieldwork.models import Crop, HarvestLot, WorkEntry, WorkEntryPlot
-from farm.land.models import Field, Plot
+from farm.land.models import Field, Plan, Plot, Season
 from farm.subscriptions.models import Status, Subscription
 from tests.integration.test_fieldwork import coop_with_manager, subscriber_of
 from tests.support import make_crop, make_lot, make_season
@@ -214,6 +214,32 @@ async def test_the_subscribers_page_lists_searches_and_filters_the_seasons_subsc
     assert (await client.get("/manage/subscribers", params={"season": "x"})).status_code == 404
 
 
+async def test_the_subscribers_page_opens_on_the_running_season_while_the_next_one_sells(client):
+    plan, _, _ = await coop_with_manager(client)  # running from last year to two years on
+    plots = await Plot.filter(field_id=plan.field_id).order_by("code")
+    await subscriber_of(plan, plots[0], "wang@example.com", "王家")
+    running = await Season.get(id=plan.season_id)
+    following = await Season.create(
+        cooperative_id=running.cooperative_id, name="明年", name_en="Next year",
+        starts_on=running.ends_on, ends_on=date(running.ends_on.year + 1, 1, 1),
+        sale_starts_on=running.starts_on, sale_ends_on=running.ends_on,
+    )  # fmt: skip
+    renewing = await Plan.create(
+        season=following, field_id=plan.field_id, name="一分地", name_en="One fen",
+        plot_area_m2=plan.plot_area_m2, care_mode=plan.care_mode, price_fen=plan.price_fen,
+        max_plots=4,
+    )  # fmt: skip
+    _, early = await subscriber_of(renewing, plots[1], "zhao@example.com", "赵家")
+    await Subscription.filter(id=early.id).update(status=Status.PENDING_PAYMENT)
+
+    page = (await client.get("/manage/subscribers")).text
+    assert "王家" in page and "赵家" not in page  # the season being farmed, not the renewals
+    asked = await client.get("/manage/subscribers", params={"season": following.id})
+    assert "赵家" in asked.text and "王家" not in asked.text
+    csv_file = (await client.get("/manage/subscribers.csv")).content.decode("utf-8-sig")
+    assert "王家" in csv_file and "赵家" not in csv_file
+
+
 async def test_the_subscribers_csv_is_the_seasons_own_with_a_bom_and_no_formula_cells(client):
     plan, _, _ = await coop_with_manager(client)
     plots = await Plot.filter(field_id=plan.field_id).order_by("code")
@@ -260,7 +286,7 @@ async def test_the_subscribers_csv_written_by_postgresql_is_byte_for_byte_the_on
 
     async def written(filters) -> bytes:
         stream = await console.subscribers_csv(
-            manager=manager, filters=filters, timezone="Asia/Shanghai"
+            manager=manager, filters=filters, timezone="Asia/Shanghai", today=date(2026, 8, 21)
         )
         return b"".join([chunk async for chunk in stream.chunks])
 

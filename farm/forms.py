@@ -133,8 +133,12 @@ def _too_large(maximum: str) -> Problem:
     return Problem("too_large", _("This number is too large: at most %(max)s.") % {"max": maximum})
 
 
-def yuan(value: str, *, maximum_fen: int = MAX_YUAN_FEN, allow_zero: bool = False) -> int:
-    """An amount typed in yuan ('580', '580.50', '¥2,400') -> fen, exactly. Never float."""
+def yuan(
+    value: str, *, maximum_fen: int = MAX_YUAN_FEN, allow_zero: bool = False, example: str = ""
+) -> int:
+    """An amount typed in yuan ('580', '580.50', '¥2,400') -> fen, exactly. Never float.
+    `example`: what to say of a text that is no amount, for a field whose amounts look
+    nothing like a plot's price (an hourly wage of 18.50)."""
     cleaned = value.strip().lstrip("¥￥").strip()
     try:
         number = decimal(cleaned, maximum=Decimal(maximum_fen) / 100, allow_zero=allow_zero)
@@ -150,7 +154,7 @@ def yuan(value: str, *, maximum_fen: int = MAX_YUAN_FEN, allow_zero: bool = Fals
                 "too_precise": _("An amount has at most 2 decimal places (fen)."),
                 "too_large": _("This amount is too large: at most ¥%(max)s.")
                 % {"max": format_yuan(maximum_fen)},
-            }.get(problem.code, _("Enter the amount in yuan, like 580 or 580.50.")),
+            }.get(problem.code, example or _("Enter the amount in yuan, like 580 or 580.50.")),
         ) from None
     return int(number * 100)
 

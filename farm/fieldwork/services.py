@@ -114,8 +114,21 @@ async def save_household(
         except BadPhoto as problem:
             form.refuse("picture", problem.message)
     rent, wage = (
-        form.read(key, forms.yuan, text or "0", maximum_fen=MAX_YUAN_FEN, allow_zero=True)
-        for key, text in (("rent", data.rent_yuan_per_mu), ("wage", data.wage_yuan_per_hour))
+        form.read(
+            key, forms.yuan, text or "0", maximum_fen=MAX_YUAN_FEN, allow_zero=True, example=example
+        )  # fmt: skip
+        for key, text, example in (
+            (
+                "rent",
+                data.rent_yuan_per_mu,
+                _("Enter the rent in yuan per mu, like 750 or 750.50."),
+            ),
+            (
+                "wage",
+                data.wage_yuan_per_hour,
+                _("Enter the hourly wage in yuan, like 18 or 18.50."),
+            ),
+        )  # fmt: skip
     )
     fields_of_coop = {f.id: f for f in await Field.filter(cooperative_id=coop_id)}
     land: dict[int, Decimal] = {}

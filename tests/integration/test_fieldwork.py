@@ -85,6 +85,8 @@ async def test_bad_household_values_are_refused_beside_the_field_and_nothing_sav
     r = await client.post("/manage/households/new", data=data)
     assert r.status_code == 422 and 'class="error"' in r.text
     assert not await Household.exists()
+    if value == "abc":  # an hourly wage's example, not a plot's price
+        assert "请以元为单位输入时薪，例如 18 或 18.50。" in r.text and "580" not in r.text
 
 
 async def test_one_form_logs_the_same_work_on_many_plots_with_inputs_hours_and_photos(client, app):

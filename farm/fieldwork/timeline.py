@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from tortoise.expressions import Q, Subquery
+from tortoise.functions import Count
 
 from farm.accounts.models import Role, User
 from farm.errors import NotFound
@@ -90,7 +91,7 @@ class Trace:
     lot: HarvestLot
     cooperative: Cooperative
     season: Season | None
-    entries: list[WorkEntry]
+    lines: list[rules.TraceLine]
 
 
 async def trace(*, code: str) -> Trace:
@@ -108,7 +109,7 @@ async def trace(*, code: str) -> Trace:
         starts_on__lte=lot.harvested_on,
         ends_on__gt=lot.harvested_on,
     ).first()
-    entries: list[WorkEntry] = []
+    lines: list[rules.TraceLine] = []
     if season is not None:
         where = Q(
             field_id=lot.field_id,
@@ -124,7 +125,34 @@ async def trace(*, code: str) -> Trace:
             .order_by("worked_on", "id")
             .prefetch_related("inputs")
         )
-    return Trace(lot=lot, cooperative=cooperative, season=season, entries=entries)
+        if lot.plot_id is None:  # a field's lot: the plots each entry was logged on
+            plots_of = dict(
+                await WorkEntryPlot.filter(
+                    entry_id__in=Subquery(WorkEntry.filter(where).values("id"))
+                )
+                .annotate(n=Count("id"))
+                .group_by("entry_id")
+                .values_list("entry_id", "n")
+            )
+        else:  # the lot's plot: what else its work was on is not told
+            plots_of = {e.id: 1 for e in entries}
+        lines = rules.trace_lines(
+            (
+                (
+                    e.id,
+                    e.worked_on,
+                    e.activity,
+                    e.whole_field,
+                    tuple(
+                        rules.InputUsed(i.name, i.dose, i.organic)
+                        for i in sorted(e.inputs, key=lambda i: i.id)
+                    ),
+                )
+                for e in entries
+            ),  # fmt: skip
+            plots_of,
+        )
+    return Trace(lot=lot, cooperative=cooperative, season=season, lines=lines)
 
 
 async def photo_for(*, user: User | None, photo_id: int) -> Photo:

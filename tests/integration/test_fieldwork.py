@@ -332,6 +332,40 @@ async def test_the_public_trace_page_shows_the_lot_and_the_work_with_doses_but_n
     assert (await client.get("/trace?code=not-a-code")).status_code == 404
 
 
+async def test_a_field_lots_trace_tells_work_logged_plot_by_plot_as_one_line_with_its_plots(
+    client,
+):
+    plan, _, token = await coop_with_manager(client)
+    plots = await Plot.filter(field_id=plan.field_id).order_by("code")
+
+    async def log(plot_ids, activity="weeding", **extra):
+        r = await client.post("/manage/log", data={
+            "field_id": plan.field_id, "plot_ids": plot_ids, "activity": activity,
+            "worked_on": TODAY.isoformat(), "csrf_token": token, **extra})  # fmt: skip
+        assert r.status_code == 303
+
+    for plot in plots[:3]:  # a form per plot, the same work
+        await log(plot.id)
+    await log([plots[3].id], activity="pest_control", input_name_0="苦参碱")
+    crop_id = re.search(
+        r'name="crop_id"><option value="(\d+)"', (await client.get("/manage/harvests")).text
+    ).group(1)
+    for target in (f"field:{plan.field_id}", str(plots[0].id)):
+        r = await client.post("/manage/harvests", data={
+            "crop_id": crop_id, "target": target, "kg": "4",
+            "harvested_on": TODAY.isoformat(), "csrf_token": token})  # fmt: skip
+        assert r.status_code == 303
+    field_lot, plot_lot = await HarvestLot.all().order_by("id")
+    await client.post("/logout", data={"csrf_token": token})
+
+    field_page = (await client.get(f"/trace/{field_lot.code}")).text
+    assert field_page.count("除草") == 1 and "3块地" in field_page
+    assert field_page.count("病虫害防治") == 1 and "苦参碱" in field_page
+    plot_page = (await client.get(f"/trace/{plot_lot.code}")).text
+    assert plot_page.count("除草") == 1 and "</strong> · " not in plot_page  # its plot alone
+    assert "苦参碱" not in plot_page
+
+
 async def test_photos_are_shown_to_the_plots_subscriber_and_managers_only(client):
     plan, _, token = await coop_with_manager(client)
     plots = await Plot.filter(field_id=plan.field_id).order_by("code")

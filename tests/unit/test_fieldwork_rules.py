@@ -73,3 +73,23 @@ def test_a_photo_over_10_mb_is_refused_before_decoding():
     with pytest.raises(BadPhoto) as err:
         check_photo(b"\xff\xd8" + b"0" * (10 * 1024 * 1024))
     assert err.value.code == "too_large"
+
+
+def test_trace_lines_join_the_same_days_same_work_and_add_up_its_plots():
+    day, next_day = date(2026, 5, 1), date(2026, 5, 2)
+    neem = (rules.InputUsed("苦参碱", "50 ml", True),)
+    entries = [
+        (1, day, "weeding", False, ()),
+        (2, day, "weeding", False, ()),
+        (3, day, "weeding", False, neem),  # other inputs: a line of its own
+        (4, day, "weeding", True, ()),  # the whole field: its own line, no plots
+        (5, next_day, "weeding", False, ()),
+        (6, day, "weeding", False, ()),  # the same day's again, logged later
+    ]
+    lines = rules.trace_lines(entries, {1: 2, 2: 1, 3: 1, 5: 4, 6: 1})
+    assert [(ln.worked_on, ln.whole_field, ln.inputs, ln.plots) for ln in lines] == [
+        (day, False, (), 4),
+        (day, False, neem, 1),
+        (day, True, (), 0),
+        (next_day, False, (), 4),
+    ]

@@ -295,6 +295,10 @@ def sale_end_problem(*, sold: int, before: date, after: date, today: date) -> fo
 # crop texts may still change (a drought changes what grows), and it may offer more plots.
 PLAN_TERMS = ("price_fen", "field_id", "plot_area_m2", "care_mode", "perks")
 SEASON_TERMS = ("starts_on", "ends_on", "ship_days_of_month", "cutoff_days")
+# What a plot held at checkout already is, or what activation gives from the plan as it is
+# then: these wait while anyone is paying. The price may change: each subscription keeps the
+# price it was reserved at, and that is what its buyer pays.
+HELD_TERMS = ("field_id", "plot_area_m2", "care_mode", "perks")
 
 
 def _comparable(name: str, value: object) -> object:
@@ -306,6 +310,17 @@ def _comparable(name: str, value: object) -> object:
     return value
 
 
+def changed_terms(before: Mapping[str, object], after: Mapping[str, object]) -> list[str]:
+    """The plan's and season's terms (what a buyer pays for) that `after` changes."""
+    return [
+        name
+        for name in after
+        if name in PLAN_TERMS + SEASON_TERMS
+        and name in before
+        and _comparable(name, before[name]) != _comparable(name, after[name])
+    ]
+
+
 def refused_changes(
     *, sold: int, before: Mapping[str, object], after: Mapping[str, object]
 ) -> list[str]:
@@ -313,13 +328,7 @@ def refused_changes(
     `before`: the plan's and season's terms, and max_plots below what is sold."""
     if sold <= 0:
         return []
-    refused = [
-        name
-        for name in after
-        if name in PLAN_TERMS + SEASON_TERMS
-        and name in before
-        and _comparable(name, before[name]) != _comparable(name, after[name])
-    ]
+    refused = changed_terms(before, after)
     max_plots = after.get("max_plots")
     if isinstance(max_plots, int) and max_plots < sold:
         refused.append("max_plots")

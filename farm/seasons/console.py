@@ -243,7 +243,9 @@ async def create_season(*, manager: User, data: SeasonInput) -> Season:
 
 async def update_season(*, manager: User, season_id: int, data: SeasonInput, today: date) -> Season:
     """Change a season; once any of its plots is sold, its dates, ship days and cutoff stay,
-    and its sale may be extended but not end before `today`."""
+    and its sale may be extended but not end before `today`. Unlike a plan's terms, they may
+    change while plots are only in checkout: the ship days have their own changes (skip or
+    move a day, told to every family), and nobody holds a plot of the wrong size."""
     await own_season(manager=manager, season_id=season_id)
     values = _check_season(data)
     async with in_transaction() as conn:
@@ -511,9 +513,22 @@ def held_message(held: int) -> str:
     ) % {"count": held}
 
 
+def in_checkout_message(held: int) -> str:
+    return ngettext(
+        "%(count)d plot of this plan is in checkout right now: its buyer is paying for its field, "
+        "plot size, care and perks, so they cannot change. Checkouts not paid end within "
+        "minutes: try again then.",
+        "%(count)d plots of this plan are in checkout right now: their buyers are paying for its "
+        "field, plot size, care and perks, so they cannot change. Checkouts not paid end within "
+        "minutes: try again then.",
+        held,
+    ) % {"count": held}
+
+
 async def update_plan(*, manager: User, plan_id: int, data: PlanInput) -> Plan:
     """Change a plan. Once it has sold plots, what buyers paid for stays (price, field, plot
-    size, care mode, perks) and it cannot offer fewer plots than it sold."""
+    size, care mode, perks) and it cannot offer fewer plots than it sold; while plots are in
+    checkout (held, not yet paid), all but the price wait too (rules.HELD_TERMS)."""
     await own_plan(manager=manager, plan_id=plan_id)
     values = await _check_plan(manager=manager, data=data)
     perks = values.pop("perks")
@@ -533,21 +548,27 @@ async def update_plan(*, manager: User, plan_id: int, data: PlanInput) -> Plan:
             assert manager.cooperative_id is not None
             if await _fix_perks(plan, perks, conn, coop_id=manager.cooperative_id):
                 old_perks = list(perks)  # fixed: not a change of what buyers paid for
-        refused = rules.refused_changes(
-            sold=sold,
-            before={**before, "perks": perk_terms(old_perks)},
-            after={**values, "perks": perk_terms(perks)},
-        )
+        was = {**before, "perks": perk_terms(old_perks)}
+        asked = {**values, "perks": perk_terms(perks)}
+        refused = rules.refused_changes(sold=sold, before=was, after=asked)
         if refused:
             raise FieldErrors(
                 {FORM_NAMES.get(name, name): refusal_message(name, sold=sold) for name in refused}
             )
-        if values["max_plots"] != plan.max_plots:
-            # Its places are shared out anew (a trigger): locked first, in shard order, so
-            # that no buyer takes one between this count and the change. Not fewer than are
-            # held now, checkouts included: a place held would have no row to go back to.
+        # none once sold (refused above); while plots are in checkout, the held terms wait
+        terms = [n for n in rules.changed_terms(was, asked) if n in rules.HELD_TERMS]
+        if terms or values["max_plots"] != plan.max_plots:
+            # Its places are locked first, in shard order, so that no buyer takes one between
+            # this count and the change. Its held terms stay while anyone is in checkout: they
+            # are paying for them, on a plot of this field and size. A new max_plots shares its
+            # places out anew (a trigger), not fewer than are held now, checkouts included: a
+            # place held would have no row to go back to.
             await places.lock_all(conn, plan.id)
             held = (await places.held(conn, [plan.id]))[plan.id]
+            if terms and held:
+                raise FieldErrors(
+                    {FORM_NAMES.get(name, name): in_checkout_message(held) for name in terms}
+                )
             if values["max_plots"] < held:
                 raise FieldErrors({"max_plots": held_message(held)})
         plan.update_from_dict(values)

@@ -11,7 +11,7 @@ from farm.accounts.models import Role
 from farm.accounts.services import sign_up
 from farm.errors import Conflict, FieldErrors, NotFound
 from farm.fieldwork.services import field_resize_problem
-from farm.land import console, console_routes
+from farm.land import console, console_routes, places
 from farm.land.console import FieldInput, GridInput, PlotInput
 from farm.land.models import Cooperative, Field, Plan, PlanPerk, Plot, PlotClaim, Season
 from farm.partners.models import Partner, PartnerKind
@@ -19,6 +19,7 @@ from farm.seasons import console as console_seasons
 from farm.seasons import console_routes as season_routes
 from farm.seasons.console import PerkInput, PlanInput, SeasonInput
 from farm.subscriptions import services as subscriptions
+from farm.subscriptions.models import Subscription
 from tests.support import (
     NOW,
     TODAY,
@@ -642,6 +643,42 @@ async def test_a_plan_cannot_offer_fewer_plots_than_are_sold_or_in_checkout_now(
         )  # fmt: skip
 
 
+async def test_a_plans_terms_wait_while_a_plot_is_in_checkout_and_change_once_it_is_let_go(conn):
+    plan = await make_season(plots=6, max_plots=6)
+    season = await Season.get(id=plan.season_id)
+    manager = await manager_of(season.cooperative_id)
+    sub = await subscriptions.reserve_plot(
+        customer=await make_customer("paying@example.com"), plan_id=plan.id, plot_id=None,
+        today=TODAY, now=NOW, minutes=FAR,
+    )  # fmt: skip
+    partner = await Partner.create(cooperative_id=season.cooperative_id, name="景区",
+                                   kind=PartnerKind.SCENIC_SPOT)  # fmt: skip
+    ticket = [PerkInput("scenic_ticket", str(partner.id), "1")]
+    for change in ({"care_mode": "self_tended"}, {"perks": ticket}):
+        with pytest.raises(FieldErrors) as refused:
+            await console_seasons.update_plan(
+                manager=manager, plan_id=plan.id, data=plan_input(plan, **change)
+            )
+        assert list(refused.value.errors.values()) == [
+            "1 plot of this plan is in checkout right now: its buyer is paying for its field, "
+            "plot size, care and perks, so they cannot change. Checkouts not paid end within "
+            "minutes: try again then."
+        ]
+    kept = await Plan.get(id=plan.id)
+    assert kept.care_mode == "managed" and not await PlanPerk.filter(plan_id=plan.id).exists()
+    # its name, and its price (the buyer pays what the subscription was reserved at), may
+    await console_seasons.update_plan(
+        manager=manager, plan_id=plan.id, data=plan_input(plan, name="新名", price="680")
+    )
+    assert (await Subscription.get(id=sub.id)).price_fen == 58000
+
+    assert await subscriptions.release_reservation(subscription_id=sub.id, now=NOW)
+    await console_seasons.update_plan(
+        manager=manager, plan_id=plan.id, data=plan_input(plan, care_mode="self_tended")
+    )
+    assert (await Plan.get(id=plan.id)).care_mode == "self_tended"
+
+
 @pytest.mark.postgres
 async def test_a_manager_offering_fewer_plots_during_a_rush_deadlocks_nobody_and_oversells_nothing(
     conn,
@@ -837,7 +874,10 @@ async def test_a_plans_perks_with_issued_vouchers_cannot_be_removed_after_all_sa
     sub = await sell(plan, "T01", email="a@example.com")
     await issue_vouchers(subscription_id=sub.id, now=NOW, conn=None)
     await Subscription.filter(id=sub.id).update(status=Status.CANCELLED)
-    await PlotClaim.filter(subscription_id=sub.id).delete()  # the sale is over: not "sold"
+    async with in_transaction() as conn:  # the sale is over: not "sold", its place given back
+        await places.give_back(
+            conn, plan.id, PlotClaim.filter(subscription_id=sub.id).using_db(conn).delete
+        )
     same = plan_input(plan, name="改名", perks=[PerkInput("scenic_ticket", "", "2")])
     await console_seasons.update_plan(manager=manager, plan_id=plan.id, data=same)
     assert (await Plan.get(id=plan.id)).name == "改名"  # unchanged perks: the rest saves

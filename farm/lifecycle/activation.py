@@ -29,7 +29,7 @@ async def record_success(intent: Intent, *, now: datetime, runtime: Runtime) -> 
     """Mark the payment paid and the subscription active; idempotent."""
     async with in_transaction() as conn:
         lost = await mark_paid(
-            intent, now=now, conn=conn, base_url=runtime.base_url, secret=runtime.secret,
+            intent, now=now, conn=conn, links=runtime.links, secret=runtime.secret,
             today=runtime.settings.local_date(now),
         )  # fmt: skip
     if lost is not None:
@@ -37,7 +37,7 @@ async def record_success(intent: Intent, *, now: datetime, runtime: Runtime) -> 
 
 
 async def mark_paid(
-    intent: Intent, *, now: datetime, conn: BaseDBAsyncClient, base_url: str, secret: str = "",
+    intent: Intent, *, now: datetime, conn: BaseDBAsyncClient, links: Links, secret: str = "",
     today: date | None = None,
 ) -> int | None:  # fmt: skip
     """Within the caller's transaction. When the money arrived but cannot be kept (another
@@ -84,10 +84,10 @@ async def mark_paid(
         if secret:
             gift = await gifts.on_paid(
                 subscription_id=payment.subscription_id, now=now, today=today or now.date(),
-                conn=conn, secret=secret, links=Links(base_url),
+                conn=conn, secret=secret, links=links,
             )  # fmt: skip
         await vouchers.on_activated(
-            subscription_id=payment.subscription_id, now=now, conn=conn, base_url=base_url,
+            subscription_id=payment.subscription_id, now=now, conn=conn, links=links,
             mail_vouchers=gift is None,
         )  # fmt: skip
         await payment.save(using_db=conn)
@@ -158,7 +158,7 @@ async def apply_event(event: Event, *, now: datetime, runtime: Runtime) -> bool:
 
     async def on_paid(intent: Intent, *, now: datetime, conn: BaseDBAsyncClient) -> int | None:
         return await mark_paid(
-            intent, now=now, conn=conn, base_url=runtime.base_url, secret=runtime.secret,
+            intent, now=now, conn=conn, links=runtime.links, secret=runtime.secret,
             today=runtime.settings.local_date(now),
         )  # fmt: skip
 

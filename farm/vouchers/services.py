@@ -130,13 +130,13 @@ async def _code_taken(code: str, conn: BaseDBAsyncClient) -> bool:
 
 
 async def on_activated(
-    *, subscription_id: int, now: datetime, conn: BaseDBAsyncClient, base_url: str,
+    *, subscription_id: int, now: datetime, conn: BaseDBAsyncClient, links: Links,
     mail_vouchers: bool = True,
 ) -> list[Voucher]:  # fmt: skip
     """What follows a subscription turning active, in the transaction that activated it:
     its vouchers are issued, and the activation and vouchers mails queued (once per key,
-    however often this runs). Returns the vouchers issued now. (`base_url`: the runtime's, as
-    farm.lifecycle.activation passes it; a Links once that module is changed.)"""
+    however often this runs), their links made with the runtime's `links`. Returns the
+    vouchers issued now."""
     issued = await issue_vouchers(subscription_id=subscription_id, now=now, conn=conn)
     sub = await (
         Subscription.get(id=subscription_id)
@@ -145,7 +145,6 @@ async def on_activated(
     )
     if sub.status != Status.ACTIVE:
         return issued
-    links = Links(base_url)
     await _queue_activated_mail(sub, now=now, conn=conn, links=links)
     if mail_vouchers:  # a gift's go to its recipient when claimed (queue_vouchers_mail)
         await _queue_vouchers_mail(sub, now=now, conn=conn, links=links)

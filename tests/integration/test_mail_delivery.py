@@ -145,7 +145,7 @@ async def queue_every_kind(language: str) -> tuple[User, dict[str, str]]:
     plan = await Plan.get(id=sub.plan_id)
     await with_perks(plan)
     async with in_transaction() as conn:  # activation and vouchers
-        await vouchers.on_activated(subscription_id=sub.id, now=NOW, conn=conn, base_url=BASE)
+        await vouchers.on_activated(subscription_id=sub.id, now=NOW, conn=conn, links=Links(BASE))
     await shipments.hold_ship_day(
         customer=family, subscription_id=sub.id, ship_on=DEC16, today=date(2026, 12, 1),
         now=NOW, links=links,

@@ -56,7 +56,7 @@ async def with_perks(plan: Plan) -> tuple[Partner, Partner]:
 async def active_with_vouchers(plan: Plan, plot: Plot, customer=None) -> Subscription:
     sub = await make_active_subscription(plan, plot, customer=customer)
     async with in_transaction() as conn:
-        await services.on_activated(subscription_id=sub.id, now=NOW, conn=conn, base_url=BASE)
+        await services.on_activated(subscription_id=sub.id, now=NOW, conn=conn, links=Links(BASE))
     return sub
 
 
@@ -126,7 +126,7 @@ async def test_paying_issues_the_plans_perks_as_vouchers_once_however_often_it_i
     )
     async with in_transaction() as conn:  # and activation's follow-up itself, run twice
         assert await services.on_activated(
-            subscription_id=sub.id, now=NOW, conn=conn, base_url=BASE
+            subscription_id=sub.id, now=NOW, conn=conn, links=Links(BASE)
         ) == []  # fmt: skip
 
     vouchers = await Voucher.filter(subscription_id=sub.id).order_by("id")
@@ -164,7 +164,7 @@ async def test_the_mails_are_in_the_customers_language_and_are_delivered_once(co
     mailer = OutboxMailer(tmp_path / "outbox")
     assert await deliver_pending(mailer=mailer, now=NOW) == 2
     async with in_transaction() as conn_:
-        await services.on_activated(subscription_id=sub.id, now=NOW, conn=conn_, base_url=BASE)
+        await services.on_activated(subscription_id=sub.id, now=NOW, conn=conn_, links=Links(BASE))
     assert await deliver_pending(mailer=mailer, now=NOW) == 0
     mails = {m.subject: m for m in mailer.messages(to="en@example.com")}
     assert len(mails) == 2

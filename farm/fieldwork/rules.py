@@ -4,10 +4,11 @@ reports (land rent, wages, yields). No I/O, no clock."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from farm import forms
 from farm.i18n import _
@@ -71,39 +72,34 @@ def wages_fen(*, hours: Decimal, wage_fen_per_hour: int) -> int:
 
 
 @dataclass(frozen=True)
-class InputUsed:
-    name: str
-    dose: str
-    organic: bool
-
-
-@dataclass(frozen=True)
 class TraceLine:
     """One line of a harvest's public trace: work of one day, as a family reads it."""
 
     worked_on: date
     activity: str
     whole_field: bool
-    inputs: tuple[InputUsed, ...]
+    inputs: Sequence[Any]  # the first entry's (name, dose, organic each): the same in all
     plots: int  # the plots it was logged on (0 for the whole field)
 
 
 def trace_lines(
-    entries: Iterable[tuple[int, date, str, bool, tuple[InputUsed, ...]]],
-    plots_of: dict[int, int],
+    entries: Iterable[tuple[int, date, str, bool, Sequence[Any]]], plots_of: dict[int, int]
 ) -> list[TraceLine]:
     """(entry id, day, activity, whole field, inputs) in the order shown -> one line per day's
     same work with the same inputs, its plots added up: work logged plot by plot (a form per
     plot) reads as one line "3 plots", not three lines no reader can tell apart. A plot logged
-    twice the same day with the same work counts twice. `plots_of`: an entry's plot count."""
+    twice the same day with the same work counts twice. `plots_of`: an entry's plot count;
+    an input is anything with a name, a dose and whether it is organic (a WorkInput)."""
     lines: dict[tuple, TraceLine] = {}
     for entry_id, worked_on, activity, whole_field, inputs in entries:
-        key = (worked_on, activity, whole_field, inputs)
+        used = tuple((i.name, i.dose, i.organic) for i in inputs)
+        key = (worked_on, activity, whole_field, used)
         plots = 0 if whole_field else plots_of.get(entry_id, 0)
         seen = lines.get(key)
         lines[key] = TraceLine(
-            worked_on, activity, whole_field, inputs, plots + (seen.plots if seen else 0)
-        )
+            worked_on, activity, whole_field, seen.inputs if seen else inputs,
+            plots + (seen.plots if seen else 0),
+        )  # fmt: skip
     return list(lines.values())
 
 

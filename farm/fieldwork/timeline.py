@@ -138,20 +138,12 @@ async def trace(*, code: str) -> Trace:
             plots_of = {e.id: 1 for e in entries}
         lines = rules.trace_lines(
             (
-                (
-                    e.id,
-                    e.worked_on,
-                    e.activity,
-                    e.whole_field,
-                    tuple(
-                        rules.InputUsed(i.name, i.dose, i.organic)
-                        for i in sorted(e.inputs, key=lambda i: i.id)
-                    ),
-                )
+                (e.id, e.worked_on, e.activity, e.whole_field,
+                 sorted(e.inputs, key=lambda i: i.id))
                 for e in entries
-            ),  # fmt: skip
+            ),
             plots_of,
-        )
+        )  # fmt: skip
     return Trace(lot=lot, cooperative=cooperative, season=season, lines=lines)
 
 

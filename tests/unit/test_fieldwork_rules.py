@@ -1,6 +1,7 @@
 import io
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -77,7 +78,7 @@ def test_a_photo_over_10_mb_is_refused_before_decoding():
 
 def test_trace_lines_join_the_same_days_same_work_and_add_up_its_plots():
     day, next_day = date(2026, 5, 1), date(2026, 5, 2)
-    neem = (rules.InputUsed("苦参碱", "50 ml", True),)
+    neem = [SimpleNamespace(name="苦参碱", dose="50 ml", organic=True)]
     entries = [
         (1, day, "weeding", False, ()),
         (2, day, "weeding", False, ()),
@@ -85,11 +86,12 @@ def test_trace_lines_join_the_same_days_same_work_and_add_up_its_plots():
         (4, day, "weeding", True, ()),  # the whole field: its own line, no plots
         (5, next_day, "weeding", False, ()),
         (6, day, "weeding", False, ()),  # the same day's again, logged later
+        (7, day, "weeding", False, [SimpleNamespace(**vars(neem[0]))]),  # equal inputs
     ]
-    lines = rules.trace_lines(entries, {1: 2, 2: 1, 3: 1, 5: 4, 6: 1})
+    lines = rules.trace_lines(entries, {1: 2, 2: 1, 3: 1, 5: 4, 6: 1, 7: 2})
     assert [(ln.worked_on, ln.whole_field, ln.inputs, ln.plots) for ln in lines] == [
         (day, False, (), 4),
-        (day, False, neem, 1),
+        (day, False, neem, 3),
         (day, True, (), 0),
         (next_day, False, (), 4),
     ]

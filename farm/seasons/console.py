@@ -560,9 +560,12 @@ async def update_plan(*, manager: User, plan_id: int, data: PlanInput) -> Plan:
         if terms or values["max_plots"] != plan.max_plots:
             # Its places are locked first, in shard order, so that no buyer takes one between
             # this count and the change. Its held terms stay while anyone is in checkout: they
-            # are paying for them, on a plot of this field and size. A new max_plots shares its
-            # places out anew (a trigger), not fewer than are held now, checkouts included: a
-            # place held would have no row to go back to.
+            # are paying for them, on a plot of this field and size. (A buyer whose statement
+            # read the plan just before this edit and then waits for a place row still takes a
+            # plot as the plan was: a window of this transaction's few milliseconds, left open
+            # because closing it would lock the plan's row on the sale's hot path.) A new
+            # max_plots shares its places out anew (a trigger), not fewer than are held now,
+            # checkouts included: a place held would have no row to go back to.
             await places.lock_all(conn, plan.id)
             held = (await places.held(conn, [plan.id]))[plan.id]
             if terms and held:

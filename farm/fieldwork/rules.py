@@ -4,7 +4,7 @@ reports (land rent, wages, yields). No I/O, no clock."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -71,35 +71,19 @@ def wages_fen(*, hours: Decimal, wage_fen_per_hour: int) -> int:
     return _half_up(Decimal(hours) * wage_fen_per_hour)
 
 
-@dataclass(frozen=True)
-class TraceLine:
-    """One line of a harvest's public trace: work of one day, as a family reads it."""
-
-    worked_on: date
-    activity: str
-    whole_field: bool
-    inputs: Sequence[Any]  # the first entry's (name, dose, organic each): the same in all
-    plots: int  # the plots it was logged on (0 for the whole field)
-
-
-def trace_lines(
-    entries: Iterable[tuple[int, date, str, bool, Sequence[Any]]], plots_of: dict[int, int]
-) -> list[TraceLine]:
-    """(entry id, day, activity, whole field, inputs) in the order shown -> one line per day's
-    same work with the same inputs, its plots added up: work logged plot by plot (a form per
-    plot) reads as one line "3 plots", not three lines no reader can tell apart. A plot logged
-    twice the same day with the same work counts twice. `plots_of`: an entry's plot count;
-    an input is anything with a name, a dose and whether it is organic (a WorkInput)."""
-    lines: dict[tuple, TraceLine] = {}
-    for entry_id, worked_on, activity, whole_field, inputs in entries:
-        used = tuple((i.name, i.dose, i.organic) for i in inputs)
-        key = (worked_on, activity, whole_field, used)
-        plots = 0 if whole_field else plots_of.get(entry_id, 0)
-        seen = lines.get(key)
-        lines[key] = TraceLine(
-            worked_on, activity, whole_field, seen.inputs if seen else inputs,
-            plots + (seen.plots if seen else 0),
-        )  # fmt: skip
+def trace_lines(entries: Iterable[Any], plots_of: dict[int, int]) -> list[tuple[Any, int]]:
+    """A harvest's public trace, as a family reads it: work entries (each with its id,
+    worked_on, activity, whole_field and inputs of a name, dose and organic, a WorkEntry) in
+    the order shown -> (the first entry of each day's same work with the same inputs, the
+    plots they were logged on, 0 for the whole field). Work logged plot by plot, a form per
+    plot, reads as one line "3 plots", not three lines no reader can tell apart; a plot logged
+    twice the same day with the same work counts twice. `plots_of`: an entry's plot count."""
+    lines: dict[tuple, tuple[Any, int]] = {}
+    for e in entries:
+        used = sorted((i.name, i.dose, i.organic) for i in e.inputs)
+        key = (e.worked_on, e.activity, e.whole_field, tuple(used))
+        first, plots = lines.get(key, (e, 0))
+        lines[key] = (first, plots + (0 if e.whole_field else plots_of.get(e.id, 0)))
     return list(lines.values())
 
 

@@ -91,7 +91,7 @@ class Trace:
     lot: HarvestLot
     cooperative: Cooperative
     season: Season | None
-    lines: list[rules.TraceLine]
+    lines: list[tuple[WorkEntry, int]]  # rules.trace_lines: an entry, and its line's plots
 
 
 async def trace(*, code: str) -> Trace:
@@ -109,7 +109,7 @@ async def trace(*, code: str) -> Trace:
         starts_on__lte=lot.harvested_on,
         ends_on__gt=lot.harvested_on,
     ).first()
-    lines: list[rules.TraceLine] = []
+    lines: list[tuple[WorkEntry, int]] = []
     if season is not None:
         where = Q(
             field_id=lot.field_id,
@@ -136,14 +136,7 @@ async def trace(*, code: str) -> Trace:
             )
         else:  # the lot's plot: what else its work was on is not told
             plots_of = {e.id: 1 for e in entries}
-        lines = rules.trace_lines(
-            (
-                (e.id, e.worked_on, e.activity, e.whole_field,
-                 sorted(e.inputs, key=lambda i: i.id))
-                for e in entries
-            ),
-            plots_of,
-        )  # fmt: skip
+        lines = rules.trace_lines(entries, plots_of)
     return Trace(lot=lot, cooperative=cooperative, season=season, lines=lines)
 
 

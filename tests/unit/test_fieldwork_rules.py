@@ -78,20 +78,25 @@ def test_a_photo_over_10_mb_is_refused_before_decoding():
 
 def test_trace_lines_join_the_same_days_same_work_and_add_up_its_plots():
     day, next_day = date(2026, 5, 1), date(2026, 5, 2)
-    neem = [SimpleNamespace(name="苦参碱", dose="50 ml", organic=True)]
+
+    def entry(id_, worked_on, whole_field=False, inputs=()):
+        return SimpleNamespace(id=id_, worked_on=worked_on, activity="weeding",
+                               whole_field=whole_field, inputs=list(inputs))  # fmt: skip
+
+    def neem():
+        return SimpleNamespace(name="苦参碱", dose="50 ml", organic=True)
+
+    def manure():
+        return SimpleNamespace(name="羊粪", dose="", organic=True)
+
     entries = [
-        (1, day, "weeding", False, ()),
-        (2, day, "weeding", False, ()),
-        (3, day, "weeding", False, neem),  # other inputs: a line of its own
-        (4, day, "weeding", True, ()),  # the whole field: its own line, no plots
-        (5, next_day, "weeding", False, ()),
-        (6, day, "weeding", False, ()),  # the same day's again, logged later
-        (7, day, "weeding", False, [SimpleNamespace(**vars(neem[0]))]),  # equal inputs
+        entry(1, day),
+        entry(2, day),
+        entry(3, day, inputs=[neem(), manure()]),  # other inputs: a line of its own
+        entry(4, day, whole_field=True),  # the whole field: its own line, no plots
+        entry(5, next_day),
+        entry(6, day),  # the same day's again, logged later
+        entry(7, day, inputs=[manure(), neem()]),  # the same inputs, other objects and order
     ]
     lines = rules.trace_lines(entries, {1: 2, 2: 1, 3: 1, 5: 4, 6: 1, 7: 2})
-    assert [(ln.worked_on, ln.whole_field, ln.inputs, ln.plots) for ln in lines] == [
-        (day, False, (), 4),
-        (day, False, neem, 3),
-        (day, True, (), 0),
-        (next_day, False, (), 4),
-    ]
+    assert [(e.id, plots) for e, plots in lines] == [(1, 4), (3, 3), (4, 0), (5, 4)]

@@ -250,10 +250,15 @@ async def _open_one(
                     conn=conn,
                     cooperative_id=season.cooperative_id,
                 )
-    except IntegrityError:
-        # Another scheduler opened this renewal, or took the plot first: the next run sees.
+    except (IntegrityError, _OfferChanged):
+        # Another scheduler opened this renewal, or took the plot first, or the manager changed
+        # the plan since the offers were read: the next run sees.
         return 0
     return 1
+
+
+class _OfferChanged(Exception):
+    """A plan's field or plot size changed since the offers were read: roll back."""
 
 
 async def _hold(
@@ -286,7 +291,9 @@ async def _hold(
             )
         if plot_id is None or not await places.take_place(conn, offer.plan_id):
             continue
-        plan = await Plan.get(id=offer.plan_id).using_db(conn)
+        plan = await Plan.get(id=offer.plan_id).using_db(conn)  # as it is, its place held
+        if (plan.field_id, plan.plot_area_m2) != (offer.field_id, offer.plot_area_m2):
+            raise _OfferChanged  # the plot was picked by the plan's old terms
         sub = await Subscription.create(
             customer_id=previous.customer_id, season_id=season.id, plan_id=plan.id,
             plot_id=plot_id, price_fen=plan.price_fen, sign_name=previous.sign_name,

@@ -326,12 +326,18 @@ async def _claim(
             # two buyers never wait for each other in a circle.
             if not await places.take_place(conn, plan.id):
                 raise _PlanFull
+            # The plan as it is now that a place row is held (a manager's change of its terms
+            # locks every place row first, and waits while a checkout holds one): read before,
+            # it may have changed field or plot size since, and the plot is then not its own.
+            now_is = await Plan.get(id=plan.id).using_db(conn)
+            if (now_is.field_id, now_is.plot_area_m2) != (plan.field_id, plan.plot_area_m2):
+                raise Conflict(_("This plan changed a moment ago. Please look at it again."))
             subscription = await Subscription.create(
                 customer=customer,
                 season_id=plan.season_id,
                 plan_id=plan.id,
                 plot_id=plot_id,
-                price_fen=plan.price_fen,
+                price_fen=now_is.price_fen,
                 sign_name=customer.name[:SIGN_NAME_MAX],
                 reserved_at=now,
                 using_db=conn,

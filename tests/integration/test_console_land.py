@@ -679,6 +679,44 @@ async def test_a_plans_terms_wait_while_a_plot_is_in_checkout_and_change_once_it
     assert (await Plan.get(id=plan.id)).care_mode == "self_tended"
 
 
+async def test_a_reservation_that_read_the_plan_before_its_field_changed_takes_no_old_plot(
+    conn, monkeypatch
+):
+    """The explaining path (SQLite's, and PostgreSQL's second try) reads the plan, then makes
+    several round trips before it claims: a manager's change landing in between is seen once
+    the place row is held, and the buyer is told, instead of holding a plot of the old field."""
+    plan = await make_season(plots=4, max_plots=4)
+    season = await Season.get(id=plan.season_id)
+    manager = await manager_of(season.cooperative_id)
+    east = await Field.create(cooperative_id=season.cooperative_id, name="东田", width_m=40,
+                              height_m=10)  # fmt: skip
+    for i in range(4):
+        await Plot.create(field=east, code=f"E{i + 1:02d}", area_m2=Decimal("66.67"),
+                          x_m=10 * i, y_m=0, w_m=10, h_m="6.667")  # fmt: skip
+    monkeypatch.setattr(subscriptions, "is_postgres", lambda conn: False)  # the explaining path
+    allow = subscriptions._holdings_allow
+
+    async def manager_moves_the_plan_meanwhile(**kwargs):
+        await console_seasons.update_plan(
+            manager=manager, plan_id=plan.id, data=plan_input(plan, field_id=str(east.id))
+        )
+        return await allow(**kwargs)
+
+    monkeypatch.setattr(subscriptions, "_holdings_allow", manager_moves_the_plan_meanwhile)
+    buyer = await make_customer("quick@example.com")
+    with pytest.raises(Conflict, match="This plan changed a moment ago"):
+        await subscriptions.reserve_plot(
+            customer=buyer, plan_id=plan.id, plot_id=None, today=TODAY, now=NOW, minutes=FAR
+        )
+    assert not await Subscription.exists() and await places_held(plan) == 0
+
+    monkeypatch.setattr(subscriptions, "_holdings_allow", allow)
+    sub = await subscriptions.reserve_plot(
+        customer=buyer, plan_id=plan.id, plot_id=None, today=TODAY, now=NOW, minutes=FAR
+    )
+    assert (await Plot.get(id=sub.plot_id)).field_id == east.id
+
+
 @pytest.mark.postgres
 async def test_a_manager_offering_fewer_plots_during_a_rush_deadlocks_nobody_and_oversells_nothing(
     conn,

@@ -290,3 +290,28 @@ async def test_a_scheduler_back_after_days_away_opens_a_window_that_opened_meanw
     await RenewalWindow.filter(season_id=nxt.id).update(opens_on=TODAY - timedelta(days=5))
     assert await open_window() == 2
     assert await PlotClaim.filter(season_id=nxt.id, expires_at=CLOSES).count() == 2
+
+
+async def test_a_plan_moved_to_another_field_while_holds_are_made_holds_no_plot_of_the_old(
+    conn, monkeypatch
+):
+    nxt, plan, plots, *_rest = await scene()
+    east = await Field.create(cooperative_id=nxt.cooperative_id, name="东田", width_m=20,
+                              height_m=10)  # fmt: skip
+    for i in range(2):
+        await Plot.create(field=east, code=f"E{i + 1:02d}", area_m2=Decimal("66.67"),
+                          x_m=10 * i, y_m=0, w_m=10, h_m="6.667")  # fmt: skip
+    eligible = renewals._eligible
+
+    async def the_manager_moves_the_plan_once_the_offers_are_read(season, opens_on):
+        await Plan.filter(id=plan.id).update(field_id=east.id)
+        async for previous in eligible(season, opens_on):
+            yield previous
+
+    monkeypatch.setattr(renewals, "_eligible", the_manager_moves_the_plan_once_the_offers_are_read)
+    assert await open_window() == 0  # read as on the old field: nothing held there
+    assert not await PlotClaim.filter(season_id=nxt.id).exists() and await places_held(plan) == 0
+    monkeypatch.setattr(renewals, "_eligible", eligible)
+    assert await open_window() == 2
+    held = await PlotClaim.filter(season_id=nxt.id).prefetch_related("plot")
+    assert {c.plot.field_id for c in held} == {east.id}

@@ -25,7 +25,16 @@ from farm.errors import Conflict, FieldErrors, NotFound
 from farm.i18n import _, ngettext
 from farm.land import places, rules
 from farm.land.console import own_season
-from farm.land.models import CareMode, Field, PerkKind, Plan, PlanPerk, PlotSize, Season
+from farm.land.models import (
+    CareMode,
+    Field,
+    PerkKind,
+    Plan,
+    PlanPerk,
+    PlotClaim,
+    PlotSize,
+    Season,
+)
 from farm.paging import Page, paginate
 from farm.parsing import parse_id
 from farm.partners.models import Partner
@@ -525,6 +534,28 @@ def in_checkout_message(held: int) -> str:
     ) % {"count": held}
 
 
+async def _held_terms_message(plan: Plan, held: int, conn: BaseDBAsyncClient) -> str:
+    """Why a plan's terms wait, none of its plots sold: held for families renewing (until the
+    season's public sale opens), or in checkout (minutes)."""
+    renewing = (
+        await PlotClaim.filter(plan_id=plan.id, customer_id=None, expires_at__isnull=False)
+        .using_db(conn)
+        .count()
+    )
+    if not renewing:
+        return in_checkout_message(held)
+    season = await Season.get(id=plan.season_id).using_db(conn)
+    return ngettext(
+        "%(count)d plot of this plan is held for a family renewing on these terms, until the "
+        "season's public sale opens on %(day)s: its field, plot size, care and perks cannot "
+        "change before then, unless that family lets its plot go.",
+        "%(count)d plots of this plan are held for families renewing on these terms, until the "
+        "season's public sale opens on %(day)s: its field, plot size, care and perks cannot "
+        "change before then, unless those families let their plots go.",
+        renewing,
+    ) % {"count": renewing, "day": season.sale_starts_on.isoformat()}
+
+
 async def update_plan(*, manager: User, plan_id: int, data: PlanInput) -> Plan:
     """Change a plan. Once it has sold plots, what buyers paid for stays (price, field, plot
     size, care mode, perks) and it cannot offer fewer plots than it sold; while plots are in
@@ -569,9 +600,8 @@ async def update_plan(*, manager: User, plan_id: int, data: PlanInput) -> Plan:
             await places.lock_all(conn, plan.id)
             held = (await places.held(conn, [plan.id]))[plan.id]
             if terms and held:
-                raise FieldErrors(
-                    {FORM_NAMES.get(name, name): in_checkout_message(held) for name in terms}
-                )
+                message = await _held_terms_message(plan, held, conn)
+                raise FieldErrors({FORM_NAMES.get(name, name): message for name in terms})
             if values["max_plots"] < held:
                 raise FieldErrors({"max_plots": held_message(held)})
         plan.update_from_dict(values)

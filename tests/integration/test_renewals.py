@@ -315,3 +315,25 @@ async def test_a_plan_moved_to_another_field_while_holds_are_made_holds_no_plot_
     assert await open_window() == 2
     held = await PlotClaim.filter(season_id=nxt.id).prefetch_related("plot")
     assert {c.plot.field_id for c in held} == {east.id}
+
+
+async def test_a_plan_held_for_renewing_families_keeps_its_terms_and_says_until_when(conn):
+    from farm.seasons import console as console_seasons
+    from farm.seasons.console import PlanInput
+
+    nxt, plan, *_rest = await scene()
+    assert await open_window() == 2
+    manager = await sign_up(email="li@coop.cn", name="李经理", password="correct horse",
+                            language="en", role=Role.MANAGER,
+                            cooperative_id=nxt.cooperative_id)  # fmt: skip
+    form = PlanInput(name="一分地", name_en="One fen", field_id=str(plan.field_id),
+                     plot_area_m2="66.67", care_mode="self_tended", crop_plan="",
+                     crop_plan_en="", price="600", max_plots="4")  # fmt: skip
+    with pytest.raises(FieldErrors) as refused:
+        await console_seasons.update_plan(manager=manager, plan_id=plan.id, data=form)
+    assert refused.value.errors == {
+        "care_mode": "2 plots of this plan are held for families renewing on these terms, until "
+        "the season's public sale opens on 2026-12-01: its field, plot size, care and perks "
+        "cannot change before then, unless those families let their plots go."
+    }
+    assert (await Plan.get(id=plan.id)).care_mode == CareMode.MANAGED

@@ -71,20 +71,48 @@ def wages_fen(*, hours: Decimal, wage_fen_per_hour: int) -> int:
     return _half_up(Decimal(hours) * wage_fen_per_hour)
 
 
-def trace_lines(entries: Iterable[Any], plots_of: dict[int, int]) -> list[tuple[Any, int]]:
-    """A harvest's public trace, as a family reads it: work entries (each with its id,
-    worked_on, activity, whole_field and inputs of a name, dose and organic, a WorkEntry) in
-    the order shown -> (the first entry of each day's same work with the same inputs, the
-    plots they were logged on, 0 for the whole field). Work logged plot by plot, a form per
-    plot, reads as one line "3 plots", not three lines no reader can tell apart; a plot logged
-    twice the same day with the same work counts twice. `plots_of`: an entry's plot count."""
-    lines: dict[tuple, tuple[Any, int]] = {}
-    for e in entries:
-        used = sorted((i.name, i.dose, i.organic) for i in e.inputs)
-        key = (e.worked_on, e.activity, e.whole_field, tuple(used))
-        first, plots = lines.get(key, (e, 0))
-        lines[key] = (first, plots + (0 if e.whole_field else plots_of.get(e.id, 0)))
-    return list(lines.values())
+@dataclass(frozen=True)
+class TraceLine:
+    """A day's work of one kind on a harvest's land, as its public trace tells it."""
+
+    worked_on: date
+    activity: str
+    whole_field: bool
+    plots: int  # the plots it was logged on, each once (0: the whole field, or not told)
+    inputs: list[dict[str, Any]]  # name, dose, organic: each input used once
+
+
+def trace_lines(
+    days: Iterable[tuple[Any, str, Any]],
+    plots: Iterable[tuple[Any, str, int]],
+    used: Iterable[tuple[Any, str, Any, str, str, Any]],
+) -> list[TraceLine]:
+    """The lines of a trace from the database's groups: `days` (worked_on, activity,
+    whole_field) in the order shown; `plots`, the plots work logged plot by plot was on, per
+    (worked_on, activity); `used`, the inputs (worked_on, activity, whole_field, name, dose,
+    organic). Work logged a form per plot reads as one line "3 plots", not three lines no
+    reader can tell apart. SQLite answers days as text and flags as 0/1: read as Python's."""
+    on = {(_day(d), a): n for d, a, n in plots}
+    inputs: dict[tuple, list[dict[str, Any]]] = {}
+    for d, a, whole, name, dose, organic in used:
+        inputs.setdefault((_day(d), a, bool(whole)), []).append(
+            {"name": name, "dose": dose, "organic": bool(organic)}
+        )
+    return [
+        TraceLine(
+            day,
+            a,
+            bool(whole),
+            0 if whole else on.get((day, a), 0),
+            inputs.get((day, a, bool(whole)), []),
+        )  # fmt: skip
+        for d, a, whole in days
+        for day in (_day(d),)
+    ]
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from tortoise.expressions import Q, Subquery
-from tortoise.functions import Count
+from tortoise.functions import Count, Min
 
 from farm.accounts.models import Role, User
 from farm.errors import NotFound
@@ -19,6 +19,7 @@ from farm.fieldwork.models import (
     Photo,
     WorkEntry,
     WorkEntryPlot,
+    WorkInput,
     WorkShift,
 )
 from farm.i18n import _
@@ -91,7 +92,7 @@ class Trace:
     lot: HarvestLot
     cooperative: Cooperative
     season: Season | None
-    lines: list[tuple[WorkEntry, int]]  # rules.trace_lines: an entry, and its line's plots
+    lines: list[rules.TraceLine]
 
 
 async def trace(*, code: str) -> Trace:
@@ -109,7 +110,7 @@ async def trace(*, code: str) -> Trace:
         starts_on__lte=lot.harvested_on,
         ends_on__gt=lot.harvested_on,
     ).first()
-    lines: list[tuple[WorkEntry, int]] = []
+    lines: list[rules.TraceLine] = []
     if season is not None:
         where = Q(
             field_id=lot.field_id,
@@ -117,26 +118,37 @@ async def trace(*, code: str) -> Trace:
             worked_on__lte=lot.harvested_on,
             voided_at__isnull=True,
         )
-        if lot.plot_id is not None:
+        if lot.plot_id is not None:  # the lot's plot alone: what else work was on is not told
             where &= Q(whole_field=True) | Q(plot_links__plot_id=lot.plot_id)
-        entries = list(
-            await WorkEntry.filter(where)
-            .distinct()
-            .order_by("worked_on", "id")
-            .prefetch_related("inputs")
+        # Grouped by the database into a line a day per kind of work, so that the page reads
+        # as many rows as it shows however the work was logged (a form per plot, on a field
+        # of 4,650 plots), each line with the plots it was on and the inputs used.
+        ids = Subquery(WorkEntry.filter(where).values("id"))
+        days = await (
+            WorkEntry.filter(id__in=ids)
+            .annotate(first=Min("id"))
+            .group_by("worked_on", "activity", "whole_field")
+            .order_by("worked_on", "first")
+            .values_list("worked_on", "activity", "whole_field")
         )
-        if lot.plot_id is None:  # a field's lot: the plots each entry was logged on
-            plots_of = dict(
-                await WorkEntryPlot.filter(
-                    entry_id__in=Subquery(WorkEntry.filter(where).values("id"))
-                )
-                .annotate(n=Count("id"))
-                .group_by("entry_id")
-                .values_list("entry_id", "n")
+        plots = []
+        if lot.plot_id is None:
+            plots = await (
+                WorkEntryPlot.filter(entry_id__in=ids, entry__whole_field=False)
+                .annotate(n=Count("plot_id", distinct=True))
+                .group_by("entry__worked_on", "entry__activity")
+                .values_list("entry__worked_on", "entry__activity", "n")
             )
-        else:  # the lot's plot: what else its work was on is not told
-            plots_of = {e.id: 1 for e in entries}
-        lines = rules.trace_lines(entries, plots_of)
+        used = await (
+            WorkInput.filter(entry_id__in=ids)
+            .distinct()
+            .order_by("name", "dose", "organic")
+            .values_list(
+                "entry__worked_on", "entry__activity", "entry__whole_field", "name", "dose",
+                "organic",
+            )
+        )  # fmt: skip
+        lines = rules.trace_lines(days, plots, used)
     return Trace(lot=lot, cooperative=cooperative, season=season, lines=lines)
 
 

@@ -346,7 +346,10 @@ async def test_a_field_lots_trace_tells_work_logged_plot_by_plot_as_one_line_wit
 
     for plot in plots[:3]:  # a form per plot, the same work
         await log(plot.id)
+    await log([plots[0].id, plots[1].id])  # again, on two of them: still 3 plots
     await log([plots[3].id], activity="pest_control", input_name_0="苦参碱")
+    await log([plots[2].id], activity="pest_control", input_name_0="苦参碱")  # the same input
+    await log([], activity="watering", whole_field="1")
     crop_id = re.search(
         r'name="crop_id"><option value="(\d+)"', (await client.get("/manage/harvests")).text
     ).group(1)
@@ -359,11 +362,12 @@ async def test_a_field_lots_trace_tells_work_logged_plot_by_plot_as_one_line_wit
     await client.post("/logout", data={"csrf_token": token})
 
     field_page = (await client.get(f"/trace/{field_lot.code}")).text
-    assert field_page.count("除草") == 1 and "3块地" in field_page
-    assert field_page.count("病虫害防治") == 1 and "苦参碱" in field_page
-    plot_page = (await client.get(f"/trace/{plot_lot.code}")).text
-    assert plot_page.count("除草") == 1 and "</strong> · " not in plot_page  # its plot alone
-    assert "苦参碱" not in plot_page
+    assert field_page.count("除草") == 1 and "<strong>除草</strong> · 3块地" in field_page
+    assert "<strong>病虫害防治</strong> · 2块地" in field_page
+    assert field_page.count("苦参碱") == 1 and "<strong>浇水</strong> · 整个田块" in field_page
+    plot_page = (await client.get(f"/trace/{plot_lot.code}")).text  # its plot alone
+    assert plot_page.count("除草") == 1 and "<strong>除草</strong><" in plot_page  # no count
+    assert "苦参碱" not in plot_page and "浇水" in plot_page
 
 
 async def test_photos_are_shown_to_the_plots_subscriber_and_managers_only(client):

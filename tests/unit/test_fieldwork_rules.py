@@ -1,7 +1,6 @@
 import io
 from datetime import date
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -76,27 +75,22 @@ def test_a_photo_over_10_mb_is_refused_before_decoding():
     assert err.value.code == "too_large"
 
 
-def test_trace_lines_join_the_same_days_same_work_and_add_up_its_plots():
+def test_trace_lines_name_each_days_work_with_its_plots_and_inputs_as_sqlite_or_pg_answer():
     day, next_day = date(2026, 5, 1), date(2026, 5, 2)
-
-    def entry(id_, worked_on, whole_field=False, inputs=()):
-        return SimpleNamespace(id=id_, worked_on=worked_on, activity="weeding",
-                               whole_field=whole_field, inputs=list(inputs))  # fmt: skip
-
-    def neem():
-        return SimpleNamespace(name="苦参碱", dose="50 ml", organic=True)
-
-    def manure():
-        return SimpleNamespace(name="羊粪", dose="", organic=True)
-
-    entries = [
-        entry(1, day),
-        entry(2, day),
-        entry(3, day, inputs=[neem(), manure()]),  # other inputs: a line of its own
-        entry(4, day, whole_field=True),  # the whole field: its own line, no plots
-        entry(5, next_day),
-        entry(6, day),  # the same day's again, logged later
-        entry(7, day, inputs=[manure(), neem()]),  # the same inputs, other objects and order
+    days = [("2026-05-01", "weeding", 0), (day, "weeding", True), (next_day, "fertilising", 0)]
+    plots = [("2026-05-01", "weeding", 3), (next_day, "fertilising", 1)]
+    used = [
+        (day, "weeding", False, "苦参碱", "50 ml", 1),
+        (next_day, "fertilising", 0, "羊粪", "", 1),
     ]
-    lines = rules.trace_lines(entries, {1: 2, 2: 1, 3: 1, 5: 4, 6: 1, 7: 2})
-    assert [(e.id, plots) for e, plots in lines] == [(1, 4), (3, 3), (4, 0), (5, 4)]
+    lines = rules.trace_lines(days, plots, used)
+    assert [(ln.worked_on, ln.activity, ln.whole_field, ln.plots) for ln in lines] == [
+        (day, "weeding", False, 3),
+        (day, "weeding", True, 0),  # the whole field: no count, and not the plots' inputs
+        (next_day, "fertilising", False, 1),
+    ]
+    assert [ln.inputs for ln in lines] == [
+        [{"name": "苦参碱", "dose": "50 ml", "organic": True}],
+        [],
+        [{"name": "羊粪", "dose": "", "organic": True}],
+    ]

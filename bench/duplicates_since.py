@@ -56,6 +56,8 @@ def places_now(side: Side, base: Path, now: dict[str, list[str]]) -> list[tuple[
     """Where the side's lines stand now, the place holding most of them first."""
     lines = (base / side.path).read_text().splitlines()[side.first - 1 : side.last]
     want = {x for x in map(norm, lines) if x}
+    if not want:  # comments and blank lines only: nothing to find
+        return []
     span = side.last - side.first + 1
     found = []
     for path, text in now.items():

@@ -52,11 +52,6 @@ class Runtime:
         return Links(self.settings.base_url)
 
     @property
-    def base_url(self) -> str:
-        """The public address itself (Stripe's return and the labels' QR codes take it)."""
-        return self.settings.base_url
-
-    @property
     def secret(self) -> str:
         return str(self.settings.secret_key)
 

@@ -61,7 +61,7 @@ ROWS = (
 
 @dataclass(frozen=True)
 class SubscriberFilter:
-    season_id: int | None = None  # None: the latest season
+    season_id: int | None = None  # None: the running season (see _season)
     status: str = ""  # "" for every status
     text: str = ""  # a name, phone, email or plot code
     field_id: int | None = None  # plots of this field only
@@ -92,10 +92,11 @@ async def _season(
     seasons, season = await seasons_and_chosen(manager.cooperative_id, season_id)
     if season is not None:
         return seasons, season
-    subscribed = [s for s in seasons if await Subscription.filter(season_id=s.id).exists()]
-    running = [s for s in subscribed if s.starts_on <= today < s.ends_on]
-    chosen = running or subscribed or seasons
-    return seasons, chosen[0] if chosen else None
+    running = [s for s in seasons if s.starts_on <= today < s.ends_on]
+    for candidate in (*running, *seasons):  # one read, mostly: the running one has subscribers
+        if await Subscription.filter(season_id=candidate.id).exists():
+            return seasons, candidate
+    return seasons, seasons[0] if seasons else None
 
 
 def search(text: str) -> Q:

@@ -116,6 +116,7 @@ class PlanView:
     season: Season
     perks: list[PlanPerk]
     sold: int
+    held: int = 0  # its places held, paid or not (checkouts, renewals)
 
 
 @dataclass(frozen=True)
@@ -293,7 +294,8 @@ async def plan_view(*, manager: User, plan_id: int) -> PlanView:
     plan = await own_plan(manager=manager, plan_id=plan_id)
     perks = await PlanPerk.filter(plan_id=plan.id).order_by("id")
     sold = (await sold_per_plan([plan.id]))[plan.id]
-    return PlanView(plan, await Season.get(id=plan.season_id), list(perks), sold)
+    held = (await places.held(connections.get("default"), [plan.id]))[plan.id]
+    return PlanView(plan, await Season.get(id=plan.season_id), list(perks), sold, held)
 
 
 async def plan_choices(*, manager: User) -> PlanChoices:

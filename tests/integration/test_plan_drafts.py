@@ -134,3 +134,15 @@ async def test_after_a_sale_the_sale_may_be_extended_but_not_end_before_today(cl
         data=season_input(season, sale_ends_on=str(TODAY)), today=TODAY,
     )  # fmt: skip
     assert (await Season.get(id=season.id)).sale_ends_on == TODAY + timedelta(days=1)
+
+
+async def test_the_plan_page_says_its_terms_wait_while_a_plot_is_held_unpaid(client):
+    plan, manager, token = await coop_with_manager(client)
+    page = (await client.get(f"/manage/plans/{plan.id}")).text
+    assert "已被保留、尚未付款" not in page
+    await subscriptions.reserve_plot(
+        customer=await make_customer("wang@example.com", "王"), plan_id=plan.id, plot_id=None,
+        today=TODAY, now=NOW, minutes=FAR,
+    )  # fmt: skip
+    page = (await client.get(f"/manage/plans/{plan.id}")).text
+    assert "这个套餐有 1 块地已被保留、尚未付款" in page

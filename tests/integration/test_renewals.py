@@ -57,12 +57,7 @@ async def scene(*, next_field: str = "same"):
     theirs = await make_active_subscription(current, plots[1])
     field_id = current.field_id
     if next_field == "other":
-        other = await Field.create(cooperative_id=season.cooperative_id, name="东田", width_m=20,
-                                   height_m=10)  # fmt: skip
-        for i in range(2):
-            await Plot.create(field=other, code=f"E{i + 1:02d}", area_m2=Decimal("66.67"),
-                              x_m=10 * i, y_m=0, w_m=10, h_m="6.667")  # fmt: skip
-        field_id = other.id
+        field_id = (await east_field(season.cooperative_id)).id
     nxt = await Season.create(
         cooperative_id=season.cooperative_id, name="明年", name_en="Next year",
         starts_on=date(2027, 3, 1), ends_on=date(2028, 3, 1),
@@ -75,6 +70,15 @@ async def scene(*, next_field: str = "same"):
     )  # fmt: skip
     await RenewalWindow.create(season=nxt, opens_on=TODAY)
     return nxt, plan, plots, wang, mine, theirs
+
+
+async def east_field(cooperative_id: int) -> Field:
+    """Another field of the cooperative, with two plots of the plans' size."""
+    east = await Field.create(cooperative_id=cooperative_id, name="东田", width_m=20, height_m=10)
+    for i in range(2):
+        await Plot.create(field=east, code=f"E{i + 1:02d}", area_m2=Decimal("66.67"),
+                          x_m=10 * i, y_m=0, w_m=10, h_m="6.667")  # fmt: skip
+    return east
 
 
 async def open_window(now=NOW):
@@ -296,11 +300,7 @@ async def test_a_plan_moved_to_another_field_while_holds_are_made_holds_no_plot_
     conn, monkeypatch
 ):
     nxt, plan, plots, *_rest = await scene()
-    east = await Field.create(cooperative_id=nxt.cooperative_id, name="东田", width_m=20,
-                              height_m=10)  # fmt: skip
-    for i in range(2):
-        await Plot.create(field=east, code=f"E{i + 1:02d}", area_m2=Decimal("66.67"),
-                          x_m=10 * i, y_m=0, w_m=10, h_m="6.667")  # fmt: skip
+    east = await east_field(nxt.cooperative_id)
     eligible = renewals._eligible
 
     async def the_manager_moves_the_plan_once_the_offers_are_read(season, opens_on):
@@ -318,6 +318,7 @@ async def test_a_plan_moved_to_another_field_while_holds_are_made_holds_no_plot_
 
 
 async def test_a_plan_held_for_renewing_families_keeps_its_terms_and_says_until_when(conn):
+    from farm.i18n import use_language
     from farm.seasons import console as console_seasons
     from farm.seasons.console import PlanInput
 
@@ -329,7 +330,7 @@ async def test_a_plan_held_for_renewing_families_keeps_its_terms_and_says_until_
     form = PlanInput(name="一分地", name_en="One fen", field_id=str(plan.field_id),
                      plot_area_m2="66.67", care_mode="self_tended", crop_plan="",
                      crop_plan_en="", price="600", max_plots="4")  # fmt: skip
-    with pytest.raises(FieldErrors) as refused:
+    with use_language("en"), pytest.raises(FieldErrors) as refused:
         await console_seasons.update_plan(manager=manager, plan_id=plan.id, data=form)
     assert refused.value.errors == {
         "care_mode": "2 plots of this plan are held for families renewing on these terms, until "
